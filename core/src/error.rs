@@ -1,0 +1,318 @@
+//! One error taxonomy for every binding.
+//!
+//! [`ErrorCode`] is the stable, `#[non_exhaustive]` list of snake_case codes that every language
+//! exposes (Python exception classes, JS `err.code`, Go sentinel errors). [`Error`] carries a code
+//! plus a message that says what was wrong and what to do. Messages never contain a secret or a
+//! whole token: every constructor here takes text composed by this crate, and text that comes from
+//! a server (`error_description`) is truncated, stripped of control characters, and scrubbed of the
+//! client's own secret before it is stored.
+
+use std::fmt;
+use std::time::Duration;
+
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal ),+ $(,)?) => {
+        /// Stable error codes. The string form ([`ErrorCode::as_str`]) never changes once released.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $variant, )+
+        }
+
+        impl ErrorCode {
+            /// Every code, in declaration order (bindings check their own lists against this).
+            pub const ALL: &'static [ErrorCode] = &[ $( ErrorCode::$variant, )+ ];
+
+            /// The stable snake_case string.
+            pub const fn as_str(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $code, )+ }
+            }
+
+            /// Parse a stable code string.
+            pub fn parse(s: &str) -> Option<ErrorCode> {
+                match s { $( $code => Some(ErrorCode::$variant), )+ _ => None }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // ----- OAuth 2.0 errors returned by the authorization server (RFC 6749 §5.2, RFC 8707) -----
+    /// The token request was malformed (RFC 6749 `invalid_request`).
+    InvalidRequest = "invalid_request",
+    /// Client authentication failed: wrong client_id, secret or assertion.
+    InvalidClient = "invalid_client",
+    /// The grant (or assertion) was rejected.
+    InvalidGrant = "invalid_grant",
+    /// The client may not use this grant type.
+    UnauthorizedClient = "unauthorized_client",
+    /// The server does not support the grant type.
+    UnsupportedGrantType = "unsupported_grant_type",
+    /// A requested scope is unknown or not allowed for the client.
+    InvalidScope = "invalid_scope",
+    /// The requested `resource`/`audience` is not acceptable (RFC 8707).
+    InvalidTarget = "invalid_target",
+    /// Another OAuth error code the server returned (kept in [`Error::oauth_error`]).
+    OauthError = "oauth_error",
+    /// HTTP 429: the server asked us to slow down (see [`Error::retry_after`]).
+    RateLimited = "rate_limited",
+    /// HTTP 5xx from the server.
+    ServerError = "server_error",
+    /// The server's answer could not be understood (not JSON, missing fields, HTML page...).
+    InvalidResponse = "invalid_response",
+    // ----- transport -----
+    /// Connection, DNS or TLS failure.
+    NetworkError = "network_error",
+    /// A connect or read timeout, or the retry budget ran out.
+    Timeout = "timeout",
+    /// Plain `http://` to a non-loopback host without an explicit opt-in.
+    InsecureTransport = "insecure_transport",
+    // ----- configuration and keys -----
+    /// Missing or invalid configuration (names the setting or variable).
+    ConfigError = "config_error",
+    /// A signing or verification key could not be used.
+    InvalidKey = "invalid_key",
+    /// A JWKS document could not be parsed.
+    InvalidJwks = "invalid_jwks",
+    /// No key set could be fetched and none is cached.
+    JwksUnavailable = "jwks_unavailable",
+    // ----- token verification (RFC 7519, RFC 8725, RFC 9068) -----
+    /// Not a well-formed compact JWS (segments, base64url, JSON).
+    MalformedToken = "malformed_token",
+    /// The token exceeds the configured size limit.
+    TokenTooLarge = "token_too_large",
+    /// `alg` is `none`, HMAC, or not in the allow-list.
+    UnsupportedAlgorithm = "unsupported_algorithm",
+    /// The token's `alg` does not fit the key (`kty`, `crv` or the key's own `alg`).
+    AlgorithmMismatch = "algorithm_mismatch",
+    /// No key in the key set matches the token's `kid`.
+    KeyNotFound = "key_not_found",
+    /// The signature does not verify.
+    InvalidSignature = "invalid_signature",
+    /// `exp` is in the past (beyond the leeway).
+    TokenExpired = "token_expired",
+    /// `nbf` (or `iat`) is in the future (beyond the leeway).
+    TokenNotYetValid = "token_not_yet_valid",
+    /// `iss` does not match the expected issuer.
+    InvalidIssuer = "invalid_issuer",
+    /// `aud` does not contain an expected audience.
+    InvalidAudience = "invalid_audience",
+    /// The `typ` header is not acceptable for an access token.
+    InvalidTokenType = "invalid_token_type",
+    /// The `crit` header names an extension this library does not understand.
+    UnsupportedCriticalHeader = "unsupported_critical_header",
+    /// A required claim is missing or has the wrong type.
+    InvalidClaim = "invalid_claim",
+    /// The token is valid but lacks required scopes (see [`Error::missing_scopes`]).
+    InsufficientScope = "insufficient_scope",
+    // ----- other -----
+    /// A bug or an impossible state; please report it.
+    InternalError = "internal_error",
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ErrorCode {
+    /// Whether a token request failing with this code is worth retrying.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::NetworkError
+                | ErrorCode::Timeout
+                | ErrorCode::ServerError
+                | ErrorCode::RateLimited
+        )
+    }
+
+    /// Whether this code is a token-verification failure (RFC 6750 `invalid_token`).
+    pub fn is_token_error(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::MalformedToken
+                | ErrorCode::TokenTooLarge
+                | ErrorCode::UnsupportedAlgorithm
+                | ErrorCode::AlgorithmMismatch
+                | ErrorCode::KeyNotFound
+                | ErrorCode::InvalidSignature
+                | ErrorCode::TokenExpired
+                | ErrorCode::TokenNotYetValid
+                | ErrorCode::InvalidIssuer
+                | ErrorCode::InvalidAudience
+                | ErrorCode::InvalidTokenType
+                | ErrorCode::UnsupportedCriticalHeader
+                | ErrorCode::InvalidClaim
+        )
+    }
+}
+
+/// An authsec error: a stable [`ErrorCode`] plus a human message and a few structured details.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error {
+    code: ErrorCode,
+    message: String,
+    status: Option<u16>,
+    retry_after: Option<Duration>,
+    missing_scopes: Vec<String>,
+    oauth_error: Option<String>,
+}
+
+/// Result alias used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A new error with a message composed by this crate.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Error {
+            code,
+            message: message.into(),
+            status: None,
+            retry_after: None,
+            missing_scopes: Vec::new(),
+            oauth_error: None,
+        }
+    }
+
+    pub(crate) fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+    pub(crate) fn with_retry_after(mut self, d: Option<Duration>) -> Self {
+        self.retry_after = d;
+        self
+    }
+    pub(crate) fn with_oauth_error(mut self, e: impl Into<String>) -> Self {
+        self.oauth_error = Some(e.into());
+        self
+    }
+    pub(crate) fn with_missing_scopes(mut self, s: Vec<String>) -> Self {
+        self.missing_scopes = s;
+        self
+    }
+
+    /// Shorthands.
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::ConfigError, message)
+    }
+    pub fn malformed(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::MalformedToken, message)
+    }
+    pub fn network(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::NetworkError, message)
+    }
+    pub fn timeout(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Timeout, message)
+    }
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InternalError, message)
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+    /// The message (without the code prefix).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+    /// The HTTP status of the server answer this error came from, if any.
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+    /// How long the server asked us to wait (429 / 503 `Retry-After`).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+    /// For `insufficient_scope`: the scopes the token lacks.
+    pub fn missing_scopes(&self) -> &[String] {
+        &self.missing_scopes
+    }
+    /// For OAuth errors: the `error` string exactly as the server sent it.
+    pub fn oauth_error(&self) -> Option<&str> {
+        self.oauth_error.as_deref()
+    }
+    /// Whether retrying the same request may succeed.
+    pub fn is_retryable(&self) -> bool {
+        self.code.is_retryable()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("code", &self.code.as_str()).field("message", &self.message);
+        if let Some(s) = self.status {
+            d.field("status", &s);
+        }
+        if let Some(r) = self.retry_after {
+            d.field("retry_after", &r);
+        }
+        if !self.missing_scopes.is_empty() {
+            d.field("missing_scopes", &self.missing_scopes);
+        }
+        if let Some(o) = &self.oauth_error {
+            d.field("oauth_error", o);
+        }
+        d.finish()
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Make server-supplied text safe to put in a message: at most `max` characters, no control
+/// characters, and every occurrence of any of `secrets` replaced by `***`.
+pub(crate) fn sanitize_server_text(text: &str, max: usize, secrets: &[&str]) -> String {
+    let mut s: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(max)
+        .collect();
+    if text.chars().count() > max {
+        s.push('…');
+    }
+    for secret in secrets {
+        if secret.len() >= 4 && s.contains(secret) {
+            s = s.replace(secret, "***");
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for c in ErrorCode::ALL {
+            assert!(seen.insert(c.as_str()), "duplicate code {c}");
+            assert_eq!(ErrorCode::parse(c.as_str()), Some(*c));
+            assert!(c.as_str().chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'));
+        }
+        assert_eq!(ErrorCode::parse("nope"), None);
+    }
+
+    #[test]
+    fn display_has_code_and_message() {
+        let e = Error::new(ErrorCode::InvalidScope, "scope x is not allowed");
+        assert_eq!(e.to_string(), "invalid_scope: scope x is not allowed");
+    }
+
+    #[test]
+    fn sanitize_scrubs_secrets_and_controls() {
+        let s = sanitize_server_text("bad secret hunter2!\n<html>", 100, &["hunter2"]);
+        assert_eq!(s, "bad secret ***! <html>");
+        let long = "a".repeat(300);
+        assert_eq!(sanitize_server_text(&long, 10, &[]).chars().count(), 11);
+    }
+}

@@ -1,0 +1,73 @@
+//! Verified claims.
+
+use serde_json::{Map, Value};
+
+/// The claims of a verified token, with typed accessors. The full JSON object is kept.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Claims {
+    map: Map<String, Value>,
+    pub(crate) exp_ms: i64,
+    pub(crate) nbf_ms: Option<i64>,
+    pub(crate) iat_ms: Option<i64>,
+}
+
+impl Claims {
+    pub(crate) fn new(map: Map<String, Value>, exp_ms: i64, nbf_ms: Option<i64>, iat_ms: Option<i64>) -> Self {
+        Claims { map, exp_ms, nbf_ms, iat_ms }
+    }
+    /// All claims as a JSON object.
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.map
+    }
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.map.get(name)
+    }
+    fn str_claim(&self, name: &str) -> Option<&str> {
+        self.map.get(name).and_then(Value::as_str)
+    }
+    pub fn issuer(&self) -> Option<&str> {
+        self.str_claim("iss")
+    }
+    pub fn subject(&self) -> Option<&str> {
+        self.str_claim("sub")
+    }
+    pub fn client_id(&self) -> Option<&str> {
+        self.str_claim("client_id").or_else(|| self.str_claim("azp"))
+    }
+    pub fn jti(&self) -> Option<&str> {
+        self.str_claim("jti")
+    }
+    /// `aud` as a list (a string becomes a one-element list).
+    pub fn audience(&self) -> Vec<&str> {
+        match self.map.get("aud") {
+            Some(Value::String(s)) => vec![s.as_str()],
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        }
+    }
+    /// `exp` in Unix seconds.
+    pub fn expires_at(&self) -> i64 {
+        self.exp_ms.div_euclid(1000)
+    }
+    /// `exp` in Unix milliseconds.
+    pub fn expires_at_ms(&self) -> i64 {
+        self.exp_ms
+    }
+    pub fn not_before_ms(&self) -> Option<i64> {
+        self.nbf_ms
+    }
+    pub fn issued_at_ms(&self) -> Option<i64> {
+        self.iat_ms
+    }
+    /// Granted scopes, from `scope` (space-delimited, RFC 8693 / RFC 9068) or `scp` (array or string).
+    pub fn scopes(&self) -> Vec<&str> {
+        super::scopes::scopes_of(&self.map)
+    }
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes().contains(&scope)
+    }
+    /// The claims as a JSON string.
+    pub fn to_json(&self) -> String {
+        Value::Object(self.map.clone()).to_string()
+    }
+}

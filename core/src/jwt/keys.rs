@@ -1,0 +1,213 @@
+//! Public keys for verification: JWKS parsing with strict rules.
+
+use super::alg::{Alg, KeyFamily};
+use crate::util::b64url_decode;
+use crate::{Error, ErrorCode, Result};
+use jsonwebtoken::DecodingKey;
+use serde_json::Value;
+
+/// Largest JWKS document accepted.
+pub const MAX_JWKS_BYTES: usize = 256 * 1024;
+/// Most keys kept from one JWKS.
+pub const MAX_JWKS_KEYS: usize = 100;
+/// Smallest RSA modulus accepted, in bits (RFC 7518 §3.3).
+pub const MIN_RSA_BITS: usize = 2048;
+
+/// One verification key.
+#[derive(Clone)]
+pub struct VerifyKey {
+    pub kid: Option<String>,
+    pub family: KeyFamily,
+    /// The key's own `alg`, if the JWK names one: then only that algorithm may use it.
+    pub alg: Option<Alg>,
+    pub(crate) key: DecodingKey,
+}
+
+impl std::fmt::Debug for VerifyKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyKey").field("kid", &self.kid).field("family", &self.family).field("alg", &self.alg).finish()
+    }
+}
+
+impl VerifyKey {
+    /// Whether the key may verify `alg` (family match, and the key's own `alg` if it has one).
+    pub fn fits(&self, alg: Alg) -> bool {
+        self.family == alg.family() && self.alg.is_none_or(|a| a == alg)
+    }
+}
+
+/// A parsed key set.
+#[derive(Clone, Debug, Default)]
+pub struct KeySet {
+    keys: Vec<VerifyKey>,
+    /// Why keys were skipped (unsupported type, `use: enc`, weak RSA...), for diagnostics.
+    pub skipped: Vec<String>,
+}
+
+impl KeySet {
+    pub fn keys(&self) -> &[VerifyKey] {
+        &self.keys
+    }
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+    pub fn kids(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().filter_map(|k| k.kid.as_deref())
+    }
+
+    /// Parse a JWKS (`{"keys":[...]}`) document. Keys this library cannot or must not use are
+    /// skipped (listed in `skipped`); a document that is not a JWKS is an `invalid_jwks` error.
+    pub fn from_jwks_json(bytes: &[u8]) -> Result<KeySet> {
+        if bytes.len() > MAX_JWKS_BYTES {
+            return Err(Error::new(ErrorCode::InvalidJwks, format!("the JWKS is {} bytes; the limit is {MAX_JWKS_BYTES}", bytes.len())));
+        }
+        let v: Value = serde_json::from_slice(bytes)
+            .map_err(|e| Error::new(ErrorCode::InvalidJwks, format!("the JWKS is not valid JSON ({e})")))?;
+        Self::from_jwks_value(&v)
+    }
+
+    pub fn from_jwks_value(v: &Value) -> Result<KeySet> {
+        let keys = v
+            .get("keys")
+            .and_then(Value::as_array)
+            .ok_or_else(|| Error::new(ErrorCode::InvalidJwks, "the JWKS has no \"keys\" array"))?;
+        let mut set = KeySet::default();
+        for (i, k) in keys.iter().enumerate() {
+            if set.keys.len() >= MAX_JWKS_KEYS {
+                set.skipped.push(format!("keys after the first {MAX_JWKS_KEYS} were ignored"));
+                break;
+            }
+            match parse_jwk(k) {
+                Ok(key) => set.keys.push(key),
+                Err(why) => set.skipped.push(format!("key #{i}: {why}")),
+            }
+        }
+        Ok(set)
+    }
+
+    /// A key set with one key given as a JWK.
+    pub fn from_jwk_value(v: &Value) -> Result<KeySet> {
+        let key = parse_jwk(v).map_err(|why| Error::new(ErrorCode::InvalidKey, why))?;
+        Ok(KeySet { keys: vec![key], skipped: Vec::new() })
+    }
+
+    /// Pick the key for a token: by `kid` when the token has one, else the only key that fits.
+    pub fn select(&self, kid: Option<&str>, alg: Alg) -> Result<&VerifyKey> {
+        match kid {
+            Some(kid) => {
+                let mut matching = self.keys.iter().filter(|k| k.kid.as_deref() == Some(kid)).peekable();
+                if matching.peek().is_none() {
+                    return Err(Error::new(
+                        ErrorCode::KeyNotFound,
+                        format!("no key with kid {:?} in the key set; if the issuer rotated keys, the JWKS will be refetched", super::alg::truncate(kid)),
+                    ));
+                }
+                matching.find(|k| k.fits(alg)).ok_or_else(|| {
+                    Error::new(ErrorCode::AlgorithmMismatch, format!("the key {:?} cannot be used with alg {alg}", super::alg::truncate(kid)))
+                })
+            }
+            None => {
+                let fitting: Vec<&VerifyKey> = self.keys.iter().filter(|k| k.fits(alg)).collect();
+                match fitting.len() {
+                    1 => Ok(fitting[0]),
+                    0 => Err(Error::new(ErrorCode::KeyNotFound, format!("the token has no kid and no key in the key set fits alg {alg}"))),
+                    n => Err(Error::new(
+                        ErrorCode::KeyNotFound,
+                        format!("the token has no kid and {n} keys fit alg {alg}; the issuer must set kid"),
+                    )),
+                }
+            }
+        }
+    }
+}
+
+fn str_field<'a>(k: &'a Value, name: &str) -> std::result::Result<&'a str, String> {
+    k.get(name).and_then(Value::as_str).ok_or_else(|| format!("missing or non-string \"{name}\""))
+}
+
+fn b64_field(k: &Value, name: &str) -> std::result::Result<Vec<u8>, String> {
+    b64url_decode(str_field(k, name)?).ok_or_else(|| format!("\"{name}\" is not base64url"))
+}
+
+fn parse_jwk(k: &Value) -> std::result::Result<VerifyKey, String> {
+    if !k.is_object() {
+        return Err("not a JSON object".into());
+    }
+    let kty = str_field(k, "kty")?;
+    if let Some(u) = k.get("use") {
+        if u.as_str() != Some("sig") {
+            return Err(format!("\"use\" is {u}, not \"sig\""));
+        }
+    }
+    if let Some(ops) = k.get("key_ops") {
+        let ok = ops.as_array().is_some_and(|a| a.iter().any(|o| o.as_str() == Some("verify")));
+        if !ok {
+            return Err("\"key_ops\" does not include \"verify\"".into());
+        }
+    }
+    let alg = match k.get("alg") {
+        None => None,
+        Some(a) => Some(Alg::parse(a.as_str().ok_or("\"alg\" is not a string")?).map_err(|e| e.message().to_string())?),
+    };
+    let kid = match k.get("kid") {
+        None => None,
+        Some(v) => Some(v.as_str().ok_or("\"kid\" is not a string")?.to_string()),
+    };
+    let (family, key) = match kty {
+        "RSA" => {
+            let n = b64_field(k, "n")?;
+            let e = b64_field(k, "e")?;
+            let n_trim = strip_leading_zeros(&n);
+            let bits = n_trim.len() * 8 - n_trim.first().map_or(8, |b| b.leading_zeros() as usize);
+            if bits < MIN_RSA_BITS {
+                return Err(format!("RSA key of {bits} bits is below the {MIN_RSA_BITS}-bit minimum"));
+            }
+            if e.is_empty() || e.len() > 8 {
+                return Err("RSA exponent is out of range".into());
+            }
+            (KeyFamily::Rsa, DecodingKey::from_rsa_raw_components(n_trim, strip_leading_zeros(&e)))
+        }
+        "EC" => {
+            let crv = str_field(k, "crv")?;
+            let (family, len) = match crv {
+                "P-256" => (KeyFamily::EcP256, 32),
+                "P-384" => (KeyFamily::EcP384, 48),
+                other => return Err(format!("EC curve {other:?} is not supported")),
+            };
+            let x = b64_field(k, "x")?;
+            let y = b64_field(k, "y")?;
+            if x.len() != len || y.len() != len {
+                return Err(format!("EC coordinates have the wrong length for {crv}"));
+            }
+            let mut point = Vec::with_capacity(1 + 2 * len);
+            point.push(4);
+            point.extend_from_slice(&x);
+            point.extend_from_slice(&y);
+            (family, DecodingKey::from_ec_der(&point))
+        }
+        "OKP" => {
+            let crv = str_field(k, "crv")?;
+            if crv != "Ed25519" {
+                return Err(format!("OKP curve {crv:?} is not supported"));
+            }
+            let x = b64_field(k, "x")?;
+            if x.len() != 32 {
+                return Err("Ed25519 public key must be 32 bytes".into());
+            }
+            (KeyFamily::Ed25519, DecodingKey::from_ed_der(&x))
+        }
+        "oct" => return Err("symmetric (\"oct\") keys are never used for verification".into()),
+        other => return Err(format!("key type {:?} is not supported", super::alg::truncate(other))),
+    };
+    if let Some(a) = alg {
+        if a.family() != family {
+            return Err(format!("\"alg\" {a} does not fit the key type"));
+        }
+    }
+    Ok(VerifyKey { kid, family, alg, key })
+}
+
+fn strip_leading_zeros(b: &[u8]) -> &[u8] {
+    let i = b.iter().position(|x| *x != 0).unwrap_or(b.len());
+    &b[i..]
+}

@@ -1,0 +1,167 @@
+//! Scope checks and RFC 6750 `WWW-Authenticate` answers.
+
+use crate::{Error, ErrorCode, Result};
+use serde_json::{Map, Value};
+
+/// Scopes from `scope` (space-delimited string) and `scp` (array of strings, or a string).
+pub fn scopes_of(map: &Map<String, Value>) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    if let Some(Value::String(s)) = map.get("scope") {
+        out.extend(s.split(' ').filter(|x| !x.is_empty()));
+    }
+    match map.get("scp") {
+        Some(Value::String(s)) => out.extend(s.split(' ').filter(|x| !x.is_empty())),
+        Some(Value::Array(a)) => out.extend(a.iter().filter_map(Value::as_str)),
+        _ => {}
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|s| seen.insert(*s));
+    out
+}
+
+/// Split a space-delimited scope string.
+pub fn split_scopes(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_string).collect()
+}
+
+/// What a protected resource requires.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScopeRequirement {
+    /// Every one of these must be granted.
+    pub all_of: Vec<String>,
+    /// At least one of these must be granted (ignored when empty).
+    pub any_of: Vec<String>,
+}
+
+impl ScopeRequirement {
+    pub fn all<S: AsRef<str>>(scopes: &[S]) -> Self {
+        ScopeRequirement { all_of: scopes.iter().map(|s| s.as_ref().to_string()).collect(), any_of: Vec::new() }
+    }
+    pub fn any<S: AsRef<str>>(scopes: &[S]) -> Self {
+        ScopeRequirement { all_of: Vec::new(), any_of: scopes.iter().map(|s| s.as_ref().to_string()).collect() }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.all_of.is_empty() && self.any_of.is_empty()
+    }
+
+    /// Check granted scopes; `insufficient_scope` names what is missing.
+    pub fn check(&self, granted: &[&str]) -> Result<()> {
+        let missing: Vec<String> = self.all_of.iter().filter(|s| !granted.contains(&s.as_str())).cloned().collect();
+        if !missing.is_empty() {
+            return Err(Error::new(
+                ErrorCode::InsufficientScope,
+                format!("the token lacks the required scope(s): {}; request them when getting the token", missing.join(" ")),
+            )
+            .with_missing_scopes(missing));
+        }
+        if !self.any_of.is_empty() && !self.any_of.iter().any(|s| granted.contains(&s.as_str())) {
+            return Err(Error::new(
+                ErrorCode::InsufficientScope,
+                format!("the token needs at least one of the scopes: {}", self.any_of.join(" ")),
+            )
+            .with_missing_scopes(self.any_of.clone()));
+        }
+        Ok(())
+    }
+}
+
+/// The HTTP status for an error answered by a protected resource (RFC 6750 §3.1):
+/// 403 for `insufficient_scope`, 401 for token errors, 400 for malformed requests,
+/// 503 when keys are unavailable, 500 otherwise.
+pub fn http_status(err: &Error) -> u16 {
+    match err.code() {
+        ErrorCode::InsufficientScope => 403,
+        ErrorCode::InvalidRequest => 400,
+        ErrorCode::JwksUnavailable | ErrorCode::NetworkError | ErrorCode::Timeout => 503,
+        c if c.is_token_error() => 401,
+        _ => 500,
+    }
+}
+
+fn quote(s: &str) -> String {
+    // RFC 6750 §3: error_description and scope use a restricted charset; drop anything outside it.
+    s.chars().filter(|c| matches!(*c, '\x20'..='\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e')).collect()
+}
+
+/// Build a `WWW-Authenticate: Bearer ...` value (RFC 6750 §3). With `err` `None` (no token was
+/// sent) only the realm and scope are given, as the RFC asks.
+pub fn www_authenticate(realm: Option<&str>, err: Option<&Error>, required_scopes: &[String]) -> String {
+    let mut params: Vec<String> = Vec::new();
+    if let Some(r) = realm {
+        params.push(format!("realm=\"{}\"", quote(r)));
+    }
+    if let Some(e) = err {
+        let code = match e.code() {
+            ErrorCode::InsufficientScope => "insufficient_scope",
+            ErrorCode::InvalidRequest => "invalid_request",
+            _ => "invalid_token",
+        };
+        params.push(format!("error=\"{code}\""));
+        params.push(format!("error_description=\"{}\"", quote(e.message())));
+    }
+    let scopes: Vec<&str> = if let Some(e) = err.filter(|e| !e.missing_scopes().is_empty()) {
+        let mut v: Vec<&str> = required_scopes.iter().map(String::as_str).collect();
+        for m in e.missing_scopes() {
+            if !v.contains(&m.as_str()) {
+                v.push(m);
+            }
+        }
+        v
+    } else {
+        required_scopes.iter().map(String::as_str).collect()
+    };
+    if !scopes.is_empty() {
+        params.push(format!("scope=\"{}\"", quote(&scopes.join(" "))));
+    }
+    if params.is_empty() {
+        "Bearer".to_string()
+    } else {
+        format!("Bearer {}", params.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn reads_scope_and_scp() {
+        assert_eq!(scopes_of(&map(json!({"scope": "a b  c"}))), vec!["a", "b", "c"]);
+        assert_eq!(scopes_of(&map(json!({"scp": ["a", "b"]}))), vec!["a", "b"]);
+        assert_eq!(scopes_of(&map(json!({"scp": "a b"}))), vec!["a", "b"]);
+        assert_eq!(scopes_of(&map(json!({"scope": "a", "scp": ["a", "b"]}))), vec!["a", "b"]);
+        assert!(scopes_of(&map(json!({"scope": 5}))).is_empty());
+    }
+
+    #[test]
+    fn all_and_any() {
+        let g = ["read:data", "write:logs"];
+        assert!(ScopeRequirement::all(&["read:data"]).check(&g).is_ok());
+        let e = ScopeRequirement::all(&["read:data", "admin", "x"]).check(&g).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InsufficientScope);
+        assert_eq!(e.missing_scopes(), ["admin", "x"]);
+        assert!(e.message().contains("admin x"));
+        assert!(ScopeRequirement::any(&["admin", "write:logs"]).check(&g).is_ok());
+        assert!(ScopeRequirement::any(&["admin", "root"]).check(&g).is_err());
+        assert!(ScopeRequirement::default().check(&[]).is_ok());
+    }
+
+    #[test]
+    fn www_authenticate_forms() {
+        assert_eq!(www_authenticate(Some("api"), None, &[]), "Bearer realm=\"api\"");
+        let e = ScopeRequirement::all(&["admin"]).check(&[]).unwrap_err();
+        let h = www_authenticate(Some("api"), Some(&e), &["read:data".into()]);
+        assert!(h.starts_with("Bearer realm=\"api\", error=\"insufficient_scope\", error_description=\""), "{h}");
+        assert!(h.ends_with("scope=\"read:data admin\""), "{h}");
+        assert_eq!(http_status(&e), 403);
+        let e = Error::new(ErrorCode::TokenExpired, "the token \"expired\"\\");
+        let h = www_authenticate(None, Some(&e), &[]);
+        assert_eq!(h, "Bearer error=\"invalid_token\", error_description=\"the token expired\"");
+        assert_eq!(http_status(&e), 401);
+    }
+}

@@ -1,0 +1,103 @@
+//! RFC 8414 authorization-server metadata (with the OpenID Connect fallback).
+
+use crate::http::HttpResponse;
+use crate::{Error, ErrorCode, Result};
+use serde_json::Value;
+
+/// The endpoints a client or verifier needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerMetadata {
+    pub issuer: String,
+    pub token_endpoint: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub introspection_endpoint: Option<String>,
+    pub revocation_endpoint: Option<String>,
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+}
+
+/// Metadata URLs to try, in order: RFC 8414 §3.1 (well-known inserted between host and path),
+/// then OpenID Connect Discovery (appended to the issuer).
+pub fn discovery_urls(issuer: &str) -> Result<Vec<String>> {
+    let u = url::Url::parse(issuer).map_err(|e| Error::config(format!("issuer {issuer:?} is not a URL ({e})")))?;
+    if u.query().is_some() || u.fragment().is_some() {
+        return Err(Error::config("the issuer URL must not have a query or fragment (RFC 8414 §2)"));
+    }
+    let origin = u.origin().ascii_serialization();
+    let path = u.path().trim_end_matches('/');
+    Ok(vec![
+        format!("{origin}/.well-known/oauth-authorization-server{path}"),
+        format!("{origin}{path}/.well-known/openid-configuration"),
+    ])
+}
+
+/// Parse a metadata document; its `issuer` must equal the configured issuer (RFC 8414 §3.3).
+pub fn parse_metadata(resp: &HttpResponse, expected_issuer: &str) -> Result<ServerMetadata> {
+    if resp.status != 200 {
+        return Err(Error::new(ErrorCode::InvalidResponse, format!("the metadata endpoint answered HTTP {}", resp.status)).with_status(resp.status));
+    }
+    let v: Value = serde_json::from_slice(&resp.body)
+        .ok()
+        .filter(Value::is_object)
+        .ok_or_else(|| Error::new(ErrorCode::InvalidResponse, "the authorization-server metadata is not a JSON object"))?;
+    let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let issuer = s("issuer").ok_or_else(|| Error::new(ErrorCode::InvalidResponse, "the metadata has no issuer"))?;
+    if issuer.trim_end_matches('/') != expected_issuer.trim_end_matches('/') {
+        return Err(Error::new(
+            ErrorCode::InvalidResponse,
+            format!("the metadata names issuer {:?}, not the configured {expected_issuer:?} (RFC 8414 §3.3)", crate::jwt::alg::truncate(&issuer)),
+        ));
+    }
+    Ok(ServerMetadata {
+        issuer,
+        token_endpoint: s("token_endpoint"),
+        jwks_uri: s("jwks_uri"),
+        introspection_endpoint: s("introspection_endpoint"),
+        revocation_endpoint: s("revocation_endpoint"),
+        token_endpoint_auth_methods_supported: v
+            .get("token_endpoint_auth_methods_supported")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default(),
+    })
+}
+
+/// Fetch metadata through a transport, trying each discovery URL in turn.
+pub async fn discover(transport: &dyn crate::http::Transport, issuer: &str, allow_insecure: bool) -> Result<ServerMetadata> {
+    crate::http::check_url(issuer, allow_insecure, "issuer")?;
+    let mut last = None;
+    for url in discovery_urls(issuer)? {
+        match transport.send(crate::http::HttpRequest::get(url)).await {
+            Ok(resp) if resp.status == 404 => last = Some(Error::new(ErrorCode::InvalidResponse, "no metadata at the well-known URLs").with_status(404)),
+            Ok(resp) => return parse_metadata(&resp, issuer),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| Error::internal("no discovery URL")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn urls() {
+        assert_eq!(
+            discovery_urls("https://auth.example.com").unwrap(),
+            ["https://auth.example.com/.well-known/oauth-authorization-server", "https://auth.example.com/.well-known/openid-configuration"]
+        );
+        assert_eq!(
+            discovery_urls("https://auth.example.com/tenant1/").unwrap(),
+            [
+                "https://auth.example.com/.well-known/oauth-authorization-server/tenant1",
+                "https://auth.example.com/tenant1/.well-known/openid-configuration"
+            ]
+        );
+    }
+    #[test]
+    fn issuer_must_match() {
+        let r = HttpResponse::json(200, &serde_json::json!({"issuer": "https://evil", "token_endpoint": "https://evil/t"}));
+        assert!(parse_metadata(&r, "https://good").is_err());
+        let r = HttpResponse::json(200, &serde_json::json!({"issuer": "https://good", "token_endpoint": "https://good/t", "jwks_uri": "https://good/j"}));
+        let m = parse_metadata(&r, "https://good").unwrap();
+        assert_eq!(m.jwks_uri.as_deref(), Some("https://good/j"));
+    }
+}
