@@ -176,19 +176,19 @@ impl Error {
         }
     }
 
-    pub(crate) fn with_status(mut self, status: u16) -> Self {
+    pub fn with_status(mut self, status: u16) -> Self {
         self.status = Some(status);
         self
     }
-    pub(crate) fn with_retry_after(mut self, d: Option<Duration>) -> Self {
+    pub fn with_retry_after(mut self, d: Option<Duration>) -> Self {
         self.retry_after = d;
         self
     }
-    pub(crate) fn with_oauth_error(mut self, e: impl Into<String>) -> Self {
+    pub fn with_oauth_error(mut self, e: impl Into<String>) -> Self {
         self.oauth_error = Some(e.into());
         self
     }
-    pub(crate) fn with_missing_scopes(mut self, s: Vec<String>) -> Self {
+    pub fn with_missing_scopes(mut self, s: Vec<String>) -> Self {
         self.missing_scopes = s;
         self
     }

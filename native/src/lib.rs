@@ -1,1 +1,189 @@
+//! # authsec-native
+//!
+//! The core ([`authsec_core`], re-exported) with its native edges: an HTTP [`Transport`] on
+//! reqwest + rustls (system root certificates, `HTTPS_PROXY`/`NO_PROXY`, connect and read
+//! timeouts, bounded bodies, no redirects), tokio timers, and the system clock.
+//!
+//! All I/O runs on one shared tokio runtime ([`runtime`]). Futures returned here can be awaited
+//! from any executor (tokio, a binding's own runtime, or [`block_on`] on a plain thread) because
+//! the transport and the sleeper hand their work to that runtime and only await a join handle.
 
+pub use authsec_core::*;
+pub use authsec_core as core;
+
+use authsec_core::http::{HttpRequest, HttpResponse, Method, Transport, MAX_RESPONSE_BYTES};
+use authsec_core::runtime::BoxFut;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+/// The shared I/O runtime (two worker threads, named `authsec-io`).
+pub fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("authsec-io")
+            .enable_all()
+            .build()
+            .expect("authsec: cannot start the I/O runtime")
+    })
+}
+
+/// Run a future to completion on the current thread. Do not call it from inside an async task.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    futures::executor::block_on(f)
+}
+
+/// Transport settings.
+#[derive(Clone, Debug)]
+pub struct TransportOptions {
+    pub connect_timeout: Duration,
+    /// Whole-request timeout (connect, send, and read the body).
+    pub timeout: Duration,
+    pub max_response_bytes: usize,
+    pub user_agent: String,
+}
+
+impl Default for TransportOptions {
+    fn default() -> Self {
+        TransportOptions {
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            max_response_bytes: MAX_RESPONSE_BYTES,
+            user_agent: concat!("authsec/", env!("CARGO_PKG_VERSION")).to_string(),
+        }
+    }
+}
+
+/// HTTP on reqwest + rustls.
+#[derive(Clone)]
+pub struct HttpTransport {
+    client: reqwest::Client,
+    max_body: usize,
+}
+
+impl std::fmt::Debug for HttpTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpTransport").finish_non_exhaustive()
+    }
+}
+
+impl HttpTransport {
+    pub fn new(opts: &TransportOptions) -> Result<HttpTransport> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(opts.connect_timeout)
+            .timeout(opts.timeout)
+            .user_agent(opts.user_agent.clone())
+            // A token request carries credentials: never follow a redirect with them.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(HttpTransport { client, max_body: opts.max_response_bytes })
+    }
+
+    /// A shared transport with default options.
+    pub fn shared() -> Arc<HttpTransport> {
+        static T: OnceLock<Arc<HttpTransport>> = OnceLock::new();
+        T.get_or_init(|| Arc::new(HttpTransport::new(&TransportOptions::default()).expect("default HTTP client"))).clone()
+    }
+
+    async fn send_inner(client: reqwest::Client, max_body: usize, req: HttpRequest) -> Result<HttpResponse> {
+        let url = req.url.clone();
+        let method = match req.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+        };
+        let mut rb = client.request(method, &req.url);
+        for (k, v) in &req.headers {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+        if !req.body.is_empty() {
+            rb = rb.body(req.body);
+        }
+        let mut resp = rb.send().await.map_err(|e| map_err(e, &url))?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
+            .collect();
+        if resp.content_length().is_some_and(|n| n > max_body as u64) {
+            return Err(Error::new(ErrorCode::InvalidResponse, format!("{} answered with a body over {max_body} bytes", host_of(&url))).with_status(status));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| map_err(e, &url))? {
+            if body.len() + chunk.len() > max_body {
+                return Err(Error::new(ErrorCode::InvalidResponse, format!("{} answered with a body over {max_body} bytes", host_of(&url))).with_status(status));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(HttpResponse { status, headers, body })
+    }
+}
+
+fn host_of(url: &str) -> String {
+    reqwest::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_else(|| "the server".into())
+}
+
+/// Map a reqwest error without its request details (URLs with query strings, bodies).
+fn map_err(e: reqwest::Error, url: &str) -> Error {
+    let host = host_of(url);
+    if e.is_timeout() {
+        Error::timeout(format!("the request to {host} timed out"))
+    } else if e.is_connect() {
+        let mut cause = String::new();
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            cause = s.to_string();
+            src = s.source();
+        }
+        Error::network(format!("cannot connect to {host} ({cause}); check the URL, the network and any HTTPS_PROXY"))
+    } else {
+        Error::network(format!("the request to {host} failed ({})", e.without_url()))
+    }
+}
+
+impl Transport for HttpTransport {
+    fn send(&self, request: HttpRequest) -> BoxFut<'static, Result<HttpResponse>> {
+        let client = self.client.clone();
+        let max = self.max_body;
+        let handle = runtime().spawn(Self::send_inner(client, max, request));
+        Box::pin(async move { handle.await.map_err(|e| Error::internal(format!("the HTTP task failed: {e}")))? })
+    }
+}
+
+/// Sleeps on the shared runtime's timer.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TokioSleeper;
+
+impl Sleeper for TokioSleeper {
+    fn sleep(&self, d: Duration) -> BoxFut<'static, ()> {
+        let handle = runtime().spawn(tokio::time::sleep(d));
+        Box::pin(async move {
+            let _ = handle.await;
+        })
+    }
+}
+
+/// A token client on the native transport and the system clock.
+pub fn token_client(cfg: ClientConfig) -> Result<TokenClient> {
+    TokenClient::new(cfg, HttpTransport::shared(), Arc::new(SystemClock), Arc::new(TokioSleeper))
+}
+
+/// A verifier with keys from a static JWKS document.
+pub fn static_verifier(cfg: VerifierConfig, jwks_json: &str) -> Result<Verifier> {
+    let keys = KeySet::from_jwks_json(jwks_json.as_bytes())?;
+    Verifier::new(cfg, KeySource::Static(Arc::new(keys)), Arc::new(SystemClock))
+}
+
+/// A verifier with keys from a `jwks_uri`, cached under `policy`.
+pub fn remote_verifier(cfg: VerifierConfig, jwks_uri: &str, policy: JwksPolicy) -> Result<Verifier> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let jwks = JwksCache::new(jwks_uri, HttpTransport::shared(), clock.clone(), policy)?;
+    Verifier::new(cfg, KeySource::Remote(jwks), clock)
+}
+
+/// RFC 8414 discovery over the native transport.
+pub async fn discover(issuer: &str, allow_insecure_http: bool) -> Result<token::discovery::ServerMetadata> {
+    token::discovery::discover(&*HttpTransport::shared(), issuer, allow_insecure_http).await
+}
