@@ -347,7 +347,8 @@ pub fn interpolate(s: &str, get: &impl Fn(&str) -> Option<String>) -> Result<Str
             out.push('$');
             rest = r;
         } else if let Some(body) = after.strip_prefix('{') {
-            let end = body.find('}').ok_or_else(|| Error::config(format!("unterminated ${{...}} in config value {:?}", crate::jwt::alg::truncate(s))))?;
+            // The value may be a secret: never echo it.
+            let end = body.find('}').ok_or_else(|| Error::config("a config value has an unterminated ${...}; write $$ for a literal $"))?;
             let expr = &body[..end];
             let (name, default) = match expr.find(":-") {
                 Some(j) => (&expr[..j], Some(&expr[j + 2..])),
