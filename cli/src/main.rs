@@ -4,7 +4,9 @@
 //! printing, reading a token from an argument or stdin, and ordered JSON output.
 
 mod cmd_decode;
+mod cmd_demo;
 mod cmd_error_codes;
+mod cmd_server;
 mod cmd_token;
 mod cmd_verify;
 mod common;
@@ -23,6 +25,8 @@ Errors are printed to stderr as `error: <code>: <message>`; `authsec error-codes
 Secrets and whole tokens are never printed in errors.
 
 Examples:
+  authsec demo
+  authsec server --port 0 --config server.yaml
   export AUTHSEC_CLIENT_ID=my-agent AUTHSEC_CLIENT_SECRET=... AUTHSEC_TOKEN_URL=https://auth.example.com/oauth/token
   authsec token --scope read:data --raw
   authsec token --raw | authsec verify --issuer https://auth.example.com --audience https://api.example.com
@@ -46,7 +50,10 @@ enum Command {
     Decode(cmd_decode::DecodeArgs),
     /// List the stable error codes, one per line with a short description.
     ErrorCodes(cmd_error_codes::ErrorCodesArgs),
-    // Reserved for later: `authsec server` (a local authorization server) and `authsec demo`.
+    /// Run a local OAuth 2.0 authorization server (for development and tests).
+    Server(cmd_server::ServerArgs),
+    /// Show the whole flow offline: local server, an agent gets a token, a service verifies it.
+    Demo(cmd_demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +63,8 @@ fn main() -> ExitCode {
         Command::Verify(a) => cmd_verify::run(a),
         Command::Decode(a) => cmd_decode::run(a),
         Command::ErrorCodes(a) => cmd_error_codes::run(a),
+        Command::Server(a) => cmd_server::run(a),
+        Command::Demo(a) => cmd_demo::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

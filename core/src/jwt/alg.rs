@@ -113,7 +113,8 @@ impl std::str::FromStr for Alg {
     }
 }
 
-pub(crate) fn truncate(s: &str) -> String {
+/// Shorten untrusted text for an error message: at most 40 characters, no control characters.
+pub fn truncate(s: &str) -> String {
     let t: String = s.chars().filter(|c| !c.is_control()).take(40).collect();
     if s.chars().count() > 40 {
         format!("{t}…")

@@ -1,0 +1,149 @@
+//! `authsec server`: the local authorization server on the command line.
+
+use crate::common::print_stdout;
+use authsec_native::http::{HttpRequest, Method};
+use authsec_native::{block_on, Error, ErrorCode, Result};
+use authsec_server::{ServerConfig, StartOptions};
+use clap::{Args, Subcommand};
+
+const SERVER_HELP: &str = "\
+The server prints its issuer URL on the first line of stdout once it listens, then writes one
+JSON audit line per event to stderr (or where `audit_log` says). Stop it with Ctrl-C or SIGTERM.
+
+Config file (YAML, ${VAR} interpolated):
+  signing_alg: ES256            # or RS256, EdDSA
+  database: ./authsec.db        # SQLite; omit for in-memory
+  admin_token: ${AUTHSEC_ADMIN_TOKEN}
+  clients:
+    - client_id: ml-training-agent
+      name: ML training agent
+      type: ai_agent            # m2m, ai_agent, mcp_server
+      client_secret: ${ML_AGENT_SECRET}
+      allowed_scopes: [read:data, write:logs]
+      audiences: [https://api.example.com]
+      token_lifetime: 3600
+      rate_limit: 60            # token requests per minute
+
+Examples:
+  authsec server --port 0 --config server.yaml
+  AUTHSEC_ADMIN_TOKEN=... authsec server rotate-key --url http://127.0.0.1:8080";
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, after_help = SERVER_HELP)]
+pub struct ServerArgs {
+    #[command(subcommand)]
+    action: Option<ServerAction>,
+    /// Port to listen on; 0 picks a free one.
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Address to bind (loopback by default).
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// YAML config file with clients and settings.
+    #[arg(long)]
+    config: Option<String>,
+    /// SQLite file (overrides `database` in the config).
+    #[arg(long)]
+    db: Option<String>,
+    /// Issuer URL to put in tokens (default http://HOST:PORT).
+    #[arg(long)]
+    issuer: Option<String>,
+    /// Audit log: stderr, stdout, off, or a file path.
+    #[arg(long)]
+    audit_log: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum ServerAction {
+    /// Rotate the signing key of a running server through its admin API
+    /// (admin token from AUTHSEC_ADMIN_TOKEN).
+    RotateKey {
+        /// The server's issuer URL.
+        #[arg(long)]
+        url: String,
+        /// ES256, RS256 or EdDSA (default: the server's).
+        #[arg(long)]
+        alg: Option<String>,
+        /// Seconds until the new key starts signing (it is published at once).
+        #[arg(long, default_value_t = 0)]
+        activate_in: i64,
+    },
+}
+
+pub fn run(a: ServerArgs) -> Result<()> {
+    if let Some(ServerAction::RotateKey { url, alg, activate_in }) = a.action {
+        return rotate_key(&url, alg, activate_in);
+    }
+    let mut cfg = match &a.config {
+        Some(path) => ServerConfig::from_yaml_file(path)?,
+        None => ServerConfig::default(),
+    };
+    if a.db.is_some() {
+        cfg.database = a.db;
+    }
+    if a.issuer.is_some() {
+        cfg.issuer = a.issuer;
+    }
+    if a.audit_log.is_some() {
+        cfg.audit_log = a.audit_log;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Error::internal(e.to_string()))?;
+    rt.block_on(async {
+        let opts = StartOptions { host: a.host, port: a.port, ..Default::default() };
+        let server = authsec_server::start(cfg, opts).await?;
+        print_stdout(server.issuer())?;
+        eprintln!(
+            "authsec server listening on {} (token endpoint {}, JWKS {}); Ctrl-C to stop",
+            server.addr(),
+            server.token_endpoint(),
+            server.jwks_uri()
+        );
+        wait_for_stop().await;
+        server.shutdown().await;
+        Ok(())
+    })
+}
+
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn rotate_key(url: &str, alg: Option<String>, activate_in: i64) -> Result<()> {
+    let token = std::env::var("AUTHSEC_ADMIN_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Error::config("set AUTHSEC_ADMIN_TOKEN to the server's admin_token"))?;
+    authsec_native::http::check_url(url, false, "--url")?;
+    let mut body = serde_json::json!({ "activate_in": activate_in });
+    if let Some(a) = alg {
+        body["alg"] = serde_json::json!(a);
+    }
+    let req = HttpRequest {
+        method: Method::Post,
+        url: format!("{}/admin/keys/rotate", url.trim_end_matches('/')),
+        headers: vec![("content-type".into(), "application/json".into()), ("authorization".into(), format!("Bearer {token}"))],
+        body: body.to_string().into_bytes(),
+    };
+    let resp = block_on(authsec_native::http::Transport::send(&*authsec_native::HttpTransport::shared(), req))?;
+    let v: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
+    if resp.status != 200 {
+        let why = v.get("error_description").and_then(|d| d.as_str()).unwrap_or("no description");
+        return Err(Error::new(ErrorCode::InvalidResponse, format!("the server answered HTTP {}: {why}", resp.status)));
+    }
+    print_stdout(&serde_json::to_string_pretty(&v).unwrap_or_default())
+}

@@ -1,0 +1,190 @@
+//! Registered clients: hashed secrets (compared in constant time), public JWKS for
+//! `private_key_jwt`, scopes, audiences, lifetimes.
+
+use crate::config::ClientSpec;
+use authsec_core::runtime::random_id;
+use authsec_core::secret::constant_time_eq;
+use authsec_core::util::{b64url_decode, b64url_encode};
+use authsec_core::{Error, KeySet, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// The client types of the product docs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientType {
+    #[default]
+    M2m,
+    AiAgent,
+    McpServer,
+}
+
+impl ClientType {
+    pub fn parse(s: &str) -> Result<ClientType> {
+        let n: String = s.trim().to_ascii_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+        match n.as_str() {
+            "m2m" | "machinetomachine" | "service" => Ok(ClientType::M2m),
+            "aiagent" | "agent" => Ok(ClientType::AiAgent),
+            "mcpserver" | "mcp" => Ok(ClientType::McpServer),
+            _ => Err(Error::config(format!("client type {s:?} is not one of m2m, ai_agent, mcp_server"))),
+        }
+    }
+}
+
+/// A salted SHA-256 of a client secret. Secrets generated here are 256-bit random values, for
+/// which a fast hash is sound; the server never stores or logs a plain secret.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SecretHash {
+    pub salt: String,
+    pub hash: String,
+    pub created_at: i64,
+    /// After a rotation, the old secret keeps working until this instant (Unix seconds).
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+}
+
+impl SecretHash {
+    pub fn new(secret: &str, now: i64) -> Result<SecretHash> {
+        let salt = random_id(16)?;
+        Ok(SecretHash { hash: digest(&salt, secret), salt, created_at: now, expires_at: None })
+    }
+    pub fn matches(&self, secret: &str, now: i64) -> bool {
+        if self.expires_at.is_some_and(|t| now >= t) {
+            return false;
+        }
+        let given = digest(&self.salt, secret);
+        match (b64url_decode(&given), b64url_decode(&self.hash)) {
+            (Some(a), Some(b)) => constant_time_eq(&a, &b),
+            _ => false,
+        }
+    }
+}
+
+fn digest(salt: &str, secret: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(salt.as_bytes());
+    h.update([0u8]);
+    h.update(secret.as_bytes());
+    b64url_encode(&h.finalize())
+}
+
+/// A registered client.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Client {
+    pub client_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(rename = "type")]
+    pub client_type: ClientType,
+    #[serde(default)]
+    pub secrets: Vec<SecretHash>,
+    #[serde(default)]
+    pub jwks: Option<Value>,
+    pub allowed_scopes: Vec<String>,
+    pub default_scopes: Vec<String>,
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    pub token_lifetime: u64,
+    #[serde(default)]
+    pub rate_limit: Option<u32>,
+    pub created_at: i64,
+}
+
+impl Client {
+    /// Build from a spec; returns the client and the plain secret when one was generated.
+    pub fn from_spec(spec: &ClientSpec, default_lifetime: u64, now: i64) -> Result<(Client, Option<String>)> {
+        let client_id = match &spec.client_id {
+            Some(id) => id.clone(),
+            None => format!("client_{}", random_id(9)?),
+        };
+        if client_id.is_empty() || client_id.len() > 200 || client_id.chars().any(|c| c.is_control()) {
+            return Err(Error::config("client_id must be 1-200 printable characters"));
+        }
+        let jwks = match (&spec.jwks, &spec.jwks_file) {
+            (Some(j), _) => Some(j.clone()),
+            (None, Some(path)) => {
+                let text = std::fs::read_to_string(path).map_err(|e| Error::config(format!("cannot read jwks_file {path:?}: {e}")))?;
+                Some(serde_json::from_str(&text).map_err(|e| Error::config(format!("jwks_file {path:?} is not JSON: {e}")))?)
+            }
+            _ => None,
+        };
+        if let Some(j) = &jwks {
+            let ks = KeySet::from_jwks_value(j)?;
+            if ks.is_empty() {
+                return Err(Error::config(format!("client {client_id}: the JWKS has no usable signature key ({})", ks.skipped.join("; "))));
+            }
+        }
+        let mut generated = None;
+        let mut secrets = Vec::new();
+        match &spec.client_secret {
+            Some(s) if s.is_empty() => return Err(Error::config(format!("client {client_id}: client_secret is empty"))),
+            Some(s) => secrets.push(SecretHash::new(s, now)?),
+            None if jwks.is_none() => {
+                let s = format!("sec_{}", random_id(32)?);
+                secrets.push(SecretHash::new(&s, now)?);
+                generated = Some(s);
+            }
+            None => {}
+        }
+        for s in spec.allowed_scopes.iter().chain(spec.default_scopes.iter().flatten()) {
+            if s.is_empty() || s.chars().any(|c| c == ' ' || c == '"' || c == '\\' || c.is_control()) {
+                return Err(Error::config(format!("client {client_id}: scope {s:?} has characters RFC 6749 §3.3 does not allow")));
+            }
+        }
+        let default_scopes = spec.default_scopes.clone().unwrap_or_else(|| spec.allowed_scopes.clone());
+        if let Some(bad) = default_scopes.iter().find(|s| !spec.allowed_scopes.contains(s)) {
+            return Err(Error::config(format!("client {client_id}: default scope {bad:?} is not in allowed_scopes")));
+        }
+        let client = Client {
+            name: spec.name.clone().unwrap_or_else(|| client_id.clone()),
+            client_id,
+            description: spec.description.clone().unwrap_or_default(),
+            client_type: crate::config::ServerConfig::parse_client_type(spec.client_type.as_deref())?,
+            secrets,
+            jwks,
+            allowed_scopes: spec.allowed_scopes.clone(),
+            default_scopes,
+            audiences: spec.audiences.clone(),
+            token_lifetime: spec.token_lifetime.unwrap_or(default_lifetime).clamp(10, 86_400),
+            rate_limit: spec.rate_limit,
+            created_at: now,
+        };
+        Ok((client, generated))
+    }
+
+    pub fn secret_matches(&self, secret: &str, now: i64) -> bool {
+        // Check every stored hash (no early exit) so timing does not reveal which one matched.
+        self.secrets.iter().fold(false, |acc, h| h.matches(secret, now) | acc)
+    }
+
+    /// The client as shown by the admin API: no hashes.
+    pub fn public_view(&self) -> Value {
+        serde_json::json!({
+            "client_id": self.client_id,
+            "name": self.name,
+            "description": self.description,
+            "type": self.client_type,
+            "allowed_scopes": self.allowed_scopes,
+            "default_scopes": self.default_scopes,
+            "audiences": self.audiences,
+            "token_lifetime": self.token_lifetime,
+            "rate_limit": self.rate_limit,
+            "auth_methods": self.auth_methods(),
+            "secrets": self.secrets.iter().map(|s| serde_json::json!({"created_at": s.created_at, "expires_at": s.expires_at})).collect::<Vec<_>>(),
+            "created_at": self.created_at,
+        })
+    }
+
+    pub fn auth_methods(&self) -> Vec<&'static str> {
+        let mut m = Vec::new();
+        if !self.secrets.is_empty() {
+            m.extend(["client_secret_basic", "client_secret_post"]);
+        }
+        if self.jwks.is_some() {
+            m.push("private_key_jwt");
+        }
+        m
+    }
+}

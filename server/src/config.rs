@@ -1,0 +1,138 @@
+//! Server configuration: a YAML file (with `${VAR}` interpolation) listing clients with the
+//! product docs' field names.
+
+use crate::clients::ClientType;
+use authsec_core::{Alg, Error, Result};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// One client as written in the config file or sent to the admin API.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSpec {
+    #[serde(default)]
+    pub client_id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(rename = "type", default)]
+    pub client_type: Option<String>,
+    /// Plain secret: hashed when loaded, never stored.
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    /// Public keys for `private_key_jwt`: a JWKS object, or a path in `jwks_file`.
+    #[serde(default)]
+    pub jwks: Option<Value>,
+    #[serde(default)]
+    pub jwks_file: Option<String>,
+    #[serde(default)]
+    pub allowed_scopes: Vec<String>,
+    /// Scopes granted when a request names none (default: all allowed scopes).
+    #[serde(default)]
+    pub default_scopes: Option<Vec<String>>,
+    /// Audiences the client may request; the first is the default.
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    /// Seconds.
+    #[serde(default)]
+    pub token_lifetime: Option<u64>,
+    /// Token requests per minute.
+    #[serde(default)]
+    pub rate_limit: Option<u32>,
+}
+
+/// The whole server configuration.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// The issuer URL; default `http://127.0.0.1:<port>`.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// ES256 (default), RS256 or EdDSA.
+    #[serde(default = "default_alg")]
+    pub signing_alg: String,
+    /// SQLite file; absent or `:memory:` keeps everything in memory.
+    #[serde(default)]
+    pub database: Option<String>,
+    /// Default token lifetime in seconds.
+    #[serde(default = "default_lifetime")]
+    pub token_lifetime: u64,
+    /// `aud` for clients without audiences (default: the issuer).
+    #[serde(default)]
+    pub default_audience: Option<String>,
+    /// Bearer token for the admin API; without one the admin API is off.
+    #[serde(default)]
+    pub admin_token: Option<String>,
+    /// `stderr` (default), `stdout`, `off`, or a file path (appended).
+    #[serde(default)]
+    pub audit_log: Option<String>,
+    /// Default token requests per minute per client (0 = unlimited).
+    #[serde(default = "default_rate")]
+    pub rate_limit: u32,
+    /// `Cache-Control: max-age` of the JWKS, seconds.
+    #[serde(default = "default_jwks_max_age")]
+    pub jwks_max_age: u64,
+    #[serde(default)]
+    pub clients: Vec<ClientSpec>,
+}
+
+fn default_alg() -> String {
+    "ES256".into()
+}
+fn default_lifetime() -> u64 {
+    3600
+}
+fn default_rate() -> u32 {
+    600
+}
+fn default_jwks_max_age() -> u64 {
+    300
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            issuer: None,
+            signing_alg: default_alg(),
+            database: None,
+            token_lifetime: default_lifetime(),
+            default_audience: None,
+            admin_token: None,
+            audit_log: None,
+            rate_limit: default_rate(),
+            jwks_max_age: default_jwks_max_age(),
+            clients: Vec::new(),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Parse YAML (a top-level `server:` mapping is accepted too), resolving `${VAR}` in strings.
+    pub fn from_yaml_str(text: &str, get: impl Fn(&str) -> Option<String>) -> Result<ServerConfig> {
+        let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| Error::config(format!("the server config is not valid YAML: {e}")))?;
+        let doc = if doc.is_null() { Value::Object(Default::default()) } else { doc };
+        let section = doc.get("server").cloned().unwrap_or(doc);
+        let section = authsec_core::config::interpolate_value(section, &get)?;
+        let cfg: ServerConfig = serde_json::from_value(section).map_err(|e| Error::config(format!("server config: {e}")))?;
+        cfg.signing_alg()?;
+        Ok(cfg)
+    }
+
+    pub fn from_yaml_file(path: &str) -> Result<ServerConfig> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::config(format!("cannot read server config {path:?}: {e}")))?;
+        Self::from_yaml_str(&text, |k| std::env::var(k).ok())
+    }
+
+    pub fn signing_alg(&self) -> Result<Alg> {
+        match Alg::parse(&self.signing_alg)? {
+            a @ (Alg::ES256 | Alg::RS256 | Alg::EdDSA) => Ok(a),
+            a => Err(Error::config(format!("signing_alg {a} is not offered; use ES256, RS256 or EdDSA"))),
+        }
+    }
+
+    /// Parse a client type name as the docs write it.
+    pub fn parse_client_type(s: Option<&str>) -> Result<ClientType> {
+        ClientType::parse(s.unwrap_or("m2m"))
+    }
+}

@@ -1,0 +1,169 @@
+//! # authsec-server
+//!
+//! A local OAuth 2.0 authorization server for development and tests: client credentials with
+//! `client_secret_basic`, `client_secret_post` and `private_key_jwt`; RFC 9068 JWT access tokens
+//! signed with keys that rotate; JWKS; RFC 8414 metadata; RFC 7662 introspection; RFC 7009
+//! revocation; an admin API; an audit log; per-client rate limits; SQLite persistence.
+//!
+//! It shares its signing, JWKS and claim code with the authsec verifier (the core crate). It is
+//! not built to scale out: production traffic belongs to a real identity provider.
+//!
+//! ```no_run
+//! # async fn demo() -> authsec_core::Result<()> {
+//! let server = authsec_server::start(authsec_server::ServerConfig::default(), Default::default()).await?;
+//! println!("issuer: {}", server.issuer());
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+pub mod app;
+pub mod audit;
+pub mod clients;
+pub mod config;
+pub mod keys;
+pub mod oauth;
+pub mod ratelimit;
+pub mod store;
+
+pub use config::{ClientSpec, ServerConfig};
+
+use app::AppState;
+use authsec_core::{Clock, Error, Result, Secret, SystemClock};
+use parking_lot::{Mutex, RwLock};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where and how to run.
+#[derive(Clone)]
+pub struct StartOptions {
+    /// Bind address; loopback by default.
+    pub host: String,
+    /// 0 picks a free port.
+    pub port: u16,
+    /// Time source (tests inject a manual clock).
+    pub clock: Arc<dyn Clock>,
+    /// Override the audit sink (tests collect lines in memory).
+    pub audit: Option<Arc<audit::Audit>>,
+}
+
+impl Default for StartOptions {
+    fn default() -> Self {
+        StartOptions { host: "127.0.0.1".into(), port: 0, clock: Arc::new(SystemClock), audit: None }
+    }
+}
+
+/// A server that is listening. Dropping it does not stop it; call [`RunningServer::shutdown`].
+pub struct RunningServer {
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    pub fn issuer(&self) -> &str {
+        &self.state.issuer
+    }
+    pub fn token_endpoint(&self) -> String {
+        self.state.token_endpoint()
+    }
+    pub fn jwks_uri(&self) -> String {
+        format!("{}/.well-known/jwks.json", self.state.issuer)
+    }
+    pub fn state(&self) -> &Arc<AppState> {
+        &self.state
+    }
+    /// Stop accepting connections and wait for the accept loop to end.
+    pub async fn shutdown(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+/// Build the state: open the store, merge the configured clients into it, load the key ring.
+pub fn build_state(cfg: ServerConfig, issuer: String, clock: Arc<dyn Clock>, audit: Arc<audit::Audit>) -> Result<AppState> {
+    let alg = cfg.signing_alg()?;
+    let store = store::Store::open(cfg.database.as_deref())?;
+    let now = clock.now_ms().div_euclid(1000);
+    let mut clients: HashMap<String, clients::Client> = store.load_clients()?.into_iter().map(|c| (c.client_id.clone(), c)).collect();
+    for spec in &cfg.clients {
+        if spec.client_secret.is_none() && spec.jwks.is_none() && spec.jwks_file.is_none() {
+            return Err(Error::config(format!(
+                "client {:?} in the config has neither client_secret nor jwks; set client_secret: ${{SOME_VAR}} or jwks_file",
+                spec.client_id.as_deref().unwrap_or("?")
+            )));
+        }
+        let (mut client, _) = clients::Client::from_spec(spec, cfg.token_lifetime, now)?;
+        if let Some(existing) = clients.get(&client.client_id) {
+            // Keep rotated secrets when the configured secret is still one of them.
+            if spec.client_secret.as_deref().is_some_and(|s| existing.secret_matches(s, now)) {
+                client.secrets = existing.secrets.clone();
+                client.created_at = existing.created_at;
+            }
+        }
+        store.put_client(&client)?;
+        clients.insert(client.client_id.clone(), client);
+    }
+    let keys = keys::KeyRing::load(&store, alg, now)?;
+    let admin_token = cfg.admin_token.clone().filter(|t| !t.is_empty()).map(Secret::new);
+    store.purge(now)?;
+    Ok(AppState {
+        alg,
+        issuer,
+        store,
+        clients: RwLock::new(clients),
+        keys: Mutex::new(keys),
+        audit,
+        limiter: ratelimit::RateLimiter::default(),
+        clock,
+        admin_token,
+        cfg,
+    })
+}
+
+/// Start listening (on the current tokio runtime) and serve in the background.
+pub async fn start(cfg: ServerConfig, opts: StartOptions) -> Result<RunningServer> {
+    let listener = tokio::net::TcpListener::bind((opts.host.as_str(), opts.port))
+        .await
+        .map_err(|e| Error::config(format!("cannot listen on {}:{}: {e}", opts.host, opts.port)))?;
+    let addr = listener.local_addr().map_err(|e| Error::internal(e.to_string()))?;
+    let issuer = match &cfg.issuer {
+        Some(i) => i.trim_end_matches('/').to_string(),
+        None => format!("http://{}", addr),
+    };
+    let audit = match opts.audit {
+        Some(a) => a,
+        None => Arc::new(audit::Audit::open(cfg.audit_log.as_deref())?),
+    };
+    let state = Arc::new(build_state(cfg, issuer, opts.clock, audit)?);
+    let router = app::router(state.clone());
+    let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = &mut stop_rx => break,
+                accepted = listener.accept() => {
+                    let Ok((stream, _peer)) = accepted else { continue };
+                    let _ = stream.set_nodelay(true);
+                    let svc = hyper_util::service::TowerToHyperService::new(router.clone());
+                    tokio::spawn(async move {
+                        let mut b = hyper::server::conn::http1::Builder::new();
+                        b.timer(hyper_util::rt::TokioTimer::new())
+                            .header_read_timeout(Duration::from_secs(10))
+                            .max_headers(64)
+                            .max_buf_size(64 * 1024);
+                        let _ = b.serve_connection(hyper_util::rt::TokioIo::new(stream), svc).await;
+                    });
+                }
+            }
+        }
+    });
+    Ok(RunningServer { addr, state, stop: Some(stop_tx), task })
+}
