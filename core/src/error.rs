@@ -11,12 +11,12 @@ use std::fmt;
 use std::time::Duration;
 
 macro_rules! error_codes {
-    ($( $(#[$doc:meta])* $variant:ident = $code:literal ),+ $(,)?) => {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal => $desc:literal ),+ $(,)?) => {
         /// Stable error codes. The string form ([`ErrorCode::as_str`]) never changes once released.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
         pub enum ErrorCode {
-            $( $(#[$doc])* $variant, )+
+            $( $(#[$doc])* #[doc = $desc] $variant, )+
         }
 
         impl ErrorCode {
@@ -26,6 +26,11 @@ macro_rules! error_codes {
             /// The stable snake_case string.
             pub const fn as_str(self) -> &'static str {
                 match self { $( ErrorCode::$variant => $code, )+ }
+            }
+
+            /// A one-line description (for docs, `authsec error-codes`, and bindings).
+            pub const fn description(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $desc, )+ }
             }
 
             /// Parse a stable code string.
@@ -38,77 +43,45 @@ macro_rules! error_codes {
 
 error_codes! {
     // ----- OAuth 2.0 errors returned by the authorization server (RFC 6749 §5.2, RFC 8707) -----
-    /// The token request was malformed (RFC 6749 `invalid_request`).
-    InvalidRequest = "invalid_request",
-    /// Client authentication failed: wrong client_id, secret or assertion.
-    InvalidClient = "invalid_client",
-    /// The grant (or assertion) was rejected.
-    InvalidGrant = "invalid_grant",
-    /// The client may not use this grant type.
-    UnauthorizedClient = "unauthorized_client",
-    /// The server does not support the grant type.
-    UnsupportedGrantType = "unsupported_grant_type",
-    /// A requested scope is unknown or not allowed for the client.
-    InvalidScope = "invalid_scope",
-    /// The requested `resource`/`audience` is not acceptable (RFC 8707).
-    InvalidTarget = "invalid_target",
-    /// Another OAuth error code the server returned (kept in [`Error::oauth_error`]).
-    OauthError = "oauth_error",
-    /// HTTP 429: the server asked us to slow down (see [`Error::retry_after`]).
-    RateLimited = "rate_limited",
-    /// HTTP 5xx from the server.
-    ServerError = "server_error",
-    /// The server's answer could not be understood (not JSON, missing fields, HTML page...).
-    InvalidResponse = "invalid_response",
+    InvalidRequest = "invalid_request" => "the token request was malformed (OAuth invalid_request)",
+    InvalidClient = "invalid_client" => "client authentication failed: wrong client_id, secret or assertion",
+    InvalidGrant = "invalid_grant" => "the grant or assertion was rejected",
+    UnauthorizedClient = "unauthorized_client" => "the client may not use the client_credentials grant",
+    UnsupportedGrantType = "unsupported_grant_type" => "the server does not support the grant type",
+    InvalidScope = "invalid_scope" => "a requested scope is unknown or not allowed for the client",
+    InvalidTarget = "invalid_target" => "the requested audience/resource is not acceptable (RFC 8707)",
+    OauthError = "oauth_error" => "another OAuth error code returned by the server",
+    RateLimited = "rate_limited" => "HTTP 429: the server asked the client to slow down",
+    ServerError = "server_error" => "HTTP 5xx from the server",
+    InvalidResponse = "invalid_response" => "the server's answer could not be understood",
     // ----- transport -----
-    /// Connection, DNS or TLS failure.
-    NetworkError = "network_error",
-    /// A connect or read timeout, or the retry budget ran out.
-    Timeout = "timeout",
-    /// Plain `http://` to a non-loopback host without an explicit opt-in.
-    InsecureTransport = "insecure_transport",
+    NetworkError = "network_error" => "connection, DNS or TLS failure",
+    Timeout = "timeout" => "a connect or read timeout, or the retry budget ran out",
+    InsecureTransport = "insecure_transport" => "plain http:// to a non-loopback host without an explicit opt-in",
     // ----- configuration and keys -----
-    /// Missing or invalid configuration (names the setting or variable).
-    ConfigError = "config_error",
-    /// A signing or verification key could not be used.
-    InvalidKey = "invalid_key",
-    /// A JWKS document could not be parsed.
-    InvalidJwks = "invalid_jwks",
-    /// No key set could be fetched and none is cached.
-    JwksUnavailable = "jwks_unavailable",
+    ConfigError = "config_error" => "missing or invalid configuration",
+    InvalidKey = "invalid_key" => "a signing or verification key could not be used",
+    InvalidJwks = "invalid_jwks" => "a JWKS document could not be parsed",
+    JwksUnavailable = "jwks_unavailable" => "no key set could be fetched and none is cached",
     // ----- token verification (RFC 7519, RFC 8725, RFC 9068) -----
-    /// Not a well-formed compact JWS (segments, base64url, JSON).
-    MalformedToken = "malformed_token",
-    /// The token exceeds the configured size limit.
-    TokenTooLarge = "token_too_large",
-    /// `alg` is `none`, HMAC, or not in the allow-list.
-    UnsupportedAlgorithm = "unsupported_algorithm",
-    /// The token's `alg` does not fit the key (`kty`, `crv` or the key's own `alg`).
-    AlgorithmMismatch = "algorithm_mismatch",
-    /// No key in the key set matches the token's `kid`.
-    KeyNotFound = "key_not_found",
-    /// The signature does not verify.
-    InvalidSignature = "invalid_signature",
-    /// `exp` is in the past (beyond the leeway).
-    TokenExpired = "token_expired",
-    /// `nbf` (or `iat`) is in the future (beyond the leeway).
-    TokenNotYetValid = "token_not_yet_valid",
-    /// `iss` does not match the expected issuer.
-    InvalidIssuer = "invalid_issuer",
-    /// `aud` does not contain an expected audience.
-    InvalidAudience = "invalid_audience",
-    /// The `typ` header is not acceptable for an access token.
-    InvalidTokenType = "invalid_token_type",
-    /// The `crit` header names an extension this library does not understand.
-    UnsupportedCriticalHeader = "unsupported_critical_header",
-    /// A required claim is missing or has the wrong type.
-    InvalidClaim = "invalid_claim",
-    /// The token is valid but lacks required scopes (see [`Error::missing_scopes`]).
-    InsufficientScope = "insufficient_scope",
+    MalformedToken = "malformed_token" => "not a well-formed compact JWS (segments, base64url, JSON)",
+    TokenTooLarge = "token_too_large" => "the token exceeds the size limit",
+    UnsupportedAlgorithm = "unsupported_algorithm" => "alg is none, HMAC, or not in the allow-list",
+    AlgorithmMismatch = "algorithm_mismatch" => "the token's alg does not fit the key",
+    KeyNotFound = "key_not_found" => "no key in the key set matches the token's kid",
+    InvalidSignature = "invalid_signature" => "the signature does not verify",
+    TokenExpired = "token_expired" => "exp is in the past (beyond the leeway)",
+    TokenNotYetValid = "token_not_yet_valid" => "nbf or iat is in the future (beyond the leeway)",
+    InvalidIssuer = "invalid_issuer" => "iss does not match the expected issuer",
+    InvalidAudience = "invalid_audience" => "aud does not contain an expected audience",
+    InvalidTokenType = "invalid_token_type" => "the typ header is not acceptable for an access token",
+    UnsupportedCriticalHeader = "unsupported_critical_header" => "the crit header names an unsupported extension",
+    InvalidClaim = "invalid_claim" => "a required claim is missing or has the wrong type",
+    InsufficientScope = "insufficient_scope" => "the token is valid but lacks a required scope",
     // ----- other -----
-    /// A bug or an impossible state; please report it.
-    InternalError = "internal_error",
+    InternalError = "internal_error" => "a bug or an impossible state; please report it",
 }
+
 
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -271,18 +244,20 @@ impl std::error::Error for Error {}
 /// Make server-supplied text safe to put in a message: at most `max` characters, no control
 /// characters, and every occurrence of any of `secrets` replaced by `***`.
 pub(crate) fn sanitize_server_text(text: &str, max: usize, secrets: &[&str]) -> String {
-    let mut s: String = text
+    // Scrub before truncating: a secret cut by the truncation would otherwise leak its prefix.
+    let mut scrubbed = text.to_string();
+    for secret in secrets {
+        if secret.len() >= 4 && scrubbed.contains(secret) {
+            scrubbed = scrubbed.replace(secret, "***");
+        }
+    }
+    let mut s: String = scrubbed
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .take(max)
         .collect();
-    if text.chars().count() > max {
+    if scrubbed.chars().count() > max {
         s.push('…');
-    }
-    for secret in secrets {
-        if secret.len() >= 4 && s.contains(secret) {
-            s = s.replace(secret, "***");
-        }
     }
     s
 }
