@@ -152,8 +152,12 @@ pub fn parse_token<'a>(token: &'a str, cfg: &VerifierConfig) -> Result<ParsedTok
         }));
     };
     let header_bytes = b64url_decode(h).ok_or_else(|| Error::malformed("the JWT header is not valid base64url"))?;
+    // serde's derived struct would also accept a JSON array (`["RS256"]`); a JOSE header is an object.
+    let is_object = header_bytes.iter().find(|b| !b" \t\r\n".contains(b)) == Some(&b'{');
     let header: RawHeader = serde_json::from_slice(&header_bytes)
-        .map_err(|_| Error::malformed("the JWT header is not a JSON object with a string \"alg\""))?;
+        .ok()
+        .filter(|_| is_object)
+        .ok_or_else(|| Error::malformed("the JWT header is not a JSON object with a string \"alg\""))?;
     let alg = Alg::parse(&header.alg)?;
     if !cfg.alg_allowed(alg) {
         return Err(Error::new(
