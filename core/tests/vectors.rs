@@ -1,0 +1,194 @@
+//! Runs the shared test vectors in `tests/vectors/` (format: that directory's README.md) and
+//! checks that they are what the generator (`core/examples/gen_vectors.rs`) produces today.
+
+#[allow(dead_code)]
+#[path = "../examples/gen_vectors.rs"]
+mod gen;
+
+use authsec_core::*;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn load_files() -> Vec<(String, Value)> {
+    let dir = gen::vectors_dir();
+    let mut files: Vec<(String, Value)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "json")
+                && p.file_name().is_some_and(|n| n != "keys.json")
+        })
+        .map(|p| {
+            let text =
+                std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let v: Value =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (
+                p.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .to_string(),
+                v,
+            )
+        })
+        .collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    files
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| s.as_str().expect("a string").to_string())
+        .collect()
+}
+
+/// The verifier configuration a case asks for; absent options keep the library defaults.
+fn config(o: &Value) -> (VerifierConfig, i64) {
+    let mut cfg = VerifierConfig {
+        issuer: o["issuer"].as_str().map(str::to_string),
+        audiences: strings(&o["audience"]),
+        skip_issuer_check: o["skip_issuer_check"].as_bool().unwrap_or(false),
+        skip_audience_check: o["skip_audience_check"].as_bool().unwrap_or(false),
+        algorithms: strings(&o["algorithms"])
+            .iter()
+            .map(|a| Alg::parse(a).expect("a supported alg"))
+            .collect(),
+        required_claims: strings(&o["required_claims"]),
+        ..VerifierConfig::default()
+    };
+    if let Some(l) = o["leeway"].as_u64() {
+        cfg.leeway = Duration::from_secs(l);
+    }
+    if let Some(t) = o["typ"].as_str() {
+        cfg.typ = TypPolicy::parse(t).expect("typ policy");
+    }
+    if let Some(m) = o["max_token_bytes"].as_u64() {
+        cfg.max_token_bytes = m as usize;
+    }
+    let now = o["now"].as_i64().expect("every case pins now");
+    (cfg, now)
+}
+
+/// What a binding reports: `Ok(claims)` or `Err((code, missing_scopes))`.
+type Outcome = Result<Value, (String, Vec<String>)>;
+
+fn outcome<T: std::ops::Deref<Target = Claims>>(r: Result<T>, req: &ScopeRequirement) -> Outcome {
+    let fail = |e: Error| (e.code().as_str().to_string(), e.missing_scopes().to_vec());
+    let claims = r.map_err(fail)?;
+    req.check(&claims.scopes()).map_err(fail)?;
+    Ok(Value::Object(claims.as_map().clone()))
+}
+
+fn run_case(
+    file: &Value,
+    case: &Value,
+    rt: &tokio::runtime::Runtime,
+) -> std::result::Result<(), String> {
+    let jwks = match &case["jwks"] {
+        Value::String(name) => file["jwks"]
+            .get(name)
+            .ok_or_else(|| format!("unknown key set {name:?}"))?,
+        inline => inline,
+    };
+    let keys = Arc::new(KeySet::from_jwks_value(jwks).map_err(|e| format!("key set: {e}"))?);
+    let (cfg, now) = config(&case["options"]);
+    let req = ScopeRequirement {
+        all_of: strings(&case["required_scopes"]["all_of"]),
+        any_of: strings(&case["required_scopes"]["any_of"]),
+    };
+    let token = case["token"].as_str().ok_or("no token")?;
+
+    let build = || {
+        Verifier::new(
+            cfg.clone(),
+            KeySource::Static(keys.clone()),
+            Arc::new(ManualClock::new(now * 1000)),
+        )
+    };
+    let got: Outcome = match build() {
+        Err(e) => Err((e.code().as_str().to_string(), Vec::new())),
+        Ok(v) => {
+            let sync = outcome(
+                v.try_verify_now(token)
+                    .ok_or("try_verify_now needed the network with static keys")?,
+                &req,
+            );
+            // The async path on a fresh verifier must agree.
+            let fresh = build().map_err(|e| e.to_string())?;
+            let asynchronous = outcome(rt.block_on(fresh.verify(token)), &req);
+            if sync != asynchronous {
+                return Err(format!(
+                    "try_verify_now gave {sync:?} but verify gave {asynchronous:?}"
+                ));
+            }
+            sync
+        }
+    };
+
+    let expect = &case["expect"];
+    match (expect.get("claims"), expect["error"].as_str(), &got) {
+        (Some(want), None, Ok(claims)) if want == claims => Ok(()),
+        (None, Some(code), Err((got_code, missing))) if code == got_code => {
+            assert!(
+                ErrorCode::parse(code).is_some(),
+                "{code} is not a stable error code"
+            );
+            match expect.get("missing_scopes") {
+                Some(m) if strings(m) != *missing => {
+                    Err(format!("missing_scopes: want {m}, got {missing:?}"))
+                }
+                _ => Ok(()),
+            }
+        }
+        _ => Err(format!("want {expect}, got {got:?}")),
+    }
+}
+
+#[test]
+fn shared_vectors() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("tokio runtime");
+    let files = load_files();
+    assert!(!files.is_empty(), "no vector files found");
+    let (mut passed, mut failed) = (0, Vec::new());
+    for (name, file) in &files {
+        assert_eq!(file["version"], 1, "{name}: unknown version");
+        let cases = file["cases"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}: no cases"));
+        for case in cases {
+            let id = format!("{name}: {}", case["name"].as_str().unwrap_or("?"));
+            assert!(
+                case["description"].as_str().is_some_and(|d| !d.is_empty()),
+                "{id}: no description"
+            );
+            match run_case(file, case, &rt) {
+                Ok(()) => passed += 1,
+                Err(e) => failed.push(format!("{id}: {e}")),
+            }
+        }
+    }
+    for f in &failed {
+        eprintln!("FAILED {f}");
+    }
+    println!("vectors: {passed} passed, {} failed", failed.len());
+    assert!(
+        failed.is_empty(),
+        "vectors: {passed} passed, {} failed",
+        failed.len()
+    );
+}
+
+#[test]
+fn vectors_are_up_to_date() {
+    let diffs = gen::check(&gen::vectors_dir()).unwrap_or_else(|e| panic!("generator: {e}"));
+    for d in &diffs {
+        eprintln!("drift: {d}");
+    }
+    assert!(diffs.is_empty(), "the vector files differ from what core/examples/gen_vectors.rs generates; run `cargo run -p authsec-core --example gen_vectors`");
+}
