@@ -8,7 +8,7 @@ use crate::runtime::{BoxFut, Clock};
 use crate::{Error, ErrorCode, Result};
 use futures::future::{FutureExt, Shared};
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -63,6 +63,8 @@ struct Inner {
     state: Mutex<State>,
     /// Bumped whenever a refresh removes a kid that the previous set had.
     generation: AtomicU64,
+    /// Mirror of `State::fresh_until_ms`, readable without the lock (the verifier's hot path).
+    fresh_until: AtomicI64,
 }
 
 /// A cached remote JWKS. Cheap to clone (shared state).
@@ -90,6 +92,7 @@ impl JwksCache {
                     fetches: 0,
                 }),
                 generation: AtomicU64::new(0),
+                fresh_until: AtomicI64::new(i64::MIN),
             }),
         })
     }
@@ -103,6 +106,11 @@ impl JwksCache {
     }
     pub fn generation(&self) -> u64 {
         self.inner.generation.load(Ordering::Acquire)
+    }
+
+    /// Whether the cached set is fresh, without taking the lock.
+    pub fn is_fresh(&self, now_ms: i64) -> bool {
+        now_ms < self.inner.fresh_until.load(Ordering::Acquire)
     }
 
     /// The cached set if it is still fresh.
@@ -190,6 +198,7 @@ impl JwksCache {
                     }
                     st.keys = Some(set.clone());
                     st.fresh_until_ms = now + max_age.as_millis() as i64;
+                    inner.fresh_until.store(st.fresh_until_ms, Ordering::Release);
                     st.last_error = None;
                     Ok(set)
                 }
@@ -198,6 +207,7 @@ impl JwksCache {
                     if st.keys.is_some() {
                         // Keep serving the last good set; try again after the backoff.
                         st.fresh_until_ms = now + backoff;
+                        inner.fresh_until.store(st.fresh_until_ms, Ordering::Release);
                     } else {
                         st.no_fetch_before_ms = now + backoff.min(1000);
                     }

@@ -400,6 +400,11 @@ impl Verifier {
         let inner = &*self.inner;
         let now = inner.clock.now_ms();
         if let KeySource::Remote(j) = &inner.keys {
+            // A stale key set must be refetched before anything is accepted, cached tokens
+            // included: otherwise a withdrawn key would go unnoticed while every token is a hit.
+            if !j.is_fresh(now) {
+                return None;
+            }
             self.sync_generation(j.generation());
         }
         if token.len() <= inner.cfg.max_token_bytes {
