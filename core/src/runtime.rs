@@ -33,6 +33,12 @@ pub trait Sleeper: MaybeSend {
     fn sleep(&self, d: Duration) -> BoxFut<'static, ()>;
 }
 
+/// Runs a future in the background (tokio natively). Optional: without one, work that could run
+/// in the background is awaited by the caller that started it.
+pub trait Spawner: MaybeSend {
+    fn spawn(&self, fut: BoxFut<'static, ()>);
+}
+
 /// The system clock (not available on wasm32-unknown-unknown, whose binding supplies `Date.now()`).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SystemClock;

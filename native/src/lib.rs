@@ -165,9 +165,20 @@ impl Sleeper for TokioSleeper {
     }
 }
 
-/// A token client on the native transport and the system clock.
+/// Runs background work on the shared runtime.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TokioSpawner;
+
+impl runtime::Spawner for TokioSpawner {
+    fn spawn(&self, fut: BoxFut<'static, ()>) {
+        runtime().spawn(fut);
+    }
+}
+
+/// A token client on the native transport and the system clock; proactive refreshes run in the
+/// background on the shared runtime.
 pub fn token_client(cfg: ClientConfig) -> Result<TokenClient> {
-    TokenClient::new(cfg, HttpTransport::shared(), Arc::new(SystemClock), Arc::new(TokioSleeper))
+    TokenClient::new(cfg, HttpTransport::shared(), Arc::new(SystemClock), Arc::new(TokioSleeper))?.with_spawner(Arc::new(TokioSpawner))
 }
 
 /// A verifier with keys from a static JWKS document.

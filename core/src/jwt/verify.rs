@@ -189,11 +189,7 @@ fn check_typ(typ: Option<&str>, policy: TypPolicy) -> Result<()> {
         let t = t.to_ascii_lowercase();
         t.strip_prefix("application/").map(str::to_string).unwrap_or(t)
     });
-    let ok = match (norm.as_deref(), policy) {
-        (Some("at+jwt"), _) => true,
-        (Some("jwt") | None, TypPolicy::Default) => true,
-        _ => false,
-    };
+    let ok = matches!((norm.as_deref(), policy), (Some("at+jwt"), _) | (Some("jwt") | None, TypPolicy::Default));
     if ok {
         Ok(())
     } else {

@@ -11,7 +11,7 @@ use super::response::{parse_token_response, Token};
 use crate::config::{AuthMethod, ClientConfig};
 use crate::http::Transport;
 use crate::jwt::signing::SigningKey;
-use crate::runtime::{random_unit, BoxFut, Clock, Sleeper};
+use crate::runtime::{random_unit, BoxFut, Clock, Sleeper, Spawner};
 use crate::{Error, ErrorCode, Result};
 use futures::future::{FutureExt, Shared};
 use parking_lot::Mutex;
@@ -102,6 +102,7 @@ struct Inner {
     transport: Arc<dyn Transport>,
     clock: Arc<dyn Clock>,
     sleeper: Arc<dyn Sleeper>,
+    spawner: Option<Arc<dyn Spawner>>,
     retry: RetryPolicy,
     token_url: Mutex<Option<String>>,
     default_slot: Arc<Slot>,
@@ -150,6 +151,7 @@ impl TokenClient {
                 transport,
                 clock,
                 sleeper,
+                spawner: None,
                 retry: RetryPolicy::default(),
                 token_url: Mutex::new(token_url),
                 default_slot: Arc::new(Slot { params: default_params, state: Mutex::new(SlotState::default()) }),
@@ -164,6 +166,13 @@ impl TokenClient {
     pub fn with_retry(self, retry: RetryPolicy) -> Result<TokenClient> {
         let inner = Arc::try_unwrap(self.inner).map_err(|_| Error::internal("with_retry must be called before the client is shared"))?;
         Ok(TokenClient { inner: Arc::new(Inner { retry, ..inner }) })
+    }
+
+    /// Run proactive refreshes in the background: the caller that enters the refresh window gets
+    /// the still-valid cached token at once instead of waiting for the refresh (before first use).
+    pub fn with_spawner(self, spawner: Arc<dyn Spawner>) -> Result<TokenClient> {
+        let inner = Arc::try_unwrap(self.inner).map_err(|_| Error::internal("with_spawner must be called before the client is shared"))?;
+        Ok(TokenClient { inner: Arc::new(Inner { spawner: Some(spawner), ..inner }) })
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -239,6 +248,12 @@ impl TokenClient {
             Step::Ready(t) => Ok(t),
             Step::Fail(e) => Err(e),
             Step::Wait(f) => f.await,
+            Step::Refresh(f, old) if self.inner.spawner.is_some() => {
+                if let Some(sp) = &self.inner.spawner {
+                    sp.spawn(Box::pin(f.map(|_| ())));
+                }
+                Ok(old)
+            }
             Step::Refresh(f, old) => match f.await {
                 Ok(t) => Ok(t),
                 Err(e) => {
@@ -319,7 +334,14 @@ impl TokenClient {
         let resp = self.inner.transport.send(req).await?;
         let now = self.inner.clock.now_ms();
         let secret = self.inner.cfg.client_secret.as_ref().map(|s| s.expose()).unwrap_or("");
-        parse_token_response(&resp, now, &params.scopes, &[secret])
+        let token = parse_token_response(&resp, now, &params.scopes, &[secret])?;
+        if now >= schedule(&token, self.inner.cfg.refresh_buffer).usable_until_ms {
+            return Err(Error::new(
+                ErrorCode::InvalidResponse,
+                "the token endpoint returned a token that is already expired (expires_in 0 or an exp in the past); check the server's clock and token lifetime",
+            ));
+        }
+        Ok(token)
     }
 
     async fn fetch_with_retry(&self, params: &TokenParams) -> Result<Token> {
