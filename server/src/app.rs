@@ -12,7 +12,7 @@ use authsec_core::jwt::verify::{parse_token, verify_parsed};
 use authsec_core::runtime::random_id;
 use authsec_core::util::b64_std_decode;
 use authsec_core::{Alg, Clock, KeySet, Secret, VerifierConfig};
-use axum::body::{to_bytes, Body};
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -72,10 +72,29 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// Read a body of at most `limit` bytes. Only an oversized body is a 413; one that cannot be
+/// read (a malformed chunk, a truncated body) is a 400.
+async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, OAuthError> {
+    use futures::StreamExt;
+    let too_large = || OAuthError::new(413, "invalid_request", format!("the request body is over {limit} bytes"));
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| OAuthError::invalid_request("the request body could not be read (malformed or truncated)"))?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
 async fn read_form(headers: &HeaderMap, body: Body) -> Result<Form, OAuthError> {
-    let bytes = to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| {
-        OAuthError::new(413, "invalid_request", format!("the request body is over {MAX_FORM_BYTES} bytes"))
-    })?;
+    let bytes = read_limited(headers, body, MAX_FORM_BYTES).await?;
     Form::parse(headers, &bytes)
 }
 
@@ -102,7 +121,8 @@ fn authenticate(st: &AppState, headers: &HeaderMap, form: &Form) -> Result<(Clie
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")));
+        // The auth scheme is case-insensitive (RFC 9110 §11.1).
+        .and_then(|v| v.get(..6).filter(|p| p.eq_ignore_ascii_case("basic ")).map(|_| &v[6..]));
     let has_secret = form.get("client_secret").is_some();
     let has_assertion = form.get("client_assertion").is_some() || form.get("client_assertion_type").is_some();
     let methods = basic.is_some() as u8 + has_secret as u8 + has_assertion as u8;
@@ -418,8 +438,8 @@ fn admin_auth(st: &AppState, headers: &HeaderMap) -> Result<(), OAuthError> {
     }
 }
 
-async fn read_json(body: Body) -> Result<Value, OAuthError> {
-    let bytes = to_bytes(body, 256 * 1024).await.map_err(|_| OAuthError::new(413, "invalid_request", "the request body is too large"))?;
+async fn read_json(headers: &HeaderMap, body: Body) -> Result<Value, OAuthError> {
+    let bytes = read_limited(headers, body, 256 * 1024).await?;
     if bytes.is_empty() {
         return Ok(json!({}));
     }
@@ -449,7 +469,7 @@ async fn admin_create_client(State(st): State<Arc<AppState>>, headers: HeaderMap
     if let Err(e) = admin_auth(&st, &headers) {
         return e.into_response();
     }
-    let v = match read_json(body).await {
+    let v = match read_json(&headers, body).await {
         Ok(v) => v,
         Err(e) => return e.into_response(),
     };
@@ -495,7 +515,7 @@ async fn admin_rotate_secret(State(st): State<Arc<AppState>>, headers: HeaderMap
     if let Err(e) = admin_auth(&st, &headers) {
         return e.into_response();
     }
-    let v = match read_json(body).await {
+    let v = match read_json(&headers, body).await {
         Ok(v) => v,
         Err(e) => return e.into_response(),
     };
@@ -535,7 +555,7 @@ async fn admin_rotate_key(State(st): State<Arc<AppState>>, headers: HeaderMap, b
     if let Err(e) = admin_auth(&st, &headers) {
         return e.into_response();
     }
-    let v = match read_json(body).await {
+    let v = match read_json(&headers, body).await {
         Ok(v) => v,
         Err(e) => return e.into_response(),
     };

@@ -158,6 +158,9 @@ pub async fn start(cfg: ServerConfig, opts: StartOptions) -> Result<RunningServe
                         b.timer(hyper_util::rt::TokioTimer::new())
                             .header_read_timeout(Duration::from_secs(10))
                             .max_headers(64)
+                            // max_buf_size alone lets a request head grow past it (up to the
+                            // last read's size); cap the head itself.
+                            .max_header_size(64 * 1024)
                             .max_buf_size(64 * 1024);
                         let _ = b.serve_connection(hyper_util::rt::TokioIo::new(stream), svc).await;
                     });
