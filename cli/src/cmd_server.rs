@@ -64,9 +64,10 @@ enum ServerAction {
         /// ES256, RS256 or EdDSA (default: the server's).
         #[arg(long)]
         alg: Option<String>,
-        /// Seconds until the new key starts signing (it is published at once).
-        #[arg(long, default_value_t = 0)]
-        activate_in: i64,
+        /// Seconds until the new key starts signing; it is published at once. Default: the
+        /// server's JWKS max-age, so verifiers that honour Cache-Control have it before it signs.
+        #[arg(long)]
+        activate_in: Option<i64>,
     },
 }
 
@@ -123,13 +124,16 @@ async fn wait_for_stop() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-fn rotate_key(url: &str, alg: Option<String>, activate_in: i64) -> Result<()> {
+fn rotate_key(url: &str, alg: Option<String>, activate_in: Option<i64>) -> Result<()> {
     let token = std::env::var("AUTHSEC_ADMIN_TOKEN")
         .ok()
         .filter(|t| !t.is_empty())
         .ok_or_else(|| Error::config("set AUTHSEC_ADMIN_TOKEN to the server's admin_token"))?;
     authsec_native::http::check_url(url, false, "--url")?;
-    let mut body = serde_json::json!({ "activate_in": activate_in });
+    let mut body = serde_json::json!({});
+    if let Some(s) = activate_in {
+        body["activate_in"] = serde_json::json!(s);
+    }
     if let Some(a) = alg {
         body["alg"] = serde_json::json!(a);
     }

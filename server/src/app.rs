@@ -163,7 +163,7 @@ fn authenticate(st: &AppState, headers: &HeaderMap, form: &Form) -> Result<(Clie
         };
     }
     if has_assertion {
-        return authenticate_assertion(st, form, now).map(|c| (c, AuthMethod::PrivateKeyJwt)).map_err(|(e, id)| (e, id));
+        return authenticate_assertion(st, form, now).map(|c| (c, AuthMethod::PrivateKeyJwt));
     }
     let mut e = OAuthError::invalid_client("no client authentication; use HTTP Basic, client_secret in the body, or a private_key_jwt client_assertion");
     e.basic_challenge = true;
@@ -419,7 +419,7 @@ async fn metadata(State(st): State<Arc<AppState>>) -> Response {
         "introspection_endpoint_auth_methods_supported": methods,
         "revocation_endpoint_auth_methods_supported": methods,
         "scopes_supported": scopes,
-        "access_token_signing_alg_values_supported": [st.alg.as_str()],
+        "access_token_signing_alg_values_supported": st.keys.lock().published_algs(),
     }))
     .into_response()
 }
@@ -550,7 +550,8 @@ async fn admin_list_keys(State(st): State<Arc<AppState>>, headers: HeaderMap) ->
     json_no_store(200, json!({"keys": st.keys.lock().describe(now)}))
 }
 
-/// Rotate the signing key: `{"alg": "ES256", "activate_in": seconds}` (both optional).
+/// Rotate the signing key: `{"alg": "ES256", "activate_in": seconds}` (both optional; the new key is
+/// published at once and signs after `activate_in`, by default the JWKS max-age).
 async fn admin_rotate_key(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
     if let Err(e) = admin_auth(&st, &headers) {
         return e.into_response();
@@ -566,7 +567,8 @@ async fn admin_rotate_key(State(st): State<Arc<AppState>>, headers: HeaderMap, b
             _ => return OAuthError::invalid_request("alg must be ES256, RS256 or EdDSA").into_response(),
         },
     };
-    let activate_in = v.get("activate_in").and_then(Value::as_i64).unwrap_or(0).clamp(0, 86_400);
+    // Default: publish now, sign once verifiers that honour the JWKS `Cache-Control` have seen it.
+    let activate_in = v.get("activate_in").and_then(Value::as_i64).unwrap_or(st.cfg.jwks_max_age as i64).clamp(0, 86_400);
     let now = st.now();
     let max_lifetime = st.max_lifetime();
     match st.keys.lock().rotate(&st.store, alg, activate_in, max_lifetime, now) {

@@ -49,7 +49,7 @@ pub struct KeyRing {
 
 impl KeyRing {
     /// Load the ring from the store; create a first key when there is none.
-    pub fn load(store: &Store, alg: Alg, now: i64) -> Result<KeyRing> {
+    pub fn load(store: &Store, alg: Alg, max_token_lifetime: i64, now: i64) -> Result<KeyRing> {
         let mut entries = Vec::new();
         for k in store.load_keys()? {
             let alg = Alg::parse(&k.alg)?;
@@ -63,6 +63,13 @@ impl KeyRing {
             });
         }
         let mut ring = KeyRing { entries, keyset: Arc::new(KeySet::default()), jwks: json!({"keys": []}) };
+        // The configured algorithm changed since the keys were stored: rotate to it now.
+        if let Some(current) = ring.signing_entry(now).map(|e| e.key.alg()) {
+            if current != alg {
+                ring.rebuild(now)?;
+                ring.rotate(store, alg, 0, max_token_lifetime, now)?;
+            }
+        }
         if ring.signing_entry(now).is_none() {
             let e = KeyEntry { key: Arc::new(SigningKey::generate(alg, None)?), created_at: now, active_from: now, retired_at: None, remove_after: None };
             store.put_key(&e.stored())?;
@@ -130,6 +137,14 @@ impl KeyRing {
         self.entries.push(new);
         self.rebuild(now)?;
         Ok(json!({"kid": kid, "alg": alg.as_str(), "active_from": switch, "keys": self.describe(now)}))
+    }
+
+    /// Algorithms of the published keys.
+    pub fn published_algs(&self) -> Vec<&'static str> {
+        let mut algs: Vec<&'static str> = self.keyset.keys().iter().filter_map(|k| k.alg.map(|a| a.as_str())).collect();
+        algs.sort_unstable();
+        algs.dedup();
+        algs
     }
 
     pub fn describe(&self, now: i64) -> Vec<Value> {

@@ -111,7 +111,8 @@ pub fn build_state(cfg: ServerConfig, issuer: String, clock: Arc<dyn Clock>, aud
         store.put_client(&client)?;
         clients.insert(client.client_id.clone(), client);
     }
-    let keys = keys::KeyRing::load(&store, alg, now)?;
+    let max_lifetime = clients.values().map(|c| c.token_lifetime).max().unwrap_or(0).max(cfg.token_lifetime) as i64;
+    let keys = keys::KeyRing::load(&store, alg, max_lifetime, now)?;
     let admin_token = cfg.admin_token.clone().filter(|t| !t.is_empty()).map(Secret::new);
     store.purge(now)?;
     Ok(AppState {

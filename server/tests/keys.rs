@@ -61,7 +61,7 @@ async fn immediate_rotation_and_a_verifier_holding_the_old_jwks() {
     );
 
     // Rotate now. The answer names the new key; the JWKS publishes both.
-    let out = rotate(&ts, json!({})).await;
+    let out = rotate(&ts, json!({"activate_in": 0})).await;
     let k2 = out["kid"].as_str().unwrap().to_string();
     assert_ne!(k1, k2);
     assert_eq!(out["alg"], "ES256");
@@ -199,7 +199,7 @@ async fn rotation_to_another_alg_and_bad_rotation_requests() {
     let t_es = ts.token("svc", "svc-secret", &[]).await;
     verifier.verify(&t_es).await.unwrap();
     for (alg, kty) in [("EdDSA", "OKP"), ("RS256", "RSA"), ("ES256", "EC")] {
-        let out = rotate(&ts, json!({"alg": alg})).await;
+        let out = rotate(&ts, json!({"alg": alg, "activate_in": 0})).await;
         assert_eq!(out["alg"], alg);
         let jwks = ts.get("/.well-known/jwks.json").await.json;
         let new = jwks["keys"]
@@ -231,5 +231,21 @@ async fn rotation_to_another_alg_and_bad_rotation_requests() {
     .await;
     r.assert_oauth_error(400, "invalid_request");
     assert_eq!(ts.audit_events("key_rotated").len(), 3);
+    ts.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn by_default_a_rotated_key_is_published_first_and_signs_after_the_jwks_max_age() {
+    let ts = TestServer::start_with_clock(cfg(300), manual_clock()).await;
+    let t1 = ts.token("svc", "svc-secret", &[]).await;
+    let k1 = decode_jwt(&t1).0["kid"].as_str().unwrap().to_string();
+    let out = rotate(&ts, json!({})).await;
+    let k2 = out["kid"].as_str().unwrap().to_string();
+    // The server's JWKS max-age is 300 s by default.
+    assert_eq!(out["active_from"].as_i64().unwrap(), ts.now_s() + 300);
+    assert_eq!(ts.jwks_kids().await, [k1.clone(), k2.clone()], "published at once");
+    assert_eq!(decode_jwt(&ts.token("svc", "svc-secret", &[]).await).0["kid"], k1.as_str(), "the old key still signs");
+    ts.advance(300);
+    assert_eq!(decode_jwt(&ts.token("svc", "svc-secret", &[]).await).0["kid"], k2.as_str(), "the new key signs after max-age");
     ts.shutdown().await;
 }

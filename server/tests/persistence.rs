@@ -262,3 +262,22 @@ async fn without_a_database_everything_is_in_memory() {
     ts2.shutdown().await;
     ts.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_signing_alg_with_a_persisted_database_rotates_to_it() {
+    let dir = TempDir::new("alg-change");
+    let db = dir.path("authsec.db");
+    let key = SigningKey::generate(Alg::ES256, None).unwrap();
+    let mut cfg = cfg(Some(db), &key);
+    let ts = TestServer::start(cfg.clone()).await;
+    let t1 = ts.token("from-config", "config-secret", &[]).await;
+    assert_eq!(decode_jwt(&t1).0["alg"], "ES256");
+    ts.shutdown().await;
+    cfg.signing_alg = "EdDSA".into();
+    let ts = TestServer::start(cfg).await;
+    let t2 = ts.token("from-config", "config-secret", &[]).await;
+    assert_eq!(decode_jwt(&t2).0["alg"], "EdDSA", "the configured alg signs after the restart");
+    let meta = ts.get("/.well-known/oauth-authorization-server").await.json;
+    assert_eq!(meta["access_token_signing_alg_values_supported"], json!(["ES256", "EdDSA"]), "both keys are published");
+    ts.shutdown().await;
+}
