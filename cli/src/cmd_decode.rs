@@ -30,5 +30,9 @@ pub struct DecodeArgs {
 pub fn run(a: DecodeArgs) -> Result<()> {
     let token = read_token(a.token.as_deref())?;
     let (header, claims) = decode_unverified(&token)?;
-    print_stdout(&ordered_object(&[("warning", Value::String(WARNING.into())), ("header", header), ("claims", claims)]))
+    print_stdout(&ordered_object(&[
+        ("warning", Value::String(WARNING.into())),
+        ("header", header),
+        ("claims", claims),
+    ]))
 }

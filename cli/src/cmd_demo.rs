@@ -35,7 +35,12 @@ async fn protected(api: &Api, headers: &HeaderMap, scope: &str, body: serde_json
     let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let Some(token) = auth.and_then(|v| v.strip_prefix("Bearer ")) else {
         let h = www_authenticate(Some(REALM), None, &required);
-        return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, h)], "a bearer token is required\n").into_response();
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, h)],
+            "a bearer token is required\n",
+        )
+            .into_response();
     };
     let result = match api.verifier.verify(token).await {
         Ok(claims) => ScopeRequirement::all(&required).check(&claims.scopes()).map(|_| claims),
@@ -95,7 +100,11 @@ fn expect(cond: bool, what: &str) -> Result<()> {
 }
 
 pub fn run(a: DemoArgs) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| Error::internal(e.to_string()))?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::internal(e.to_string()))?;
     rt.block_on(demo(Out { quiet: a.quiet }))
 }
 
@@ -128,13 +137,22 @@ async fn demo(out: Out) -> Result<()> {
     out.kv("audience", API_AUDIENCE);
 
     // 2. The protected API, verifying with the core's verifier against the server's JWKS.
-    let verifier = remote_verifier(VerifierConfig::new(server.issuer(), API_AUDIENCE), &server.jwks_uri(), JwksPolicy::default())?;
+    let verifier = remote_verifier(
+        VerifierConfig::new(server.issuer(), API_AUDIENCE),
+        &server.jwks_uri(),
+        JwksPolicy::default(),
+    )?;
     let app = axum::Router::new()
         .route("/data", axum::routing::get(data))
         .route("/admin", axum::routing::get(admin))
         .with_state(Arc::new(Api { verifier }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| Error::internal(e.to_string()))?;
-    let api_url = format!("http://{}", listener.local_addr().map_err(|e| Error::internal(e.to_string()))?);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| Error::internal(e.to_string()))?;
+    let api_url = format!(
+        "http://{}",
+        listener.local_addr().map_err(|e| Error::internal(e.to_string()))?
+    );
     let api_task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
@@ -158,7 +176,10 @@ async fn demo(out: Out) -> Result<()> {
     out.kv("access_token", token.access_token.expose());
     out.kv("header", &header.to_string());
     out.kv("claims", &claims.to_string());
-    out.kv("expires_in", &format!("{} s", (token.expires_at_ms - token.issued_at_ms) / 1000));
+    out.kv(
+        "expires_in",
+        &format!("{} s", (token.expires_at_ms - token.issued_at_ms) / 1000),
+    );
     expect(client.request_count() == 1, "one token request")?;
 
     // 4. Call the API with it.
@@ -173,13 +194,21 @@ async fn demo(out: Out) -> Result<()> {
     out.step(6, &format!("GET /data again with the cached token -> {}", r.status));
     out.kv("same token", &(again.access_token == token.access_token).to_string());
     out.kv("token requests", &client.request_count().to_string());
-    expect(r.status == 200 && again.access_token == token.access_token && client.request_count() == 1, "cached token reused")?;
+    expect(
+        r.status == 200 && again.access_token == token.access_token && client.request_count() == 1,
+        "cached token reused",
+    )?;
 
     // 6. A call that needs a scope the token lacks.
     let r = call(&format!("{api_url}/admin"), Some(again.access_token.expose())).await?;
     out.step(7, &format!("GET /admin (needs scope admin) -> {}", r.status));
     out.kv("WWW-Authenticate", r.header("www-authenticate").unwrap_or(""));
-    expect(r.status == 403 && r.header("www-authenticate").is_some_and(|h| h.contains("insufficient_scope")), "GET /admin is 403 insufficient_scope")?;
+    expect(
+        r.status == 403
+            && r.header("www-authenticate")
+                .is_some_and(|h| h.contains("insufficient_scope")),
+        "GET /admin is 403 insufficient_scope",
+    )?;
 
     // 7. And one with no token at all.
     let r = call(&format!("{api_url}/data"), None).await?;

@@ -49,7 +49,11 @@ mod tests {
     #[test]
     fn every_code_has_a_description() {
         for &c in ErrorCode::ALL {
-            assert_ne!(describe(c), "(no description)", "{c} needs a description in cmd_error_codes.rs");
+            assert_ne!(
+                describe(c),
+                "(no description)",
+                "{c} needs a description in cmd_error_codes.rs"
+            );
         }
     }
 }

@@ -88,9 +88,16 @@ pub fn run(a: ServerArgs) -> Result<()> {
     if a.audit_log.is_some() {
         cfg.audit_log = a.audit_log;
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Error::internal(e.to_string()))?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::internal(e.to_string()))?;
     rt.block_on(async {
-        let opts = StartOptions { host: a.host, port: a.port, ..Default::default() };
+        let opts = StartOptions {
+            host: a.host,
+            port: a.port,
+            ..Default::default()
+        };
         let server = authsec_server::start(cfg, opts).await?;
         print_stdout(server.issuer())?;
         eprintln!(
@@ -140,14 +147,26 @@ fn rotate_key(url: &str, alg: Option<String>, activate_in: Option<i64>) -> Resul
     let req = HttpRequest {
         method: Method::Post,
         url: format!("{}/admin/keys/rotate", url.trim_end_matches('/')),
-        headers: vec![("content-type".into(), "application/json".into()), ("authorization".into(), format!("Bearer {token}"))],
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("authorization".into(), format!("Bearer {token}")),
+        ],
         body: body.to_string().into_bytes(),
     };
-    let resp = block_on(authsec_native::http::Transport::send(&*authsec_native::HttpTransport::shared(), req))?;
+    let resp = block_on(authsec_native::http::Transport::send(
+        &*authsec_native::HttpTransport::shared(),
+        req,
+    ))?;
     let v: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
     if resp.status != 200 {
-        let why = v.get("error_description").and_then(|d| d.as_str()).unwrap_or("no description");
-        return Err(Error::new(ErrorCode::InvalidResponse, format!("the server answered HTTP {}: {why}", resp.status)));
+        let why = v
+            .get("error_description")
+            .and_then(|d| d.as_str())
+            .unwrap_or("no description");
+        return Err(Error::new(
+            ErrorCode::InvalidResponse,
+            format!("the server answered HTTP {}: {why}", resp.status),
+        ));
     }
     print_stdout(&serde_json::to_string_pretty(&v).unwrap_or_default())
 }

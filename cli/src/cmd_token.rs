@@ -112,7 +112,11 @@ const ENV_SETTINGS: &[(&str, &str)] = &[
 
 /// Settings that are alternatives to each other: a higher layer setting one of them replaces all
 /// of them (e.g. `--client-secret-file` beats a `client_secret` from the config file).
-const GROUPS: &[&[&str]] = &[&["client_secret", "client_secret_file"], &["private_key", "private_key_file"], &["scopes", "scope"]];
+const GROUPS: &[&[&str]] = &[
+    &["client_secret", "client_secret_file"],
+    &["private_key", "private_key_file"],
+    &["scopes", "scope"],
+];
 
 /// Lay `upper` over `base`.
 fn overlay(base: &mut Map<String, Value>, upper: Map<String, Value>) {
@@ -138,9 +142,10 @@ fn env_layer(get: &impl Fn(&str) -> Option<String>) -> Map<String, Value> {
 
 /// The `authsec:` section of a YAML config file, `${VAR}` interpolated.
 fn file_layer(path: &str, get: &impl Fn(&str) -> Option<String>) -> Result<Map<String, Value>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::config(format!("cannot read config file {path:?}: {e}")))?;
-    let doc: Value =
-        serde_yaml_ng::from_str(&text).map_err(|e| Error::config(format!("the config file {path:?} is not valid YAML: {e}")))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| Error::config(format!("cannot read config file {path:?}: {e}")))?;
+    let doc: Value = serde_yaml_ng::from_str(&text)
+        .map_err(|e| Error::config(format!("the config file {path:?} is not valid YAML: {e}")))?;
     let section = match doc {
         Value::Object(mut m) if m.contains_key("authsec") => m.remove("authsec").unwrap_or(Value::Null),
         other => other,
@@ -148,7 +153,9 @@ fn file_layer(path: &str, get: &impl Fn(&str) -> Option<String>) -> Result<Map<S
     match interpolate_value(section, get)? {
         Value::Object(m) => Ok(m),
         Value::Null => Ok(Map::new()),
-        _ => Err(Error::config(format!("the config file {path:?} must hold a mapping of settings (under `authsec:`)"))),
+        _ => Err(Error::config(format!(
+            "the config file {path:?} must hold a mapping of settings (under `authsec:`)"
+        ))),
     }
 }
 
@@ -168,11 +175,19 @@ fn flag_layer(a: &TokenArgs) -> Map<String, Value> {
     put("private_key_file", a.private_key_file.as_ref());
     put("private_key_alg", a.private_key_alg.as_ref());
     if !a.scopes.is_empty() {
-        let scopes = a.scopes.iter().flat_map(|s| s.split_whitespace()).map(|s| Value::String(s.into())).collect();
+        let scopes = a
+            .scopes
+            .iter()
+            .flat_map(|s| s.split_whitespace())
+            .map(|s| Value::String(s.into()))
+            .collect();
         m.insert("scopes".into(), Value::Array(scopes));
     }
     if !a.resource.is_empty() {
-        m.insert("resource".into(), Value::Array(a.resource.iter().cloned().map(Value::String).collect()));
+        m.insert(
+            "resource".into(),
+            Value::Array(a.resource.iter().cloned().map(Value::String).collect()),
+        );
     }
     if a.allow_insecure_http {
         m.insert("allow_insecure_http".into(), Value::Bool(true));
@@ -183,12 +198,18 @@ fn flag_layer(a: &TokenArgs) -> Map<String, Value> {
 /// The client configuration from flags, the config file and the environment (read through `get`).
 pub fn build_config(a: &TokenArgs, get: impl Fn(&str) -> Option<String>) -> Result<ClientConfig> {
     let mut merged = env_layer(&get);
-    let file = a.config.clone().or_else(|| get(env::CONFIG).filter(|p| !p.trim().is_empty()));
+    let file = a
+        .config
+        .clone()
+        .or_else(|| get(env::CONFIG).filter(|p| !p.trim().is_empty()));
     if let Some(path) = file {
         overlay(&mut merged, file_layer(&path, &get)?);
     }
     overlay(&mut merged, flag_layer(a));
-    if merged.get("client_id").is_none_or(|v| v.as_str().is_some_and(|s| s.trim().is_empty())) {
+    if merged
+        .get("client_id")
+        .is_none_or(|v| v.as_str().is_some_and(|s| s.trim().is_empty()))
+    {
         return Err(Error::config(format!(
             "no client id: pass --client-id, set client_id in the config file, or set {}",
             env::CLIENT_ID
@@ -236,7 +257,12 @@ mod tests {
     fn env_only() {
         let c = build_config(
             &TokenArgs::default(),
-            vars(&[("AUTHSEC_CLIENT_ID", "a"), ("AUTHSEC_CLIENT_SECRET", "s"), ("AUTHSEC_TOKEN_URL", "https://x/t"), ("AUTHSEC_SCOPES", "r w")]),
+            vars(&[
+                ("AUTHSEC_CLIENT_ID", "a"),
+                ("AUTHSEC_CLIENT_SECRET", "s"),
+                ("AUTHSEC_TOKEN_URL", "https://x/t"),
+                ("AUTHSEC_SCOPES", "r w"),
+            ]),
         )
         .unwrap();
         assert_eq!(c.client_id, "a");
@@ -255,7 +281,15 @@ mod tests {
             scopes: vec!["a b".into(), "c".into()],
             ..Default::default()
         };
-        let c = build_config(&a, vars(&[("AUTHSEC_CLIENT_ID", "env-id"), ("AUTHSEC_CLIENT_SECRET", "env-secret"), ("AUTHSEC_TOKEN_URL", "https://x/t")])).unwrap();
+        let c = build_config(
+            &a,
+            vars(&[
+                ("AUTHSEC_CLIENT_ID", "env-id"),
+                ("AUTHSEC_CLIENT_SECRET", "env-secret"),
+                ("AUTHSEC_TOKEN_URL", "https://x/t"),
+            ]),
+        )
+        .unwrap();
         assert_eq!(c.client_id, "flag-id");
         assert_eq!(c.client_secret.unwrap().expose(), "from-file");
         assert_eq!(c.scopes, ["a", "b", "c"]);
@@ -267,6 +301,9 @@ mod tests {
     fn missing_client_id_names_every_source() {
         let e = build_config(&TokenArgs::default(), vars(&[])).unwrap_err();
         assert_eq!(e.code(), ErrorCode::ConfigError);
-        assert!(e.message().contains("--client-id") && e.message().contains("AUTHSEC_CLIENT_ID"), "{e}");
+        assert!(
+            e.message().contains("--client-id") && e.message().contains("AUTHSEC_CLIENT_ID"),
+            "{e}"
+        );
     }
 }

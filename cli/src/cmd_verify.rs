@@ -77,7 +77,10 @@ pub struct VerifyArgs {
 }
 
 fn split_all(v: &[String]) -> Vec<String> {
-    v.iter().flat_map(|s| s.split_whitespace()).map(str::to_string).collect()
+    v.iter()
+        .flat_map(|s| s.split_whitespace())
+        .map(str::to_string)
+        .collect()
 }
 
 /// The verifier configuration from the flags (no I/O).
@@ -85,7 +88,12 @@ pub fn verifier_config(a: &VerifyArgs) -> Result<VerifierConfig> {
     let issuer = a.issuer.as_deref().map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| {
         Error::config("--issuer is required: the `iss` your tokens carry, e.g. --issuer https://auth.example.com (`authsec decode` shows a token's iss)")
     })?;
-    let audiences: Vec<String> = a.audience.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    let audiences: Vec<String> = a
+        .audience
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
     if audiences.is_empty() && !a.no_audience_check {
         return Err(Error::config(
             "--audience is required: your API's identifier, which the token's `aud` must contain; pass --no-audience-check only if your tokens have no audience by design",
@@ -111,12 +119,27 @@ pub fn verifier_config(a: &VerifyArgs) -> Result<VerifierConfig> {
 /// A static key set from a file holding a JWKS or one JWK.
 fn keys_from_file(path: &str) -> Result<KeySet> {
     let text = std::fs::read(path).map_err(|e| Error::config(format!("cannot read the --jwks file {path:?}: {e}")))?;
-    let v: Value = serde_json::from_slice(&text)
-        .map_err(|e| Error::new(ErrorCode::InvalidJwks, format!("the --jwks file {path:?} is not JSON ({e})")))?;
-    let keys = if v.get("keys").is_some() { KeySet::from_jwks_json(&text)? } else { KeySet::from_jwk_value(&v)? };
+    let v: Value = serde_json::from_slice(&text).map_err(|e| {
+        Error::new(
+            ErrorCode::InvalidJwks,
+            format!("the --jwks file {path:?} is not JSON ({e})"),
+        )
+    })?;
+    let keys = if v.get("keys").is_some() {
+        KeySet::from_jwks_json(&text)?
+    } else {
+        KeySet::from_jwk_value(&v)?
+    };
     if keys.is_empty() {
-        let why = if keys.skipped.is_empty() { "it has no keys".to_string() } else { keys.skipped.join("; ") };
-        return Err(Error::new(ErrorCode::InvalidJwks, format!("the --jwks file {path:?} has no usable key ({why})")));
+        let why = if keys.skipped.is_empty() {
+            "it has no keys".to_string()
+        } else {
+            keys.skipped.join("; ")
+        };
+        return Err(Error::new(
+            ErrorCode::InvalidJwks,
+            format!("the --jwks file {path:?} has no usable key ({why})"),
+        ));
     }
     Ok(keys)
 }
@@ -132,18 +155,27 @@ fn build_verifier(a: &VerifyArgs, cfg: VerifierConfig) -> Result<Verifier> {
             let issuer = cfg.issuer.as_deref().unwrap_or_default();
             let meta = authsec_native::block_on(authsec_native::discover(issuer, a.allow_insecure_http))?;
             meta.jwks_uri.ok_or_else(|| {
-                Error::new(ErrorCode::InvalidResponse, "the issuer's metadata has no jwks_uri; pass --jwks-uri URL or --jwks FILE")
+                Error::new(
+                    ErrorCode::InvalidResponse,
+                    "the issuer's metadata has no jwks_uri; pass --jwks-uri URL or --jwks FILE",
+                )
             })?
         }
     };
-    let policy = JwksPolicy { allow_insecure_http: a.allow_insecure_http, ..Default::default() };
+    let policy = JwksPolicy {
+        allow_insecure_http: a.allow_insecure_http,
+        ..Default::default()
+    };
     authsec_native::remote_verifier(cfg, &uri, policy)
 }
 
 pub fn run(a: VerifyArgs) -> Result<()> {
     // Check the flags before reading stdin, so a usage error never waits for input.
     let cfg = verifier_config(&a)?;
-    let scopes = ScopeRequirement { all_of: split_all(&a.require_scope), any_of: split_all(&a.any_scope) };
+    let scopes = ScopeRequirement {
+        all_of: split_all(&a.require_scope),
+        any_of: split_all(&a.any_scope),
+    };
     let token = read_token(a.token.as_deref())?;
     let verifier = build_verifier(&a, cfg)?;
     let claims = authsec_native::block_on(verifier.verify_with_scopes(&token, &scopes))?;

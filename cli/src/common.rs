@@ -22,8 +22,8 @@ pub fn exit_code(code: ErrorCode) -> u8 {
     use ErrorCode::*;
     match code {
         c if c.is_token_error() => EXIT_REJECTED,
-        InsufficientScope | InvalidRequest | InvalidClient | InvalidGrant | UnauthorizedClient | UnsupportedGrantType
-        | InvalidScope | InvalidTarget | OauthError => EXIT_REJECTED,
+        InsufficientScope | InvalidRequest | InvalidClient | InvalidGrant | UnauthorizedClient
+        | UnsupportedGrantType | InvalidScope | InvalidTarget | OauthError => EXIT_REJECTED,
         NetworkError | Timeout | JwksUnavailable | ServerError | RateLimited | InvalidResponse => EXIT_UNAVAILABLE,
         _ => EXIT_USAGE,
     }
@@ -39,7 +39,11 @@ pub fn report(e: &Error) -> ExitCode {
 /// Print to stdout; a closed pipe (`authsec ... | head`) is not an error worth reporting.
 pub fn print_stdout(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.write_all(b"\n")).and_then(|_| out.flush()) {
+    match out
+        .write_all(text.as_bytes())
+        .and_then(|_| out.write_all(b"\n"))
+        .and_then(|_| out.flush())
+    {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(Error::internal(format!("cannot write to stdout: {e}"))),
@@ -63,7 +67,10 @@ pub fn read_token(arg: Option<&str>) -> Result<String> {
                 .read_to_end(&mut buf)
                 .map_err(|e| Error::config(format!("cannot read the token from stdin: {e}")))?;
             if buf.len() as u64 > MAX_STDIN_BYTES {
-                return Err(Error::new(ErrorCode::TokenTooLarge, format!("stdin holds more than {MAX_STDIN_BYTES} bytes; that is not a token")));
+                return Err(Error::new(
+                    ErrorCode::TokenTooLarge,
+                    format!("stdin holds more than {MAX_STDIN_BYTES} bytes; that is not a token"),
+                ));
             }
             String::from_utf8(buf).map_err(|_| Error::malformed("the token on stdin is not UTF-8 text"))?
         }
@@ -74,7 +81,9 @@ pub fn read_token(arg: Option<&str>) -> Result<String> {
         _ => t,
     };
     if t.is_empty() {
-        return Err(Error::config("the token is empty: pass it as an argument, or pipe it on stdin"));
+        return Err(Error::config(
+            "the token is empty: pass it as an argument, or pipe it on stdin",
+        ));
     }
     Ok(t.to_string())
 }
@@ -83,7 +92,9 @@ pub fn read_token(arg: Option<&str>) -> Result<String> {
 pub fn ordered_object(fields: &[(&str, Value)]) -> String {
     let mut out = String::from("{");
     for (i, (k, v)) in fields.iter().enumerate() {
-        let v = serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".into()).replace('\n', "\n  ");
+        let v = serde_json::to_string_pretty(v)
+            .unwrap_or_else(|_| "null".into())
+            .replace('\n', "\n  ");
         out.push_str(if i == 0 { "\n  " } else { ",\n  " });
         out.push_str(&Value::String((*k).to_string()).to_string());
         out.push_str(": ");

@@ -28,14 +28,22 @@ struct Out {
 
 impl std::fmt::Debug for Out {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
     }
 }
 
 /// Run `authsec args...` with only PATH and `envs` in its environment, `stdin` piped in.
 fn run(args: &[&str], envs: &[(&str, &str)], stdin: Option<&str>) -> Out {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_authsec"));
-    cmd.args(args).env_clear().stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(args)
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     if let Some(p) = std::env::var_os("PATH") {
         cmd.env("PATH", p);
     }
@@ -73,7 +81,11 @@ fn run(args: &[&str], envs: &[(&str, &str)], stdin: Option<&str>) -> Out {
         std::thread::sleep(Duration::from_millis(10));
     };
     let _ = writer.join();
-    Out { code: status.code().unwrap_or(-1), stdout: r1.join().unwrap(), stderr: r2.join().unwrap() }
+    Out {
+        code: status.code().unwrap_or(-1),
+        stdout: r1.join().unwrap(),
+        stderr: r2.join().unwrap(),
+    }
 }
 
 /// A directory removed on drop.
@@ -83,7 +95,11 @@ impl TempDir {
     fn new() -> TempDir {
         static N: AtomicUsize = AtomicUsize::new(0);
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
-        let p = std::env::temp_dir().join(format!("authsec-cli-test-{}-{}-{nanos}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+        let p = std::env::temp_dir().join(format!(
+            "authsec-cli-test-{}-{}-{nanos}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
         std::fs::create_dir_all(&p).unwrap();
         TempDir(p)
     }
@@ -133,7 +149,15 @@ impl Issuer {
     }
     /// `authsec verify` args with the issuer, audience and JWKS file, plus `extra`.
     fn verify_args<'a>(&'a self, extra: &[&'a str]) -> Vec<&'a str> {
-        let mut v = vec!["verify", "--issuer", ISSUER, "--audience", AUDIENCE, "--jwks", self.jwks_path.as_str()];
+        let mut v = vec![
+            "verify",
+            "--issuer",
+            ISSUER,
+            "--audience",
+            AUDIENCE,
+            "--jwks",
+            self.jwks_path.as_str(),
+        ];
         v.extend_from_slice(extra);
         v
     }
@@ -174,12 +198,20 @@ impl TestServer {
                             reqs.lock().unwrap().push(req);
                         }
                     }
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(5)),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        std::thread::sleep(Duration::from_millis(5))
+                    }
                     Err(_) => break,
                 }
             }
         });
-        TestServer { url: format!("{base}/oauth/token"), base, requests, stop, handle: Some(handle) }
+        TestServer {
+            url: format!("{base}/oauth/token"),
+            base,
+            requests,
+            stop,
+            handle: Some(handle),
+        }
     }
 
     fn requests(&self) -> Vec<String> {
@@ -215,7 +247,11 @@ fn serve_one(mut s: TcpStream, route: &(dyn Fn(&str) -> (u16, String) + Send + S
     let head = String::from_utf8_lossy(&buf[..header_end]).to_string();
     let len = head
         .lines()
-        .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("content-length")).map(|(_, v)| v.trim().parse::<usize>().unwrap_or(0)))
+        .find_map(|l| {
+            l.split_once(':')
+                .filter(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                .map(|(_, v)| v.trim().parse::<usize>().unwrap_or(0))
+        })
         .unwrap_or(0);
     while buf.len() < header_end + len {
         let n = s.read(&mut chunk).ok()?;
@@ -257,7 +293,11 @@ fn decode_labels_the_output_unverified() {
     assert_eq!(v["header"]["kid"], "k1");
     assert_eq!(v["header"]["typ"], "at+jwt");
     assert_eq!(v["claims"]["sub"], "svc-reporting");
-    assert!(out.stdout.trim_start().starts_with("{\n  \"warning\""), "the warning comes first:\n{}", out.stdout);
+    assert!(
+        out.stdout.trim_start().starts_with("{\n  \"warning\""),
+        "the warning comes first:\n{}",
+        out.stdout
+    );
 
     // From stdin too, and a broken token is an error without echoing it.
     let out = run(&["decode"], &[], Some(&format!("{token}\n")));
@@ -324,7 +364,15 @@ fn verify_wrong_audience_exits_1() {
 
     // The opt-out accepts it.
     let out = run(
-        &["verify", "--issuer", ISSUER, "--no-audience-check", "--jwks", &iss.jwks_path, &iss.sign(&c)],
+        &[
+            "verify",
+            "--issuer",
+            ISSUER,
+            "--no-audience-check",
+            "--jwks",
+            &iss.jwks_path,
+            &iss.sign(&c),
+        ],
         &[],
         None,
     );
@@ -335,13 +383,21 @@ fn verify_wrong_audience_exits_1() {
 fn verify_missing_scope_exits_1() {
     let iss = Issuer::new();
     let token = iss.token();
-    let out = run(&iss.verify_args(&["--require-scope", "read:data", "--require-scope", "admin", &token]), &[], None);
+    let out = run(
+        &iss.verify_args(&["--require-scope", "read:data", "--require-scope", "admin", &token]),
+        &[],
+        None,
+    );
     assert_eq!(out.code, 1, "{out:?}");
     assert!(out.stderr.starts_with("error: insufficient_scope: "), "{out:?}");
     assert!(out.stderr.contains("admin"), "{out:?}");
     assert!(out.stdout.is_empty());
 
-    let out = run(&iss.verify_args(&["--any-scope", "admin", "--any-scope", "write:logs", &token]), &[], None);
+    let out = run(
+        &iss.verify_args(&["--any-scope", "admin", "--any-scope", "write:logs", &token]),
+        &[],
+        None,
+    );
     assert_eq!(out.code, 0, "{out:?}");
 }
 
@@ -366,27 +422,68 @@ fn verify_usage_errors_exit_2() {
     let iss = Issuer::new();
     let token = iss.token();
     // No --issuer: a helpful message, and stdin is not even read.
-    let out = run(&["verify", "--audience", AUDIENCE, "--jwks", &iss.jwks_path, &token], &[], None);
+    let out = run(
+        &["verify", "--audience", AUDIENCE, "--jwks", &iss.jwks_path, &token],
+        &[],
+        None,
+    );
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.starts_with("error: config_error: --issuer is required"), "{out:?}");
+    assert!(
+        out.stderr.starts_with("error: config_error: --issuer is required"),
+        "{out:?}"
+    );
     assert!(out.stderr.contains("e.g. --issuer https://"), "{out:?}");
 
     // No --audience and no explicit opt-out.
-    let out = run(&["verify", "--issuer", ISSUER, "--jwks", &iss.jwks_path, &token], &[], None);
+    let out = run(
+        &["verify", "--issuer", ISSUER, "--jwks", &iss.jwks_path, &token],
+        &[],
+        None,
+    );
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("--no-audience-check"), "{out:?}");
 
     // An unreadable JWKS file.
-    let out = run(&["verify", "--issuer", ISSUER, "--audience", AUDIENCE, "--jwks", "/nonexistent/jwks.json", &token], &[], None);
+    let out = run(
+        &[
+            "verify",
+            "--issuer",
+            ISSUER,
+            "--audience",
+            AUDIENCE,
+            "--jwks",
+            "/nonexistent/jwks.json",
+            &token,
+        ],
+        &[],
+        None,
+    );
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("/nonexistent/jwks.json"), "{out:?}");
 
     // Both key sources.
-    let out = run(&iss.verify_args(&["--jwks-uri", "https://issuer.test/jwks", &token]), &[], None);
+    let out = run(
+        &iss.verify_args(&["--jwks-uri", "https://issuer.test/jwks", &token]),
+        &[],
+        None,
+    );
     assert_eq!(out.code, 2, "{out:?}");
 
     // Plain http JWKS to a non-loopback host needs the opt-in.
-    let out = run(&["verify", "--issuer", ISSUER, "--audience", AUDIENCE, "--jwks-uri", "http://issuer.test/jwks", &token], &[], None);
+    let out = run(
+        &[
+            "verify",
+            "--issuer",
+            ISSUER,
+            "--audience",
+            AUDIENCE,
+            "--jwks-uri",
+            "http://issuer.test/jwks",
+            &token,
+        ],
+        &[],
+        None,
+    );
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("insecure_transport"), "{out:?}");
 
@@ -401,7 +498,20 @@ fn verify_jwks_unavailable_exits_3() {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let iss = Issuer::new();
     let uri = format!("http://127.0.0.1:{port}/jwks");
-    let out = run(&["verify", "--issuer", ISSUER, "--audience", AUDIENCE, "--jwks-uri", &uri, &iss.token()], &[], None);
+    let out = run(
+        &[
+            "verify",
+            "--issuer",
+            ISSUER,
+            "--audience",
+            AUDIENCE,
+            "--jwks-uri",
+            &uri,
+            &iss.token(),
+        ],
+        &[],
+        None,
+    );
     assert_eq!(out.code, 3, "{out:?}");
     assert!(out.stderr.contains("jwks_unavailable"), "{out:?}");
 }
@@ -410,7 +520,22 @@ fn verify_jwks_unavailable_exits_3() {
 fn verify_accepts_a_single_jwk_file() {
     let iss = Issuer::new();
     let jwk = iss.dir.file("key.json", &iss.key.public_jwk().to_string());
-    let out = run(&["verify", "--issuer", ISSUER, "--audience", AUDIENCE, "--jwks", &jwk, "--typ", "strict", &iss.token()], &[], None);
+    let out = run(
+        &[
+            "verify",
+            "--issuer",
+            ISSUER,
+            "--audience",
+            AUDIENCE,
+            "--jwks",
+            &jwk,
+            "--typ",
+            "strict",
+            &iss.token(),
+        ],
+        &[],
+        None,
+    );
     assert_eq!(out.code, 0, "{out:?}");
 }
 
@@ -433,14 +558,38 @@ fn verify_discovers_the_jwks_from_the_issuer() {
     *base.lock().unwrap() = srv.base.clone();
     let mut c = iss.claims();
     c["iss"] = json!(srv.base);
-    let out = run(&["verify", "--issuer", &srv.base, "--audience", AUDIENCE, &iss.sign(&c)], &[], None);
+    let out = run(
+        &["verify", "--issuer", &srv.base, "--audience", AUDIENCE, &iss.sign(&c)],
+        &[],
+        None,
+    );
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(serde_json::from_str::<Value>(&out.stdout).unwrap()["iss"], json!(srv.base));
-    let paths: Vec<String> = srv.requests().iter().map(|r| r.split_whitespace().nth(1).unwrap().to_string()).collect();
+    assert_eq!(
+        serde_json::from_str::<Value>(&out.stdout).unwrap()["iss"],
+        json!(srv.base)
+    );
+    let paths: Vec<String> = srv
+        .requests()
+        .iter()
+        .map(|r| r.split_whitespace().nth(1).unwrap().to_string())
+        .collect();
     assert_eq!(paths, ["/.well-known/oauth-authorization-server", "/jwks"]);
 
     // The same keys by --jwks-uri, no discovery.
-    let out = run(&["verify", "--issuer", &srv.base, "--audience", AUDIENCE, "--jwks-uri", &format!("{}/jwks", srv.base), &iss.sign(&c)], &[], None);
+    let out = run(
+        &[
+            "verify",
+            "--issuer",
+            &srv.base,
+            "--audience",
+            AUDIENCE,
+            "--jwks-uri",
+            &format!("{}/jwks", srv.base),
+            &iss.sign(&c),
+        ],
+        &[],
+        None,
+    );
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(srv.requests().len(), 3);
 }
@@ -470,16 +619,29 @@ fn token_from_env_prints_json() {
     assert!((v["expires_at"].as_i64().unwrap() - (now() + 3600)).abs() <= 10, "{v}");
     assert_eq!(v["scope"], "read:data write:logs");
     let keys: Vec<&str> = ["access_token", "token_type", "expires_in", "expires_at", "scope"].to_vec();
-    let pos: Vec<usize> = keys.iter().map(|k| out.stdout.find(&format!("\"{k}\"")).unwrap()).collect();
-    assert!(pos.windows(2).all(|w| w[0] < w[1]), "fields in the documented order:\n{}", out.stdout);
+    let pos: Vec<usize> = keys
+        .iter()
+        .map(|k| out.stdout.find(&format!("\"{k}\"")).unwrap())
+        .collect();
+    assert!(
+        pos.windows(2).all(|w| w[0] < w[1]),
+        "fields in the documented order:\n{}",
+        out.stdout
+    );
 
     let reqs = srv.requests();
     assert_eq!(reqs.len(), 1, "{reqs:?}");
     let r = &reqs[0];
     assert!(r.starts_with("POST /oauth/token HTTP/1.1\r\n"), "{r}");
-    assert!(r.to_ascii_lowercase().contains("\r\nauthorization: basic "), "client_secret_basic by default: {r}");
+    assert!(
+        r.to_ascii_lowercase().contains("\r\nauthorization: basic "),
+        "client_secret_basic by default: {r}"
+    );
     assert!(r.contains("grant_type=client_credentials"), "{r}");
-    assert!(r.contains("scope=read%3Adata+write%3Alogs") || r.contains("scope=read%3Adata%20write%3Alogs"), "{r}");
+    assert!(
+        r.contains("scope=read%3Adata+write%3Alogs") || r.contains("scope=read%3Adata%20write%3Alogs"),
+        "{r}"
+    );
     assert!(!out.stdout.contains(SECRET) && !out.stderr.contains(SECRET));
 }
 
@@ -493,18 +655,36 @@ fn token_raw_prints_only_the_token() {
 
 #[test]
 fn token_flags_override_env() {
-    let srv = TestServer::start(200, json!({"access_token": "t", "token_type": "Bearer", "expires_in": 60}));
+    let srv = TestServer::start(
+        200,
+        json!({"access_token": "t", "token_type": "Bearer", "expires_in": 60}),
+    );
     let dir = TempDir::new();
     let secret_file = dir.file("secret", "file-secret-value\n");
     let out = run(
-        &["token", "--client-id", "flag-client", "--auth-method", "client_secret_post", "--client-secret-file", &secret_file, "--scope", "a b", "--scope", "c"],
+        &[
+            "token",
+            "--client-id",
+            "flag-client",
+            "--auth-method",
+            "client_secret_post",
+            "--client-secret-file",
+            &secret_file,
+            "--scope",
+            "a b",
+            "--scope",
+            "c",
+        ],
         &token_env(&srv.url),
         None,
     );
     assert_eq!(out.code, 0, "{out:?}");
     let r = &srv.requests()[0];
     assert!(r.contains("client_id=flag-client"), "{r}");
-    assert!(r.contains("client_secret=file-secret-value"), "the secret file beats AUTHSEC_CLIENT_SECRET: {r}");
+    assert!(
+        r.contains("client_secret=file-secret-value"),
+        "the secret file beats AUTHSEC_CLIENT_SECRET: {r}"
+    );
     assert!(r.contains("scope=a+b+c") || r.contains("scope=a%20b%20c"), "{r}");
     // No scope in the response: the requested ones are reported.
     assert_eq!(serde_json::from_str::<Value>(&out.stdout).unwrap()["scope"], "a b c");
@@ -563,19 +743,35 @@ fn token_never_prints_the_secret() {
     let out = run(&["token"], &token_env(&srv.url), None);
     assert_eq!(out.code, 1, "{out:?}");
     assert!(out.stderr.starts_with("error: invalid_client: "), "{out:?}");
-    assert!(!out.stderr.contains(SECRET) && !out.stdout.contains(SECRET), "the secret leaked: {out:?}");
+    assert!(
+        !out.stderr.contains(SECRET) && !out.stdout.contains(SECRET),
+        "the secret leaked: {out:?}"
+    );
     assert_eq!(srv.requests().len(), 1, "invalid_client is not retried");
 
     // Same with the secret from a file and client_secret_post.
     let dir = TempDir::new();
     let f = dir.file("s", SECRET);
     let out = run(
-        &["token", "--client-id", "x", "--token-url", &srv.url, "--client-secret-file", &f, "--auth-method", "client_secret_post"],
+        &[
+            "token",
+            "--client-id",
+            "x",
+            "--token-url",
+            &srv.url,
+            "--client-secret-file",
+            &f,
+            "--auth-method",
+            "client_secret_post",
+        ],
         &[],
         None,
     );
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(!out.stderr.contains(SECRET) && !out.stdout.contains(SECRET), "the secret leaked: {out:?}");
+    assert!(
+        !out.stderr.contains(SECRET) && !out.stdout.contains(SECRET),
+        "the secret leaked: {out:?}"
+    );
 }
 
 #[test]
@@ -583,21 +779,43 @@ fn token_config_errors_exit_2() {
     // Nothing configured.
     let out = run(&["token"], &[], None);
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("--client-id") && out.stderr.contains("AUTHSEC_CLIENT_ID"), "{out:?}");
+    assert!(
+        out.stderr.contains("--client-id") && out.stderr.contains("AUTHSEC_CLIENT_ID"),
+        "{out:?}"
+    );
 
     // No secret.
-    let out = run(&["token"], &[("AUTHSEC_CLIENT_ID", "a"), ("AUTHSEC_TOKEN_URL", "https://auth.example.com/t")], None);
+    let out = run(
+        &["token"],
+        &[
+            ("AUTHSEC_CLIENT_ID", "a"),
+            ("AUTHSEC_TOKEN_URL", "https://auth.example.com/t"),
+        ],
+        None,
+    );
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("AUTHSEC_CLIENT_SECRET"), "{out:?}");
 
     // --client-secret does not exist; the error explains why and does not echo the value.
-    let out = run(&["token", "--client-secret", SECRET], &[("AUTHSEC_CLIENT_ID", "a")], None);
+    let out = run(
+        &["token", "--client-secret", SECRET],
+        &[("AUTHSEC_CLIENT_ID", "a")],
+        None,
+    );
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("ps"), "{out:?}");
     assert!(!out.stderr.contains(SECRET) && !out.stdout.contains(SECRET), "{out:?}");
 
     // Plain http to a non-loopback host.
-    let out = run(&["token"], &[("AUTHSEC_CLIENT_ID", "a"), ("AUTHSEC_CLIENT_SECRET", "s"), ("AUTHSEC_TOKEN_URL", "http://auth.example.com/t")], None);
+    let out = run(
+        &["token"],
+        &[
+            ("AUTHSEC_CLIENT_ID", "a"),
+            ("AUTHSEC_CLIENT_SECRET", "s"),
+            ("AUTHSEC_TOKEN_URL", "http://auth.example.com/t"),
+        ],
+        None,
+    );
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("insecure_transport"), "{out:?}");
 }
@@ -613,24 +831,45 @@ fn help_is_useful() {
         assert!(out.stdout.contains(s), "--help mentions {s}:\n{}", out.stdout);
     }
     let out = run(&["token", "--help"], &[], None);
-    assert!(out.stdout.contains("no --client-secret flag") && out.stdout.contains("ps"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("no --client-secret flag") && out.stdout.contains("ps"),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("Examples:"), "{}", out.stdout);
     let out = run(&["verify", "--help"], &[], None);
-    for s in ["Exit codes", "insufficient_scope", "jwks_unavailable", "Examples:", "--require-scope"] {
+    for s in [
+        "Exit codes",
+        "insufficient_scope",
+        "jwks_unavailable",
+        "Examples:",
+        "--require-scope",
+    ] {
         assert!(out.stdout.contains(s), "verify --help mentions {s}:\n{}", out.stdout);
     }
     let out = run(&["decode", "--help"], &[], None);
-    assert!(out.stdout.contains("UNVERIFIED") && out.stdout.contains("Examples:"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("UNVERIFIED") && out.stdout.contains("Examples:"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
 fn error_codes_lists_every_code() {
     let out = run(&["error-codes"], &[], None);
     assert_eq!(out.code, 0, "{out:?}");
-    let codes: Vec<&str> = out.stdout.lines().map(|l| l.split_whitespace().next().unwrap()).collect();
+    let codes: Vec<&str> = out
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
     let expected: Vec<&str> = authsec_core::ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
     assert_eq!(codes, expected);
-    assert!(out.stdout.lines().all(|l| l.split_whitespace().count() > 1), "every code has a description");
+    assert!(
+        out.stdout.lines().all(|l| l.split_whitespace().count() > 1),
+        "every code has a description"
+    );
     let out = run(&["error-codes", "--codes-only"], &[], None);
     assert_eq!(out.stdout.lines().collect::<Vec<_>>(), expected);
 }

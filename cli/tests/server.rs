@@ -305,7 +305,14 @@ async fn server_process_serves_the_core_client_and_rotate_key_works() {
 
     // rotate-key with the admin token: prints the new key, the JWKS publishes both.
     let (code, out, err) = rotate_key(
-        vec!["server".into(), "rotate-key".into(), "--url".into(), issuer.clone(), "--activate-in".into(), "0".into()],
+        vec![
+            "server".into(),
+            "rotate-key".into(),
+            "--url".into(),
+            issuer.clone(),
+            "--activate-in".into(),
+            "0".into(),
+        ],
         vec![("AUTHSEC_ADMIN_TOKEN", ADMIN.into())],
     )
     .await;

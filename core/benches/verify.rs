@@ -33,7 +33,11 @@ fn case(alg: Alg) -> Case {
         "iat": now(), "exp": now() + 3600, "jti": "0123456789abcdef",
     });
     let token = key.sign(Some("at+jwt"), &Map::new(), &claims).unwrap();
-    Case { alg, token, jwk: key.public_jwk() }
+    Case {
+        alg,
+        token,
+        jwk: key.public_jwk(),
+    }
 }
 
 /// The raw signature check with aws-lc-rs, key material decoded once outside the loop.
@@ -47,17 +51,39 @@ fn raw_check(c: &Case) -> impl Fn() -> bool {
         Other(Vec<u8>, &'static dyn VerificationAlgorithm),
     }
     let key = match c.alg {
-        Alg::RS256 => K::Rsa(sig::RsaPublicKeyComponents { n: b("n"), e: b("e") }, &sig::RSA_PKCS1_2048_8192_SHA256),
-        Alg::RS384 => K::Rsa(sig::RsaPublicKeyComponents { n: b("n"), e: b("e") }, &sig::RSA_PKCS1_2048_8192_SHA384),
-        Alg::RS512 => K::Rsa(sig::RsaPublicKeyComponents { n: b("n"), e: b("e") }, &sig::RSA_PKCS1_2048_8192_SHA512),
-        Alg::PS256 => K::Rsa(sig::RsaPublicKeyComponents { n: b("n"), e: b("e") }, &sig::RSA_PSS_2048_8192_SHA256),
-        Alg::PS384 => K::Rsa(sig::RsaPublicKeyComponents { n: b("n"), e: b("e") }, &sig::RSA_PSS_2048_8192_SHA384),
-        Alg::PS512 => K::Rsa(sig::RsaPublicKeyComponents { n: b("n"), e: b("e") }, &sig::RSA_PSS_2048_8192_SHA512),
+        Alg::RS256 => K::Rsa(
+            sig::RsaPublicKeyComponents { n: b("n"), e: b("e") },
+            &sig::RSA_PKCS1_2048_8192_SHA256,
+        ),
+        Alg::RS384 => K::Rsa(
+            sig::RsaPublicKeyComponents { n: b("n"), e: b("e") },
+            &sig::RSA_PKCS1_2048_8192_SHA384,
+        ),
+        Alg::RS512 => K::Rsa(
+            sig::RsaPublicKeyComponents { n: b("n"), e: b("e") },
+            &sig::RSA_PKCS1_2048_8192_SHA512,
+        ),
+        Alg::PS256 => K::Rsa(
+            sig::RsaPublicKeyComponents { n: b("n"), e: b("e") },
+            &sig::RSA_PSS_2048_8192_SHA256,
+        ),
+        Alg::PS384 => K::Rsa(
+            sig::RsaPublicKeyComponents { n: b("n"), e: b("e") },
+            &sig::RSA_PSS_2048_8192_SHA384,
+        ),
+        Alg::PS512 => K::Rsa(
+            sig::RsaPublicKeyComponents { n: b("n"), e: b("e") },
+            &sig::RSA_PSS_2048_8192_SHA512,
+        ),
         Alg::ES256 | Alg::ES384 => {
             let mut p = vec![4u8];
             p.extend(b("x"));
             p.extend(b("y"));
-            let a: &'static dyn VerificationAlgorithm = if c.alg == Alg::ES256 { &sig::ECDSA_P256_SHA256_FIXED } else { &sig::ECDSA_P384_SHA384_FIXED };
+            let a: &'static dyn VerificationAlgorithm = if c.alg == Alg::ES256 {
+                &sig::ECDSA_P256_SHA256_FIXED
+            } else {
+                &sig::ECDSA_P384_SHA384_FIXED
+            };
             K::Other(p, a)
         }
         Alg::EdDSA => K::Other(b("x"), &sig::ED25519),
@@ -70,13 +96,18 @@ fn raw_check(c: &Case) -> impl Fn() -> bool {
 
 fn verifier(c: &Case, cache: usize) -> Verifier {
     let keys = KeySet::from_jwks_value(&json!({"keys": [c.jwk.clone()]})).unwrap();
-    let cfg = VerifierConfig { verified_cache_size: cache, ..VerifierConfig::new("https://issuer.test", "https://api.test") };
+    let cfg = VerifierConfig {
+        verified_cache_size: cache,
+        ..VerifierConfig::new("https://issuer.test", "https://api.test")
+    };
     Verifier::new(cfg, KeySource::Static(Arc::new(keys)), Arc::new(SystemClock)).unwrap()
 }
 
 fn bench_verify(cr: &mut Criterion) {
     let mut g = cr.benchmark_group("verify");
-    g.measurement_time(Duration::from_secs(2)).warm_up_time(Duration::from_millis(500)).sample_size(30);
+    g.measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(500))
+        .sample_size(30);
     for alg in Alg::ALL {
         let c = case(alg);
         let raw = raw_check(&c);
@@ -98,7 +129,12 @@ fn bench_verify(cr: &mut Criterion) {
 struct CannedTransport;
 impl Transport for CannedTransport {
     fn send(&self, _r: HttpRequest) -> BoxFut<'static, Result<HttpResponse>> {
-        Box::pin(async { Ok(HttpResponse::json(200, &json!({"access_token": "tok", "token_type": "Bearer", "expires_in": 3600}))) })
+        Box::pin(async {
+            Ok(HttpResponse::json(
+                200,
+                &json!({"access_token": "tok", "token_type": "Bearer", "expires_in": 3600}),
+            ))
+        })
     }
 }
 
@@ -114,9 +150,14 @@ fn bench_get_token(cr: &mut Criterion) {
     let client = TokenClient::new(cfg, Arc::new(CannedTransport), clock, Arc::new(ManualClock::new(0))).unwrap();
     futures::executor::block_on(client.get_token()).unwrap();
     let mut g = cr.benchmark_group("get_token");
-    g.measurement_time(Duration::from_secs(2)).warm_up_time(Duration::from_millis(500));
-    g.bench_function("cache_hit_sync", |b| b.iter(|| black_box(client.try_get_now().unwrap())));
-    g.bench_function("cache_hit_async", |b| b.iter(|| black_box(futures::executor::block_on(client.get_token()).unwrap())));
+    g.measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(500));
+    g.bench_function("cache_hit_sync", |b| {
+        b.iter(|| black_box(client.try_get_now().unwrap()))
+    });
+    g.bench_function("cache_hit_async", |b| {
+        b.iter(|| black_box(futures::executor::block_on(client.get_token()).unwrap()))
+    });
     g.finish();
 }
 

@@ -59,11 +59,7 @@ pub fn generate(dir: &Path, allow_new_keys: bool) -> Result<Generated, String> {
         scopes(&mut g),
         config(&mut g),
     ] {
-        let names: BTreeSet<&str> = f
-            .cases
-            .iter()
-            .map(|c| c["name"].as_str().unwrap_or_default())
-            .collect();
+        let names: BTreeSet<&str> = f.cases.iter().map(|c| c["name"].as_str().unwrap_or_default()).collect();
         if names.len() != f.cases.len() {
             return Err(format!("{}: duplicate case names", f.file));
         }
@@ -99,10 +95,7 @@ pub fn check(dir: &Path) -> Result<Vec<String>, String> {
             diffs.push(format!("{name}: missing"));
             continue;
         }
-        let (old, new): (Value, Value) = match (
-            serde_json::from_str(&on_disk),
-            serde_json::from_str(content),
-        ) {
+        let (old, new): (Value, Value) = match (serde_json::from_str(&on_disk), serde_json::from_str(content)) {
             (Ok(o), Ok(n)) => (o, n),
             _ => {
                 diffs.push(format!("{name}: differs (not valid JSON on disk)"));
@@ -236,11 +229,7 @@ const KEY_SPECS: &[(&str, Kind, &str)] = &[
     ),
     ("p256-a", Kind::P256, "EC P-256: the issuer's ES256 key"),
     ("p384-a", Kind::P384, "EC P-384: the issuer's ES384 key"),
-    (
-        "ed25519-a",
-        Kind::Ed25519,
-        "Ed25519: the issuer's EdDSA key",
-    ),
+    ("ed25519-a", Kind::Ed25519, "Ed25519: the issuer's EdDSA key"),
     (
         "attacker-rsa",
         Kind::Rsa,
@@ -321,8 +310,7 @@ fn load_or_create_keys(dir: &Path, allow_new: bool) -> Result<BTreeMap<String, T
 
 #[cfg(feature = "aws_lc_rs")]
 fn generate_key(alg: Alg, name: &str) -> Result<String, String> {
-    let key = SigningKey::generate(alg, Some(name.to_string()))
-        .map_err(|e| format!("cannot generate {name}: {e}"))?;
+    let key = SigningKey::generate(alg, Some(name.to_string())).map_err(|e| format!("cannot generate {name}: {e}"))?;
     Ok(key.to_pem().expose().to_string())
 }
 
@@ -343,40 +331,25 @@ fn test_key(name: &str, kind: Kind, description: &str, pem: String) -> Result<Te
         Value::Object(m)
     };
     let (public_jwk, spki, weak) = if kind == Kind::WeakRsa {
-        let ints =
-            der::pkcs1_private_key(&pem_body(&pem)?).ok_or("the weak RSA PEM is not PKCS#1")?;
+        let ints = der::pkcs1_private_key(&pem_body(&pem)?).ok_or("the weak RSA PEM is not PKCS#1")?;
         let (n, e, d) = (&ints[1], &ints[2], &ints[3]);
-        let jwk = json!({"kty": "RSA", "n": b64url_encode(der::strip(n)), "e": b64url_encode(der::strip(e)), "kid": name});
-        let weak = (
-            big::Big::from_be(n),
-            big::Big::from_be(e),
-            big::Big::from_be(d),
-        );
+        let jwk =
+            json!({"kty": "RSA", "n": b64url_encode(der::strip(n)), "e": b64url_encode(der::strip(e)), "kid": name});
+        let weak = (big::Big::from_be(n), big::Big::from_be(e), big::Big::from_be(d));
         (jwk, der::rsa_spki(n, e), Some(weak))
     } else {
         let sk = SigningKey::from_pem(&pem, Some(default_alg(kind)), Some(name.to_string()))
             .map_err(|e| format!("key {name}: {e}"))?;
         let full = sk.public_jwk();
-        let b = |f: &str| {
-            authsec_core::util::b64url_decode(full[f].as_str().unwrap_or_default())
-                .unwrap_or_default()
-        };
+        let b = |f: &str| authsec_core::util::b64url_decode(full[f].as_str().unwrap_or_default()).unwrap_or_default();
         match kind {
-            Kind::Rsa => (
-                pick(&full, &["kty", "n", "e"]),
-                der::rsa_spki(&b("n"), &b("e")),
-                None,
-            ),
+            Kind::Rsa => (pick(&full, &["kty", "n", "e"]), der::rsa_spki(&b("n"), &b("e")), None),
             Kind::P256 | Kind::P384 => (
                 pick(&full, &["kty", "crv", "x", "y"]),
                 der::ec_spki(kind == Kind::P384, &b("x"), &b("y")),
                 None,
             ),
-            Kind::Ed25519 => (
-                pick(&full, &["kty", "crv", "x"]),
-                der::ed25519_spki(&b("x")),
-                None,
-            ),
+            Kind::Ed25519 => (pick(&full, &["kty", "crv", "x"]), der::ed25519_spki(&b("x")), None),
             Kind::WeakRsa => unreachable!(),
         }
     };
@@ -391,11 +364,7 @@ fn test_key(name: &str, kind: Kind, description: &str, pem: String) -> Result<Te
 }
 
 fn pem_body(pem: &str) -> Result<Vec<u8>, String> {
-    let b64: String = pem
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .map(str::trim)
-        .collect();
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).map(str::trim).collect();
     b64_std_decode(&b64).ok_or_else(|| "bad PEM".to_string())
 }
 
@@ -491,11 +460,7 @@ impl Gen {
         if let Some(s) = self.by_case.get(case).and_then(|t| t.split('.').nth(2)) {
             candidates.push(s.to_string());
             // Cases that damage a signature on purpose (padding, newline, standard alphabet).
-            candidates.push(
-                s.trim_end_matches(['=', '\n'])
-                    .replace('+', "-")
-                    .replace('/', "_"),
-            );
+            candidates.push(s.trim_end_matches(['=', '\n']).replace('+', "-").replace('/', "_"));
         }
         candidates.extend(self.by_input.get(&input).cloned().unwrap_or_default());
         for s in candidates {
@@ -521,10 +486,7 @@ impl Gen {
         let signer = self
             .signers
             .entry((key.to_string(), alg))
-            .or_insert_with(|| {
-                SigningKey::from_pem(&pem, Some(alg), Some(key.to_string()))
-                    .expect("test key loads")
-            });
+            .or_insert_with(|| SigningKey::from_pem(&pem, Some(alg), Some(key.to_string())).expect("test key loads"));
         let (h, p) = input.split_once('.').expect("signing input has a dot");
         let token = signer.sign_segments(h, p).expect("signing works");
         token.rsplit('.').next().unwrap_or_default().to_string()
@@ -541,12 +503,8 @@ impl Gen {
         let j = &k.public_jwk;
         let s = |f: &str| j[f].as_str().unwrap_or_default().to_string();
         let dk = match k.kind {
-            Kind::Rsa | Kind::WeakRsa => {
-                jsonwebtoken::DecodingKey::from_rsa_components(&s("n"), &s("e"))
-            }
-            Kind::P256 | Kind::P384 => {
-                jsonwebtoken::DecodingKey::from_ec_components(&s("x"), &s("y"))
-            }
+            Kind::Rsa | Kind::WeakRsa => jsonwebtoken::DecodingKey::from_rsa_components(&s("n"), &s("e")),
+            Kind::P256 | Kind::P384 => jsonwebtoken::DecodingKey::from_ec_components(&s("x"), &s("y")),
             Kind::Ed25519 => jsonwebtoken::DecodingKey::from_ed_components(&s("x")),
         };
         let (Ok(dk), Ok(a)) = (dk, alg.as_str().parse::<jsonwebtoken::Algorithm>()) else {
@@ -570,23 +528,12 @@ impl Gen {
     /// The issuer's usual token: `{alg, kid, typ: at+jwt}` by the issuer's key for `alg`.
     fn std_token(&mut self, case: &str, alg: Alg, claims: &Value) -> String {
         let key = issuer_key(alg);
-        self.jws(
-            case,
-            key,
-            alg,
-            &hdr(alg.as_str(), Some(key), Some("at+jwt")),
-            claims,
-        )
+        self.jws(case, key, alg, &hdr(alg.as_str(), Some(key), Some("at+jwt")), claims)
     }
 
     /// A key as it appears in a JWKS: the public JWK plus `use: sig`, then `changes` (`del()` removes).
     fn jwk(&self, key: &str, changes: &[(&str, Value)]) -> Value {
-        let mut m = self
-            .key(key)
-            .public_jwk
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
+        let mut m = self.key(key).public_jwk.as_object().cloned().unwrap_or_default();
         m.insert("use".into(), json!("sig"));
         for (k, v) in changes {
             if is_del(v) {
@@ -667,10 +614,7 @@ impl File {
         if let Some(s) = c.scopes {
             m.insert("required_scopes".into(), s);
         }
-        m.insert(
-            "expect".into(),
-            c.expect.expect("every case has an expectation"),
-        );
+        m.insert("expect".into(), c.expect.expect("every case has an expectation"));
         self.cases.push(Value::Object(m));
     }
     fn render(&self, g: &Gen) -> Result<String, String> {
@@ -838,7 +782,17 @@ fn algorithms(g: &mut Gen) -> File {
         let name = format!("{}_valid", lower(alg));
         let c = claims(&name);
         let t = g.std_token(&name, alg, &c);
-        f.push(case(&name, &format!("An {alg} access token signed by the issuer's {} key verifies and yields its claims.", issuer_key(alg)), t).ok(&c));
+        f.push(
+            case(
+                &name,
+                &format!(
+                    "An {alg} access token signed by the issuer's {} key verifies and yields its claims.",
+                    issuer_key(alg)
+                ),
+                t,
+            )
+            .ok(&c),
+        );
     }
     for alg in Alg::ALL {
         // The signature of the valid token above, on a payload that grants more.
@@ -849,12 +803,18 @@ fn algorithms(g: &mut Gen) -> File {
         let s = g.sig(&name, key, alg, &h, &seg(&claims(&valid)));
         let forged = with(
             &claims(&valid),
-            &[
-                ("sub", json!("admin")),
-                ("scope", json!("read:data write:logs admin")),
-            ],
+            &[("sub", json!("admin")), ("scope", json!("read:data write:logs admin"))],
         );
-        f.push(case(&name, &format!("The {alg} signature of a valid token on a modified payload (sub and scope changed) is rejected."), format!("{h}.{}.{s}", seg(&forged))).err("invalid_signature"));
+        f.push(
+            case(
+                &name,
+                &format!(
+                    "The {alg} signature of a valid token on a modified payload (sub and scope changed) is rejected."
+                ),
+                format!("{h}.{}.{s}", seg(&forged)),
+            )
+            .err("invalid_signature"),
+        );
     }
     {
         let name = "eddsa_alg_named_ed25519";
@@ -866,15 +826,21 @@ fn algorithms(g: &mut Gen) -> File {
             &hdr("Ed25519", Some("ed25519-a"), Some("at+jwt")),
             &c,
         );
-        f.push(case(name, "The fully-specified algorithm name \"Ed25519\" (RFC 9864) is accepted as EdDSA with an Ed25519 key.", t).ok(&c));
+        f.push(
+            case(
+                name,
+                "The fully-specified algorithm name \"Ed25519\" (RFC 9864) is accepted as EdDSA with an Ed25519 key.",
+                t,
+            )
+            .ok(&c),
+        );
     }
     {
         // DER-encoded ECDSA signature instead of JWS's fixed-size r||s.
         let name = "es256_der_encoded_signature";
         let h = seg(&hdr("ES256", Some("p256-a"), Some("at+jwt")));
         let p = seg(&claims("es256_valid"));
-        let raw = authsec_core::util::b64url_decode(&g.sig(name, "p256-a", Alg::ES256, &h, &p))
-            .unwrap_or_default();
+        let raw = authsec_core::util::b64url_decode(&g.sig(name, "p256-a", Alg::ES256, &h, &p)).unwrap_or_default();
         f.push(case(name, "An ES256 signature in ASN.1 DER form (not the JWS r||s form) is rejected, even though it is the issuer's.", format!("{h}.{p}.{}", b64(&der::ecdsa_sig(&raw)))).err("invalid_signature"));
     }
     {
@@ -935,7 +901,14 @@ fn algorithms(g: &mut Gen) -> File {
             &hdr("RS512", Some("rsa-a"), Some("at+jwt")),
             &c,
         );
-        f.push(case(name, "An RS512 header over an RS256 signature by the right key is rejected: the hash is part of alg.", t).err("invalid_signature"));
+        f.push(
+            case(
+                name,
+                "An RS512 header over an RS256 signature by the right key is rejected: the hash is part of alg.",
+                t,
+            )
+            .err("invalid_signature"),
+        );
     }
     f
 }
@@ -1004,7 +977,15 @@ fn attacks(g: &mut Gen) -> File {
         let name = "with_oct_jwks_es256_still_verifies";
         let c = claims(name);
         let t = g.std_token(name, Alg::ES256, &c);
-        f.push(case(name, "An oct key in the JWKS is skipped without spoiling the set: the ES256 key next to it still verifies.", t).jwks("with-oct").ok(&c));
+        f.push(
+            case(
+                name,
+                "An oct key in the JWKS is skipped without spoiling the set: the ES256 key next to it still verifies.",
+                t,
+            )
+            .jwks("with-oct")
+            .ok(&c),
+        );
     }
     // ----- alg names and the allow-list -----
     {
@@ -1017,14 +998,7 @@ fn attacks(g: &mut Gen) -> File {
             &hdr("rs256", Some("rsa-a"), Some("at+jwt")),
             &c,
         );
-        f.push(
-            case(
-                name,
-                "alg names are case-sensitive: \"rs256\" is not RS256.",
-                t,
-            )
-            .err("unsupported_algorithm"),
-        );
+        f.push(case(name, "alg names are case-sensitive: \"rs256\" is not RS256.", t).err("unsupported_algorithm"));
     }
     {
         let name = "alg_es512_unsupported";
@@ -1070,7 +1044,15 @@ fn attacks(g: &mut Gen) -> File {
         let name = "alg_allow_list_same_key_type";
         let c = claims(name);
         let t = g.std_token(name, Alg::RS256, &c);
-        f.push(case(name, "A valid RS256 token is rejected by a verifier that only allows PS256, although the key type fits.", t).opt("algorithms", json!(["PS256"])).err("unsupported_algorithm"));
+        f.push(
+            case(
+                name,
+                "A valid RS256 token is rejected by a verifier that only allows PS256, although the key type fits.",
+                t,
+            )
+            .opt("algorithms", json!(["PS256"]))
+            .err("unsupported_algorithm"),
+        );
     }
     {
         let name = "alg_in_allow_list";
@@ -1138,13 +1120,7 @@ fn attacks(g: &mut Gen) -> File {
         ),
     ];
     for (name, alg, kid, signer, salg, desc) in mismatches {
-        let t = g.jws(
-            name,
-            signer,
-            salg,
-            &hdr(alg, Some(kid), Some("at+jwt")),
-            &claims(name),
-        );
+        let t = g.jws(name, signer, salg, &hdr(alg, Some(kid), Some("at+jwt")), &claims(name));
         f.push(case(name, desc, t).err("algorithm_mismatch"));
     }
     // ----- kid -----
@@ -1198,7 +1174,14 @@ fn attacks(g: &mut Gen) -> File {
             &hdr("RS256", Some("rsa-a"), Some("at+jwt")),
             &claims(name),
         );
-        f.push(case(name, "An RS256 token naming the issuer's kid but signed by an attacker's key is rejected.", t).err("invalid_signature"));
+        f.push(
+            case(
+                name,
+                "An RS256 token naming the issuer's kid but signed by an attacker's key is rejected.",
+                t,
+            )
+            .err("invalid_signature"),
+        );
     }
     {
         let name = "kid_victim_es256_signed_by_attacker";
@@ -1209,7 +1192,14 @@ fn attacks(g: &mut Gen) -> File {
             &hdr("ES256", Some("p256-a"), Some("at+jwt")),
             &claims(name),
         );
-        f.push(case(name, "An ES256 token naming the issuer's kid but signed by an attacker's key is rejected.", t).err("invalid_signature"));
+        f.push(
+            case(
+                name,
+                "An ES256 token naming the issuer's kid but signed by an attacker's key is rejected.",
+                t,
+            )
+            .err("invalid_signature"),
+        );
     }
     {
         let name = "kid_selects_rotated_key";
@@ -1246,13 +1236,7 @@ fn attacks(g: &mut Gen) -> File {
     {
         let name = "no_kid_one_fitting_ec_key";
         let c = claims(name);
-        let t = g.jws(
-            name,
-            "p256-a",
-            Alg::ES256,
-            &hdr("ES256", None, Some("at+jwt")),
-            &c,
-        );
+        let t = g.jws(name, "p256-a", Alg::ES256, &hdr("ES256", None, Some("at+jwt")), &c);
         f.push(
             case(
                 name,
@@ -1265,14 +1249,15 @@ fn attacks(g: &mut Gen) -> File {
     {
         let name = "no_kid_one_fitting_rsa_key";
         let c = claims(name);
-        let t = g.jws(
-            name,
-            "rsa-a",
-            Alg::PS384,
-            &hdr("PS384", None, Some("at+jwt")),
-            &c,
+        let t = g.jws(name, "rsa-a", Alg::PS384, &hdr("PS384", None, Some("at+jwt")), &c);
+        f.push(
+            case(
+                name,
+                "Without kid, the only RSA key in the set is used for PS384 and the token verifies.",
+                t,
+            )
+            .ok(&c),
         );
-        f.push(case(name, "Without kid, the only RSA key in the set is used for PS384 and the token verifies.", t).ok(&c));
     }
     {
         let name = "no_kid_several_fitting_keys";
@@ -1303,13 +1288,9 @@ fn attacks(g: &mut Gen) -> File {
             &claims(name),
         );
         f.push(
-            case(
-                name,
-                "Without kid and with no P-384 key in the set: key_not_found.",
-                t,
-            )
-            .jwks("rotation")
-            .err("key_not_found"),
+            case(name, "Without kid and with no P-384 key in the set: key_not_found.", t)
+                .jwks("rotation")
+                .err("key_not_found"),
         );
     }
     {
@@ -1321,7 +1302,14 @@ fn attacks(g: &mut Gen) -> File {
             &hdr("ES256", None, Some("at+jwt")),
             &claims(name),
         );
-        f.push(case(name, "Without kid, the single fitting issuer key is used, so an attacker's ES256 signature fails.", t).err("invalid_signature"));
+        f.push(
+            case(
+                name,
+                "Without kid, the single fitting issuer key is used, so an attacker's ES256 signature fails.",
+                t,
+            )
+            .err("invalid_signature"),
+        );
     }
     // ----- keys embedded in or referenced by the header -----
     let attacker_jwk = g.key("attacker-p256").public_jwk.clone();
@@ -1335,12 +1323,18 @@ fn attacks(g: &mut Gen) -> File {
         let name = "header_jwk_attacker_key_no_kid";
         let h = json!({"alg": "ES256", "typ": "at+jwt", "jwk": attacker_jwk});
         let t = g.jws(name, "attacker-p256", Alg::ES256, &h, &claims(name));
-        f.push(case(name, "A token signed by an attacker's key with the key embedded in jwk and no kid is rejected.", t).err("invalid_signature"));
+        f.push(
+            case(
+                name,
+                "A token signed by an attacker's key with the key embedded in jwk and no kid is rejected.",
+                t,
+            )
+            .err("invalid_signature"),
+        );
     }
     {
         let name = "header_jwk_attacker_key_attacker_kid";
-        let h =
-            json!({"alg": "ES256", "kid": "attacker-p256", "typ": "at+jwt", "jwk": attacker_jwk});
+        let h = json!({"alg": "ES256", "kid": "attacker-p256", "typ": "at+jwt", "jwk": attacker_jwk});
         let t = g.jws(name, "attacker-p256", Alg::ES256, &h, &claims(name));
         f.push(
             case(
@@ -1355,20 +1349,41 @@ fn attacks(g: &mut Gen) -> File {
         let name = "header_jku_attacker";
         let h = json!({"alg": "RS256", "kid": "rsa-a", "typ": "at+jwt", "jku": ATTACKER_JKU});
         let t = g.jws(name, "attacker-rsa", Alg::RS256, &h, &claims(name));
-        f.push(case(name, "A jku header pointing at an attacker's JWKS is ignored; the attacker's signature fails.", t).err("invalid_signature"));
+        f.push(
+            case(
+                name,
+                "A jku header pointing at an attacker's JWKS is ignored; the attacker's signature fails.",
+                t,
+            )
+            .err("invalid_signature"),
+        );
     }
     {
         let name = "header_x5u_attacker";
         let h = json!({"alg": "RS256", "kid": "rsa-a", "typ": "at+jwt", "x5u": "https://attacker.example/cert.pem"});
         let t = g.jws(name, "attacker-rsa", Alg::RS256, &h, &claims(name));
-        f.push(case(name, "An x5u header pointing at an attacker's certificate is ignored; the attacker's signature fails.", t).err("invalid_signature"));
+        f.push(
+            case(
+                name,
+                "An x5u header pointing at an attacker's certificate is ignored; the attacker's signature fails.",
+                t,
+            )
+            .err("invalid_signature"),
+        );
     }
     {
         let name = "header_x5c_attacker";
         let spki = pem_body(&g.key("attacker-rsa").public_pem).unwrap_or_default();
         let h = json!({"alg": "RS256", "kid": "rsa-a", "typ": "at+jwt", "x5c": [authsec_core::util::b64_std_encode(&spki)]});
         let t = g.jws(name, "attacker-rsa", Alg::RS256, &h, &claims(name));
-        f.push(case(name, "An x5c header carrying an attacker's key is ignored; the attacker's signature fails.", t).err("invalid_signature"));
+        f.push(
+            case(
+                name,
+                "An x5c header carrying an attacker's key is ignored; the attacker's signature fails.",
+                t,
+            )
+            .err("invalid_signature"),
+        );
     }
     {
         let name = "header_jku_ignored_valid_signature";
@@ -1379,10 +1394,30 @@ fn attacks(g: &mut Gen) -> File {
     }
     // ----- crit -----
     for (name, extra, code, desc) in [
-        ("crit_unknown_extension", json!({"crit": ["https://example.com/ext"], "https://example.com/ext": true}), "unsupported_critical_header", "A crit header naming an extension the verifier does not implement is rejected (RFC 7515 §4.1.11)."),
-        ("crit_b64", json!({"crit": ["b64"], "b64": true}), "unsupported_critical_header", "crit [\"b64\"] (RFC 7797) is not supported and is rejected."),
-        ("crit_empty_array", json!({"crit": []}), "malformed_token", "An empty crit array is malformed."),
-        ("crit_not_an_array", json!({"crit": "exp"}), "malformed_token", "A crit that is not an array is malformed."),
+        (
+            "crit_unknown_extension",
+            json!({"crit": ["https://example.com/ext"], "https://example.com/ext": true}),
+            "unsupported_critical_header",
+            "A crit header naming an extension the verifier does not implement is rejected (RFC 7515 §4.1.11).",
+        ),
+        (
+            "crit_b64",
+            json!({"crit": ["b64"], "b64": true}),
+            "unsupported_critical_header",
+            "crit [\"b64\"] (RFC 7797) is not supported and is rejected.",
+        ),
+        (
+            "crit_empty_array",
+            json!({"crit": []}),
+            "malformed_token",
+            "An empty crit array is malformed.",
+        ),
+        (
+            "crit_not_an_array",
+            json!({"crit": "exp"}),
+            "malformed_token",
+            "A crit that is not an array is malformed.",
+        ),
     ] {
         let mut h = hdr("RS256", Some("rsa-a"), Some("at+jwt"));
         for (k, v) in extra.as_object().into_iter().flatten() {
@@ -1409,16 +1444,22 @@ fn attacks(g: &mut Gen) -> File {
     {
         let name = "jwks_key_ops_encrypt";
         let t = g.std_token(name, Alg::RS256, &claims(name));
-        let set =
-            json!({"keys": [g.jwk("rsa-a", &[("use", del()), ("key_ops", json!(["encrypt"]))])]});
-        f.push(case(name, "A JWKS key whose key_ops lack \"verify\" is never used to verify (inline key set).", t).inline_jwks(set).err("key_not_found"));
+        let set = json!({"keys": [g.jwk("rsa-a", &[("use", del()), ("key_ops", json!(["encrypt"]))])]});
+        f.push(
+            case(
+                name,
+                "A JWKS key whose key_ops lack \"verify\" is never used to verify (inline key set).",
+                t,
+            )
+            .inline_jwks(set)
+            .err("key_not_found"),
+        );
     }
     {
         let name = "jwks_key_ops_verify";
         let c = claims(name);
         let t = g.std_token(name, Alg::RS256, &c);
-        let set =
-            json!({"keys": [g.jwk("rsa-a", &[("use", del()), ("key_ops", json!(["verify"]))])]});
+        let set = json!({"keys": [g.jwk("rsa-a", &[("use", del()), ("key_ops", json!(["verify"]))])]});
         f.push(
             case(
                 name,
@@ -1447,7 +1488,15 @@ fn attacks(g: &mut Gen) -> File {
     {
         let name = "jwks_key_alg_differs_from_token";
         let t = g.std_token(name, Alg::PS256, &claims(name));
-        f.push(case(name, "A PS256 token naming a key whose JWK pins alg RS256 is rejected, although the key type fits.", t).jwks("alg-pinned").err("algorithm_mismatch"));
+        f.push(
+            case(
+                name,
+                "A PS256 token naming a key whose JWK pins alg RS256 is rejected, although the key type fits.",
+                t,
+            )
+            .jwks("alg-pinned")
+            .err("algorithm_mismatch"),
+        );
     }
     {
         let name = "jwks_key_alg_matches_token";
@@ -1472,7 +1521,15 @@ fn attacks(g: &mut Gen) -> File {
             &hdr("RS256", Some("rsa-1024-weak"), Some("at+jwt")),
             &claims(name),
         );
-        f.push(case(name, "A 1024-bit RSA key in the JWKS is skipped, so a token it really signed finds no key.", t).jwks("weak-rsa").err("key_not_found"));
+        f.push(
+            case(
+                name,
+                "A 1024-bit RSA key in the JWKS is skipped, so a token it really signed finds no key.",
+                t,
+            )
+            .jwks("weak-rsa")
+            .err("key_not_found"),
+        );
     }
     {
         let name = "jwks_weak_rsa_1024_no_kid";
@@ -1524,14 +1581,7 @@ fn structure(g: &mut Gen) -> File {
     // ----- segments -----
     {
         let name = "segments_1";
-        f.push(
-            case(
-                name,
-                "A single segment (no dots) is malformed.",
-                h_std.clone(),
-            )
-            .err("malformed_token"),
-        );
+        f.push(case(name, "A single segment (no dots) is malformed.", h_std.clone()).err("malformed_token"));
     }
     {
         let name = "segments_2";
@@ -1559,8 +1609,7 @@ fn structure(g: &mut Gen) -> File {
     }
     {
         let name = "segments_5_jwe";
-        let h =
-            seg(&json!({"alg": "RSA-OAEP-256", "enc": "A256GCM", "kid": "rsa-a", "typ": "at+jwt"}));
+        let h = seg(&json!({"alg": "RSA-OAEP-256", "enc": "A256GCM", "kid": "rsa-a", "typ": "at+jwt"}));
         let t = format!(
             "{h}.{}.{}.{}.{}",
             b64(&[7u8; 256]),
@@ -1651,7 +1700,14 @@ fn structure(g: &mut Gen) -> File {
             .replace('+', "-")
             .replace('/', "_");
         let t = g.jws_seg(name, "rsa-a", Alg::RS256, &padded, &seg(&claims(name)));
-        f.push(case(name, "A header segment with '=' padding is malformed (base64url without padding, RFC 7515 §2).", t).err("malformed_token"));
+        f.push(
+            case(
+                name,
+                "A header segment with '=' padding is malformed (base64url without padding, RFC 7515 §2).",
+                t,
+            )
+            .err("malformed_token"),
+        );
     }
     {
         let name = "payload_base64_padding";
@@ -1699,9 +1755,7 @@ fn structure(g: &mut Gen) -> File {
         ),
         (
             "header_invalid_utf8",
-            vec![
-                b'{', b'"', b'a', b'l', b'g', b'"', b':', b'"', 0xff, 0xfe, b'"', b'}',
-            ],
+            vec![b'{', b'"', b'a', b'l', b'g', b'"', b':', b'"', 0xff, 0xfe, b'"', b'}'],
             "A header that is not valid UTF-8 is malformed.",
         ),
     ] {
@@ -1712,7 +1766,14 @@ fn structure(g: &mut Gen) -> File {
         let name = "header_duplicate_alg";
         let h = br#"{"alg":"none","kid":"rsa-a","typ":"at+jwt","alg":"RS256"}"#;
         let t = g.jws_seg(name, "rsa-a", Alg::RS256, &b64(h), &seg(&claims(name)));
-        f.push(case(name, "A header with alg twice (none, then RS256) is rejected as malformed rather than resolved either way.", t).err("malformed_token"));
+        f.push(
+            case(
+                name,
+                "A header with alg twice (none, then RS256) is rejected as malformed rather than resolved either way.",
+                t,
+            )
+            .err("malformed_token"),
+        );
     }
     for (name, bytes, desc) in [
         (
@@ -1755,19 +1816,19 @@ fn structure(g: &mut Gen) -> File {
     {
         let name = "leading_space";
         let (t, _) = valid(g, name);
-        f.push(
-            case(
-                name,
-                "A valid token preceded by a space is malformed.",
-                format!(" {t}"),
-            )
-            .err("malformed_token"),
-        );
+        f.push(case(name, "A valid token preceded by a space is malformed.", format!(" {t}")).err("malformed_token"));
     }
     {
         let name = "bearer_prefix_included";
         let (t, _) = valid(g, name);
-        f.push(case(name, "\"Bearer <token>\" passed as the token is malformed: strip the scheme before verifying.", format!("Bearer {t}")).err("malformed_token"));
+        f.push(
+            case(
+                name,
+                "\"Bearer <token>\" passed as the token is malformed: strip the scheme before verifying.",
+                format!("Bearer {t}"),
+            )
+            .err("malformed_token"),
+        );
     }
     // ----- size -----
     {
@@ -1788,13 +1849,9 @@ fn structure(g: &mut Gen) -> File {
         let (t, c) = valid(g, name);
         let n = t.len();
         f.push(
-            case(
-                name,
-                "A valid token exactly max_token_bytes long verifies.",
-                t,
-            )
-            .opt("max_token_bytes", json!(n))
-            .ok(&c),
+            case(name, "A valid token exactly max_token_bytes long verifies.", t)
+                .opt("max_token_bytes", json!(n))
+                .ok(&c),
         );
     }
     {
@@ -1816,7 +1873,14 @@ fn structure(g: &mut Gen) -> File {
         let c = with(&claims(name), &[("pad", json!("x".repeat(12_300)))]);
         let t = g.std_token(name, Alg::RS256, &c);
         assert!(t.len() > 16 * 1024);
-        f.push(case(name, "A valid token over the default limit of 16384 bytes is rejected with default options.", t).err("token_too_large"));
+        f.push(
+            case(
+                name,
+                "A valid token over the default limit of 16384 bytes is rejected with default options.",
+                t,
+            )
+            .err("token_too_large"),
+        );
     }
     // ----- typ -----
     for (name, typ, strict, ok, desc) in [
@@ -1906,22 +1970,12 @@ fn structure(g: &mut Gen) -> File {
         ),
     ] {
         let c = claims(name);
-        let t = g.jws(
-            name,
-            "rsa-a",
-            Alg::RS256,
-            &hdr("RS256", Some("rsa-a"), typ),
-            &c,
-        );
+        let t = g.jws(name, "rsa-a", Alg::RS256, &hdr("RS256", Some("rsa-a"), typ), &c);
         let mut k = case(name, desc, t);
         if strict {
             k = k.opt("typ", json!("strict"));
         }
-        f.push(if ok {
-            k.ok(&c)
-        } else {
-            k.err("invalid_token_type")
-        });
+        f.push(if ok { k.ok(&c) } else { k.err("invalid_token_type") });
     }
     {
         let name = "typ_not_a_string";
@@ -1943,65 +1997,378 @@ fn claims_file(g: &mut Gen) -> File {
         &'static str,
     );
     let rows: Vec<Row> = vec![
-        ("claims_valid", vec![], vec![], None, "The issuer's usual EdDSA token verifies and yields all its claims."),
+        (
+            "claims_valid",
+            vec![],
+            vec![],
+            None,
+            "The issuer's usual EdDSA token verifies and yields all its claims.",
+        ),
         // exp
-        ("exp_past", vec![("iat", json!(NOW - 7200)), ("exp", json!(NOW - 3600))], vec![], Some("token_expired"), "A token that expired an hour ago is rejected."),
-        ("exp_missing", vec![("exp", del())], vec![], Some("invalid_claim"), "A token without exp is rejected: access tokens must expire."),
-        ("exp_string", vec![("exp", json!((NOW + 600).to_string()))], vec![], Some("invalid_claim"), "An exp given as a string of digits is not a NumericDate."),
-        ("exp_null", vec![("exp", json!(null))], vec![], Some("invalid_claim"), "A null exp is not a NumericDate."),
-        ("exp_boolean", vec![("exp", json!(true))], vec![], Some("invalid_claim"), "A boolean exp is not a NumericDate."),
-        ("exp_fractional", vec![("exp", json!(NOW as f64 + 600.5))], vec![], None, "A fractional exp (NumericDate may be non-integer) is accepted."),
+        (
+            "exp_past",
+            vec![("iat", json!(NOW - 7200)), ("exp", json!(NOW - 3600))],
+            vec![],
+            Some("token_expired"),
+            "A token that expired an hour ago is rejected.",
+        ),
+        (
+            "exp_missing",
+            vec![("exp", del())],
+            vec![],
+            Some("invalid_claim"),
+            "A token without exp is rejected: access tokens must expire.",
+        ),
+        (
+            "exp_string",
+            vec![("exp", json!((NOW + 600).to_string()))],
+            vec![],
+            Some("invalid_claim"),
+            "An exp given as a string of digits is not a NumericDate.",
+        ),
+        (
+            "exp_null",
+            vec![("exp", json!(null))],
+            vec![],
+            Some("invalid_claim"),
+            "A null exp is not a NumericDate.",
+        ),
+        (
+            "exp_boolean",
+            vec![("exp", json!(true))],
+            vec![],
+            Some("invalid_claim"),
+            "A boolean exp is not a NumericDate.",
+        ),
+        (
+            "exp_fractional",
+            vec![("exp", json!(NOW as f64 + 600.5))],
+            vec![],
+            None,
+            "A fractional exp (NumericDate may be non-integer) is accepted.",
+        ),
         // leeway edges around exp
-        ("exp_exactly_now_leeway_0", vec![("exp", json!(NOW))], vec![("leeway", json!(0))], Some("token_expired"), "With leeway 0, a token is expired at exactly exp (now must be before exp)."),
-        ("exp_one_second_ahead_leeway_0", vec![("exp", json!(NOW + 1))], vec![("leeway", json!(0))], None, "With leeway 0, a token is valid one second before exp."),
-        ("exp_within_default_leeway", vec![("exp", json!(NOW - 4))], vec![], None, "A token that expired 4 s ago is accepted with the default 5 s leeway."),
-        ("exp_at_default_leeway_edge", vec![("exp", json!(NOW - 5))], vec![], Some("token_expired"), "A token that expired exactly 5 s ago is rejected with the default 5 s leeway (exp + leeway is exclusive)."),
-        ("exp_beyond_default_leeway", vec![("exp", json!(NOW - 6))], vec![], Some("token_expired"), "A token that expired 6 s ago is rejected with the default 5 s leeway."),
-        ("exp_within_leeway_60", vec![("exp", json!(NOW - 59))], vec![("leeway", json!(60))], None, "A token that expired 59 s ago is accepted with a 60 s leeway."),
-        ("exp_beyond_leeway_60", vec![("exp", json!(NOW - 61))], vec![("leeway", json!(60))], Some("token_expired"), "A token that expired 61 s ago is rejected with a 60 s leeway."),
+        (
+            "exp_exactly_now_leeway_0",
+            vec![("exp", json!(NOW))],
+            vec![("leeway", json!(0))],
+            Some("token_expired"),
+            "With leeway 0, a token is expired at exactly exp (now must be before exp).",
+        ),
+        (
+            "exp_one_second_ahead_leeway_0",
+            vec![("exp", json!(NOW + 1))],
+            vec![("leeway", json!(0))],
+            None,
+            "With leeway 0, a token is valid one second before exp.",
+        ),
+        (
+            "exp_within_default_leeway",
+            vec![("exp", json!(NOW - 4))],
+            vec![],
+            None,
+            "A token that expired 4 s ago is accepted with the default 5 s leeway.",
+        ),
+        (
+            "exp_at_default_leeway_edge",
+            vec![("exp", json!(NOW - 5))],
+            vec![],
+            Some("token_expired"),
+            "A token that expired exactly 5 s ago is rejected with the default 5 s leeway (exp + leeway is exclusive).",
+        ),
+        (
+            "exp_beyond_default_leeway",
+            vec![("exp", json!(NOW - 6))],
+            vec![],
+            Some("token_expired"),
+            "A token that expired 6 s ago is rejected with the default 5 s leeway.",
+        ),
+        (
+            "exp_within_leeway_60",
+            vec![("exp", json!(NOW - 59))],
+            vec![("leeway", json!(60))],
+            None,
+            "A token that expired 59 s ago is accepted with a 60 s leeway.",
+        ),
+        (
+            "exp_beyond_leeway_60",
+            vec![("exp", json!(NOW - 61))],
+            vec![("leeway", json!(60))],
+            Some("token_expired"),
+            "A token that expired 61 s ago is rejected with a 60 s leeway.",
+        ),
         // nbf
-        ("nbf_future", vec![("nbf", json!(NOW + 3600))], vec![], Some("token_not_yet_valid"), "A token valid only from an hour from now is rejected."),
-        ("nbf_past", vec![("nbf", json!(NOW - 60))], vec![], None, "A token with nbf in the past verifies."),
-        ("nbf_exactly_now_leeway_0", vec![("nbf", json!(NOW))], vec![("leeway", json!(0))], None, "With leeway 0, a token is valid at exactly nbf."),
-        ("nbf_one_second_ahead_leeway_0", vec![("nbf", json!(NOW + 1))], vec![("leeway", json!(0))], Some("token_not_yet_valid"), "With leeway 0, a token is not valid one second before nbf."),
-        ("nbf_within_default_leeway", vec![("nbf", json!(NOW + 5))], vec![], None, "nbf 5 s ahead is accepted with the default 5 s leeway."),
-        ("nbf_beyond_default_leeway", vec![("nbf", json!(NOW + 6))], vec![], Some("token_not_yet_valid"), "nbf 6 s ahead is rejected with the default 5 s leeway."),
-        ("nbf_string", vec![("nbf", json!(NOW.to_string()))], vec![], Some("invalid_claim"), "A string nbf is not a NumericDate."),
+        (
+            "nbf_future",
+            vec![("nbf", json!(NOW + 3600))],
+            vec![],
+            Some("token_not_yet_valid"),
+            "A token valid only from an hour from now is rejected.",
+        ),
+        (
+            "nbf_past",
+            vec![("nbf", json!(NOW - 60))],
+            vec![],
+            None,
+            "A token with nbf in the past verifies.",
+        ),
+        (
+            "nbf_exactly_now_leeway_0",
+            vec![("nbf", json!(NOW))],
+            vec![("leeway", json!(0))],
+            None,
+            "With leeway 0, a token is valid at exactly nbf.",
+        ),
+        (
+            "nbf_one_second_ahead_leeway_0",
+            vec![("nbf", json!(NOW + 1))],
+            vec![("leeway", json!(0))],
+            Some("token_not_yet_valid"),
+            "With leeway 0, a token is not valid one second before nbf.",
+        ),
+        (
+            "nbf_within_default_leeway",
+            vec![("nbf", json!(NOW + 5))],
+            vec![],
+            None,
+            "nbf 5 s ahead is accepted with the default 5 s leeway.",
+        ),
+        (
+            "nbf_beyond_default_leeway",
+            vec![("nbf", json!(NOW + 6))],
+            vec![],
+            Some("token_not_yet_valid"),
+            "nbf 6 s ahead is rejected with the default 5 s leeway.",
+        ),
+        (
+            "nbf_string",
+            vec![("nbf", json!(NOW.to_string()))],
+            vec![],
+            Some("invalid_claim"),
+            "A string nbf is not a NumericDate.",
+        ),
         // iat
-        ("iat_future", vec![("iat", json!(NOW + 3600))], vec![], Some("token_not_yet_valid"), "A token issued an hour in the future is rejected."),
-        ("iat_within_default_leeway", vec![("iat", json!(NOW + 5))], vec![], None, "iat 5 s ahead is accepted with the default 5 s leeway."),
-        ("iat_beyond_default_leeway", vec![("iat", json!(NOW + 6))], vec![], Some("token_not_yet_valid"), "iat 6 s ahead is rejected with the default 5 s leeway."),
-        ("iat_missing", vec![("iat", del())], vec![], None, "iat is optional unless listed in required_claims."),
-        ("iat_string", vec![("iat", json!((NOW - 60).to_string()))], vec![], Some("invalid_claim"), "A string iat is not a NumericDate."),
+        (
+            "iat_future",
+            vec![("iat", json!(NOW + 3600))],
+            vec![],
+            Some("token_not_yet_valid"),
+            "A token issued an hour in the future is rejected.",
+        ),
+        (
+            "iat_within_default_leeway",
+            vec![("iat", json!(NOW + 5))],
+            vec![],
+            None,
+            "iat 5 s ahead is accepted with the default 5 s leeway.",
+        ),
+        (
+            "iat_beyond_default_leeway",
+            vec![("iat", json!(NOW + 6))],
+            vec![],
+            Some("token_not_yet_valid"),
+            "iat 6 s ahead is rejected with the default 5 s leeway.",
+        ),
+        (
+            "iat_missing",
+            vec![("iat", del())],
+            vec![],
+            None,
+            "iat is optional unless listed in required_claims.",
+        ),
+        (
+            "iat_string",
+            vec![("iat", json!((NOW - 60).to_string()))],
+            vec![],
+            Some("invalid_claim"),
+            "A string iat is not a NumericDate.",
+        ),
         // iss
-        ("iss_wrong", vec![("iss", json!("https://evil.example"))], vec![], Some("invalid_issuer"), "A token from another issuer is rejected."),
-        ("iss_missing", vec![("iss", del())], vec![], Some("invalid_issuer"), "A token without iss is rejected when an issuer is configured."),
-        ("iss_trailing_slash", vec![("iss", json!(format!("{ISS}/")))], vec![], Some("invalid_issuer"), "iss is compared exactly: a trailing slash makes it another issuer."),
-        ("iss_different_case", vec![("iss", json!("https://ISSUER.example"))], vec![], Some("invalid_issuer"), "iss is compared exactly: a different case makes it another issuer."),
-        ("iss_not_a_string", vec![("iss", json!([ISS]))], vec![], Some("invalid_issuer"), "An iss that is an array (even holding the right issuer) is rejected."),
-        ("iss_check_skipped_wrong_iss", vec![("iss", json!("https://evil.example"))], vec![("issuer", del()), ("skip_issuer_check", json!(true))], None, "With skip_issuer_check and no issuer, any iss is accepted."),
-        ("iss_check_skipped_missing_iss", vec![("iss", del())], vec![("issuer", del()), ("skip_issuer_check", json!(true))], None, "With skip_issuer_check and no issuer, a token without iss is accepted."),
+        (
+            "iss_wrong",
+            vec![("iss", json!("https://evil.example"))],
+            vec![],
+            Some("invalid_issuer"),
+            "A token from another issuer is rejected.",
+        ),
+        (
+            "iss_missing",
+            vec![("iss", del())],
+            vec![],
+            Some("invalid_issuer"),
+            "A token without iss is rejected when an issuer is configured.",
+        ),
+        (
+            "iss_trailing_slash",
+            vec![("iss", json!(format!("{ISS}/")))],
+            vec![],
+            Some("invalid_issuer"),
+            "iss is compared exactly: a trailing slash makes it another issuer.",
+        ),
+        (
+            "iss_different_case",
+            vec![("iss", json!("https://ISSUER.example"))],
+            vec![],
+            Some("invalid_issuer"),
+            "iss is compared exactly: a different case makes it another issuer.",
+        ),
+        (
+            "iss_not_a_string",
+            vec![("iss", json!([ISS]))],
+            vec![],
+            Some("invalid_issuer"),
+            "An iss that is an array (even holding the right issuer) is rejected.",
+        ),
+        (
+            "iss_check_skipped_wrong_iss",
+            vec![("iss", json!("https://evil.example"))],
+            vec![("issuer", del()), ("skip_issuer_check", json!(true))],
+            None,
+            "With skip_issuer_check and no issuer, any iss is accepted.",
+        ),
+        (
+            "iss_check_skipped_missing_iss",
+            vec![("iss", del())],
+            vec![("issuer", del()), ("skip_issuer_check", json!(true))],
+            None,
+            "With skip_issuer_check and no issuer, a token without iss is accepted.",
+        ),
         // aud
-        ("aud_wrong", vec![("aud", json!("https://other-api.example"))], vec![], Some("invalid_audience"), "A token for another audience is rejected."),
-        ("aud_array_contains_expected", vec![("aud", json!(["https://other-api.example", AUD]))], vec![], None, "An aud array that contains the expected audience is accepted."),
-        ("aud_array_without_expected", vec![("aud", json!(["https://other-api.example", "https://third-api.example"]))], vec![], Some("invalid_audience"), "An aud array without the expected audience is rejected."),
-        ("aud_missing", vec![("aud", del())], vec![], Some("invalid_audience"), "A token without aud is rejected when an audience is configured."),
-        ("aud_empty_array", vec![("aud", json!([]))], vec![], Some("invalid_audience"), "An empty aud array is rejected."),
-        ("aud_array_with_non_string", vec![("aud", json!([AUD, 5]))], vec![], Some("invalid_audience"), "An aud array holding a non-string is rejected, even next to the expected audience."),
-        ("aud_number", vec![("aud", json!(5))], vec![], Some("invalid_audience"), "A numeric aud is rejected."),
-        ("aud_prefix_of_expected", vec![("aud", json!(format!("{AUD}/v1")))], vec![], Some("invalid_audience"), "aud is compared exactly: a longer URL is another audience."),
-        ("aud_second_configured_audience", vec![("aud", json!("https://api2.example"))], vec![("audience", json!([AUD, "https://api2.example"]))], None, "With two configured audiences, a token for the second one is accepted."),
-        ("aud_check_skipped_missing_aud", vec![("aud", del())], vec![("audience", json!([])), ("skip_audience_check", json!(true))], None, "With skip_audience_check, a token without aud is accepted."),
-        ("aud_check_skipped_wrong_aud", vec![("aud", json!("https://other-api.example"))], vec![("audience", json!([])), ("skip_audience_check", json!(true))], None, "With skip_audience_check, a token for another audience is accepted."),
+        (
+            "aud_wrong",
+            vec![("aud", json!("https://other-api.example"))],
+            vec![],
+            Some("invalid_audience"),
+            "A token for another audience is rejected.",
+        ),
+        (
+            "aud_array_contains_expected",
+            vec![("aud", json!(["https://other-api.example", AUD]))],
+            vec![],
+            None,
+            "An aud array that contains the expected audience is accepted.",
+        ),
+        (
+            "aud_array_without_expected",
+            vec![("aud", json!(["https://other-api.example", "https://third-api.example"]))],
+            vec![],
+            Some("invalid_audience"),
+            "An aud array without the expected audience is rejected.",
+        ),
+        (
+            "aud_missing",
+            vec![("aud", del())],
+            vec![],
+            Some("invalid_audience"),
+            "A token without aud is rejected when an audience is configured.",
+        ),
+        (
+            "aud_empty_array",
+            vec![("aud", json!([]))],
+            vec![],
+            Some("invalid_audience"),
+            "An empty aud array is rejected.",
+        ),
+        (
+            "aud_array_with_non_string",
+            vec![("aud", json!([AUD, 5]))],
+            vec![],
+            Some("invalid_audience"),
+            "An aud array holding a non-string is rejected, even next to the expected audience.",
+        ),
+        (
+            "aud_number",
+            vec![("aud", json!(5))],
+            vec![],
+            Some("invalid_audience"),
+            "A numeric aud is rejected.",
+        ),
+        (
+            "aud_prefix_of_expected",
+            vec![("aud", json!(format!("{AUD}/v1")))],
+            vec![],
+            Some("invalid_audience"),
+            "aud is compared exactly: a longer URL is another audience.",
+        ),
+        (
+            "aud_second_configured_audience",
+            vec![("aud", json!("https://api2.example"))],
+            vec![("audience", json!([AUD, "https://api2.example"]))],
+            None,
+            "With two configured audiences, a token for the second one is accepted.",
+        ),
+        (
+            "aud_check_skipped_missing_aud",
+            vec![("aud", del())],
+            vec![("audience", json!([])), ("skip_audience_check", json!(true))],
+            None,
+            "With skip_audience_check, a token without aud is accepted.",
+        ),
+        (
+            "aud_check_skipped_wrong_aud",
+            vec![("aud", json!("https://other-api.example"))],
+            vec![("audience", json!([])), ("skip_audience_check", json!(true))],
+            None,
+            "With skip_audience_check, a token for another audience is accepted.",
+        ),
         // required claims
-        ("required_claims_present", vec![], vec![("required_claims", json!(["sub", "client_id", "iat", "jti"]))], None, "The RFC 9068 claims sub, client_id, iat and jti are required and present."),
-        ("required_claim_missing", vec![("jti", del())], vec![("required_claims", json!(["sub", "client_id", "iat", "jti"]))], Some("invalid_claim"), "A required claim (jti) that is missing is rejected."),
-        ("required_iat_missing", vec![("iat", del())], vec![("required_claims", json!(["iat"]))], Some("invalid_claim"), "iat listed in required_claims and missing is rejected."),
+        (
+            "required_claims_present",
+            vec![],
+            vec![("required_claims", json!(["sub", "client_id", "iat", "jti"]))],
+            None,
+            "The RFC 9068 claims sub, client_id, iat and jti are required and present.",
+        ),
+        (
+            "required_claim_missing",
+            vec![("jti", del())],
+            vec![("required_claims", json!(["sub", "client_id", "iat", "jti"]))],
+            Some("invalid_claim"),
+            "A required claim (jti) that is missing is rejected.",
+        ),
+        (
+            "required_iat_missing",
+            vec![("iat", del())],
+            vec![("required_claims", json!(["iat"]))],
+            Some("invalid_claim"),
+            "iat listed in required_claims and missing is rejected.",
+        ),
         // which check wins
-        ("order_expired_and_wrong_issuer", vec![("exp", json!(NOW - 3600)), ("iat", json!(NOW - 7200)), ("iss", json!("https://evil.example"))], vec![], Some("token_expired"), "Expired and from the wrong issuer: exp is checked first."),
-        ("order_not_yet_valid_and_wrong_audience", vec![("nbf", json!(NOW + 3600)), ("aud", json!("https://other-api.example"))], vec![], Some("token_not_yet_valid"), "Not yet valid and for the wrong audience: nbf is checked first."),
-        ("order_wrong_issuer_and_wrong_audience", vec![("iss", json!("https://evil.example")), ("aud", json!("https://other-api.example"))], vec![], Some("invalid_issuer"), "Wrong issuer and wrong audience: iss is checked before aud."),
-        ("order_wrong_audience_and_missing_required", vec![("aud", json!("https://other-api.example")), ("jti", del())], vec![("required_claims", json!(["jti"]))], Some("invalid_audience"), "Wrong audience and a missing required claim: aud is checked first."),
+        (
+            "order_expired_and_wrong_issuer",
+            vec![
+                ("exp", json!(NOW - 3600)),
+                ("iat", json!(NOW - 7200)),
+                ("iss", json!("https://evil.example")),
+            ],
+            vec![],
+            Some("token_expired"),
+            "Expired and from the wrong issuer: exp is checked first.",
+        ),
+        (
+            "order_not_yet_valid_and_wrong_audience",
+            vec![("nbf", json!(NOW + 3600)), ("aud", json!("https://other-api.example"))],
+            vec![],
+            Some("token_not_yet_valid"),
+            "Not yet valid and for the wrong audience: nbf is checked first.",
+        ),
+        (
+            "order_wrong_issuer_and_wrong_audience",
+            vec![
+                ("iss", json!("https://evil.example")),
+                ("aud", json!("https://other-api.example")),
+            ],
+            vec![],
+            Some("invalid_issuer"),
+            "Wrong issuer and wrong audience: iss is checked before aud.",
+        ),
+        (
+            "order_wrong_audience_and_missing_required",
+            vec![("aud", json!("https://other-api.example")), ("jti", del())],
+            vec![("required_claims", json!(["jti"]))],
+            Some("invalid_audience"),
+            "Wrong audience and a missing required claim: aud is checked first.",
+        ),
     ];
     for (name, changes, opts, expect, desc) in rows {
         let c = with(&claims(name), &changes);
@@ -2020,17 +2387,17 @@ fn claims_file(g: &mut Gen) -> File {
         let key = "ed25519-a";
         let h = seg(&hdr("EdDSA", Some(key), Some("at+jwt")));
         let s = g.sig(name, key, Alg::EdDSA, &h, &seg(&claims("claims_valid")));
-        let expired = with(
-            &claims(name),
-            &[("exp", json!(NOW - 3600)), ("iat", json!(NOW - 7200))],
-        );
+        let expired = with(&claims(name), &[("exp", json!(NOW - 3600)), ("iat", json!(NOW - 7200))]);
         f.push(case(name, "A tampered, expired token is reported as a bad signature: nothing in an unverified payload is trusted.", format!("{h}.{}.{s}", seg(&expired))).err("invalid_signature"));
     }
     f
 }
 
 fn scopes(g: &mut Gen) -> File {
-    let mut f = File::new("verify_scopes.json", "Scope rules after a successful verification: scope (string), scp (array or string), all_of and any_of.");
+    let mut f = File::new(
+        "verify_scopes.json",
+        "Scope rules after a successful verification: scope (string), scp (array or string), all_of and any_of.",
+    );
     // (name, scope claims, all_of, any_of, missing (None = success), description)
     type Row = (
         &'static str,
@@ -2041,25 +2408,158 @@ fn scopes(g: &mut Gen) -> File {
         &'static str,
     );
     let rows: Vec<Row> = vec![
-        ("scope_all_of_granted", vec![], vec!["read:data"], vec![], None, "all_of [read:data] is met by scope \"read:data write:logs\"."),
-        ("scope_all_of_both_granted", vec![], vec!["read:data", "write:logs"], vec![], None, "all_of with both granted scopes is met."),
-        ("scope_all_of_missing", vec![], vec!["read:data", "admin", "delete:all"], vec![], Some(vec!["admin", "delete:all"]), "all_of fails with insufficient_scope listing exactly the missing scopes, in requirement order."),
-        ("scope_any_of_one_granted", vec![], vec![], vec!["admin", "write:logs"], None, "any_of is met when one of its scopes is granted."),
-        ("scope_any_of_none_granted", vec![], vec![], vec!["admin", "root"], Some(vec!["admin", "root"]), "any_of fails when none is granted; missing_scopes lists the whole any_of set."),
-        ("scope_all_and_any_met", vec![], vec!["read:data"], vec!["admin", "write:logs"], None, "all_of and any_of together are met."),
-        ("scope_all_met_any_not", vec![], vec!["read:data"], vec!["admin", "root"], Some(vec!["admin", "root"]), "all_of met but any_of not: missing_scopes lists the any_of set."),
-        ("scope_all_not_any_met", vec![], vec!["read:data", "admin"], vec!["write:logs"], Some(vec!["admin"]), "all_of not met (any_of met): missing_scopes lists the missing all_of scopes."),
-        ("scope_no_requirement_no_claim", vec![("scope", del())], vec![], vec![], None, "Without a scope requirement, a token without any scope claim verifies."),
-        ("scope_claim_missing", vec![("scope", del())], vec!["read:data"], vec![], Some(vec!["read:data"]), "A token without scope or scp lacks every required scope."),
-        ("scope_case_sensitive", vec![("scope", json!("Read:Data"))], vec!["read:data"], vec![], Some(vec!["read:data"]), "Scopes are case-sensitive: Read:Data does not grant read:data."),
-        ("scope_extra_spaces", vec![("scope", json!("  read:data   write:logs "))], vec!["read:data", "write:logs"], vec![], None, "Repeated, leading and trailing spaces in scope are ignored."),
-        ("scope_tab_is_not_a_separator", vec![("scope", json!("read:data\twrite:logs"))], vec!["read:data"], vec![], Some(vec!["read:data"]), "Only the space separates scopes (RFC 6749 §3.3): a tab does not split \"read:data\\twrite:logs\"."),
-        ("scope_not_a_string", vec![("scope", json!(["read:data"]))], vec!["read:data"], vec![], Some(vec!["read:data"]), "A scope claim that is an array is ignored (scope must be a string; use scp for arrays)."),
-        ("scope_prefix_does_not_match", vec![], vec!["read"], vec![], Some(vec!["read"]), "Scopes match exactly: read:data does not grant read."),
-        ("scp_array_granted", vec![("scope", del()), ("scp", json!(["read:data", "write:logs"]))], vec!["read:data", "write:logs"], vec![], None, "scp as an array of strings grants its scopes."),
-        ("scp_array_missing", vec![("scope", del()), ("scp", json!(["read:data"]))], vec!["read:data", "write:logs"], vec![], Some(vec!["write:logs"]), "scp as an array: a scope it lacks is reported missing."),
-        ("scp_string_granted", vec![("scope", del()), ("scp", json!("read:data write:logs"))], vec!["write:logs"], vec![], None, "scp as a space-delimited string grants its scopes."),
-        ("scope_and_scp_combined", vec![("scope", json!("read:data")), ("scp", json!(["write:logs"]))], vec!["read:data", "write:logs"], vec![], None, "Scopes from scope and scp are combined."),
+        (
+            "scope_all_of_granted",
+            vec![],
+            vec!["read:data"],
+            vec![],
+            None,
+            "all_of [read:data] is met by scope \"read:data write:logs\".",
+        ),
+        (
+            "scope_all_of_both_granted",
+            vec![],
+            vec!["read:data", "write:logs"],
+            vec![],
+            None,
+            "all_of with both granted scopes is met.",
+        ),
+        (
+            "scope_all_of_missing",
+            vec![],
+            vec!["read:data", "admin", "delete:all"],
+            vec![],
+            Some(vec!["admin", "delete:all"]),
+            "all_of fails with insufficient_scope listing exactly the missing scopes, in requirement order.",
+        ),
+        (
+            "scope_any_of_one_granted",
+            vec![],
+            vec![],
+            vec!["admin", "write:logs"],
+            None,
+            "any_of is met when one of its scopes is granted.",
+        ),
+        (
+            "scope_any_of_none_granted",
+            vec![],
+            vec![],
+            vec!["admin", "root"],
+            Some(vec!["admin", "root"]),
+            "any_of fails when none is granted; missing_scopes lists the whole any_of set.",
+        ),
+        (
+            "scope_all_and_any_met",
+            vec![],
+            vec!["read:data"],
+            vec!["admin", "write:logs"],
+            None,
+            "all_of and any_of together are met.",
+        ),
+        (
+            "scope_all_met_any_not",
+            vec![],
+            vec!["read:data"],
+            vec!["admin", "root"],
+            Some(vec!["admin", "root"]),
+            "all_of met but any_of not: missing_scopes lists the any_of set.",
+        ),
+        (
+            "scope_all_not_any_met",
+            vec![],
+            vec!["read:data", "admin"],
+            vec!["write:logs"],
+            Some(vec!["admin"]),
+            "all_of not met (any_of met): missing_scopes lists the missing all_of scopes.",
+        ),
+        (
+            "scope_no_requirement_no_claim",
+            vec![("scope", del())],
+            vec![],
+            vec![],
+            None,
+            "Without a scope requirement, a token without any scope claim verifies.",
+        ),
+        (
+            "scope_claim_missing",
+            vec![("scope", del())],
+            vec!["read:data"],
+            vec![],
+            Some(vec!["read:data"]),
+            "A token without scope or scp lacks every required scope.",
+        ),
+        (
+            "scope_case_sensitive",
+            vec![("scope", json!("Read:Data"))],
+            vec!["read:data"],
+            vec![],
+            Some(vec!["read:data"]),
+            "Scopes are case-sensitive: Read:Data does not grant read:data.",
+        ),
+        (
+            "scope_extra_spaces",
+            vec![("scope", json!("  read:data   write:logs "))],
+            vec!["read:data", "write:logs"],
+            vec![],
+            None,
+            "Repeated, leading and trailing spaces in scope are ignored.",
+        ),
+        (
+            "scope_tab_is_not_a_separator",
+            vec![("scope", json!("read:data\twrite:logs"))],
+            vec!["read:data"],
+            vec![],
+            Some(vec!["read:data"]),
+            "Only the space separates scopes (RFC 6749 §3.3): a tab does not split \"read:data\\twrite:logs\".",
+        ),
+        (
+            "scope_not_a_string",
+            vec![("scope", json!(["read:data"]))],
+            vec!["read:data"],
+            vec![],
+            Some(vec!["read:data"]),
+            "A scope claim that is an array is ignored (scope must be a string; use scp for arrays).",
+        ),
+        (
+            "scope_prefix_does_not_match",
+            vec![],
+            vec!["read"],
+            vec![],
+            Some(vec!["read"]),
+            "Scopes match exactly: read:data does not grant read.",
+        ),
+        (
+            "scp_array_granted",
+            vec![("scope", del()), ("scp", json!(["read:data", "write:logs"]))],
+            vec!["read:data", "write:logs"],
+            vec![],
+            None,
+            "scp as an array of strings grants its scopes.",
+        ),
+        (
+            "scp_array_missing",
+            vec![("scope", del()), ("scp", json!(["read:data"]))],
+            vec!["read:data", "write:logs"],
+            vec![],
+            Some(vec!["write:logs"]),
+            "scp as an array: a scope it lacks is reported missing.",
+        ),
+        (
+            "scp_string_granted",
+            vec![("scope", del()), ("scp", json!("read:data write:logs"))],
+            vec!["write:logs"],
+            vec![],
+            None,
+            "scp as a space-delimited string grants its scopes.",
+        ),
+        (
+            "scope_and_scp_combined",
+            vec![("scope", json!("read:data")), ("scp", json!(["write:logs"]))],
+            vec!["read:data", "write:logs"],
+            vec![],
+            None,
+            "Scopes from scope and scp are combined.",
+        ),
     ];
     for (name, changes, all, any, missing, desc) in rows {
         let c = with(&claims(name), &changes);
@@ -2092,24 +2592,29 @@ fn scopes(g: &mut Gen) -> File {
         let name = "scope_checked_after_signature";
         let key = "ed25519-a";
         let h = seg(&hdr("EdDSA", Some(key), Some("at+jwt")));
-        let s = g.sig(
-            name,
-            key,
-            Alg::EdDSA,
-            &h,
-            &seg(&claims("scope_all_of_granted")),
-        );
+        let s = g.sig(name, key, Alg::EdDSA, &h, &seg(&claims("scope_all_of_granted")));
         let forged = with(
             &claims("scope_all_of_granted"),
             &[("scope", json!("read:data write:logs admin"))],
         );
-        f.push(case(name, "A token whose scope was tampered with to add admin fails on its signature, not on scopes.", format!("{h}.{}.{s}", seg(&forged))).any_of(&["admin"]).err("invalid_signature"));
+        f.push(
+            case(
+                name,
+                "A token whose scope was tampered with to add admin fails on its signature, not on scopes.",
+                format!("{h}.{}.{s}", seg(&forged)),
+            )
+            .any_of(&["admin"])
+            .err("invalid_signature"),
+        );
     }
     f
 }
 
 fn config(g: &mut Gen) -> File {
-    let mut f = File::new("verify_config.json", "Verifier options that are refused when the verifier is built (config_error), and the limits that are allowed.");
+    let mut f = File::new(
+        "verify_config.json",
+        "Verifier options that are refused when the verifier is built (config_error), and the limits that are allowed.",
+    );
     // (name, option changes, builds and verifies, description)
     type Row = (&'static str, Vec<(&'static str, Value)>, bool, &'static str);
     let rows: [Row; 6] = [
@@ -2184,11 +2689,7 @@ fn hmac<D: Digest>(block: usize, key: &[u8], msg: &[u8]) -> Vec<u8> {
     let ipad: Vec<u8> = k.iter().map(|b| b ^ 0x36).collect();
     let opad: Vec<u8> = k.iter().map(|b| b ^ 0x5c).collect();
     let inner = D::new().chain_update(&ipad).chain_update(msg).finalize();
-    D::new()
-        .chain_update(&opad)
-        .chain_update(inner)
-        .finalize()
-        .to_vec()
+    D::new().chain_update(&opad).chain_update(inner).finalize().to_vec()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2311,11 +2812,7 @@ mod der {
         if n < 0x80 {
             vec![n as u8]
         } else {
-            let b: Vec<u8> = n
-                .to_be_bytes()
-                .into_iter()
-                .skip_while(|x| *x == 0)
-                .collect();
+            let b: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|x| *x == 0).collect();
             let mut v = vec![0x80 | b.len() as u8];
             v.extend(b);
             v
@@ -2328,10 +2825,7 @@ mod der {
         v
     }
     pub fn strip(b: &[u8]) -> &[u8] {
-        let i = b
-            .iter()
-            .position(|x| *x != 0)
-            .unwrap_or(b.len().saturating_sub(1));
+        let i = b.iter().position(|x| *x != 0).unwrap_or(b.len().saturating_sub(1));
         &b[i..]
     }
     pub fn int(b: &[u8]) -> Vec<u8> {
@@ -2351,10 +2845,7 @@ mod der {
     }
     pub fn rsa_spki(n: &[u8], e: &[u8]) -> Vec<u8> {
         let alg = seq(&[
-            tlv(
-                0x06,
-                &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01],
-            ),
+            tlv(0x06, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]),
             vec![0x05, 0x00],
         ]);
         seq(&[alg, bit_string(&seq(&[int(n), int(e)]))])
@@ -2365,10 +2856,7 @@ mod der {
         } else {
             &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]
         };
-        let alg = seq(&[
-            tlv(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]),
-            tlv(0x06, curve),
-        ]);
+        let alg = seq(&[tlv(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]), tlv(0x06, curve)]);
         let mut point = vec![4];
         point.extend_from_slice(x);
         point.extend_from_slice(y);
@@ -2428,8 +2916,8 @@ mod weak_rsa {
 
     fn encode(msg: &[u8], k: usize) -> Vec<u8> {
         const PREFIX: [u8; 19] = [
-            0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-            0x01, 0x05, 0x00, 0x04, 0x20,
+            0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04,
+            0x20,
         ];
         let h = sha2::Sha256::digest(msg);
         let mut em = vec![0x00, 0x01];

@@ -131,7 +131,11 @@ pub fn parse_duration(name: &str, v: &str) -> Result<Duration> {
     num.trim()
         .parse::<u64>()
         .map(|n| Duration::from_secs(n * mul))
-        .map_err(|_| Error::config(format!("{name} must be a number of seconds (e.g. 300 or 5m), not {v:?}")))
+        .map_err(|_| {
+            Error::config(format!(
+                "{name} must be a number of seconds (e.g. 300 or 5m), not {v:?}"
+            ))
+        })
 }
 
 fn read_file(name: &str, path: &str) -> Result<String> {
@@ -154,9 +158,13 @@ impl ClientConfig {
                 .ok_or_else(|| Error::config(format!("{} is not set; set it to your client's id", env::CLIENT_ID)))?,
             token_url: get(env::TOKEN_URL),
             issuer: get(env::ISSUER),
-            scopes: get(env::SCOPES).map(|s| crate::jwt::scopes::split_scopes(&s)).unwrap_or_default(),
+            scopes: get(env::SCOPES)
+                .map(|s| crate::jwt::scopes::split_scopes(&s))
+                .unwrap_or_default(),
             audience: get(env::AUDIENCE),
-            resource: get(env::RESOURCE).map(|s| s.split_whitespace().map(str::to_string).collect()).unwrap_or_default(),
+            resource: get(env::RESOURCE)
+                .map(|s| s.split_whitespace().map(str::to_string).collect())
+                .unwrap_or_default(),
             ..Default::default()
         };
         c.client_secret = match (get(env::CLIENT_SECRET), get(env::CLIENT_SECRET_FILE)) {
@@ -175,7 +183,8 @@ impl ClientConfig {
             c.auth_method = AuthMethod::PrivateKeyJwt;
         }
         if let Some(a) = get(env::PRIVATE_KEY_ALG) {
-            c.private_key_alg = Some(Alg::parse(&a).map_err(|e| Error::config(format!("{}: {}", env::PRIVATE_KEY_ALG, e.message())))?);
+            c.private_key_alg =
+                Some(Alg::parse(&a).map_err(|e| Error::config(format!("{}: {}", env::PRIVATE_KEY_ALG, e.message())))?);
         }
         c.private_key_id = get(env::PRIVATE_KEY_ID);
         if let Some(b) = get(env::REFRESH_BUFFER) {
@@ -191,14 +200,16 @@ impl ClientConfig {
     /// From a YAML file shaped like the product docs' (`authsec:` mapping), with `${VAR}`
     /// interpolation from the process environment.
     pub fn from_yaml_file(path: &str) -> Result<ClientConfig> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::config(format!("cannot read config file {path:?}: {e}")))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::config(format!("cannot read config file {path:?}: {e}")))?;
         Self::from_yaml_str(&text, |k| std::env::var(k).ok())
     }
 
     /// From YAML text, with `${VAR}` resolved through `get`. Interpolation happens after parsing,
     /// inside string values only, so a secret containing YAML syntax cannot change the structure.
     pub fn from_yaml_str(text: &str, get: impl Fn(&str) -> Option<String>) -> Result<ClientConfig> {
-        let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| Error::config(format!("the config file is not valid YAML: {e}")))?;
+        let doc: Value = serde_yaml_ng::from_str(text)
+            .map_err(|e| Error::config(format!("the config file is not valid YAML: {e}")))?;
         let section = match doc.get("authsec") {
             Some(s) => s.clone(),
             None => doc,
@@ -209,14 +220,33 @@ impl ClientConfig {
 
     /// From a JSON/YAML mapping with the docs' field names.
     pub fn from_value(v: &Value) -> Result<ClientConfig> {
-        let obj = v.as_object().ok_or_else(|| Error::config("the authsec config must be a mapping of settings"))?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| Error::config("the authsec config must be a mapping of settings"))?;
         const KNOWN: &[&str] = &[
-            "client_id", "client_secret", "client_secret_file", "token_url", "issuer", "scopes", "scope", "audience",
-            "resource", "auth_method", "private_key", "private_key_file", "private_key_alg", "private_key_id",
-            "refresh_buffer", "allow_insecure_http", "jwks_uri",
+            "client_id",
+            "client_secret",
+            "client_secret_file",
+            "token_url",
+            "issuer",
+            "scopes",
+            "scope",
+            "audience",
+            "resource",
+            "auth_method",
+            "private_key",
+            "private_key_file",
+            "private_key_alg",
+            "private_key_id",
+            "refresh_buffer",
+            "allow_insecure_http",
+            "jwks_uri",
         ];
         if let Some(k) = obj.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-            return Err(Error::config(format!("unknown config setting {k:?}; known settings: {}", KNOWN.join(", "))));
+            return Err(Error::config(format!(
+                "unknown config setting {k:?}; known settings: {}",
+                KNOWN.join(", ")
+            )));
         }
         let s = |k: &str| -> Result<Option<String>> {
             match obj.get(k) {
@@ -233,9 +263,15 @@ impl ClientConfig {
                 Some(Value::String(s)) => Ok(s.split_whitespace().map(str::to_string).collect()),
                 Some(Value::Array(a)) => a
                     .iter()
-                    .map(|x| x.as_str().map(str::to_string).ok_or_else(|| Error::config(format!("every item of {k:?} must be a string"))))
+                    .map(|x| {
+                        x.as_str()
+                            .map(str::to_string)
+                            .ok_or_else(|| Error::config(format!("every item of {k:?} must be a string")))
+                    })
                     .collect(),
-                Some(_) => Err(Error::config(format!("config setting {k:?} must be a list or a space-separated string"))),
+                Some(_) => Err(Error::config(format!(
+                    "config setting {k:?} must be a list or a space-separated string"
+                ))),
             }
         };
         let mut c = ClientConfig {
@@ -264,7 +300,8 @@ impl ClientConfig {
             c.auth_method = AuthMethod::PrivateKeyJwt;
         }
         if let Some(a) = s("private_key_alg")? {
-            c.private_key_alg = Some(Alg::parse(&a).map_err(|e| Error::config(format!("private_key_alg: {}", e.message())))?);
+            c.private_key_alg =
+                Some(Alg::parse(&a).map_err(|e| Error::config(format!("private_key_alg: {}", e.message())))?);
         }
         c.private_key_id = s("private_key_id")?;
         if let Some(b) = s("refresh_buffer")? {
@@ -318,7 +355,9 @@ impl ClientConfig {
         }
         for s in &self.scopes {
             if s.is_empty() || s.chars().any(|c| c == ' ' || c == '"' || c == '\\' || c.is_control()) {
-                return Err(Error::config(format!("scope {s:?} contains characters RFC 6749 §3.3 does not allow")));
+                return Err(Error::config(format!(
+                    "scope {s:?} contains characters RFC 6749 §3.3 does not allow"
+                )));
             }
         }
         Ok(())
@@ -329,8 +368,16 @@ impl ClientConfig {
 pub fn interpolate_value(v: Value, get: &impl Fn(&str) -> Option<String>) -> Result<Value> {
     Ok(match v {
         Value::String(s) => Value::String(interpolate(&s, get)?),
-        Value::Array(a) => Value::Array(a.into_iter().map(|x| interpolate_value(x, get)).collect::<Result<_>>()?),
-        Value::Object(m) => Value::Object(m.into_iter().map(|(k, x)| Ok((k, interpolate_value(x, get)?))).collect::<Result<_>>()?),
+        Value::Array(a) => Value::Array(
+            a.into_iter()
+                .map(|x| interpolate_value(x, get))
+                .collect::<Result<_>>()?,
+        ),
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, x)| Ok((k, interpolate_value(x, get)?)))
+                .collect::<Result<_>>()?,
+        ),
         other => other,
     })
 }
@@ -348,7 +395,9 @@ pub fn interpolate(s: &str, get: &impl Fn(&str) -> Option<String>) -> Result<Str
             rest = r;
         } else if let Some(body) = after.strip_prefix('{') {
             // The value may be a secret: never echo it.
-            let end = body.find('}').ok_or_else(|| Error::config("a config value has an unterminated ${...}; write $$ for a literal $"))?;
+            let end = body
+                .find('}')
+                .ok_or_else(|| Error::config("a config value has an unterminated ${...}; write $$ for a literal $"))?;
             let expr = &body[..end];
             let (name, default) = match expr.find(":-") {
                 Some(j) => (&expr[..j], Some(&expr[j + 2..])),
@@ -361,7 +410,9 @@ pub fn interpolate(s: &str, get: &impl Fn(&str) -> Option<String>) -> Result<Str
                 (Some(v), _) => out.push_str(&v),
                 (None, Some(d)) => out.push_str(d),
                 (None, None) => {
-                    return Err(Error::config(format!("the config refers to ${{{name}}}, but the environment variable {name} is not set")))
+                    return Err(Error::config(format!(
+                        "the config refers to ${{{name}}}, but the environment variable {name} is not set"
+                    )))
                 }
             }
             rest = &body[end + 1..];
@@ -401,7 +452,14 @@ mod tests {
     #[test]
     fn yaml_like_the_docs() {
         let yaml = "authsec:\n  client_id: ${AUTHSEC_CLIENT_ID}\n  client_secret: ${AUTHSEC_CLIENT_SECRET}\n  token_url: https://auth.authsec.ai/oauth/token\n  scopes: [read:data, write:logs]\n";
-        let c = ClientConfig::from_yaml_str(yaml, vars(&[("AUTHSEC_CLIENT_ID", "agent"), ("AUTHSEC_CLIENT_SECRET", "s3: #cr3t\nx")])).unwrap();
+        let c = ClientConfig::from_yaml_str(
+            yaml,
+            vars(&[
+                ("AUTHSEC_CLIENT_ID", "agent"),
+                ("AUTHSEC_CLIENT_SECRET", "s3: #cr3t\nx"),
+            ]),
+        )
+        .unwrap();
         assert_eq!(c.client_id, "agent");
         assert_eq!(c.client_secret.as_ref().unwrap().expose(), "s3: #cr3t\nx");
         assert_eq!(c.scopes, ["read:data", "write:logs"]);
@@ -427,11 +485,20 @@ mod tests {
         assert_eq!(c.scopes, ["read:data", "write:logs"]);
         assert_eq!(c.audience.as_deref(), Some("https://api"));
         assert_eq!(c.refresh_buffer, Duration::from_secs(120));
-        let e = ClientConfig::from_env_with(vars(&[("AUTHSEC_CLIENT_ID", "a"), ("AUTHSEC_TOKEN_URL", "https://x/t")])).unwrap_err();
+        let e = ClientConfig::from_env_with(vars(&[
+            ("AUTHSEC_CLIENT_ID", "a"),
+            ("AUTHSEC_TOKEN_URL", "https://x/t"),
+        ]))
+        .unwrap_err();
         assert!(e.message().contains("AUTHSEC_CLIENT_SECRET"), "{e}");
         let e = ClientConfig::from_env_with(vars(&[])).unwrap_err();
         assert!(e.message().contains("AUTHSEC_CLIENT_ID"), "{e}");
-        let e = ClientConfig::from_env_with(vars(&[("AUTHSEC_CLIENT_ID", "a"), ("AUTHSEC_CLIENT_SECRET", "s"), ("AUTHSEC_TOKEN_URL", "http://auth.example.com/t")])).unwrap_err();
+        let e = ClientConfig::from_env_with(vars(&[
+            ("AUTHSEC_CLIENT_ID", "a"),
+            ("AUTHSEC_CLIENT_SECRET", "s"),
+            ("AUTHSEC_TOKEN_URL", "http://auth.example.com/t"),
+        ]))
+        .unwrap_err();
         assert_eq!(e.code(), ErrorCode::InsecureTransport);
     }
 }

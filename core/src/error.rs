@@ -82,7 +82,6 @@ error_codes! {
     InternalError = "internal_error" => "a bug or an impossible state; please report it",
 }
 
-
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -94,10 +93,7 @@ impl ErrorCode {
     pub fn is_retryable(self) -> bool {
         matches!(
             self,
-            ErrorCode::NetworkError
-                | ErrorCode::Timeout
-                | ErrorCode::ServerError
-                | ErrorCode::RateLimited
+            ErrorCode::NetworkError | ErrorCode::Timeout | ErrorCode::ServerError | ErrorCode::RateLimited
         )
     }
 

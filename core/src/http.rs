@@ -35,11 +35,19 @@ pub struct HttpRequest {
 
 impl HttpRequest {
     pub fn get(url: impl Into<String>) -> Self {
-        HttpRequest { method: Method::Get, url: url.into(), headers: vec![("accept".into(), "application/json".into())], body: Vec::new() }
+        HttpRequest {
+            method: Method::Get,
+            url: url.into(),
+            headers: vec![("accept".into(), "application/json".into())],
+            body: Vec::new(),
+        }
     }
     /// The first header with this (case-insensitive) name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -75,14 +83,25 @@ pub struct HttpResponse {
 
 impl HttpResponse {
     pub fn new(status: u16, headers: Vec<(String, String)>, body: impl Into<Vec<u8>>) -> Self {
-        HttpResponse { status, headers, body: body.into() }
+        HttpResponse {
+            status,
+            headers,
+            body: body.into(),
+        }
     }
     pub fn json(status: u16, body: &serde_json::Value) -> Self {
-        HttpResponse::new(status, vec![("content-type".into(), "application/json".into())], body.to_string())
+        HttpResponse::new(
+            status,
+            vec![("content-type".into(), "application/json".into())],
+            body.to_string(),
+        )
     }
     /// The first header with this (case-insensitive) name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     /// `Retry-After` as a duration (delta-seconds; an HTTP-date is converted against `now_ms`).
     pub fn retry_after(&self, now_ms: i64) -> Option<Duration> {
@@ -121,9 +140,11 @@ pub fn parse_http_date(v: &str) -> Option<i64> {
         return None;
     }
     let day: i64 = parts[1].parse().ok()?;
-    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        .iter()
-        .position(|m| *m == parts[2])? as i64
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|m| *m == parts[2])? as i64
         + 1;
     let year: i64 = parts[3].parse().ok()?;
     let hms: Vec<i64> = parts[4].split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
@@ -161,7 +182,9 @@ pub fn parse_max_age(v: &str) -> Option<Duration> {
 pub fn check_url(raw: &str, allow_insecure: bool, what: &str) -> Result<url::Url> {
     let u = url::Url::parse(raw).map_err(|e| Error::config(format!("{what} {raw:?} is not a valid URL ({e})")))?;
     if !u.username().is_empty() || u.password().is_some() {
-        return Err(Error::config(format!("{what} must not contain credentials; pass them as client_id/client_secret")));
+        return Err(Error::config(format!(
+            "{what} must not contain credentials; pass them as client_id/client_secret"
+        )));
     }
     match u.scheme() {
         "https" => Ok(u),
@@ -176,7 +199,9 @@ pub fn check_url(raw: &str, allow_insecure: bool, what: &str) -> Result<url::Url
 
 fn is_loopback(u: &url::Url) -> bool {
     match u.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost"),
+        Some(url::Host::Domain(d)) => {
+            d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost")
+        }
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
@@ -192,7 +217,10 @@ mod tests {
         assert_eq!(parse_retry_after("7", 0), Some(Duration::from_secs(7)));
         // 1994-11-06T08:49:37Z = 784111777
         assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", 784_111_777_000), Some(Duration::from_secs(10)));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", 784_111_777_000),
+            Some(Duration::from_secs(10))
+        );
         assert_eq!(parse_retry_after("soon", 0), None);
     }
 
@@ -212,8 +240,14 @@ mod tests {
         let e = check_url("http://auth.example.com/oauth/token", false, "token_url").unwrap_err();
         assert_eq!(e.code(), ErrorCode::InsecureTransport);
         assert!(check_url("http://auth.example.com/oauth/token", true, "token_url").is_ok());
-        assert_eq!(check_url("ftp://x/", true, "token_url").unwrap_err().code(), ErrorCode::ConfigError);
-        assert_eq!(check_url("https://u:p@x/", true, "token_url").unwrap_err().code(), ErrorCode::ConfigError);
+        assert_eq!(
+            check_url("ftp://x/", true, "token_url").unwrap_err().code(),
+            ErrorCode::ConfigError
+        );
+        assert_eq!(
+            check_url("https://u:p@x/", true, "token_url").unwrap_err().code(),
+            ErrorCode::ConfigError
+        );
         assert!(check_url("http://localhost.evil.com/x", false, "t").is_err());
     }
 

@@ -13,7 +13,12 @@ struct Counting(Arc<AtomicUsize>);
 impl Transport for Counting {
     fn send(&self, _r: HttpRequest) -> BoxFut<'static, Result<HttpResponse>> {
         let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
-        Box::pin(async move { Ok(HttpResponse::json(200, &json!({"access_token": format!("tok-{n}"), "token_type": "Bearer", "expires_in": 60}))) })
+        Box::pin(async move {
+            Ok(HttpResponse::json(
+                200,
+                &json!({"access_token": format!("tok-{n}"), "token_type": "Bearer", "expires_in": 60}),
+            ))
+        })
     }
 }
 
@@ -37,16 +42,25 @@ fn refresh_window_answers_at_once_and_refreshes_in_background() {
         token_url: Some("https://auth.test/token".into()),
         ..Default::default()
     };
-    let client = TokenClient::new(cfg, Arc::new(Counting(count.clone())), Arc::new(clock.clone()), Arc::new(clock.clone()))
-        .unwrap()
-        .with_spawner(Arc::new(spawner.clone()))
-        .unwrap();
+    let client = TokenClient::new(
+        cfg,
+        Arc::new(Counting(count.clone())),
+        Arc::new(clock.clone()),
+        Arc::new(clock.clone()),
+    )
+    .unwrap()
+    .with_spawner(Arc::new(spawner.clone()))
+    .unwrap();
     let block = futures::executor::block_on;
     assert_eq!(block(client.get_token()).unwrap().access_token.expose(), "tok-1");
     // 60 s token: the refresh window opens at 30 s.
     clock.advance(Duration::from_secs(31));
     let t = block(client.get_token()).unwrap();
-    assert_eq!(t.access_token.expose(), "tok-1", "answered with the cached token, not after the refresh");
+    assert_eq!(
+        t.access_token.expose(),
+        "tok-1",
+        "answered with the cached token, not after the refresh"
+    );
     assert_eq!(spawner.0.lock().len(), 1, "one background refresh spawned");
     assert_eq!(count.load(Ordering::SeqCst), 1, "and not yet run");
     // More callers meanwhile: still the cached token, no second refresh.
@@ -67,7 +81,12 @@ fn a_token_that_arrives_expired_is_an_error() {
     struct Zero;
     impl Transport for Zero {
         fn send(&self, _r: HttpRequest) -> BoxFut<'static, Result<HttpResponse>> {
-            Box::pin(async { Ok(HttpResponse::json(200, &json!({"access_token": "t", "token_type": "Bearer", "expires_in": 0}))) })
+            Box::pin(async {
+                Ok(HttpResponse::json(
+                    200,
+                    &json!({"access_token": "t", "token_type": "Bearer", "expires_in": 0}),
+                ))
+            })
         }
     }
     let clock = ManualClock::new(1_000_000);

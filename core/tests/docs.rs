@@ -12,8 +12,14 @@ fn readme_error_codes_match_the_core() {
         .filter_map(|l| l.split('`').next())
         .collect();
     let core: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
-    assert_eq!(listed, core, "update the README's error-code table (authsec error-codes --exit-codes)");
+    assert_eq!(
+        listed, core,
+        "update the README's error-code table (authsec error-codes --exit-codes)"
+    );
     for c in ErrorCode::ALL {
-        assert!(readme[start..end].contains(c.description()), "README description of {c} differs from the core's");
+        assert!(
+            readme[start..end].contains(c.description()),
+            "README description of {c} differs from the core's"
+        );
     }
 }

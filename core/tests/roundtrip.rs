@@ -35,7 +35,10 @@ fn every_algorithm_round_trips() {
         assert_eq!(e.code(), ErrorCode::InvalidSignature, "{alg}");
         // The PEM reloads to the same public key.
         let again = SigningKey::from_pem(key.to_pem().expose(), None, None).unwrap();
-        let expected_alg = match alg { Alg::RS384 | Alg::RS512 | Alg::PS256 | Alg::PS384 | Alg::PS512 => Alg::RS256, a => a };
+        let expected_alg = match alg {
+            Alg::RS384 | Alg::RS512 | Alg::PS256 | Alg::PS384 | Alg::PS512 => Alg::RS256,
+            a => a,
+        };
         assert_eq!(again.alg(), expected_alg);
         assert_eq!(again.public_jwk()["kid"], key.public_jwk()["kid"]);
     }
@@ -52,7 +55,12 @@ fn private_jwk_round_trips() {
     }
     let e = SigningKey::from_pem_or_jwk("{\"kty\":\"EC\",\"crv\":\"P-256\"}", None, None).unwrap_err();
     assert_eq!(e.code(), ErrorCode::InvalidKey);
-    let e = SigningKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", None, None).unwrap_err();
+    let e = SigningKey::from_pem(
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        None,
+        None,
+    )
+    .unwrap_err();
     assert_eq!(e.code(), ErrorCode::InvalidKey);
 }
 
@@ -69,5 +77,8 @@ fn verifier_with_static_keys_and_cache() {
     assert!(Arc::ptr_eq(&a, &b), "second verify is a cache hit");
     // The cache never outlives exp (+ leeway).
     clock.set_ms((NOW + 600 + 5) * 1000);
-    assert_eq!(v.try_verify_now(&token).unwrap().unwrap_err().code(), ErrorCode::TokenExpired);
+    assert_eq!(
+        v.try_verify_now(&token).unwrap().unwrap_err().code(),
+        ErrorCode::TokenExpired
+    );
 }

@@ -16,22 +16,11 @@ fn load_files() -> Vec<(String, Value)> {
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
         .flatten()
         .map(|e| e.path())
-        .filter(|p| {
-            p.extension().is_some_and(|x| x == "json")
-                && p.file_name().is_some_and(|n| n != "keys.json")
-        })
+        .filter(|p| p.extension().is_some_and(|x| x == "json") && p.file_name().is_some_and(|n| n != "keys.json"))
         .map(|p| {
-            let text =
-                std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-            let v: Value =
-                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-            (
-                p.file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .to_string(),
-                v,
-            )
+            let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (p.file_name().unwrap_or_default().to_string_lossy().to_string(), v)
         })
         .collect();
     files.sort_by(|a, b| a.0.cmp(&b.0));
@@ -83,11 +72,7 @@ fn outcome<T: std::ops::Deref<Target = Claims>>(r: Result<T>, req: &ScopeRequire
     Ok(Value::Object(claims.as_map().clone()))
 }
 
-fn run_case(
-    file: &Value,
-    case: &Value,
-    rt: &tokio::runtime::Runtime,
-) -> std::result::Result<(), String> {
+fn run_case(file: &Value, case: &Value, rt: &tokio::runtime::Runtime) -> std::result::Result<(), String> {
     let jwks = match &case["jwks"] {
         Value::String(name) => file["jwks"]
             .get(name)
@@ -121,9 +106,7 @@ fn run_case(
             let fresh = build().map_err(|e| e.to_string())?;
             let asynchronous = outcome(rt.block_on(fresh.verify(token)), &req);
             if sync != asynchronous {
-                return Err(format!(
-                    "try_verify_now gave {sync:?} but verify gave {asynchronous:?}"
-                ));
+                return Err(format!("try_verify_now gave {sync:?} but verify gave {asynchronous:?}"));
             }
             sync
         }
@@ -133,14 +116,9 @@ fn run_case(
     match (expect.get("claims"), expect["error"].as_str(), &got) {
         (Some(want), None, Ok(claims)) if want == claims => Ok(()),
         (None, Some(code), Err((got_code, missing))) if code == got_code => {
-            assert!(
-                ErrorCode::parse(code).is_some(),
-                "{code} is not a stable error code"
-            );
+            assert!(ErrorCode::parse(code).is_some(), "{code} is not a stable error code");
             match expect.get("missing_scopes") {
-                Some(m) if strings(m) != *missing => {
-                    Err(format!("missing_scopes: want {m}, got {missing:?}"))
-                }
+                Some(m) if strings(m) != *missing => Err(format!("missing_scopes: want {m}, got {missing:?}")),
                 _ => Ok(()),
             }
         }
@@ -158,9 +136,7 @@ fn shared_vectors() {
     let (mut passed, mut failed) = (0, Vec::new());
     for (name, file) in &files {
         assert_eq!(file["version"], 1, "{name}: unknown version");
-        let cases = file["cases"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{name}: no cases"));
+        let cases = file["cases"].as_array().unwrap_or_else(|| panic!("{name}: no cases"));
         for case in cases {
             let id = format!("{name}: {}", case["name"].as_str().unwrap_or("?"));
             assert!(
@@ -177,11 +153,7 @@ fn shared_vectors() {
         eprintln!("FAILED {f}");
     }
     println!("vectors: {passed} passed, {} failed", failed.len());
-    assert!(
-        failed.is_empty(),
-        "vectors: {passed} passed, {} failed",
-        failed.len()
-    );
+    assert!(failed.is_empty(), "vectors: {passed} passed, {} failed", failed.len());
 }
 
 #[test]

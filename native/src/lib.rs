@@ -8,8 +8,8 @@
 //! from any executor (tokio, a binding's own runtime, or [`block_on`] on a plain thread) because
 //! the transport and the sleeper hand their work to that runtime and only await a join handle.
 
-pub use authsec_core::*;
 pub use authsec_core as core;
+pub use authsec_core::*;
 
 use authsec_core::http::{HttpRequest, HttpResponse, Method, Transport, MAX_RESPONSE_BYTES};
 use authsec_core::runtime::BoxFut;
@@ -78,13 +78,17 @@ impl HttpTransport {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
-        Ok(HttpTransport { client, max_body: opts.max_response_bytes })
+        Ok(HttpTransport {
+            client,
+            max_body: opts.max_response_bytes,
+        })
     }
 
     /// A shared transport with default options.
     pub fn shared() -> Arc<HttpTransport> {
         static T: OnceLock<Arc<HttpTransport>> = OnceLock::new();
-        T.get_or_init(|| Arc::new(HttpTransport::new(&TransportOptions::default()).expect("default HTTP client"))).clone()
+        T.get_or_init(|| Arc::new(HttpTransport::new(&TransportOptions::default()).expect("default HTTP client")))
+            .clone()
     }
 
     async fn send_inner(client: reqwest::Client, max_body: usize, req: HttpRequest) -> Result<HttpResponse> {
@@ -108,12 +112,20 @@ impl HttpTransport {
             .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
             .collect();
         if resp.content_length().is_some_and(|n| n > max_body as u64) {
-            return Err(Error::new(ErrorCode::InvalidResponse, format!("{} answered with a body over {max_body} bytes", host_of(&url))).with_status(status));
+            return Err(Error::new(
+                ErrorCode::InvalidResponse,
+                format!("{} answered with a body over {max_body} bytes", host_of(&url)),
+            )
+            .with_status(status));
         }
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| map_err(e, &url))? {
             if body.len() + chunk.len() > max_body {
-                return Err(Error::new(ErrorCode::InvalidResponse, format!("{} answered with a body over {max_body} bytes", host_of(&url))).with_status(status));
+                return Err(Error::new(
+                    ErrorCode::InvalidResponse,
+                    format!("{} answered with a body over {max_body} bytes", host_of(&url)),
+                )
+                .with_status(status));
             }
             body.extend_from_slice(&chunk);
         }
@@ -122,7 +134,10 @@ impl HttpTransport {
 }
 
 fn host_of(url: &str) -> String {
-    reqwest::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_else(|| "the server".into())
+    reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| "the server".into())
 }
 
 /// Map a reqwest error without its request details (URLs with query strings, bodies).
@@ -137,7 +152,9 @@ fn map_err(e: reqwest::Error, url: &str) -> Error {
             cause = s.to_string();
             src = s.source();
         }
-        Error::network(format!("cannot connect to {host} ({cause}); check the URL, the network and any HTTPS_PROXY"))
+        Error::network(format!(
+            "cannot connect to {host} ({cause}); check the URL, the network and any HTTPS_PROXY"
+        ))
     } else {
         Error::network(format!("the request to {host} failed ({})", e.without_url()))
     }
@@ -148,7 +165,11 @@ impl Transport for HttpTransport {
         let client = self.client.clone();
         let max = self.max_body;
         let handle = runtime().spawn(Self::send_inner(client, max, request));
-        Box::pin(async move { handle.await.map_err(|e| Error::internal(format!("the HTTP task failed: {e}")))? })
+        Box::pin(async move {
+            handle
+                .await
+                .map_err(|e| Error::internal(format!("the HTTP task failed: {e}")))?
+        })
     }
 }
 
@@ -178,7 +199,13 @@ impl runtime::Spawner for TokioSpawner {
 /// A token client on the native transport and the system clock; proactive refreshes run in the
 /// background on the shared runtime.
 pub fn token_client(cfg: ClientConfig) -> Result<TokenClient> {
-    TokenClient::new(cfg, HttpTransport::shared(), Arc::new(SystemClock), Arc::new(TokioSleeper))?.with_spawner(Arc::new(TokioSpawner))
+    TokenClient::new(
+        cfg,
+        HttpTransport::shared(),
+        Arc::new(SystemClock),
+        Arc::new(TokioSleeper),
+    )?
+    .with_spawner(Arc::new(TokioSpawner))
 }
 
 /// A verifier with keys from a static JWKS document.

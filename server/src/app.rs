@@ -50,7 +50,12 @@ impl AppState {
     }
     fn max_lifetime(&self) -> i64 {
         let clients = self.clients.read();
-        clients.values().map(|c| c.token_lifetime).max().unwrap_or(0).max(self.cfg.token_lifetime) as i64
+        clients
+            .values()
+            .map(|c| c.token_lifetime)
+            .max()
+            .unwrap_or(0)
+            .max(self.cfg.token_lifetime) as i64
     }
 }
 
@@ -67,8 +72,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/admin/keys", get(admin_list_keys))
         .route("/admin/keys/rotate", post(admin_rotate_key))
         .route("/healthz", get(|| async { "ok" }))
-        .fallback(|| async { OAuthError::new(404, "not_found", "no such endpoint; see /.well-known/oauth-authorization-server") })
-        .method_not_allowed_fallback(|| async { OAuthError::new(405, "invalid_request", "method not allowed for this endpoint") })
+        .fallback(|| async {
+            OAuthError::new(
+                404,
+                "not_found",
+                "no such endpoint; see /.well-known/oauth-authorization-server",
+            )
+        })
+        .method_not_allowed_fallback(|| async {
+            OAuthError::new(405, "invalid_request", "method not allowed for this endpoint")
+        })
         .with_state(state)
 }
 
@@ -76,15 +89,25 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// read (a malformed chunk, a truncated body) is a 400.
 async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, OAuthError> {
     use futures::StreamExt;
-    let too_large = || OAuthError::new(413, "invalid_request", format!("the request body is over {limit} bytes"));
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let too_large = || {
+        OAuthError::new(
+            413,
+            "invalid_request",
+            format!("the request body is over {limit} bytes"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
     let mut bytes = Vec::new();
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| OAuthError::invalid_request("the request body could not be read (malformed or truncated)"))?;
+        let chunk = chunk
+            .map_err(|_| OAuthError::invalid_request("the request body could not be read (malformed or truncated)"))?;
         if bytes.len() + chunk.len() > limit {
             return Err(too_large());
         }
@@ -116,7 +139,11 @@ impl AuthMethod {
 }
 
 /// Authenticate the calling client with exactly one method (RFC 6749 §2.3).
-fn authenticate(st: &AppState, headers: &HeaderMap, form: &Form) -> Result<(Client, AuthMethod), (OAuthError, Option<String>)> {
+fn authenticate(
+    st: &AppState,
+    headers: &HeaderMap,
+    form: &Form,
+) -> Result<(Client, AuthMethod), (OAuthError, Option<String>)> {
     let now = st.now();
     let basic = headers
         .get(header::AUTHORIZATION)
@@ -128,7 +155,10 @@ fn authenticate(st: &AppState, headers: &HeaderMap, form: &Form) -> Result<(Clie
     let methods = basic.is_some() as u8 + has_secret as u8 + has_assertion as u8;
     let fail = |e: OAuthError, id: Option<&str>| (e, id.map(str::to_string));
     if methods > 1 {
-        return Err(fail(OAuthError::invalid_request("use exactly one client authentication method"), form.get("client_id")));
+        return Err(fail(
+            OAuthError::invalid_request("use exactly one client authentication method"),
+            form.get("client_id"),
+        ));
     }
     let find = |id: &str| st.clients.read().get(id).cloned();
     if let Some(b64) = basic {
@@ -139,12 +169,16 @@ fn authenticate(st: &AppState, headers: &HeaderMap, form: &Form) -> Result<(Clie
             return Err(fail(e, None));
         };
         let (Some(id), Some(secret)) = (form_decode(id), form_decode(secret)) else {
-            let mut e = OAuthError::invalid_client("the Basic credentials are not form-encoded as RFC 6749 §2.3.1 requires");
+            let mut e =
+                OAuthError::invalid_client("the Basic credentials are not form-encoded as RFC 6749 §2.3.1 requires");
             e.basic_challenge = true;
             return Err(fail(e, None));
         };
         if form.get("client_id").is_some_and(|f| f != id) {
-            return Err(fail(OAuthError::invalid_request("client_id in the body differs from the Basic credentials"), Some(&id)));
+            return Err(fail(
+                OAuthError::invalid_request("client_id in the body differs from the Basic credentials"),
+                Some(&id),
+            ));
         }
         return match find(&id) {
             Some(c) if c.secret_matches(&secret, now) => Ok((c, AuthMethod::Basic)),
@@ -158,14 +192,21 @@ fn authenticate(st: &AppState, headers: &HeaderMap, form: &Form) -> Result<(Clie
     if has_secret {
         let id = form.get("client_id").unwrap_or_default();
         return match find(id) {
-            Some(c) if c.secret_matches(form.get("client_secret").unwrap_or_default(), now) => Ok((c, AuthMethod::Post)),
-            _ => Err(fail(OAuthError::invalid_client("client authentication failed (unknown client or wrong secret)"), Some(id))),
+            Some(c) if c.secret_matches(form.get("client_secret").unwrap_or_default(), now) => {
+                Ok((c, AuthMethod::Post))
+            }
+            _ => Err(fail(
+                OAuthError::invalid_client("client authentication failed (unknown client or wrong secret)"),
+                Some(id),
+            )),
         };
     }
     if has_assertion {
         return authenticate_assertion(st, form, now).map(|c| (c, AuthMethod::PrivateKeyJwt));
     }
-    let mut e = OAuthError::invalid_client("no client authentication; use HTTP Basic, client_secret in the body, or a private_key_jwt client_assertion");
+    let mut e = OAuthError::invalid_client(
+        "no client authentication; use HTTP Basic, client_secret in the body, or a private_key_jwt client_assertion",
+    );
     e.basic_challenge = true;
     Err(fail(e, form.get("client_id")))
 }
@@ -174,9 +215,14 @@ fn authenticate(st: &AppState, headers: &HeaderMap, form: &Form) -> Result<(Clie
 fn authenticate_assertion(st: &AppState, form: &Form, now: i64) -> Result<Client, (OAuthError, Option<String>)> {
     let bad = |d: String, id: Option<&str>| (OAuthError::invalid_client(d), id.map(str::to_string));
     if form.get("client_assertion_type") != Some(ASSERTION_TYPE) {
-        return Err((OAuthError::invalid_request(format!("client_assertion_type must be {ASSERTION_TYPE}")), None));
+        return Err((
+            OAuthError::invalid_request(format!("client_assertion_type must be {ASSERTION_TYPE}")),
+            None,
+        ));
     }
-    let assertion = form.get("client_assertion").ok_or_else(|| (OAuthError::invalid_request("client_assertion is missing"), None))?;
+    let assertion = form
+        .get("client_assertion")
+        .ok_or_else(|| (OAuthError::invalid_request("client_assertion is missing"), None))?;
     // Who claims to be calling: `client_id` parameter, else the assertion's (unverified) `sub`.
     let claimed = match form.get("client_id") {
         Some(id) => id.to_string(),
@@ -185,9 +231,24 @@ fn authenticate_assertion(st: &AppState, form: &Form, now: i64) -> Result<Client
             .and_then(|(_, c)| c.get("sub").and_then(Value::as_str).map(str::to_string))
             .ok_or_else(|| bad("the client assertion is not a JWT with a sub claim".into(), None))?,
     };
-    let client = st.clients.read().get(&claimed).cloned().ok_or_else(|| bad("client authentication failed (unknown client)".into(), Some(&claimed)))?;
-    let jwks = client.jwks.as_ref().ok_or_else(|| bad("this client has no registered keys for private_key_jwt".into(), Some(&claimed)))?;
-    let keys = KeySet::from_jwks_value(jwks).map_err(|e| bad(format!("the client's registered JWKS is unusable ({})", e.code()), Some(&claimed)))?;
+    let client = st
+        .clients
+        .read()
+        .get(&claimed)
+        .cloned()
+        .ok_or_else(|| bad("client authentication failed (unknown client)".into(), Some(&claimed)))?;
+    let jwks = client.jwks.as_ref().ok_or_else(|| {
+        bad(
+            "this client has no registered keys for private_key_jwt".into(),
+            Some(&claimed),
+        )
+    })?;
+    let keys = KeySet::from_jwks_value(jwks).map_err(|e| {
+        bad(
+            format!("the client's registered JWKS is unusable ({})", e.code()),
+            Some(&claimed),
+        )
+    })?;
     let cfg = VerifierConfig {
         issuer: Some(claimed.clone()),
         audiences: vec![st.token_endpoint(), st.issuer.clone()],
@@ -200,21 +261,36 @@ fn authenticate_assertion(st: &AppState, form: &Form, now: i64) -> Result<Client
         .and_then(|p| verify_parsed(&p, &keys, &cfg, now * 1000))
         .map_err(|e| bad(format!("the client assertion was rejected: {}", e), Some(&claimed)))?;
     if claims.subject() != Some(claimed.as_str()) {
-        return Err(bad("the client assertion's sub must equal its iss (the client_id)".into(), Some(&claimed)));
+        return Err(bad(
+            "the client assertion's sub must equal its iss (the client_id)".into(),
+            Some(&claimed),
+        ));
     }
     if claims.expires_at() > now + 3600 {
-        return Err(bad("the client assertion expires more than an hour from now; use a short-lived assertion".into(), Some(&claimed)));
+        return Err(bad(
+            "the client assertion expires more than an hour from now; use a short-lived assertion".into(),
+            Some(&claimed),
+        ));
     }
     let jti = claims.jti().unwrap_or_default();
-    let fresh = st.store.use_assertion(&format!("{claimed}:{jti}"), claims.expires_at()).map_err(|e| (OAuthError::from(e), Some(claimed.clone())))?;
+    let fresh = st
+        .store
+        .use_assertion(&format!("{claimed}:{jti}"), claims.expires_at())
+        .map_err(|e| (OAuthError::from(e), Some(claimed.clone())))?;
     if !fresh {
-        return Err(bad("the client assertion was already used (jti replay)".into(), Some(&claimed)));
+        return Err(bad(
+            "the client assertion was already used (jti replay)".into(),
+            Some(&claimed),
+        ));
     }
     Ok(client)
 }
 
 fn audit_failure(st: &AppState, event: &str, e: &OAuthError, client_id: Option<&str>) {
-    st.audit(event, json!({"outcome": "failure", "client_id": client_id, "error": e.error, "reason": e.description}));
+    st.audit(
+        event,
+        json!({"outcome": "failure", "client_id": client_id, "error": e.error, "reason": e.description}),
+    );
 }
 
 async fn token(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
@@ -230,11 +306,23 @@ async fn token(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) 
 async fn issue(st: &AppState, headers: &HeaderMap, body: Body) -> Result<Response, (OAuthError, Option<String>)> {
     let form = read_form(headers, body).await.map_err(|e| (e, None))?;
     match form.get("grant_type") {
-        None => return Err((OAuthError::invalid_request("grant_type is missing; use grant_type=client_credentials"), form.get("client_id").map(str::to_string))),
+        None => {
+            return Err((
+                OAuthError::invalid_request("grant_type is missing; use grant_type=client_credentials"),
+                form.get("client_id").map(str::to_string),
+            ))
+        }
         Some("client_credentials") => {}
         Some(g) => {
             return Err((
-                OAuthError::new(400, "unsupported_grant_type", format!("grant_type {:?} is not supported here; use client_credentials", authsec_core::jwt::alg::truncate(g))),
+                OAuthError::new(
+                    400,
+                    "unsupported_grant_type",
+                    format!(
+                        "grant_type {:?} is not supported here; use client_credentials",
+                        authsec_core::jwt::alg::truncate(g)
+                    ),
+                ),
                 form.get("client_id").map(str::to_string),
             ))
         }
@@ -242,8 +330,16 @@ async fn issue(st: &AppState, headers: &HeaderMap, body: Body) -> Result<Respons
     let (client, method) = authenticate(st, headers, &form)?;
     let cid = Some(client.client_id.clone());
     let now_ms = st.clock.now_ms();
-    if let Err(wait) = st.limiter.check(&client.client_id, client.rate_limit.unwrap_or(st.cfg.rate_limit), now_ms) {
-        let mut e = OAuthError::new(429, "slow_down", format!("too many token requests for this client; retry in {wait} s"));
+    if let Err(wait) = st.limiter.check(
+        &client.client_id,
+        client.rate_limit.unwrap_or(st.cfg.rate_limit),
+        now_ms,
+    ) {
+        let mut e = OAuthError::new(
+            429,
+            "slow_down",
+            format!("too many token requests for this client; retry in {wait} s"),
+        );
         e.retry_after = Some(wait);
         return Err((e, cid));
     }
@@ -257,10 +353,21 @@ async fn issue(st: &AppState, headers: &HeaderMap, body: Body) -> Result<Respons
                     req.push(x.to_string());
                 }
             }
-            let denied: Vec<&str> = req.iter().filter(|r| !client.allowed_scopes.contains(r)).map(String::as_str).collect();
+            let denied: Vec<&str> = req
+                .iter()
+                .filter(|r| !client.allowed_scopes.contains(r))
+                .map(String::as_str)
+                .collect();
             if !denied.is_empty() {
                 let names: Vec<String> = denied.iter().map(|d| authsec_core::jwt::alg::truncate(d)).collect();
-                return Err((OAuthError::new(400, "invalid_scope", format!("scope(s) not allowed for this client: {}", names.join(" "))), cid));
+                return Err((
+                    OAuthError::new(
+                        400,
+                        "invalid_scope",
+                        format!("scope(s) not allowed for this client: {}", names.join(" ")),
+                    ),
+                    cid,
+                ));
             }
             req
         }
@@ -270,7 +377,14 @@ async fn issue(st: &AppState, headers: &HeaderMap, body: Body) -> Result<Respons
     for a in form.get("audience").into_iter().chain(form.all("resource")) {
         if !client.audiences.iter().any(|x| x == a) {
             return Err((
-                OAuthError::new(400, "invalid_target", format!("audience/resource {:?} is not allowed for this client", authsec_core::jwt::alg::truncate(a))),
+                OAuthError::new(
+                    400,
+                    "invalid_target",
+                    format!(
+                        "audience/resource {:?} is not allowed for this client",
+                        authsec_core::jwt::alg::truncate(a)
+                    ),
+                ),
                 cid,
             ));
         }
@@ -279,7 +393,14 @@ async fn issue(st: &AppState, headers: &HeaderMap, body: Body) -> Result<Respons
         }
     }
     if aud.is_empty() {
-        aud.push(client.audiences.first().cloned().or_else(|| st.cfg.default_audience.clone()).unwrap_or_else(|| st.issuer.clone()));
+        aud.push(
+            client
+                .audiences
+                .first()
+                .cloned()
+                .or_else(|| st.cfg.default_audience.clone())
+                .unwrap_or_else(|| st.issuer.clone()),
+        );
     }
     let now = now_ms.div_euclid(1000);
     let lifetime = client.token_lifetime as i64;
@@ -295,8 +416,14 @@ async fn issue(st: &AppState, headers: &HeaderMap, body: Body) -> Result<Respons
     if !scopes.is_empty() {
         claims.insert("scope".into(), json!(scopes.join(" ")));
     }
-    let key = st.keys.lock().signing_key(now).map_err(|e| (OAuthError::from(e), cid.clone()))?;
-    let token = key.sign(Some("at+jwt"), &Map::new(), &Value::Object(claims)).map_err(|e| (OAuthError::from(e), cid.clone()))?;
+    let key = st
+        .keys
+        .lock()
+        .signing_key(now)
+        .map_err(|e| (OAuthError::from(e), cid.clone()))?;
+    let token = key
+        .sign(Some("at+jwt"), &Map::new(), &Value::Object(claims))
+        .map_err(|e| (OAuthError::from(e), cid.clone()))?;
     st.audit(
         "token",
         json!({"outcome": "issued", "client_id": client.client_id, "auth_method": method.as_str(), "jti": jti, "kid": key.kid(),
@@ -339,12 +466,15 @@ async fn introspect(State(st): State<Arc<AppState>>, headers: HeaderMap, body: B
     let Some(token) = form.get("token") else {
         return OAuthError::invalid_request("the token parameter is missing").into_response();
     };
-    let active = check_own_token(&st, token).filter(|c| !st.store.is_revoked(c.jti().unwrap_or_default()).unwrap_or(true));
+    let active =
+        check_own_token(&st, token).filter(|c| !st.store.is_revoked(c.jti().unwrap_or_default()).unwrap_or(true));
     st.audit(
         "introspect",
         json!({"client_id": client.client_id, "active": active.is_some(), "jti": active.as_ref().and_then(|c| c.jti().map(str::to_string))}),
     );
-    let Some(c) = active else { return json_no_store(200, json!({"active": false})) };
+    let Some(c) = active else {
+        return json_no_store(200, json!({"active": false}));
+    };
     let mut out = json!({"active": true, "token_type": "Bearer"});
     for k in ["scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti"] {
         if let Some(v) = c.get(k) {
@@ -372,7 +502,11 @@ async fn revoke(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body)
     // RFC 7009 §2.2: invalid or expired tokens are answered 200 as well.
     if let Some(c) = check_own_token(&st, token) {
         if c.client_id() != Some(client.client_id.as_str()) {
-            let e = OAuthError::new(400, "unauthorized_client", "a client may revoke only tokens issued to it");
+            let e = OAuthError::new(
+                400,
+                "unauthorized_client",
+                "a client may revoke only tokens issued to it",
+            );
             audit_failure(&st, "revoke", &e, Some(&client.client_id));
             return e.into_response();
         }
@@ -380,9 +514,15 @@ async fn revoke(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body)
         if let Err(e) = st.store.revoke(&jti, c.expires_at()) {
             return OAuthError::from(e).into_response();
         }
-        st.audit("revoke", json!({"client_id": client.client_id, "jti": jti, "outcome": "revoked"}));
+        st.audit(
+            "revoke",
+            json!({"client_id": client.client_id, "jti": jti, "outcome": "revoked"}),
+        );
     } else {
-        st.audit("revoke", json!({"client_id": client.client_id, "outcome": "ignored_invalid_token"}));
+        st.audit(
+            "revoke",
+            json!({"client_id": client.client_id, "outcome": "ignored_invalid_token"}),
+        );
     }
     (StatusCode::OK, crate::oauth::no_store_headers()).into_response()
 }
@@ -391,7 +531,13 @@ async fn jwks(State(st): State<Arc<AppState>>) -> Response {
     let now = st.now();
     match st.keys.lock().jwks(&st.store, now) {
         Ok(v) => (
-            [(header::CACHE_CONTROL, format!("public, max-age={}", st.cfg.jwks_max_age)), (header::CONTENT_TYPE, "application/jwk-set+json".into())],
+            [
+                (
+                    header::CACHE_CONTROL,
+                    format!("public, max-age={}", st.cfg.jwks_max_age),
+                ),
+                (header::CONTENT_TYPE, "application/jwk-set+json".into()),
+            ],
             v.to_string(),
         )
             .into_response(),
@@ -401,7 +547,12 @@ async fn jwks(State(st): State<Arc<AppState>>) -> Response {
 
 async fn metadata(State(st): State<Arc<AppState>>) -> Response {
     let i = &st.issuer;
-    let mut scopes: Vec<String> = st.clients.read().values().flat_map(|c| c.allowed_scopes.clone()).collect();
+    let mut scopes: Vec<String> = st
+        .clients
+        .read()
+        .values()
+        .flat_map(|c| c.allowed_scopes.clone())
+        .collect();
     scopes.sort();
     scopes.dedup();
     let methods = ["client_secret_basic", "client_secret_post", "private_key_jwt"];
@@ -428,13 +579,25 @@ async fn metadata(State(st): State<Arc<AppState>>) -> Response {
 
 fn admin_auth(st: &AppState, headers: &HeaderMap) -> Result<(), OAuthError> {
     let Some(expected) = &st.admin_token else {
-        return Err(OAuthError::new(404, "not_found", "the admin API is off; set admin_token in the server config"));
+        return Err(OAuthError::new(
+            404,
+            "not_found",
+            "the admin API is off; set admin_token in the server config",
+        ));
     };
-    let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("");
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
     if authsec_core::secret::constant_time_eq(given.as_bytes(), expected.expose().as_bytes()) {
         Ok(())
     } else {
-        Err(OAuthError::new(401, "invalid_token", "the admin API needs Authorization: Bearer <admin_token>"))
+        Err(OAuthError::new(
+            401,
+            "invalid_token",
+            "the admin API needs Authorization: Bearer <admin_token>",
+        ))
     }
 }
 
@@ -487,7 +650,10 @@ async fn admin_create_client(State(st): State<Arc<AppState>>, headers: HeaderMap
     if let Err(e) = st.store.put_client(&client) {
         return OAuthError::from(e).into_response();
     }
-    st.audit("client_created", json!({"client_id": client.client_id, "type": client.client_type}));
+    st.audit(
+        "client_created",
+        json!({"client_id": client.client_id, "type": client.client_type}),
+    );
     let mut out = client.public_view();
     if let Some(s) = generated {
         out["client_secret"] = json!(s);
@@ -511,7 +677,12 @@ async fn admin_delete_client(State(st): State<Arc<AppState>>, headers: HeaderMap
 }
 
 /// New secret; old secrets keep working for `keep_old_for` seconds (default 0: revoked now).
-async fn admin_rotate_secret(State(st): State<Arc<AppState>>, headers: HeaderMap, Path(id): Path<String>, body: Body) -> Response {
+async fn admin_rotate_secret(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> Response {
     if let Err(e) = admin_auth(&st, &headers) {
         return e.into_response();
     }
@@ -519,14 +690,20 @@ async fn admin_rotate_secret(State(st): State<Arc<AppState>>, headers: HeaderMap
         Ok(v) => v,
         Err(e) => return e.into_response(),
     };
-    let keep = v.get("keep_old_for").and_then(Value::as_i64).unwrap_or(0).clamp(0, 30 * 86_400);
+    let keep = v
+        .get("keep_old_for")
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+        .clamp(0, 30 * 86_400);
     let now = st.now();
     let secret = match random_id(32) {
         Ok(s) => format!("sec_{s}"),
         Err(e) => return OAuthError::from(e).into_response(),
     };
     let mut clients = st.clients.write();
-    let Some(c) = clients.get_mut(&id) else { return OAuthError::new(404, "not_found", "no such client").into_response() };
+    let Some(c) = clients.get_mut(&id) else {
+        return OAuthError::new(404, "not_found", "no such client").into_response();
+    };
     c.secrets.retain(|s| s.expires_at.is_none_or(|t| now < t));
     for s in c.secrets.iter_mut() {
         s.expires_at = Some(s.expires_at.unwrap_or(i64::MAX).min(now + keep));
@@ -538,8 +715,14 @@ async fn admin_rotate_secret(State(st): State<Arc<AppState>>, headers: HeaderMap
     if let Err(e) = st.store.put_client(c) {
         return OAuthError::from(e).into_response();
     }
-    st.audit("secret_rotated", json!({"client_id": id, "old_secrets_expire_in": keep}));
-    json_no_store(200, json!({"client_id": id, "client_secret": secret, "old_secrets_expire_at": now + keep}))
+    st.audit(
+        "secret_rotated",
+        json!({"client_id": id, "old_secrets_expire_in": keep}),
+    );
+    json_no_store(
+        200,
+        json!({"client_id": id, "client_secret": secret, "old_secrets_expire_at": now + keep}),
+    )
 }
 
 async fn admin_list_keys(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Response {
@@ -568,12 +751,19 @@ async fn admin_rotate_key(State(st): State<Arc<AppState>>, headers: HeaderMap, b
         },
     };
     // Default: publish now, sign once verifiers that honour the JWKS `Cache-Control` have seen it.
-    let activate_in = v.get("activate_in").and_then(Value::as_i64).unwrap_or(st.cfg.jwks_max_age as i64).clamp(0, 86_400);
+    let activate_in = v
+        .get("activate_in")
+        .and_then(Value::as_i64)
+        .unwrap_or(st.cfg.jwks_max_age as i64)
+        .clamp(0, 86_400);
     let now = st.now();
     let max_lifetime = st.max_lifetime();
     match st.keys.lock().rotate(&st.store, alg, activate_in, max_lifetime, now) {
         Ok(out) => {
-            st.audit("key_rotated", json!({"kid": out["kid"], "alg": alg.as_str(), "active_from": out["active_from"]}));
+            st.audit(
+                "key_rotated",
+                json!({"kid": out["kid"], "alg": alg.as_str(), "active_from": out["active_from"]}),
+            );
             json_no_store(200, out)
         }
         Err(e) => OAuthError::from(e).into_response(),

@@ -24,7 +24,9 @@ impl Audit {
                     .map_err(|e| authsec_core::Error::config(format!("cannot open audit log {path:?}: {e}")))?,
             )),
         };
-        Ok(Audit { sink: sink.map(Mutex::new) })
+        Ok(Audit {
+            sink: sink.map(Mutex::new),
+        })
     }
 
     /// A sink that collects lines in memory (tests).
@@ -41,7 +43,12 @@ impl Audit {
             }
         }
         let buf = std::sync::Arc::new(Mutex::new(Vec::new()));
-        (Audit { sink: Some(Mutex::new(Box::new(Shared(buf.clone())))) }, buf)
+        (
+            Audit {
+                sink: Some(Mutex::new(Box::new(Shared(buf.clone())))),
+            },
+            buf,
+        )
     }
 
     pub fn log(&self, now_ms: i64, event: &str, fields: Value) {
@@ -63,4 +70,3 @@ impl Audit {
         let _ = w.flush();
     }
 }
-

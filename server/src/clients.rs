@@ -22,12 +22,19 @@ pub enum ClientType {
 
 impl ClientType {
     pub fn parse(s: &str) -> Result<ClientType> {
-        let n: String = s.trim().to_ascii_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+        let n: String = s
+            .trim()
+            .to_ascii_lowercase()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect();
         match n.as_str() {
             "m2m" | "machinetomachine" | "service" => Ok(ClientType::M2m),
             "aiagent" | "agent" => Ok(ClientType::AiAgent),
             "mcpserver" | "mcp" => Ok(ClientType::McpServer),
-            _ => Err(Error::config(format!("client type {s:?} is not one of m2m, ai_agent, mcp_server"))),
+            _ => Err(Error::config(format!(
+                "client type {s:?} is not one of m2m, ai_agent, mcp_server"
+            ))),
         }
     }
 }
@@ -47,7 +54,12 @@ pub struct SecretHash {
 impl SecretHash {
     pub fn new(secret: &str, now: i64) -> Result<SecretHash> {
         let salt = random_id(16)?;
-        Ok(SecretHash { hash: digest(&salt, secret), salt, created_at: now, expires_at: None })
+        Ok(SecretHash {
+            hash: digest(&salt, secret),
+            salt,
+            created_at: now,
+            expires_at: None,
+        })
     }
     pub fn matches(&self, secret: &str, now: i64) -> bool {
         if self.expires_at.is_some_and(|t| now >= t) {
@@ -105,21 +117,30 @@ impl Client {
         let jwks = match (&spec.jwks, &spec.jwks_file) {
             (Some(j), _) => Some(j.clone()),
             (None, Some(path)) => {
-                let text = std::fs::read_to_string(path).map_err(|e| Error::config(format!("cannot read jwks_file {path:?}: {e}")))?;
-                Some(serde_json::from_str(&text).map_err(|e| Error::config(format!("jwks_file {path:?} is not JSON: {e}")))?)
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| Error::config(format!("cannot read jwks_file {path:?}: {e}")))?;
+                Some(
+                    serde_json::from_str(&text)
+                        .map_err(|e| Error::config(format!("jwks_file {path:?} is not JSON: {e}")))?,
+                )
             }
             _ => None,
         };
         if let Some(j) = &jwks {
             let ks = KeySet::from_jwks_value(j)?;
             if ks.is_empty() {
-                return Err(Error::config(format!("client {client_id}: the JWKS has no usable signature key ({})", ks.skipped.join("; "))));
+                return Err(Error::config(format!(
+                    "client {client_id}: the JWKS has no usable signature key ({})",
+                    ks.skipped.join("; ")
+                )));
             }
         }
         let mut generated = None;
         let mut secrets = Vec::new();
         match &spec.client_secret {
-            Some(s) if s.is_empty() => return Err(Error::config(format!("client {client_id}: client_secret is empty"))),
+            Some(s) if s.is_empty() => {
+                return Err(Error::config(format!("client {client_id}: client_secret is empty")))
+            }
             Some(s) => secrets.push(SecretHash::new(s, now)?),
             None if jwks.is_none() => {
                 let s = format!("sec_{}", random_id(32)?);
@@ -130,12 +151,19 @@ impl Client {
         }
         for s in spec.allowed_scopes.iter().chain(spec.default_scopes.iter().flatten()) {
             if s.is_empty() || s.chars().any(|c| c == ' ' || c == '"' || c == '\\' || c.is_control()) {
-                return Err(Error::config(format!("client {client_id}: scope {s:?} has characters RFC 6749 §3.3 does not allow")));
+                return Err(Error::config(format!(
+                    "client {client_id}: scope {s:?} has characters RFC 6749 §3.3 does not allow"
+                )));
             }
         }
-        let default_scopes = spec.default_scopes.clone().unwrap_or_else(|| spec.allowed_scopes.clone());
+        let default_scopes = spec
+            .default_scopes
+            .clone()
+            .unwrap_or_else(|| spec.allowed_scopes.clone());
         if let Some(bad) = default_scopes.iter().find(|s| !spec.allowed_scopes.contains(s)) {
-            return Err(Error::config(format!("client {client_id}: default scope {bad:?} is not in allowed_scopes")));
+            return Err(Error::config(format!(
+                "client {client_id}: default scope {bad:?} is not in allowed_scopes"
+            )));
         }
         let client = Client {
             name: spec.name.clone().unwrap_or_else(|| client_id.clone()),

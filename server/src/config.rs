@@ -110,24 +110,33 @@ impl Default for ServerConfig {
 impl ServerConfig {
     /// Parse YAML (a top-level `server:` mapping is accepted too), resolving `${VAR}` in strings.
     pub fn from_yaml_str(text: &str, get: impl Fn(&str) -> Option<String>) -> Result<ServerConfig> {
-        let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| Error::config(format!("the server config is not valid YAML: {e}")))?;
-        let doc = if doc.is_null() { Value::Object(Default::default()) } else { doc };
+        let doc: Value = serde_yaml_ng::from_str(text)
+            .map_err(|e| Error::config(format!("the server config is not valid YAML: {e}")))?;
+        let doc = if doc.is_null() {
+            Value::Object(Default::default())
+        } else {
+            doc
+        };
         let section = doc.get("server").cloned().unwrap_or(doc);
         let section = authsec_core::config::interpolate_value(section, &get)?;
-        let cfg: ServerConfig = serde_json::from_value(section).map_err(|e| Error::config(format!("server config: {e}")))?;
+        let cfg: ServerConfig =
+            serde_json::from_value(section).map_err(|e| Error::config(format!("server config: {e}")))?;
         cfg.signing_alg()?;
         Ok(cfg)
     }
 
     pub fn from_yaml_file(path: &str) -> Result<ServerConfig> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::config(format!("cannot read server config {path:?}: {e}")))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::config(format!("cannot read server config {path:?}: {e}")))?;
         Self::from_yaml_str(&text, |k| std::env::var(k).ok())
     }
 
     pub fn signing_alg(&self) -> Result<Alg> {
         match Alg::parse(&self.signing_alg)? {
             a @ (Alg::ES256 | Alg::RS256 | Alg::EdDSA) => Ok(a),
-            a => Err(Error::config(format!("signing_alg {a} is not offered; use ES256, RS256 or EdDSA"))),
+            a => Err(Error::config(format!(
+                "signing_alg {a} is not offered; use ES256, RS256 or EdDSA"
+            ))),
         }
     }
 

@@ -1,7 +1,7 @@
 //! The signing key ring, with rotation: a new key is published in the JWKS before (or when) it
 //! starts signing, and a retired key stays published until every token it signed has expired.
 
-use crate::store::{StoredKey, Store};
+use crate::store::{Store, StoredKey};
 use authsec_core::{Alg, Error, KeySet, Result, SigningKey};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -62,7 +62,11 @@ impl KeyRing {
                 remove_after: k.remove_after,
             });
         }
-        let mut ring = KeyRing { entries, keyset: Arc::new(KeySet::default()), jwks: json!({"keys": []}) };
+        let mut ring = KeyRing {
+            entries,
+            keyset: Arc::new(KeySet::default()),
+            jwks: json!({"keys": []}),
+        };
         // The configured algorithm changed since the keys were stored: rotate to it now.
         if let Some(current) = ring.signing_entry(now).map(|e| e.key.alg()) {
             if current != alg {
@@ -71,7 +75,13 @@ impl KeyRing {
             }
         }
         if ring.signing_entry(now).is_none() {
-            let e = KeyEntry { key: Arc::new(SigningKey::generate(alg, None)?), created_at: now, active_from: now, retired_at: None, remove_after: None };
+            let e = KeyEntry {
+                key: Arc::new(SigningKey::generate(alg, None)?),
+                created_at: now,
+                active_from: now,
+                retired_at: None,
+                remove_after: None,
+            };
             store.put_key(&e.stored())?;
             ring.entries.push(e);
         }
@@ -88,11 +98,18 @@ impl KeyRing {
 
     /// The key that signs tokens now.
     pub fn signing_key(&self, now: i64) -> Result<Arc<SigningKey>> {
-        self.signing_entry(now).map(|e| e.key.clone()).ok_or_else(|| Error::internal("no active signing key"))
+        self.signing_entry(now)
+            .map(|e| e.key.clone())
+            .ok_or_else(|| Error::internal("no active signing key"))
     }
 
     fn rebuild(&mut self, now: i64) -> Result<()> {
-        let keys: Vec<Value> = self.entries.iter().filter(|e| e.remove_after.is_none_or(|r| now < r)).map(|e| e.key.public_jwk()).collect();
+        let keys: Vec<Value> = self
+            .entries
+            .iter()
+            .filter(|e| e.remove_after.is_none_or(|r| now < r))
+            .map(|e| e.key.public_jwk())
+            .collect();
         self.jwks = json!({ "keys": keys });
         self.keyset = Arc::new(KeySet::from_jwks_value(&self.jwks)?);
         Ok(())
@@ -111,7 +128,10 @@ impl KeyRing {
 
     fn expire(&mut self, store: &Store, now: i64) -> Result<()> {
         let before = self.entries.len();
-        let (gone, keep): (Vec<KeyEntry>, Vec<KeyEntry>) = self.entries.drain(..).partition(|e| e.remove_after.is_some_and(|r| now >= r));
+        let (gone, keep): (Vec<KeyEntry>, Vec<KeyEntry>) = self
+            .entries
+            .drain(..)
+            .partition(|e| e.remove_after.is_some_and(|r| now >= r));
         self.entries = keep;
         for g in &gone {
             store.delete_key(g.key.kid())?;
@@ -124,8 +144,21 @@ impl KeyRing {
 
     /// Rotate: publish a new key now; it signs from `now + activate_in`. The current key retires
     /// then, and stays published until `max_token_lifetime` (plus a minute of leeway) later.
-    pub fn rotate(&mut self, store: &Store, alg: Alg, activate_in: i64, max_token_lifetime: i64, now: i64) -> Result<Value> {
-        let new = KeyEntry { key: Arc::new(SigningKey::generate(alg, None)?), created_at: now, active_from: now + activate_in.max(0), retired_at: None, remove_after: None };
+    pub fn rotate(
+        &mut self,
+        store: &Store,
+        alg: Alg,
+        activate_in: i64,
+        max_token_lifetime: i64,
+        now: i64,
+    ) -> Result<Value> {
+        let new = KeyEntry {
+            key: Arc::new(SigningKey::generate(alg, None)?),
+            created_at: now,
+            active_from: now + activate_in.max(0),
+            retired_at: None,
+            remove_after: None,
+        };
         let switch = new.active_from;
         for e in self.entries.iter_mut().filter(|e| e.retired_at.is_none()) {
             e.retired_at = Some(switch.max(e.active_from));
@@ -141,7 +174,12 @@ impl KeyRing {
 
     /// Algorithms of the published keys.
     pub fn published_algs(&self) -> Vec<&'static str> {
-        let mut algs: Vec<&'static str> = self.keyset.keys().iter().filter_map(|k| k.alg.map(|a| a.as_str())).collect();
+        let mut algs: Vec<&'static str> = self
+            .keyset
+            .keys()
+            .iter()
+            .filter_map(|k| k.alg.map(|a| a.as_str()))
+            .collect();
         algs.sort_unstable();
         algs.dedup();
         algs

@@ -50,7 +50,12 @@ pub struct StartOptions {
 
 impl Default for StartOptions {
     fn default() -> Self {
-        StartOptions { host: "127.0.0.1".into(), port: 0, clock: Arc::new(SystemClock), audit: None }
+        StartOptions {
+            host: "127.0.0.1".into(),
+            port: 0,
+            clock: Arc::new(SystemClock),
+            audit: None,
+        }
     }
 }
 
@@ -88,11 +93,20 @@ impl RunningServer {
 }
 
 /// Build the state: open the store, merge the configured clients into it, load the key ring.
-pub fn build_state(cfg: ServerConfig, issuer: String, clock: Arc<dyn Clock>, audit: Arc<audit::Audit>) -> Result<AppState> {
+pub fn build_state(
+    cfg: ServerConfig,
+    issuer: String,
+    clock: Arc<dyn Clock>,
+    audit: Arc<audit::Audit>,
+) -> Result<AppState> {
     let alg = cfg.signing_alg()?;
     let store = store::Store::open(cfg.database.as_deref())?;
     let now = clock.now_ms().div_euclid(1000);
-    let mut clients: HashMap<String, clients::Client> = store.load_clients()?.into_iter().map(|c| (c.client_id.clone(), c)).collect();
+    let mut clients: HashMap<String, clients::Client> = store
+        .load_clients()?
+        .into_iter()
+        .map(|c| (c.client_id.clone(), c))
+        .collect();
     for spec in &cfg.clients {
         if spec.client_secret.is_none() && spec.jwks.is_none() && spec.jwks_file.is_none() {
             return Err(Error::config(format!(
@@ -103,7 +117,11 @@ pub fn build_state(cfg: ServerConfig, issuer: String, clock: Arc<dyn Clock>, aud
         let (mut client, _) = clients::Client::from_spec(spec, cfg.token_lifetime, now)?;
         if let Some(existing) = clients.get(&client.client_id) {
             // Keep rotated secrets when the configured secret is still one of them.
-            if spec.client_secret.as_deref().is_some_and(|s| existing.secret_matches(s, now)) {
+            if spec
+                .client_secret
+                .as_deref()
+                .is_some_and(|s| existing.secret_matches(s, now))
+            {
                 client.secrets = existing.secrets.clone();
                 client.created_at = existing.created_at;
             }
@@ -111,7 +129,12 @@ pub fn build_state(cfg: ServerConfig, issuer: String, clock: Arc<dyn Clock>, aud
         store.put_client(&client)?;
         clients.insert(client.client_id.clone(), client);
     }
-    let max_lifetime = clients.values().map(|c| c.token_lifetime).max().unwrap_or(0).max(cfg.token_lifetime) as i64;
+    let max_lifetime = clients
+        .values()
+        .map(|c| c.token_lifetime)
+        .max()
+        .unwrap_or(0)
+        .max(cfg.token_lifetime) as i64;
     let keys = keys::KeyRing::load(&store, alg, max_lifetime, now)?;
     let admin_token = cfg.admin_token.clone().filter(|t| !t.is_empty()).map(Secret::new);
     store.purge(now)?;
@@ -169,5 +192,10 @@ pub async fn start(cfg: ServerConfig, opts: StartOptions) -> Result<RunningServe
             }
         }
     });
-    Ok(RunningServer { addr, state, stop: Some(stop_tx), task })
+    Ok(RunningServer {
+        addr,
+        state,
+        stop: Some(stop_tx),
+        task,
+    })
 }

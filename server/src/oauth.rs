@@ -46,7 +46,10 @@ impl IntoResponse for OAuthError {
         let body = json!({"error": self.error, "error_description": self.description});
         let mut resp = (self.status, no_store_headers(), axum::Json(body)).into_response();
         if self.basic_challenge {
-            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"authsec\""));
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"authsec\""),
+            );
         }
         if let Some(s) = self.retry_after {
             if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
@@ -62,7 +65,12 @@ pub fn no_store_headers() -> [(header::HeaderName, &'static str); 2] {
 }
 
 pub fn json_no_store(status: u16, v: Value) -> Response {
-    (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), no_store_headers(), axum::Json(v)).into_response()
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        no_store_headers(),
+        axum::Json(v),
+    )
+        .into_response()
 }
 
 /// Largest form body accepted.
@@ -76,7 +84,10 @@ pub struct Form {
 
 impl Form {
     pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Form, OAuthError> {
-        let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let ct = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         let mime = ct.split(';').next().unwrap_or("").trim();
         if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
             return Err(OAuthError::invalid_request(format!(
@@ -87,14 +98,19 @@ impl Form {
         if std::str::from_utf8(body).is_err() {
             return Err(OAuthError::invalid_request("the form body is not UTF-8"));
         }
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(body)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
         if pairs.len() > 64 {
             return Err(OAuthError::invalid_request("too many form parameters"));
         }
         let mut seen = std::collections::HashSet::new();
         for (k, _) in &pairs {
             if k != "resource" && !seen.insert(k.as_str()) {
-                return Err(OAuthError::invalid_request(format!("parameter {:?} appears more than once", authsec_core::jwt::alg::truncate(k))));
+                return Err(OAuthError::invalid_request(format!(
+                    "parameter {:?} appears more than once",
+                    authsec_core::jwt::alg::truncate(k)
+                )));
             }
         }
         Ok(Form { pairs })
@@ -105,7 +121,11 @@ impl Form {
     }
 
     pub fn all(&self, name: &str) -> Vec<&str> {
-        self.pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 }
 

@@ -26,7 +26,10 @@ impl RateLimiter {
         if map.len() > 10_000 {
             map.retain(|_, b| now_ms - b.updated_ms < 60_000);
         }
-        let b = map.entry(client.to_string()).or_insert(Bucket { tokens: cap, updated_ms: now_ms });
+        let b = map.entry(client.to_string()).or_insert(Bucket {
+            tokens: cap,
+            updated_ms: now_ms,
+        });
         b.tokens = (b.tokens + (now_ms - b.updated_ms).max(0) as f64 * rate).min(cap);
         b.updated_ms = now_ms;
         if b.tokens >= 1.0 {

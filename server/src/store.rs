@@ -55,7 +55,9 @@ impl Store {
 
     pub fn load_clients(&self) -> Result<Vec<Client>> {
         let conn = self.conn.lock();
-        let mut stmt = conn.prepare("SELECT data FROM clients ORDER BY client_id").map_err(db_err)?;
+        let mut stmt = conn
+            .prepare("SELECT data FROM clients ORDER BY client_id")
+            .map_err(db_err)?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(db_err)?;
         let mut out = Vec::new();
         for r in rows {
@@ -75,7 +77,12 @@ impl Store {
     }
 
     pub fn delete_client(&self, id: &str) -> Result<bool> {
-        Ok(self.conn.lock().execute("DELETE FROM clients WHERE client_id = ?1", params![id]).map_err(db_err)? > 0)
+        Ok(self
+            .conn
+            .lock()
+            .execute("DELETE FROM clients WHERE client_id = ?1", params![id])
+            .map_err(db_err)?
+            > 0)
     }
 
     pub fn load_keys(&self) -> Result<Vec<StoredKey>> {
@@ -112,14 +119,20 @@ impl Store {
     }
 
     pub fn delete_key(&self, kid: &str) -> Result<()> {
-        self.conn.lock().execute("DELETE FROM signing_keys WHERE kid = ?1", params![kid]).map_err(db_err)?;
+        self.conn
+            .lock()
+            .execute("DELETE FROM signing_keys WHERE kid = ?1", params![kid])
+            .map_err(db_err)?;
         Ok(())
     }
 
     pub fn revoke(&self, jti: &str, exp: i64) -> Result<()> {
         self.conn
             .lock()
-            .execute("INSERT OR IGNORE INTO revoked (jti, exp) VALUES (?1, ?2)", params![jti, exp])
+            .execute(
+                "INSERT OR IGNORE INTO revoked (jti, exp) VALUES (?1, ?2)",
+                params![jti, exp],
+            )
             .map_err(db_err)?;
         Ok(())
     }
@@ -139,7 +152,10 @@ impl Store {
         Ok(self
             .conn
             .lock()
-            .execute("INSERT OR IGNORE INTO used_assertions (jti, exp) VALUES (?1, ?2)", params![jti, exp])
+            .execute(
+                "INSERT OR IGNORE INTO used_assertions (jti, exp) VALUES (?1, ?2)",
+                params![jti, exp],
+            )
             .map_err(db_err)?
             == 1)
     }
@@ -147,8 +163,10 @@ impl Store {
     /// Forget revocations and assertion ids whose tokens have expired.
     pub fn purge(&self, now: i64) -> Result<()> {
         let conn = self.conn.lock();
-        conn.execute("DELETE FROM revoked WHERE exp < ?1", params![now]).map_err(db_err)?;
-        conn.execute("DELETE FROM used_assertions WHERE exp < ?1", params![now]).map_err(db_err)?;
+        conn.execute("DELETE FROM revoked WHERE exp < ?1", params![now])
+            .map_err(db_err)?;
+        conn.execute("DELETE FROM used_assertions WHERE exp < ?1", params![now])
+            .map_err(db_err)?;
         Ok(())
     }
 }

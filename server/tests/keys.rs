@@ -244,8 +244,16 @@ async fn by_default_a_rotated_key_is_published_first_and_signs_after_the_jwks_ma
     // The server's JWKS max-age is 300 s by default.
     assert_eq!(out["active_from"].as_i64().unwrap(), ts.now_s() + 300);
     assert_eq!(ts.jwks_kids().await, [k1.clone(), k2.clone()], "published at once");
-    assert_eq!(decode_jwt(&ts.token("svc", "svc-secret", &[]).await).0["kid"], k1.as_str(), "the old key still signs");
+    assert_eq!(
+        decode_jwt(&ts.token("svc", "svc-secret", &[]).await).0["kid"],
+        k1.as_str(),
+        "the old key still signs"
+    );
     ts.advance(300);
-    assert_eq!(decode_jwt(&ts.token("svc", "svc-secret", &[]).await).0["kid"], k2.as_str(), "the new key signs after max-age");
+    assert_eq!(
+        decode_jwt(&ts.token("svc", "svc-secret", &[]).await).0["kid"],
+        k2.as_str(),
+        "the new key signs after max-age"
+    );
     ts.shutdown().await;
 }

@@ -276,8 +276,16 @@ async fn changing_signing_alg_with_a_persisted_database_rotates_to_it() {
     cfg.signing_alg = "EdDSA".into();
     let ts = TestServer::start(cfg).await;
     let t2 = ts.token("from-config", "config-secret", &[]).await;
-    assert_eq!(decode_jwt(&t2).0["alg"], "EdDSA", "the configured alg signs after the restart");
+    assert_eq!(
+        decode_jwt(&t2).0["alg"],
+        "EdDSA",
+        "the configured alg signs after the restart"
+    );
     let meta = ts.get("/.well-known/oauth-authorization-server").await.json;
-    assert_eq!(meta["access_token_signing_alg_values_supported"], json!(["ES256", "EdDSA"]), "both keys are published");
+    assert_eq!(
+        meta["access_token_signing_alg_values_supported"],
+        json!(["ES256", "EdDSA"]),
+        "both keys are published"
+    );
     ts.shutdown().await;
 }

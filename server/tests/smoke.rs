@@ -27,7 +27,12 @@ async fn client_gets_token_and_verifier_accepts_it() {
     .unwrap();
     let token = client.get_token().await.unwrap();
     assert_eq!(token.scopes, ["read:data"]);
-    let verifier = remote_verifier(VerifierConfig::new(server.issuer(), "https://api.example.com"), &server.jwks_uri(), JwksPolicy::default()).unwrap();
+    let verifier = remote_verifier(
+        VerifierConfig::new(server.issuer(), "https://api.example.com"),
+        &server.jwks_uri(),
+        JwksPolicy::default(),
+    )
+    .unwrap();
     let claims = verifier.verify(token.access_token.expose()).await.unwrap();
     assert_eq!(claims.client_id(), Some("ml-training-agent"));
     assert_eq!(claims.scopes(), ["read:data"]);

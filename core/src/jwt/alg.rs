@@ -27,8 +27,17 @@ pub enum KeyFamily {
 }
 
 impl Alg {
-    pub const ALL: [Alg; 9] =
-        [Alg::RS256, Alg::RS384, Alg::RS512, Alg::PS256, Alg::PS384, Alg::PS512, Alg::ES256, Alg::ES384, Alg::EdDSA];
+    pub const ALL: [Alg; 9] = [
+        Alg::RS256,
+        Alg::RS384,
+        Alg::RS512,
+        Alg::PS256,
+        Alg::PS384,
+        Alg::PS512,
+        Alg::ES256,
+        Alg::ES384,
+        Alg::EdDSA,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -58,7 +67,10 @@ impl Alg {
             "ES384" => Alg::ES384,
             "EdDSA" | "Ed25519" => Alg::EdDSA,
             n if n.eq_ignore_ascii_case("none") => {
-                return Err(Error::new(ErrorCode::UnsupportedAlgorithm, "alg \"none\" (unsigned token) is never accepted"))
+                return Err(Error::new(
+                    ErrorCode::UnsupportedAlgorithm,
+                    "alg \"none\" (unsigned token) is never accepted",
+                ))
             }
             n if n.starts_with("HS") => {
                 return Err(Error::new(
@@ -69,7 +81,10 @@ impl Alg {
             n => {
                 return Err(Error::new(
                     ErrorCode::UnsupportedAlgorithm,
-                    format!("alg {:?} is not supported; use one of RS256/384/512, PS256/384/512, ES256/384, EdDSA", truncate(n)),
+                    format!(
+                        "alg {:?} is not supported; use one of RS256/384/512, PS256/384/512, ES256/384, EdDSA",
+                        truncate(n)
+                    ),
                 ))
             }
         })

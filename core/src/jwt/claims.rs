@@ -13,7 +13,12 @@ pub struct Claims {
 
 impl Claims {
     pub(crate) fn new(map: Map<String, Value>, exp_ms: i64, nbf_ms: Option<i64>, iat_ms: Option<i64>) -> Self {
-        Claims { map, exp_ms, nbf_ms, iat_ms }
+        Claims {
+            map,
+            exp_ms,
+            nbf_ms,
+            iat_ms,
+        }
     }
     /// All claims as a JSON object.
     pub fn as_map(&self) -> &Map<String, Value> {

@@ -74,7 +74,12 @@ pub struct JwksCache {
 }
 
 impl JwksCache {
-    pub fn new(uri: &str, transport: Arc<dyn Transport>, clock: Arc<dyn Clock>, policy: JwksPolicy) -> Result<JwksCache> {
+    pub fn new(
+        uri: &str,
+        transport: Arc<dyn Transport>,
+        clock: Arc<dyn Clock>,
+        policy: JwksPolicy,
+    ) -> Result<JwksCache> {
         check_url(uri, policy.allow_insecure_http, "jwks_uri")?;
         Ok(JwksCache {
             inner: Arc::new(Inner {
@@ -136,7 +141,13 @@ impl JwksCache {
             }
             if st.inflight.is_none() && st.keys.is_none() && now < st.no_fetch_before_ms {
                 let cause = st.last_error.as_ref().map(|e| e.to_string()).unwrap_or_default();
-                return Err(Error::new(ErrorCode::JwksUnavailable, format!("the JWKS at {} could not be fetched recently ({cause}); retrying shortly", self.inner.uri)));
+                return Err(Error::new(
+                    ErrorCode::JwksUnavailable,
+                    format!(
+                        "the JWKS at {} could not be fetched recently ({cause}); retrying shortly",
+                        self.inner.uri
+                    ),
+                ));
             }
             self.start_fetch(&mut st, now)
         };
@@ -147,7 +158,10 @@ impl JwksCache {
                 let st = self.inner.state.lock();
                 match &st.keys {
                     Some(k) => Ok((k.clone(), self.generation())),
-                    None => Err(Error::new(ErrorCode::JwksUnavailable, format!("no key set is available from {} ({e})", self.inner.uri))),
+                    None => Err(Error::new(
+                        ErrorCode::JwksUnavailable,
+                        format!("no key set is available from {} ({e})", self.inner.uri),
+                    )),
                 }
             }
         }
@@ -225,11 +239,20 @@ impl JwksCache {
 async fn fetch(inner: &Inner) -> Result<(KeySet, Duration)> {
     let resp = inner.transport.send(HttpRequest::get(inner.uri.clone())).await?;
     if resp.status != 200 {
-        let code = if resp.status >= 500 || resp.status == 429 { ErrorCode::ServerError } else { ErrorCode::InvalidResponse };
-        return Err(Error::new(code, format!("GET {} answered HTTP {}", inner.uri, resp.status)).with_status(resp.status));
+        let code = if resp.status >= 500 || resp.status == 429 {
+            ErrorCode::ServerError
+        } else {
+            ErrorCode::InvalidResponse
+        };
+        return Err(
+            Error::new(code, format!("GET {} answered HTTP {}", inner.uri, resp.status)).with_status(resp.status),
+        );
     }
     let set = KeySet::from_jwks_json(&resp.body)?;
     let p = &inner.policy;
-    let max_age = resp.max_age().unwrap_or(p.default_max_age).clamp(p.min_max_age, p.max_max_age);
+    let max_age = resp
+        .max_age()
+        .unwrap_or(p.default_max_age)
+        .clamp(p.min_max_age, p.max_max_age);
     Ok((set, max_age))
 }

@@ -25,7 +25,11 @@ pub struct VerifyKey {
 
 impl std::fmt::Debug for VerifyKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VerifyKey").field("kid", &self.kid).field("family", &self.family).field("alg", &self.alg).finish()
+        f.debug_struct("VerifyKey")
+            .field("kid", &self.kid)
+            .field("family", &self.family)
+            .field("alg", &self.alg)
+            .finish()
     }
 }
 
@@ -59,7 +63,10 @@ impl KeySet {
     /// skipped (listed in `skipped`); a document that is not a JWKS is an `invalid_jwks` error.
     pub fn from_jwks_json(bytes: &[u8]) -> Result<KeySet> {
         if bytes.len() > MAX_JWKS_BYTES {
-            return Err(Error::new(ErrorCode::InvalidJwks, format!("the JWKS is {} bytes; the limit is {MAX_JWKS_BYTES}", bytes.len())));
+            return Err(Error::new(
+                ErrorCode::InvalidJwks,
+                format!("the JWKS is {} bytes; the limit is {MAX_JWKS_BYTES}", bytes.len()),
+            ));
         }
         let v: Value = serde_json::from_slice(bytes)
             .map_err(|e| Error::new(ErrorCode::InvalidJwks, format!("the JWKS is not valid JSON ({e})")))?;
@@ -74,7 +81,8 @@ impl KeySet {
         let mut set = KeySet::default();
         for (i, k) in keys.iter().enumerate() {
             if set.keys.len() >= MAX_JWKS_KEYS {
-                set.skipped.push(format!("keys after the first {MAX_JWKS_KEYS} were ignored"));
+                set.skipped
+                    .push(format!("keys after the first {MAX_JWKS_KEYS} were ignored"));
                 break;
             }
             match parse_jwk(k) {
@@ -88,7 +96,10 @@ impl KeySet {
     /// A key set with one key given as a JWK.
     pub fn from_jwk_value(v: &Value) -> Result<KeySet> {
         let key = parse_jwk(v).map_err(|why| Error::new(ErrorCode::InvalidKey, why))?;
-        Ok(KeySet { keys: vec![key], skipped: Vec::new() })
+        Ok(KeySet {
+            keys: vec![key],
+            skipped: Vec::new(),
+        })
     }
 
     /// Pick the key for a token: by `kid` when the token has one, else the only key that fits.
@@ -103,14 +114,20 @@ impl KeySet {
                     ));
                 }
                 matching.find(|k| k.fits(alg)).ok_or_else(|| {
-                    Error::new(ErrorCode::AlgorithmMismatch, format!("the key {:?} cannot be used with alg {alg}", super::alg::truncate(kid)))
+                    Error::new(
+                        ErrorCode::AlgorithmMismatch,
+                        format!("the key {:?} cannot be used with alg {alg}", super::alg::truncate(kid)),
+                    )
                 })
             }
             None => {
                 let fitting: Vec<&VerifyKey> = self.keys.iter().filter(|k| k.fits(alg)).collect();
                 match fitting.len() {
                     1 => Ok(fitting[0]),
-                    0 => Err(Error::new(ErrorCode::KeyNotFound, format!("the token has no kid and no key in the key set fits alg {alg}"))),
+                    0 => Err(Error::new(
+                        ErrorCode::KeyNotFound,
+                        format!("the token has no kid and no key in the key set fits alg {alg}"),
+                    )),
                     n => Err(Error::new(
                         ErrorCode::KeyNotFound,
                         format!("the token has no kid and {n} keys fit alg {alg}; the issuer must set kid"),
@@ -122,7 +139,9 @@ impl KeySet {
 }
 
 fn str_field<'a>(k: &'a Value, name: &str) -> std::result::Result<&'a str, String> {
-    k.get(name).and_then(Value::as_str).ok_or_else(|| format!("missing or non-string \"{name}\""))
+    k.get(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("missing or non-string \"{name}\""))
 }
 
 fn b64_field(k: &Value, name: &str) -> std::result::Result<Vec<u8>, String> {
@@ -140,7 +159,9 @@ fn parse_jwk(k: &Value) -> std::result::Result<VerifyKey, String> {
         }
     }
     if let Some(ops) = k.get("key_ops") {
-        let ok = ops.as_array().is_some_and(|a| a.iter().any(|o| o.as_str() == Some("verify")));
+        let ok = ops
+            .as_array()
+            .is_some_and(|a| a.iter().any(|o| o.as_str() == Some("verify")));
         if !ok {
             return Err("\"key_ops\" does not include \"verify\"".into());
         }
@@ -160,12 +181,17 @@ fn parse_jwk(k: &Value) -> std::result::Result<VerifyKey, String> {
             let n_trim = strip_leading_zeros(&n);
             let bits = n_trim.len() * 8 - n_trim.first().map_or(8, |b| b.leading_zeros() as usize);
             if bits < MIN_RSA_BITS {
-                return Err(format!("RSA key of {bits} bits is below the {MIN_RSA_BITS}-bit minimum"));
+                return Err(format!(
+                    "RSA key of {bits} bits is below the {MIN_RSA_BITS}-bit minimum"
+                ));
             }
             if e.is_empty() || e.len() > 8 {
                 return Err("RSA exponent is out of range".into());
             }
-            (KeyFamily::Rsa, DecodingKey::from_rsa_raw_components(n_trim, strip_leading_zeros(&e)))
+            (
+                KeyFamily::Rsa,
+                DecodingKey::from_rsa_raw_components(n_trim, strip_leading_zeros(&e)),
+            )
         }
         "EC" => {
             let crv = str_field(k, "crv")?;

@@ -35,10 +35,16 @@ pub struct ScopeRequirement {
 
 impl ScopeRequirement {
     pub fn all<S: AsRef<str>>(scopes: &[S]) -> Self {
-        ScopeRequirement { all_of: scopes.iter().map(|s| s.as_ref().to_string()).collect(), any_of: Vec::new() }
+        ScopeRequirement {
+            all_of: scopes.iter().map(|s| s.as_ref().to_string()).collect(),
+            any_of: Vec::new(),
+        }
     }
     pub fn any<S: AsRef<str>>(scopes: &[S]) -> Self {
-        ScopeRequirement { all_of: Vec::new(), any_of: scopes.iter().map(|s| s.as_ref().to_string()).collect() }
+        ScopeRequirement {
+            all_of: Vec::new(),
+            any_of: scopes.iter().map(|s| s.as_ref().to_string()).collect(),
+        }
     }
     pub fn is_empty(&self) -> bool {
         self.all_of.is_empty() && self.any_of.is_empty()
@@ -46,11 +52,19 @@ impl ScopeRequirement {
 
     /// Check granted scopes; `insufficient_scope` names what is missing.
     pub fn check(&self, granted: &[&str]) -> Result<()> {
-        let missing: Vec<String> = self.all_of.iter().filter(|s| !granted.contains(&s.as_str())).cloned().collect();
+        let missing: Vec<String> = self
+            .all_of
+            .iter()
+            .filter(|s| !granted.contains(&s.as_str()))
+            .cloned()
+            .collect();
         if !missing.is_empty() {
             return Err(Error::new(
                 ErrorCode::InsufficientScope,
-                format!("the token lacks the required scope(s): {}; request them when getting the token", missing.join(" ")),
+                format!(
+                    "the token lacks the required scope(s): {}; request them when getting the token",
+                    missing.join(" ")
+                ),
             )
             .with_missing_scopes(missing));
         }
@@ -80,7 +94,9 @@ pub fn http_status(err: &Error) -> u16 {
 
 fn quote(s: &str) -> String {
     // RFC 6750 §3: error_description and scope use a restricted charset; drop anything outside it.
-    s.chars().filter(|c| matches!(*c, '\x20'..='\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e')).collect()
+    s.chars()
+        .filter(|c| matches!(*c, '\x20'..='\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e'))
+        .collect()
 }
 
 /// Build a `WWW-Authenticate: Bearer ...` value (RFC 6750 §3). With `err` `None` (no token was
@@ -120,10 +136,45 @@ pub fn www_authenticate(realm: Option<&str>, err: Option<&Error>, required_scope
     }
 }
 
+/// The bearer token of an `Authorization` header value (RFC 6750 §2.1), for middleware in every
+/// binding. `Ok(None)` when there is no bearer credential at all (no header, a blank one, or another
+/// scheme such as `Basic`): answer 401 with a challenge and no error code (§3.1). `Err` with
+/// `invalid_request` (400) when the scheme is `Bearer` but no token follows.
+pub fn bearer_token(authorization: Option<&str>) -> Result<Option<&str>> {
+    let Some(value) = authorization.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let (scheme, rest) = value.split_once([' ', '\t']).unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(None);
+    }
+    let token = rest.trim();
+    if token.is_empty() {
+        return Err(Error::new(
+            ErrorCode::InvalidRequest,
+            "the Authorization header says Bearer but carries no token",
+        ));
+    }
+    Ok(Some(token))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn bearer_header() {
+        assert_eq!(bearer_token(None).unwrap(), None);
+        assert_eq!(bearer_token(Some("  ")).unwrap(), None);
+        assert_eq!(bearer_token(Some("Basic YTpi")).unwrap(), None);
+        assert_eq!(bearer_token(Some("Bearer a.b.c")).unwrap(), Some("a.b.c"));
+        assert_eq!(bearer_token(Some("bearer   a.b.c ")).unwrap(), Some("a.b.c"));
+        let e = bearer_token(Some("Bearer")).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidRequest);
+        assert_eq!(http_status(&e), 400);
+        assert!(bearer_token(Some("Bearer  ")).is_err());
+    }
 
     fn map(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
@@ -134,7 +185,10 @@ mod tests {
         assert_eq!(scopes_of(&map(json!({"scope": "a b  c"}))), vec!["a", "b", "c"]);
         assert_eq!(scopes_of(&map(json!({"scp": ["a", "b"]}))), vec!["a", "b"]);
         assert_eq!(scopes_of(&map(json!({"scp": "a b"}))), vec!["a", "b"]);
-        assert_eq!(scopes_of(&map(json!({"scope": "a", "scp": ["a", "b"]}))), vec!["a", "b"]);
+        assert_eq!(
+            scopes_of(&map(json!({"scope": "a", "scp": ["a", "b"]}))),
+            vec!["a", "b"]
+        );
         assert!(scopes_of(&map(json!({"scope": 5}))).is_empty());
     }
 
@@ -142,7 +196,9 @@ mod tests {
     fn all_and_any() {
         let g = ["read:data", "write:logs"];
         assert!(ScopeRequirement::all(&["read:data"]).check(&g).is_ok());
-        let e = ScopeRequirement::all(&["read:data", "admin", "x"]).check(&g).unwrap_err();
+        let e = ScopeRequirement::all(&["read:data", "admin", "x"])
+            .check(&g)
+            .unwrap_err();
         assert_eq!(e.code(), ErrorCode::InsufficientScope);
         assert_eq!(e.missing_scopes(), ["admin", "x"]);
         assert!(e.message().contains("admin x"));
@@ -156,12 +212,18 @@ mod tests {
         assert_eq!(www_authenticate(Some("api"), None, &[]), "Bearer realm=\"api\"");
         let e = ScopeRequirement::all(&["admin"]).check(&[]).unwrap_err();
         let h = www_authenticate(Some("api"), Some(&e), &["read:data".into()]);
-        assert!(h.starts_with("Bearer realm=\"api\", error=\"insufficient_scope\", error_description=\""), "{h}");
+        assert!(
+            h.starts_with("Bearer realm=\"api\", error=\"insufficient_scope\", error_description=\""),
+            "{h}"
+        );
         assert!(h.ends_with("scope=\"read:data admin\""), "{h}");
         assert_eq!(http_status(&e), 403);
         let e = Error::new(ErrorCode::TokenExpired, "the token \"expired\"\\");
         let h = www_authenticate(None, Some(&e), &[]);
-        assert_eq!(h, "Bearer error=\"invalid_token\", error_description=\"the token expired\"");
+        assert_eq!(
+            h,
+            "Bearer error=\"invalid_token\", error_description=\"the token expired\""
+        );
         assert_eq!(http_status(&e), 401);
     }
 }

@@ -21,7 +21,11 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey").field("alg", &self.alg).field("kid", &self.kid).field("key", &"***").finish()
+        f.debug_struct("SigningKey")
+            .field("alg", &self.alg)
+            .field("kid", &self.kid)
+            .field("key", &"***")
+            .finish()
     }
 }
 
@@ -48,7 +52,9 @@ impl SigningKey {
         for (a, k) in candidates {
             let Ok(key) = k else { continue };
             // Deriving the public JWK proves the key parses for this algorithm (curve included).
-            let Ok(jwk) = Jwk::from_encoding_key(&key, a.to_jwt()) else { continue };
+            let Ok(jwk) = Jwk::from_encoding_key(&key, a.to_jwt()) else {
+                continue;
+            };
             if a.family() == KeyFamily::Rsa && rsa_bits(&jwk) < super::keys::MIN_RSA_BITS {
                 return Err(key_err("RSA signing keys must be at least 2048 bits"));
             }
@@ -86,7 +92,9 @@ impl SigningKey {
     fn finish(alg: Alg, kid: Option<String>, key: EncodingKey, pem: Secret, jwk: Jwk) -> Result<SigningKey> {
         let kid = match kid {
             Some(k) => k,
-            None => jwk.thumbprint(ThumbprintHash::SHA256).map_err(|e| key_err(format!("could not compute the key thumbprint ({e})")))?,
+            None => jwk
+                .thumbprint(ThumbprintHash::SHA256)
+                .map_err(|e| key_err(format!("could not compute the key thumbprint ({e})")))?,
         };
         let mut public = match serde_json::to_value(&jwk) {
             Ok(Value::Object(m)) => m,
@@ -95,20 +103,34 @@ impl SigningKey {
         public.insert("kid".into(), Value::String(kid.clone()));
         public.insert("alg".into(), Value::String(alg.as_str().into()));
         public.insert("use".into(), Value::String("sig".into()));
-        Ok(SigningKey { alg, kid, key, pem, public })
+        Ok(SigningKey {
+            alg,
+            kid,
+            key,
+            pem,
+            public,
+        })
     }
 
     /// Load a private JWK (`d` present): EC P-256/P-384, OKP Ed25519, RSA.
     #[cfg(feature = "aws_lc_rs")]
     pub fn from_jwk(text: &str) -> Result<SigningKey> {
         let v: Value = serde_json::from_str(text).map_err(|_| key_err("the private JWK is not valid JSON"))?;
-        let s = |n: &str| v.get(n).and_then(Value::as_str).ok_or_else(|| key_err(format!("the private JWK has no \"{n}\"")));
-        let b = |n: &str| s(n).and_then(|x| b64url_decode(x).ok_or_else(|| key_err(format!("JWK \"{n}\" is not base64url"))));
+        let s = |n: &str| {
+            v.get(n)
+                .and_then(Value::as_str)
+                .ok_or_else(|| key_err(format!("the private JWK has no \"{n}\"")))
+        };
+        let b = |n: &str| {
+            s(n).and_then(|x| b64url_decode(x).ok_or_else(|| key_err(format!("JWK \"{n}\" is not base64url"))))
+        };
         let alg_hint = v.get("alg").and_then(Value::as_str).map(Alg::parse).transpose()?;
         let kid = v.get("kid").and_then(Value::as_str).map(str::to_string);
         let (alg, der, label) = match s("kty")? {
             "EC" => {
-                use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING};
+                use aws_lc_rs::signature::{
+                    EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING,
+                };
                 let (alg, sa) = match s("crv")? {
                     "P-256" => (Alg::ES256, &ECDSA_P256_SHA256_FIXED_SIGNING),
                     "P-384" => (Alg::ES384, &ECDSA_P384_SHA384_FIXED_SIGNING),
@@ -119,7 +141,14 @@ impl SigningKey {
                 point.extend(b("y")?);
                 let kp = EcdsaKeyPair::from_private_key_and_public_key(sa, &b("d")?, &point)
                     .map_err(|_| key_err("the EC private JWK is inconsistent (d does not match x, y)"))?;
-                (alg, kp.to_pkcs8v1().map_err(|_| key_err("EC key export failed"))?.as_ref().to_vec(), "PRIVATE KEY")
+                (
+                    alg,
+                    kp.to_pkcs8v1()
+                        .map_err(|_| key_err("EC key export failed"))?
+                        .as_ref()
+                        .to_vec(),
+                    "PRIVATE KEY",
+                )
             }
             "OKP" => {
                 if s("crv")? != "Ed25519" {
@@ -127,7 +156,14 @@ impl SigningKey {
                 }
                 let kp = aws_lc_rs::signature::Ed25519KeyPair::from_seed_and_public_key(&b("d")?, &b("x")?)
                     .map_err(|_| key_err("the Ed25519 private JWK is inconsistent (d does not match x)"))?;
-                (Alg::EdDSA, kp.to_pkcs8v1().map_err(|_| key_err("Ed25519 key export failed"))?.as_ref().to_vec(), "PRIVATE KEY")
+                (
+                    Alg::EdDSA,
+                    kp.to_pkcs8v1()
+                        .map_err(|_| key_err("Ed25519 key export failed"))?
+                        .as_ref()
+                        .to_vec(),
+                    "PRIVATE KEY",
+                )
             }
             "RSA" => {
                 let parts = ["n", "e", "d", "p", "q", "dp", "dq", "qi"].map(b);
@@ -135,7 +171,11 @@ impl SigningKey {
                 for p in parts {
                     ints.push(p?);
                 }
-                (alg_hint.unwrap_or(Alg::RS256), der_sequence_of_integers(&ints), "RSA PRIVATE KEY")
+                (
+                    alg_hint.unwrap_or(Alg::RS256),
+                    der_sequence_of_integers(&ints),
+                    "RSA PRIVATE KEY",
+                )
             }
             k => return Err(key_err(format!("private JWK key type {k:?} is not supported"))),
         };
@@ -157,12 +197,29 @@ impl SigningKey {
     #[cfg(feature = "aws_lc_rs")]
     pub fn generate(alg: Alg, kid: Option<String>) -> Result<SigningKey> {
         use aws_lc_rs::encoding::AsDer;
-        use aws_lc_rs::signature::{EcdsaKeyPair, Ed25519KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING};
+        use aws_lc_rs::signature::{
+            EcdsaKeyPair, Ed25519KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING,
+        };
         let fail = |_| Error::internal("key generation failed");
         let der: Vec<u8> = match alg.family() {
-            KeyFamily::EcP256 => EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).map_err(fail)?.to_pkcs8v1().map_err(fail)?.as_ref().to_vec(),
-            KeyFamily::EcP384 => EcdsaKeyPair::generate(&ECDSA_P384_SHA384_FIXED_SIGNING).map_err(fail)?.to_pkcs8v1().map_err(fail)?.as_ref().to_vec(),
-            KeyFamily::Ed25519 => Ed25519KeyPair::generate().map_err(fail)?.to_pkcs8v1().map_err(fail)?.as_ref().to_vec(),
+            KeyFamily::EcP256 => EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
+                .map_err(fail)?
+                .to_pkcs8v1()
+                .map_err(fail)?
+                .as_ref()
+                .to_vec(),
+            KeyFamily::EcP384 => EcdsaKeyPair::generate(&ECDSA_P384_SHA384_FIXED_SIGNING)
+                .map_err(fail)?
+                .to_pkcs8v1()
+                .map_err(fail)?
+                .as_ref()
+                .to_vec(),
+            KeyFamily::Ed25519 => Ed25519KeyPair::generate()
+                .map_err(fail)?
+                .to_pkcs8v1()
+                .map_err(fail)?
+                .as_ref()
+                .to_vec(),
             KeyFamily::Rsa => {
                 let kp = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).map_err(fail)?;
                 let d: aws_lc_rs::encoding::Pkcs8V1Der = kp.as_der().map_err(fail)?;
@@ -211,8 +268,11 @@ impl SigningKey {
     /// Sign already-encoded header and payload segments.
     pub fn sign_segments(&self, header_b64: &str, payload_b64: &str) -> Result<String> {
         let msg = format!("{header_b64}.{payload_b64}");
-        let signer = (provider().signer_factory)(&self.alg.to_jwt(), &self.key).map_err(|e| key_err(format!("cannot sign with this key ({e})")))?;
-        let sig = signer.try_sign(msg.as_bytes()).map_err(|_| Error::internal("signing failed"))?;
+        let signer = (provider().signer_factory)(&self.alg.to_jwt(), &self.key)
+            .map_err(|e| key_err(format!("cannot sign with this key ({e})")))?;
+        let sig = signer
+            .try_sign(msg.as_bytes())
+            .map_err(|_| Error::internal("signing failed"))?;
         Ok(format!("{msg}.{}", b64url_encode(&sig)))
     }
 }

@@ -44,7 +44,9 @@ impl TypPolicy {
         match s {
             "default" | "" => Ok(TypPolicy::Default),
             "strict" | "at+jwt" => Ok(TypPolicy::Strict),
-            o => Err(Error::config(format!("unknown typ policy {o:?}; use \"default\" or \"strict\""))),
+            o => Err(Error::config(format!(
+                "unknown typ policy {o:?}; use \"default\" or \"strict\""
+            ))),
         }
     }
 }
@@ -88,7 +90,11 @@ impl Default for VerifierConfig {
 
 impl VerifierConfig {
     pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
-        VerifierConfig { issuer: Some(issuer.into()), audiences: vec![audience.into()], ..Default::default() }
+        VerifierConfig {
+            issuer: Some(issuer.into()),
+            audiences: vec![audience.into()],
+            ..Default::default()
+        }
     }
 
     /// Reject configurations that would silently accept too much.
@@ -103,7 +109,9 @@ impl VerifierConfig {
             return Err(Error::config("max_token_bytes must be positive"));
         }
         if self.leeway > Duration::from_secs(300) {
-            return Err(Error::config("leeway above 300 s is not allowed; fix the clocks instead"));
+            return Err(Error::config(
+                "leeway above 300 s is not allowed; fix the clocks instead",
+            ));
         }
         Ok(())
     }
@@ -139,7 +147,11 @@ pub fn parse_token<'a>(token: &'a str, cfg: &VerifierConfig) -> Result<ParsedTok
     if token.len() > cfg.max_token_bytes {
         return Err(Error::new(
             ErrorCode::TokenTooLarge,
-            format!("the token is {} bytes; the limit is {} (max_token_bytes)", token.len(), cfg.max_token_bytes),
+            format!(
+                "the token is {} bytes; the limit is {} (max_token_bytes)",
+                token.len(),
+                cfg.max_token_bytes
+            ),
         ));
     }
     let mut parts = token.splitn(4, '.');
@@ -162,26 +174,46 @@ pub fn parse_token<'a>(token: &'a str, cfg: &VerifierConfig) -> Result<ParsedTok
     if !cfg.alg_allowed(alg) {
         return Err(Error::new(
             ErrorCode::UnsupportedAlgorithm,
-            format!("alg {alg} is not in this verifier's allow-list ({})", cfg.algorithms.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")),
+            format!(
+                "alg {alg} is not in this verifier's allow-list ({})",
+                cfg.algorithms.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+            ),
         ));
     }
     check_typ(header.typ.as_deref(), cfg.typ)?;
     if let Some(crit) = &header.crit {
         // RFC 7515 §4.1.11: unknown critical extensions must be rejected. We implement none.
         let names: Vec<String> = match crit {
-            Value::Array(a) if !a.is_empty() => a.iter().map(|v| v.as_str().map(truncate).unwrap_or_else(|| "?".into())).collect(),
-            _ => return Err(Error::malformed("the \"crit\" header must be a non-empty array of names")),
+            Value::Array(a) if !a.is_empty() => a
+                .iter()
+                .map(|v| v.as_str().map(truncate).unwrap_or_else(|| "?".into()))
+                .collect(),
+            _ => {
+                return Err(Error::malformed(
+                    "the \"crit\" header must be a non-empty array of names",
+                ))
+            }
         };
         return Err(Error::new(
             ErrorCode::UnsupportedCriticalHeader,
-            format!("the token marks header extension(s) {} as critical; they are not supported", names.join(", ")),
+            format!(
+                "the token marks header extension(s) {} as critical; they are not supported",
+                names.join(", ")
+            ),
         ));
     }
     let signature = b64url_decode(s).ok_or_else(|| Error::malformed("the JWT signature is not valid base64url"))?;
     if signature.is_empty() {
         return Err(Error::malformed("the JWT has an empty signature"));
     }
-    Ok(ParsedToken { alg, kid: header.kid, typ: header.typ, signing_input: &token[..h.len() + 1 + p.len()], payload_b64: p, signature })
+    Ok(ParsedToken {
+        alg,
+        kid: header.kid,
+        typ: header.typ,
+        signing_input: &token[..h.len() + 1 + p.len()],
+        payload_b64: p,
+        signature,
+    })
 }
 
 fn check_typ(typ: Option<&str>, policy: TypPolicy) -> Result<()> {
@@ -189,14 +221,21 @@ fn check_typ(typ: Option<&str>, policy: TypPolicy) -> Result<()> {
         let t = t.to_ascii_lowercase();
         t.strip_prefix("application/").map(str::to_string).unwrap_or(t)
     });
-    let ok = matches!((norm.as_deref(), policy), (Some("at+jwt"), _) | (Some("jwt") | None, TypPolicy::Default));
+    let ok = matches!(
+        (norm.as_deref(), policy),
+        (Some("at+jwt"), _) | (Some("jwt") | None, TypPolicy::Default)
+    );
     if ok {
         Ok(())
     } else {
         Err(Error::new(
             ErrorCode::InvalidTokenType,
             match typ {
-                Some(t) => format!("typ {:?} is not an access-token type (expected at+jwt{})", truncate(t), if policy == TypPolicy::Default { " or JWT" } else { "" }),
+                Some(t) => format!(
+                    "typ {:?} is not an access-token type (expected at+jwt{})",
+                    truncate(t),
+                    if policy == TypPolicy::Default { " or JWT" } else { "" }
+                ),
                 None => "the token has no typ header; this verifier requires at+jwt (RFC 9068)".to_string(),
             },
         ))
@@ -207,22 +246,41 @@ fn numeric_date_ms(map: &Map<String, Value>, name: &str) -> Result<Option<i64>> 
     match map.get(name) {
         None => Ok(None),
         Some(Value::Number(n)) => {
-            let f = n.as_f64().filter(|f| f.is_finite()).ok_or_else(|| Error::new(ErrorCode::InvalidClaim, format!("\"{name}\" is not a finite number")))?;
-            Ok(Some((f * 1000.0).floor().clamp(i64::MIN as f64 / 2.0, i64::MAX as f64 / 2.0) as i64))
+            let f = n
+                .as_f64()
+                .filter(|f| f.is_finite())
+                .ok_or_else(|| Error::new(ErrorCode::InvalidClaim, format!("\"{name}\" is not a finite number")))?;
+            Ok(Some(
+                (f * 1000.0).floor().clamp(i64::MIN as f64 / 2.0, i64::MAX as f64 / 2.0) as i64,
+            ))
         }
-        Some(_) => Err(Error::new(ErrorCode::InvalidClaim, format!("\"{name}\" must be a NumericDate (seconds since the epoch)"))),
+        Some(_) => Err(Error::new(
+            ErrorCode::InvalidClaim,
+            format!("\"{name}\" must be a NumericDate (seconds since the epoch)"),
+        )),
     }
 }
 
 /// Check the signature with `keys`, then the claims at `now_ms`. Pure and synchronous.
 pub fn verify_parsed(parsed: &ParsedToken<'_>, keys: &KeySet, cfg: &VerifierConfig, now_ms: i64) -> Result<Claims> {
     let key = keys.select(parsed.kid.as_deref(), parsed.alg)?;
-    let verifier = (provider().verifier_factory)(&parsed.alg.to_jwt(), &key.key)
-        .map_err(|_| Error::new(ErrorCode::AlgorithmMismatch, format!("the key cannot be used with alg {}", parsed.alg)))?;
-    if verifier.verify(parsed.signing_input.as_bytes(), &parsed.signature).is_err() {
-        return Err(Error::new(ErrorCode::InvalidSignature, "the token's signature does not verify with the issuer's key"));
+    let verifier = (provider().verifier_factory)(&parsed.alg.to_jwt(), &key.key).map_err(|_| {
+        Error::new(
+            ErrorCode::AlgorithmMismatch,
+            format!("the key cannot be used with alg {}", parsed.alg),
+        )
+    })?;
+    if verifier
+        .verify(parsed.signing_input.as_bytes(), &parsed.signature)
+        .is_err()
+    {
+        return Err(Error::new(
+            ErrorCode::InvalidSignature,
+            "the token's signature does not verify with the issuer's key",
+        ));
     }
-    let payload = b64url_decode(parsed.payload_b64).ok_or_else(|| Error::malformed("the JWT payload is not valid base64url"))?;
+    let payload =
+        b64url_decode(parsed.payload_b64).ok_or_else(|| Error::malformed("the JWT payload is not valid base64url"))?;
     let map: Map<String, Value> =
         serde_json::from_slice(&payload).map_err(|_| Error::malformed("the JWT payload is not a JSON object"))?;
     check_claims(map, cfg, now_ms)
@@ -231,20 +289,40 @@ pub fn verify_parsed(parsed: &ParsedToken<'_>, keys: &KeySet, cfg: &VerifierConf
 /// Claim rules (RFC 7519 §4.1, RFC 9068 §4).
 pub fn check_claims(map: Map<String, Value>, cfg: &VerifierConfig, now_ms: i64) -> Result<Claims> {
     let leeway = cfg.leeway.as_millis() as i64;
-    let exp = numeric_date_ms(&map, "exp")?.ok_or_else(|| Error::new(ErrorCode::InvalidClaim, "the token has no \"exp\" claim; access tokens must expire"))?;
+    let exp = numeric_date_ms(&map, "exp")?.ok_or_else(|| {
+        Error::new(
+            ErrorCode::InvalidClaim,
+            "the token has no \"exp\" claim; access tokens must expire",
+        )
+    })?;
     if now_ms >= exp.saturating_add(leeway) {
-        return Err(Error::new(ErrorCode::TokenExpired, format!("the token expired {} s ago; get a new token", (now_ms - exp) / 1000)));
+        return Err(Error::new(
+            ErrorCode::TokenExpired,
+            format!("the token expired {} s ago; get a new token", (now_ms - exp) / 1000),
+        ));
     }
     let nbf = numeric_date_ms(&map, "nbf")?;
     if let Some(nbf) = nbf {
         if now_ms.saturating_add(leeway) < nbf {
-            return Err(Error::new(ErrorCode::TokenNotYetValid, format!("the token is not valid for another {} s (nbf); check clock skew", (nbf - now_ms + 999) / 1000)));
+            return Err(Error::new(
+                ErrorCode::TokenNotYetValid,
+                format!(
+                    "the token is not valid for another {} s (nbf); check clock skew",
+                    (nbf - now_ms + 999) / 1000
+                ),
+            ));
         }
     }
     let iat = numeric_date_ms(&map, "iat")?;
     if let Some(iat) = iat {
         if iat > now_ms.saturating_add(leeway) {
-            return Err(Error::new(ErrorCode::TokenNotYetValid, format!("the token was issued {} s in the future (iat); check clock skew", (iat - now_ms + 999) / 1000)));
+            return Err(Error::new(
+                ErrorCode::TokenNotYetValid,
+                format!(
+                    "the token was issued {} s in the future (iat); check clock skew",
+                    (iat - now_ms + 999) / 1000
+                ),
+            ));
         }
     }
     if !cfg.skip_issuer_check {
@@ -252,9 +330,17 @@ pub fn check_claims(map: Map<String, Value>, cfg: &VerifierConfig, now_ms: i64) 
         match map.get("iss") {
             Some(Value::String(iss)) if iss == expected => {}
             Some(Value::String(iss)) => {
-                return Err(Error::new(ErrorCode::InvalidIssuer, format!("iss {:?} is not the expected issuer {expected:?}", truncate(iss))))
+                return Err(Error::new(
+                    ErrorCode::InvalidIssuer,
+                    format!("iss {:?} is not the expected issuer {expected:?}", truncate(iss)),
+                ))
             }
-            _ => return Err(Error::new(ErrorCode::InvalidIssuer, format!("the token has no string \"iss\"; expected {expected:?}"))),
+            _ => {
+                return Err(Error::new(
+                    ErrorCode::InvalidIssuer,
+                    format!("the token has no string \"iss\"; expected {expected:?}"),
+                ))
+            }
         }
     }
     if !cfg.skip_audience_check {
@@ -262,20 +348,40 @@ pub fn check_claims(map: Map<String, Value>, cfg: &VerifierConfig, now_ms: i64) 
             Some(Value::String(a)) => cfg.audiences.iter().any(|x| x == a),
             Some(Value::Array(arr)) => {
                 if !arr.iter().all(Value::is_string) {
-                    return Err(Error::new(ErrorCode::InvalidAudience, "\"aud\" must be a string or an array of strings"));
+                    return Err(Error::new(
+                        ErrorCode::InvalidAudience,
+                        "\"aud\" must be a string or an array of strings",
+                    ));
                 }
-                arr.iter().any(|a| cfg.audiences.iter().any(|x| Some(x.as_str()) == a.as_str()))
+                arr.iter()
+                    .any(|a| cfg.audiences.iter().any(|x| Some(x.as_str()) == a.as_str()))
             }
-            None => return Err(Error::new(ErrorCode::InvalidAudience, format!("the token has no \"aud\"; expected {:?}", cfg.audiences))),
-            Some(_) => return Err(Error::new(ErrorCode::InvalidAudience, "\"aud\" must be a string or an array of strings")),
+            None => {
+                return Err(Error::new(
+                    ErrorCode::InvalidAudience,
+                    format!("the token has no \"aud\"; expected {:?}", cfg.audiences),
+                ))
+            }
+            Some(_) => {
+                return Err(Error::new(
+                    ErrorCode::InvalidAudience,
+                    "\"aud\" must be a string or an array of strings",
+                ))
+            }
         };
         if !ok {
-            return Err(Error::new(ErrorCode::InvalidAudience, format!("the token is for another audience; expected one of {:?}", cfg.audiences)));
+            return Err(Error::new(
+                ErrorCode::InvalidAudience,
+                format!("the token is for another audience; expected one of {:?}", cfg.audiences),
+            ));
         }
     }
     for c in &cfg.required_claims {
         if !map.contains_key(c) {
-            return Err(Error::new(ErrorCode::InvalidClaim, format!("the required claim \"{}\" is missing", truncate(c))));
+            return Err(Error::new(
+                ErrorCode::InvalidClaim,
+                format!("the required claim \"{}\" is missing", truncate(c)),
+            ));
         }
     }
     Ok(Claims::new(map, exp, nbf, iat))
@@ -319,7 +425,11 @@ impl std::hash::Hasher for IdHasher {
 
 impl VerifiedCache {
     fn new(cap: usize) -> Self {
-        VerifiedCache { cap, hasher: foldhash::fast::RandomState::default(), map: RwLock::new(HashMap::default()) }
+        VerifiedCache {
+            cap,
+            hasher: foldhash::fast::RandomState::default(),
+            map: RwLock::new(HashMap::default()),
+        }
     }
     fn get(&self, token: &str, now_ms: i64) -> Option<Arc<Claims>> {
         if self.cap == 0 {
@@ -346,7 +456,14 @@ impl VerifiedCache {
                 }
             }
         }
-        map.insert(h, CacheEntry { token: token.into(), claims, until_ms });
+        map.insert(
+            h,
+            CacheEntry {
+                token: token.into(),
+                claims,
+                until_ms,
+            },
+        );
     }
     fn clear(&self) {
         self.map.write().clear();
@@ -375,7 +492,15 @@ impl Verifier {
     pub fn new(cfg: VerifierConfig, keys: KeySource, clock: Arc<dyn Clock>) -> Result<Verifier> {
         cfg.validate()?;
         let cache = VerifiedCache::new(cfg.verified_cache_size);
-        Ok(Verifier { inner: Arc::new(VerifierInner { cfg, keys, clock, cache, keys_generation: std::sync::atomic::AtomicU64::new(0) }) })
+        Ok(Verifier {
+            inner: Arc::new(VerifierInner {
+                cfg,
+                keys,
+                clock,
+                cache,
+                keys_generation: std::sync::atomic::AtomicU64::new(0),
+            }),
+        })
     }
 
     pub fn config(&self) -> &VerifierConfig {
@@ -427,6 +552,20 @@ impl Verifier {
             }
         };
         Some(self.finish(token, &parsed, &keys, now))
+    }
+
+    /// Only the verified-token cache: `Some` for a token that verified before and is still within
+    /// its `exp` (plus leeway). No parsing and no signature check, so bindings can call it before
+    /// releasing their interpreter lock and do the real work ([`Verifier::verify`]) without it.
+    pub fn try_cached(&self, token: &str) -> Option<Arc<Claims>> {
+        let inner = &*self.inner;
+        if let KeySource::Remote(j) = &inner.keys {
+            self.sync_generation(j.generation());
+        }
+        if token.len() > inner.cfg.max_token_bytes {
+            return None;
+        }
+        inner.cache.get(token, inner.clock.now_ms())
     }
 
     /// Verify a token: signature, algorithm, `typ`, claims. Fetches the JWKS when needed
@@ -482,11 +621,17 @@ impl Verifier {
 /// Decode a token without verifying anything (for inspection only: `authsec decode`).
 pub fn decode_unverified(token: &str) -> Result<(Value, Value)> {
     if token.len() > 1024 * 1024 {
-        return Err(Error::new(ErrorCode::TokenTooLarge, "refusing to decode a token over 1 MiB"));
+        return Err(Error::new(
+            ErrorCode::TokenTooLarge,
+            "refusing to decode a token over 1 MiB",
+        ));
     }
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() != 3 {
-        return Err(Error::malformed(format!("a JWT has 3 dot-separated segments; this token has {}", parts.len())));
+        return Err(Error::malformed(format!(
+            "a JWT has 3 dot-separated segments; this token has {}",
+            parts.len()
+        )));
     }
     let dec = |s: &str, what: &str| -> Result<Value> {
         let b = b64url_decode(s).ok_or_else(|| Error::malformed(format!("the JWT {what} is not valid base64url")))?;

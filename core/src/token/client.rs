@@ -35,20 +35,31 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { max_attempts: 4, base_delay: Duration::from_millis(200), max_delay: Duration::from_secs(10), max_elapsed: Duration::from_secs(30) }
+        RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(10),
+            max_elapsed: Duration::from_secs(30),
+        }
     }
 }
 
 impl RetryPolicy {
     /// No retries.
     pub fn none() -> Self {
-        RetryPolicy { max_attempts: 1, ..Default::default() }
+        RetryPolicy {
+            max_attempts: 1,
+            ..Default::default()
+        }
     }
 
     /// Delay before attempt `attempt + 1` (0-based `attempt` just failed), full jitter:
     /// uniform in `[0, min(max_delay, base * 2^attempt))`, using `unit` in `[0, 1)`.
     pub fn backoff(&self, attempt: u32, unit: f64) -> Duration {
-        let ceiling = self.base_delay.saturating_mul(1u32 << attempt.min(20)).min(self.max_delay);
+        let ceiling = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.min(20))
+            .min(self.max_delay);
         ceiling.mul_f64(unit.clamp(0.0, 1.0))
     }
 }
@@ -71,7 +82,10 @@ pub fn schedule(token: &Token, buffer: Duration) -> Schedule {
     let lifetime = token.lifetime_ms();
     let buffer = (buffer.as_millis() as i64).min(lifetime / 2);
     let margin = (EXPIRY_MARGIN.as_millis() as i64).min(lifetime / 4);
-    Schedule { refresh_at_ms: token.expires_at_ms - buffer, usable_until_ms: token.expires_at_ms - margin }
+    Schedule {
+        refresh_at_ms: token.expires_at_ms - buffer,
+        usable_until_ms: token.expires_at_ms - margin,
+    }
 }
 
 type Fetch = Shared<BoxFut<'static, Result<Arc<Token>>>>;
@@ -121,7 +135,9 @@ pub struct TokenClient {
 
 impl std::fmt::Debug for TokenClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenClient").field("config", &self.inner.cfg).finish_non_exhaustive()
+        f.debug_struct("TokenClient")
+            .field("config", &self.inner.cfg)
+            .finish_non_exhaustive()
     }
 }
 
@@ -134,12 +150,24 @@ enum Step {
 }
 
 impl TokenClient {
-    pub fn new(cfg: ClientConfig, transport: Arc<dyn Transport>, clock: Arc<dyn Clock>, sleeper: Arc<dyn Sleeper>) -> Result<TokenClient> {
+    pub fn new(
+        cfg: ClientConfig,
+        transport: Arc<dyn Transport>,
+        clock: Arc<dyn Clock>,
+        sleeper: Arc<dyn Sleeper>,
+    ) -> Result<TokenClient> {
         cfg.validate()?;
         let signer = match cfg.auth_method {
             AuthMethod::PrivateKeyJwt => {
-                let pem = cfg.private_key.as_ref().ok_or_else(|| Error::config("private_key_jwt needs a private key"))?;
-                Some(SigningKey::from_pem_or_jwk(pem.expose(), cfg.private_key_alg, cfg.private_key_id.clone())?)
+                let pem = cfg
+                    .private_key
+                    .as_ref()
+                    .ok_or_else(|| Error::config("private_key_jwt needs a private key"))?;
+                Some(SigningKey::from_pem_or_jwk(
+                    pem.expose(),
+                    cfg.private_key_alg,
+                    cfg.private_key_id.clone(),
+                )?)
             }
             _ => None,
         };
@@ -154,7 +182,10 @@ impl TokenClient {
                 spawner: None,
                 retry: RetryPolicy::default(),
                 token_url: Mutex::new(token_url),
-                default_slot: Arc::new(Slot { params: default_params, state: Mutex::new(SlotState::default()) }),
+                default_slot: Arc::new(Slot {
+                    params: default_params,
+                    state: Mutex::new(SlotState::default()),
+                }),
                 slots: Mutex::new(HashMap::new()),
                 requests: AtomicU64::new(0),
                 cfg,
@@ -164,15 +195,24 @@ impl TokenClient {
 
     /// Replace the retry policy (before first use; the client is rebuilt around shared state).
     pub fn with_retry(self, retry: RetryPolicy) -> Result<TokenClient> {
-        let inner = Arc::try_unwrap(self.inner).map_err(|_| Error::internal("with_retry must be called before the client is shared"))?;
-        Ok(TokenClient { inner: Arc::new(Inner { retry, ..inner }) })
+        let inner = Arc::try_unwrap(self.inner)
+            .map_err(|_| Error::internal("with_retry must be called before the client is shared"))?;
+        Ok(TokenClient {
+            inner: Arc::new(Inner { retry, ..inner }),
+        })
     }
 
     /// Run proactive refreshes in the background: the caller that enters the refresh window gets
     /// the still-valid cached token at once instead of waiting for the refresh (before first use).
     pub fn with_spawner(self, spawner: Arc<dyn Spawner>) -> Result<TokenClient> {
-        let inner = Arc::try_unwrap(self.inner).map_err(|_| Error::internal("with_spawner must be called before the client is shared"))?;
-        Ok(TokenClient { inner: Arc::new(Inner { spawner: Some(spawner), ..inner }) })
+        let inner = Arc::try_unwrap(self.inner)
+            .map_err(|_| Error::internal("with_spawner must be called before the client is shared"))?;
+        Ok(TokenClient {
+            inner: Arc::new(Inner {
+                spawner: Some(spawner),
+                ..inner
+            }),
+        })
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -184,7 +224,9 @@ impl TokenClient {
     }
 
     fn slot(&self, params: Option<TokenParams>) -> Arc<Slot> {
-        let Some(p) = params.map(TokenParams::normalized) else { return self.inner.default_slot.clone() };
+        let Some(p) = params.map(TokenParams::normalized) else {
+            return self.inner.default_slot.clone();
+        };
         if p == self.inner.default_slot.params {
             return self.inner.default_slot.clone();
         }
@@ -192,7 +234,15 @@ impl TokenClient {
         if slots.len() >= MAX_CACHE_KEYS && !slots.contains_key(&p) {
             slots.retain(|_, s| s.state.lock().inflight.is_some());
         }
-        slots.entry(p.clone()).or_insert_with(|| Arc::new(Slot { params: p, state: Mutex::new(SlotState::default()) })).clone()
+        slots
+            .entry(p.clone())
+            .or_insert_with(|| {
+                Arc::new(Slot {
+                    params: p,
+                    state: Mutex::new(SlotState::default()),
+                })
+            })
+            .clone()
     }
 
     /// The cached token if it can be handed out without any waiting (fresh, or in its refresh
@@ -281,7 +331,10 @@ impl TokenClient {
             match res {
                 Ok(token) => {
                     let token = Arc::new(token);
-                    st.cached = Some(Cached { schedule: schedule(&token, client.inner.cfg.refresh_buffer), token: token.clone() });
+                    st.cached = Some(Cached {
+                        schedule: schedule(&token, client.inner.cfg.refresh_buffer),
+                        token: token.clone(),
+                    });
                     st.failures = 0;
                     st.last_error = None;
                     st.quiet_until_ms = i64::MIN;
@@ -316,11 +369,19 @@ impl TokenClient {
         if let Some(u) = self.inner.token_url.lock().clone() {
             return Ok(u);
         }
-        let issuer = self.inner.cfg.issuer.clone().ok_or_else(|| Error::config("no token_url and no issuer to discover it from"))?;
+        let issuer = self
+            .inner
+            .cfg
+            .issuer
+            .clone()
+            .ok_or_else(|| Error::config("no token_url and no issuer to discover it from"))?;
         let meta = discover(&*self.inner.transport, &issuer, self.inner.cfg.allow_insecure_http).await?;
-        let url = meta
-            .token_endpoint
-            .ok_or_else(|| Error::new(ErrorCode::InvalidResponse, "the authorization-server metadata has no token_endpoint"))?;
+        let url = meta.token_endpoint.ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidResponse,
+                "the authorization-server metadata has no token_endpoint",
+            )
+        })?;
         crate::http::check_url(&url, self.inner.cfg.allow_insecure_http, "token_endpoint")?;
         *self.inner.token_url.lock() = Some(url.clone());
         Ok(url)
@@ -390,7 +451,9 @@ impl TokenClient {
     pub fn invalidate_token(&self, access_token: &str) {
         let clear = |s: &Slot| {
             let mut st = s.state.lock();
-            if st.cached.as_ref().is_some_and(|c| crate::secret::constant_time_eq(c.token.access_token.expose().as_bytes(), access_token.as_bytes())) {
+            if st.cached.as_ref().is_some_and(|c| {
+                crate::secret::constant_time_eq(c.token.access_token.expose().as_bytes(), access_token.as_bytes())
+            }) {
                 st.cached = None;
                 st.quiet_until_ms = i64::MIN;
                 st.last_error = None;

@@ -20,7 +20,9 @@ pub struct ServerMetadata {
 pub fn discovery_urls(issuer: &str) -> Result<Vec<String>> {
     let u = url::Url::parse(issuer).map_err(|e| Error::config(format!("issuer {issuer:?} is not a URL ({e})")))?;
     if u.query().is_some() || u.fragment().is_some() {
-        return Err(Error::config("the issuer URL must not have a query or fragment (RFC 8414 §2)"));
+        return Err(Error::config(
+            "the issuer URL must not have a query or fragment (RFC 8414 §2)",
+        ));
     }
     let origin = u.origin().ascii_serialization();
     let path = u.path().trim_end_matches('/');
@@ -33,18 +35,30 @@ pub fn discovery_urls(issuer: &str) -> Result<Vec<String>> {
 /// Parse a metadata document; its `issuer` must equal the configured issuer (RFC 8414 §3.3).
 pub fn parse_metadata(resp: &HttpResponse, expected_issuer: &str) -> Result<ServerMetadata> {
     if resp.status != 200 {
-        return Err(Error::new(ErrorCode::InvalidResponse, format!("the metadata endpoint answered HTTP {}", resp.status)).with_status(resp.status));
+        return Err(Error::new(
+            ErrorCode::InvalidResponse,
+            format!("the metadata endpoint answered HTTP {}", resp.status),
+        )
+        .with_status(resp.status));
     }
     let v: Value = serde_json::from_slice(&resp.body)
         .ok()
         .filter(Value::is_object)
-        .ok_or_else(|| Error::new(ErrorCode::InvalidResponse, "the authorization-server metadata is not a JSON object"))?;
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidResponse,
+                "the authorization-server metadata is not a JSON object",
+            )
+        })?;
     let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
     let issuer = s("issuer").ok_or_else(|| Error::new(ErrorCode::InvalidResponse, "the metadata has no issuer"))?;
     if issuer.trim_end_matches('/') != expected_issuer.trim_end_matches('/') {
         return Err(Error::new(
             ErrorCode::InvalidResponse,
-            format!("the metadata names issuer {:?}, not the configured {expected_issuer:?} (RFC 8414 §3.3)", crate::jwt::alg::truncate(&issuer)),
+            format!(
+                "the metadata names issuer {:?}, not the configured {expected_issuer:?} (RFC 8414 §3.3)",
+                crate::jwt::alg::truncate(&issuer)
+            ),
         ));
     }
     Ok(ServerMetadata {
@@ -62,12 +76,19 @@ pub fn parse_metadata(resp: &HttpResponse, expected_issuer: &str) -> Result<Serv
 }
 
 /// Fetch metadata through a transport, trying each discovery URL in turn.
-pub async fn discover(transport: &dyn crate::http::Transport, issuer: &str, allow_insecure: bool) -> Result<ServerMetadata> {
+pub async fn discover(
+    transport: &dyn crate::http::Transport,
+    issuer: &str,
+    allow_insecure: bool,
+) -> Result<ServerMetadata> {
     crate::http::check_url(issuer, allow_insecure, "issuer")?;
     let mut last = None;
     for url in discovery_urls(issuer)? {
         match transport.send(crate::http::HttpRequest::get(url)).await {
-            Ok(resp) if resp.status == 404 => last = Some(Error::new(ErrorCode::InvalidResponse, "no metadata at the well-known URLs").with_status(404)),
+            Ok(resp) if resp.status == 404 => {
+                last =
+                    Some(Error::new(ErrorCode::InvalidResponse, "no metadata at the well-known URLs").with_status(404))
+            }
             Ok(resp) => return parse_metadata(&resp, issuer),
             Err(e) => last = Some(e),
         }
@@ -82,7 +103,10 @@ mod tests {
     fn urls() {
         assert_eq!(
             discovery_urls("https://auth.example.com").unwrap(),
-            ["https://auth.example.com/.well-known/oauth-authorization-server", "https://auth.example.com/.well-known/openid-configuration"]
+            [
+                "https://auth.example.com/.well-known/oauth-authorization-server",
+                "https://auth.example.com/.well-known/openid-configuration"
+            ]
         );
         assert_eq!(
             discovery_urls("https://auth.example.com/tenant1/").unwrap(),
@@ -94,9 +118,15 @@ mod tests {
     }
     #[test]
     fn issuer_must_match() {
-        let r = HttpResponse::json(200, &serde_json::json!({"issuer": "https://evil", "token_endpoint": "https://evil/t"}));
+        let r = HttpResponse::json(
+            200,
+            &serde_json::json!({"issuer": "https://evil", "token_endpoint": "https://evil/t"}),
+        );
         assert!(parse_metadata(&r, "https://good").is_err());
-        let r = HttpResponse::json(200, &serde_json::json!({"issuer": "https://good", "token_endpoint": "https://good/t", "jwks_uri": "https://good/j"}));
+        let r = HttpResponse::json(
+            200,
+            &serde_json::json!({"issuer": "https://good", "token_endpoint": "https://good/t", "jwks_uri": "https://good/j"}),
+        );
         let m = parse_metadata(&r, "https://good").unwrap();
         assert_eq!(m.jwks_uri.as_deref(), Some("https://good/j"));
     }

@@ -23,7 +23,11 @@ pub struct TokenParams {
 impl TokenParams {
     /// The config's defaults.
     pub fn from_config(cfg: &ClientConfig) -> Self {
-        TokenParams { scopes: cfg.scopes.clone(), audience: cfg.audience.clone(), resource: cfg.resource.clone() }
+        TokenParams {
+            scopes: cfg.scopes.clone(),
+            audience: cfg.audience.clone(),
+            resource: cfg.resource.clone(),
+        }
     }
     /// Canonical form: scopes and resources sorted and de-duplicated (the cache key).
     pub fn normalized(mut self) -> Self {
@@ -46,7 +50,10 @@ pub fn form_body(pairs: &[(&str, &str)]) -> Vec<u8> {
 
 /// `Authorization: Basic` per RFC 6749 §2.3.1: id and secret form-encoded, then Base64.
 pub fn basic_auth_header(client_id: &str, secret: &str) -> String {
-    format!("Basic {}", b64_std_encode(format!("{}:{}", form_encode(client_id), form_encode(secret)).as_bytes()))
+    format!(
+        "Basic {}",
+        b64_std_encode(format!("{}:{}", form_encode(client_id), form_encode(secret)).as_bytes())
+    )
 }
 
 /// An RFC 7523 client assertion: `iss` = `sub` = client_id, `aud` = token endpoint, unique `jti`,
@@ -85,16 +92,25 @@ pub fn client_credentials_request(
         pairs.push(("resource", r));
     }
     let mut headers = vec![
-        ("content-type".to_string(), "application/x-www-form-urlencoded".to_string()),
+        (
+            "content-type".to_string(),
+            "application/x-www-form-urlencoded".to_string(),
+        ),
         ("accept".to_string(), "application/json".to_string()),
     ];
     let assertion;
     let secret = || {
-        cfg.client_secret.as_ref().map(|s| s.expose()).ok_or_else(|| Error::config("client_secret is not set"))
+        cfg.client_secret
+            .as_ref()
+            .map(|s| s.expose())
+            .ok_or_else(|| Error::config("client_secret is not set"))
     };
     match cfg.auth_method {
         AuthMethod::ClientSecretBasic => {
-            headers.push(("authorization".to_string(), basic_auth_header(&cfg.client_id, secret()?)));
+            headers.push((
+                "authorization".to_string(),
+                basic_auth_header(&cfg.client_id, secret()?),
+            ));
         }
         AuthMethod::ClientSecretPost => {
             pairs.push(("client_id", &cfg.client_id));
@@ -104,9 +120,17 @@ pub fn client_credentials_request(
             let key = signer.ok_or_else(|| Error::config("private_key_jwt needs a private key"))?;
             assertion = client_assertion(key, &cfg.client_id, token_url, now_ms)?;
             pairs.push(("client_id", &cfg.client_id));
-            pairs.push(("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"));
+            pairs.push((
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ));
             pairs.push(("client_assertion", &assertion));
         }
     }
-    Ok(HttpRequest { method: Method::Post, url: token_url.to_string(), headers, body: form_body(&pairs) })
+    Ok(HttpRequest {
+        method: Method::Post,
+        url: token_url.to_string(),
+        headers,
+        body: form_body(&pairs),
+    })
 }

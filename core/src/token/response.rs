@@ -30,19 +30,36 @@ impl Token {
     }
     /// `Authorization` header value.
     pub fn authorization(&self) -> String {
-        format!("{} {}", if self.token_type.eq_ignore_ascii_case("dpop") { "DPoP" } else { "Bearer" }, self.access_token.expose())
+        format!(
+            "{} {}",
+            if self.token_type.eq_ignore_ascii_case("dpop") {
+                "DPoP"
+            } else {
+                "Bearer"
+            },
+            self.access_token.expose()
+        )
     }
 }
 
 fn describe_body(resp: &HttpResponse) -> String {
     let ct = resp.content_type();
-    let kind = if ct.is_empty() { "no content type".to_string() } else { format!("content type {:?}", crate::jwt::alg::truncate(ct)) };
+    let kind = if ct.is_empty() {
+        "no content type".to_string()
+    } else {
+        format!("content type {:?}", crate::jwt::alg::truncate(ct))
+    };
     format!("a {}-byte body with {kind}", resp.body.len())
 }
 
 /// Parse a token-endpoint response received at `now_ms`. `requested_scopes` fill in `scope` when
 /// the server omits it; `secrets` are scrubbed from any server text put in an error.
-pub fn parse_token_response(resp: &HttpResponse, now_ms: i64, requested_scopes: &[String], secrets: &[&str]) -> Result<Token> {
+pub fn parse_token_response(
+    resp: &HttpResponse,
+    now_ms: i64,
+    requested_scopes: &[String],
+    secrets: &[&str],
+) -> Result<Token> {
     let status = resp.status;
     let json: Option<Value> = serde_json::from_slice(&resp.body).ok().filter(Value::is_object);
     if status == 200 {
@@ -57,14 +74,20 @@ pub fn parse_token_response(resp: &HttpResponse, now_ms: i64, requested_scopes: 
     }
     let retry_after = resp.retry_after(now_ms);
     if status == 429 {
-        return Err(Error::new(ErrorCode::RateLimited, "the token endpoint is rate limiting this client (HTTP 429); retry later")
-            .with_status(status)
-            .with_retry_after(retry_after));
+        return Err(Error::new(
+            ErrorCode::RateLimited,
+            "the token endpoint is rate limiting this client (HTTP 429); retry later",
+        )
+        .with_status(status)
+        .with_retry_after(retry_after));
     }
     if status >= 500 {
-        return Err(Error::new(ErrorCode::ServerError, format!("the token endpoint failed with HTTP {status}; this is usually temporary"))
-            .with_status(status)
-            .with_retry_after(retry_after));
+        return Err(Error::new(
+            ErrorCode::ServerError,
+            format!("the token endpoint failed with HTTP {status}; this is usually temporary"),
+        )
+        .with_status(status)
+        .with_retry_after(retry_after));
     }
     if let Some(err) = json.as_ref().and_then(|v| v.get("error")).and_then(Value::as_str) {
         let desc = json
@@ -111,19 +134,39 @@ pub fn parse_token_response(resp: &HttpResponse, now_ms: i64, requested_scopes: 
 
 fn parse_success(v: &Value, now_ms: i64, requested_scopes: &[String]) -> Result<Token> {
     let bad = |m: &str| Error::new(ErrorCode::InvalidResponse, format!("the token response {m}"));
-    let access_token = v.get("access_token").and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or_else(|| bad("has no access_token"))?;
+    let access_token = v
+        .get("access_token")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| bad("has no access_token"))?;
     if access_token.len() > 64 * 1024 {
         return Err(bad("has an access_token over 64 KiB"));
     }
-    let token_type = v.get("token_type").and_then(Value::as_str).ok_or_else(|| bad("has no token_type"))?;
+    let token_type = v
+        .get("token_type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("has no token_type"))?;
     if !token_type.eq_ignore_ascii_case("bearer") && !token_type.eq_ignore_ascii_case("dpop") {
-        return Err(bad(&format!("has token_type {:?}; only Bearer and DPoP are supported", crate::jwt::alg::truncate(token_type))));
+        return Err(bad(&format!(
+            "has token_type {:?}; only Bearer and DPoP are supported",
+            crate::jwt::alg::truncate(token_type)
+        )));
     }
     let expires_in: Option<i64> = match v.get("expires_in") {
         None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => Some(n.as_f64().filter(|f| f.is_finite() && *f >= 0.0).ok_or_else(|| bad("has a negative expires_in"))? as i64),
+        Some(Value::Number(n)) => Some(
+            n.as_f64()
+                .filter(|f| f.is_finite() && *f >= 0.0)
+                .ok_or_else(|| bad("has a negative expires_in"))? as i64,
+        ),
         // Some servers send a string.
-        Some(Value::String(s)) => Some(s.trim().parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| bad("has a non-numeric expires_in"))?),
+        Some(Value::String(s)) => Some(
+            s.trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| bad("has a non-numeric expires_in"))?,
+        ),
         Some(_) => return Err(bad("has a non-numeric expires_in")),
     };
     let expires_at_ms = match expires_in {
@@ -137,7 +180,11 @@ fn parse_success(v: &Value, now_ms: i64, requested_scopes: &[String]) -> Result<
     };
     Ok(Token {
         access_token: Secret::new(access_token),
-        token_type: if token_type.eq_ignore_ascii_case("dpop") { "DPoP".into() } else { "Bearer".into() },
+        token_type: if token_type.eq_ignore_ascii_case("dpop") {
+            "DPoP".into()
+        } else {
+            "Bearer".into()
+        },
         issued_at_ms: now_ms,
         expires_at_ms,
         scopes,
