@@ -17,8 +17,8 @@ else
   echo "rustfmt not installed; skipping"
 fi
 
-step "Rust: every crate, every test (unit, integration over 127.0.0.1, shared vectors, vector drift check)"
-cargo test --workspace --locked 2>&1 | tee /tmp/authsec-cargo-test.log
+step "Rust: every crate (default members), every test (unit, integration over 127.0.0.1, shared vectors, vector drift check)"
+cargo test --locked 2>&1 | tee /tmp/authsec-cargo-test.log
 
 step "Rust core on the pure-Rust crypto backend (the one wasm uses): shared vectors and unit tests"
 cargo test -p authsec-core --no-default-features --features rust_crypto --locked --lib --test vectors
