@@ -112,7 +112,7 @@ async fn demo(out: Out) -> Result<()> {
     println!("authsec demo: an agent gets a token, a service verifies it (offline, on 127.0.0.1)");
 
     // 1. The local authorization server, with the docs' example client.
-    let secret = format!("demo-{}", runtime::random_id(24)?);
+    let secret = format!("sec_{}", runtime::random_id(24)?);
     let cfg = ServerConfig {
         audit_log: Some("off".into()),
         clients: vec![ClientSpec {
