@@ -451,21 +451,30 @@ fn check_own_token(st: &AppState, token: &str) -> Option<authsec_core::Claims> {
     verify_parsed(&parsed, &keys, &cfg, now * 1000).ok()
 }
 
+/// Introspection and revocation both start alike: a form, an authenticated client, a `token`.
+async fn authenticated_token_request(
+    st: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    event: &str,
+) -> Result<(Client, String), Response> {
+    let form = read_form(headers, body).await.map_err(IntoResponse::into_response)?;
+    let (client, _) = authenticate(st, headers, &form).map_err(|(e, id)| {
+        audit_failure(st, event, &e, id.as_deref());
+        e.into_response()
+    })?;
+    let token = form
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("the token parameter is missing").into_response())?;
+    Ok((client, token.to_string()))
+}
+
 async fn introspect(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
-    let form = match read_form(&headers, body).await {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
+    let (client, token) = match authenticated_token_request(&st, &headers, body, "introspect").await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
-    let (client, _) = match authenticate(&st, &headers, &form) {
-        Ok(c) => c,
-        Err((e, id)) => {
-            audit_failure(&st, "introspect", &e, id.as_deref());
-            return e.into_response();
-        }
-    };
-    let Some(token) = form.get("token") else {
-        return OAuthError::invalid_request("the token parameter is missing").into_response();
-    };
+    let token = token.as_str();
     let active =
         check_own_token(&st, token).filter(|c| !st.store.is_revoked(c.jti().unwrap_or_default()).unwrap_or(true));
     st.audit(
@@ -485,20 +494,11 @@ async fn introspect(State(st): State<Arc<AppState>>, headers: HeaderMap, body: B
 }
 
 async fn revoke(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
-    let form = match read_form(&headers, body).await {
-        Ok(f) => f,
-        Err(e) => return e.into_response(),
+    let (client, token) = match authenticated_token_request(&st, &headers, body, "revoke").await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
-    let (client, _) = match authenticate(&st, &headers, &form) {
-        Ok(c) => c,
-        Err((e, id)) => {
-            audit_failure(&st, "revoke", &e, id.as_deref());
-            return e.into_response();
-        }
-    };
-    let Some(token) = form.get("token") else {
-        return OAuthError::invalid_request("the token parameter is missing").into_response();
-    };
+    let token = token.as_str();
     // RFC 7009 §2.2: invalid or expired tokens are answered 200 as well.
     if let Some(c) = check_own_token(&st, token) {
         if c.client_id() != Some(client.client_id.as_str()) {
