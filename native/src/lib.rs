@@ -179,7 +179,9 @@ pub struct TokioSleeper;
 
 impl Sleeper for TokioSleeper {
     fn sleep(&self, d: Duration) -> BoxFut<'static, ()> {
-        let handle = runtime().spawn(tokio::time::sleep(d));
+        // Create the timer inside the runtime: `tokio::time::sleep` panics on a thread without a
+        // tokio context (a Python or Node thread, a plain `block_on`).
+        let handle = runtime().spawn(async move { tokio::time::sleep(d).await });
         Box::pin(async move {
             let _ = handle.await;
         })

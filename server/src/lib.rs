@@ -65,6 +65,8 @@ pub struct RunningServer {
     state: Arc<AppState>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
+    /// Closed (`recv()` gives `None`) once every connection task has ended.
+    connections: tokio::sync::mpsc::Receiver<()>,
 }
 
 impl RunningServer {
@@ -83,12 +85,14 @@ impl RunningServer {
     pub fn state(&self) -> &Arc<AppState> {
         &self.state
     }
-    /// Stop accepting connections and wait for the accept loop to end.
+    /// Stop accepting connections, close the open ones (in-flight requests are answered first;
+    /// idle keep-alive connections are closed at once) and wait, at most 5 s, for them to end.
     pub async fn shutdown(mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
         let _ = (&mut self.task).await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.connections.recv()).await;
     }
 }
 
@@ -169,15 +173,25 @@ pub async fn start(cfg: ServerConfig, opts: StartOptions) -> Result<RunningServe
     let state = Arc::new(build_state(cfg, issuer, opts.clock, audit)?);
     let router = app::router(state.clone());
     let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+    // Connection tasks watch `closing` (it changes once, when the server stops) to shut down
+    // gracefully, and each holds a clone of `alive` so that `shutdown` can wait for the last one.
+    let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
+    let (alive, connections) = tokio::sync::mpsc::channel::<()>(1);
     let task = tokio::spawn(async move {
         loop {
             tokio::select! {
-                _ = &mut stop_rx => break,
+                _ = &mut stop_rx => {
+                    let _ = closing_tx.send(true);
+                    break;
+                }
                 accepted = listener.accept() => {
                     let Ok((stream, _peer)) = accepted else { continue };
                     let _ = stream.set_nodelay(true);
                     let svc = hyper_util::service::TowerToHyperService::new(router.clone());
+                    let mut closing = closing_rx.clone();
+                    let alive = alive.clone();
                     tokio::spawn(async move {
+                        let _alive = alive;
                         let mut b = hyper::server::conn::http1::Builder::new();
                         b.timer(hyper_util::rt::TokioTimer::new())
                             .header_read_timeout(Duration::from_secs(10))
@@ -186,7 +200,15 @@ pub async fn start(cfg: ServerConfig, opts: StartOptions) -> Result<RunningServe
                             // last read's size); cap the head itself.
                             .max_header_size(64 * 1024)
                             .max_buf_size(64 * 1024);
-                        let _ = b.serve_connection(hyper_util::rt::TokioIo::new(stream), svc).await;
+                        let conn = b.serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
+                        tokio::pin!(conn);
+                        tokio::select! {
+                            _ = conn.as_mut() => {}
+                            _ = closing.changed() => {
+                                conn.as_mut().graceful_shutdown();
+                                let _ = conn.await;
+                            }
+                        }
                     });
                 }
             }
@@ -197,5 +219,6 @@ pub async fn start(cfg: ServerConfig, opts: StartOptions) -> Result<RunningServe
         state,
         stop: Some(stop_tx),
         task,
+        connections,
     })
 }

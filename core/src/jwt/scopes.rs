@@ -136,6 +136,37 @@ pub fn www_authenticate(realm: Option<&str>, err: Option<&Error>, required_scope
     }
 }
 
+/// What a protected resource answers when it refuses a request (RFC 6750 §3): the status, the
+/// RFC 6750 error code for the body, and the `WWW-Authenticate` challenge. With `err` `None` (no
+/// bearer token was sent): 401 with a challenge and no error code (§3.1). The error code and the
+/// challenge are given for 400/401/403 only; a 5xx (keys unavailable, a bug) carries neither.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Challenge {
+    pub status: u16,
+    /// `invalid_token`, `insufficient_scope` or `invalid_request`; `None` when no token was sent.
+    pub error: Option<&'static str>,
+    pub www_authenticate: Option<String>,
+}
+
+/// The RFC 6750 §3.1 error code for an error answered by a protected resource.
+pub fn bearer_error_code(err: &Error) -> &'static str {
+    match err.code() {
+        ErrorCode::InsufficientScope => "insufficient_scope",
+        ErrorCode::InvalidRequest => "invalid_request",
+        _ => "invalid_token",
+    }
+}
+
+/// The answer to a refused request, for middleware in every binding (see [`Challenge`]).
+pub fn challenge(realm: Option<&str>, err: Option<&Error>, required_scopes: &[String]) -> Challenge {
+    let status = err.map_or(401, http_status);
+    Challenge {
+        status,
+        error: err.filter(|_| status < 500).map(bearer_error_code),
+        www_authenticate: (status < 500).then(|| www_authenticate(realm, err, required_scopes)),
+    }
+}
+
 /// The bearer token of an `Authorization` header value (RFC 6750 §2.1), for middleware in every
 /// binding. `Ok(None)` when there is no bearer credential at all (no header, a blank one, or another
 /// scheme such as `Basic`): answer 401 with a challenge and no error code (§3.1). `Err` with
@@ -205,6 +236,22 @@ mod tests {
         assert!(ScopeRequirement::any(&["admin", "write:logs"]).check(&g).is_ok());
         assert!(ScopeRequirement::any(&["admin", "root"]).check(&g).is_err());
         assert!(ScopeRequirement::default().check(&[]).is_ok());
+    }
+
+    #[test]
+    fn challenges() {
+        let c = challenge(Some("api"), None, &["read:data".into()]);
+        assert_eq!(c.status, 401);
+        assert_eq!(c.error, None);
+        assert_eq!(c.www_authenticate.as_deref(), Some("Bearer realm=\"api\", scope=\"read:data\""));
+        let e = ScopeRequirement::all(&["admin"]).check(&[]).unwrap_err();
+        let c = challenge(None, Some(&e), &[]);
+        assert_eq!((c.status, c.error), (403, Some("insufficient_scope")));
+        let e = Error::new(ErrorCode::TokenExpired, "expired");
+        assert_eq!(challenge(None, Some(&e), &[]).error, Some("invalid_token"));
+        let e = Error::new(ErrorCode::JwksUnavailable, "down");
+        let c = challenge(None, Some(&e), &[]);
+        assert_eq!((c.status, c.error, c.www_authenticate), (503, None, None));
     }
 
     #[test]

@@ -248,8 +248,12 @@ impl TokenClient {
     /// The cached token if it can be handed out without any waiting (fresh, or in its refresh
     /// window while a refresh is already under way or paused after a failure). The fast path.
     pub fn try_get_now(&self) -> Option<Arc<Token>> {
+        self.ready_now(&self.inner.default_slot)
+    }
+
+    fn ready_now(&self, slot: &Slot) -> Option<Arc<Token>> {
         let now = self.inner.clock.now_ms();
-        let st = self.inner.default_slot.state.lock();
+        let st = slot.state.lock();
         let c = st.cached.as_ref()?;
         if now < c.schedule.refresh_at_ms
             || (now < c.schedule.usable_until_ms && (st.inflight.is_some() || now < st.quiet_until_ms))
@@ -258,6 +262,12 @@ impl TokenClient {
         } else {
             None
         }
+    }
+
+    /// [`TokenClient::try_get_now`] for other scopes/audience/resource (the fast path of
+    /// [`TokenClient::get_token_for`]).
+    pub fn try_get_now_for(&self, params: TokenParams) -> Option<Arc<Token>> {
+        self.ready_now(&self.slot(Some(params)))
     }
 
     /// A token for the configured scopes/audience/resource.

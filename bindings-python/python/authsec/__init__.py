@@ -1,0 +1,74 @@
+"""authsec: machine-to-machine OAuth for Python agents and services.
+
+Get tokens (OAuth 2.0 client credentials, cached and refreshed by the Rust core)::
+
+    client = authsec.ClientCredentials(
+        token_url="https://auth.example.com/oauth/token",
+        client_id="agent-1",
+        client_secret=os.environ["AUTHSEC_CLIENT_SECRET"],
+        scopes=["read:data"],
+    )
+    token = client.get_token()                 # or: await client.get_token_async()
+    requests.get(url, auth=client.auth())      # retries once with a fresh token on 401
+
+Verify them (JWT access tokens, RFC 9068)::
+
+    verifier = authsec.Verifier(
+        issuer="https://auth.example.com",
+        audience="https://api.example.com",
+        jwks_uri="https://auth.example.com/.well-known/jwks.json",
+    )
+    claims = verifier.verify(token, required_scopes=["read:data"])
+    claims.subject, claims.scopes, claims["client_id"]
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections.abc
+
+from . import _native
+from ._native import Claims, ClientCredentials, Token, Verifier, __version__
+from .errors import (
+    ERROR_CODES,
+    AuthsecError,
+    ConfigError,
+    InsufficientScope,
+    InvalidClient,
+    InvalidScope,
+    InvalidToken,
+    NetworkError,
+    ServerError,
+    TokenExpired,
+    TokenRequestError,
+    UnavailableError,
+)
+
+__all__ = [
+    "__version__",
+    "ClientCredentials",
+    "Token",
+    "Verifier",
+    "Claims",
+    "ERROR_CODES",
+    "AuthsecError",
+    "ConfigError",
+    "TokenRequestError",
+    "InvalidClient",
+    "InvalidScope",
+    "UnavailableError",
+    "NetworkError",
+    "ServerError",
+    "InvalidToken",
+    "TokenExpired",
+    "InsufficientScope",
+    "error_codes",
+]
+
+collections.abc.Mapping.register(Claims)
+atexit.register(_native._shutdown)
+
+
+def error_codes() -> "list[tuple[str, str]]":
+    """Every stable error code with its one-line description, in the core's order."""
+    return [(code, description) for code, description, _, _ in _native.error_codes()]

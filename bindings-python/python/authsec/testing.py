@@ -1,0 +1,189 @@
+"""Test your agents and services offline against the local authorization server.
+
+::
+
+    from authsec.testing import LocalAuthServer
+
+    with LocalAuthServer(clients=[{"client_id": "agent", "client_secret": "s3cret",
+                                   "allowed_scopes": ["read:data"]}]) as server:
+        client = server.client("agent", scopes=["read:data"])   # an authsec.ClientCredentials
+        verifier = server.verifier()                               # an authsec.Verifier
+        claims = verifier.verify(client.get_token().access_token)
+
+The server runs in-process (the Rust ``authsec-server``) on 127.0.0.1 with an ephemeral port and
+stops when the ``with`` block ends. Under pytest the ``authsec_server`` fixture gives you one
+(see ``authsec.pytest_plugin``).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any, Dict, List, Optional, Sequence
+
+from . import _native
+from ._native import ClientCredentials, Verifier
+
+__all__ = ["LocalAuthServer", "DEFAULT_AUDIENCE", "DEFAULT_CLIENT_ID", "DEFAULT_SCOPES"]
+
+DEFAULT_AUDIENCE = "https://api.example.test"
+DEFAULT_CLIENT_ID = "test-client"
+DEFAULT_SCOPES = ("read:data", "write:data")
+
+
+class LocalAuthServer:
+    """The local OAuth 2.0 authorization server, as a context manager.
+
+    Args:
+        clients: client specs as in the server's config file (``client_id``, ``client_secret``,
+            ``jwks`` for ``private_key_jwt``, ``allowed_scopes``, ``default_scopes``,
+            ``audiences``, ``token_lifetime``, ``rate_limit``, ...). Without it there is one
+            client, ``test-client``, with a random secret and the scopes ``read:data write:data``.
+        signing_alg: ``ES256`` (default), ``RS256`` or ``EdDSA``.
+        token_lifetime: default token lifetime in seconds.
+        audience: ``aud`` for clients that name no audiences.
+        rate_limit: token requests per minute per client (0, the default here, is unlimited).
+        config: any other server settings (merged last).
+        capture_audit: keep the audit log for ``audit_events()`` instead of printing it.
+        host, port: where to listen (127.0.0.1 and an ephemeral port by default).
+    """
+
+    def __init__(
+        self,
+        *,
+        clients: Optional[Sequence[Dict[str, Any]]] = None,
+        signing_alg: str = "ES256",
+        token_lifetime: int = 3600,
+        audience: str = DEFAULT_AUDIENCE,
+        rate_limit: int = 0,
+        config: Optional[Dict[str, Any]] = None,
+        capture_audit: bool = True,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        _clock: Optional[_native._ManualClock] = None,
+    ) -> None:
+        if clients is None:
+            clients = [
+                {
+                    "client_id": DEFAULT_CLIENT_ID,
+                    "client_secret": secrets.token_urlsafe(24),
+                    "allowed_scopes": list(DEFAULT_SCOPES),
+                }
+            ]
+        self._clients: List[Dict[str, Any]] = [dict(c) for c in clients]
+        settings: Dict[str, Any] = {
+            "signing_alg": signing_alg,
+            "token_lifetime": token_lifetime,
+            "default_audience": audience,
+            "rate_limit": rate_limit,
+            "audit_log": "off",
+            "clients": self._clients,
+        }
+        settings.update(config or {})
+        self.audience = settings["default_audience"]
+        self._config_text = json.dumps(settings)  # JSON is YAML
+        self._host, self._port, self._capture_audit = host, port, capture_audit
+        self._clock = _clock
+        self._server: Optional[_native.LocalServer] = None
+
+    # ----- lifecycle -----
+
+    def start(self) -> "LocalAuthServer":
+        """Start listening (``with`` does this for you)."""
+        if self._server is None or not self._server.running:
+            self._server = _native.LocalServer(
+                self._config_text,
+                host=self._host,
+                port=self._port,
+                capture_audit=self._capture_audit,
+                _clock=self._clock,
+            )
+        return self
+
+    def stop(self) -> None:
+        """Stop the server (idempotent)."""
+        if self._server is not None:
+            self._server.stop()
+
+    def __enter__(self) -> "LocalAuthServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def _running(self) -> _native.LocalServer:
+        if self._server is None:
+            raise RuntimeError("the server is not started; use `with LocalAuthServer() as server:`")
+        return self._server
+
+    # ----- where it is -----
+
+    @property
+    def issuer(self) -> str:
+        return self._running().issuer
+
+    @property
+    def token_url(self) -> str:
+        return self._running().token_url
+
+    @property
+    def jwks_uri(self) -> str:
+        return self._running().jwks_uri
+
+    @property
+    def port(self) -> int:
+        return self._running().port
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None and self._server.running
+
+    # ----- ready-made clients -----
+
+    def client(
+        self, client_id: Optional[str] = None, client_secret: Optional[str] = None, **kwargs: Any
+    ) -> ClientCredentials:
+        """An ``authsec.ClientCredentials`` for one of the configured clients (the first by
+        default), pointed at this server; its secret is taken from the config when not given.
+        Other keyword arguments go to ``ClientCredentials``."""
+        spec = self._spec(client_id)
+        if client_secret is None and "private_key" not in kwargs:
+            client_secret = spec.get("client_secret")
+        if self._clock is not None:
+            kwargs.setdefault("_clock", self._clock)
+        return ClientCredentials(
+            client_id=spec["client_id"], client_secret=client_secret, token_url=self.token_url, **kwargs
+        )
+
+    def verifier(self, audience: Optional[str] = None, **kwargs: Any) -> Verifier:
+        """An ``authsec.Verifier`` for this server's tokens (its issuer and JWKS)."""
+        if self._clock is not None:
+            kwargs.setdefault("_clock", self._clock)
+        return Verifier(
+            issuer=self.issuer, audience=audience or self.audience, jwks_uri=self.jwks_uri, **kwargs
+        )
+
+    def token(self, client_id: Optional[str] = None, scopes: Optional[Sequence[str]] = None) -> str:
+        """A fresh access token for a configured client (a new request every time)."""
+        kwargs: Dict[str, Any] = {}
+        if scopes is not None:
+            kwargs["scopes"] = list(scopes)
+        return self.client(client_id, **kwargs).get_token().access_token
+
+    def audit_events(self) -> List[Dict[str, Any]]:
+        """The audit events so far (token issued, failures, ...), as dicts."""
+        return self._running().audit_events()
+
+    def _spec(self, client_id: Optional[str]) -> Dict[str, Any]:
+        if client_id is None:
+            if not self._clients:
+                raise ValueError("the server has no configured clients")
+            return self._clients[0]
+        for c in self._clients:
+            if c.get("client_id") == client_id:
+                return c
+        raise ValueError(f"no configured client {client_id!r}")
+
+    def __repr__(self) -> str:
+        where = self._server.issuer if self._server is not None else "not started"
+        return f"LocalAuthServer({where}, clients={[c.get('client_id') for c in self._clients]})"
