@@ -26,7 +26,14 @@ cargo test -p authsec-core --no-default-features --features rust_crypto --locked
 step "Rust core builds for wasm32-unknown-unknown"
 cargo build -p authsec-core --target wasm32-unknown-unknown --no-default-features --features rust_crypto --locked
 
+step "Python package (fresh venv, pip install ./bindings-python[test], pytest)"
+bindings-python/test.sh 2>&1 | tee /tmp/authsec-python-test.log
+
 step "summary"
-passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' /tmp/authsec-cargo-test.log | awk '{s+=$4} END {print s+0}')
-failed=$(grep -Eo '[0-9]+ failed' /tmp/authsec-cargo-test.log | awk '{s+=$1} END {print s+0}')
-echo "rust workspace: ${passed} passed, ${failed} failed"
+rust_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' /tmp/authsec-cargo-test.log | awk '{s+=$4} END {print s+0}')
+rust_failed=$(grep -Eo '[0-9]+ failed' /tmp/authsec-cargo-test.log | awk '{s+=$1} END {print s+0}')
+py_passed=$(grep -Eo '^[0-9]+ passed' /tmp/authsec-python-test.log | tail -1 | awk '{print $1+0}')
+py_failed=$(grep -Eo '[0-9]+ failed' /tmp/authsec-python-test.log | tail -1 | awk '{print $1+0}')
+echo "rust: ${rust_passed} passed, ${rust_failed} failed"
+echo "python: ${py_passed:-0} passed, ${py_failed:-0} failed"
+echo "all: $((rust_passed + ${py_passed:-0})) passed, $((rust_failed + ${py_failed:-0})) failed"
