@@ -243,7 +243,10 @@ mod tests {
         let c = challenge(Some("api"), None, &["read:data".into()]);
         assert_eq!(c.status, 401);
         assert_eq!(c.error, None);
-        assert_eq!(c.www_authenticate.as_deref(), Some("Bearer realm=\"api\", scope=\"read:data\""));
+        assert_eq!(
+            c.www_authenticate.as_deref(),
+            Some("Bearer realm=\"api\", scope=\"read:data\"")
+        );
         let e = ScopeRequirement::all(&["admin"]).check(&[]).unwrap_err();
         let c = challenge(None, Some(&e), &[]);
         assert_eq!((c.status, c.error), (403, Some("insufficient_scope")));
