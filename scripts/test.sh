@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+logs="$(mktemp -d "${TMPDIR:-/tmp}/authsec-test.XXXXXX")"
+trap 'rm -rf "$logs"' EXIT
+
 step() { printf '\n==> %s\n' "$*"; }
 
 step "toolchain"
@@ -18,7 +21,7 @@ else
 fi
 
 step "Rust: every crate (default members), every test (unit, integration over 127.0.0.1, shared vectors, vector drift check)"
-cargo test --locked 2>&1 | tee /tmp/authsec-cargo-test.log
+cargo test --locked 2>&1 | tee "$logs/cargo-test.log"
 
 step "Rust core on the pure-Rust crypto backend (the one wasm uses): shared vectors and unit tests"
 cargo test -p authsec-core --no-default-features --features rust_crypto --locked --lib --test vectors
@@ -27,13 +30,13 @@ step "Rust core builds for wasm32-unknown-unknown"
 cargo build -p authsec-core --target wasm32-unknown-unknown --no-default-features --features rust_crypto --locked
 
 step "Python package (fresh venv, pip install ./bindings-python[test], pytest)"
-bindings-python/test.sh 2>&1 | tee /tmp/authsec-python-test.log
+bindings-python/test.sh 2>&1 | tee "$logs/python-test.log"
 
 step "summary"
-rust_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' /tmp/authsec-cargo-test.log | awk '{s+=$4} END {print s+0}')
-rust_failed=$(grep -Eo '[0-9]+ failed' /tmp/authsec-cargo-test.log | awk '{s+=$1} END {print s+0}')
-py_passed=$(grep -Eo '^[0-9]+ passed' /tmp/authsec-python-test.log | tail -1 | awk '{print $1+0}')
-py_failed=$(grep -Eo '[0-9]+ failed' /tmp/authsec-python-test.log | tail -1 | awk '{print $1+0}')
+rust_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$logs/cargo-test.log" | awk '{s+=$4} END {print s+0}' || true)
+rust_failed=$(grep -Eo '[0-9]+ failed' "$logs/cargo-test.log" | awk '{s+=$1} END {print s+0}' || true)
+py_passed=$(grep -Eo '^[0-9]+ passed' "$logs/python-test.log" | tail -1 | awk '{print $1+0}' || true)
+py_failed=$(grep -Eo '[0-9]+ failed' "$logs/python-test.log" | tail -1 | awk '{print $1+0}' || true)
 echo "rust: ${rust_passed} passed, ${rust_failed} failed"
 echo "python: ${py_passed:-0} passed, ${py_failed:-0} failed"
 echo "all: $((rust_passed + ${py_passed:-0})) passed, $((rust_failed + ${py_failed:-0})) failed"
