@@ -1,0 +1,420 @@
+// Type declarations for @authsec/sdk (hand-written; checked by `tsc --noEmit` in test.sh).
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ManualClock } from './testing';
+
+/** A space-separated string or a list. */
+export type Scopes = string | readonly string[];
+
+/** What `fetch` takes as its first argument. */
+export type FetchInput = string | URL | Request;
+
+// ----------------------------------------------------------------------------------------------
+// Errors
+
+/** Every stable error code (the core's list, in order). */
+export type ErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'invalid_target'
+  | 'oauth_error'
+  | 'rate_limited'
+  | 'server_error'
+  | 'invalid_response'
+  | 'network_error'
+  | 'timeout'
+  | 'insecure_transport'
+  | 'config_error'
+  | 'invalid_key'
+  | 'invalid_jwks'
+  | 'jwks_unavailable'
+  | 'malformed_token'
+  | 'token_too_large'
+  | 'unsupported_algorithm'
+  | 'algorithm_mismatch'
+  | 'key_not_found'
+  | 'invalid_signature'
+  | 'token_expired'
+  | 'token_not_yet_valid'
+  | 'invalid_issuer'
+  | 'invalid_audience'
+  | 'invalid_token_type'
+  | 'unsupported_critical_header'
+  | 'invalid_claim'
+  | 'insufficient_scope'
+  | 'internal_error';
+
+export declare const ERROR_CODES: readonly ErrorCode[];
+
+/** Every stable error code with a one-line description, from the core. */
+export declare function errorCodes(): { code: ErrorCode; description: string }[];
+
+export interface AuthsecErrorDetails {
+  code?: ErrorCode;
+  status?: number;
+  retryAfter?: number;
+  missingScopes?: readonly string[];
+  oauthError?: string;
+  cause?: unknown;
+}
+
+/** The base class of every error the SDK throws for a core error code. */
+export declare class AuthsecError extends Error {
+  constructor(message: string, details?: AuthsecErrorDetails);
+  /** The stable code. */
+  readonly code: ErrorCode;
+  /** The HTTP status of the server answer this error came from (token endpoint, JWKS). */
+  readonly status?: number;
+  /** Seconds the server asked to wait (429 / 503 `Retry-After`). */
+  readonly retryAfter?: number;
+  /** For `insufficient_scope`: the scopes the token lacks. */
+  readonly missingScopes?: readonly string[];
+  /** For OAuth errors: the `error` value exactly as the server sent it. */
+  readonly oauthError?: string;
+  /** Whether retrying the same token request may succeed. */
+  readonly retryable: boolean;
+  /** The HTTP status a protected resource answers with for this error. */
+  readonly httpStatus: number;
+  /** An RFC 6750 `WWW-Authenticate` value for this error. */
+  wwwAuthenticate(realm?: string | null, requiredScopes?: Scopes | null): string;
+}
+/** The token endpoint refused the request (`invalid_request`, `invalid_grant`, `unauthorized_client`, ...). */
+export declare class TokenRequestError extends AuthsecError {}
+/** `invalid_client`. */
+export declare class InvalidClientError extends TokenRequestError {}
+/** `invalid_scope`. */
+export declare class InvalidScopeError extends TokenRequestError {}
+/** The server or JWKS could not be reached or understood (`network_error`, `server_error`, `invalid_response`, `jwks_unavailable`). */
+export declare class NetworkError extends AuthsecError {}
+/** `timeout`. */
+export declare class TimeoutError extends NetworkError {}
+/** `rate_limited` (HTTP 429). */
+export declare class RateLimitedError extends NetworkError {}
+/** `config_error`, `insecure_transport`, `invalid_key`, `invalid_jwks`. */
+export declare class ConfigError extends AuthsecError {}
+/** A token failed verification (RFC 6750 `invalid_token`). */
+export declare class InvalidTokenError extends AuthsecError {}
+/** `token_expired`. */
+export declare class TokenExpiredError extends InvalidTokenError {}
+/** `insufficient_scope`. */
+export declare class InsufficientScopeError extends AuthsecError {}
+
+// ----------------------------------------------------------------------------------------------
+// Getting tokens
+
+export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+
+export interface ClientCredentialsOptions {
+  /** The token endpoint. Without it, it is discovered from `issuer` (RFC 8414). */
+  tokenUrl?: string;
+  issuer?: string;
+  clientId: string;
+  clientSecret?: string;
+  /** A file holding the client secret. */
+  clientSecretFile?: string;
+  scopes?: Scopes;
+  audience?: string;
+  /** RFC 8707 resource indicators. */
+  resource?: Scopes;
+  /** Default `client_secret_basic`; `private_key_jwt` when only a `privateKey` is given. */
+  authMethod?: AuthMethod;
+  /** PEM or private JWK (JSON text), for `private_key_jwt`. */
+  privateKey?: string;
+  privateKeyFile?: string;
+  /** Signing algorithm for the assertion (inferred from the key by default). */
+  privateKeyAlg?: string;
+  /** `kid` of the assertion (the key's RFC 7638 thumbprint by default). */
+  privateKeyId?: string;
+  /** Refresh this long before expiry: seconds, or a string such as `"5m"` (default 300 s). */
+  refreshBuffer?: number | string;
+  /** Allow plain `http://` to hosts other than loopback. */
+  allowInsecureHttp?: boolean;
+  /** Attempts per token request, the first included (default 4). */
+  maxAttempts?: number;
+  /** INTERNAL test hook: a `ManualClock` from `@authsec/sdk/testing`. */
+  clock?: ManualClock;
+}
+
+/** Per-call parameters; absent fields keep the client's configured values. */
+export interface TokenParams {
+  scopes?: Scopes;
+  audience?: string;
+  resource?: Scopes;
+}
+
+/** An access token. `util.inspect` and `toJSON` show `accessToken: '***'`. */
+export declare class AccessToken {
+  protected constructor();
+  /** The token itself. */
+  readonly accessToken: string;
+  /** `Bearer` (or `DPoP`). */
+  readonly tokenType: string;
+  /** Expiry in Unix seconds. */
+  readonly expiresAt: number;
+  /** Granted scopes (the requested ones when the server did not say). */
+  readonly scopes: readonly string[];
+  /** The `Authorization` header value, e.g. `Bearer eyJ...`. */
+  readonly authorization: string;
+  toJSON(): { accessToken: '***'; tokenType: string; expiresAt: number; scopes: readonly string[] };
+}
+
+/** `AccessToken` with the OAuth response field names too, for code written against the docs. */
+export declare class ClientCredentialsToken extends AccessToken {
+  readonly access_token: string;
+  readonly token_type: string;
+  /** Seconds until expiry, by the wall clock at the time of reading. */
+  readonly expires_in: number;
+  /** Granted scopes, space-separated. */
+  readonly scope: string;
+}
+
+/** OAuth 2.0 client credentials with a token cache: refreshed before expiry, one request in flight per cache key. */
+export declare class ClientCredentials {
+  constructor(options: ClientCredentialsOptions);
+  /** From `AUTHSEC_*` environment variables (`process.env` by default). */
+  static fromEnv(env?: Record<string, string | undefined>, options?: { clock?: ManualClock }): ClientCredentials;
+  /** From a YAML file like the product docs' (`authsec:` mapping, `${VAR}` interpolation). */
+  static fromConfigFile(path: string, options?: { clock?: ManualClock }): ClientCredentials;
+  /** A token for the configured parameters, or for `params` (cached separately). */
+  getToken(params?: TokenParams): Promise<AccessToken>;
+  /** Drop every cached token. */
+  invalidate(): void;
+  /** Drop the cached token only if it is this one (after a 401 for it). */
+  invalidateToken(token: AccessToken | string): void;
+  /** `fetch` with this client's bearer token, retried once with a fresh token on 401. */
+  fetch(input: FetchInput, init?: RequestInit): Promise<Response>;
+}
+
+export interface AuthsecClientOptions extends Omit<ClientCredentialsOptions, 'tokenUrl' | 'issuer'> {
+  /** e.g. `auth.authsec.ai` (token endpoint `https://{domain}/oauth/token`), or a full URL. */
+  domain?: string;
+  /** Overrides the token endpoint derived from `domain`. */
+  tokenUrl?: string;
+}
+
+/** The product docs' client shape. */
+export declare class AuthsecClient {
+  constructor(options: AuthsecClientOptions);
+  /** A client-credentials token for `audience` and `scope`, cached per combination. */
+  getClientCredentialsToken(params?: { audience?: string; scope?: Scopes; scopes?: Scopes; resource?: Scopes }): Promise<ClientCredentialsToken>;
+  /** The underlying `ClientCredentials`. */
+  readonly client: ClientCredentials;
+}
+
+/** `fetch` with `client`'s bearer token; on a 401 the token is dropped and the request sent once more with a fresh one. */
+export declare function authFetch(
+  client: ClientCredentials,
+  input: FetchInput,
+  init?: RequestInit,
+  options?: { fetch?: typeof fetch },
+): Promise<Response>;
+
+/** A `fetch` bound to `client` (see `authFetch`). */
+export declare function createAuthFetch(
+  client: ClientCredentials,
+  options?: { fetch?: typeof fetch },
+): (input: FetchInput, init?: RequestInit) => Promise<Response>;
+
+// ----------------------------------------------------------------------------------------------
+// Verifying tokens
+
+export type Algorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'EdDSA';
+
+/** A JWKS document. */
+export interface Jwks {
+  keys: Record<string, unknown>[];
+}
+
+export interface VerifierOptions {
+  /** The expected `iss`. */
+  issuer?: string;
+  /** Accepted audiences: `aud` must contain one. */
+  audience?: Scopes;
+  /** The issuer's JWKS URL (cached per `Cache-Control`, refetched for an unknown `kid`). */
+  jwksUri?: string;
+  /** A static JWKS: the document or its JSON text. */
+  jwks?: Jwks | string;
+  /** Allowed algorithms (default: every supported asymmetric one). */
+  algorithms?: readonly Algorithm[];
+  /** Clock-skew leeway in seconds (default 5, at most 300). */
+  leeway?: number;
+  /** `"strict"` requires `typ: at+jwt` (RFC 9068). */
+  typ?: 'default' | 'strict';
+  /** Claims that must be present. */
+  requiredClaims?: readonly string[];
+  /** Token size limit in bytes (default 16384). */
+  maxTokenBytes?: number;
+  /** Only when you check `iss` yourself. */
+  skipIssuerCheck?: boolean;
+  /** Only when tokens are audience-less by design. */
+  skipAudienceCheck?: boolean;
+  /** Verified tokens remembered (default 10,000; 0 disables the cache). */
+  verifiedCacheSize?: number;
+  /** Allow a plain `http://` JWKS URL to hosts other than loopback. */
+  allowInsecureHttp?: boolean;
+  /** INTERNAL test hook: a `ManualClock` from `@authsec/sdk/testing`. */
+  clock?: ManualClock;
+}
+
+/** Verified claims: the token's payload (frozen; shared between calls for the same token). */
+export interface Claims {
+  readonly iss?: string;
+  readonly sub?: string;
+  readonly aud?: string | readonly string[];
+  readonly exp: number;
+  readonly nbf?: number;
+  readonly iat?: number;
+  readonly jti?: string;
+  readonly client_id?: string;
+  readonly scope?: string;
+  readonly scp?: string | readonly string[];
+  readonly [claim: string]: unknown;
+}
+
+export interface VerifyOptions {
+  /** Every one of these scopes is required. */
+  requiredScopes?: Scopes | null;
+  /** At least one of these scopes is required. */
+  anyScopes?: Scopes | null;
+}
+
+/** Verifies JWT access tokens (RFC 9068) against a JWKS. */
+export declare class Verifier {
+  constructor(options: VerifierOptions);
+  /** A verifier whose `jwksUri` comes from the issuer's metadata (RFC 8414, then OpenID Connect discovery). */
+  static discover(options: VerifierOptions & { issuer: string }): Promise<Verifier>;
+  /** Verify a token (signature, algorithm, `typ`, claims, scopes) and resolve to its claims. */
+  verify(token: string, options?: VerifyOptions): Promise<Claims>;
+}
+
+// ----------------------------------------------------------------------------------------------
+// Express / node:http middleware
+
+/** What `requireAuth` puts on the request. */
+export interface AuthResult {
+  /** The verified claims. */
+  payload: Claims;
+  /** The bearer token. */
+  token: string;
+}
+
+/** A request after `requireAuth`. */
+export type AuthenticatedRequest = IncomingMessage & { auth?: AuthResult };
+
+export type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+
+export interface RequireAuthOptions extends VerifierOptions {
+  /** An existing verifier (instead of the verifier options). */
+  verifier?: Verifier;
+  requiredScopes?: Scopes;
+  anyScopes?: Scopes;
+  /** The `realm` of `WWW-Authenticate` challenges. */
+  realm?: string;
+}
+
+/** Require a valid bearer token; sets `req.auth`; answers 401/403 (400, 503) with `WWW-Authenticate`. */
+export declare function requireAuth(options: RequireAuthOptions): Middleware;
+
+/** After `requireAuth`: require all of `scopes` (or one of them with `{ any: true }`); answers 403 `insufficient_scope`. */
+export declare function requiredScopes(scopes: Scopes, options?: { any?: boolean; realm?: string }): Middleware;
+
+/** The bearer token of an `Authorization` header value; null when there is none. */
+export declare function bearerToken(authorization: string | null | undefined): string | null;
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** Set by `requireAuth` from @authsec/sdk. */
+      auth?: AuthResult;
+    }
+  }
+}
+
+// ----------------------------------------------------------------------------------------------
+// Local authorization server
+
+/** One client of the local server (the server's YAML field names). */
+export interface LocalServerClient {
+  client_id: string;
+  name?: string;
+  description?: string;
+  type?: 'm2m' | 'ai_agent' | 'mcp_server';
+  client_secret?: string;
+  /** Public keys for `private_key_jwt`. */
+  jwks?: Jwks;
+  jwks_file?: string;
+  allowed_scopes?: string[];
+  default_scopes?: string[];
+  audiences?: string[];
+  /** Seconds. */
+  token_lifetime?: number;
+  /** Token requests per minute. */
+  rate_limit?: number;
+}
+
+export interface LocalServerOptions {
+  clients?: LocalServerClient[];
+  issuer?: string;
+  signing_alg?: 'ES256' | 'RS256' | 'EdDSA';
+  database?: string;
+  token_lifetime?: number;
+  default_audience?: string;
+  admin_token?: string;
+  /** `stderr`, `stdout`, `off` (the default here) or a file path. */
+  audit_log?: string;
+  rate_limit?: number;
+  jwks_max_age?: number;
+  /** The whole configuration as YAML text instead. */
+  yaml?: string;
+  /** Port to listen on (default: an ephemeral one). */
+  port?: number;
+  /** INTERNAL test hook: a `ManualClock` from `@authsec/sdk/testing` (the tokens' `iat`/`exp`). */
+  clock?: ManualClock;
+}
+
+/** A local authorization server listening on 127.0.0.1. */
+export declare class LocalServer {
+  private constructor();
+  readonly issuer: string;
+  readonly tokenEndpoint: string;
+  readonly jwksUri: string;
+  readonly port: number;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Start a local OAuth authorization server (for tests and offline development). */
+export declare function startLocalServer(options?: LocalServerOptions): Promise<LocalServer>;
+
+declare const sdk: {
+  ClientCredentials: typeof ClientCredentials;
+  AuthsecClient: typeof AuthsecClient;
+  AccessToken: typeof AccessToken;
+  ClientCredentialsToken: typeof ClientCredentialsToken;
+  authFetch: typeof authFetch;
+  createAuthFetch: typeof createAuthFetch;
+  Verifier: typeof Verifier;
+  requireAuth: typeof requireAuth;
+  requiredScopes: typeof requiredScopes;
+  bearerToken: typeof bearerToken;
+  startLocalServer: typeof startLocalServer;
+  LocalServer: typeof LocalServer;
+  AuthsecError: typeof AuthsecError;
+  TokenRequestError: typeof TokenRequestError;
+  InvalidClientError: typeof InvalidClientError;
+  InvalidScopeError: typeof InvalidScopeError;
+  NetworkError: typeof NetworkError;
+  TimeoutError: typeof TimeoutError;
+  RateLimitedError: typeof RateLimitedError;
+  ConfigError: typeof ConfigError;
+  InvalidTokenError: typeof InvalidTokenError;
+  TokenExpiredError: typeof TokenExpiredError;
+  InsufficientScopeError: typeof InsufficientScopeError;
+  ERROR_CODES: typeof ERROR_CODES;
+  errorCodes: typeof errorCodes;
+};
+export default sdk;

@@ -1,0 +1,255 @@
+'use strict';
+// Getting tokens: ClientCredentials (the core's token client), the docs' AuthsecClient shape, and
+// a fetch wrapper. Caching, refresh timing, single-flight and retries are the core's.
+
+const { inspect } = require('node:util');
+const native = require('./native');
+const { fromNative, configError } = require('./errors');
+const { NATIVE, call, splitOptions } = require('./internal');
+
+const REDACTED = '***';
+
+/**
+ * An access token. `accessToken` and `authorization` are getters, so `util.inspect`, `toJSON`
+ * (and so loggers) show `***` instead of the token; read them explicitly to use it.
+ */
+class AccessToken {
+  #accessToken;
+  #authorization;
+
+  constructor(info) {
+    this.#accessToken = info.accessToken;
+    this.#authorization = info.authorization;
+    /** `Bearer` (or `DPoP`), as the server sent it. */
+    this.tokenType = info.tokenType;
+    /** Expiry in Unix seconds. */
+    this.expiresAt = info.expiresAt;
+    /** Granted scopes (the requested ones when the server did not say). */
+    this.scopes = info.scopes;
+    Object.freeze(this);
+  }
+
+  /** The token itself. */
+  get accessToken() {
+    return this.#accessToken;
+  }
+
+  /** The `Authorization` header value, e.g. `Bearer eyJ...`. */
+  get authorization() {
+    return this.#authorization;
+  }
+
+  toJSON() {
+    return { accessToken: REDACTED, tokenType: this.tokenType, expiresAt: this.expiresAt, scopes: this.scopes };
+  }
+
+  [inspect.custom](depth, options, inspectFn = inspect) {
+    if (depth < 0) return options.stylize(`[${this.constructor.name}]`, 'special');
+    return `${this.constructor.name} ${inspectFn({ ...this.toJSON() }, options)}`;
+  }
+}
+
+/**
+ * The token in the shape OAuth token responses have (`access_token`, `token_type`, `expires_in`,
+ * `scope`) as well as `AccessToken`'s, for code written against the product docs.
+ */
+class ClientCredentialsToken extends AccessToken {
+  get access_token() {
+    return this.accessToken;
+  }
+  get token_type() {
+    return this.tokenType;
+  }
+  /** Seconds until expiry, by the wall clock at the time of reading. */
+  get expires_in() {
+    return Math.max(0, Math.floor(this.expiresAt - Date.now() / 1000));
+  }
+  get scope() {
+    return this.scopes.join(' ');
+  }
+}
+
+// The native module hands out the same (frozen) object for the same cached token, so the wrapper is
+// remembered per object: a cache hit builds no new object.
+const accessTokens = new WeakMap();
+const docsTokens = new WeakMap();
+function wrap(info, memo, Class) {
+  let t = memo.get(info);
+  if (t === undefined) {
+    t = new Class(info);
+    memo.set(info, t);
+  }
+  return t;
+}
+
+/** OAuth 2.0 client credentials with the core's token cache. */
+class ClientCredentials {
+  #native;
+  static #adopt = null;
+
+  /**
+   * @param {object} options `tokenUrl` (or `issuer` to discover it), `clientId`, `clientSecret`
+   *   (or `privateKey` for `private_key_jwt`), `scopes`, `audience`, `resource`, `authMethod`,
+   *   `refreshBuffer` (seconds), `allowInsecureHttp`, `maxAttempts`, ...
+   */
+  constructor(options) {
+    if (ClientCredentials.#adopt !== null) {
+      this.#native = ClientCredentials.#adopt;
+      ClientCredentials.#adopt = null;
+      return;
+    }
+    const [opts, clock] = splitOptions(options);
+    this.#native = call(() => new native.NativeClient(opts ?? {}, clock));
+  }
+
+  /** From `AUTHSEC_*` environment variables (`AUTHSEC_CLIENT_ID`, `AUTHSEC_CLIENT_SECRET`, `AUTHSEC_TOKEN_URL`, ...). */
+  static fromEnv(env = process.env, internal = undefined) {
+    const vars = {};
+    for (const [k, v] of Object.entries(env)) if (k.startsWith('AUTHSEC_') && typeof v === 'string') vars[k] = v;
+    const [, clock] = splitOptions(internal);
+    return ClientCredentials.#wrap(call(() => native.NativeClient.fromEnv(vars, clock)));
+  }
+
+  /** From a YAML file shaped like the product docs' (`authsec:` mapping, `${VAR}` interpolation). */
+  static fromConfigFile(path, internal = undefined) {
+    const [, clock] = splitOptions(internal);
+    return ClientCredentials.#wrap(call(() => native.NativeClient.fromConfigFile(String(path), clock)));
+  }
+
+  static #wrap(n) {
+    ClientCredentials.#adopt = n;
+    return new ClientCredentials();
+  }
+
+  /**
+   * A token for the configured scopes/audience/resource, or for `params` (cached separately).
+   * Resolves from the cache without leaving the JavaScript thread when the token is fresh.
+   * @returns {Promise<AccessToken>}
+   */
+  async getToken(params) {
+    try {
+      const hit = this.#native.tryGetNow(params ?? null);
+      return wrap(hit ?? (await this.#native.getToken(params ?? null)), accessTokens, AccessToken);
+    } catch (e) {
+      throw fromNative(e);
+    }
+  }
+
+  /** Drop every cached token; the next `getToken()` requests a new one. */
+  invalidate() {
+    this.#native.invalidate();
+  }
+
+  /** Drop the cached token only if it is this one (after a resource answered 401 for it). */
+  invalidateToken(token) {
+    const t = typeof token === 'string' ? token : token?.accessToken;
+    if (typeof t !== 'string') throw new TypeError('invalidateToken takes an AccessToken or its accessToken string');
+    this.#native.invalidateToken(t);
+  }
+
+  /** `fetch` with this client's bearer token; on a 401 it retries once with a fresh token. */
+  fetch(input, init) {
+    return authFetch(this, input, init);
+  }
+
+  get [NATIVE]() {
+    return this.#native;
+  }
+
+  [inspect.custom](depth, options, inspectFn = inspect) {
+    if (depth < 0) return options.stylize('[ClientCredentials]', 'special');
+    const i = this.#native.info();
+    const shown = { clientId: i.clientId, authMethod: i.authMethod };
+    if (i.tokenUrl) shown.tokenUrl = i.tokenUrl;
+    if (i.issuer) shown.issuer = i.issuer;
+    if (i.scopes.length) shown.scopes = i.scopes;
+    if (i.audience) shown.audience = i.audience;
+    if (i.resource.length) shown.resource = i.resource;
+    return `ClientCredentials ${inspectFn(shown, options)}`;
+  }
+}
+
+/**
+ * The product docs' client: `new AuthsecClient({ domain, clientId, clientSecret })`.
+ * The token endpoint is `https://{domain}/oauth/token` (as the docs' `token_url`), unless
+ * `tokenUrl` is given; `domain` may also be a full URL such as `http://127.0.0.1:8080`.
+ */
+class AuthsecClient {
+  #client;
+
+  constructor(options) {
+    const { domain, tokenUrl, ...rest } = options ?? {};
+    if (tokenUrl === undefined && (typeof domain !== 'string' || domain.trim() === '')) {
+      throw configError('AuthsecClient needs a domain (e.g. "auth.authsec.ai") or a tokenUrl');
+    }
+    let url = tokenUrl;
+    if (url === undefined) {
+      const base = domain.includes('://') ? domain : `https://${domain}`;
+      url = `${base.replace(/\/+$/, '')}/oauth/token`;
+    }
+    this.#client = new ClientCredentials({ ...rest, tokenUrl: url });
+  }
+
+  /**
+   * A client-credentials token for `audience` and `scope` (a space-separated string or a list),
+   * cached per combination by the core.
+   * @returns {Promise<ClientCredentialsToken>}
+   */
+  async getClientCredentialsToken(params = {}) {
+    const { scope, scopes, audience, resource } = params;
+    const p = {};
+    if (scope !== undefined || scopes !== undefined) p.scopes = scopes ?? scope;
+    if (audience !== undefined) p.audience = audience;
+    if (resource !== undefined) p.resource = resource;
+    const native = this.#client[NATIVE];
+    try {
+      const hit = native.tryGetNow(p);
+      return wrap(hit ?? (await native.getToken(p)), docsTokens, ClientCredentialsToken);
+    } catch (e) {
+      throw fromNative(e);
+    }
+  }
+
+  /** The underlying `ClientCredentials`. */
+  get client() {
+    return this.#client;
+  }
+
+  [inspect.custom](depth, options, inspectFn = inspect) {
+    return `AuthsecClient { client: ${inspectFn(this.#client, options)} }`;
+  }
+}
+
+function withAuthorization(request, token) {
+  const headers = new Headers(request.headers);
+  headers.set('authorization', token.authorization);
+  return new Request(request, { headers });
+}
+
+/**
+ * `fetch(input, init)` with `client`'s bearer token. When the resource answers 401, the token is
+ * dropped from the cache (only that token: a newer one another caller fetched is kept) and the
+ * request is sent once more with a fresh token.
+ * @param {ClientCredentials} client
+ * @param {RequestInfo | URL} input
+ * @param {RequestInit} [init]
+ * @param {{ fetch?: typeof fetch }} [options] another `fetch` implementation
+ */
+async function authFetch(client, input, init, options) {
+  const doFetch = options?.fetch ?? globalThis.fetch;
+  const request = new Request(input, init);
+  const token = await client.getToken();
+  const first = await doFetch(withAuthorization(request.clone(), token));
+  if (first.status !== 401) return first;
+  await first.body?.cancel().catch(() => {});
+  client.invalidateToken(token);
+  const fresh = await client.getToken();
+  return doFetch(withAuthorization(request, fresh));
+}
+
+/** A `fetch` bound to `client` (see `authFetch`). */
+function createAuthFetch(client, options) {
+  return (input, init) => authFetch(client, input, init, options);
+}
+
+module.exports = { AccessToken, ClientCredentialsToken, ClientCredentials, AuthsecClient, authFetch, createAuthFetch };

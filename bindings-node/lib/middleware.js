@@ -1,0 +1,117 @@
+'use strict';
+// Express (and plain node:http) middleware in the spirit of express-oauth2-jwt-bearer. The
+// bearer-header parsing, verification, scope checks, status codes and WWW-Authenticate
+// challenges are the core's; this file only moves values between the request and the core.
+
+const native = require('./native');
+const { AuthsecError, fromNative, configError, errorLike } = require('./errors');
+const { Verifier } = require('./verifier');
+
+const CONTEXT = Symbol('authsec.requestContext');
+
+/** Answer a refused request: the core's status, error code and challenge (RFC 6750 §3). */
+function refuse(res, err, realm, scopes, next) {
+  if (err !== null && !(err instanceof AuthsecError)) return next(err);
+  if (res.headersSent) return next(err ?? configError('the response was already sent'));
+  const c = native.challenge(realm ?? null, err === null ? null : errorLike(err), scopes ?? null);
+  res.statusCode = c.status;
+  if (c.wwwAuthenticate) res.setHeader('WWW-Authenticate', c.wwwAuthenticate);
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  const body = { error: c.error ?? undefined, error_description: err === null ? 'a bearer token is required' : err.message };
+  res.end(JSON.stringify(body));
+}
+
+function authorizationHeader(req) {
+  const h = req.headers?.authorization;
+  return typeof h === 'string' ? h : null;
+}
+
+/**
+ * Middleware that requires a valid bearer token. On success `req.auth = { payload, token }`
+ * (`payload` = the verified claims) and `next()` is called; otherwise it answers 401/403 (400 for a
+ * malformed header, 503 when the keys are unavailable) with a `WWW-Authenticate` challenge.
+ *
+ * Options: the `Verifier` options (`issuer`, `audience`, `jwksUri` or `jwks`, `algorithms`,
+ * `leeway`, ...) or an existing `verifier`; `requiredScopes` / `anyScopes`; `realm`. Without
+ * `jwksUri`/`jwks`/`verifier`, the JWKS URL is discovered from the issuer (RFC 8414) on first use.
+ */
+function requireAuth(options = {}) {
+  const { realm, requiredScopes, anyScopes, verifier, ...verifierOptions } = options;
+  let ready = null;
+  let discovering = null;
+  if (verifier !== undefined) {
+    if (!(verifier instanceof Verifier)) throw new TypeError('requireAuth: verifier must be an @authsec/sdk Verifier');
+    ready = verifier;
+  } else if (verifierOptions.jwksUri !== undefined || verifierOptions.jwks !== undefined) {
+    ready = new Verifier(verifierOptions);
+  } else {
+    // Fail at startup, not at the first request, when the options cannot work.
+    new Verifier({ ...verifierOptions, jwks: { keys: [] } });
+  }
+  const getVerifier = () => {
+    if (ready !== null) return ready;
+    discovering ??= Verifier.discover(verifierOptions).then(
+      (v) => (ready = v),
+      (e) => {
+        discovering = null;
+        throw e;
+      },
+    );
+    return discovering;
+  };
+  const scopeOptions = { requiredScopes, anyScopes };
+  const challengeScopes = requiredScopes ?? anyScopes ?? null;
+
+  return function authsecRequireAuth(req, res, next) {
+    let token;
+    try {
+      token = native.bearerToken(authorizationHeader(req));
+    } catch (e) {
+      return refuse(res, fromNative(e), realm, challengeScopes, next);
+    }
+    if (token === null) return refuse(res, null, realm, challengeScopes, next);
+    const accept = (v, payload) => {
+      const auth = { payload, token };
+      Object.defineProperty(auth, CONTEXT, { value: { verifier: v, realm } });
+      req.auth = auth;
+      next();
+    };
+    const reject = (e) => refuse(res, e, realm, challengeScopes, next);
+    const v = getVerifier();
+    if (v instanceof Verifier) {
+      v.verify(token, scopeOptions).then((payload) => accept(v, payload), reject);
+    } else {
+      v.then((ver) => ver.verify(token, scopeOptions).then((payload) => accept(ver, payload), reject), reject);
+    }
+  };
+}
+
+/**
+ * Middleware (after `requireAuth`) that requires scopes: all of `scopes` (a space-separated string
+ * or a list), or at least one of them with `{ any: true }`. Answers 403 `insufficient_scope`.
+ */
+function requiredScopes(scopes, options = {}) {
+  const { any = false } = options;
+  const scopeOptions = any ? { anyScopes: scopes } : { requiredScopes: scopes };
+  return function authsecRequiredScopes(req, res, next) {
+    const ctx = req.auth?.[CONTEXT];
+    if (ctx === undefined) return next(configError('requiredScopes() must come after requireAuth()'));
+    // The token is in the verifier's verified-token cache: this re-check answers at once.
+    ctx.verifier.verify(req.auth.token, scopeOptions).then(
+      () => next(),
+      (e) => refuse(res, e, options.realm ?? ctx.realm, scopes, next),
+    );
+  };
+}
+
+/** The bearer token of an `Authorization` header value: null when there is none (the core's parser). */
+function bearerToken(authorization) {
+  try {
+    return native.bearerToken(authorization ?? null);
+  } catch (e) {
+    throw fromNative(e);
+  }
+}
+
+module.exports = { requireAuth, requiredScopes, bearerToken };

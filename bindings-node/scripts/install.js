@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+'use strict';
+// `npm install` hook: in a checkout (a Cargo.toml next to package.json) build the addon with
+// napi-rs (cargo is incremental, so a rebuild with nothing changed takes a second or two);
+// in an installed package, only check that a prebuilt binary loads.
+//   AUTHSEC_NODE_SKIP_BUILD=1   skip the build (use the binary already in native/)
+//   AUTHSEC_NODE_PROFILE=debug  build without optimizations (faster to compile)
+
+const { spawnSync } = require('node:child_process');
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+
+const root = join(__dirname, '..');
+const inCheckout = existsSync(join(root, 'Cargo.toml')) && existsSync(join(root, 'src', 'lib.rs'));
+
+function tryLoad() {
+  try {
+    require(join(root, 'lib', 'native.js'));
+    return null;
+  } catch (e) {
+    return e;
+  }
+}
+
+if (!inCheckout || process.env.AUTHSEC_NODE_SKIP_BUILD) {
+  const err = tryLoad();
+  if (err) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  process.exit(0);
+}
+
+const cli = join(root, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js');
+if (!existsSync(cli)) {
+  console.error('@authsec/sdk: @napi-rs/cli is missing; run `npm install` (devDependencies included) in bindings-node');
+  process.exit(1);
+}
+const cargo = spawnSync('cargo', ['--version'], { stdio: 'ignore' });
+if (cargo.status !== 0) {
+  const err = tryLoad();
+  if (!err) {
+    console.error('@authsec/sdk: cargo not found; using the native module already built');
+    process.exit(0);
+  }
+  console.error('@authsec/sdk: building the native module needs a Rust toolchain (https://rustup.rs): cargo was not found');
+  process.exit(1);
+}
+const args = [cli, 'build', '--platform', '--output-dir', 'native', '--no-js', '--dts', 'native.d.ts', '--no-dts-header'];
+if (process.env.AUTHSEC_NODE_PROFILE !== 'debug') args.push('--release');
+console.error(`@authsec/sdk: building the native module (napi build${args.includes('--release') ? ' --release' : ''})`);
+const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+if (r.status !== 0) process.exit(r.status ?? 1);
+const err = tryLoad();
+if (err) {
+  console.error(err.message);
+  process.exit(1);
+}

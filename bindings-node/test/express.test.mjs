@@ -1,0 +1,216 @@
+// The Express middleware (requireAuth / requiredScopes) and the fetch wrapper (bearer token, one
+// retry with a fresh token on 401), over real sockets with the local authorization server.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import express from 'express';
+import { ClientCredentials, Verifier, requireAuth, requiredScopes, authFetch, createAuthFetch } from '../index.mjs';
+import { ManualClock, requestCount } from '../testing.mjs';
+import { SECRET, AUDIENCE, localServer, listen, get } from './helpers.mjs';
+
+describe('Express middleware', () => {
+  let server;
+  let api;
+  let client;
+  before(async () => {
+    server = await localServer();
+    const app = express();
+    const auth = requireAuth({ issuer: server.issuer, audience: AUDIENCE, jwksUri: server.jwksUri, realm: 'api' });
+    app.get('/data', auth, requiredScopes('read:data'), (req, res) => res.json({ sub: req.auth.payload.sub, scope: req.auth.payload.scope }));
+    app.get('/admin', auth, requiredScopes('admin'), (req, res) => res.json({ ok: true }));
+    app.get('/either', auth, requiredScopes(['admin', 'write:logs'], { any: true }), (req, res) => res.json({ ok: true }));
+    // Discovery: no jwksUri, it comes from the issuer's RFC 8414 metadata.
+    app.get('/discovered', requireAuth({ issuer: server.issuer, audience: AUDIENCE, requiredScopes: 'read:data' }), (req, res) =>
+      res.json({ client: req.auth.payload.client_id }),
+    );
+    app.get('/misordered', requiredScopes('read:data'), (req, res) => res.json({}));
+    app.use((err, req, res, _next) => res.status(500).json({ handled: err.code ?? 'unknown' }));
+    api = await listen(app);
+    client = new ClientCredentials({ tokenUrl: server.tokenEndpoint, clientId: 'agent', clientSecret: SECRET, scopes: 'read:data', audience: AUDIENCE });
+  });
+  after(async () => {
+    await api?.close();
+    await server?.close();
+  });
+
+  test('a valid token: 200 with the claims on req.auth', async () => {
+    const t = await client.getToken();
+    const r = await get(`${api.url}/data`, { headers: { authorization: t.authorization } });
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { sub: 'agent', scope: 'read:data' });
+  });
+
+  test('no token: 401 with a challenge and no error code', async () => {
+    const r = await get(`${api.url}/data`);
+    assert.equal(r.status, 401);
+    assert.equal(r.headers.get('www-authenticate'), 'Bearer realm="api"');
+    assert.deepEqual(await r.json(), { error_description: 'a bearer token is required' });
+    // With the scopes given to requireAuth itself, the challenge names them.
+    const scoped = await get(`${api.url}/discovered`);
+    assert.equal(scoped.status, 401);
+    assert.equal(scoped.headers.get('www-authenticate'), 'Bearer scope="read:data"');
+    const basic = await get(`${api.url}/data`, { headers: { authorization: 'Basic YTpi' } });
+    assert.equal(basic.status, 401);
+  });
+
+  test('"Bearer" without a token: 400 invalid_request', async () => {
+    const r = await get(`${api.url}/data`, { headers: { authorization: 'Bearer ' } });
+    assert.equal(r.status, 400);
+    assert.match(r.headers.get('www-authenticate'), /error="invalid_request"/);
+  });
+
+  test('a bad token: 401 invalid_token', async () => {
+    const t = await client.getToken();
+    const tampered = t.accessToken.slice(0, -4) + (t.accessToken.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+    const r = await get(`${api.url}/data`, { headers: { authorization: `Bearer ${tampered}` } });
+    assert.equal(r.status, 401);
+    assert.match(r.headers.get('www-authenticate'), /^Bearer realm="api", error="invalid_token", error_description="[^"]+"/);
+    const body = await r.json();
+    assert.equal(body.error, 'invalid_token');
+    assert.ok(!JSON.stringify(body).includes(tampered));
+  });
+
+  test('a token without the scope: 403 insufficient_scope', async () => {
+    const t = await client.getToken();
+    const r = await get(`${api.url}/admin`, { headers: { authorization: t.authorization } });
+    assert.equal(r.status, 403);
+    assert.match(r.headers.get('www-authenticate'), /error="insufficient_scope".*scope="admin"/);
+    assert.equal((await r.json()).error, 'insufficient_scope');
+    const any = await get(`${api.url}/either`, { headers: { authorization: t.authorization } });
+    assert.equal(any.status, 403);
+    const t2 = await client.getToken({ scopes: 'read:data write:logs' });
+    const ok = await get(`${api.url}/either`, { headers: { authorization: t2.authorization } });
+    assert.equal(ok.status, 200);
+  });
+
+  test('the JWKS URL discovered from the issuer', async () => {
+    const t = await client.getToken();
+    const r = await get(`${api.url}/discovered`, { headers: { authorization: t.authorization } });
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { client: 'agent' });
+  });
+
+  test('requiredScopes() without requireAuth() goes to the error handler', async () => {
+    const r = await get(`${api.url}/misordered`);
+    assert.equal(r.status, 500);
+    assert.deepEqual(await r.json(), { handled: 'config_error' });
+  });
+
+  test('an expired token: 401 invalid_token', async () => {
+    const clock = new ManualClock(Date.now() - 7200_000); // tokens issued two hours ago
+    const old = await localServer({ clock, token_lifetime: 600 });
+    try {
+      const c = new ClientCredentials({ tokenUrl: old.tokenEndpoint, clientId: 'agent', clientSecret: SECRET, clock, audience: AUDIENCE });
+      const t = await c.getToken();
+      const app = express();
+      app.get('/x', requireAuth({ issuer: old.issuer, audience: AUDIENCE, jwksUri: old.jwksUri }), (req, res) => res.json({}));
+      const s = await listen(app);
+      try {
+        const r = await get(`${s.url}/x`, { headers: { authorization: t.authorization } });
+        assert.equal(r.status, 401);
+        assert.match(r.headers.get('www-authenticate'), /error="invalid_token", error_description="the token expired/);
+      } finally {
+        await s.close();
+      }
+    } finally {
+      await old.close();
+    }
+  });
+
+  test('works on plain node:http too', async () => {
+    const mw = requireAuth({ issuer: server.issuer, audience: AUDIENCE, jwksUri: server.jwksUri });
+    const s = await listen((req, res) => mw(req, res, () => res.end(req.auth.payload.client_id)));
+    try {
+      const t = await client.getToken();
+      const r = await get(s.url, { headers: { authorization: t.authorization } });
+      assert.equal(await r.text(), 'agent');
+      assert.equal((await get(s.url)).status, 401);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('misconfiguration fails at startup', () => {
+    assert.throws(() => requireAuth({ issuer: server.issuer }), /audience/);
+    assert.throws(() => requireAuth({ audience: AUDIENCE, jwksUri: server.jwksUri }), /issuer/);
+  });
+});
+
+describe('fetch wrapper', () => {
+  let server;
+  let verifier;
+  before(async () => {
+    server = await localServer();
+    verifier = new Verifier({ issuer: server.issuer, audience: AUDIENCE, jwksUri: server.jwksUri });
+  });
+  after(() => server.close());
+
+  /** A resource that answers 401 for revoked tokens and echoes the body. */
+  async function resource(revoked) {
+    const seen = [];
+    const s = await listen(async (req, res) => {
+      const chunks = [];
+      for await (const c of req) chunks.push(c);
+      const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+      seen.push({ token, body: Buffer.concat(chunks).toString(), method: req.method, custom: req.headers['x-custom'] });
+      let ok = false;
+      try {
+        await verifier.verify(token);
+        ok = !revoked.has(token);
+      } catch {}
+      res.statusCode = ok ? 200 : 401;
+      if (!ok) res.setHeader('www-authenticate', 'Bearer error="invalid_token"');
+      res.end(ok ? 'ok' : 'no');
+    });
+    return { ...s, seen };
+  }
+
+  test('adds the bearer token; retries once with a fresh token on 401', async () => {
+    const revoked = new Set();
+    const r = await resource(revoked);
+    try {
+      const c = new ClientCredentials({ tokenUrl: server.tokenEndpoint, clientId: 'agent', clientSecret: SECRET, audience: AUDIENCE });
+      const ok = await c.fetch(r.url, { headers: { 'x-custom': '1' }, signal: AbortSignal.timeout(10_000) });
+      assert.equal(ok.status, 200);
+      assert.equal(requestCount(c), 1);
+      const stale = r.seen[0].token;
+      revoked.add(stale); // the resource now refuses it (e.g. revoked)
+      const again = await authFetch(c, `${r.url}/p`, { method: 'POST', body: '{"a":1}', headers: { 'x-custom': '2' } });
+      assert.equal(again.status, 200);
+      assert.equal(requestCount(c), 2, 'one new token');
+      assert.equal(r.seen.length, 3);
+      assert.equal(r.seen[1].token, stale);
+      assert.notEqual(r.seen[2].token, stale);
+      assert.deepEqual(
+        r.seen.slice(1).map((s) => [s.method, s.body, s.custom]),
+        [
+          ['POST', '{"a":1}', '2'],
+          ['POST', '{"a":1}', '2'],
+        ],
+      );
+      // The fresh token is cached: no token request for the next call.
+      const f = createAuthFetch(c);
+      assert.equal((await f(r.url)).status, 200);
+      assert.equal(requestCount(c), 2);
+    } finally {
+      await r.close();
+    }
+  });
+
+  test('a second 401 is returned, not retried again', async () => {
+    let calls = 0;
+    const s = await listen((req, res) => {
+      calls++;
+      res.statusCode = 401;
+      res.end();
+    });
+    try {
+      const c = new ClientCredentials({ tokenUrl: server.tokenEndpoint, clientId: 'agent', clientSecret: SECRET });
+      const r = await c.fetch(s.url);
+      assert.equal(r.status, 401);
+      assert.equal(calls, 2);
+      assert.equal(requestCount(c), 2);
+    } finally {
+      await s.close();
+    }
+  });
+});

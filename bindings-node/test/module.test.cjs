@@ -1,0 +1,42 @@
+// CommonJS and ESM load the same package (one addon, the same classes), and every value the type
+// declarations promise exists at run time.
+'use strict';
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
+
+const cjs = require('@authsec/sdk');
+const testing = require('@authsec/sdk/testing');
+
+function declared(file) {
+  const text = readFileSync(join(__dirname, '..', file), 'utf8');
+  return [...text.matchAll(/^export declare (?:class|function|const) (\w+)/gm)].map((m) => m[1]);
+}
+
+test('require() and import give the same module', async () => {
+  const esm = await import('@authsec/sdk');
+  assert.equal(esm.ClientCredentials, cjs.ClientCredentials);
+  assert.equal(esm.Verifier, cjs.Verifier);
+  assert.equal(esm.AuthsecError, cjs.AuthsecError);
+  assert.equal(esm.default, cjs);
+  assert.equal(cjs.default, cjs);
+  const esmTesting = await import('@authsec/sdk/testing');
+  assert.equal(esmTesting.ManualClock, testing.ManualClock);
+});
+
+test('every declared export exists (index.d.ts, testing.d.ts)', async () => {
+  const esm = await import('@authsec/sdk');
+  for (const name of declared('index.d.ts')) {
+    assert.ok(name in cjs, `index.js lacks ${name}`);
+    assert.ok(name in esm, `index.mjs lacks ${name}`);
+  }
+  for (const name of declared('testing.d.ts')) assert.ok(name in testing, `testing.js lacks ${name}`);
+  const names = Object.keys(cjs).filter((k) => k !== 'default');
+  assert.deepEqual(names.filter((n) => !(n in esm)), []);
+  assert.deepEqual(names.filter((n) => !declared('index.d.ts').includes(n)), []);
+});
+
+test('the native module is private', () => {
+  assert.throws(() => require('@authsec/sdk/lib/native.js'), { code: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
+});

@@ -1,0 +1,110 @@
+// Type-checked (not run) by `tsc --noEmit` in test.sh: the declarations as an ESM user sees them.
+import express from 'express';
+import {
+  ClientCredentials,
+  AuthsecClient,
+  Verifier,
+  AccessToken,
+  AuthsecError,
+  InsufficientScopeError,
+  InvalidTokenError,
+  requireAuth,
+  requiredScopes,
+  authFetch,
+  createAuthFetch,
+  startLocalServer,
+  ERROR_CODES,
+  type Claims,
+  type ErrorCode,
+} from '@authsec/sdk';
+import sdk from '@authsec/sdk';
+import { ManualClock, requestCount } from '@authsec/sdk/testing';
+
+export async function agent(): Promise<string> {
+  const client = new ClientCredentials({
+    tokenUrl: 'https://auth.example.com/oauth/token',
+    clientId: 'agent',
+    clientSecret: process.env.SECRET ?? '',
+    scopes: ['read:data'],
+    refreshBuffer: '5m',
+  });
+  const token: AccessToken = await client.getToken();
+  const other = await client.getToken({ audience: 'https://other', scopes: 'a b' });
+  client.invalidateToken(other);
+  const { accessToken, tokenType, expiresAt, scopes } = token;
+  const n: number = expiresAt;
+  const s: readonly string[] = scopes;
+  void n;
+  void s;
+  const res: Response = await client.fetch('https://api.example.com/data', { method: 'POST', body: '{}' });
+  const f = createAuthFetch(client);
+  await f(new URL('https://api.example.com'));
+  await authFetch(client, 'https://api.example.com');
+  const fromEnv = ClientCredentials.fromEnv();
+  void fromEnv;
+  return `${tokenType} ${accessToken} ${res.status}`;
+}
+
+export async function docsShape(): Promise<string> {
+  const client = new AuthsecClient({ domain: 'auth.authsec.ai', clientId: 'id', clientSecret: 'secret' });
+  const token = await client.getClientCredentialsToken({ audience: 'https://api.example.com', scope: 'read:data' });
+  const e: number = token.expires_in;
+  void e;
+  return token.access_token + token.accessToken + token.scope;
+}
+
+export async function service(token: string): Promise<void> {
+  const verifier = new Verifier({ issuer: 'https://auth.example.com', audience: 'https://api', jwksUri: 'https://auth.example.com/jwks.json', algorithms: ['ES256', 'EdDSA'], leeway: 10 });
+  try {
+    const claims: Claims = await verifier.verify(token, { requiredScopes: 'read:data' });
+    const sub: string | undefined = claims.sub;
+    const exp: number = claims.exp;
+    void sub;
+    void exp;
+  } catch (e) {
+    if (e instanceof InsufficientScopeError) {
+      const missing: readonly string[] | undefined = e.missingScopes;
+      const status: number = e.httpStatus;
+      void missing;
+      void status;
+    } else if (e instanceof InvalidTokenError) {
+      const code: ErrorCode = e.code;
+      void code;
+    } else if (e instanceof AuthsecError) {
+      const header: string = e.wwwAuthenticate('api', ['read:data']);
+      void header;
+    }
+  }
+  const v2 = await Verifier.discover({ issuer: 'https://auth.example.com', audience: 'https://api' });
+  void v2;
+  const codes: readonly ErrorCode[] = ERROR_CODES;
+  void codes;
+  void sdk.ClientCredentials;
+}
+
+export function app(): express.Express {
+  const a = express();
+  const auth = requireAuth({ issuer: 'https://auth.example.com', audience: 'https://api', realm: 'api' });
+  a.get('/data', auth, requiredScopes('read:data'), (req, res) => {
+    const claims = req.auth?.payload;
+    res.json({ sub: claims?.sub, token: req.auth?.token.length });
+  });
+  a.get('/any', auth, requiredScopes(['a', 'b'], { any: true }), (_req, res) => {
+    res.end();
+  });
+  return a;
+}
+
+export async function testing(): Promise<void> {
+  const clock = new ManualClock(Date.now());
+  await using server = await startLocalServer({
+    clock,
+    signing_alg: 'EdDSA',
+    clients: [{ client_id: 'a', client_secret: 's', allowed_scopes: ['x'], token_lifetime: 60 }],
+  });
+  const client = new ClientCredentials({ tokenUrl: server.tokenEndpoint, clientId: 'a', clientSecret: 's', clock });
+  await client.getToken();
+  clock.advance(61_000);
+  const count: number = requestCount(client);
+  void count;
+}

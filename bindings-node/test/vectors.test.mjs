@@ -1,0 +1,90 @@
+// The shared test vectors (tests/vectors/*.json, format in tests/vectors/README.md): every case
+// through the public Verifier, first sight (off the main thread) and again from the cache.
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { Verifier, AuthsecError, ERROR_CODES } from '../index.mjs';
+import { ManualClock } from '../testing.mjs';
+
+const dir = fileURLToPath(new URL('../../tests/vectors/', import.meta.url));
+const files = readdirSync(dir)
+  .filter((f) => f.startsWith('verify_') && f.endsWith('.json'))
+  .sort();
+
+function options(o, jwks) {
+  const out = { jwks, clock: new ManualClock(o.now * 1000) };
+  if (o.issuer !== undefined) out.issuer = o.issuer;
+  if (o.audience !== undefined) out.audience = o.audience;
+  if (o.skip_issuer_check !== undefined) out.skipIssuerCheck = o.skip_issuer_check;
+  if (o.skip_audience_check !== undefined) out.skipAudienceCheck = o.skip_audience_check;
+  if (o.algorithms !== undefined) out.algorithms = o.algorithms;
+  if (o.leeway !== undefined) out.leeway = o.leeway;
+  if (o.typ !== undefined) out.typ = o.typ;
+  if (o.max_token_bytes !== undefined) out.maxTokenBytes = o.max_token_bytes;
+  if (o.required_claims !== undefined) out.requiredClaims = o.required_claims;
+  return out;
+}
+
+/** `{claims}` or `{error, missing_scopes}`, as the vectors write outcomes. */
+async function outcome(run) {
+  try {
+    return { claims: { ...(await run()) } };
+  } catch (e) {
+    if (!(e instanceof AuthsecError)) throw e;
+    assert.ok(ERROR_CODES.includes(e.code), `${e.code} is not a stable code`);
+    return { error: e.code, missing_scopes: e.missingScopes ? [...e.missingScopes] : [] };
+  }
+}
+
+function matches(expect, got) {
+  if (expect.claims !== undefined) {
+    assert.deepEqual(got, { claims: expect.claims });
+  } else {
+    assert.equal(got.error, expect.error, `want ${expect.error}, got ${JSON.stringify(got)}`);
+    if (expect.missing_scopes !== undefined) assert.deepEqual(got.missing_scopes, expect.missing_scopes);
+  }
+}
+
+let passed = 0;
+let failed = 0;
+
+for (const file of files) {
+  const doc = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+  describe(file, () => {
+    assert.equal(doc.version, 1);
+    for (const c of doc.cases) {
+      test(c.name, async () => {
+        try {
+          const jwks = typeof c.jwks === 'string' ? doc.jwks[c.jwks] : c.jwks;
+          const scopes = c.required_scopes
+            ? { requiredScopes: c.required_scopes.all_of ?? null, anyScopes: c.required_scopes.any_of ?? null }
+            : undefined;
+          let verifier;
+          const built = await outcome(() => {
+            verifier = new Verifier(options(c.options, jwks));
+            return {};
+          });
+          if (built.error !== undefined) {
+            matches(c.expect, built);
+          } else {
+            const first = await outcome(() => verifier.verify(c.token, scopes));
+            matches(c.expect, first);
+            // Again: a verified token now answers from the cache (on the JS thread); same outcome.
+            const again = await outcome(() => verifier.verify(c.token, scopes));
+            assert.deepEqual(again, first);
+          }
+          passed++;
+        } catch (e) {
+          failed++;
+          throw e;
+        }
+      });
+    }
+  });
+}
+
+after(() => {
+  console.log(`vectors: ${passed} passed, ${failed} failed`);
+});

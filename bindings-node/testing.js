@@ -1,0 +1,31 @@
+'use strict';
+// @authsec/sdk/testing: INTERNAL test hooks (a manual clock, request counters). Not covered by
+// semver; do not use them in production code.
+
+const native = require('./lib/native');
+const { NATIVE } = require('./lib/internal');
+const { startLocalServer } = require('./lib/server');
+
+/**
+ * A clock that only moves when told to (Unix milliseconds). Pass it as `clock` to
+ * `ClientCredentials`, `Verifier` and `startLocalServer`; retries "sleep" by advancing it.
+ */
+const ManualClock = native.ManualClock;
+
+/** Token requests a client has sent (retries included). */
+function requestCount(client) {
+  return client[NATIVE].requestCount();
+}
+
+/** Tokens in a verifier's verified-token cache. */
+function cachedTokens(verifier) {
+  return verifier[NATIVE].cachedTokens();
+}
+
+/** The core's error codes with their classification (`tokenError`, `retryable`). */
+function nativeErrorCodes() {
+  return native.errorCodes();
+}
+
+module.exports = { ManualClock, requestCount, cachedTokens, nativeErrorCodes, startLocalServer };
+module.exports.default = module.exports;
