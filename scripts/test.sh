@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test in every language. Installs what it needs (rustup targets, ...).
+# Runs every test in every language. Installs what it needs (rustup targets, a Python venv with
+# pip packages, npm packages).
 # Usage: ./scripts/test.sh          (CI runs exactly this via .ci/run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,11 +33,17 @@ cargo build -p authsec-core --target wasm32-unknown-unknown --no-default-feature
 step "Python package (fresh venv, pip install ./bindings-python[test], pytest)"
 bindings-python/test.sh 2>&1 | tee "$logs/python-test.log"
 
+step "Node.js package (npm install builds the addon, tsc --noEmit, node --test)"
+bindings-node/test.sh 2>&1 | tee "$logs/node-test.log"
+
 step "summary"
 rust_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$logs/cargo-test.log" | awk '{s+=$4} END {print s+0}' || true)
 rust_failed=$(grep -Eo '[0-9]+ failed' "$logs/cargo-test.log" | awk '{s+=$1} END {print s+0}' || true)
 py_passed=$(grep -Eo '^[0-9]+ passed' "$logs/python-test.log" | tail -1 | awk '{print $1+0}' || true)
 py_failed=$(grep -Eo '[0-9]+ failed' "$logs/python-test.log" | tail -1 | awk '{print $1+0}' || true)
+node_passed=$(grep -Eo '^node: [0-9]+ passed' "$logs/node-test.log" | tail -1 | awk '{print $2+0}' || true)
+node_failed=$(grep -Eo '^node: [0-9]+ passed, [0-9]+ failed' "$logs/node-test.log" | tail -1 | awk '{print $4+0}' || true)
 echo "rust: ${rust_passed} passed, ${rust_failed} failed"
 echo "python: ${py_passed:-0} passed, ${py_failed:-0} failed"
-echo "all: $((rust_passed + ${py_passed:-0})) passed, $((rust_failed + ${py_failed:-0})) failed"
+echo "node: ${node_passed:-0} passed, ${node_failed:-0} failed"
+echo "all: $((rust_passed + ${py_passed:-0} + ${node_passed:-0})) passed, $((rust_failed + ${py_failed:-0} + ${node_failed:-0})) failed"
