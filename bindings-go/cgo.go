@@ -1,0 +1,131 @@
+// Package authsec is the Go binding of authsec: OAuth 2.0 client credentials with a token cache,
+// JWT access-token verification and scope checks. All logic lives in the Rust core; this package
+// links it as a static library (lib/<GOOS>_<GOARCH>/libauthsec_capi.a, built by build.sh or
+// shipped prebuilt in release tags) and fits it to Go.
+package authsec
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/capi/include
+#cgo linux,amd64 LDFLAGS: -L${SRCDIR}/lib/linux_amd64
+#cgo linux,arm64 LDFLAGS: -L${SRCDIR}/lib/linux_arm64
+#cgo darwin,amd64 LDFLAGS: -L${SRCDIR}/lib/darwin_amd64
+#cgo darwin,arm64 LDFLAGS: -L${SRCDIR}/lib/darwin_arm64
+#cgo windows,amd64 LDFLAGS: -L${SRCDIR}/lib/windows_amd64
+#cgo LDFLAGS: -lauthsec_capi
+#cgo linux LDFLAGS: -lm -ldl -lpthread
+#cgo darwin LDFLAGS: -framework Security -framework CoreFoundation -framework SystemConfiguration
+#cgo windows LDFLAGS: -lws2_32 -luserenv -lntdll -lbcrypt -lcrypt32 -lsecur32 -lncrypt
+#include <stdlib.h>
+#include "authsec.h"
+*/
+import "C"
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+	"unsafe"
+)
+
+//go:generate ./build.sh
+
+// goString copies and frees a string handed out by the C library.
+func goString(p *C.char) string {
+	if p == nil {
+		return ""
+	}
+	s := C.GoString(p)
+	C.authsec_string_free(p)
+	return s
+}
+
+// cString is freed by the caller with C.free (nil for "").
+func cString(s string) *C.char {
+	return C.CString(s)
+}
+
+func free(p *C.char) {
+	if p != nil {
+		C.free(unsafe.Pointer(p))
+	}
+}
+
+// errorFrom turns a C error result into an *Error.
+func errorFrom(code C.uint32_t, errJSON *C.char) error {
+	text := goString(errJSON)
+	e := &Error{Code: Code(code)}
+	if text != "" {
+		var w struct {
+			Name          string   `json:"name"`
+			Message       string   `json:"message"`
+			Status        int      `json:"status"`
+			RetryAfterMs  int64    `json:"retry_after_ms"`
+			MissingScopes []string `json:"missing_scopes"`
+			OAuthError    string   `json:"oauth_error"`
+		}
+		if json.Unmarshal([]byte(text), &w) == nil {
+			e.Message, e.Status, e.MissingScopes, e.OAuthError = w.Message, w.Status, w.MissingScopes, w.OAuthError
+			e.RetryAfter = time.Duration(w.RetryAfterMs) * time.Millisecond
+		}
+	}
+	return e
+}
+
+// timeoutMs is what is left of ctx's deadline in milliseconds (0 = none).
+func timeoutMs(ctx context.Context) C.uint64_t {
+	if d, ok := ctx.Deadline(); ok {
+		ms := time.Until(d).Milliseconds()
+		if ms < 1 {
+			ms = 1
+		}
+		return C.uint64_t(ms)
+	}
+	return 0
+}
+
+// blocking runs a blocking C call on its own goroutine so ctx cancellation returns at once (the
+// call finishes in the background and its result is dropped).
+func blocking[T any](ctx context.Context, f func() (T, error)) (T, error) {
+	if err := ctx.Err(); err != nil {
+		var zero T
+		return zero, err
+	}
+	type result struct {
+		v   T
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		v, err := f()
+		ch <- result{v, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
+type coreCode struct {
+	Code        uint32 `json:"code"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+// coreErrorCodes is the core's list of codes, from the library (for the drift test).
+func coreErrorCodes() []coreCode {
+	var out []coreCode
+	_ = json.Unmarshal([]byte(goString(C.authsec_error_codes_json())), &out)
+	return out
+}
+
+// Description is the core's one-line description of the code.
+func (c Code) Description() string {
+	p := C.authsec_error_message(C.uint32_t(c))
+	if p == nil {
+		return ""
+	}
+	return C.GoString(p)
+}

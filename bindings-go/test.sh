@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Build the static library (+ header drift check), then run the Go tests three ways:
+# plain, with the race detector, and with GOGC=1 GODEBUG=cgocheck=1.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+"$here/build.sh"
+cd "$here"
+go vet ./...
+echo "== go test ./..."
+log="$(mktemp)"; trap 'rm -f "$log"' EXIT
+rc=0; go test -count=1 -v ./... >"$log" 2>&1 || rc=$?
+if [ "$rc" -ne 0 ]; then cat "$log"; exit "$rc"; fi
+grep -E "^(--- |ok|PASS)|vectors:|at expiry" "$log" | grep -v "^=== "
+go_passed=$(grep -c '^--- PASS' "$log" || true)
+go_failed=$(grep -c '^--- FAIL' "$log" || true)
+echo "== go test -race ./..."
+go test -count=1 -race ./...
+echo "== GOGC=1 GODEBUG=cgocheck=1 go test ./..."
+GOGC=1 GODEBUG=cgocheck=1 go test -count=1 ./...
+echo "go: ${go_passed} passed, ${go_failed} failed (also clean under -race and GOGC=1 GODEBUG=cgocheck=1)"

@@ -1,0 +1,221 @@
+package authsec
+
+/*
+#include <stdlib.h>
+#include "authsec.h"
+*/
+import "C"
+
+import (
+	"context"
+	"encoding/json"
+	"runtime"
+	"time"
+	"unsafe"
+)
+
+// NoLeeway sets a verifier's clock-skew leeway to zero (a zero Leeway means the default, 5s).
+const NoLeeway time.Duration = -1
+
+// VerifierConfig configures a JWT access-token verifier. Give JWKSURI or JWKS (a JWKS document's
+// JSON text), not both.
+type VerifierConfig struct {
+	Issuer   string
+	Audience []string
+	JWKSURI  string
+	JWKS     string
+	// Allow-list of algorithms (empty = every supported asymmetric algorithm).
+	Algorithms []string
+	// Clock-skew leeway (0 = the default, 5s; NoLeeway = none).
+	Leeway time.Duration
+	// "default" or "strict" (require typ at+jwt).
+	Typ               string
+	RequiredClaims    []string
+	MaxTokenBytes     int
+	SkipIssuerCheck   bool
+	SkipAudienceCheck bool
+	AllowInsecureHTTP bool
+
+	// now fixes the verifier's clock (Unix seconds; tests only).
+	now *int64
+	// extra config fields passed to the core as they are (tests only).
+	extra map[string]any
+}
+
+func (c VerifierConfig) toJSON() ([]byte, error) {
+	m := map[string]any{}
+	if c.Issuer != "" {
+		m["issuer"] = c.Issuer
+	}
+	if c.Audience != nil {
+		m["audience"] = c.Audience
+	}
+	if c.JWKSURI != "" {
+		m["jwks_uri"] = c.JWKSURI
+	}
+	if c.JWKS != "" {
+		m["jwks"] = c.JWKS
+	}
+	if c.Algorithms != nil {
+		m["algorithms"] = c.Algorithms
+	}
+	switch {
+	case c.Leeway == NoLeeway:
+		m["leeway"] = 0
+	case c.Leeway != 0:
+		m["leeway"] = c.Leeway.Seconds()
+	}
+	if c.Typ != "" {
+		m["typ"] = c.Typ
+	}
+	if c.RequiredClaims != nil {
+		m["required_claims"] = c.RequiredClaims
+	}
+	if c.MaxTokenBytes != 0 {
+		m["max_token_bytes"] = c.MaxTokenBytes
+	}
+	if c.SkipIssuerCheck {
+		m["skip_issuer_check"] = true
+	}
+	if c.SkipAudienceCheck {
+		m["skip_audience_check"] = true
+	}
+	if c.AllowInsecureHTTP {
+		m["allow_insecure_http"] = true
+	}
+	if c.now != nil {
+		m["now"] = *c.now
+	}
+	for k, v := range c.extra {
+		m[k] = v
+	}
+	return json.Marshal(m)
+}
+
+// Claims are a verified token's claims.
+type Claims struct {
+	raw    map[string]any
+	scopes []string
+}
+
+// Map returns every claim (JSON numbers are float64). Do not modify it.
+func (c *Claims) Map() map[string]any { return c.raw }
+
+// Get returns one claim.
+func (c *Claims) Get(name string) (any, bool) { v, ok := c.raw[name]; return v, ok }
+
+func (c *Claims) str(name string) string { s, _ := c.raw[name].(string); return s }
+
+func (c *Claims) Issuer() string   { return c.str("iss") }
+func (c *Claims) Subject() string  { return c.str("sub") }
+func (c *Claims) ClientID() string { return c.str("client_id") }
+
+// Scopes are the granted scopes (the core's reading of scope/scp).
+func (c *Claims) Scopes() []string { return c.scopes }
+
+// VerifyOption adds a requirement to Verify.
+type VerifyOption func(*scopeReq)
+
+type scopeReq struct {
+	AllOf []string `json:"all_of,omitempty"`
+	AnyOf []string `json:"any_of,omitempty"`
+}
+
+// RequireScopes requires every one of scopes.
+func RequireScopes(scopes ...string) VerifyOption {
+	return func(r *scopeReq) { r.AllOf = append(r.AllOf, scopes...) }
+}
+
+// RequireAnyScope requires at least one of scopes.
+func RequireAnyScope(scopes ...string) VerifyOption {
+	return func(r *scopeReq) { r.AnyOf = append(r.AnyOf, scopes...) }
+}
+
+// Verifier verifies JWT access tokens (signature, claims, a verified-token cache, scopes).
+// Safe for concurrent use.
+type Verifier struct {
+	h handle
+}
+
+// NewVerifier creates a verifier.
+func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
+	b, err := cfg.toJSON()
+	if err != nil {
+		return nil, &Error{Code: CodeConfigError, Message: err.Error()}
+	}
+	cs := cString(string(b))
+	defer free(cs)
+	var h *C.AuthsecVerifier
+	var e *C.char
+	if code := C.authsec_verifier_new(cs, &h, &e); code != 0 {
+		return nil, errorFrom(code, e)
+	}
+	v := &Verifier{h: handle{ptr: unsafe.Pointer(h), free: func(p unsafe.Pointer) { C.authsec_verifier_free((*C.AuthsecVerifier)(p)) }}}
+	runtime.SetFinalizer(v, (*Verifier).Close)
+	return v, nil
+}
+
+// Close frees the native verifier (once calls in flight return); closing twice is fine.
+func (v *Verifier) Close() error {
+	v.h.close()
+	runtime.SetFinalizer(v, nil)
+	return nil
+}
+
+// verify calls the core: wait=false never blocks and returns (nil, nil) when keys must be fetched.
+func (v *Verifier) verify(token string, scopes *C.char, wait bool, ms C.uint64_t) (*Claims, error) {
+	h := v.h.acquire()
+	if h == nil {
+		return nil, errClosed
+	}
+	defer v.h.release()
+	ct := cString(token)
+	defer free(ct)
+	var out, e *C.char
+	var code C.AuthsecCode
+	if wait {
+		code = C.authsec_verifier_verify((*C.AuthsecVerifier)(h), ct, scopes, ms, &out, &e)
+	} else {
+		code = C.authsec_verifier_verify_now((*C.AuthsecVerifier)(h), ct, scopes, &out, &e)
+	}
+	runtime.KeepAlive(v)
+	if code != 0 {
+		return nil, errorFrom(code, e)
+	}
+	if out == nil {
+		return nil, nil
+	}
+	var w struct {
+		Claims map[string]any `json:"claims"`
+		Scopes []string       `json:"scopes"`
+	}
+	if err := json.Unmarshal([]byte(goString(out)), &w); err != nil {
+		return nil, &Error{Code: CodeInternalError, Message: "cannot read the claims from the core"}
+	}
+	return &Claims{raw: w.Claims, scopes: w.Scopes}, nil
+}
+
+// Verify verifies token and the scope requirements in opts. ctx bounds a JWKS fetch.
+func (v *Verifier) Verify(ctx context.Context, token string, opts ...VerifyOption) (*Claims, error) {
+	var cs *C.char
+	if len(opts) > 0 {
+		var r scopeReq
+		for _, o := range opts {
+			o(&r)
+		}
+		b, _ := json.Marshal(r)
+		cs = cString(string(b))
+		defer free(cs)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if c, err := v.verify(token, cs, false, 0); c != nil || err != nil {
+		return c, err
+	}
+	ms := timeoutMs(ctx)
+	if ctx.Done() == nil {
+		return v.verify(token, cs, true, ms)
+	}
+	return blocking(ctx, func() (*Claims, error) { return v.verify(token, cs, true, ms) })
+}
