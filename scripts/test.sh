@@ -36,6 +36,9 @@ bindings-python/test.sh 2>&1 | tee "$logs/python-test.log"
 step "Node.js package (npm install builds the addon, tsc --noEmit, node --test)"
 bindings-node/test.sh 2>&1 | tee "$logs/node-test.log"
 
+step "Go module (static C library, header drift check, go vet, go test, -race, GOGC=1)"
+bindings-go/test.sh 2>&1 | tee "$logs/go-test.log"
+
 step "summary"
 rust_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$logs/cargo-test.log" | awk '{s+=$4} END {print s+0}' || true)
 rust_failed=$(grep -Eo '[0-9]+ failed' "$logs/cargo-test.log" | awk '{s+=$1} END {print s+0}' || true)
@@ -43,7 +46,10 @@ py_passed=$(grep -Eo '^[0-9]+ passed' "$logs/python-test.log" | tail -1 | awk '{
 py_failed=$(grep -Eo '[0-9]+ failed' "$logs/python-test.log" | tail -1 | awk '{print $1+0}' || true)
 node_passed=$(grep -Eo '^node: [0-9]+ passed' "$logs/node-test.log" | tail -1 | awk '{print $2+0}' || true)
 node_failed=$(grep -Eo '^node: [0-9]+ passed, [0-9]+ failed' "$logs/node-test.log" | tail -1 | awk '{print $4+0}' || true)
+go_passed=$(grep -Eo '^go: [0-9]+ passed' "$logs/go-test.log" | tail -1 | awk '{print $2+0}' || true)
+go_failed=$(grep -Eo '^go: [0-9]+ passed, [0-9]+ failed' "$logs/go-test.log" | tail -1 | awk '{print $4+0}' || true)
 echo "rust: ${rust_passed} passed, ${rust_failed} failed"
 echo "python: ${py_passed:-0} passed, ${py_failed:-0} failed"
 echo "node: ${node_passed:-0} passed, ${node_failed:-0} failed"
-echo "all: $((rust_passed + ${py_passed:-0} + ${node_passed:-0})) passed, $((rust_failed + ${py_failed:-0} + ${node_failed:-0})) failed"
+echo "go: ${go_passed:-0} passed, ${go_failed:-0} failed"
+echo "all: $((rust_passed + ${py_passed:-0} + ${node_passed:-0} + ${go_passed:-0})) passed, $((rust_failed + ${py_failed:-0} + ${node_failed:-0} + ${go_failed:-0})) failed"
