@@ -30,6 +30,8 @@ type ClientConfig struct {
 	AuthMethod string
 	// PEM private key for private_key_jwt.
 	PrivateKey string
+	// The kid of PrivateKey's registered public key (empty = the key's RFC 7638 thumbprint).
+	PrivateKeyID string
 	// Allow plain http:// to a non-loopback host.
 	AllowInsecureHTTP bool
 }
@@ -42,8 +44,8 @@ func (c ClientConfig) Format(f fmt.State, verb rune) {
 		}
 		return "[REDACTED]"
 	}
-	fmt.Fprintf(f, "{TokenURL:%s Issuer:%s ClientID:%s ClientSecret:%s Scopes:%v Audience:%s Resource:%v AuthMethod:%s PrivateKey:%s}",
-		c.TokenURL, c.Issuer, c.ClientID, redact(c.ClientSecret), c.Scopes, c.Audience, c.Resource, c.AuthMethod, redact(c.PrivateKey))
+	fmt.Fprintf(f, "{TokenURL:%s Issuer:%s ClientID:%s ClientSecret:%s Scopes:%v Audience:%s Resource:%v AuthMethod:%s PrivateKey:%s PrivateKeyID:%s}",
+		c.TokenURL, c.Issuer, c.ClientID, redact(c.ClientSecret), c.Scopes, c.Audience, c.Resource, c.AuthMethod, redact(c.PrivateKey), c.PrivateKeyID)
 }
 
 func (c ClientConfig) toJSON() ([]byte, error) {
@@ -60,6 +62,7 @@ func (c ClientConfig) toJSON() ([]byte, error) {
 	put("audience", c.Audience)
 	put("auth_method", c.AuthMethod)
 	put("private_key", c.PrivateKey)
+	put("private_key_id", c.PrivateKeyID)
 	if c.Scopes != nil {
 		m["scopes"] = c.Scopes
 	}

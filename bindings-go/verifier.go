@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"runtime"
+	"sync"
 	"time"
 	"unsafe"
 )
@@ -134,7 +135,65 @@ func RequireAnyScope(scopes ...string) VerifyOption {
 // Verifier verifies JWT access tokens (signature, claims, a verified-token cache, scopes).
 // Safe for concurrent use.
 type Verifier struct {
-	h handle
+	h    handle
+	memo claimsMemo
+}
+
+// memoCap bounds how many decoded claims objects a verifier keeps (each pins one core object).
+const memoCap = 1024
+
+// claimsMemo maps the core's pinned claims objects (by their never-reused sequence number) to
+// their decoding. It holds no validity information: every Verify asks the core, which decides
+// signature, expiry and scopes and then names the (immutable) claims object it accepted.
+type claimsMemo struct {
+	m     sync.Map // uint64 seq -> *memoEntry
+	cap   int      // 0 = memoCap
+	mu    sync.Mutex
+	order []*memoEntry // insertion order, for eviction
+}
+
+type memoEntry struct {
+	id, seq uint64
+	claims  *Claims
+}
+
+func (m *claimsMemo) load(seq uint64) *Claims {
+	if e, ok := m.m.Load(seq); ok {
+		return e.(*memoEntry).claims
+	}
+	return nil
+}
+
+// store records a decoding, taking over the pin reference that came with it, and returns the
+// references to release in the core: e's own when seq is already memoized, else the entries
+// evicted to stay within the cap.
+func (m *claimsMemo) store(id, seq uint64, c *Claims) []*memoEntry {
+	e := &memoEntry{id: id, seq: seq, claims: c}
+	if _, loaded := m.m.LoadOrStore(seq, e); loaded {
+		return []*memoEntry{e}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.order = append(m.order, e)
+	limit := m.cap
+	if limit <= 0 {
+		limit = memoCap
+	}
+	var evicted []*memoEntry
+	for len(m.order) > limit {
+		old := m.order[0]
+		m.order[0] = nil
+		m.order = m.order[1:]
+		m.m.Delete(old.seq)
+		evicted = append(evicted, old)
+	}
+	return evicted
+}
+
+func (m *claimsMemo) len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.order)
 }
 
 // NewVerifier creates a verifier.
@@ -163,49 +222,84 @@ func (v *Verifier) Close() error {
 }
 
 // verify calls the core: wait=false never blocks and returns (nil, nil) when keys must be fetched.
-func (v *Verifier) verify(token string, scopes *C.char, wait bool, ms C.uint64_t) (*Claims, error) {
+// The core verifies token and scopes on every call and names the claims object it accepted; only
+// the decoding of that object is memoized here.
+func (v *Verifier) verify(token string, scopes []byte, wait bool, ms C.uint64_t) (*Claims, error) {
 	h := v.h.acquire()
 	if h == nil {
 		return nil, errClosed
 	}
 	defer v.h.release()
-	ct := cString(token)
-	defer free(ct)
-	var out, e *C.char
-	var code C.AuthsecCode
-	if wait {
-		code = C.authsec_verifier_verify((*C.AuthsecVerifier)(h), ct, scopes, ms, &out, &e)
-	} else {
-		code = C.authsec_verifier_verify_now((*C.AuthsecVerifier)(h), ct, scopes, &out, &e)
+	var tp, sp *C.char
+	if len(token) > 0 {
+		tp = (*C.char)(unsafe.Pointer(unsafe.StringData(token)))
 	}
-	runtime.KeepAlive(v)
-	if code != 0 {
-		return nil, errorFrom(code, e)
+	if len(scopes) > 0 {
+		sp = (*C.char)(unsafe.Pointer(&scopes[0]))
 	}
-	if out == nil {
-		return nil, nil
+	want := false
+	for {
+		var out, e *C.char
+		var id, seq C.uint64_t
+		code := C.authsec_verifier_verify_pinned((*C.AuthsecVerifier)(h), tp, C.size_t(len(token)), sp, C.size_t(len(scopes)),
+			C.bool(wait), ms, C.bool(want), &id, &seq, &out, &e)
+		runtime.KeepAlive(token)
+		runtime.KeepAlive(scopes)
+		if code != 0 {
+			runtime.KeepAlive(v)
+			return nil, errorFrom(code, e)
+		}
+		if out == nil {
+			if seq == 0 {
+				return nil, nil
+			}
+			if c := v.memo.load(uint64(seq)); c != nil {
+				return c, nil
+			}
+			// Pinned by a concurrent call that has not stored its decoding yet, or just evicted.
+			want = true
+			continue
+		}
+		var w struct {
+			Claims map[string]any `json:"claims"`
+			Scopes []string       `json:"scopes"`
+		}
+		if err := json.Unmarshal([]byte(goString(out)), &w); err != nil {
+			if seq != 0 {
+				C.authsec_verifier_unpin((*C.AuthsecVerifier)(h), id, seq)
+			}
+			return nil, &Error{Code: CodeInternalError, Message: "cannot read the claims from the core"}
+		}
+		c := &Claims{raw: w.Claims, scopes: w.Scopes}
+		if seq != 0 {
+			for _, old := range v.memo.store(uint64(id), uint64(seq), c) {
+				C.authsec_verifier_unpin((*C.AuthsecVerifier)(h), C.uint64_t(old.id), C.uint64_t(old.seq))
+			}
+		}
+		runtime.KeepAlive(v)
+		return c, nil
 	}
-	var w struct {
-		Claims map[string]any `json:"claims"`
-		Scopes []string       `json:"scopes"`
+}
+
+// pinnedCount is how many claims objects the core holds for this verifier's memo (tests).
+func (v *Verifier) pinnedCount() (core uint64, memo int) {
+	h := v.h.acquire()
+	if h == nil {
+		return 0, 0
 	}
-	if err := json.Unmarshal([]byte(goString(out)), &w); err != nil {
-		return nil, &Error{Code: CodeInternalError, Message: "cannot read the claims from the core"}
-	}
-	return &Claims{raw: w.Claims, scopes: w.Scopes}, nil
+	defer v.h.release()
+	return uint64(C.authsec_verifier_pinned_count((*C.AuthsecVerifier)(h))), v.memo.len()
 }
 
 // Verify verifies token and the scope requirements in opts. ctx bounds a JWKS fetch.
 func (v *Verifier) Verify(ctx context.Context, token string, opts ...VerifyOption) (*Claims, error) {
-	var cs *C.char
+	var cs []byte
 	if len(opts) > 0 {
 		var r scopeReq
 		for _, o := range opts {
 			o(&r)
 		}
-		b, _ := json.Marshal(r)
-		cs = cString(string(b))
-		defer free(cs)
+		cs, _ = json.Marshal(r)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

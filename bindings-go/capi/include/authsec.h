@@ -205,6 +205,47 @@ AuthsecCode authsec_verifier_verify_now(const struct AuthsecVerifier *verifier,
                                         char **error_json);
 
 /**
+ * `authsec_verifier_verify` / `_verify_now` for callers that memoize the decoding of claims.
+ * `token` and `scopes_json` are byte ranges (not NUL-terminated; `scopes_json` may be NULL/0).
+ * `block` = false never blocks: when the key set must be fetched first it returns
+ * `AUTHSEC_CODE_OK` with `*claims_seq` 0 and `*claims_json` NULL.
+ *
+ * On success the verified claims object (the core's cached, immutable `Arc<Claims>`) is pinned
+ * in the verifier and identified by `*claims_id` and `*claims_seq` (> 0; a sequence number never
+ * handed out twice by this verifier). `*claims_json` (`{"claims": ..., "scopes": [...]}`) is set
+ * only when this call pinned the object, or when `want_json` is true; every answer carrying it
+ * hands the caller one reference to the pin, released with `authsec_verifier_unpin` (the pin
+ * goes when its last reference does; all pins are freed with the verifier). With the verified-token cache
+ * disabled nothing is pinned: `*claims_seq` is 0 and `*claims_json` is always set. Validity,
+ * expiry and scopes are decided here on every call, as in `authsec_verifier_verify`.
+ */
+AuthsecCode authsec_verifier_verify_pinned(const struct AuthsecVerifier *verifier,
+                                           const char *token,
+                                           size_t token_len,
+                                           const char *scopes_json,
+                                           size_t scopes_len,
+                                           bool block,
+                                           uint64_t timeout_ms,
+                                           bool want_json,
+                                           uint64_t *claims_id,
+                                           uint64_t *claims_seq,
+                                           char **claims_json,
+                                           char **error_json);
+
+/**
+ * Release one reference to a pin taken by `authsec_verifier_verify_pinned` (no-op when the pin
+ * is already gone).
+ */
+void authsec_verifier_unpin(const struct AuthsecVerifier *verifier,
+                            uint64_t claims_id,
+                            uint64_t claims_seq);
+
+/**
+ * Claims objects currently pinned (for tests).
+ */
+uint64_t authsec_verifier_pinned_count(const struct AuthsecVerifier *verifier);
+
+/**
  * The bearer token of an `Authorization` header value (the core's `bearer_token`): on success
  * `*token_out` is the token, or NULL when there is no bearer credential at all; `Bearer` without
  * a token fails with `AUTHSEC_CODE_INVALID_REQUEST`.

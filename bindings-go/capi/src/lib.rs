@@ -27,9 +27,10 @@ use authsec_native::{
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 type CoreResult<T> = authsec_native::Result<T>;
@@ -436,6 +437,23 @@ pub unsafe extern "C" fn authsec_client_info_json(client: *const AuthsecClient) 
 /// A JWT access-token verifier. Opaque.
 pub struct AuthsecVerifier {
     verifier: Verifier,
+    pins: Mutex<Pins>,
+}
+
+/// Claims objects pinned for a caller that memoizes their decoding (see
+/// `authsec_verifier_verify_pinned`): keyed by the `Arc`'s address, which cannot be reused while
+/// the pin keeps the object alive; `seq` is a per-verifier sequence number never handed out twice;
+/// `refs` counts the references handed out (one per answer carrying the claims JSON).
+#[derive(Default)]
+struct Pins {
+    next: u64,
+    map: HashMap<usize, Pin>,
+}
+
+struct Pin {
+    _claims: Arc<Claims>,
+    seq: u64,
+    refs: u64,
 }
 
 #[derive(Deserialize)]
@@ -553,7 +571,10 @@ pub unsafe extern "C" fn authsec_verifier_new(
         }
         let o: VerifierOptions = parse_json("verifier config", str_arg(config_json, "config_json")?)?;
         let verifier = build_verifier(o)?;
-        *out = Box::into_raw(Box::new(AuthsecVerifier { verifier }));
+        *out = Box::into_raw(Box::new(AuthsecVerifier {
+            verifier,
+            pins: Mutex::default(),
+        }));
         Ok(())
     })
 }
@@ -645,6 +666,150 @@ pub unsafe extern "C" fn authsec_verifier_verify_now(
     error_json: *mut *mut c_char,
 ) -> AuthsecCode {
     verify_impl(verifier, token, scopes_json, None, claims_json, error_json)
+}
+
+unsafe fn bytes_arg<'a>(p: *const c_char, len: usize, what: &str) -> CoreResult<&'a str> {
+    if p.is_null() || len == 0 {
+        return Ok("");
+    }
+    std::str::from_utf8(std::slice::from_raw_parts(p as *const u8, len))
+        .map_err(|_| CoreError::config(format!("{what} is not valid UTF-8")))
+}
+
+/// `authsec_verifier_verify` / `_verify_now` for callers that memoize the decoding of claims.
+/// `token` and `scopes_json` are byte ranges (not NUL-terminated; `scopes_json` may be NULL/0).
+/// `block` = false never blocks: when the key set must be fetched first it returns
+/// `AUTHSEC_CODE_OK` with `*claims_seq` 0 and `*claims_json` NULL.
+///
+/// On success the verified claims object (the core's cached, immutable `Arc<Claims>`) is pinned
+/// in the verifier and identified by `*claims_id` and `*claims_seq` (> 0; a sequence number never
+/// handed out twice by this verifier). `*claims_json` (`{"claims": ..., "scopes": [...]}`) is set
+/// only when this call pinned the object, or when `want_json` is true; every answer carrying it
+/// hands the caller one reference to the pin, released with `authsec_verifier_unpin` (the pin
+/// goes when its last reference does; all pins are freed with the verifier). With the verified-token cache
+/// disabled nothing is pinned: `*claims_seq` is 0 and `*claims_json` is always set. Validity,
+/// expiry and scopes are decided here on every call, as in `authsec_verifier_verify`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn authsec_verifier_verify_pinned(
+    verifier: *const AuthsecVerifier,
+    token: *const c_char,
+    token_len: usize,
+    scopes_json: *const c_char,
+    scopes_len: usize,
+    block: bool,
+    timeout_ms: u64,
+    want_json: bool,
+    claims_id: *mut u64,
+    claims_seq: *mut u64,
+    claims_json: *mut *mut c_char,
+    error_json: *mut *mut c_char,
+) -> AuthsecCode {
+    set_out(claims_json, None);
+    if !claims_id.is_null() {
+        *claims_id = 0;
+    }
+    if !claims_seq.is_null() {
+        *claims_seq = 0;
+    }
+    guard(error_json, || {
+        let av = verifier
+            .as_ref()
+            .ok_or_else(|| CoreError::config("verifier must not be NULL"))?;
+        let v = &av.verifier;
+        let token = bytes_arg(token, token_len, "token")?;
+        let scopes = bytes_arg(scopes_json, scopes_len, "scopes_json")?;
+        let req = if scopes.is_empty() {
+            ScopeRequirement::default()
+        } else {
+            requirement(parse_json("scopes", Some(scopes))?)
+        };
+        let claims = match (v.try_verify_now(token), block) {
+            (Some(r), _) => r?,
+            (None, true) => wait(v.verify(token), timeout_ms)?,
+            (None, false) => return Ok(()),
+        };
+        let claims = check(claims, &req)?;
+        if v.config().verified_cache_size == 0 {
+            set_out(claims_json, Some(claims_out(&claims)?));
+            return Ok(());
+        }
+        let id = Arc::as_ptr(&claims) as usize;
+        let (seq, send) = {
+            let mut p = av.pins.lock().unwrap_or_else(|e| e.into_inner());
+            match p.map.get_mut(&id) {
+                // The pin keeps the object at this address alive, so it is this very object.
+                Some(pin) => {
+                    if want_json {
+                        pin.refs += 1;
+                    }
+                    (pin.seq, want_json)
+                }
+                None => {
+                    p.next += 1;
+                    let seq = p.next;
+                    p.map.insert(
+                        id,
+                        Pin {
+                            _claims: claims.clone(),
+                            seq,
+                            refs: 1,
+                        },
+                    );
+                    (seq, true)
+                }
+            }
+        };
+        if send {
+            match claims_out(&claims) {
+                Ok(json) => set_out(claims_json, Some(json)),
+                Err(e) => {
+                    unpin(av, id as u64, seq);
+                    return Err(e);
+                }
+            }
+        }
+        if !claims_id.is_null() {
+            *claims_id = id as u64;
+        }
+        if !claims_seq.is_null() {
+            *claims_seq = seq;
+        }
+        Ok(())
+    })
+}
+
+/// Release one reference to a pin taken by `authsec_verifier_verify_pinned` (no-op when the pin
+/// is already gone).
+#[no_mangle]
+pub unsafe extern "C" fn authsec_verifier_unpin(verifier: *const AuthsecVerifier, claims_id: u64, claims_seq: u64) {
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        if let Some(av) = verifier.as_ref() {
+            unpin(av, claims_id, claims_seq);
+        }
+    }));
+}
+
+fn unpin(av: &AuthsecVerifier, claims_id: u64, claims_seq: u64) {
+    let mut p = av.pins.lock().unwrap_or_else(|e| e.into_inner());
+    let id = claims_id as usize;
+    if let Some(pin) = p.map.get_mut(&id).filter(|pin| pin.seq == claims_seq) {
+        pin.refs -= 1;
+        if pin.refs == 0 {
+            p.map.remove(&id);
+        }
+    }
+}
+
+/// Claims objects currently pinned (for tests).
+#[no_mangle]
+pub unsafe extern "C" fn authsec_verifier_pinned_count(verifier: *const AuthsecVerifier) -> u64 {
+    catch_unwind(AssertUnwindSafe(|| {
+        verifier.as_ref().map_or(0, |av| {
+            av.pins.lock().unwrap_or_else(|e| e.into_inner()).map.len() as u64
+        })
+    }))
+    .unwrap_or(0)
 }
 
 // ----------------------------------------------------------------------------------------------
