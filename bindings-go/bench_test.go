@@ -113,3 +113,35 @@ func BenchmarkVerify(b *testing.B) {
 		b.Run(name+"/jwx", func(b *testing.B) { benchJWX(b, name) })
 	}
 }
+
+// BenchmarkCgoCall is the floor every binding call pays: one cgo crossing into the C library.
+func BenchmarkCgoCall(b *testing.B) {
+	for b.Loop() {
+		cgoNoop()
+	}
+}
+
+// BenchmarkTokenCached is a cache hit of Token(ctx): the token is fetched once from the local
+// authorization server, then served from the core's cache.
+func BenchmarkTokenCached(b *testing.B) {
+	s, err := StartLocalServer(`{"clients": [{"client_id": "bench", "client_secret": "bench-secret", "allowed_scopes": ["read:data"]}]}`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	c, err := NewClientCredentials(ClientConfig{TokenURL: s.TokenEndpoint, ClientID: "bench", ClientSecret: "bench-secret", Scopes: []string{"read:data"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	if _, err := c.Token(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Token(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -129,3 +129,7 @@ func (c Code) Description() string {
 	}
 	return C.GoString(p)
 }
+
+// cgoNoop is the cheapest call into the C library; benchmarks use it to measure the bare cgo
+// crossing every other call pays.
+func cgoNoop() { C.authsec_error_code_name(0) }
