@@ -3,6 +3,11 @@ package authsec
 /*
 #include <stdlib.h>
 #include "authsec.h"
+// The C side neither keeps the out-pointers nor calls back into Go: the results stay on the stack.
+#cgo noescape authsec_client_token_now
+#cgo nocallback authsec_client_token_now
+#cgo noescape authsec_client_token
+#cgo nocallback authsec_client_token
 */
 import "C"
 
@@ -11,6 +16,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -94,6 +100,14 @@ func (t Token) Format(f fmt.State, verb rune) {
 // in flight per cache key, retries). Safe for concurrent use.
 type ClientCredentials struct {
 	h handle
+	// The token the core last handed out, decoded once: while the core's cache keeps handing
+	// out that same token, the core answers with its sequence number only.
+	last atomic.Pointer[seqToken]
+}
+
+type seqToken struct {
+	seq uint64
+	tok *Token
 }
 
 func newClient(h *C.AuthsecClient) *ClientCredentials {
@@ -145,19 +159,31 @@ func (c *ClientCredentials) token(wait bool, ms C.uint64_t) (*Token, error) {
 		return nil, errClosed
 	}
 	defer c.h.release()
+	known := c.last.Load()
+	var knownSeq C.uint64_t
+	if known != nil {
+		knownSeq = C.uint64_t(known.seq)
+	}
+	var seq C.uint64_t
 	var out, e *C.char
 	var code C.AuthsecCode
 	if wait {
-		code = C.authsec_client_token((*C.AuthsecClient)(h), ms, &out, &e)
+		code = C.authsec_client_token((*C.AuthsecClient)(h), ms, knownSeq, &seq, &out, &e)
 	} else {
-		code = C.authsec_client_token_now((*C.AuthsecClient)(h), &out, &e)
+		code = C.authsec_client_token_now((*C.AuthsecClient)(h), knownSeq, &seq, &out, &e)
 	}
 	runtime.KeepAlive(c)
 	if code != 0 {
 		return nil, errorFrom(code, e)
 	}
-	if out == nil {
+	if seq == 0 {
 		return nil, nil
+	}
+	if out == nil {
+		if known != nil && C.uint64_t(known.seq) == seq {
+			return known.tok, nil
+		}
+		return nil, &Error{Code: CodeInternalError, Message: "the core referred to a token this client does not hold"}
 	}
 	var w struct {
 		AccessToken   string   `json:"access_token"`
@@ -169,17 +195,29 @@ func (c *ClientCredentials) token(wait bool, ms C.uint64_t) (*Token, error) {
 	if err := json.Unmarshal([]byte(goString(out)), &w); err != nil {
 		return nil, &Error{Code: CodeInternalError, Message: "cannot read the token from the core"}
 	}
-	return &Token{
+	t := &Token{
 		AccessToken:   w.AccessToken,
 		TokenType:     w.TokenType,
 		Expiry:        time.UnixMilli(w.ExpiresAtMs),
 		Scopes:        w.Scopes,
 		Authorization: w.Authorization,
-	}, nil
+	}
+	// Keep the newest sequence number (concurrent callers may decode different tokens).
+	for {
+		cur := c.last.Load()
+		if cur != nil && cur.seq >= uint64(seq) {
+			break
+		}
+		if c.last.CompareAndSwap(cur, &seqToken{seq: uint64(seq), tok: t}) {
+			break
+		}
+	}
+	return t, nil
 }
 
 // Token returns a token from the cache or the token endpoint. ctx's deadline bounds the request
-// and cancelling ctx returns ctx.Err() at once.
+// and cancelling ctx returns ctx.Err() at once. While the cache hands out the same token, every
+// caller gets the same *Token: treat it as read-only (as with oauth2.ReuseTokenSource).
 func (c *ClientCredentials) Token(ctx context.Context) (*Token, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

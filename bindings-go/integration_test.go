@@ -293,3 +293,46 @@ func TestThousandGoroutinesAtExpiryOneRequest(t *testing.T) {
 		t.Fatalf("%d distinct results (expired token reused: %v), %d requests", len(got), got[first.AccessToken], after-before)
 	}
 }
+
+// A cached token crosses the C boundary once: later calls get the same decoded *Token back, and a
+// new token (after invalidation) is decoded afresh.
+func TestCachedTokenIsDecodedOnce(t *testing.T) {
+	s := startServer(t, 300)
+	c := newTestClient(t, s, testSecret)
+	first, err := c.Token(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100; i++ {
+		again, err := c.Token(ctx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again != first {
+			t.Fatalf("call %d decoded the cached token again (new *Token)", i)
+		}
+	}
+	if c.requestCount() != 1 {
+		t.Fatalf("token requests = %d, want 1", c.requestCount())
+	}
+	c.InvalidateToken(first.AccessToken)
+	second, err := c.Token(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second == first || second.AccessToken == first.AccessToken {
+		t.Fatal("after invalidation the client handed out the old token")
+	}
+	if second.Expiry.Before(time.Now()) || second.Authorization != "Bearer "+second.AccessToken {
+		t.Fatalf("the new token was not decoded: %v", second)
+	}
+	// A second client on the same core sees its own tokens only.
+	other := newTestClient(t, s, testSecret)
+	ot, err := other.Token(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ot == second || ot.AccessToken == second.AccessToken {
+		t.Fatal("two clients shared a decoded token")
+	}
+}

@@ -3,6 +3,10 @@ package authsec
 /*
 #include <stdlib.h>
 #include "authsec.h"
+// The C side neither keeps the pointers it is given nor calls back into Go: the token and scope
+// bytes are read in place and the results stay on the stack.
+#cgo noescape authsec_verifier_verify_pinned
+#cgo nocallback authsec_verifier_verify_pinned
 */
 import "C"
 

@@ -133,21 +133,30 @@ AuthsecCode authsec_client_new_from_env(struct AuthsecClient **out, char **error
 void authsec_client_free(struct AuthsecClient *client);
 
 /**
- * A token (JSON: `access_token`, `token_type`, `issued_at_ms`, `expires_at_ms`, `scopes`,
- * `authorization`) from the cache or the token endpoint; blocks. Concurrent callers share one
- * request per cache key (the core's single flight).
+ * A token from the cache or the token endpoint; blocks. Concurrent callers share one request
+ * per cache key (the core's single flight).
+ *
+ * On `AUTHSEC_CODE_OK`, `*seq_out` is the token's sequence number (never 0) and
+ * `*token_json_out` is the token as JSON (`access_token`, `token_type`, `issued_at_ms`,
+ * `expires_at_ms`, `scopes`, `authorization`) — unless `known_seq` is the sequence number of
+ * the very token being handed out (the caller kept its decoded form), in which case
+ * `*token_json_out` is NULL. Pass `known_seq` = 0 to always get the JSON.
  */
 AuthsecCode authsec_client_token(const struct AuthsecClient *client,
                                  uint64_t timeout_ms,
+                                 uint64_t known_seq,
+                                 uint64_t *seq_out,
                                  char **token_json_out,
                                  char **error_json);
 
 /**
- * The cached token when the core can hand it out without waiting (never blocks): on
- * `AUTHSEC_CODE_OK`, `*token_json_out` is the token JSON, or NULL when a request is needed
- * (then call `authsec_client_token`).
+ * Like `authsec_client_token` when the core can hand out a cached token without waiting; never
+ * blocks. When a request is needed, `*seq_out` is 0 and `*token_json_out` NULL (then call
+ * `authsec_client_token`).
  */
 AuthsecCode authsec_client_token_now(const struct AuthsecClient *client,
+                                     uint64_t known_seq,
+                                     uint64_t *seq_out,
                                      char **token_json_out,
                                      char **error_json);
 

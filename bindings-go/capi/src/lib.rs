@@ -289,6 +289,34 @@ pub extern "C" fn authsec_error_codes_json() -> *mut c_char {
 /// An OAuth client-credentials client with the core's token cache. Opaque.
 pub struct AuthsecClient {
     client: TokenClient,
+    /// The token last handed out as JSON and its sequence number, so a caller that still holds
+    /// that token's decoded form gets just the number back (no JSON across the boundary for the
+    /// common case of a cached token). Holding the `Arc` keeps its address unique.
+    last: Mutex<(Option<Arc<Token>>, u64)>,
+}
+
+impl AuthsecClient {
+    /// Hand out `t`: `*seq_out` is its sequence number; `*token_json_out` is its JSON unless the
+    /// caller's `known_seq` already names this very token.
+    unsafe fn hand_out(&self, t: Arc<Token>, known_seq: u64, token_json_out: *mut *mut c_char, seq_out: *mut u64) {
+        let (seq, send) = {
+            let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+            match &last.0 {
+                Some(prev) if Arc::ptr_eq(prev, &t) => (last.1, last.1 != known_seq),
+                _ => {
+                    last.1 += 1;
+                    last.0 = Some(t.clone());
+                    (last.1, true)
+                }
+            }
+        };
+        if send {
+            set_out(token_json_out, Some(token_json(&t)));
+        }
+        if !seq_out.is_null() {
+            *seq_out = seq;
+        }
+    }
 }
 
 fn token_json(t: &Token) -> String {
@@ -308,7 +336,10 @@ unsafe fn put_client(out: *mut *mut AuthsecClient, cfg: ClientConfig) -> CoreRes
         return Err(CoreError::config("out must not be NULL"));
     }
     let client = authsec_native::token_client(cfg)?;
-    *out = Box::into_raw(Box::new(AuthsecClient { client }));
+    *out = Box::into_raw(Box::new(AuthsecClient {
+        client,
+        last: Mutex::new((None, 0)),
+    }));
     Ok(())
 }
 
@@ -349,41 +380,58 @@ unsafe fn client_ref<'a>(p: *const AuthsecClient) -> CoreResult<&'a AuthsecClien
     p.as_ref().ok_or_else(|| CoreError::config("client must not be NULL"))
 }
 
-/// A token (JSON: `access_token`, `token_type`, `issued_at_ms`, `expires_at_ms`, `scopes`,
-/// `authorization`) from the cache or the token endpoint; blocks. Concurrent callers share one
-/// request per cache key (the core's single flight).
+/// A token from the cache or the token endpoint; blocks. Concurrent callers share one request
+/// per cache key (the core's single flight).
+///
+/// On `AUTHSEC_CODE_OK`, `*seq_out` is the token's sequence number (never 0) and
+/// `*token_json_out` is the token as JSON (`access_token`, `token_type`, `issued_at_ms`,
+/// `expires_at_ms`, `scopes`, `authorization`) — unless `known_seq` is the sequence number of
+/// the very token being handed out (the caller kept its decoded form), in which case
+/// `*token_json_out` is NULL. Pass `known_seq` = 0 to always get the JSON.
 #[no_mangle]
 pub unsafe extern "C" fn authsec_client_token(
     client: *const AuthsecClient,
     timeout_ms: u64,
+    known_seq: u64,
+    seq_out: *mut u64,
     token_json_out: *mut *mut c_char,
     error_json: *mut *mut c_char,
 ) -> AuthsecCode {
     set_out(token_json_out, None);
+    if !seq_out.is_null() {
+        *seq_out = 0;
+    }
     guard(error_json, || {
-        let c = &client_ref(client)?.client;
-        let t = match c.try_get_now() {
+        let ac = client_ref(client)?;
+        let t = match ac.client.try_get_now() {
             Some(t) => t,
-            None => wait(c.get_token(), timeout_ms)?,
+            None => wait(ac.client.get_token(), timeout_ms)?,
         };
-        set_out(token_json_out, Some(token_json(&t)));
+        ac.hand_out(t, known_seq, token_json_out, seq_out);
         Ok(())
     })
 }
 
-/// The cached token when the core can hand it out without waiting (never blocks): on
-/// `AUTHSEC_CODE_OK`, `*token_json_out` is the token JSON, or NULL when a request is needed
-/// (then call `authsec_client_token`).
+/// Like `authsec_client_token` when the core can hand out a cached token without waiting; never
+/// blocks. When a request is needed, `*seq_out` is 0 and `*token_json_out` NULL (then call
+/// `authsec_client_token`).
 #[no_mangle]
 pub unsafe extern "C" fn authsec_client_token_now(
     client: *const AuthsecClient,
+    known_seq: u64,
+    seq_out: *mut u64,
     token_json_out: *mut *mut c_char,
     error_json: *mut *mut c_char,
 ) -> AuthsecCode {
     set_out(token_json_out, None);
+    if !seq_out.is_null() {
+        *seq_out = 0;
+    }
     guard(error_json, || {
-        let c = &client_ref(client)?.client;
-        set_out(token_json_out, c.try_get_now().map(|t| token_json(&t)));
+        let ac = client_ref(client)?;
+        if let Some(t) = ac.client.try_get_now() {
+            ac.hand_out(t, known_seq, token_json_out, seq_out);
+        }
         Ok(())
     })
 }
