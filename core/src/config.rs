@@ -128,10 +128,13 @@ pub fn parse_duration(name: &str, v: &str) -> Result<Duration> {
         Some((i, 'h')) => (&v[..i], 3600),
         _ => (v, 1),
     };
+    // checked: `18446744073709551615h` overflowed (found by the property tests).
     num.trim()
         .parse::<u64>()
-        .map(|n| Duration::from_secs(n * mul))
-        .map_err(|_| {
+        .ok()
+        .and_then(|n| n.checked_mul(mul))
+        .map(Duration::from_secs)
+        .ok_or_else(|| {
             Error::config(format!(
                 "{name} must be a number of seconds (e.g. 300 or 5m), not {v:?}"
             ))

@@ -240,20 +240,29 @@ impl std::error::Error for Error {}
 /// Make server-supplied text safe to put in a message: at most `max` characters, no control
 /// characters, and every occurrence of any of `secrets` replaced by `***`.
 pub(crate) fn sanitize_server_text(text: &str, max: usize, secrets: &[&str]) -> String {
+    let spaced = |t: &str| -> String { t.chars().map(|c| if c.is_control() { ' ' } else { c }).collect() };
+    // Controls become spaces first, so each secret is also looked for as it reads then ("ab cd"
+    // was shown for the text "ab\ncd"). Found by the property tests (core/tests/fuzz_props.rs).
+    let needles: Vec<String> = secrets
+        .iter()
+        .filter(|s| s.len() >= 4)
+        .flat_map(|s| [s.to_string(), spaced(s)])
+        .collect();
     // Scrub before truncating: a secret cut by the truncation would otherwise leak its prefix.
-    let mut scrubbed = text.to_string();
-    for secret in secrets {
-        if secret.len() >= 4 && scrubbed.contains(secret) {
-            scrubbed = scrubbed.replace(secret, "***");
+    let mut scrubbed = spaced(text);
+    for needle in &needles {
+        if scrubbed.contains(needle.as_str()) {
+            scrubbed = scrubbed.replace(needle.as_str(), "***");
         }
     }
-    let mut s: String = scrubbed
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(max)
-        .collect();
+    let mut s: String = scrubbed.chars().take(max).collect();
     if scrubbed.chars().count() > max {
         s.push('…');
+    }
+    // A replacement (or the ellipsis) can complete a secret: "xx***" with the secret "x***" left
+    // "x***". Then none of the text is shown.
+    if needles.iter().any(|n| s.contains(n.as_str())) {
+        return "***".to_string();
     }
     s
 }
@@ -285,5 +294,10 @@ mod tests {
         assert_eq!(s, "bad secret ***! <html>");
         let long = "a".repeat(300);
         assert_eq!(sanitize_server_text(&long, 10, &[]).chars().count(), 11);
+        // Regressions found by the property tests: a secret spelled with a control character the
+        // scrubbing turns into a space, and one that the "***" replacement itself completes.
+        assert_eq!(sanitize_server_text("key ab\ncd!", 100, &["ab cd"]), "key ***!");
+        assert_eq!(sanitize_server_text("key ab\tcd!", 100, &["ab\tcd"]), "key ***!");
+        assert_eq!(sanitize_server_text("xx***", 100, &["x***"]), "***");
     }
 }

@@ -129,7 +129,7 @@ pub fn parse_retry_after(v: &str, now_ms: i64) -> Option<Duration> {
         return Some(Duration::from_secs(secs.min(86_400)));
     }
     let at = parse_http_date(v)?;
-    let delta = at * 1000 - now_ms;
+    let delta = (at * 1000).saturating_sub(now_ms);
     Some(Duration::from_millis(delta.clamp(0, 86_400_000) as u64))
 }
 
@@ -148,7 +148,14 @@ pub fn parse_http_date(v: &str) -> Option<i64> {
         + 1;
     let year: i64 = parts[3].parse().ok()?;
     let hms: Vec<i64> = parts[4].split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
-    if hms.len() != 3 || !(1..=31).contains(&day) {
+    // Bounded fields also keep the arithmetic below from overflowing (a year of 10^17 did).
+    if hms.len() != 3
+        || !(1..=31).contains(&day)
+        || !(0..=9999).contains(&year)
+        || !(0..24).contains(&hms[0])
+        || !(0..60).contains(&hms[1])
+        || !(0..=60).contains(&hms[2])
+    {
         return None;
     }
     // Days from civil (Howard Hinnant's algorithm).
@@ -179,16 +186,16 @@ pub fn parse_max_age(v: &str) -> Option<Duration> {
 
 /// Refuse plain `http://` except to loopback hosts, unless `allow_insecure` is set.
 /// Only `http` and `https` schemes are accepted.
-pub fn check_url(raw: &str, allow_insecure: bool, what: &str) -> Result<url::Url> {
-    let u = url::Url::parse(raw).map_err(|e| Error::config(format!("{what} {raw:?} is not a valid URL ({e})")))?;
-    if !u.username().is_empty() || u.password().is_some() {
+pub fn check_url(raw: &str, allow_insecure: bool, what: &str) -> Result<()> {
+    let u = parse_url(raw).map_err(|e| Error::config(format!("{what} {raw:?} is not a valid URL ({e})")))?;
+    if u.credentials {
         return Err(Error::config(format!(
             "{what} must not contain credentials; pass them as client_id/client_secret"
         )));
     }
-    match u.scheme() {
-        "https" => Ok(u),
-        "http" if allow_insecure || is_loopback(&u) => Ok(u),
+    match u.scheme.as_str() {
+        "https" => Ok(()),
+        "http" if allow_insecure || u.loopback => Ok(()),
         "http" => Err(Error::new(
             ErrorCode::InsecureTransport,
             format!("{what} {raw} uses plain http to a non-loopback host; use https, or opt in with allow_insecure_http for a trusted network"),
@@ -197,20 +204,194 @@ pub fn check_url(raw: &str, allow_insecure: bool, what: &str) -> Result<url::Url
     }
 }
 
-fn is_loopback(u: &url::Url) -> bool {
-    match u.host() {
-        Some(url::Host::Domain(d)) => {
-            d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost")
-        }
+/// What `check_url` needs of a URL.
+#[derive(Debug, PartialEq, Eq)]
+struct UrlFacts {
+    scheme: String,
+    credentials: bool,
+    loopback: bool,
+}
+
+/// Native builds parse with the `url` crate (WHATWG URL parsing).
+#[cfg(not(target_arch = "wasm32"))]
+fn parse_url(raw: &str) -> std::result::Result<UrlFacts, String> {
+    let u = url::Url::parse(raw).map_err(|e| e.to_string())?;
+    let loopback = match u.host() {
+        Some(url::Host::Domain(d)) => is_loopback_name(d),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
+    };
+    Ok(UrlFacts {
+        scheme: u.scheme().to_string(),
+        credentials: !u.username().is_empty() || u.password().is_some(),
+        loopback,
+    })
+}
+
+/// wasm builds: the `url` crate (with its IDNA tables) would be a fifth of the module, and only
+/// the scheme, credentials and host matter here; `fetch` parses the URL for real. Kept in step
+/// with the `url` crate by `light_url_parser_agrees_with_the_url_crate`.
+#[cfg(target_arch = "wasm32")]
+fn parse_url(raw: &str) -> std::result::Result<UrlFacts, String> {
+    parse_url_light(raw)
+}
+
+#[cfg_attr(not(any(target_arch = "wasm32", test)), allow(dead_code))]
+fn parse_url_light(raw: &str) -> std::result::Result<UrlFacts, String> {
+    let raw = raw.trim_matches(|c: char| c <= ' ');
+    let (scheme, rest) = raw.split_once(':').ok_or("relative URL without a base")?;
+    if scheme.is_empty()
+        || !scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    {
+        return Err("relative URL without a base".into());
     }
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return Ok(UrlFacts {
+            scheme,
+            credentials: false,
+            loopback: false,
+        });
+    }
+    let rest = rest.trim_start_matches(['/', '\\']);
+    let authority = rest.split(['/', '\\', '?', '#']).next().unwrap_or("");
+    let (userinfo, hostport) = match authority.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, authority),
+    };
+    let host = if let Some(v6) = hostport.strip_prefix('[') {
+        let (h, after) = v6.split_once(']').ok_or("invalid IPv6 address")?;
+        let ip: std::net::Ipv6Addr = h.parse().map_err(|_| "invalid IPv6 address")?;
+        if !(after.is_empty() || after.starts_with(':')) {
+            return Err("invalid IPv6 address".into());
+        }
+        check_port(after.strip_prefix(':'))?;
+        return Ok(UrlFacts {
+            scheme,
+            credentials: userinfo.is_some_and(|u| !u.is_empty() && u != ":"),
+            loopback: ip.is_loopback(),
+        });
+    } else {
+        let (h, port) = match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        };
+        check_port(port)?;
+        h
+    };
+    if host.is_empty() {
+        return Err("empty host".into());
+    }
+    if host.chars().any(|c| c.is_control() || " #%/:<>?@[\\]^|".contains(c)) {
+        return Err("invalid domain character".into());
+    }
+    if !host.is_ascii() {
+        return Err("non-ASCII host names are not supported here; use the punycode (xn--) form".into());
+    }
+    let host = host.to_ascii_lowercase();
+    let loopback = match host.parse::<std::net::Ipv4Addr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => is_loopback_name(&host),
+    };
+    Ok(UrlFacts {
+        scheme,
+        credentials: userinfo.is_some_and(|u| !u.is_empty() && u != ":"),
+        loopback,
+    })
+}
+
+#[cfg_attr(not(any(target_arch = "wasm32", test)), allow(dead_code))]
+fn check_port(port: Option<&str>) -> std::result::Result<(), String> {
+    match port {
+        None | Some("") => Ok(()),
+        Some(p)
+            if p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u32>().is_ok_and(|n| n < 65536) =>
+        {
+            Ok(())
+        }
+        Some(_) => Err("invalid port number".into()),
+    }
+}
+
+fn is_loopback_name(d: &str) -> bool {
+    d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The wasm build's light parser decides scheme, credentials and loopback like the `url`
+    /// crate for every URL here (including the awkward ones); it may refuse a few odd forms the
+    /// url crate accepts (IPv4 shorthands, non-ASCII hosts), never the other way round.
+    #[test]
+    fn light_url_parser_agrees_with_the_url_crate() {
+        let same = [
+            "https://auth.example.com/oauth/token",
+            "HTTPS://Auth.Example.COM:443/x?y#z",
+            "http://127.0.0.1:8080/oauth/token",
+            "http://127.255.0.9/",
+            "http://localhost:1/x",
+            "http://LOCALHOST./x",
+            "http://api.localhost/x",
+            "http://localhost.evil.com/x",
+            "http://[::1]:1/x",
+            "http://[::2]/x",
+            "http://[0:0:0:0:0:0:0:1]/",
+            "https://u:p@x/",
+            "https://u@x/",
+            "https://:p@x/",
+            "https://@x/",
+            "http://user@127.0.0.1/",
+            "ftp://x/",
+            "file:///etc/passwd",
+            "mailto:a@b",
+            "https://x:99999/",
+            "https://x:12a/",
+            "https://",
+            "https:///x",
+            "not a url",
+            "/relative",
+            "http://a b/",
+            "https://x.example/#@127.0.0.1",
+            "https://x.example?@127.0.0.1",
+            "http://127.0.0.1.evil.com/",
+            "http://10.0.0.1/",
+            " https://padded.example/ ",
+        ];
+        for raw in same {
+            let full = parse_url(raw);
+            let light = parse_url_light(raw);
+            match (&full, &light) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{raw}"),
+                (Err(_), Err(_)) => {}
+                _ => panic!("{raw}: url crate {full:?}, light {light:?}"),
+            }
+            for insecure in [false, true] {
+                let a = check_url(raw, insecure, "u").map_err(|e| e.code());
+                let b = parse_url_light(raw).map_err(|_| ErrorCode::ConfigError).and_then(|u| {
+                    match (u.credentials, u.scheme.as_str()) {
+                        (true, _) => Err(ErrorCode::ConfigError),
+                        (_, "https") => Ok(()),
+                        (_, "http") if insecure || u.loopback => Ok(()),
+                        (_, "http") => Err(ErrorCode::InsecureTransport),
+                        _ => Err(ErrorCode::ConfigError),
+                    }
+                });
+                assert_eq!(a, b, "{raw} insecure={insecure}");
+            }
+        }
+        // Where they differ, the light parser is stricter (an error, or not loopback), never looser.
+        for raw in ["http://127.1/", "http://0x7f000001/", "https://bücher.example/"] {
+            let full = parse_url(raw).unwrap();
+            match parse_url_light(raw) {
+                Err(_) => {}
+                Ok(light) => assert!(full.loopback && !light.loopback, "{raw}: {full:?} vs {light:?}"),
+            }
+        }
+    }
 
     #[test]
     fn retry_after_forms() {
@@ -222,6 +403,14 @@ mod tests {
             Some(Duration::from_secs(10))
         );
         assert_eq!(parse_retry_after("soon", 0), None);
+        // Out-of-range fields are not a date (and must not overflow: found by fuzzing).
+        assert_eq!(parse_http_date("Sun, 06 Nov 99999999999999999 08:49:37 GMT"), None);
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 9223372036854775807:49:37 GMT"), None);
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 24:00:00 GMT"), None);
+        assert_eq!(
+            parse_retry_after("Fri, 31 Dec 9999 23:59:60 GMT", i64::MIN),
+            Some(Duration::from_secs(86_400))
+        );
     }
 
     #[test]

@@ -139,17 +139,27 @@ pub fn truncate(s: &str) -> String {
 }
 
 /// The jsonwebtoken crypto provider this build uses, installed explicitly (jsonwebtoken panics at
-/// first use when a workspace build unifies both backend features).
-pub(crate) fn provider() -> &'static jsonwebtoken::crypto::CryptoProvider {
+/// first use when a workspace build unifies both backend features). A build with neither backend
+/// (the wasm package, which checks signatures with WebCrypto through [`crate::Verifier::prepare`]
+/// and [`crate::Verifier::complete`]) has none.
+#[cfg(any(feature = "aws_lc_rs", feature = "rust_crypto"))]
+pub(crate) fn provider() -> Result<&'static jsonwebtoken::crypto::CryptoProvider> {
     #[cfg(feature = "aws_lc_rs")]
     let p = &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
     #[cfg(all(feature = "rust_crypto", not(feature = "aws_lc_rs")))]
     let p = &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
-    #[cfg(not(any(feature = "aws_lc_rs", feature = "rust_crypto")))]
-    compile_error!("authsec-core needs the `aws_lc_rs` or the `rust_crypto` feature");
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let _ = p.install_default();
     });
-    p
+    Ok(p)
+}
+
+#[cfg(not(any(feature = "aws_lc_rs", feature = "rust_crypto")))]
+pub(crate) fn provider() -> Result<&'static jsonwebtoken::crypto::CryptoProvider> {
+    Err(Error::new(
+        crate::ErrorCode::ConfigError,
+        "this build of authsec-core has no signature backend (features aws_lc_rs or rust_crypto): \
+         check signatures externally with Verifier::prepare and Verifier::complete",
+    ))
 }

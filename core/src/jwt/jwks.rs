@@ -4,7 +4,7 @@
 
 use super::keys::KeySet;
 use crate::http::{check_url, HttpRequest, Transport};
-use crate::runtime::{BoxFut, Clock};
+use crate::runtime::{BoxFut, Clock, MaybeSend};
 use crate::{Error, ErrorCode, Result};
 use futures::future::{FutureExt, Shared};
 use parking_lot::Mutex;
@@ -40,6 +40,25 @@ impl Default for JwksPolicy {
     }
 }
 
+/// A JWKS kept outside the process, with the instant it stops being fresh.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredJwks {
+    /// The JWKS document as fetched.
+    pub jwks: String,
+    /// Unix milliseconds; after this the document is not used.
+    pub fresh_until_ms: i64,
+}
+
+/// Somewhere to keep the fetched JWKS across process (or isolate) lifetimes: edge runtimes lose
+/// memory between requests, and a KV store saves a fetch per cold start. The cache consults the
+/// store only when it holds no keys at all, uses a stored document only while it is fresh (and
+/// still parses it with every rule), and saves each document it fetches; a store that fails is
+/// ignored. Refetches for an unknown `kid` always go to the network.
+pub trait JwksStore: MaybeSend {
+    fn load(&self, uri: &str) -> BoxFut<'static, Option<StoredJwks>>;
+    fn save(&self, uri: &str, jwks: StoredJwks) -> BoxFut<'static, ()>;
+}
+
 type FetchFuture = Shared<BoxFut<'static, Result<Arc<KeySet>>>>;
 
 struct State {
@@ -60,6 +79,7 @@ struct Inner {
     transport: Arc<dyn Transport>,
     clock: Arc<dyn Clock>,
     policy: JwksPolicy,
+    store: Option<Arc<dyn JwksStore>>,
     state: Mutex<State>,
     /// Bumped whenever a refresh removes a kid that the previous set had.
     generation: AtomicU64,
@@ -80,6 +100,17 @@ impl JwksCache {
         clock: Arc<dyn Clock>,
         policy: JwksPolicy,
     ) -> Result<JwksCache> {
+        Self::with_store(uri, transport, clock, policy, None)
+    }
+
+    /// A cache that also keeps its documents in `store` (see [`JwksStore`]).
+    pub fn with_store(
+        uri: &str,
+        transport: Arc<dyn Transport>,
+        clock: Arc<dyn Clock>,
+        policy: JwksPolicy,
+        store: Option<Arc<dyn JwksStore>>,
+    ) -> Result<JwksCache> {
         check_url(uri, policy.allow_insecure_http, "jwks_uri")?;
         Ok(JwksCache {
             inner: Arc::new(Inner {
@@ -87,6 +118,7 @@ impl JwksCache {
                 transport,
                 clock,
                 policy,
+                store,
                 state: Mutex::new(State {
                     keys: None,
                     fresh_until_ms: i64::MIN,
@@ -149,7 +181,8 @@ impl JwksCache {
                     ),
                 ));
             }
-            self.start_fetch(&mut st, now)
+            let use_store = st.keys.is_none();
+            self.start_fetch(&mut st, now, use_store)
         };
         let res = fut.await;
         match res {
@@ -179,7 +212,7 @@ impl JwksCache {
                     return None;
                 }
             }
-            self.start_fetch(&mut st, now)
+            self.start_fetch(&mut st, now, false)
         };
         let res = fut.await;
         match res {
@@ -189,15 +222,30 @@ impl JwksCache {
     }
 
     /// Join the in-flight fetch, or start one. Called with the state locked.
-    fn start_fetch(&self, st: &mut State, now: i64) -> FetchFuture {
+    fn start_fetch(&self, st: &mut State, now: i64, use_store: bool) -> FetchFuture {
         if let Some(f) = &st.inflight {
             return f.clone();
         }
-        st.last_fetch_started_ms = Some(now);
-        st.fetches += 1;
+        let use_store = use_store && self.inner.store.is_some();
+        if !use_store {
+            st.last_fetch_started_ms = Some(now);
+            st.fetches += 1;
+        }
         let inner = self.inner.clone();
         let fut: BoxFut<'static, Result<Arc<KeySet>>> = Box::pin(async move {
-            let res = fetch(&inner).await;
+            let stored = if use_store { from_store(&inner).await } else { None };
+            let res = match stored {
+                Some(found) => Ok(found),
+                None => {
+                    if use_store {
+                        // The store had nothing fresh: this is a network fetch after all.
+                        let mut st = inner.state.lock();
+                        st.last_fetch_started_ms = Some(inner.clock.now_ms());
+                        st.fetches += 1;
+                    }
+                    fetch(&inner).await
+                }
+            };
             let now = inner.clock.now_ms();
             let mut st = inner.state.lock();
             st.inflight = None;
@@ -236,6 +284,20 @@ impl JwksCache {
     }
 }
 
+/// A fresh document from the store, parsed with every rule (`None` on a miss, a stale or
+/// unparsable document, or a failing store).
+async fn from_store(inner: &Inner) -> Option<(KeySet, Duration)> {
+    let store = inner.store.as_ref()?;
+    let stored = store.load(&inner.uri).await?;
+    let left = stored.fresh_until_ms.checked_sub(inner.clock.now_ms())?;
+    if left <= 0 {
+        return None;
+    }
+    let set = KeySet::from_jwks_json(stored.jwks.as_bytes()).ok()?;
+    let left = Duration::from_millis(left as u64).min(inner.policy.max_max_age);
+    Some((set, left))
+}
+
 async fn fetch(inner: &Inner) -> Result<(KeySet, Duration)> {
     let resp = inner.transport.send(HttpRequest::get(inner.uri.clone())).await?;
     if resp.status != 200 {
@@ -254,5 +316,12 @@ async fn fetch(inner: &Inner) -> Result<(KeySet, Duration)> {
         .max_age()
         .unwrap_or(p.default_max_age)
         .clamp(p.min_max_age, p.max_max_age);
+    if let (Some(store), Ok(text)) = (&inner.store, std::str::from_utf8(&resp.body)) {
+        let stored = StoredJwks {
+            jwks: text.to_string(),
+            fresh_until_ms: inner.clock.now_ms().saturating_add(max_age.as_millis() as i64),
+        };
+        store.save(&inner.uri, stored).await;
+    }
     Ok((set, max_age))
 }

@@ -1,10 +1,11 @@
 //! Public keys for verification: JWKS parsing with strict rules.
 
 use super::alg::{Alg, KeyFamily};
-use crate::util::b64url_decode;
+use crate::util::{b64url_decode, b64url_encode};
 use crate::{Error, ErrorCode, Result};
 use jsonwebtoken::DecodingKey;
 use serde_json::Value;
+use std::sync::Arc;
 
 /// Largest JWKS document accepted.
 pub const MAX_JWKS_BYTES: usize = 256 * 1024;
@@ -21,6 +22,52 @@ pub struct VerifyKey {
     /// The key's own `alg`, if the JWK names one: then only that algorithm may use it.
     pub alg: Option<Alg>,
     pub(crate) key: DecodingKey,
+    public: Arc<PublicKey>,
+}
+
+/// A verification key's public material, as the JWK gave it (RSA modulus without leading zeros).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PublicKey {
+    Rsa {
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
+    /// `crv` is `P-256` or `P-384`; `x` and `y` have the curve's length.
+    Ec {
+        crv: &'static str,
+        x: Vec<u8>,
+        y: Vec<u8>,
+    },
+    Ed25519 {
+        x: [u8; 32],
+    },
+}
+
+impl PublicKey {
+    /// The key's required JWK members in RFC 7638 canonical form (lexicographic order, no
+    /// whitespace): a public JWK for importing the key elsewhere (WebCrypto), and the input of
+    /// its thumbprint.
+    pub fn canonical_jwk(&self) -> String {
+        match self {
+            PublicKey::Rsa { n, e } => format!(
+                r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
+                b64url_encode(e),
+                b64url_encode(n)
+            ),
+            PublicKey::Ec { crv, x, y } => format!(
+                r#"{{"crv":"{crv}","kty":"EC","x":"{}","y":"{}"}}"#,
+                b64url_encode(x),
+                b64url_encode(y)
+            ),
+            PublicKey::Ed25519 { x } => format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, b64url_encode(x)),
+        }
+    }
+
+    /// The RFC 7638 SHA-256 thumbprint (base64url): a stable identity for the key material.
+    pub fn thumbprint(&self) -> String {
+        use sha2::Digest;
+        b64url_encode(&sha2::Sha256::digest(self.canonical_jwk().as_bytes()))
+    }
 }
 
 impl std::fmt::Debug for VerifyKey {
@@ -34,6 +81,11 @@ impl std::fmt::Debug for VerifyKey {
 }
 
 impl VerifyKey {
+    /// The key's public material.
+    pub fn public_key(&self) -> &PublicKey {
+        &self.public
+    }
+
     /// Whether the key may verify `alg` (family match, and the key's own `alg` if it has one).
     pub fn fits(&self, alg: Alg) -> bool {
         self.family == alg.family() && self.alg.is_none_or(|a| a == alg)
@@ -174,30 +226,39 @@ fn parse_jwk(k: &Value) -> std::result::Result<VerifyKey, String> {
         None => None,
         Some(v) => Some(v.as_str().ok_or("\"kid\" is not a string")?.to_string()),
     };
-    let (family, key) = match kty {
+    let (family, key, public) = match kty {
         "RSA" => {
             let n = b64_field(k, "n")?;
             let e = b64_field(k, "e")?;
             let n_trim = strip_leading_zeros(&n);
-            let bits = n_trim.len() * 8 - n_trim.first().map_or(8, |b| b.leading_zeros() as usize);
+            // An empty (or all-zero) modulus is 0 bits; `len * 8 - 8` underflowed (found by fuzzing).
+            let bits = n_trim
+                .first()
+                .map_or(0, |b| n_trim.len() * 8 - b.leading_zeros() as usize);
             if bits < MIN_RSA_BITS {
                 return Err(format!(
                     "RSA key of {bits} bits is below the {MIN_RSA_BITS}-bit minimum"
                 ));
             }
+            // Range-check the exponent without its leading zeros: `"e":"AA"` (zero) was accepted.
+            let e = strip_leading_zeros(&e);
             if e.is_empty() || e.len() > 8 {
                 return Err("RSA exponent is out of range".into());
             }
             (
                 KeyFamily::Rsa,
-                DecodingKey::from_rsa_raw_components(n_trim, strip_leading_zeros(&e)),
+                DecodingKey::from_rsa_raw_components(n_trim, e),
+                PublicKey::Rsa {
+                    n: n_trim.to_vec(),
+                    e: e.to_vec(),
+                },
             )
         }
         "EC" => {
             let crv = str_field(k, "crv")?;
-            let (family, len) = match crv {
-                "P-256" => (KeyFamily::EcP256, 32),
-                "P-384" => (KeyFamily::EcP384, 48),
+            let (family, len, crv) = match crv {
+                "P-256" => (KeyFamily::EcP256, 32, "P-256"),
+                "P-384" => (KeyFamily::EcP384, 48, "P-384"),
                 other => return Err(format!("EC curve {other:?} is not supported")),
             };
             let x = b64_field(k, "x")?;
@@ -209,7 +270,7 @@ fn parse_jwk(k: &Value) -> std::result::Result<VerifyKey, String> {
             point.push(4);
             point.extend_from_slice(&x);
             point.extend_from_slice(&y);
-            (family, DecodingKey::from_ec_der(&point))
+            (family, DecodingKey::from_ec_der(&point), PublicKey::Ec { crv, x, y })
         }
         "OKP" => {
             let crv = str_field(k, "crv")?;
@@ -217,10 +278,14 @@ fn parse_jwk(k: &Value) -> std::result::Result<VerifyKey, String> {
                 return Err(format!("OKP curve {crv:?} is not supported"));
             }
             let x = b64_field(k, "x")?;
-            if x.len() != 32 {
-                return Err("Ed25519 public key must be 32 bytes".into());
-            }
-            (KeyFamily::Ed25519, DecodingKey::from_ed_der(&x))
+            let x: [u8; 32] = x
+                .try_into()
+                .map_err(|_| "Ed25519 public key must be 32 bytes".to_string())?;
+            (
+                KeyFamily::Ed25519,
+                DecodingKey::from_ed_der(&x),
+                PublicKey::Ed25519 { x },
+            )
         }
         "oct" => return Err("symmetric (\"oct\") keys are never used for verification".into()),
         other => return Err(format!("key type {:?} is not supported", super::alg::truncate(other))),
@@ -230,7 +295,13 @@ fn parse_jwk(k: &Value) -> std::result::Result<VerifyKey, String> {
             return Err(format!("\"alg\" {a} does not fit the key type"));
         }
     }
-    Ok(VerifyKey { kid, family, alg, key })
+    Ok(VerifyKey {
+        kid,
+        family,
+        alg,
+        key,
+        public: Arc::new(public),
+    })
 }
 
 fn strip_leading_zeros(b: &[u8]) -> &[u8] {

@@ -38,7 +38,7 @@ impl SigningKey {
     /// the algorithm is inferred: EdDSA for Ed25519, ES256/ES384 by curve, RS256 for RSA.
     /// With `kid` `None` the kid is the key's RFC 7638 thumbprint.
     pub fn from_pem(pem: &str, alg: Option<Alg>, kid: Option<String>) -> Result<SigningKey> {
-        provider();
+        provider()?;
         let bytes = pem.as_bytes();
         let candidates: Vec<(Alg, std::result::Result<EncodingKey, _>)> = match alg {
             Some(a) => vec![(a, encoding_key_for(a, bytes))],
@@ -268,7 +268,7 @@ impl SigningKey {
     /// Sign already-encoded header and payload segments.
     pub fn sign_segments(&self, header_b64: &str, payload_b64: &str) -> Result<String> {
         let msg = format!("{header_b64}.{payload_b64}");
-        let signer = (provider().signer_factory)(&self.alg.to_jwt(), &self.key)
+        let signer = (provider()?.signer_factory)(&self.alg.to_jwt(), &self.key)
             .map_err(|e| key_err(format!("cannot sign with this key ({e})")))?;
         let sig = signer
             .try_sign(msg.as_bytes())

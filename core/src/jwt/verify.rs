@@ -8,7 +8,7 @@
 use super::alg::{provider, truncate, Alg};
 use super::claims::Claims;
 use super::jwks::JwksCache;
-use super::keys::KeySet;
+use super::keys::{KeySet, VerifyKey};
 use super::scopes::ScopeRequirement;
 use crate::runtime::Clock;
 use crate::util::b64url_decode;
@@ -164,8 +164,10 @@ pub fn parse_token<'a>(token: &'a str, cfg: &VerifierConfig) -> Result<ParsedTok
         }));
     };
     let header_bytes = b64url_decode(h).ok_or_else(|| Error::malformed("the JWT header is not valid base64url"))?;
-    // serde's derived struct would also accept a JSON array (`["RS256"]`); a JOSE header is an object.
-    let is_object = header_bytes.iter().find(|b| !b" \t\r\n".contains(b)) == Some(&b'{');
+    // serde's derived struct would also accept a JSON array (`["RS256"]`), and it skips unknown
+    // members without checking their UTF-8; a JOSE header is a UTF-8 JSON object (RFC 7515 §5.2).
+    let is_object = std::str::from_utf8(&header_bytes).is_ok()
+        && header_bytes.iter().find(|b| !b" \t\r\n".contains(b)) == Some(&b'{');
     let header: RawHeader = serde_json::from_slice(&header_bytes)
         .ok()
         .filter(|_| is_object)
@@ -264,26 +266,105 @@ fn numeric_date_ms(map: &Map<String, Value>, name: &str) -> Result<Option<i64>> 
 /// Check the signature with `keys`, then the claims at `now_ms`. Pure and synchronous.
 pub fn verify_parsed(parsed: &ParsedToken<'_>, keys: &KeySet, cfg: &VerifierConfig, now_ms: i64) -> Result<Claims> {
     let key = keys.select(parsed.kid.as_deref(), parsed.alg)?;
-    let verifier = (provider().verifier_factory)(&parsed.alg.to_jwt(), &key.key).map_err(|_| {
+    check_signature(parsed.alg, key, parsed.signing_input.as_bytes(), &parsed.signature)?;
+    decode_claims(parsed.payload_b64, cfg, now_ms)
+}
+
+/// The signature check with this build's backend: `Ok(())`, `invalid_signature`, or
+/// `algorithm_mismatch` when the key cannot take `alg`.
+fn check_signature(alg: Alg, key: &VerifyKey, message: &[u8], signature: &Vec<u8>) -> Result<()> {
+    let verifier = (provider()?.verifier_factory)(&alg.to_jwt(), &key.key).map_err(|_| {
         Error::new(
             ErrorCode::AlgorithmMismatch,
-            format!("the key cannot be used with alg {}", parsed.alg),
+            format!("the key cannot be used with alg {alg}"),
         )
     })?;
-    if verifier
-        .verify(parsed.signing_input.as_bytes(), &parsed.signature)
-        .is_err()
-    {
-        return Err(Error::new(
-            ErrorCode::InvalidSignature,
-            "the token's signature does not verify with the issuer's key",
-        ));
+    if verifier.verify(message, signature).is_err() {
+        return Err(bad_signature());
     }
+    Ok(())
+}
+
+fn bad_signature() -> Error {
+    Error::new(
+        ErrorCode::InvalidSignature,
+        "the token's signature does not verify with the issuer's key",
+    )
+}
+
+/// Decode the payload segment and apply the claim rules.
+fn decode_claims(payload_b64: &str, cfg: &VerifierConfig, now_ms: i64) -> Result<Claims> {
     let payload =
-        b64url_decode(parsed.payload_b64).ok_or_else(|| Error::malformed("the JWT payload is not valid base64url"))?;
+        b64url_decode(payload_b64).ok_or_else(|| Error::malformed("the JWT payload is not valid base64url"))?;
     let map: Map<String, Value> =
         serde_json::from_slice(&payload).map_err(|_| Error::malformed("the JWT payload is not a JSON object"))?;
     check_claims(map, cfg, now_ms)
+}
+
+/// What [`Verifier::prepare`] leaves to the caller: a signature to check, as data.
+///
+/// Runtimes with their own crypto (WebAssembly with WebCrypto) check [`SignatureCheck::message`]
+/// against [`SignatureCheck::signature`] with [`SignatureCheck::key`] under
+/// [`SignatureCheck::alg`], then hand the outcome to [`Verifier::complete`], which decodes the
+/// claims, applies every claim rule and fills the verified-token cache. Parsing, the `alg`
+/// allow-list, `typ`, `crit` and key selection have already been decided by the core.
+pub struct SignatureCheck {
+    token: Box<str>,
+    signing_input_len: usize,
+    signature: Vec<u8>,
+    alg: Alg,
+    key: VerifyKey,
+    /// The key-set generation the key came from (None for static keys).
+    generation: Option<u64>,
+}
+
+impl SignatureCheck {
+    pub fn alg(&self) -> Alg {
+        self.alg
+    }
+    /// The key the core selected (by `kid`, fitting `alg`).
+    pub fn key(&self) -> &VerifyKey {
+        &self.key
+    }
+    /// The JWS signing input: `BASE64URL(header) '.' BASE64URL(payload)`.
+    pub fn message(&self) -> &[u8] {
+        &self.token.as_bytes()[..self.signing_input_len]
+    }
+    /// The decoded signature (for ES256/ES384 the raw `r || s` form, as WebCrypto takes it).
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+    /// The token this check belongs to.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+    /// Check the signature with this build's own backend (`Ok(false)` for a bad signature; an
+    /// error when the build has no backend).
+    pub fn verify_with_backend(&self) -> Result<bool> {
+        match check_signature(self.alg, &self.key, self.message(), &self.signature) {
+            Ok(()) => Ok(true),
+            Err(e) if e.code() == ErrorCode::InvalidSignature => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl std::fmt::Debug for SignatureCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignatureCheck")
+            .field("alg", &self.alg)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The outcome of [`Verifier::prepare`].
+#[derive(Debug)]
+pub enum Prepared {
+    /// Verified before (the verified-token cache): nothing left to do.
+    Verified(Arc<Claims>),
+    /// A signature to check, then [`Verifier::complete`].
+    Check(SignatureCheck),
 }
 
 /// Claim rules (RFC 7519 §4.1, RFC 9068 §4).
@@ -385,6 +466,12 @@ pub fn check_claims(map: Map<String, Value>, cfg: &VerifierConfig, now_ms: i64) 
         }
     }
     Ok(Claims::new(map, exp, nbf, iat))
+}
+
+/// What the synchronous look-up found.
+enum Lookup<'t> {
+    Cached(Arc<Claims>),
+    Keys(ParsedToken<'t>, Arc<KeySet>, Option<u64>),
 }
 
 /// Where a verifier gets its keys.
@@ -518,19 +605,99 @@ impl Verifier {
     /// the keys needed are at hand (static keys, or a fresh cached JWKS that has the `kid`);
     /// `None` when a JWKS fetch is needed (call [`Verifier::verify`]).
     pub fn try_verify_now(&self, token: &str) -> Option<Result<Arc<Claims>>> {
+        let now = self.inner.clock.now_ms();
+        Some(match self.lookup_now(token, now)? {
+            Ok(Lookup::Cached(c)) => Ok(c),
+            Ok(Lookup::Keys(parsed, keys, _)) => self.finish(token, &parsed, &keys, now),
+            Err(e) => Err(e),
+        })
+    }
+
+    /// [`Verifier::prepare`] without waiting for the network: `None` when a JWKS fetch is needed.
+    pub fn try_prepare_now(&self, token: &str) -> Option<Result<Prepared>> {
+        let now = self.inner.clock.now_ms();
+        Some(match self.lookup_now(token, now)? {
+            Ok(Lookup::Cached(c)) => Ok(Prepared::Verified(c)),
+            Ok(Lookup::Keys(parsed, keys, generation)) => {
+                Self::signature_check(token, &parsed, &keys, generation).map(Prepared::Check)
+            }
+            Err(e) => Err(e),
+        })
+    }
+
+    /// Everything but the signature check: the verified-token cache, parsing and header rules,
+    /// keys (fetching the JWKS when needed) and key selection. A [`Prepared::Check`] goes to the
+    /// caller's crypto and then to [`Verifier::complete`]. For runtimes whose signature checks
+    /// are asynchronous or live outside Rust (WebCrypto).
+    pub async fn prepare(&self, token: &str) -> Result<Prepared> {
+        if let Some(r) = self.try_prepare_now(token) {
+            return r;
+        }
+        let parsed = parse_token(token, &self.inner.cfg)?;
+        let (keys, generation) = self.remote_keys(&parsed).await?;
+        Self::signature_check(token, &parsed, &keys, Some(generation)).map(Prepared::Check)
+    }
+
+    /// Finish a [`Prepared::Check`] with the outcome of its signature check: on a good signature,
+    /// the claim rules at the current time, then the verified-token cache.
+    pub fn complete(&self, check: SignatureCheck, signature_valid: bool) -> Result<Arc<Claims>> {
+        if !signature_valid {
+            return Err(bad_signature());
+        }
         let inner = &*self.inner;
         let now = inner.clock.now_ms();
+        let payload_b64 = check.token[..check.signing_input_len]
+            .split_once('.')
+            .map(|(_, p)| p)
+            .ok_or_else(|| Error::internal("a signature check without a payload"))?;
+        let claims = Arc::new(decode_claims(payload_b64, &inner.cfg, now)?);
+        // Keys removed while the check was out: the answer stands, but it is not cached.
+        let current = match &inner.keys {
+            KeySource::Remote(j) => Some(j.generation()),
+            KeySource::Static(_) => None,
+        };
+        if current == check.generation {
+            let until = claims.exp_ms.saturating_add(inner.cfg.leeway.as_millis() as i64);
+            inner.cache.insert(&check.token, claims.clone(), until, now);
+        }
+        Ok(claims)
+    }
+
+    fn signature_check(
+        token: &str,
+        parsed: &ParsedToken<'_>,
+        keys: &KeySet,
+        generation: Option<u64>,
+    ) -> Result<SignatureCheck> {
+        let key = keys.select(parsed.kid.as_deref(), parsed.alg)?.clone();
+        Ok(SignatureCheck {
+            token: token.into(),
+            signing_input_len: parsed.signing_input.len(),
+            signature: parsed.signature.clone(),
+            alg: parsed.alg,
+            key,
+            generation,
+        })
+    }
+
+    /// The synchronous part shared by `try_verify_now` and `try_prepare_now`: `None` when the
+    /// JWKS must be fetched first.
+    fn lookup_now<'t>(&self, token: &'t str, now: i64) -> Option<Result<Lookup<'t>>> {
+        let inner = &*self.inner;
+        let mut generation = None;
         if let KeySource::Remote(j) = &inner.keys {
             // A stale key set must be refetched before anything is accepted, cached tokens
             // included: otherwise a withdrawn key would go unnoticed while every token is a hit.
             if !j.is_fresh(now) {
                 return None;
             }
-            self.sync_generation(j.generation());
+            let g = j.generation();
+            self.sync_generation(g);
+            generation = Some(g);
         }
         if token.len() <= inner.cfg.max_token_bytes {
             if let Some(c) = inner.cache.get(token, now) {
-                return Some(Ok(c));
+                return Some(Ok(Lookup::Cached(c)));
             }
         }
         let parsed = match parse_token(token, &inner.cfg) {
@@ -540,7 +707,7 @@ impl Verifier {
         let keys = match &inner.keys {
             KeySource::Static(k) => k.clone(),
             KeySource::Remote(j) => {
-                let (keys, _) = j.fresh_keys(now)?;
+                let (keys, g) = j.fresh_keys(now)?;
                 let usable = match parsed.kid.as_deref() {
                     Some(kid) => keys.kids().any(|k| k == kid),
                     None => true,
@@ -548,10 +715,29 @@ impl Verifier {
                 if !usable {
                     return None;
                 }
+                generation = Some(g);
                 keys
             }
         };
-        Some(self.finish(token, &parsed, &keys, now))
+        Some(Ok(Lookup::Keys(parsed, keys, generation)))
+    }
+
+    /// Keys from the JWKS cache (fetching, and refetching once for an unknown `kid`).
+    async fn remote_keys(&self, parsed: &ParsedToken<'_>) -> Result<(Arc<KeySet>, u64)> {
+        let KeySource::Remote(jwks) = &self.inner.keys else {
+            return Err(Error::internal("static keys always verify synchronously"));
+        };
+        let (mut keys, mut generation) = jwks.keys().await?;
+        if let Some(kid) = parsed.kid.as_deref() {
+            if !keys.kids().any(|k| k == kid) {
+                if let Some((k, g)) = jwks.refresh_for_unknown_kid().await {
+                    keys = k;
+                    generation = g;
+                }
+            }
+        }
+        self.sync_generation(generation);
+        Ok((keys, generation))
     }
 
     /// Only the verified-token cache: `Some` for a token that verified before and is still within
@@ -574,22 +760,9 @@ impl Verifier {
         if let Some(r) = self.try_verify_now(token) {
             return r;
         }
-        let inner = &*self.inner;
-        let parsed = parse_token(token, &inner.cfg)?;
-        let KeySource::Remote(jwks) = &inner.keys else {
-            return Err(Error::internal("static keys always verify synchronously"));
-        };
-        let (mut keys, mut generation) = jwks.keys().await?;
-        if let Some(kid) = parsed.kid.as_deref() {
-            if !keys.kids().any(|k| k == kid) {
-                if let Some((k, g)) = jwks.refresh_for_unknown_kid().await {
-                    keys = k;
-                    generation = g;
-                }
-            }
-        }
-        self.sync_generation(generation);
-        let now = inner.clock.now_ms();
+        let parsed = parse_token(token, &self.inner.cfg)?;
+        let (keys, _) = self.remote_keys(&parsed).await?;
+        let now = self.inner.clock.now_ms();
         self.finish(token, &parsed, &keys, now)
     }
 

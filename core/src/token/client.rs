@@ -80,7 +80,8 @@ pub const EXPIRY_MARGIN: Duration = Duration::from_secs(5);
 /// `expires_at - min(5 s, lifetime / 4)`.
 pub fn schedule(token: &Token, buffer: Duration) -> Schedule {
     let lifetime = token.lifetime_ms();
-    let buffer = (buffer.as_millis() as i64).min(lifetime / 2);
+    // `as i64` would wrap a huge buffer (Duration::MAX) to a negative one.
+    let buffer = i64::try_from(buffer.as_millis()).unwrap_or(i64::MAX).min(lifetime / 2);
     let margin = (EXPIRY_MARGIN.as_millis() as i64).min(lifetime / 4);
     Schedule {
         refresh_at_ms: token.expires_at_ms - buffer,

@@ -7,6 +7,8 @@ use serde_json::Value;
 
 /// Lifetime assumed when a response has no `expires_in` and the token is not a JWT with `exp`.
 pub const DEFAULT_LIFETIME_SECS: i64 = 300;
+/// Longest lifetime believed, from `expires_in` or a JWT's `exp` (ten years).
+pub const MAX_LIFETIME_SECS: i64 = 10 * 365 * 86_400;
 
 /// An access token. `Debug` never shows the token itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,7 +28,7 @@ impl Token {
         self.expires_at_ms.div_euclid(1000)
     }
     pub fn lifetime_ms(&self) -> i64 {
-        (self.expires_at_ms - self.issued_at_ms).max(0)
+        self.expires_at_ms.saturating_sub(self.issued_at_ms).max(0)
     }
     /// `Authorization` header value.
     pub fn authorization(&self) -> String {
@@ -170,8 +172,14 @@ fn parse_success(v: &Value, now_ms: i64, requested_scopes: &[String]) -> Result<
         Some(_) => return Err(bad("has a non-numeric expires_in")),
     };
     let expires_at_ms = match expires_in {
-        Some(s) => now_ms.saturating_add(s.min(10 * 365 * 86_400) * 1000),
-        None => jwt_exp_ms(access_token).unwrap_or(now_ms + DEFAULT_LIFETIME_SECS * 1000),
+        Some(s) => now_ms.saturating_add(s.min(MAX_LIFETIME_SECS) * 1000),
+        // An unverified `exp` gets the same bounds (it was 1e300 → i64::MAX: never refreshed).
+        None => jwt_exp_ms(access_token).map_or(now_ms.saturating_add(DEFAULT_LIFETIME_SECS * 1000), |exp| {
+            exp.clamp(
+                now_ms.saturating_sub(MAX_LIFETIME_SECS * 1000),
+                now_ms.saturating_add(MAX_LIFETIME_SECS * 1000),
+            )
+        }),
     };
     let scopes = match v.get("scope") {
         Some(Value::String(s)) => split_scopes(s),
