@@ -82,3 +82,46 @@ fn verifier_with_static_keys_and_cache() {
         ErrorCode::TokenExpired
     );
 }
+
+/// The split verification (prepare, the caller's signature check, complete): a failed check is
+/// `invalid_signature` and caches nothing; the thumbprint matches the signer's RFC 7638 kid; a
+/// good check completes with the claim rules and fills the verified-token cache.
+#[test]
+fn prepare_and_complete() {
+    let key = SigningKey::generate(Alg::ES256, None).unwrap();
+    let token = key.sign(Some("at+jwt"), &Map::new(), &claims()).unwrap();
+    let keys = Arc::new(KeySet::from_jwks_value(&json!({"keys": [key.public_jwk()]})).unwrap());
+    let v = Verifier::new(cfg(), KeySource::Static(keys), Arc::new(ManualClock::new(NOW * 1000))).unwrap();
+    let Some(Ok(Prepared::Check(check))) = v.try_prepare_now(&token) else {
+        panic!("static keys prepare synchronously")
+    };
+    assert_eq!(check.alg(), Alg::ES256);
+    assert_eq!(
+        check.key().public_key().thumbprint(),
+        key.public_jwk()["kid"].as_str().unwrap()
+    );
+    assert_eq!(check.signature().len(), 64, "ES256 signatures are raw r || s");
+    assert!(token.as_bytes().starts_with(check.message()));
+    let e = v.complete(check, false).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidSignature);
+    assert_eq!(v.cached_tokens(), 0);
+
+    let Some(Ok(Prepared::Check(check))) = v.try_prepare_now(&token) else {
+        panic!()
+    };
+    assert!(check.verify_with_backend().unwrap());
+    let claims = v.complete(check, true).unwrap();
+    assert_eq!(claims.subject(), Some("agent"));
+    assert_eq!(v.cached_tokens(), 1);
+    assert!(matches!(v.try_prepare_now(&token), Some(Ok(Prepared::Verified(_)))));
+
+    // Expired by the time the check comes back: the claim rules run at completion.
+    let clock = Arc::new(ManualClock::new(NOW * 1000));
+    let keys = Arc::new(KeySet::from_jwks_value(&json!({"keys": [key.public_jwk()]})).unwrap());
+    let v = Verifier::new(cfg(), KeySource::Static(keys), clock.clone()).unwrap();
+    let Some(Ok(Prepared::Check(check))) = v.try_prepare_now(&token) else {
+        panic!()
+    };
+    clock.advance(std::time::Duration::from_secs(3600));
+    assert_eq!(v.complete(check, true).unwrap_err().code(), ErrorCode::TokenExpired);
+}

@@ -1381,3 +1381,71 @@ async fn a_cached_token_signed_by_a_withdrawn_key_is_rejected_once_the_key_set_i
     );
     assert_eq!(r.unwrap_err().code(), ErrorCode::KeyNotFound);
 }
+
+/// A JWKS store standing in for an edge KV: remembers what it was given.
+#[derive(Default)]
+struct MemStore {
+    entries: Mutex<std::collections::HashMap<String, StoredJwks>>,
+    loads: std::sync::atomic::AtomicUsize,
+}
+
+impl JwksStore for MemStore {
+    fn load(&self, uri: &str) -> BoxFut<'static, Option<StoredJwks>> {
+        self.loads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let v = self.entries.lock().get(uri).cloned();
+        Box::pin(async move { v })
+    }
+    fn save(&self, uri: &str, jwks: StoredJwks) -> BoxFut<'static, ()> {
+        self.entries.lock().insert(uri.to_string(), jwks);
+        Box::pin(async {})
+    }
+}
+
+/// Edge isolates lose memory: a new verifier (a cold isolate) takes the JWKS a previous one saved
+/// while it is fresh, fetches once it is stale, and an unknown kid still goes to the network.
+#[tokio::test]
+async fn jwks_store_survives_a_cold_start_and_respects_freshness() {
+    let iss = Issuer::new(2);
+    let store = Arc::new(MemStore::default());
+    let cold_verifier = || {
+        let clock: Arc<dyn Clock> = Arc::new(iss.clock.clone());
+        let jwks = JwksCache::with_store(
+            JWKS_URL,
+            iss.fake.clone(),
+            clock.clone(),
+            JwksPolicy::default(),
+            Some(store.clone()),
+        )
+        .unwrap();
+        Verifier::new(VerifierConfig::new(ISS, AUD), KeySource::Remote(jwks), clock).unwrap()
+    };
+    // First isolate: the store is empty, one fetch, and the document is saved with its freshness.
+    cold_verifier().verify(&iss.token(0, None)).await.unwrap();
+    assert_eq!(iss.fetches(), 1);
+    let saved = store.entries.lock().get(JWKS_URL).cloned().expect("saved");
+    assert_eq!(saved.fresh_until_ms, T0 + 600_000, "default max-age: 600 s");
+    // Second isolate, a minute later: no fetch at all.
+    iss.clock.advance(Duration::from_secs(60));
+    cold_verifier().verify(&iss.token(0, None)).await.unwrap();
+    assert_eq!(iss.fetches(), 1, "the stored JWKS was used");
+    // A kid the stored set lacks goes to the network (and the new set is saved).
+    iss.publish(&[0, 1]);
+    let v = cold_verifier();
+    v.verify(&iss.token(1, None)).await.unwrap();
+    assert_eq!(iss.fetches(), 2, "an unknown kid refetches even with a stored set");
+    assert!(store.entries.lock()[JWKS_URL].jwks.contains("k2"));
+    // Past its freshness the stored document is not used.
+    iss.clock.advance(Duration::from_secs(601));
+    cold_verifier().verify(&iss.token(0, None)).await.unwrap();
+    assert_eq!(iss.fetches(), 3, "a stale stored JWKS is refetched");
+    // A stored document that is not a JWKS is ignored, not trusted.
+    store.entries.lock().insert(
+        JWKS_URL.to_string(),
+        StoredJwks {
+            jwks: "not json".into(),
+            fresh_until_ms: i64::MAX,
+        },
+    );
+    cold_verifier().verify(&iss.token(0, None)).await.unwrap();
+    assert_eq!(iss.fetches(), 4);
+}

@@ -108,6 +108,32 @@ fn run_case(file: &Value, case: &Value, rt: &tokio::runtime::Runtime) -> std::re
             if sync != asynchronous {
                 return Err(format!("try_verify_now gave {sync:?} but verify gave {asynchronous:?}"));
             }
+            // The split path the wasm package takes (the core prepares, the caller checks the
+            // signature, the core completes) must agree too; here the caller is this build's backend.
+            let split = build().map_err(|e| e.to_string())?;
+            let r = match rt.block_on(split.prepare(token)) {
+                Ok(Prepared::Verified(c)) => Ok(c),
+                Ok(Prepared::Check(check)) => {
+                    // The key's canonical public JWK is the same key again (what WebCrypto imports).
+                    let jwk: Value = serde_json::from_str(&check.key().public_key().canonical_jwk()).unwrap();
+                    let again = KeySet::from_jwk_value(&jwk).map_err(|e| format!("canonical JWK: {e}"))?;
+                    if again.keys()[0].public_key() != check.key().public_key() {
+                        return Err("the canonical JWK does not round-trip".into());
+                    }
+                    let ok = check.verify_with_backend().map_err(|e| e.to_string())?;
+                    split.complete(check, ok)
+                }
+                Err(e) => Err(e),
+            };
+            let prepared = outcome(r, &req);
+            if sync != prepared {
+                return Err(format!(
+                    "try_verify_now gave {sync:?} but prepare/complete gave {prepared:?}"
+                ));
+            }
+            if prepared.is_ok() && !matches!(split.try_prepare_now(token), Some(Ok(Prepared::Verified(_)))) {
+                return Err("a completed token is not served from the verified-token cache".into());
+            }
             sync
         }
     };
