@@ -165,6 +165,14 @@ impl Client {
                 "client {client_id}: default scope {bad:?} is not in allowed_scopes"
             )));
         }
+        // 1 s to 24 h; out of range is an error rather than a silent clamp, so a test asking for
+        // short-lived tokens gets what it asked for or is told why not.
+        let token_lifetime = spec.token_lifetime.unwrap_or(default_lifetime);
+        if !(1..=86_400).contains(&token_lifetime) {
+            return Err(Error::config(format!(
+                "client {client_id}: token_lifetime {token_lifetime} is out of range (1 to 86400 seconds)"
+            )));
+        }
         let client = Client {
             name: spec.name.clone().unwrap_or_else(|| client_id.clone()),
             client_id,
@@ -175,7 +183,7 @@ impl Client {
             allowed_scopes: spec.allowed_scopes.clone(),
             default_scopes,
             audiences: spec.audiences.clone(),
-            token_lifetime: spec.token_lifetime.unwrap_or(default_lifetime).clamp(10, 86_400),
+            token_lifetime,
             rate_limit: spec.rate_limit,
             created_at: now,
         };
@@ -214,5 +222,32 @@ impl Client {
             m.push("private_key_jwt");
         }
         m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(lifetime: Option<u64>) -> ClientSpec {
+        ClientSpec {
+            client_id: Some("svc".into()),
+            client_secret: Some("a-long-enough-secret".into()),
+            allowed_scopes: vec!["read:data".into()],
+            token_lifetime: lifetime,
+            ..ClientSpec::default()
+        }
+    }
+
+    #[test]
+    fn token_lifetime_is_taken_as_given_or_refused() {
+        let (c, _) = Client::from_spec(&spec(Some(2)), 3600, 0).unwrap();
+        assert_eq!(c.token_lifetime, 2, "short lifetimes for tests are kept, not raised");
+        let (c, _) = Client::from_spec(&spec(None), 900, 0).unwrap();
+        assert_eq!(c.token_lifetime, 900);
+        for bad in [0, 86_401] {
+            let e = Client::from_spec(&spec(Some(bad)), 3600, 0).unwrap_err();
+            assert!(e.to_string().contains("token_lifetime"), "{e}");
+        }
     }
 }
