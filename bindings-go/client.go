@@ -38,6 +38,11 @@ type ClientConfig struct {
 	PrivateKey string
 	// The kid of PrivateKey's registered public key (empty = the key's RFC 7638 thumbprint).
 	PrivateKeyID string
+	// The client assertion's algorithm (empty = inferred from PrivateKey).
+	PrivateKeyAlg string
+	// Refresh this long before expiry (0 = the core's default, 5 minutes; always at most half
+	// the token's lifetime). Whole seconds.
+	RefreshBuffer time.Duration
 	// Allow plain http:// to a non-loopback host.
 	AllowInsecureHTTP bool
 }
@@ -50,8 +55,8 @@ func (c ClientConfig) Format(f fmt.State, verb rune) {
 		}
 		return "[REDACTED]"
 	}
-	fmt.Fprintf(f, "{TokenURL:%s Issuer:%s ClientID:%s ClientSecret:%s Scopes:%v Audience:%s Resource:%v AuthMethod:%s PrivateKey:%s PrivateKeyID:%s}",
-		c.TokenURL, c.Issuer, c.ClientID, redact(c.ClientSecret), c.Scopes, c.Audience, c.Resource, c.AuthMethod, redact(c.PrivateKey), c.PrivateKeyID)
+	fmt.Fprintf(f, "{TokenURL:%s Issuer:%s ClientID:%s ClientSecret:%s Scopes:%v Audience:%s Resource:%v AuthMethod:%s PrivateKey:%s PrivateKeyID:%s PrivateKeyAlg:%s RefreshBuffer:%s}",
+		c.TokenURL, c.Issuer, c.ClientID, redact(c.ClientSecret), c.Scopes, c.Audience, c.Resource, c.AuthMethod, redact(c.PrivateKey), c.PrivateKeyID, c.PrivateKeyAlg, c.RefreshBuffer)
 }
 
 func (c ClientConfig) toJSON() ([]byte, error) {
@@ -69,6 +74,13 @@ func (c ClientConfig) toJSON() ([]byte, error) {
 	put("auth_method", c.AuthMethod)
 	put("private_key", c.PrivateKey)
 	put("private_key_id", c.PrivateKeyID)
+	put("private_key_alg", c.PrivateKeyAlg)
+	if c.RefreshBuffer < 0 {
+		return nil, fmt.Errorf("RefreshBuffer must not be negative")
+	}
+	if c.RefreshBuffer > 0 {
+		m["refresh_buffer"] = fmt.Sprintf("%d", int64((c.RefreshBuffer+time.Second-1)/time.Second))
+	}
 	if c.Scopes != nil {
 		m["scopes"] = c.Scopes
 	}
@@ -137,6 +149,21 @@ func NewClientCredentialsFromEnv() (*ClientCredentials, error) {
 	var h *C.AuthsecClient
 	var e *C.char
 	if code := C.authsec_client_new_from_env(&h, &e); code != 0 {
+		return nil, errorFrom(code, e)
+	}
+	return newClient(h), nil
+}
+
+// NewClientCredentialsFromConfigFile creates a client from a YAML config file (the core's reader:
+// `${VAR}` and `${VAR:-default}` interpolation, after parsing, so a value cannot change the
+// file's structure; unknown settings and unset variables are errors that name them). The same
+// file works with the Python and Node packages.
+func NewClientCredentialsFromConfigFile(path string) (*ClientCredentials, error) {
+	cs := cString(path)
+	defer free(cs)
+	var h *C.AuthsecClient
+	var e *C.char
+	if code := C.authsec_client_new_from_config_file(cs, &h, &e); code != 0 {
 		return nil, errorFrom(code, e)
 	}
 	return newClient(h), nil

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -335,4 +336,42 @@ func TestCachedTokenIsDecodedOnce(t *testing.T) {
 	if ot == second || ot.AccessToken == second.AccessToken {
 		t.Fatal("two clients shared a decoded token")
 	}
+}
+
+// A YAML config file with ${VAR} interpolation (the core's reader), as Python and Node load it.
+func TestClientFromConfigFile(t *testing.T) {
+	s := startServer(t, 300)
+	dir := t.TempDir()
+	path := dir + "/config.yaml"
+	yaml := "token_url: " + s.TokenEndpoint + "\nclient_id: svc\nclient_secret: ${TEST_AUTHSEC_SECRET}\nscopes: [read:data]\naudience: https://api.example\nrefresh_buffer: 60\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TEST_AUTHSEC_SECRET", testSecret)
+	c, err := NewClientCredentialsFromConfigFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	tok, err := c.Token(ctx(t))
+	if err != nil || tok.AccessToken == "" {
+		t.Fatalf("token from a config-file client: %v", err)
+	}
+	// An unset variable is a config error naming it, never showing other values.
+	os.Unsetenv("TEST_AUTHSEC_SECRET")
+	_, err = NewClientCredentialsFromConfigFile(path)
+	if !errors.Is(err, ErrConfigError) || !strings.Contains(err.Error(), "TEST_AUTHSEC_SECRET") {
+		t.Fatalf("unset variable: %v", err)
+	}
+	if _, err := NewClientCredentialsFromConfigFile(dir + "/missing.yaml"); !errors.Is(err, ErrConfigError) {
+		t.Fatalf("missing file: %v", err)
+	}
+	if _, err := NewClientCredentials(ClientConfig{TokenURL: s.TokenEndpoint, ClientID: "svc", ClientSecret: testSecret, RefreshBuffer: -time.Second}); !errors.Is(err, ErrConfigError) {
+		t.Fatalf("negative RefreshBuffer: %v", err)
+	}
+	c2, err := NewClientCredentials(ClientConfig{TokenURL: s.TokenEndpoint, ClientID: "svc", ClientSecret: testSecret, RefreshBuffer: 4 * time.Second, PrivateKeyAlg: ""})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2.Close()
 }

@@ -1,46 +1,20 @@
 //! The verifier: the core's `Verifier` (signature, claims, verified-token cache) with a static
 //! JWKS or a cached `jwks_uri`.
 
-use crate::client::{parse_options, strings, StringOrList, Strings};
+use crate::client::{parse_options, strings, Strings};
 use crate::clock::ManualClock;
 use crate::convert::{frozen_object, Memo, Raw};
 use crate::errors::{js, to_js_error};
 use crate::spawn::promise;
-use authsec_native::{
-    Alg, Claims, Clock, Error as CoreError, HttpTransport, JwksCache, JwksPolicy, KeySet, KeySource, ScopeRequirement,
-    SystemClock, TypPolicy, Verifier, VerifierConfig,
-};
+use authsec_native::core::VerifierOptions;
+use authsec_native::{Claims, Clock, HttpTransport, KeySource, ScopeRequirement, SystemClock, Verifier};
 use napi::bindgen_prelude::{AsyncTask, JsValue, Object, ObjectFinalize};
 use napi::Task;
 use napi::{Env, Result};
 use napi_derive::napi;
 use parking_lot::Mutex;
-use serde::Deserialize;
 use serde_json::Value;
 use std::sync::Arc;
-use std::time::Duration;
-
-/// Verifier options as JavaScript passes them (camelCase; an unknown option is an error).
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct VerifierOptions {
-    issuer: Option<String>,
-    audience: Option<StringOrList>,
-    jwks_uri: Option<String>,
-    /// A JWKS document: an object, or its JSON text.
-    jwks: Option<Value>,
-    algorithms: Option<Vec<String>>,
-    /// Seconds of clock-skew leeway (default 5, at most 300).
-    leeway: Option<f64>,
-    /// `"default"` or `"strict"` (require `typ: at+jwt`).
-    typ: Option<String>,
-    required_claims: Option<Vec<String>>,
-    max_token_bytes: Option<usize>,
-    skip_issuer_check: Option<bool>,
-    skip_audience_check: Option<bool>,
-    verified_cache_size: Option<usize>,
-    allow_insecure_http: Option<bool>,
-}
 
 fn requirement(required: Option<Strings>, any: Option<Strings>) -> Option<ScopeRequirement> {
     let r = ScopeRequirement {
@@ -50,60 +24,14 @@ fn requirement(required: Option<Strings>, any: Option<Strings>) -> Option<ScopeR
     (!r.is_empty()).then_some(r)
 }
 
-fn config(o: &VerifierOptions) -> authsec_native::Result<VerifierConfig> {
-    let mut cfg = VerifierConfig {
-        issuer: o.issuer.clone(),
-        audiences: o.audience.clone().map(StringOrList::into_vec).unwrap_or_default(),
-        skip_issuer_check: o.skip_issuer_check.unwrap_or(false),
-        skip_audience_check: o.skip_audience_check.unwrap_or(false),
-        algorithms: o
-            .algorithms
-            .iter()
-            .flatten()
-            .map(|a| Alg::parse(a))
-            .collect::<authsec_native::Result<_>>()?,
-        required_claims: o.required_claims.clone().unwrap_or_default(),
-        ..VerifierConfig::default()
-    };
-    if let Some(l) = o.leeway {
-        cfg.leeway = Duration::try_from_secs_f64(l)
-            .map_err(|_| CoreError::config(format!("leeway must be a non-negative number of seconds, not {l}")))?;
-    }
-    if let Some(t) = &o.typ {
-        cfg.typ = TypPolicy::parse(t)?;
-    }
-    if let Some(m) = o.max_token_bytes {
-        cfg.max_token_bytes = m;
-    }
-    if let Some(n) = o.verified_cache_size {
-        cfg.verified_cache_size = n;
-    }
-    Ok(cfg)
-}
-
+/// A verifier from the core's options reader (camelCase names; an unknown option is an error).
 fn build(o: &VerifierOptions, clock: Option<&ManualClock>) -> authsec_native::Result<Verifier> {
-    let cfg = config(o)?;
     let clock: Arc<dyn Clock> = match clock {
         Some(m) => Arc::new(m.inner.clone()),
         None => Arc::new(SystemClock),
     };
-    let keys = match (&o.jwks_uri, &o.jwks) {
-        (Some(uri), None) => {
-            let policy = JwksPolicy {
-                allow_insecure_http: o.allow_insecure_http.unwrap_or(false),
-                ..JwksPolicy::default()
-            };
-            KeySource::Remote(JwksCache::new(uri, HttpTransport::shared(), clock.clone(), policy)?)
-        }
-        (None, Some(Value::String(text))) => KeySource::Static(Arc::new(KeySet::from_jwks_json(text.as_bytes())?)),
-        (None, Some(v)) => KeySource::Static(Arc::new(KeySet::from_jwks_value(v)?)),
-        _ => {
-            return Err(CoreError::config(
-                "give the verifier either jwksUri (the issuer's JWKS URL) or jwks (a JWKS document), not both",
-            ))
-        }
-    };
-    Verifier::new(cfg, keys, clock)
+    let keys = o.keys()?.into_source(HttpTransport::shared(), clock.clone())?;
+    Verifier::new(o.config()?, keys, clock)
 }
 
 /// Claims objects remembered per verifier (the core's verified-token cache holds up to 10,000).

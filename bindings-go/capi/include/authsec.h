@@ -128,6 +128,14 @@ AuthsecCode authsec_client_new(const char *config_json,
 AuthsecCode authsec_client_new_from_env(struct AuthsecClient **out, char **error_json);
 
 /**
+ * Create a client from a YAML config file with `${VAR}` / `${VAR:-default}` interpolation (the
+ * core's reader: the same file the Python and Node packages load).
+ */
+AuthsecCode authsec_client_new_from_config_file(const char *path,
+                                                struct AuthsecClient **out,
+                                                char **error_json);
+
+/**
  * Free a client. NULL is fine.
  */
 void authsec_client_free(struct AuthsecClient *client);

@@ -20,10 +20,10 @@
 #![allow(clippy::missing_safety_doc)]
 
 use authsec_native::core::jwt::scopes;
+use authsec_native::core::VerifierOptions;
 use authsec_native::{
-    Alg, Claims, ClientConfig, Clock, Error as CoreError, ErrorCode, HttpTransport, JwksCache, JwksPolicy, KeySet,
-    KeySource, ManualClock, ScopeRequirement, Sleeper, SystemClock, Token, TokenClient, TokioSleeper, TypPolicy,
-    Verifier, VerifierConfig,
+    Claims, ClientConfig, Clock, Error as CoreError, ErrorCode, HttpTransport, ManualClock, ScopeRequirement, Sleeper,
+    SystemClock, Token, TokenClient, TokioSleeper, Verifier,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -368,6 +368,20 @@ pub unsafe extern "C" fn authsec_client_new_from_env(
     guard(error_json, || put_client(out, ClientConfig::from_env()?))
 }
 
+/// Create a client from a YAML config file with `${VAR}` / `${VAR:-default}` interpolation (the
+/// core's reader: the same file the Python and Node packages load).
+#[no_mangle]
+pub unsafe extern "C" fn authsec_client_new_from_config_file(
+    path: *const c_char,
+    out: *mut *mut AuthsecClient,
+    error_json: *mut *mut c_char,
+) -> AuthsecCode {
+    guard(error_json, || {
+        let path = str_arg(path, "path")?.ok_or_else(|| CoreError::config("path must not be NULL"))?;
+        put_client(out, ClientConfig::from_yaml_file(path)?)
+    })
+}
+
 /// Free a client. NULL is fine.
 #[no_mangle]
 pub unsafe extern "C" fn authsec_client_free(client: *mut AuthsecClient) {
@@ -520,86 +534,20 @@ impl StringOrList {
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct VerifierOptions {
-    issuer: Option<String>,
-    audience: Option<StringOrList>,
-    jwks_uri: Option<String>,
-    jwks: Option<Value>,
-    algorithms: Option<Vec<String>>,
-    /// Seconds.
-    leeway: Option<f64>,
-    typ: Option<String>,
-    required_claims: Option<Vec<String>>,
-    max_token_bytes: Option<usize>,
-    skip_issuer_check: Option<bool>,
-    skip_audience_check: Option<bool>,
-    verified_cache_size: Option<usize>,
-    allow_insecure_http: Option<bool>,
-    /// Tests only: a fixed clock at this Unix time (seconds).
-    now: Option<i64>,
-}
-
-fn verifier_config(o: &VerifierOptions) -> CoreResult<VerifierConfig> {
-    let mut cfg = VerifierConfig {
-        issuer: o.issuer.clone(),
-        skip_issuer_check: o.skip_issuer_check.unwrap_or(false),
-        skip_audience_check: o.skip_audience_check.unwrap_or(false),
-        algorithms: o
-            .algorithms
-            .iter()
-            .flatten()
-            .map(|a| Alg::parse(a))
-            .collect::<CoreResult<_>>()?,
-        required_claims: o.required_claims.clone().unwrap_or_default(),
-        ..VerifierConfig::default()
+/// A verifier from the core's options reader, plus `now` (tests only: a fixed clock at this Unix
+/// time in seconds).
+fn build_verifier(mut v: Value) -> CoreResult<Verifier> {
+    let now = match v.as_object_mut().and_then(|m| m.remove("now")) {
+        None | Some(Value::Null) => None,
+        Some(n) => Some(n.as_i64().ok_or_else(|| CoreError::config("now must be an integer"))?),
     };
-    if let Some(a) = &o.audience {
-        cfg.audiences = match a {
-            StringOrList::One(s) => vec![s.clone()],
-            StringOrList::Many(v) => v.clone(),
-        };
-    }
-    if let Some(l) = o.leeway {
-        cfg.leeway = Duration::try_from_secs_f64(l)
-            .map_err(|_| CoreError::config(format!("leeway must be a non-negative number of seconds, not {l}")))?;
-    }
-    if let Some(t) = &o.typ {
-        cfg.typ = TypPolicy::parse(t)?;
-    }
-    if let Some(m) = o.max_token_bytes {
-        cfg.max_token_bytes = m;
-    }
-    if let Some(n) = o.verified_cache_size {
-        cfg.verified_cache_size = n;
-    }
-    Ok(cfg)
-}
-
-fn build_verifier(o: VerifierOptions) -> CoreResult<Verifier> {
-    let cfg = verifier_config(&o)?;
-    let clock: Arc<dyn Clock> = match o.now {
+    let o = VerifierOptions::from_value(&v)?;
+    let clock: Arc<dyn Clock> = match now {
         Some(s) => Arc::new(ManualClock::new(s.saturating_mul(1000))),
         None => Arc::new(SystemClock),
     };
-    let keys = match (o.jwks_uri, o.jwks) {
-        (Some(uri), None) => {
-            let policy = JwksPolicy {
-                allow_insecure_http: o.allow_insecure_http.unwrap_or(false),
-                ..JwksPolicy::default()
-            };
-            KeySource::Remote(JwksCache::new(&uri, HttpTransport::shared(), clock.clone(), policy)?)
-        }
-        (None, Some(Value::String(text))) => KeySource::Static(Arc::new(KeySet::from_jwks_json(text.as_bytes())?)),
-        (None, Some(v)) => KeySource::Static(Arc::new(KeySet::from_jwks_value(&v)?)),
-        _ => {
-            return Err(CoreError::config(
-                "give the verifier either jwks_uri (the issuer's JWKS URL) or jwks (a JWKS document), not both",
-            ))
-        }
-    };
-    Verifier::new(cfg, keys, clock)
+    let keys = o.keys()?.into_source(HttpTransport::shared(), clock.clone())?;
+    Verifier::new(o.config()?, keys, clock)
 }
 
 /// Create a verifier from a JSON config: `issuer`, `audience` (string or list), `jwks_uri` or
@@ -617,8 +565,8 @@ pub unsafe extern "C" fn authsec_verifier_new(
         if out.is_null() {
             return Err(CoreError::config("out must not be NULL"));
         }
-        let o: VerifierOptions = parse_json("verifier config", str_arg(config_json, "config_json")?)?;
-        let verifier = build_verifier(o)?;
+        let v: Value = parse_json("verifier config", str_arg(config_json, "config_json")?)?;
+        let verifier = build_verifier(v)?;
         *out = Box::into_raw(Box::new(AuthsecVerifier {
             verifier,
             pins: Mutex::default(),
