@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Build @authsec/wasm: cargo (wasm32, size profile) -> wasm-bindgen (pinned CLI, --target web)
+# -> wasm-opt -Oz (npm's binaryen) -> dist/. Prints the gzipped size against the target (100 KiB,
+# issue 7: not met yet) and fails above the regression limit (AUTHSEC_WASM_LIMIT_GZ, 150 KiB),
+# which comes down to the target once the module fits.
+#   wasm/build.sh            build
+# Needs rustup (adds wasm32-unknown-unknown), cargo, node + npm (binaryen from npm).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+cd "$here"
+WASM_BINDGEN_VERSION=0.2.130   # = the wasm-bindgen crate pinned in Cargo.toml
+TARGET_GZ=102400
+LIMIT_GZ=${AUTHSEC_WASM_LIMIT_GZ:-153600}
+
+rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || rustup target add wasm32-unknown-unknown
+if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+[ -x node_modules/.bin/wasm-opt ] && [ -x node_modules/.bin/tsc ] && [ -d node_modules/jose ] || npm install --no-audit --no-fund
+
+cargo build --locked --target wasm32-unknown-unknown --release
+rm -rf dist && mkdir -p dist
+wasm-bindgen --target web --out-dir dist target/wasm32-unknown-unknown/release/authsec_wasm.wasm
+# wasm-bindgen copies js/glue.js into dist/snippets/<crate-hash>/js/; make that copy re-export the
+# package's own js/glue.js, so there is one module (one AuthsecError class, one key cache).
+for f in dist/snippets/*/js/glue.js; do
+  echo "export * from '../../../../js/glue.js';" > "$f"
+done
+# Explicit feature flags: what rustc's wasm32 target emits by default.
+node_modules/.bin/wasm-opt -Oz \
+  --enable-bulk-memory --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
+  --enable-reference-types --enable-multivalue --strip-debug --strip-producers \
+  dist/authsec_wasm_bg.wasm -o dist/authsec_wasm_bg.opt.wasm
+mv dist/authsec_wasm_bg.opt.wasm dist/authsec_wasm_bg.wasm
+raw=$(wc -c < dist/authsec_wasm_bg.wasm)
+gz=$(gzip -9 -c dist/authsec_wasm_bg.wasm | wc -c)
+echo "wasm size: dist/authsec_wasm_bg.wasm ${raw} bytes, ${gz} bytes gzipped (target ${TARGET_GZ}$([ "$gz" -le "$TARGET_GZ" ] && echo ': met' || echo ': NOT met'); limit ${LIMIT_GZ})"
+if [ "$gz" -gt "$LIMIT_GZ" ]; then
+  echo "wasm: over the regression limit of ${LIMIT_GZ} bytes gzipped" >&2
+  exit 1
+fi

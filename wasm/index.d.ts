@@ -1,0 +1,2 @@
+// @authsec/wasm: initialised on import (top-level await).
+export * from './manual.js';

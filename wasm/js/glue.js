@@ -1,0 +1,88 @@
+// The only JavaScript the Rust side calls: WebCrypto signature checks, fetch, and error objects.
+// No token logic lives here (that is the Rust core's); no Node.js built-ins are used.
+
+/** A real Error with the core's stable `.code`. */
+export class AuthsecError extends Error {
+  constructor(code, message, status, missingScopes) {
+    super(message);
+    this.name = 'AuthsecError';
+    this.code = code;
+    this.status = status;
+    if (missingScopes && missingScopes.length) this.missingScopes = missingScopes;
+  }
+}
+
+export function makeError(code, message, status, missingScopes) {
+  return new AuthsecError(code, message, status, Array.from(missingScopes));
+}
+
+// alg -> [importKey algorithm, verify algorithm]
+const ALGS = {
+  RS256: [{ name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, { name: 'RSASSA-PKCS1-v1_5' }],
+  RS384: [{ name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-384' }, { name: 'RSASSA-PKCS1-v1_5' }],
+  RS512: [{ name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-512' }, { name: 'RSASSA-PKCS1-v1_5' }],
+  PS256: [{ name: 'RSA-PSS', hash: 'SHA-256' }, { name: 'RSA-PSS', saltLength: 32 }],
+  PS384: [{ name: 'RSA-PSS', hash: 'SHA-384' }, { name: 'RSA-PSS', saltLength: 48 }],
+  PS512: [{ name: 'RSA-PSS', hash: 'SHA-512' }, { name: 'RSA-PSS', saltLength: 64 }],
+  ES256: [{ name: 'ECDSA', namedCurve: 'P-256' }, { name: 'ECDSA', hash: 'SHA-256' }],
+  ES384: [{ name: 'ECDSA', namedCurve: 'P-384' }, { name: 'ECDSA', hash: 'SHA-384' }],
+  EdDSA: [{ name: 'Ed25519' }, { name: 'Ed25519' }],
+};
+
+// Imported CryptoKeys by alg + canonical JWK (bounded); algorithms this runtime lacks.
+const keys = new Map();
+const MAX_KEYS = 256;
+const unsupported = new Set();
+
+/** Test hook: pretend WebCrypto lacks these algorithms (exercises the Rust fallback). */
+export function _setUnsupported(algs) {
+  unsupported.clear();
+  for (const a of algs) unsupported.add(a);
+  keys.clear();
+}
+
+function subtle() {
+  return globalThis.crypto && globalThis.crypto.subtle;
+}
+
+export async function webcryptoVerify(alg, jwk, message, signature) {
+  // The views point into wasm memory: copy before the first await.
+  const m = message.slice();
+  const s = signature.slice();
+  const params = ALGS[alg];
+  const api = subtle();
+  if (!params || !api || unsupported.has(alg)) return null;
+  const id = alg + jwk;
+  let key = keys.get(id);
+  if (!key) {
+    try {
+      key = await api.importKey('jwk', JSON.parse(jwk), params[0], false, ['verify']);
+    } catch (e) {
+      // Only "this runtime has no such algorithm" turns the check over to the Rust fallback;
+      // bad key data and other failures are errors.
+      if (e && e.name === 'NotSupportedError') {
+        unsupported.add(alg);
+        return null;
+      }
+      throw e;
+    }
+    if (keys.size >= MAX_KEYS) keys.delete(keys.keys().next().value);
+    keys.set(id, key);
+  }
+  return api.verify(params[1], key, s, m);
+}
+
+const MAX_BODY = 1024 * 1024;
+
+export async function httpGet(url, headers) {
+  const init = { method: 'GET', headers: new Headers(headers), redirect: 'error' };
+  if (typeof AbortSignal !== 'undefined' && AbortSignal.timeout) init.signal = AbortSignal.timeout(30000);
+  const res = await fetch(url, init);
+  const len = Number(res.headers.get('content-length') || 0);
+  if (len > MAX_BODY) throw new Error(`the response is ${len} bytes; the limit is ${MAX_BODY}`);
+  const body = new Uint8Array(await res.arrayBuffer());
+  if (body.length > MAX_BODY) throw new Error(`the response is over ${MAX_BODY} bytes`);
+  const h = [];
+  res.headers.forEach((v, k) => h.push([k, v]));
+  return { status: res.status, headers: h, body };
+}

@@ -1,0 +1,92 @@
+// @authsec/wasm (manual initialisation): call `await init()` / `initSync(module)` first.
+
+/** Every error the package throws or rejects with: a real Error with the core's stable code. */
+export declare class AuthsecError extends Error {
+  readonly name: 'AuthsecError';
+  /** The core's stable error code (`invalid_signature`, `token_expired`, `insufficient_scope`, ...). */
+  readonly code: string;
+  /** The HTTP status a resource server should answer with (401, 403, 503, ...). */
+  readonly status: number;
+  /** For `insufficient_scope`: the scopes the token lacks. */
+  readonly missingScopes?: string[];
+}
+
+/** A store for the fetched JWKS across isolate lifetimes (e.g. over Workers KV). Sync or async. */
+export interface JwksStore {
+  get(key: string): string | null | undefined | Promise<string | null | undefined>;
+  set(key: string, value: string, ttlSeconds: number): void | Promise<void>;
+}
+
+export interface VerifierOptions {
+  /** Expected `iss`. */
+  issuer?: string;
+  /** Expected `aud` (one of). */
+  audience?: string | string[];
+  /** The issuer's JWKS URL (fetched with `fetch`, cached under the core's rules). */
+  jwksUri?: string;
+  /** A JWKS document (object or JSON text), instead of `jwksUri`. */
+  jwks?: { keys: object[] } | string;
+  /** Allow-list (default: every supported asymmetric algorithm). */
+  algorithms?: Array<'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'EdDSA'>;
+  /** Clock-skew leeway in seconds (default 5, at most 300). */
+  leeway?: number;
+  /** `'default'` (at+jwt or JWT) or `'strict'` (at+jwt only, RFC 9068). */
+  typ?: 'default' | 'strict';
+  requiredClaims?: string[];
+  maxTokenBytes?: number;
+  skipIssuerCheck?: boolean;
+  skipAudienceCheck?: boolean;
+  /** Verified tokens remembered (default 10,000; 0 = none). */
+  verifiedCacheSize?: number;
+  /** Allow plain http:// for jwksUri to a non-loopback host. */
+  allowInsecureHttp?: boolean;
+  /** Keep the fetched JWKS in this store (edge runtimes). Only with `jwksUri`. */
+  jwksCache?: JwksStore;
+}
+
+export interface VerifyOptions {
+  /** Every one of these (an array or a space-separated string). */
+  requiredScopes?: string | string[];
+  /** At least one of these. */
+  anyScopes?: string | string[];
+}
+
+export type Claims = Readonly<Record<string, unknown>> & {
+  readonly iss?: string;
+  readonly sub?: string;
+  readonly aud?: string | string[];
+  readonly exp: number;
+  readonly scope?: string;
+  readonly client_id?: string;
+};
+
+export declare class Verifier {
+  constructor(options: VerifierOptions, testing?: { nowMs?: number });
+  /** Resolves to the claims, or rejects with an AuthsecError. */
+  verify(token: string, options?: VerifyOptions): Promise<Claims>;
+  /** Tokens in the verified-token cache. */
+  readonly cachedTokens: number;
+  /** Free the WebAssembly memory now (otherwise a FinalizationRegistry does it). */
+  free(): void;
+}
+
+/** Load the module once: a WebAssembly.Module, URL, Response or bytes; default: the package's own .wasm. */
+export declare function init(input?: WebAssembly.Module | URL | string | Response | BufferSource): Promise<void>;
+/** Initialise synchronously (Cloudflare Workers: the imported WebAssembly.Module). */
+export declare function initSync(module: WebAssembly.Module | BufferSource): void;
+/** Decode without verifying (inspection only). */
+export declare function decode(token: string): { header: Record<string, unknown>; payload: Record<string, unknown> };
+/** The scopes a claims object grants (`scope` and `scp`). */
+export declare function scopesOf(claims: object): string[];
+/** Throws insufficient_scope unless the claims grant every required scope (and one of `any`). */
+export declare function requireScopes(claims: object, required?: string | string[], any?: string | string[]): void;
+export declare function hasScopes(claims: object, required: string | string[]): boolean;
+/** The token of an `Authorization: Bearer` value; undefined when absent; throws when malformed. */
+export declare function bearerToken(authorization: string | null | undefined): string | undefined;
+/** The RFC 6750 answer for a verify error (or none: a missing token). */
+export declare function challenge(
+  error?: { code: string; message?: string } | null,
+  options?: { realm?: string; requiredScopes?: string | string[] },
+): { status: number; wwwAuthenticate: string };
+/** The core's stable error codes. */
+export declare function errorCodes(): { code: string; description: string }[];

@@ -1,0 +1,93 @@
+// @authsec/wasm without automatic initialisation: call `await init(input)` first, where input is
+// what the runtime gives you for dist/authsec_wasm_bg.wasm (a WebAssembly.Module in Cloudflare
+// Workers, a URL or Response in browsers, bytes anywhere). Then use the same API as the main entry.
+import initWasm, * as wasm from './dist/authsec_wasm.js';
+import { AuthsecError } from './js/glue.js';
+
+export { AuthsecError };
+
+let ready = null;
+
+/** Load the module (once). `input`: a WebAssembly.Module, URL, Response, bytes, or undefined (the
+ * package's own .wasm next to this file). */
+export function init(input) {
+  if (!ready) {
+    ready = (async () => {
+      let source = input;
+      if (source === undefined) {
+        const url = new URL('./dist/authsec_wasm_bg.wasm', import.meta.url);
+        // Node.js: fetch() has no file: URLs; read the bytes without importing a Node built-in.
+        const fs = url.protocol === 'file:' && globalThis.process?.getBuiltinModule?.('fs');
+        source = fs ? fs.readFileSync(url) : url;
+      }
+      await initWasm({ module_or_path: source });
+    })();
+    ready.catch(() => { ready = null; });
+  }
+  return ready;
+}
+
+/** Initialise synchronously from a WebAssembly.Module or bytes (Cloudflare Workers: the imported module). */
+export function initSync(module) {
+  if (!ready) {
+    wasm.initSync({ module });
+    ready = Promise.resolve();
+  }
+}
+
+function scopeList(s) {
+  return s === undefined || s === null ? undefined : s;
+}
+
+/** A JWT access-token verifier (RFC 9068) on the authsec core. */
+export class Verifier {
+  #inner;
+  /** { issuer, audience, jwks | jwksUri, algorithms, leeway, typ, requiredClaims, maxTokenBytes,
+   *    verifiedCacheSize, allowInsecureHttp }. `testing.nowMs` fixes the clock (tests only). */
+  constructor(options, testing) {
+    this.#inner = new wasm.Verifier(options, testing?.nowMs);
+  }
+  /** Resolves to the claims; rejects with an AuthsecError (`err.code`). */
+  async verify(token, options) {
+    if (typeof token !== 'string') throw new AuthsecError('malformed_token', 'the token must be a string', 401);
+    const cached = this.#inner.verifyCached(token, options);
+    if (cached !== undefined) return cached;
+    return this.#inner.verify(token, options);
+  }
+  /** Tokens in the verified-token cache. */
+  get cachedTokens() {
+    return this.#inner.cachedTokens;
+  }
+  free() {
+    this.#inner.free();
+  }
+}
+
+/** Decode without verifying (inspection only): { header, payload }. */
+export function decode(token) {
+  return wasm.decode(token);
+}
+/** The scopes a claims object grants (`scope` and `scp`). */
+export function scopesOf(claims) {
+  return wasm.scopesOf(claims);
+}
+/** Throws insufficient_scope unless claims grant every required scope (and one of `any`, if given). */
+export function requireScopes(claims, required, any) {
+  wasm.requireScopes(claims, scopeList(required), scopeList(any));
+}
+/** Whether claims grant every required scope. */
+export function hasScopes(claims, required) {
+  return wasm.hasScopes(claims, scopeList(required));
+}
+/** The token of an `Authorization: Bearer` header value (undefined when absent). */
+export function bearerToken(authorization) {
+  return wasm.bearerToken(authorization ?? undefined);
+}
+/** RFC 6750 answer for an error from verify (or none: a missing token): { status, wwwAuthenticate }. */
+export function challenge(error, { realm, requiredScopes } = {}) {
+  return wasm.challenge(error?.code, error?.message, realm, scopeList(requiredScopes));
+}
+/** The core's stable error codes: [{ code, description }]. */
+export function errorCodes() {
+  return wasm.errorCodes();
+}

@@ -1,0 +1,409 @@
+//! # authsec-wasm
+//!
+//! The WebAssembly package `@authsec/wasm`: JWT access-token verification for browsers, edge
+//! workers and Node, on the authsec core. The core parses the token, applies the header rules,
+//! picks the key, decides the claims and scopes, and keeps the JWKS and verified-token caches;
+//! this crate hands the one signature check the core asks for to WebCrypto (`crypto.subtle`,
+//! through `js/glue.js`), falling back to Rust (ed25519-dalek) only for Ed25519 where the
+//! runtime's WebCrypto lacks it, and fetches the JWKS with `fetch`.
+
+use authsec_core::http::{HttpRequest, HttpResponse, Transport};
+use authsec_core::jwt::scopes;
+use authsec_core::runtime::BoxFut;
+use authsec_core::{
+    Clock, Error, ErrorCode, JwksCache, JwksStore, KeySource, KeySpec, Prepared, PublicKey, Result, ScopeRequirement,
+    SignatureCheck, StoredJwks, VerifierOptions,
+};
+use js_sys::{Array, Promise, Reflect, Uint8Array};
+use std::sync::Arc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+#[wasm_bindgen(module = "/js/glue.js")]
+extern "C" {
+    /// `Promise<boolean | null>`: the WebCrypto verdict, or null when the runtime's WebCrypto
+    /// cannot check `alg`.
+    #[wasm_bindgen(js_name = webcryptoVerify)]
+    fn webcrypto_verify(alg: &str, jwk: &str, message: &[u8], signature: &[u8]) -> Promise;
+    /// `Promise<{status, headers: [name, value][], body: Uint8Array}>` (GET, no redirects).
+    #[wasm_bindgen(js_name = httpGet)]
+    fn http_get(url: &str, headers: Array) -> Promise;
+    /// An `AuthsecError` (a real `Error` with `.code`).
+    #[wasm_bindgen(js_name = makeError)]
+    fn make_error(code: &str, message: &str, status: u16, missing_scopes: Array) -> JsValue;
+}
+
+fn js_error(e: &Error) -> JsValue {
+    let missing: Array = e.missing_scopes().iter().map(|s| JsValue::from_str(s)).collect();
+    make_error(e.code().as_str(), e.message(), scopes::http_status(e), missing)
+}
+
+fn js_result<T>(r: Result<T>) -> std::result::Result<T, JsValue> {
+    r.map_err(|e| js_error(&e))
+}
+
+fn text_of(v: &JsValue) -> String {
+    v.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| v.as_string())
+        .unwrap_or_else(|| "unknown error".into())
+}
+
+/// `JSON.stringify` of a JS value, read by serde (undefined fields disappear, as JS users expect).
+fn json_of(v: &JsValue, what: &str) -> Result<serde_json::Value> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(serde_json::Value::Null);
+    }
+    let s = js_sys::JSON::stringify(v)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| Error::config(format!("{what} must be a plain object")))?;
+    serde_json::from_str(&s).map_err(|e| Error::config(format!("{what}: {e}")))
+}
+
+fn to_js(v: &str) -> std::result::Result<JsValue, JsValue> {
+    js_sys::JSON::parse(v)
+}
+
+// ----------------------------------------------------------------------------------------------
+// Environment: clock and transport.
+
+struct JsClock;
+impl Clock for JsClock {
+    fn now_ms(&self) -> i64 {
+        js_sys::Date::now() as i64
+    }
+}
+
+/// `fetch` through the glue (redirects refused, 30 s timeout, 1 MiB body limit).
+struct FetchTransport;
+impl Transport for FetchTransport {
+    fn send(&self, request: HttpRequest) -> BoxFut<'static, Result<HttpResponse>> {
+        Box::pin(async move {
+            let headers: Array = request
+                .headers
+                .iter()
+                .map(|(k, v)| -> JsValue { Array::of2(&k.into(), &v.into()).into() })
+                .collect();
+            let url = request.url.clone();
+            let got = JsFuture::from(http_get(&url, headers)).await.map_err(|e| {
+                let code = match Reflect::get(&e, &"name".into())
+                    .ok()
+                    .and_then(|n| n.as_string())
+                    .as_deref()
+                {
+                    Some("TimeoutError") => ErrorCode::Timeout,
+                    _ => ErrorCode::NetworkError,
+                };
+                Error::new(code, format!("GET {url} failed: {}", text_of(&e)))
+            })?;
+            let field = |name: &str| Reflect::get(&got, &name.into()).unwrap_or(JsValue::UNDEFINED);
+            let status = field("status").as_f64().unwrap_or(0.0) as u16;
+            let headers = Array::from(&field("headers"))
+                .iter()
+                .filter_map(|pair| {
+                    let pair = Array::from(&pair);
+                    Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+                })
+                .collect();
+            let body = field("body")
+                .dyn_into::<Uint8Array>()
+                .map(|b| b.to_vec())
+                .unwrap_or_default();
+            Ok(HttpResponse { status, headers, body })
+        })
+    }
+}
+
+/// A JWKS store in JavaScript (`{ get(key), set(key, value, ttlSeconds) }`, sync or async, e.g.
+/// over Workers KV). Values are opaque strings; a failing store is ignored by the core.
+struct JsStore {
+    store: JsValue,
+}
+
+impl JsStore {
+    fn call(&self, method: &str, args: &Array) -> Option<Promise> {
+        let f = Reflect::get(&self.store, &method.into())
+            .ok()?
+            .dyn_into::<js_sys::Function>()
+            .ok()?;
+        let v = f.apply(&self.store, args).ok()?;
+        Some(Promise::resolve(&v))
+    }
+}
+
+fn store_key(uri: &str) -> String {
+    format!("authsec:jwks:{uri}")
+}
+
+impl JwksStore for JsStore {
+    fn load(&self, uri: &str) -> BoxFut<'static, Option<StoredJwks>> {
+        let p = self.call("get", &Array::of1(&store_key(uri).into()));
+        Box::pin(async move {
+            let v = JsFuture::from(p?).await.ok()?.as_string()?;
+            let v: serde_json::Value = serde_json::from_str(&v).ok()?;
+            Some(StoredJwks {
+                jwks: v.get("jwks")?.as_str()?.to_string(),
+                fresh_until_ms: v.get("fresh_until_ms")?.as_i64()?,
+            })
+        })
+    }
+    fn save(&self, uri: &str, jwks: StoredJwks) -> BoxFut<'static, ()> {
+        let ttl = ((jwks.fresh_until_ms - js_sys::Date::now() as i64) / 1000).max(1);
+        let value = serde_json::json!({ "jwks": jwks.jwks, "fresh_until_ms": jwks.fresh_until_ms }).to_string();
+        let p = self.call(
+            "set",
+            &Array::of3(&store_key(uri).into(), &value.into(), &(ttl as f64).into()),
+        );
+        Box::pin(async move {
+            if let Some(p) = p {
+                let _ = JsFuture::from(p).await;
+            }
+        })
+    }
+}
+
+// ----------------------------------------------------------------------------------------------
+// Signature checks.
+
+/// Check the core's signature request with WebCrypto, or Rust for Ed25519 where WebCrypto has
+/// no Ed25519.
+async fn signature_ok(check: &SignatureCheck) -> Result<bool> {
+    let jwk = check.key().public_key().canonical_jwk();
+    let verdict = JsFuture::from(webcrypto_verify(
+        check.alg().as_str(),
+        &jwk,
+        check.message(),
+        check.signature(),
+    ))
+    .await
+    .map_err(|e| Error::internal(format!("WebCrypto failed: {}", text_of(&e))))?;
+    if let Some(ok) = verdict.as_bool() {
+        return Ok(ok);
+    }
+    match check.key().public_key() {
+        PublicKey::Ed25519 { x } => {
+            let key = ed25519_dalek::VerifyingKey::from_bytes(x)
+                .map_err(|_| Error::new(ErrorCode::InvalidKey, "the Ed25519 key is not a valid curve point"))?;
+            let Ok(sig) = ed25519_dalek::Signature::from_slice(check.signature()) else {
+                return Ok(false);
+            };
+            Ok(key.verify_strict(check.message(), &sig).is_ok())
+        }
+        _ => Err(Error::new(
+            ErrorCode::UnsupportedAlgorithm,
+            format!(
+                "this runtime's WebCrypto cannot check {} signatures; use a runtime with crypto.subtle",
+                check.alg()
+            ),
+        )),
+    }
+}
+
+async fn verify_core(
+    v: authsec_core::Verifier,
+    token: String,
+    req: ScopeRequirement,
+) -> Result<Arc<authsec_core::Claims>> {
+    let claims = match v.prepare(&token).await? {
+        Prepared::Verified(c) => c,
+        Prepared::Check(check) => {
+            let ok = signature_ok(&check).await?;
+            v.complete(check, ok)?
+        }
+    };
+    req.check(&claims.scopes())?;
+    Ok(claims)
+}
+
+// ----------------------------------------------------------------------------------------------
+// The API.
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    match v {
+        serde_json::Value::String(s) => scopes::split_scopes(s),
+        serde_json::Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn requirement(v: &JsValue) -> Result<ScopeRequirement> {
+    let o = json_of(v, "verify options")?;
+    if let Some(m) = o.as_object() {
+        if let Some(k) = m.keys().find(|k| *k != "requiredScopes" && *k != "anyScopes") {
+            return Err(Error::config(format!(
+                "unknown verify option {k:?} (expected requiredScopes, anyScopes)"
+            )));
+        }
+    }
+    Ok(ScopeRequirement {
+        all_of: strings(&o["requiredScopes"]),
+        any_of: strings(&o["anyScopes"]),
+    })
+}
+
+/// A JWT access-token verifier (RFC 9068): signature (WebCrypto), algorithm allow-list, `typ`,
+/// `iss`, `aud`, `exp`, `nbf`, leeway, then scopes; with a cached JWKS and a verified-token cache.
+#[wasm_bindgen]
+pub struct Verifier {
+    inner: authsec_core::Verifier,
+}
+
+#[wasm_bindgen]
+impl Verifier {
+    /// `{ issuer, audience, jwks | jwksUri, algorithms, leeway, typ, requiredClaims,
+    /// maxTokenBytes, verifiedCacheSize, allowInsecureHttp, ... }` (the core's options), plus
+    /// `jwksCache`: a store for the fetched JWKS (`{ get(key), set(key, value, ttlSeconds) }`).
+    /// `now_ms` (tests only): a clock fixed at this Unix time in milliseconds.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue, now_ms: Option<f64>) -> std::result::Result<Verifier, JsValue> {
+        js_result((|| {
+            let mut value = json_of(&options, "Verifier options")?;
+            let store = if options.is_object() {
+                Reflect::get(&options, &"jwksCache".into()).unwrap_or(JsValue::UNDEFINED)
+            } else {
+                JsValue::UNDEFINED
+            };
+            if let Some(m) = value.as_object_mut() {
+                m.remove("jwksCache");
+            }
+            let store: Option<Arc<dyn JwksStore>> = if store.is_undefined() || store.is_null() {
+                None
+            } else if ["get", "set"]
+                .iter()
+                .all(|m| Reflect::get(&store, &(*m).into()).is_ok_and(|f| f.is_function()))
+            {
+                Some(Arc::new(JsStore { store }))
+            } else {
+                return Err(Error::config(
+                    "jwksCache must have get(key) and set(key, value, ttlSeconds) methods",
+                ));
+            };
+            let o = VerifierOptions::from_value(&value)?;
+            let clock: Arc<dyn Clock> = match now_ms {
+                Some(ms) => Arc::new(authsec_core::ManualClock::new(ms as i64)),
+                None => Arc::new(JsClock),
+            };
+            let keys = match o.keys()? {
+                KeySpec::Remote { uri, policy } => KeySource::Remote(JwksCache::with_store(
+                    &uri,
+                    Arc::new(FetchTransport),
+                    clock.clone(),
+                    policy,
+                    store,
+                )?),
+                KeySpec::Static(_) if store.is_some() => {
+                    return Err(Error::config("jwksCache only applies with jwksUri"));
+                }
+                spec => spec.into_source(Arc::new(FetchTransport), clock.clone())?,
+            };
+            Ok(Verifier {
+                inner: authsec_core::Verifier::new(o.config()?, keys, clock)?,
+            })
+        })())
+    }
+
+    /// Resolves to the claims (a fresh plain object), or rejects with an `AuthsecError`.
+    /// `options`: `{ requiredScopes, anyScopes }` (a space-separated string or an array each).
+    pub fn verify(&self, token: String, options: JsValue) -> Promise {
+        let v = self.inner.clone();
+        let req = requirement(&options);
+        future_to_promise(async move {
+            let claims = js_result(verify_core(v, token, js_result(req)?).await)?;
+            to_js(&claims.to_json())
+        })
+    }
+
+    /// The claims of a token verified before and still valid (the verified-token cache, then
+    /// the scope check), synchronously; `undefined` when it needs a full `verify`.
+    #[wasm_bindgen(js_name = verifyCached)]
+    pub fn verify_cached(&self, token: &str, options: JsValue) -> std::result::Result<JsValue, JsValue> {
+        let req = js_result(requirement(&options))?;
+        match self.inner.try_cached(token) {
+            None => Ok(JsValue::UNDEFINED),
+            Some(c) => {
+                js_result(req.check(&c.scopes()))?;
+                to_js(&c.to_json())
+            }
+        }
+    }
+
+    /// Tokens in the verified-token cache.
+    #[wasm_bindgen(getter, js_name = cachedTokens)]
+    pub fn cached_tokens(&self) -> usize {
+        self.inner.cached_tokens()
+    }
+}
+
+/// Decode a token without verifying anything (inspection only): `{ header, payload }`.
+#[wasm_bindgen]
+pub fn decode(token: &str) -> std::result::Result<JsValue, JsValue> {
+    let (header, payload) = js_result(authsec_core::jwt::verify::decode_unverified(token))?;
+    to_js(&serde_json::json!({ "header": header, "payload": payload }).to_string())
+}
+
+/// The scopes a claims object grants (`scope` string and/or `scp` array).
+#[wasm_bindgen(js_name = scopesOf)]
+pub fn scopes_of(claims: JsValue) -> std::result::Result<Vec<String>, JsValue> {
+    let v = js_result(json_of(&claims, "claims"))?;
+    let map = v.as_object().cloned().unwrap_or_default();
+    Ok(scopes::scopes_of(&map).into_iter().map(str::to_string).collect())
+}
+
+/// Throw `insufficient_scope` unless `claims` grant every scope of `required` (and, if given, at
+/// least one of `any`).
+#[wasm_bindgen(js_name = requireScopes)]
+pub fn require_scopes(claims: JsValue, required: JsValue, any: JsValue) -> std::result::Result<(), JsValue> {
+    let granted = scopes_of(claims)?;
+    let granted: Vec<&str> = granted.iter().map(String::as_str).collect();
+    let req = ScopeRequirement {
+        all_of: strings(&js_result(json_of(&required, "required scopes"))?),
+        any_of: strings(&js_result(json_of(&any, "any scopes"))?),
+    };
+    js_result(req.check(&granted))
+}
+
+/// Whether `claims` grant every scope of `required`.
+#[wasm_bindgen(js_name = hasScopes)]
+pub fn has_scopes(claims: JsValue, required: JsValue) -> std::result::Result<bool, JsValue> {
+    Ok(require_scopes(claims, required, JsValue::UNDEFINED).is_ok())
+}
+
+/// The bearer token of an `Authorization` header value (`undefined` when absent; throws for a
+/// malformed header).
+#[wasm_bindgen(js_name = bearerToken)]
+pub fn bearer_token(authorization: Option<String>) -> std::result::Result<Option<String>, JsValue> {
+    Ok(js_result(scopes::bearer_token(authorization.as_deref()))?.map(str::to_string))
+}
+
+/// The RFC 6750 answer for an error (`code` as thrown by `verify`, or undefined for a missing
+/// token): `{ status, wwwAuthenticate }`.
+#[wasm_bindgen]
+pub fn challenge(
+    code: Option<String>,
+    message: Option<String>,
+    realm: Option<String>,
+    required_scopes: JsValue,
+) -> std::result::Result<JsValue, JsValue> {
+    let required = strings(&js_result(json_of(&required_scopes, "required scopes"))?);
+    let err = match code {
+        None => None,
+        Some(c) => Some(Error::new(
+            ErrorCode::parse(&c).ok_or_else(|| js_error(&Error::config(format!("unknown error code {c:?}"))))?,
+            message.unwrap_or_default(),
+        )),
+    };
+    let status = err.as_ref().map_or(401, scopes::http_status);
+    let header = scopes::www_authenticate(realm.as_deref(), err.as_ref(), &required);
+    to_js(&serde_json::json!({ "status": status, "wwwAuthenticate": header }).to_string())
+}
+
+/// The core's error codes: `[{ code, description }]`.
+#[wasm_bindgen(js_name = errorCodes)]
+pub fn error_codes() -> std::result::Result<JsValue, JsValue> {
+    let list: Vec<_> = ErrorCode::ALL
+        .iter()
+        .map(|c| serde_json::json!({ "code": c.as_str(), "description": c.description() }))
+        .collect();
+    to_js(&serde_json::Value::Array(list).to_string())
+}

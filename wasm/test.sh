@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The WebAssembly package's tests:
+#   cargo fmt --check       the wasm crate (its own cargo workspace)
+#   wasm/build.sh           builds dist/ (npm install of the devDependencies: binaryen, jose,
+#                           typescript) and reports the gzipped size
+#   tsc --noEmit            the declarations (index.d.ts, manual.d.ts) against test/types.mts
+#   cargo build authsec-cli the local authorization server for test/remote.test.mjs
+#   chromium                Debian's package, installed with apt-get when missing (the browser test)
+#   node --test             test/*.test.mjs: the shared vectors under Node (vectors), the same
+#                           vectors in headless Chromium (browser), remote JWKS against
+#                           `authsec server` (remote), and loading with no Node.js built-ins
+#                           (nobuiltins)
+# Needs node (20.16+) and npm, a Rust toolchain, and apt-get (or AUTHSEC_CHROMIUM=/path/to/chrome).
+# Prints "wasm: N passed, M failed" last.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+cd "$here"
+
+echo "==> node $(node --version), npm $(npm --version 2>/dev/null)"
+echo "==> cargo fmt --check (wasm crate)"
+cargo fmt --check
+echo "==> wasm/build.sh"
+./build.sh
+echo "==> tsc --noEmit (declarations)"
+node_modules/.bin/tsc --noEmit --strict --target es2022 --module nodenext --moduleResolution nodenext --lib es2022,dom test/types.mts
+
+echo "==> cargo build -p authsec-cli (the local authorization server)"
+(cd .. && cargo build --locked -p authsec-cli)
+
+if [[ -z "${AUTHSEC_CHROMIUM:-}" ]] && ! command -v chromium >/dev/null 2>&1; then
+  echo "==> apt-get install chromium (headless browser for test/browser.test.mjs)"
+  sudo=()
+  if [[ "$(id -u)" -ne 0 ]]; then sudo=(sudo -n); fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt_install() { timeout 900 "${sudo[@]}" apt-get install -y --no-install-recommends chromium; }
+  if ! apt_install; then
+    timeout 300 "${sudo[@]}" apt-get update
+    apt_install
+  fi
+fi
+if [[ -z "${AUTHSEC_CHROMIUM:-}" ]]; then
+  echo "==> $(chromium --version 2>/dev/null | tail -1)"
+fi
+
+echo "==> node --test"
+log="$(mktemp "${TMPDIR:-/tmp}/authsec-wasm-test.XXXXXX")"
+trap 'rm -f "$log"' EXIT
+set +e
+node --test --test-timeout=240000 --test-reporter=spec test/*.test.mjs 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+passed=$(grep -Eo '^ℹ pass [0-9]+' "$log" | tail -1 | awk '{print $3+0}')
+failed=$(grep -Eo '^ℹ fail [0-9]+' "$log" | tail -1 | awk '{print $3+0}')
+if [[ "$status" -ne 0 && "${failed:-0}" -eq 0 ]]; then failed=1; fi
+echo "wasm: ${passed:-0} passed, ${failed:-0} failed"
+exit "$status"

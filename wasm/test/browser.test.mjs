@@ -1,0 +1,86 @@
+// The shared vectors (tests/vectors) in headless Chromium: a static server on 127.0.0.1 serves the
+// package, the test page (test/browser/) and the vector files; Chromium loads the page with
+// --dump-dom; the page writes its outcome into <pre id="result">, read back and asserted here.
+// Chromium is Debian's `chromium` package (wasm/test.sh installs it when missing).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { startStaticServer } from './support/static-server.mjs';
+import { findChromium, chromiumVersion, dumpDom, readResult } from './support/chromium.mjs';
+
+const vectors = fileURLToPath(new URL('../../tests/vectors/', import.meta.url));
+const files = readdirSync(vectors).filter((f) => f.startsWith('verify_') && f.endsWith('.json')).sort();
+const docs = files.map((f) => JSON.parse(readFileSync(join(vectors, f), 'utf8')));
+const cases = docs.reduce((n, d) => n + d.cases.length, 0);
+const eddsaCases = docs.reduce(
+  (n, d) =>
+    n +
+    d.cases.filter((c) => {
+      try {
+        const h = JSON.parse(Buffer.from(c.token.trim().split('.')[0], 'base64url').toString());
+        return h.alg === 'EdDSA';
+      } catch {
+        return false;
+      }
+    }).length,
+  0,
+);
+
+const chromium = findChromium();
+let server;
+
+before(async () => {
+  assert.ok(chromium, 'no Chromium found: run wasm/test.sh (installs Debian\'s chromium) or set AUTHSEC_CHROMIUM');
+  console.log(`browser: ${chromiumVersion(chromium)} (${chromium})`);
+  server = await startStaticServer();
+});
+
+after(async () => {
+  await server?.close();
+});
+
+async function runPage(entry) {
+  const url = `${server.origin}/wasm/test/browser/?entry=${entry}&files=${files.join(',')}`;
+  const before = server.requests.length;
+  const { dom } = await dumpDom(chromium, url);
+  const result = readResult(dom);
+  return { result, requests: server.requests.slice(before) };
+}
+
+for (const entry of ['index', 'manual']) {
+  test(`every shared vector passes in headless Chromium (${entry}.js)`, { timeout: 180_000 }, async () => {
+    const { result, requests } = await runPage(entry);
+    assert.equal(result.state, 'done', `the page did not finish: ${JSON.stringify(result).slice(0, 4000)}`);
+    // It ran in a real browser, on the bytes this server handed out.
+    assert.match(result.userAgent, /HeadlessChrome\/\d+/);
+    const wasm = requests.find((r) => r.path === '/wasm/dist/authsec_wasm_bg.wasm');
+    assert.ok(wasm, 'the browser fetched the .wasm from the test server');
+    assert.equal(wasm.status, 200);
+    assert.equal(wasm.type, 'application/wasm');
+    for (const f of files) {
+      assert.ok(requests.some((r) => r.path === `/tests/vectors/${f}` && r.status === 200), `the page fetched ${f}`);
+    }
+    assert.deepEqual(result.files, files);
+    assert.equal(result.entry, entry);
+    // Every case, each first sight and again from the cache.
+    assert.deepEqual(result.failures, [], 'failing vectors');
+    assert.equal(result.total, cases);
+    assert.equal(result.passed, cases);
+    assert.equal(result.failed, 0);
+    // The Ed25519 checks ran on Chromium's WebCrypto, and the Rust fallback agrees on every EdDSA case.
+    assert.ok(result.webcrypto.Ed25519 > 0, `WebCrypto Ed25519 was not used: ${JSON.stringify(result.webcrypto)}`);
+    for (const name of ['RSASSA-PKCS1-v1_5', 'RSA-PSS', 'ECDSA']) {
+      assert.ok(result.webcrypto[name] > 0, `WebCrypto ${name} was not used`);
+    }
+    assert.deepEqual(result.fallback.failures, [], 'failing EdDSA vectors on the Rust fallback');
+    assert.equal(result.fallback.total, eddsaCases);
+    assert.equal(result.fallback.passed, eddsaCases);
+    console.log(
+      `browser (${entry}.js): ${result.passed}/${result.total} vectors passed, ` +
+        `${result.fallback.passed}/${result.fallback.total} EdDSA on the Rust fallback; ` +
+        `WebCrypto verify calls ${JSON.stringify(result.webcrypto)}; ${result.userAgent}`,
+    );
+  });
+}

@@ -1,0 +1,80 @@
+// The pluggable JWKS cache (`jwksCache`): edge isolates lose memory between requests, so a
+// verifier in a cold isolate takes the JWKS an earlier one saved (no fetch), in a KV-shaped store.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Verifier, AuthsecError } from '../index.js';
+import { startAuthServer, clientCredentials, countingProxy } from './support/auth-server.mjs';
+
+const AUDIENCE = 'https://api.wasm.test';
+const CLIENT = { clientId: 'wasm-store', clientSecret: 'wasm-store-Secret-7c1e90d2' };
+const JWKS_PATH = '/.well-known/jwks.json';
+let server;
+let proxy;
+
+before(async () => {
+  server = await startAuthServer(`signing_alg: ES256
+rate_limit: 0
+clients:
+  - client_id: ${CLIENT.clientId}
+    client_secret: ${CLIENT.clientSecret}
+    allowed_scopes: [read:data]
+    audiences: [${AUDIENCE}]
+`);
+  proxy = await countingProxy(server.issuer);
+});
+after(async () => {
+  await proxy?.close();
+  await server?.stop();
+});
+
+/** A Workers-KV-like store: async get/put with a TTL. */
+function kv() {
+  const map = new Map();
+  return {
+    map,
+    async get(key) {
+      return map.get(key)?.value ?? null;
+    },
+    async set(key, value, ttlSeconds) {
+      map.set(key, { value, ttlSeconds });
+    },
+  };
+}
+
+test('a cold verifier uses the stored JWKS instead of fetching', async () => {
+  const store = kv();
+  const token = (await clientCredentials(server.tokenEndpoint, { ...CLIENT, scope: 'read:data', audience: AUDIENCE }))
+    .access_token;
+  const opts = { issuer: server.issuer, audience: AUDIENCE, jwksUri: proxy.origin + JWKS_PATH, jwksCache: store };
+  const first = new Verifier(opts);
+  assert.equal((await first.verify(token, { requiredScopes: 'read:data' })).client_id, CLIENT.clientId);
+  assert.equal(proxy.count(JWKS_PATH), 1);
+  const [[key, entry]] = [...store.map];
+  assert.equal(key, `authsec:jwks:${proxy.origin}${JWKS_PATH}`);
+  assert.ok(entry.ttlSeconds > 0 && entry.ttlSeconds <= 86400, `ttl ${entry.ttlSeconds}`);
+  assert.match(JSON.parse(entry.value).jwks, /"keys"/);
+
+  // A new isolate: new verifier, same store, no fetch.
+  const cold = new Verifier(opts);
+  assert.equal((await cold.verify(token)).client_id, CLIENT.clientId);
+  assert.equal(proxy.count(JWKS_PATH), 1, 'the stored JWKS was used');
+
+  // A store holding garbage is not trusted: the verifier fetches.
+  for (const k of store.map.keys()) store.map.set(k, { value: '{"jwks":"nope","fresh_until_ms":9e15}', ttlSeconds: 1 });
+  await new Verifier(opts).verify(token);
+  assert.equal(proxy.count(JWKS_PATH), 2);
+
+  // A synchronous store works too; a store that throws is ignored.
+  const sync = new Map();
+  await new Verifier({ ...opts, jwksCache: { get: (k) => sync.get(k), set: (k, v) => sync.set(k, v) } }).verify(token);
+  assert.equal(sync.size, 1);
+  const broken = { get() { throw new Error('kv down'); }, set() { throw new Error('kv down'); } };
+  assert.equal((await new Verifier({ ...opts, jwksCache: broken }).verify(token)).client_id, CLIENT.clientId);
+});
+
+test('jwksCache must be a store, and only with jwksUri', () => {
+  assert.throws(() => new Verifier({ issuer: 'https://i', audience: 'a', jwksUri: 'https://i/jwks', jwksCache: {} }),
+    (e) => e instanceof AuthsecError && e.code === 'config_error');
+  assert.throws(() => new Verifier({ issuer: 'https://i', audience: 'a', jwks: { keys: [] }, jwksCache: kv() }),
+    (e) => e instanceof AuthsecError && e.code === 'config_error' && /jwksUri/.test(e.message));
+});

@@ -1,0 +1,80 @@
+// A tiny read-only static file server on 127.0.0.1 (ephemeral port) for the browser test: it
+// serves only an allow-list of the repository's paths (the package's shipped files, the test
+// page and the shared vectors), GET/HEAD only, with the MIME types a browser insists on
+// (application/wasm for instantiateStreaming, text/javascript for module scripts).
+import { createServer } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { extname, join, normalize, sep } from 'node:path';
+
+export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+};
+
+// URL path prefixes (relative to the repository root) that may be served.
+const ALLOWED = [
+  'wasm/index.js',
+  'wasm/manual.js',
+  'wasm/js/',
+  'wasm/dist/',
+  'wasm/test/browser/',
+  'tests/vectors/',
+];
+
+/** Start the server; resolves to { origin, requests: [{method, path, status, type}], close() }. */
+export async function startStaticServer({ root = REPO } = {}) {
+  const requests = [];
+  const server = createServer(async (req, res) => {
+    const entry = { method: req.method, path: req.url, status: 0, type: '' };
+    requests.push(entry);
+    const send = (status, type, body) => {
+      entry.status = status;
+      entry.type = type;
+      res.writeHead(status, {
+        'content-type': type,
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    try {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed');
+      const url = new URL(req.url, 'http://127.0.0.1');
+      if (url.pathname === '/favicon.ico') return send(204, 'text/plain', '');
+      let rel = decodeURIComponent(url.pathname).replace(/^\/+/, '');
+      if (rel === '' ) return send(404, 'text/plain', 'not found');
+      rel = normalize(rel).split(sep).join('/');
+      if (rel.startsWith('..') || rel.includes('/../') || rel.includes('\0')) return send(403, 'text/plain', 'forbidden');
+      if (rel.endsWith('/')) rel += 'index.html';
+      if (!ALLOWED.some((p) => (p.endsWith('/') ? rel.startsWith(p) : rel === p))) return send(404, 'text/plain', 'not served');
+      const file = join(root, rel);
+      const st = await stat(file).catch(() => null);
+      if (!st || !st.isFile()) return send(404, 'text/plain', 'not found');
+      const type = TYPES[extname(file)] ?? 'application/octet-stream';
+      return send(200, type, await readFile(file));
+    } catch (e) {
+      return send(500, 'text/plain', String(e && e.message));
+    }
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address();
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}
