@@ -6,16 +6,29 @@
 #
 # The extension is built in release mode, as users get it. AUTHSEC_PYTHON_PROFILE=dev builds it
 # in debug mode instead (much faster on a cold cache, and it reuses `cargo test`'s artifacts).
+# AUTHSEC_PYTHON_VENV=<dir> creates the (still fresh) venv at <dir> and keeps it afterwards, for
+# later steps that need the installed package (conformance/run.sh); <dir> must not exist or be a venv.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 python="${PYTHON:-python3}"
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/authsec-python-test.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
-
-echo "==> python: $("$python" --version 2>&1), venv in $work"
-"$python" -m venv "$work/venv"
-venv_python="$work/venv/bin/python"
+if [[ -n "${AUTHSEC_PYTHON_VENV:-}" ]]; then
+  venv="$AUTHSEC_PYTHON_VENV"
+  [[ "$venv" == /* ]] || venv="$PWD/$venv"
+  if [[ -e "$venv" && ! -f "$venv/pyvenv.cfg" ]]; then
+    echo "AUTHSEC_PYTHON_VENV=$venv exists and is not a venv; refusing to replace it" >&2
+    exit 2
+  fi
+  rm -rf "$venv"
+  echo "==> python: $("$python" --version 2>&1), venv in $venv (kept: AUTHSEC_PYTHON_VENV)"
+else
+  work="$(mktemp -d "${TMPDIR:-/tmp}/authsec-python-test.XXXXXX")"
+  trap 'rm -rf "$work"' EXIT
+  venv="$work/venv"
+  echo "==> python: $("$python" --version 2>&1), venv in $work"
+fi
+"$python" -m venv "$venv"
+venv_python="$venv/bin/python"
 
 if [[ -n "${AUTHSEC_PYTHON_PROFILE:-}" ]]; then
   export MATURIN_PEP517_ARGS="--profile ${AUTHSEC_PYTHON_PROFILE}"
