@@ -31,13 +31,25 @@ step "Rust core builds for wasm32-unknown-unknown"
 cargo build -p authsec-core --target wasm32-unknown-unknown --no-default-features --features rust_crypto --locked
 
 step "Python package (fresh venv, pip install ./bindings-python[test], pytest)"
-bindings-python/test.sh 2>&1 | tee "$logs/python-test.log"
+AUTHSEC_PYTHON_VENV="$logs/python-venv" bindings-python/test.sh 2>&1 | tee "$logs/python-test.log"
 
 step "Node.js package (npm install builds the addon, tsc --noEmit, node --test)"
 bindings-node/test.sh 2>&1 | tee "$logs/node-test.log"
 
 step "Go module (static C library, header drift check, go vet, go test, -race, GOGC=1)"
 bindings-go/test.sh 2>&1 | tee "$logs/go-test.log"
+
+step "WebAssembly package (build + size, shared vectors under Node and in headless Chromium, remote JWKS, no Node built-ins)"
+wasm/test.sh 2>&1 | tee "$logs/wasm-test.log"
+
+step "Fuzzing: token, JWKS, token-response and config parsers, 10 s per target (installs nightly + cargo-fuzz if missing; falls back loudly to the property tests if it cannot)"
+fuzz/run.sh 10 2>&1 | tee "$logs/fuzz.log"
+
+step "Examples (Python, Node.js, Go, browser; output checked) and README snippets"
+examples/run.sh 2>&1 | tee "$logs/examples.log"
+
+step "Conformance (every vector case through Rust, Python, Node.js, Go and wasm; outcomes equal to the vectors' and to each other)"
+AUTHSEC_PYTHON_VENV="$logs/python-venv" conformance/run.sh 2>&1 | tee "$logs/conformance.log"
 
 step "summary"
 rust_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$logs/cargo-test.log" | awk '{s+=$4} END {print s+0}' || true)
@@ -48,8 +60,16 @@ node_passed=$(grep -Eo '^node: [0-9]+ passed' "$logs/node-test.log" | tail -1 | 
 node_failed=$(grep -Eo '^node: [0-9]+ passed, [0-9]+ failed' "$logs/node-test.log" | tail -1 | awk '{print $4+0}' || true)
 go_passed=$(grep -Eo '^go: [0-9]+ passed' "$logs/go-test.log" | tail -1 | awk '{print $2+0}' || true)
 go_failed=$(grep -Eo '^go: [0-9]+ passed, [0-9]+ failed' "$logs/go-test.log" | tail -1 | awk '{print $4+0}' || true)
+wasm_passed=$(grep -Eo '^wasm: [0-9]+ passed' "$logs/wasm-test.log" | tail -1 | awk '{print $2+0}' || true)
+wasm_failed=$(grep -Eo '^wasm: [0-9]+ passed, [0-9]+ failed' "$logs/wasm-test.log" | tail -1 | awk '{print $4+0}' || true)
+ex_passed=$(grep -Eo '^examples: [0-9]+ passed' "$logs/examples.log" | tail -1 | awk '{print $2+0}' || true)
+ex_failed=$(grep -Eo '^examples: [0-9]+ passed, [0-9]+ failed' "$logs/examples.log" | tail -1 | awk '{print $4+0}' || true)
 echo "rust: ${rust_passed} passed, ${rust_failed} failed"
 echo "python: ${py_passed:-0} passed, ${py_failed:-0} failed"
 echo "node: ${node_passed:-0} passed, ${node_failed:-0} failed"
 echo "go: ${go_passed:-0} passed, ${go_failed:-0} failed"
-echo "all: $((rust_passed + ${py_passed:-0} + ${node_passed:-0} + ${go_passed:-0})) passed, $((rust_failed + ${py_failed:-0} + ${node_failed:-0} + ${go_failed:-0})) failed"
+echo "wasm: ${wasm_passed:-0} passed, ${wasm_failed:-0} failed"
+echo "examples: ${ex_passed:-0} passed, ${ex_failed:-0} failed"
+grep -E '^fuzz: [0-9]+ targets' "$logs/fuzz.log" | tail -1 || echo "fuzz: no summary"
+grep -E '^conformance: [0-9]+ cases' "$logs/conformance.log" | tail -1 || echo "conformance: no summary"
+echo "all: $((rust_passed + ${py_passed:-0} + ${node_passed:-0} + ${go_passed:-0} + ${wasm_passed:-0} + ${ex_passed:-0})) passed, $((rust_failed + ${py_failed:-0} + ${node_failed:-0} + ${go_failed:-0} + ${wasm_failed:-0} + ${ex_failed:-0})) failed"
