@@ -325,6 +325,9 @@ export declare function requiredScopes(scopes: Scopes, options?: { any?: boolean
 /** The bearer token of an `Authorization` header value; null when there is none. */
 export declare function bearerToken(authorization: string | null | undefined): string | null;
 
+/** The scopes a claims object grants (`scope`, space-separated, and/or `scp`), as the core reads them. */
+export declare function scopesOf(claims: Readonly<Record<string, unknown>>): string[];
+
 declare global {
   namespace Express {
     interface Request {
@@ -401,6 +404,7 @@ declare const sdk: {
   requireAuth: typeof requireAuth;
   requiredScopes: typeof requiredScopes;
   bearerToken: typeof bearerToken;
+  scopesOf: typeof scopesOf;
   startLocalServer: typeof startLocalServer;
   LocalServer: typeof LocalServer;
   AuthsecError: typeof AuthsecError;

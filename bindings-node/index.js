@@ -24,6 +24,7 @@ module.exports = {
   requireAuth: middleware.requireAuth,
   requiredScopes: middleware.requiredScopes,
   bearerToken: middleware.bearerToken,
+  scopesOf: middleware.scopesOf,
   startLocalServer: server.startLocalServer,
   LocalServer: server.LocalServer,
   AuthsecError: errors.AuthsecError,

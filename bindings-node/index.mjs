@@ -12,6 +12,7 @@ export const {
   requireAuth,
   requiredScopes,
   bearerToken,
+  scopesOf,
   startLocalServer,
   LocalServer,
   AuthsecError,

@@ -114,4 +114,9 @@ function bearerToken(authorization) {
   }
 }
 
-module.exports = { requireAuth, requiredScopes, bearerToken };
+/** The scopes a claims object grants (`scope` and/or `scp`), as the core reads them. */
+function scopesOf(claims) {
+  return native.scopesOf(claims ?? {});
+}
+
+module.exports = { requireAuth, requiredScopes, bearerToken, scopesOf };

@@ -128,3 +128,13 @@ pub fn bearer_token(env: Env, authorization: Option<String>) -> Result<Option<St
         scopes::bearer_token(authorization.as_deref()).map(|t| t.map(str::to_string)),
     )
 }
+
+/// The scopes a claims object grants (`scope`, space-separated, and/or `scp`), as the core reads
+/// them for scope checks.
+#[napi]
+pub fn scopes_of(claims: serde_json::Value) -> Vec<String> {
+    match claims.as_object() {
+        Some(m) => scopes::scopes_of(m).into_iter().map(str::to_string).collect(),
+        None => Vec::new(),
+    }
+}

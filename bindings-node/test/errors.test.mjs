@@ -197,3 +197,10 @@ describe('secrets stay out of util.inspect and JSON', () => {
     assert.equal(t.authorization, `Bearer ${accessToken}`);
   });
 });
+
+test('scopesOf reads scope and scp as the core does', () => {
+  assert.deepEqual(sdk.scopesOf({ scope: 'read:data  write:logs' }), ['read:data', 'write:logs']);
+  assert.deepEqual(sdk.scopesOf({ scp: ['a', 'b'] }), ['a', 'b']);
+  assert.deepEqual(sdk.scopesOf({ sub: 'x' }), []);
+  assert.deepEqual(sdk.scopesOf(null), []);
+});

@@ -11,7 +11,7 @@
 
 import { fileURLToPath } from 'node:url';
 import express from 'express';
-import { ClientCredentials, Verifier, requireAuth } from '@authsec/sdk';
+import { ClientCredentials, Verifier, requireAuth, scopesOf } from '@authsec/sdk';
 import { API_AUDIENCE, serve, startLocalAuth } from './local.mjs';
 
 // [START protected_api]
@@ -25,7 +25,7 @@ export function createApp({ issuer, jwksUri }) {
   const app = express();
   app.get('/data', canRead, (req, res) => {
     const claims = req.auth.payload;
-    res.json({ client_id: claims.client_id, scopes: claims.scope.split(' ') });
+    res.json({ client_id: claims.client_id, scopes: scopesOf(claims) });
   });
   app.post('/data', canWrite, (req, res) => {
     res.json({ stored_by: req.auth.payload.client_id });
