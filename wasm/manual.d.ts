@@ -70,10 +70,15 @@ export declare class Verifier {
   free(): void;
 }
 
+export interface InitOptions {
+  /** Where the Ed25519 fallback module (dist/ed25519_fallback.wasm) comes from; it is loaded only
+   * in runtimes whose WebCrypto lacks Ed25519. Default: the package's own file. */
+  ed25519Fallback?: WebAssembly.Module | URL | string | BufferSource;
+}
 /** Load the module once: a WebAssembly.Module, URL, Response or bytes; default: the package's own .wasm. */
-export declare function init(input?: WebAssembly.Module | URL | string | Response | BufferSource): Promise<void>;
+export declare function init(input?: WebAssembly.Module | URL | string | Response | BufferSource, options?: InitOptions): Promise<void>;
 /** Initialise synchronously (Cloudflare Workers: the imported WebAssembly.Module). */
-export declare function initSync(module: WebAssembly.Module | BufferSource): void;
+export declare function initSync(module: WebAssembly.Module | BufferSource, options?: InitOptions): void;
 /** Decode without verifying (inspection only). */
 export declare function decode(token: string): { header: Record<string, unknown>; payload: Record<string, unknown> };
 /** The scopes a claims object grants (`scope` and `scp`). */

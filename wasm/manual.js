@@ -2,24 +2,32 @@
 // what the runtime gives you for dist/authsec_wasm_bg.wasm (a WebAssembly.Module in Cloudflare
 // Workers, a URL or Response in browsers, bytes anywhere). Then use the same API as the main entry.
 import initWasm, * as wasm from './dist/authsec_wasm.js';
-import { AuthsecError } from './js/glue.js';
+import { AuthsecError, setEd25519FallbackSource } from './js/glue.js';
 
 export { AuthsecError };
 
 let ready = null;
 
+/** The package's own file `name` in dist/: bytes in Node (fetch has no file: URLs; read without
+ * importing a Node built-in), else its URL. */
+function packageFile(name) {
+  const url = new URL(`./dist/${name}`, import.meta.url);
+  const fs = url.protocol === 'file:' && globalThis.process?.getBuiltinModule?.('fs');
+  return fs ? fs.readFileSync(url) : url;
+}
+
+// Where the Ed25519 fallback module comes from, unless init()/initSync() are told otherwise.
+setEd25519FallbackSource(() => packageFile('ed25519_fallback.wasm'));
+
 /** Load the module (once). `input`: a WebAssembly.Module, URL, Response, bytes, or undefined (the
- * package's own .wasm next to this file). */
-export function init(input) {
+ * package's own .wasm next to this file). `options.ed25519Fallback`: where the Ed25519 fallback
+ * module comes from (a WebAssembly.Module, bytes or URL; it is only loaded in runtimes whose
+ * WebCrypto lacks Ed25519). */
+export function init(input, options) {
+  if (options?.ed25519Fallback !== undefined) setEd25519FallbackSource(() => options.ed25519Fallback);
   if (!ready) {
     ready = (async () => {
-      let source = input;
-      if (source === undefined) {
-        const url = new URL('./dist/authsec_wasm_bg.wasm', import.meta.url);
-        // Node.js: fetch() has no file: URLs; read the bytes without importing a Node built-in.
-        const fs = url.protocol === 'file:' && globalThis.process?.getBuiltinModule?.('fs');
-        source = fs ? fs.readFileSync(url) : url;
-      }
+      const source = input === undefined ? packageFile('authsec_wasm_bg.wasm') : input;
       await initWasm({ module_or_path: source });
     })();
     ready.catch(() => { ready = null; });
@@ -27,8 +35,10 @@ export function init(input) {
   return ready;
 }
 
-/** Initialise synchronously from a WebAssembly.Module or bytes (Cloudflare Workers: the imported module). */
-export function initSync(module) {
+/** Initialise synchronously from a WebAssembly.Module or bytes (Cloudflare Workers: the imported
+ * module). `options.ed25519Fallback` as for init(). */
+export function initSync(module, options) {
+  if (options?.ed25519Fallback !== undefined) setEd25519FallbackSource(() => options.ed25519Fallback);
   if (!ready) {
     wasm.initSync({ module });
     ready = Promise.resolve();

@@ -72,6 +72,52 @@ export async function webcryptoVerify(alg, jwk, message, signature) {
   return api.verify(params[1], key, s, m);
 }
 
+// The Ed25519 fallback: a separate wasm module (ed25519-fallback/), loaded the first time a
+// runtime without WebCrypto Ed25519 needs it. manual.js registers how to get its bytes.
+let loadFallback = null;
+let fallback = null;
+
+/** Register how to get the fallback module's source (a WebAssembly.Module, bytes or a URL). */
+export function setEd25519FallbackSource(load) {
+  loadFallback = load;
+  fallback = null;
+}
+
+async function fallbackInstance() {
+  if (!fallback) {
+    fallback = (async () => {
+      if (!loadFallback) throw new Error('no source registered for the Ed25519 fallback module');
+      let source = await loadFallback();
+      if (source instanceof URL || typeof source === 'string') source = await (await fetch(source)).arrayBuffer();
+      const { exports } = source instanceof WebAssembly.Module
+        ? { exports: (await WebAssembly.instantiate(source, {})).exports }
+        : (await WebAssembly.instantiate(source, {})).instance;
+      return exports;
+    })();
+    fallback.catch(() => {
+      fallback = null;
+    });
+  }
+  return fallback;
+}
+
+export async function fallbackEd25519(publicKey, message, signature) {
+  // The views point into the main module's memory: copy before the first await.
+  const k = publicKey.slice();
+  const m = message.slice();
+  const s = signature.slice();
+  const f = await fallbackInstance();
+  const p = f.alloc(m.length);
+  if (!p) return false;
+  const buf = new Uint8Array(f.memory.buffer, p, 96 + m.length);
+  buf.set(k, 0);
+  buf.set(s, 32);
+  buf.set(m, 96);
+  const r = f.verify(p, m.length);
+  if (r < 0) throw new Error('the Ed25519 fallback refused the call');
+  return r === 1;
+}
+
 const MAX_BODY = 1024 * 1024;
 
 export async function httpGet(url, headers) {

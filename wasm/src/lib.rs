@@ -4,8 +4,9 @@
 //! workers and Node, on the authsec core. The core parses the token, applies the header rules,
 //! picks the key, decides the claims and scopes, and keeps the JWKS and verified-token caches;
 //! this crate hands the one signature check the core asks for to WebCrypto (`crypto.subtle`,
-//! through `js/glue.js`), falling back to Rust (ed25519-dalek) only for Ed25519 where the
-//! runtime's WebCrypto lacks it, and fetches the JWKS with `fetch`.
+//! through `js/glue.js`), falling back to Rust (ed25519-dalek, in a separate module loaded on
+//! first use) only for Ed25519 where the runtime's WebCrypto lacks it, and fetches the JWKS with
+//! `fetch`.
 
 use authsec_core::http::{HttpRequest, HttpResponse, Transport};
 use authsec_core::jwt::scopes;
@@ -25,6 +26,9 @@ extern "C" {
     /// cannot check `alg`.
     #[wasm_bindgen(js_name = webcryptoVerify)]
     fn webcrypto_verify(alg: &str, jwk: &str, message: &[u8], signature: &[u8]) -> Promise;
+    /// `Promise<boolean>`: Ed25519 with the separate fallback module (loaded on first use).
+    #[wasm_bindgen(js_name = fallbackEd25519)]
+    fn fallback_ed25519(public_key: &[u8], message: &[u8], signature: &[u8]) -> Promise;
     /// `Promise<{status, headers: [name, value][], body: Uint8Array}>` (GET, no redirects).
     #[wasm_bindgen(js_name = httpGet)]
     fn http_get(url: &str, headers: Array) -> Promise;
@@ -183,12 +187,12 @@ async fn signature_ok(check: &SignatureCheck) -> Result<bool> {
     }
     match check.key().public_key() {
         PublicKey::Ed25519 { x } => {
-            let key = ed25519_dalek::VerifyingKey::from_bytes(x)
-                .map_err(|_| Error::new(ErrorCode::InvalidKey, "the Ed25519 key is not a valid curve point"))?;
-            let Ok(sig) = ed25519_dalek::Signature::from_slice(check.signature()) else {
-                return Ok(false);
-            };
-            Ok(key.verify_strict(check.message(), &sig).is_ok())
+            let verdict = JsFuture::from(fallback_ed25519(x, check.message(), check.signature()))
+                .await
+                .map_err(|e| Error::internal(format!("the Ed25519 fallback failed: {}", text_of(&e))))?;
+            verdict
+                .as_bool()
+                .ok_or_else(|| Error::internal("the Ed25519 fallback gave no verdict"))
         }
         _ => Err(Error::new(
             ErrorCode::UnsupportedAlgorithm,
