@@ -1,7 +1,7 @@
 //! The verifier: the core's `Verifier` (signature, claims, verified-token cache) with a static
 //! JWKS or a cached `jwks_uri`.
 
-use crate::client::{parse_options, strings, Strings};
+use crate::client::{strings, Strings};
 use crate::clock::ManualClock;
 use crate::convert::{frozen_object, Memo, Raw};
 use crate::errors::{js, to_js_error};
@@ -61,7 +61,7 @@ fn claims_object(env: &Env, memo: &Mutex<Memo<Claims>>, claims: &Arc<Claims>) ->
 impl NativeVerifier {
     #[napi(constructor)]
     pub fn new(env: Env, options: Option<Value>, clock: Option<&ManualClock>) -> Result<Self> {
-        let options: VerifierOptions = js(&env, parse_options("Verifier options", options))?;
+        let options = js(&env, VerifierOptions::from_value(&options.unwrap_or(Value::Null)))?;
         Ok(NativeVerifier {
             verifier: js(&env, build(&options, clock))?,
             memo: Arc::new(Mutex::new(Memo::new(CLAIMS_MEMO, false))),

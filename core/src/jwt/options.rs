@@ -8,14 +8,12 @@ use super::verify::{KeySource, TypPolicy, VerifierConfig};
 use crate::http::Transport;
 use crate::runtime::Clock;
 use crate::{Error, Result};
-use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// A string or a list of strings (`audience: "a"` or `audience: ["a", "b"]`).
-#[derive(Deserialize, Clone, Debug)]
-#[serde(untagged)]
+#[derive(Clone, Debug)]
 pub enum OneOrMany {
     One(String),
     Many(Vec<String>),
@@ -31,13 +29,12 @@ impl OneOrMany {
 }
 
 /// Verifier options. Field names are snake_case; JavaScript's camelCase spellings (`jwksUri`,
-/// `requiredClaims`, ...) are accepted too. An unknown option is an error naming it.
-#[derive(Deserialize, Default, Clone, Debug)]
-#[serde(deny_unknown_fields)]
+/// `requiredClaims`, ...) are accepted too. An unknown option is an error naming it; `null` is the
+/// same as leaving an option out.
+#[derive(Default, Clone, Debug)]
 pub struct VerifierOptions {
     pub issuer: Option<String>,
     pub audience: Option<OneOrMany>,
-    #[serde(alias = "jwksUri")]
     pub jwks_uri: Option<String>,
     /// A JWKS document: an object, or its JSON text.
     pub jwks: Option<Value>,
@@ -46,17 +43,11 @@ pub struct VerifierOptions {
     pub leeway: Option<f64>,
     /// `"default"` or `"strict"` (require `typ: at+jwt`).
     pub typ: Option<String>,
-    #[serde(alias = "requiredClaims")]
     pub required_claims: Option<Vec<String>>,
-    #[serde(alias = "maxTokenBytes")]
     pub max_token_bytes: Option<usize>,
-    #[serde(alias = "skipIssuerCheck")]
     pub skip_issuer_check: Option<bool>,
-    #[serde(alias = "skipAudienceCheck")]
     pub skip_audience_check: Option<bool>,
-    #[serde(alias = "verifiedCacheSize")]
     pub verified_cache_size: Option<usize>,
-    #[serde(alias = "allowInsecureHttp")]
     pub allow_insecure_http: Option<bool>,
 }
 
@@ -77,13 +68,122 @@ impl KeySpec {
     }
 }
 
+/// Every option: its name and its JavaScript spelling.
+const OPTIONS: [(&str, &str); 13] = [
+    ("issuer", "issuer"),
+    ("audience", "audience"),
+    ("jwks_uri", "jwksUri"),
+    ("jwks", "jwks"),
+    ("algorithms", "algorithms"),
+    ("leeway", "leeway"),
+    ("typ", "typ"),
+    ("required_claims", "requiredClaims"),
+    ("max_token_bytes", "maxTokenBytes"),
+    ("skip_issuer_check", "skipIssuerCheck"),
+    ("skip_audience_check", "skipAudienceCheck"),
+    ("verified_cache_size", "verifiedCacheSize"),
+    ("allow_insecure_http", "allowInsecureHttp"),
+];
+
+fn bad(name: &str, what: &str) -> Error {
+    Error::config(format!("verifier options: `{name}` must be {what}"))
+}
+
+fn opt_string(name: &str, v: &Value) -> Result<Option<String>> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        _ => Err(bad(name, "a string")),
+    }
+}
+
+fn opt_strings(name: &str, v: &Value) -> Result<Option<Vec<String>>> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Array(a) => a
+            .iter()
+            .map(|x| {
+                x.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| bad(name, "a list of strings"))
+            })
+            .collect::<Result<_>>()
+            .map(Some),
+        _ => Err(bad(name, "a list of strings")),
+    }
+}
+
+fn opt_bool(name: &str, v: &Value) -> Result<Option<bool>> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Bool(b) => Ok(Some(*b)),
+        _ => Err(bad(name, "true or false")),
+    }
+}
+
+fn opt_count(name: &str, v: &Value) -> Result<Option<usize>> {
+    match v {
+        Value::Null => Ok(None),
+        _ => v
+            .as_u64()
+            .and_then(|n| usize::try_from(n).ok())
+            .map(Some)
+            .ok_or_else(|| bad(name, "a whole number, 0 or more")),
+    }
+}
+
 impl VerifierOptions {
-    /// Read options from a JSON value (an object).
+    /// Read options from a JSON value (an object; `null` gives the defaults).
     pub fn from_value(v: &Value) -> Result<VerifierOptions> {
-        if v.is_null() {
-            return Ok(VerifierOptions::default());
+        let map = match v {
+            Value::Null => return Ok(VerifierOptions::default()),
+            Value::Object(m) => m,
+            _ => return Err(Error::config("verifier options must be an object")),
+        };
+        let mut given: Map<String, Value> = Map::new();
+        for (key, value) in map {
+            let Some((name, _)) = OPTIONS.iter().find(|(n, js)| key == n || key == js) else {
+                let known: Vec<String> = OPTIONS
+                    .iter()
+                    .map(|(n, js)| if n == js { n.to_string() } else { format!("{n} ({js})") })
+                    .collect();
+                return Err(Error::config(format!(
+                    "verifier options: unknown option `{}` (expected one of {})",
+                    super::alg::truncate(key),
+                    known.join(", ")
+                )));
+            };
+            if given.insert(name.to_string(), value.clone()).is_some() {
+                return Err(Error::config(format!("verifier options: `{name}` is given twice")));
+            }
         }
-        VerifierOptions::deserialize(v).map_err(|e| Error::config(format!("verifier options: {e}")))
+        let get = |name: &str| given.get(name).unwrap_or(&Value::Null);
+        Ok(VerifierOptions {
+            issuer: opt_string("issuer", get("issuer"))?,
+            audience: match get("audience") {
+                Value::Null => None,
+                Value::String(s) => Some(OneOrMany::One(s.clone())),
+                v => Some(OneOrMany::Many(
+                    opt_strings("audience", v)
+                        .map_err(|_| bad("audience", "a string or a list of strings"))?
+                        .unwrap_or_default(),
+                )),
+            },
+            jwks_uri: opt_string("jwks_uri", get("jwks_uri"))?,
+            jwks: Some(get("jwks").clone()).filter(|v| !v.is_null()),
+            algorithms: opt_strings("algorithms", get("algorithms"))?,
+            leeway: match get("leeway") {
+                Value::Null => None,
+                v => Some(v.as_f64().ok_or_else(|| bad("leeway", "a number of seconds"))?),
+            },
+            typ: opt_string("typ", get("typ"))?,
+            required_claims: opt_strings("required_claims", get("required_claims"))?,
+            max_token_bytes: opt_count("max_token_bytes", get("max_token_bytes"))?,
+            skip_issuer_check: opt_bool("skip_issuer_check", get("skip_issuer_check"))?,
+            skip_audience_check: opt_bool("skip_audience_check", get("skip_audience_check"))?,
+            verified_cache_size: opt_count("verified_cache_size", get("verified_cache_size"))?,
+            allow_insecure_http: opt_bool("allow_insecure_http", get("allow_insecure_http"))?,
+        })
     }
 
     /// Read options from JSON text.
@@ -171,7 +271,31 @@ mod tests {
 
         let e = VerifierOptions::from_value(&json!({"issuer": "x", "jwks_url": "y"})).unwrap_err();
         assert_eq!(e.code(), ErrorCode::ConfigError);
-        assert!(e.message().contains("jwks_url"), "{}", e.message());
+        assert!(
+            e.message().contains("jwks_url") && e.message().contains("jwks_uri (jwksUri)"),
+            "{}",
+            e.message()
+        );
+        for (bad, name) in [
+            (json!({"issuer": 5}), "issuer"),
+            (json!({"audience": [1]}), "audience"),
+            (json!({"leeway": "5"}), "leeway"),
+            (json!({"maxTokenBytes": -1}), "max_token_bytes"),
+            (json!({"verified_cache_size": 1.5}), "verified_cache_size"),
+            (json!({"skip_issuer_check": "yes"}), "skip_issuer_check"),
+            (json!({"algorithms": "ES256"}), "algorithms"),
+            (json!({"jwks_uri": "a", "jwksUri": "b"}), "jwks_uri"),
+        ] {
+            let e = VerifierOptions::from_value(&bad).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::ConfigError);
+            assert!(e.message().contains(name), "{bad}: {}", e.message());
+        }
+        assert_eq!(
+            VerifierOptions::from_value(&json!([])).unwrap_err().code(),
+            ErrorCode::ConfigError
+        );
+        let nulls = VerifierOptions::from_value(&json!({"issuer": null, "jwks": null, "leeway": null})).unwrap();
+        assert!(nulls.issuer.is_none() && nulls.jwks.is_none() && nulls.leeway.is_none());
     }
 
     #[test]

@@ -121,15 +121,102 @@ impl VerifierConfig {
     }
 }
 
-#[derive(Deserialize)]
+/// The JOSE header members the verifier reads. Each may appear once (RFC 7515 §4: a duplicate
+/// name is rejected, never resolved either way); `null` counts as absent.
 struct RawHeader {
     alg: String,
-    #[serde(default)]
     typ: Option<String>,
-    #[serde(default)]
     kid: Option<String>,
-    #[serde(default)]
     crit: Option<Value>,
+}
+
+/// Read by hand through `deserialize_any` only: serde's typed deserializers would also do, but
+/// their type-error messages pull float formatting into the wasm module for nothing (the message
+/// is replaced by ours anyway).
+impl<'de> Deserialize<'de> for RawHeader {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(HeaderVisitor)
+    }
+}
+
+struct HeaderVisitor;
+
+macro_rules! not_an_object {
+    ($($method:ident($t:ty)),*) => {$(
+        fn $method<E: serde::de::Error>(self, _: $t) -> std::result::Result<RawHeader, E> {
+            Err(E::custom("not a JSON object"))
+        }
+    )*};
+}
+
+impl<'de> serde::de::Visitor<'de> for HeaderVisitor {
+    type Value = RawHeader;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JOSE header object")
+    }
+    not_an_object!(
+        visit_bool(bool),
+        visit_i64(i64),
+        visit_u64(u64),
+        visit_f64(f64),
+        visit_str(&str)
+    );
+    fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<RawHeader, E> {
+        Err(E::custom("not a JSON object"))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> std::result::Result<RawHeader, A::Error> {
+        Err(serde::de::Error::custom("not a JSON object"))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> std::result::Result<RawHeader, A::Error> {
+        use serde::de::Error as _;
+        let (mut alg, mut typ, mut kid, mut crit) = (None, None, None, None);
+        while let Some(HeaderKey(key)) = m.next_key()? {
+            let slot = match key.as_str() {
+                "alg" => &mut alg,
+                "typ" => &mut typ,
+                "kid" => &mut kid,
+                "crit" => &mut crit,
+                _ => {
+                    m.next_value::<serde::de::IgnoredAny>()?;
+                    continue;
+                }
+            };
+            if slot.is_some() {
+                return Err(A::Error::custom("duplicate header member"));
+            }
+            *slot = Some(m.next_value::<Value>()?);
+        }
+        let string = |v: Option<Value>| match v {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(A::Error::custom("a header member is not a string")),
+        };
+        Ok(RawHeader {
+            alg: string(alg)?.ok_or_else(|| A::Error::custom("no alg"))?,
+            typ: string(typ)?,
+            kid: string(kid)?,
+            crit: crit.filter(|v| !v.is_null()),
+        })
+    }
+}
+
+/// A header member's name (JSON object keys are strings).
+struct HeaderKey(String);
+
+impl<'de> Deserialize<'de> for HeaderKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl serde::de::Visitor<'_> for KeyVisitor {
+            type Value = HeaderKey;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<HeaderKey, E> {
+                Ok(HeaderKey(v.to_string()))
+            }
+        }
+        d.deserialize_any(KeyVisitor)
+    }
 }
 
 /// A token split and its header decoded; the signature is not yet checked.
