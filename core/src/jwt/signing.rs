@@ -289,7 +289,8 @@ fn rsa_bits(jwk: &Jwk) -> usize {
     match &jwk.algorithm {
         jsonwebtoken::jwk::AlgorithmParameters::RSA(p) => b64url_decode(&p.n).map_or(0, |n| {
             let n: Vec<u8> = n.into_iter().skip_while(|b| *b == 0).collect();
-            n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize)
+            // An empty or all-zero modulus is 0 bits (`len * 8 - 8` would underflow).
+            n.first().map_or(0, |b| n.len() * 8 - b.leading_zeros() as usize)
         }),
         _ => 0,
     }
@@ -332,4 +333,20 @@ fn der_sequence_of_integers(ints: &[Vec<u8>]) -> Vec<u8> {
     len(&mut out, body.len());
     out.extend(body);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rsa_bits_of_an_empty_or_zero_modulus_is_zero() {
+        let jwk = |n: &str| -> Jwk {
+            serde_json::from_value(serde_json::json!({"kty": "RSA", "n": n, "e": "AQAB"})).unwrap()
+        };
+        assert_eq!(rsa_bits(&jwk("")), 0);
+        assert_eq!(rsa_bits(&jwk("AAAA")), 0);
+        assert_eq!(rsa_bits(&jwk("AQ")), 1);
+        assert_eq!(rsa_bits(&jwk("AIA")), 8, "leading zero bytes do not count");
+    }
 }
