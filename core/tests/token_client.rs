@@ -1371,8 +1371,15 @@ async fn a_cached_token_signed_by_a_withdrawn_key_is_rejected_once_the_key_set_i
     let (v, _) = iss.verifier(JwksPolicy::default());
     let old = iss.token(0, None);
     v.verify(&old).await.unwrap();
+    assert!(v.try_cached(&old).is_some());
     iss.publish(&[]);
-    iss.clock.advance(secs(601)); // the cached key set is stale; k1 is no longer published
+    // The cached key set is stale; k1 is no longer published. The bindings' fast path (the
+    // cache alone) does not answer from a stale key set either.
+    iss.clock.advance(secs(601));
+    assert!(
+        v.try_cached(&old).is_none(),
+        "try_cached served a token from a stale key set"
+    );
     let r = v.verify(&old).await;
     assert_eq!(
         iss.fetches(),

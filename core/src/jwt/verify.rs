@@ -833,6 +833,10 @@ impl Verifier {
     pub fn try_cached(&self, token: &str) -> Option<Arc<Claims>> {
         let inner = &*self.inner;
         if let KeySource::Remote(j) = &inner.keys {
+            // As in `try_verify_now`: a stale key set is refetched before a cached result counts.
+            if !j.is_fresh(inner.clock.now_ms()) {
+                return None;
+            }
             self.sync_generation(j.generation());
         }
         if token.len() > inner.cfg.max_token_bytes {
