@@ -30,7 +30,7 @@ fn build(o: &VerifierOptions, clock: Option<&ManualClock>) -> authsec_native::Re
         Some(m) => Arc::new(m.inner.clone()),
         None => Arc::new(SystemClock),
     };
-    let keys = o.keys()?.into_source(HttpTransport::shared(), clock.clone())?;
+    let keys = o.keys()?.into_source(HttpTransport::shared(), clock.clone(), None)?;
     Verifier::new(o.config()?, keys, clock)
 }
 

@@ -89,10 +89,9 @@ async function fallbackInstance() {
       if (!loadFallback) throw new Error('no source registered for the Ed25519 fallback module');
       let source = await loadFallback();
       if (source instanceof URL || typeof source === 'string') source = await (await fetch(source)).arrayBuffer();
-      const { exports } = source instanceof WebAssembly.Module
-        ? { exports: (await WebAssembly.instantiate(source, {})).exports }
-        : (await WebAssembly.instantiate(source, {})).instance;
-      return exports;
+      // A Module instantiates to an Instance; bytes to { module, instance }.
+      const r = await WebAssembly.instantiate(source, {});
+      return (r.instance ?? r).exports;
     })();
     fallback.catch(() => {
       fallback = null;

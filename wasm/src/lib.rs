@@ -12,8 +12,8 @@ use authsec_core::http::{HttpRequest, HttpResponse, Transport};
 use authsec_core::jwt::scopes;
 use authsec_core::runtime::BoxFut;
 use authsec_core::{
-    Clock, Error, ErrorCode, JwksCache, JwksStore, KeySource, KeySpec, Prepared, PublicKey, Result, ScopeRequirement,
-    SignatureCheck, StoredJwks, VerifierOptions,
+    Clock, Error, ErrorCode, JwksStore, Prepared, PublicKey, Result, ScopeRequirement, SignatureCheck, StoredJwks,
+    VerifierOptions,
 };
 use js_sys::{Array, Promise, Reflect, Uint8Array};
 use std::sync::Arc;
@@ -288,19 +288,7 @@ impl Verifier {
                 Some(ms) => Arc::new(authsec_core::ManualClock::new(ms as i64)),
                 None => Arc::new(JsClock),
             };
-            let keys = match o.keys()? {
-                KeySpec::Remote { uri, policy } => KeySource::Remote(JwksCache::with_store(
-                    &uri,
-                    Arc::new(FetchTransport),
-                    clock.clone(),
-                    policy,
-                    store,
-                )?),
-                KeySpec::Static(_) if store.is_some() => {
-                    return Err(Error::config("jwksCache only applies with jwksUri"));
-                }
-                spec => spec.into_source(Arc::new(FetchTransport), clock.clone())?,
-            };
+            let keys = o.keys()?.into_source(Arc::new(FetchTransport), clock.clone(), store)?;
             Ok(Verifier {
                 inner: authsec_core::Verifier::new(o.config()?, keys, clock)?,
             })

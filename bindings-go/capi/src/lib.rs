@@ -161,6 +161,13 @@ unsafe fn str_arg<'a>(p: *const c_char, what: &str) -> CoreResult<Option<&'a str
         .map_err(|_| CoreError::config(format!("{what} is not valid UTF-8")))
 }
 
+/// Store `v` in `*out` unless `out` is NULL.
+unsafe fn set_u64(out: *mut u64, v: u64) {
+    if !out.is_null() {
+        *out = v;
+    }
+}
+
 unsafe fn set_out(out: *mut *mut c_char, s: Option<String>) {
     if !out.is_null() {
         *out = s.map_or(std::ptr::null_mut(), to_c);
@@ -313,9 +320,7 @@ impl AuthsecClient {
         if send {
             set_out(token_json_out, Some(token_json(&t)));
         }
-        if !seq_out.is_null() {
-            *seq_out = seq;
-        }
+        set_u64(seq_out, seq);
     }
 }
 
@@ -412,9 +417,7 @@ pub unsafe extern "C" fn authsec_client_token(
     error_json: *mut *mut c_char,
 ) -> AuthsecCode {
     set_out(token_json_out, None);
-    if !seq_out.is_null() {
-        *seq_out = 0;
-    }
+    set_u64(seq_out, 0);
     guard(error_json, || {
         let ac = client_ref(client)?;
         let t = match ac.client.try_get_now() {
@@ -438,9 +441,7 @@ pub unsafe extern "C" fn authsec_client_token_now(
     error_json: *mut *mut c_char,
 ) -> AuthsecCode {
     set_out(token_json_out, None);
-    if !seq_out.is_null() {
-        *seq_out = 0;
-    }
+    set_u64(seq_out, 0);
     guard(error_json, || {
         let ac = client_ref(client)?;
         if let Some(t) = ac.client.try_get_now() {
@@ -546,7 +547,7 @@ fn build_verifier(mut v: Value) -> CoreResult<Verifier> {
         Some(s) => Arc::new(ManualClock::new(s.saturating_mul(1000))),
         None => Arc::new(SystemClock),
     };
-    let keys = o.keys()?.into_source(HttpTransport::shared(), clock.clone())?;
+    let keys = o.keys()?.into_source(HttpTransport::shared(), clock.clone(), None)?;
     Verifier::new(o.config()?, keys, clock)
 }
 
@@ -702,12 +703,8 @@ pub unsafe extern "C" fn authsec_verifier_verify_pinned(
     error_json: *mut *mut c_char,
 ) -> AuthsecCode {
     set_out(claims_json, None);
-    if !claims_id.is_null() {
-        *claims_id = 0;
-    }
-    if !claims_seq.is_null() {
-        *claims_seq = 0;
-    }
+    set_u64(claims_id, 0);
+    set_u64(claims_seq, 0);
     guard(error_json, || {
         let av = verifier
             .as_ref()
@@ -765,12 +762,8 @@ pub unsafe extern "C" fn authsec_verifier_verify_pinned(
                 }
             }
         }
-        if !claims_id.is_null() {
-            *claims_id = id as u64;
-        }
-        if !claims_seq.is_null() {
-            *claims_seq = seq;
-        }
+        set_u64(claims_id, id as u64);
+        set_u64(claims_seq, seq);
         Ok(())
     })
 }

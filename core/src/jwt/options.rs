@@ -2,7 +2,7 @@
 //! file): one reader, so every language accepts the same names, defaults and errors.
 
 use super::alg::Alg;
-use super::jwks::{JwksCache, JwksPolicy};
+use super::jwks::{JwksCache, JwksPolicy, JwksStore};
 use super::keys::KeySet;
 use super::verify::{KeySource, TypPolicy, VerifierConfig};
 use crate::http::Transport;
@@ -59,11 +59,24 @@ pub enum KeySpec {
 }
 
 impl KeySpec {
-    /// The verifier's key source: static keys as they are, or a JWKS cache over `transport`.
-    pub fn into_source(self, transport: Arc<dyn Transport>, clock: Arc<dyn Clock>) -> Result<KeySource> {
+    /// The verifier's key source: static keys as they are, or a JWKS cache over `transport`,
+    /// keeping its documents in `store` when one is given (only with a `jwks_uri`).
+    pub fn into_source(
+        self,
+        transport: Arc<dyn Transport>,
+        clock: Arc<dyn Clock>,
+        store: Option<Arc<dyn JwksStore>>,
+    ) -> Result<KeySource> {
         Ok(match self {
+            KeySpec::Static(_) if store.is_some() => {
+                return Err(Error::config(
+                    "a JWKS store (jwksCache) only applies with jwks_uri (jwksUri)",
+                ))
+            }
             KeySpec::Static(k) => KeySource::Static(k),
-            KeySpec::Remote { uri, policy } => KeySource::Remote(JwksCache::new(&uri, transport, clock, policy)?),
+            KeySpec::Remote { uri, policy } => {
+                KeySource::Remote(JwksCache::with_store(&uri, transport, clock, policy, store)?)
+            }
         })
     }
 }
@@ -308,6 +321,40 @@ mod tests {
         assert!(matches!(text.keys().unwrap(), KeySpec::Static(k) if k.is_empty()));
         let bad = VerifierOptions::from_value(&json!({"jwks": "not json"})).unwrap();
         assert_eq!(bad.keys().unwrap_err().code(), ErrorCode::InvalidJwks);
+        // A JWKS store only makes sense for a fetched JWKS.
+        struct NoStore;
+        impl JwksStore for NoStore {
+            fn load(&self, _: &str) -> crate::runtime::BoxFut<'static, Option<super::super::jwks::StoredJwks>> {
+                Box::pin(async { None })
+            }
+            fn save(&self, _: &str, _: super::super::jwks::StoredJwks) -> crate::runtime::BoxFut<'static, ()> {
+                Box::pin(async {})
+            }
+        }
+        struct NoTransport;
+        impl Transport for NoTransport {
+            fn send(
+                &self,
+                _: crate::http::HttpRequest,
+            ) -> crate::runtime::BoxFut<'static, Result<crate::http::HttpResponse>> {
+                Box::pin(async { Err(Error::internal("no network in this test")) })
+            }
+        }
+        let clock: Arc<dyn Clock> = Arc::new(crate::runtime::ManualClock::new(0));
+        let store = || Some(Arc::new(NoStore) as Arc<dyn JwksStore>);
+        let e = text
+            .keys()
+            .unwrap()
+            .into_source(Arc::new(NoTransport), clock.clone(), store())
+            .err()
+            .unwrap();
+        assert_eq!(e.code(), ErrorCode::ConfigError);
+        let remote = VerifierOptions::from_value(&json!({"jwks_uri": "https://i/jwks"})).unwrap();
+        assert!(remote
+            .keys()
+            .unwrap()
+            .into_source(Arc::new(NoTransport), clock, store())
+            .is_ok());
         let neg = VerifierOptions::from_value(&json!({"leeway": -1})).unwrap();
         assert_eq!(neg.config().unwrap_err().code(), ErrorCode::ConfigError);
     }
