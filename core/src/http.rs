@@ -1,6 +1,7 @@
 //! Plain-data HTTP requests and responses, and the [`Transport`] trait the edges implement
 //! (reqwest natively, `fetch` in wasm). The core never opens a socket.
 
+use crate::jwt::alg::quoted;
 use crate::runtime::{BoxFut, MaybeSend};
 use crate::{Error, ErrorCode, Result};
 use std::time::Duration;
@@ -187,7 +188,15 @@ pub fn parse_max_age(v: &str) -> Option<Duration> {
 /// Refuse plain `http://` except to loopback hosts, unless `allow_insecure` is set.
 /// Only `http` and `https` schemes are accepted.
 pub fn check_url(raw: &str, allow_insecure: bool, what: &str) -> Result<()> {
-    let u = parse_url(raw).map_err(|e| Error::config(format!("{what} {raw:?} is not a valid URL ({e})")))?;
+    let u = parse_url(raw).map_err(|e| {
+        // A URL with a user-info part may carry a password: not echoed.
+        let shown = if raw.contains('@') {
+            "(not shown: it has an @)".to_string()
+        } else {
+            quoted(raw)
+        };
+        Error::config(format!("{what} {shown} is not a valid URL ({e})"))
+    })?;
     if u.credentials {
         return Err(Error::config(format!(
             "{what} must not contain credentials; pass them as client_id/client_secret"
@@ -200,7 +209,7 @@ pub fn check_url(raw: &str, allow_insecure: bool, what: &str) -> Result<()> {
             ErrorCode::InsecureTransport,
             format!("{what} {raw} uses plain http to a non-loopback host; use https, or opt in with allow_insecure_http for a trusted network"),
         )),
-        s => Err(Error::config(format!("{what} has unsupported scheme {s:?}; use https"))),
+        s => Err(Error::config(format!("{what} has unsupported scheme {}; use https", quoted(s)))),
     }
 }
 
@@ -322,6 +331,24 @@ fn is_loopback_name(d: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A URL that fails to parse is quoted in the message, unless it has an `@` (user info may
+    /// hold a password): then it is not shown at all.
+    #[test]
+    fn invalid_url_messages_never_echo_user_info() {
+        let e = check_url("https://user:hunter2@exa mple.com/token", false, "token_url").unwrap_err();
+        assert!(!e.message().contains("hunter2"), "{}", e.message());
+        assert!(e.message().contains("not shown"), "{}", e.message());
+        let e = check_url("https://exa mple.com/\u{202e}x", false, "token_url").unwrap_err();
+        assert!(
+            e.message()
+                .starts_with("token_url \"https://exa mple.com/\\u{202e}x\" is not a valid URL"),
+            "{}",
+            e.message()
+        );
+        let e = check_url("ftp://example.com/", false, "jwks_uri").unwrap_err();
+        assert_eq!(e.message(), "jwks_uri has unsupported scheme \"ftp\"; use https");
+    }
 
     /// The wasm build's light parser decides scheme, credentials and loopback like the `url`
     /// crate for every URL here (including the awkward ones); it may refuse a few odd forms the

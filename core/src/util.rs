@@ -19,7 +19,42 @@ pub fn b64_std_decode(data: &str) -> Option<Vec<u8>> {
     STANDARD.decode(data).ok()
 }
 
+/// Where and how a JSON text is broken, for an error message: "syntax error at line 1, column 7".
+/// (serde_json's own message says the same in more words; formatting it would pull all its
+/// messages, and `std::io`'s, into the wasm module.)
+pub fn json_error_at(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Eof => "unexpected end",
+        Category::Syntax => "syntax error",
+        Category::Data | Category::Io => "unreadable value",
+    };
+    format!("{what} at line {}, column {}", e.line(), e.column())
+}
+
+/// JSON text of a JSON value or map. Serializing these cannot fail (keys are strings, numbers
+/// finite). Not `Value::to_string`: that goes through a `fmt::Write` adapter whose error path
+/// drags `std::io` error formatting into the wasm module.
+pub fn json_text<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
 /// application/x-www-form-urlencoded encoding of one value (RFC 6749 Appendix B).
 pub fn form_encode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_errors_say_where_and_json_text_round_trips() {
+        let at = |t: &str| json_error_at(&serde_json::from_str::<serde_json::Value>(t).unwrap_err());
+        assert_eq!(at("{\"a\": }"), "syntax error at line 1, column 7");
+        assert_eq!(at("{\n\"a\": [1,"), "unexpected end at line 2, column 8");
+        let v = serde_json::json!({"b": [1, 2.5, "é\"\n"], "a": null, "n": -3});
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&json_text(&v)).unwrap(), v);
+        assert_eq!(json_text(&v), v.to_string());
+    }
 }

@@ -656,6 +656,28 @@ mod regressions {
     }
 
     #[test]
+    fn jwks_skip_reasons_are_bounded_and_escaped() {
+        // A "use" that is not a string was written out whole (a megabyte value, a megabyte
+        // message); untrusted strings are quoted, escaped and cut to 40 characters.
+        let big = json!({"keys": [
+            {"kty": "EC", "use": vec!["x".repeat(1000); 1000]},
+            {"kty": "EC", "use": format!("enc\u{202e}{}", "y".repeat(100))},
+            {"kty": "EC", "crv": "P-999\n"},
+            {"kty": "ЕС"},
+        ]});
+        // (from_jwks_value: a JWKS handed over as an object, which the text size limit never sees)
+        let set = KeySet::from_jwks_value(&big).expect("a JWKS");
+        assert!(set.is_empty());
+        assert_eq!(set.skipped[0], "key #0: \"use\" is not a string, not \"sig\"");
+        assert_eq!(
+            set.skipped[1],
+            format!("key #1: \"use\" is \"enc\\u{{202e}}{}…\", not \"sig\"", "y".repeat(36))
+        );
+        assert!(set.skipped[2].contains("\"P-999\""), "{:?}", set.skipped);
+        assert!(set.skipped[3].contains("\"\\u{415}\\u{421}\""), "{:?}", set.skipped);
+    }
+
+    #[test]
     fn jwks_rsa_key_with_a_zero_exponent_is_skipped() {
         // The range check looked at the exponent before its leading zeros were stripped.
         let text = std::fs::read_to_string(super::fuzz_dir().join("../tests/vectors/verify_algorithms.json")).unwrap();

@@ -75,15 +75,18 @@ impl Alg {
             n if n.starts_with("HS") => {
                 return Err(Error::new(
                     ErrorCode::UnsupportedAlgorithm,
-                    format!("alg {n:?} (HMAC) is never accepted for access tokens verified with public keys"),
+                    format!(
+                        "alg {} (HMAC) is never accepted for access tokens verified with public keys",
+                        quoted(n)
+                    ),
                 ))
             }
             n => {
                 return Err(Error::new(
                     ErrorCode::UnsupportedAlgorithm,
                     format!(
-                        "alg {:?} is not supported; use one of RS256/384/512, PS256/384/512, ES256/384, EdDSA",
-                        truncate(n)
+                        "alg {} is not supported; use one of RS256/384/512, PS256/384/512, ES256/384, EdDSA",
+                        quoted(n)
                     ),
                 ))
             }
@@ -128,6 +131,35 @@ impl std::str::FromStr for Alg {
     }
 }
 
+/// Untrusted text for an error message, shortened by [`truncate`] and in double quotes. Anything
+/// but printable ASCII becomes a `\u{..}` escape and `"` and `\` get a backslash, so a message can
+/// neither break a log line nor hide text behind bidi controls or look-alike letters.
+/// (Not `{:?}`: the same job, but its Unicode tables weigh kilobytes in the wasm module.)
+pub fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len().min(48) + 2);
+    out.push('"');
+    for c in truncate(s).chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            ' '..='~' | '…' => out.push(c),
+            c => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A list for an error message, `["a", "b"]`, each item [`quoted`].
+pub fn quoted_list(items: &[String]) -> String {
+    format!("[{}]", items.iter().map(|s| quoted(s)).collect::<Vec<_>>().join(", "))
+}
+
 /// Shorten untrusted text for an error message: at most 40 characters, no control characters.
 pub fn truncate(s: &str) -> String {
     let t: String = s.chars().filter(|c| !c.is_control()).take(40).collect();
@@ -162,4 +194,23 @@ pub(crate) fn provider() -> Result<&'static jsonwebtoken::crypto::CryptoProvider
         "this build of authsec-core has no signature backend (features aws_lc_rs or rust_crypto): \
          check signatures externally with Verifier::prepare and Verifier::complete",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_escapes_everything_but_printable_ascii() {
+        assert_eq!(quoted("https://issuer.example"), "\"https://issuer.example\"");
+        assert_eq!(quoted(r#"a"b\c"#), r#""a\"b\\c""#);
+        // Control characters go (truncate), bidi controls and non-ASCII letters are escaped.
+        assert_eq!(quoted("evil\n\r\u{7}x"), "\"evilx\"");
+        assert_eq!(quoted("a\u{202e}b"), "\"a\\u{202e}b\"");
+        assert_eq!(quoted("аdmin"), "\"\\u{430}dmin\""); // Cyrillic а
+        let long = quoted(&"k".repeat(100));
+        assert_eq!(long, format!("\"{}…\"", "k".repeat(40)));
+        assert_eq!(quoted_list(&["a".into(), "b\"".into()]), r#"["a", "b\""]"#);
+        assert_eq!(quoted_list(&[]), "[]");
+    }
 }

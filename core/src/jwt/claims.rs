@@ -73,6 +73,6 @@ impl Claims {
     }
     /// The claims as a JSON string.
     pub fn to_json(&self) -> String {
-        Value::Object(self.map.clone()).to_string()
+        crate::util::json_text(&self.map)
     }
 }

@@ -120,8 +120,12 @@ impl KeySet {
                 format!("the JWKS is {} bytes; the limit is {MAX_JWKS_BYTES}", bytes.len()),
             ));
         }
-        let v: Value = serde_json::from_slice(bytes)
-            .map_err(|e| Error::new(ErrorCode::InvalidJwks, format!("the JWKS is not valid JSON ({e})")))?;
+        let v: Value = serde_json::from_slice(bytes).map_err(|e| {
+            Error::new(
+                ErrorCode::InvalidJwks,
+                format!("the JWKS is not valid JSON ({})", crate::util::json_error_at(&e)),
+            )
+        })?;
         Self::from_jwks_value(&v)
     }
 
@@ -162,13 +166,16 @@ impl KeySet {
                 if matching.peek().is_none() {
                     return Err(Error::new(
                         ErrorCode::KeyNotFound,
-                        format!("no key with kid {:?} in the key set; if the issuer rotated keys, the JWKS will be refetched", super::alg::truncate(kid)),
+                        format!(
+                            "no key with kid {} in the key set; if the issuer rotated keys, the JWKS will be refetched",
+                            super::alg::quoted(kid)
+                        ),
                     ));
                 }
                 matching.find(|k| k.fits(alg)).ok_or_else(|| {
                     Error::new(
                         ErrorCode::AlgorithmMismatch,
-                        format!("the key {:?} cannot be used with alg {alg}", super::alg::truncate(kid)),
+                        format!("the key {} cannot be used with alg {alg}", super::alg::quoted(kid)),
                     )
                 })
             }
@@ -207,7 +214,10 @@ fn parse_jwk(k: &Value) -> std::result::Result<VerifyKey, String> {
     let kty = str_field(k, "kty")?;
     if let Some(u) = k.get("use") {
         if u.as_str() != Some("sig") {
-            return Err(format!("\"use\" is {u}, not \"sig\""));
+            let shown = u
+                .as_str()
+                .map_or_else(|| "not a string".to_string(), super::alg::quoted);
+            return Err(format!("\"use\" is {shown}, not \"sig\""));
         }
     }
     if let Some(ops) = k.get("key_ops") {
@@ -259,7 +269,7 @@ fn parse_jwk(k: &Value) -> std::result::Result<VerifyKey, String> {
             let (family, len, crv) = match crv {
                 "P-256" => (KeyFamily::EcP256, 32, "P-256"),
                 "P-384" => (KeyFamily::EcP384, 48, "P-384"),
-                other => return Err(format!("EC curve {other:?} is not supported")),
+                other => return Err(format!("EC curve {} is not supported", super::alg::quoted(other))),
             };
             let x = b64_field(k, "x")?;
             let y = b64_field(k, "y")?;
@@ -275,7 +285,7 @@ fn parse_jwk(k: &Value) -> std::result::Result<VerifyKey, String> {
         "OKP" => {
             let crv = str_field(k, "crv")?;
             if crv != "Ed25519" {
-                return Err(format!("OKP curve {crv:?} is not supported"));
+                return Err(format!("OKP curve {} is not supported", super::alg::quoted(crv)));
             }
             let x = b64_field(k, "x")?;
             let x: [u8; 32] = x
@@ -288,7 +298,7 @@ fn parse_jwk(k: &Value) -> std::result::Result<VerifyKey, String> {
             )
         }
         "oct" => return Err("symmetric (\"oct\") keys are never used for verification".into()),
-        other => return Err(format!("key type {:?} is not supported", super::alg::truncate(other))),
+        other => return Err(format!("key type {} is not supported", super::alg::quoted(other))),
     };
     if let Some(a) = alg {
         if a.family() != family {

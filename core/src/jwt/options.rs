@@ -201,8 +201,12 @@ impl VerifierOptions {
 
     /// Read options from JSON text.
     pub fn from_json(text: &str) -> Result<VerifierOptions> {
-        let v: Value =
-            serde_json::from_str(text).map_err(|e| Error::config(format!("verifier options are not JSON ({e})")))?;
+        let v: Value = serde_json::from_str(text).map_err(|e| {
+            Error::config(format!(
+                "verifier options are not JSON ({})",
+                crate::util::json_error_at(&e)
+            ))
+        })?;
         Self::from_value(&v)
     }
 
