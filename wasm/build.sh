@@ -1,16 +1,14 @@
 #!/usr/bin/env bash
 # Build @authsec/wasm: cargo (wasm32, size profile) -> wasm-bindgen (pinned CLI, --target web)
-# -> wasm-opt -Oz (npm's binaryen) -> dist/. Prints the gzipped size against the target (100 KiB,
-# issue 7: not met yet) and fails above the regression limit (AUTHSEC_WASM_LIMIT_GZ, 150 KiB),
-# which comes down to the target once the module fits.
+# -> wasm-opt -Oz (npm's binaryen) -> dist/. Prints the gzipped size and fails above the budget:
+# 100 kB gzipped (gzip -9; 100,000 bytes, the stricter reading of "100 KB").
 #   wasm/build.sh            build
 # Needs rustup (adds wasm32-unknown-unknown), cargo, node + npm (binaryen from npm).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
 WASM_BINDGEN_VERSION=0.2.130   # = the wasm-bindgen crate pinned in Cargo.toml
-TARGET_GZ=102400
-LIMIT_GZ=${AUTHSEC_WASM_LIMIT_GZ:-153600}
+BUDGET_GZ=100000
 
 rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || rustup target add wasm32-unknown-unknown
 if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
@@ -40,8 +38,8 @@ node_modules/.bin/wasm-opt -Oz \
 echo "wasm: dist/ed25519_fallback.wasm $(wc -c < dist/ed25519_fallback.wasm) bytes, $(gzip -9 -c dist/ed25519_fallback.wasm | wc -c) gzipped (loaded only where WebCrypto lacks Ed25519)"
 raw=$(wc -c < dist/authsec_wasm_bg.wasm)
 gz=$(gzip -9 -c dist/authsec_wasm_bg.wasm | wc -c)
-echo "wasm size: dist/authsec_wasm_bg.wasm ${raw} bytes, ${gz} bytes gzipped (target ${TARGET_GZ}$([ "$gz" -le "$TARGET_GZ" ] && echo ': met' || echo ': NOT met'); limit ${LIMIT_GZ})"
-if [ "$gz" -gt "$LIMIT_GZ" ]; then
-  echo "wasm: over the regression limit of ${LIMIT_GZ} bytes gzipped" >&2
+echo "wasm size: dist/authsec_wasm_bg.wasm ${raw} bytes, ${gz} bytes gzipped (budget ${BUDGET_GZ}: $([ "$gz" -le "$BUDGET_GZ" ] && echo within || echo OVER))"
+if [ "$gz" -gt "$BUDGET_GZ" ]; then
+  echo "wasm: the module is over its size budget of ${BUDGET_GZ} bytes gzipped; see wasm/README.md (Size) for what costs what" >&2
   exit 1
 fi
