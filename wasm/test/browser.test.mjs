@@ -8,7 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { startStaticServer } from './support/static-server.mjs';
-import { findChromium, chromiumVersion, dumpDom, readResult } from './support/chromium.mjs';
+import { findChromium, chromiumVersion, dumpDom, loadUntil, readResult } from './support/chromium.mjs';
 
 const vectors = fileURLToPath(new URL('../../tests/vectors/', import.meta.url));
 const files = readdirSync(vectors).filter((f) => f.startsWith('verify_') && f.endsWith('.json')).sort();
@@ -41,18 +41,24 @@ after(async () => {
   await server?.close();
 });
 
-async function runPage(entry) {
-  const url = `${server.origin}/wasm/test/browser/?entry=${entry}&files=${files.join(',')}`;
+async function runPage(entry, worker) {
+  const url = `${server.origin}/wasm/test/browser/?entry=${entry}&files=${files.join(',')}${worker ? '&worker=1' : ''}`;
   const before = server.requests.length;
-  const { dom } = await dumpDom(chromium, url);
-  const result = readResult(dom);
+  const result = worker
+    ? await loadUntil(chromium, url, server.nextResult())
+    : readResult((await dumpDom(chromium, url)).dom);
   return { result, requests: server.requests.slice(before) };
 }
 
-for (const entry of ['index', 'manual']) {
-  test(`every shared vector passes in headless Chromium (${entry}.js)`, { timeout: 180_000 }, async () => {
-    const { result, requests } = await runPage(entry);
+for (const [entry, worker] of [['index', false], ['manual', false], ['index', true]]) {
+  const where = worker ? ', in a Web Worker' : '';
+  test(`every shared vector passes in headless Chromium (${entry}.js${where})`, { timeout: 180_000 }, async () => {
+    const { result, requests } = await runPage(entry, worker);
     assert.equal(result.state, 'done', `the page did not finish: ${JSON.stringify(result).slice(0, 4000)}`);
+    // In a dedicated worker: no DOM, the package loaded and ran there.
+    assert.equal(result.context, worker ? 'worker' : 'page');
+    assert.equal(result.hasDocument, !worker);
+    if (worker) assert.ok(requests.some((r) => r.path.startsWith('/wasm/test/browser/worker.mjs?') && r.status === 200), 'the worker script was served');
     // It ran in a real browser, on the bytes this server handed out.
     assert.match(result.userAgent, /HeadlessChrome\/\d+/);
     const wasm = requests.find((r) => r.path === '/wasm/dist/authsec_wasm_bg.wasm');
@@ -78,7 +84,7 @@ for (const entry of ['index', 'manual']) {
     assert.equal(result.fallback.total, eddsaCases);
     assert.equal(result.fallback.passed, eddsaCases);
     console.log(
-      `browser (${entry}.js): ${result.passed}/${result.total} vectors passed, ` +
+      `browser (${entry}.js${where}): ${result.passed}/${result.total} vectors passed, ` +
         `${result.fallback.passed}/${result.fallback.total} EdDSA on the Rust fallback; ` +
         `WebCrypto verify calls ${JSON.stringify(result.webcrypto)}; ${result.userAgent}`,
     );

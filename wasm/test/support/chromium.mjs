@@ -27,6 +27,59 @@ export function chromiumVersion(bin) {
   return (r.stdout || '').trim().split('\n').pop() || `unknown (${r.error?.message || r.status})`;
 }
 
+/** Load `url` headless (no --dump-dom) until `until` settles, then close the browser; resolves or
+ * rejects as `until` does. For pages whose work runs in a Web Worker: virtual time (which
+ * --dump-dom relies on) does not wait for workers, so such a page reports over HTTP instead. */
+export async function loadUntil(bin, url, until, { timeoutMs = 120_000 } = {}) {
+  const profile = mkdtempSync(join(tmpdir(), 'authsec-chromium-'));
+  const args = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-dev-shm-usage',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-extensions',
+    '--disable-default-apps',
+    '--no-first-run',
+    '--no-default-browser-check',
+    '--mute-audio',
+    `--user-data-dir=${profile}`,
+    url,
+  ];
+  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (d) => {
+    if (err.length < 64 * 1024) err += d;
+  });
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {}
+  };
+  process.once('exit', killGroup);
+  let timer;
+  try {
+    return await Promise.race([
+      until,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no outcome within ${timeoutMs} ms; stderr:\n${err.slice(-4000)}`)), timeoutMs);
+      }),
+      new Promise((_, reject) => {
+        child.on('error', reject);
+        child.on('close', (code, signal) => reject(new Error(`chromium exited early (${code ?? signal}); stderr:\n${err.slice(-4000)}`)));
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    killGroup();
+    process.removeListener('exit', killGroup);
+    await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('close', r)));
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
 /** Load `url` headless and resolve to the serialized DOM once the page is idle (or the virtual
  * time budget is spent). Rejects after `timeoutMs` of real time; the browser is killed either way. */
 export function dumpDom(bin, url, { timeoutMs = 120_000, virtualTimeBudgetMs = 60_000 } = {}) {

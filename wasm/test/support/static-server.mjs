@@ -24,12 +24,16 @@ const ALLOWED = [
   'wasm/js/',
   'wasm/dist/',
   'wasm/test/browser/',
+  'wasm/test/support/vector-runner.mjs',
   'tests/vectors/',
 ];
 
-/** Start the server; resolves to { origin, requests: [{method, path, status, type}], close() }. */
+/** Start the server; resolves to { origin, requests: [{method, path, status, type}], nextResult(),
+ * close() }. */
 export async function startStaticServer({ root = REPO } = {}) {
   const requests = [];
+  const results = [];
+  const waiting = [];
   const server = createServer(async (req, res) => {
     const entry = { method: req.method, path: req.url, status: 0, type: '' };
     requests.push(entry);
@@ -44,8 +48,20 @@ export async function startStaticServer({ root = REPO } = {}) {
       res.end(req.method === 'HEAD' ? undefined : body);
     };
     try {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed');
       const url = new URL(req.url, 'http://127.0.0.1');
+      // A page that cannot be read back with --dump-dom (its work happens in a Web Worker, which
+      // virtual time does not wait for) POSTs its outcome here (at most 1 MiB of JSON).
+      if (req.method === 'POST' && url.pathname === '/result') {
+        let body = '';
+        for await (const chunk of req) {
+          body += chunk;
+          if (body.length > 1 << 20) return send(413, 'text/plain', 'too large');
+        }
+        results.push(JSON.parse(body));
+        for (const wake of waiting.splice(0)) wake();
+        return send(204, 'text/plain', '');
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed');
       if (url.pathname === '/favicon.ico') return send(204, 'text/plain', '');
       let rel = decodeURIComponent(url.pathname).replace(/^\/+/, '');
       if (rel === '' ) return send(404, 'text/plain', 'not found');
@@ -71,6 +87,11 @@ export async function startStaticServer({ root = REPO } = {}) {
   return {
     origin: `http://127.0.0.1:${port}`,
     requests,
+    /** Resolves to the next outcome POSTed to /result. */
+    nextResult: async () => {
+      while (results.length === 0) await new Promise((wake) => waiting.push(wake));
+      return results.shift();
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections?.();
