@@ -1,70 +1,22 @@
 // The shared test vectors (tests/vectors/*.json) through @authsec/wasm under Node: every case
 // first sight (WebCrypto) and again from the verified-token cache; and once more with WebCrypto's
-// Ed25519 switched off, so the Rust fallback is held to the same outcomes.
+// Ed25519 switched off, so the Rust fallback is held to the same outcomes. The cases run through
+// the runner every runtime shares (support/vector-runner.mjs), one node:test test each.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { Verifier, AuthsecError, errorCodes, decode } from '../index.js';
+import * as pkg from '../index.js';
 import { _setUnsupported } from '../js/glue.js';
+import { caseRunner } from './support/vector-runner.mjs';
 
 const dir = fileURLToPath(new URL('../../tests/vectors/', import.meta.url));
 const files = readdirSync(dir).filter((f) => f.startsWith('verify_') && f.endsWith('.json')).sort();
-const CODES = errorCodes().map((c) => c.code);
-
-export async function outcome(run) {
-  try {
-    return { claims: { ...(await run()) } };
-  } catch (e) {
-    if (!(e instanceof AuthsecError)) throw e;
-    assert.ok(e instanceof Error, 'errors are real Error objects');
-    assert.ok(CODES.includes(e.code), `${e.code} is not a stable code`);
-    return { error: e.code, missing_scopes: e.missingScopes ? [...e.missingScopes] : [] };
-  }
-}
-
-function matches(expect, got) {
-  if (expect.claims !== undefined) {
-    assert.deepEqual(got, { claims: expect.claims });
-  } else {
-    assert.equal(got.error, expect.error, `want ${expect.error}, got ${JSON.stringify(got)}`);
-    if (expect.missing_scopes !== undefined) assert.deepEqual(got.missing_scopes, expect.missing_scopes);
-  }
-}
-
-function isEdDSA(token) {
-  try {
-    return decode(token).header.alg === 'EdDSA';
-  } catch {
-    return false;
-  }
-}
+const { runCase, isEdDSA } = caseRunner(pkg);
 
 let passed = 0;
 let total = 0;
-
-async function runCase(doc, c) {
-  const jwks = typeof c.jwks === 'string' ? doc.jwks[c.jwks] : c.jwks;
-  const { now, ...opts } = c.options;
-  const scopes = c.required_scopes
-    ? { requiredScopes: c.required_scopes.all_of, anyScopes: c.required_scopes.any_of }
-    : undefined;
-  let verifier;
-  const built = await outcome(() => {
-    verifier = new Verifier({ ...opts, jwks }, { nowMs: now * 1000 });
-    return {};
-  });
-  if (built.error !== undefined) return matches(c.expect, built);
-  try {
-    const first = await outcome(() => verifier.verify(c.token, scopes));
-    matches(c.expect, first);
-    const again = await outcome(() => verifier.verify(c.token, scopes));
-    assert.deepEqual(again, first);
-  } finally {
-    verifier.free();
-  }
-}
 
 for (const fallback of [false, true]) {
   for (const file of files) {
@@ -76,7 +28,7 @@ for (const fallback of [false, true]) {
           total++;
           _setUnsupported(fallback ? ['EdDSA'] : []);
           try {
-            await runCase(doc, c);
+            assert.equal(await runCase(doc, c), null);
           } finally {
             _setUnsupported([]);
           }

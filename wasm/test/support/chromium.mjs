@@ -27,12 +27,9 @@ export function chromiumVersion(bin) {
   return (r.stdout || '').trim().split('\n').pop() || `unknown (${r.error?.message || r.status})`;
 }
 
-/** Load `url` headless (no --dump-dom) until `until` settles, then close the browser; resolves or
- * rejects as `until` does. For pages whose work runs in a Web Worker: virtual time (which
- * --dump-dom relies on) does not wait for workers, so such a page reports over HTTP instead. */
-export async function loadUntil(bin, url, until, { timeoutMs = 120_000 } = {}) {
-  const profile = mkdtempSync(join(tmpdir(), 'authsec-chromium-'));
-  const args = [
+/** A quiet headless browser on a fresh profile. */
+function headlessArgs(profile) {
+  return [
     '--headless',
     '--no-sandbox',
     '--disable-gpu',
@@ -46,8 +43,15 @@ export async function loadUntil(bin, url, until, { timeoutMs = 120_000 } = {}) {
     '--no-default-browser-check',
     '--mute-audio',
     `--user-data-dir=${profile}`,
-    url,
   ];
+}
+
+/** Load `url` headless (no --dump-dom) until `until` settles, then close the browser; resolves or
+ * rejects as `until` does. For pages whose work runs in a Web Worker: virtual time (which
+ * --dump-dom relies on) does not wait for workers, so such a page reports over HTTP instead. */
+export async function loadUntil(bin, url, until, { timeoutMs = 120_000 } = {}) {
+  const profile = mkdtempSync(join(tmpdir(), 'authsec-chromium-'));
+  const args = [...headlessArgs(profile), url];
   const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let err = '';
   child.stderr.setEncoding('utf8').on('data', (d) => {
@@ -84,24 +88,7 @@ export async function loadUntil(bin, url, until, { timeoutMs = 120_000 } = {}) {
  * time budget is spent). Rejects after `timeoutMs` of real time; the browser is killed either way. */
 export function dumpDom(bin, url, { timeoutMs = 120_000, virtualTimeBudgetMs = 60_000 } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'authsec-chromium-'));
-  const args = [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-dev-shm-usage',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--disable-extensions',
-    '--disable-default-apps',
-    '--no-first-run',
-    '--no-default-browser-check',
-    '--mute-audio',
-    `--user-data-dir=${profile}`,
-    `--virtual-time-budget=${virtualTimeBudgetMs}`,
-    '--dump-dom',
-    url,
-  ];
+  const args = [...headlessArgs(profile), `--virtual-time-budget=${virtualTimeBudgetMs}`, '--dump-dom', url];
   return new Promise((resolve, reject) => {
     // Its own process group, so the zygote and renderers go down with it.
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
