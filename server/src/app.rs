@@ -319,8 +319,8 @@ async fn issue(st: &AppState, headers: &HeaderMap, body: Body) -> Result<Respons
                     400,
                     "unsupported_grant_type",
                     format!(
-                        "grant_type {:?} is not supported here; use client_credentials",
-                        authsec_core::jwt::alg::truncate(g)
+                        "grant_type {} is not supported here; use client_credentials",
+                        authsec_core::jwt::alg::quoted(g)
                     ),
                 ),
                 form.get("client_id").map(str::to_string),
@@ -381,8 +381,8 @@ async fn issue(st: &AppState, headers: &HeaderMap, body: Body) -> Result<Respons
                     400,
                     "invalid_target",
                     format!(
-                        "audience/resource {:?} is not allowed for this client",
-                        authsec_core::jwt::alg::truncate(a)
+                        "audience/resource {} is not allowed for this client",
+                        authsec_core::jwt::alg::quoted(a)
                     ),
                 ),
                 cid,

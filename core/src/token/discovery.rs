@@ -56,8 +56,9 @@ pub fn parse_metadata(resp: &HttpResponse, expected_issuer: &str) -> Result<Serv
         return Err(Error::new(
             ErrorCode::InvalidResponse,
             format!(
-                "the metadata names issuer {:?}, not the configured {expected_issuer:?} (RFC 8414 §3.3)",
-                crate::jwt::alg::truncate(&issuer)
+                "the metadata names issuer {}, not the configured {} (RFC 8414 §3.3)",
+                crate::jwt::alg::quoted(&issuer),
+                crate::jwt::alg::quoted(expected_issuer)
             ),
         ));
     }
