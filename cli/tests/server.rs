@@ -364,21 +364,29 @@ async fn server_process_serves_the_core_client_and_rotate_key_works() {
     assert_eq!(kid_of(agent.get_token().await.unwrap().access_token.expose()), k2);
 
     // Audit lines on stderr: issuances and rotations, never the secret, admin token or a token.
-    let log = server.stderr();
-    let lines: Vec<Value> = log
-        .lines()
-        .filter(|l| l.starts_with('{'))
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(lines.iter().filter(|l| l["event"] == "key_rotated").count(), 2, "{log}");
-    assert!(
-        lines
-            .iter()
-            .filter(|l| l["event"] == "token" && l["outcome"] == "issued")
-            .count()
-            >= 3,
-        "{log}"
-    );
+    // (Read by a thread as the server writes them, which may be just after it answered: wait
+    // for them, 10 s at most.)
+    let audit = |log: &str| -> (usize, usize) {
+        let lines: Vec<Value> = log
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let count = |f: &dyn Fn(&Value) -> bool| lines.iter().filter(|l| f(l)).count();
+        (
+            count(&|l| l["event"] == "key_rotated"),
+            count(&|l| l["event"] == "token" && l["outcome"] == "issued"),
+        )
+    };
+    let start = Instant::now();
+    let mut log = server.stderr();
+    while matches!(audit(&log), (r, i) if r < 2 || i < 3) && start.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        log = server.stderr();
+    }
+    let (rotations, issued) = audit(&log);
+    assert_eq!(rotations, 2, "{log}");
+    assert!(issued >= 3, "{log}");
     for needle in [SECRET, ADMIN, old.access_token.expose(), new.access_token.expose()] {
         assert!(!log.contains(needle), "stderr leaks a secret or token");
     }
