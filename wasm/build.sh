@@ -14,7 +14,9 @@ rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || rustup ta
 if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
-[ -x node_modules/.bin/wasm-opt ] && [ -x node_modules/.bin/tsc ] && [ -d node_modules/jose ] || npm install --no-audit --no-fund
+# devDependencies: binaryen (wasm-opt), typescript, jose (the benchmark's peer), deno (the Deno test).
+[ -x node_modules/.bin/wasm-opt ] && [ -x node_modules/.bin/tsc ] && [ -d node_modules/jose ] && [ -x node_modules/.bin/deno ] ||
+  npm install --no-audit --no-fund
 
 cargo build --locked --target wasm32-unknown-unknown --release -p authsec-wasm -p authsec-ed25519-fallback
 rm -rf dist && mkdir -p dist

@@ -4,29 +4,11 @@
 // Chromium is Debian's `chromium` package (wasm/test.sh installs it when missing).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import { startStaticServer } from './support/static-server.mjs';
 import { findChromium, chromiumVersion, dumpDom, loadUntil, readResult } from './support/chromium.mjs';
+import { vectorFiles } from './support/vector-files.mjs';
 
-const vectors = fileURLToPath(new URL('../../tests/vectors/', import.meta.url));
-const files = readdirSync(vectors).filter((f) => f.startsWith('verify_') && f.endsWith('.json')).sort();
-const docs = files.map((f) => JSON.parse(readFileSync(join(vectors, f), 'utf8')));
-const cases = docs.reduce((n, d) => n + d.cases.length, 0);
-const eddsaCases = docs.reduce(
-  (n, d) =>
-    n +
-    d.cases.filter((c) => {
-      try {
-        const h = JSON.parse(Buffer.from(c.token.trim().split('.')[0], 'base64url').toString());
-        return h.alg === 'EdDSA';
-      } catch {
-        return false;
-      }
-    }).length,
-  0,
-);
+const { files, cases, eddsaCases } = vectorFiles();
 
 const chromium = findChromium();
 let server;
