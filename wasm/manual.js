@@ -8,16 +8,17 @@ export { AuthsecError };
 
 let ready = null;
 
-/** The package's own file `name` in dist/: bytes in Node (fetch has no file: URLs; read without
- * importing a Node built-in), else its URL. */
-function packageFile(name) {
-  const url = new URL(`./dist/${name}`, import.meta.url);
+/** One of the package's own files (`url`, resolved against this module): bytes in Node (fetch has
+ * no file: URLs; read without importing a Node built-in), else the URL. The callers spell each
+ * `new URL('./dist/….wasm', import.meta.url)` out literally: that is the pattern bundlers (Vite,
+ * webpack, Parcel) recognise to copy the file into the build and rewrite the URL. */
+function packageFile(url) {
   const fs = url.protocol === 'file:' && globalThis.process?.getBuiltinModule?.('fs');
   return fs ? fs.readFileSync(url) : url;
 }
 
 // Where the Ed25519 fallback module comes from, unless init()/initSync() are told otherwise.
-setEd25519FallbackSource(() => packageFile('ed25519_fallback.wasm'));
+setEd25519FallbackSource(() => packageFile(new URL('./dist/ed25519_fallback.wasm', import.meta.url)));
 
 /** Load the module (once). `input`: a WebAssembly.Module, URL, Response, bytes, or undefined (the
  * package's own .wasm next to this file). `options.ed25519Fallback`: where the Ed25519 fallback
@@ -27,7 +28,7 @@ export function init(input, options) {
   if (options?.ed25519Fallback !== undefined) setEd25519FallbackSource(() => options.ed25519Fallback);
   if (!ready) {
     ready = (async () => {
-      const source = input === undefined ? packageFile('authsec_wasm_bg.wasm') : input;
+      const source = input === undefined ? packageFile(new URL('./dist/authsec_wasm_bg.wasm', import.meta.url)) : input;
       await initWasm({ module_or_path: source });
     })();
     ready.catch(() => { ready = null; });
