@@ -14,9 +14,11 @@ rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || rustup ta
 if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
-# devDependencies: binaryen (wasm-opt), typescript, jose (the benchmark's peer), deno (the Deno test).
-[ -x node_modules/.bin/wasm-opt ] && [ -x node_modules/.bin/tsc ] && [ -d node_modules/jose ] && [ -x node_modules/.bin/deno ] ||
-  npm install --no-audit --no-fund
+# The devDependencies (package.json): binaryen (wasm-opt), typescript, jose (the benchmark's peer),
+# and the runtimes and bundler the tests use; installed when any is missing.
+for dep in .bin/wasm-opt .bin/tsc jose .bin/deno .bin/vite; do
+  [ -e "node_modules/$dep" ] || { npm install --no-audit --no-fund; break; }
+done
 
 cargo build --locked --target wasm32-unknown-unknown --release -p authsec-wasm -p authsec-ed25519-fallback
 rm -rf dist && mkdir -p dist

@@ -28,9 +28,10 @@ const ALLOWED = [
   'tests/vectors/',
 ];
 
-/** Start the server; resolves to { origin, requests: [{method, path, status, type}], nextResult(),
- * close() }. */
-export async function startStaticServer({ root = REPO } = {}) {
+/** Start the server on `root`, serving the `allowed` path prefixes (a trailing / for a folder;
+ * default: the repository's files above); resolves to { origin, requests: [{method, path, status,
+ * type}], nextResult(), close() }. */
+export async function startStaticServer({ root = REPO, allowed = ALLOWED } = {}) {
   const requests = [];
   const results = [];
   const waiting = [];
@@ -68,7 +69,7 @@ export async function startStaticServer({ root = REPO } = {}) {
       rel = normalize(rel).split(sep).join('/');
       if (rel.startsWith('..') || rel.includes('/../') || rel.includes('\0')) return send(403, 'text/plain', 'forbidden');
       if (rel.endsWith('/')) rel += 'index.html';
-      if (!ALLOWED.some((p) => (p.endsWith('/') ? rel.startsWith(p) : rel === p))) return send(404, 'text/plain', 'not served');
+      if (!allowed.some((p) => (p.endsWith('/') ? rel.startsWith(p) : rel === p))) return send(404, 'text/plain', 'not served');
       const file = join(root, rel);
       const st = await stat(file).catch(() => null);
       if (!st || !st.isFile()) return send(404, 'text/plain', 'not found');
