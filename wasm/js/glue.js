@@ -120,9 +120,13 @@ export async function fallbackEd25519(publicKey, message, signature) {
 const MAX_BODY = 1024 * 1024;
 
 export async function httpGet(url, headers) {
-  const init = { method: 'GET', headers: new Headers(headers), redirect: 'error' };
+  // Redirects are never followed (as natively). Not `redirect: 'error'`: Cloudflare Workers reject
+  // that value outright. With 'manual', Node, Deno and Workers hand back the 3xx itself (the core
+  // refuses any status but 200, as it does natively); browsers hand back an opaque redirect.
+  const init = { method: 'GET', headers: new Headers(headers), redirect: 'manual' };
   if (typeof AbortSignal !== 'undefined' && AbortSignal.timeout) init.signal = AbortSignal.timeout(30000);
   const res = await fetch(url, init);
+  if (res.type === 'opaqueredirect') throw new Error('the server answered with a redirect, which is not followed');
   const len = Number(res.headers.get('content-length') || 0);
   if (len > MAX_BODY) throw new Error(`the response is ${len} bytes; the limit is ${MAX_BODY}`);
   const body = new Uint8Array(await res.arrayBuffer());

@@ -225,6 +225,28 @@ describe('remote JWKS: rotation, failures and policy', { timeout: 60_000 }, () =
     }
   });
 
+  test('a JWKS endpoint answering with a redirect: not followed, jwks_unavailable naming the 302', async () => {
+    const paths = [];
+    const redirecting = createServer((req, res) => {
+      paths.push(req.url);
+      res.writeHead(302, { location: server.jwksUri });
+      res.end();
+    });
+    await new Promise((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    try {
+      const v = new Verifier({ issuer: server.issuer, audience: AUDIENCE, jwksUri: `http://127.0.0.1:${redirecting.address().port}/jwks` });
+      const e = await rejection(v.verify(await token()));
+      assert.equal(e.code, 'jwks_unavailable');
+      assert.match(e.message, /HTTP 302/);
+      // The key set the redirect points at (a valid one) was never fetched through it.
+      assert.deepEqual(paths, ['/jwks']);
+      v.free();
+    } finally {
+      redirecting.closeAllConnections?.();
+      await new Promise((resolve) => redirecting.close(resolve));
+    }
+  });
+
   test('plain http to a non-loopback host is refused unless allowInsecureHttp', async () => {
     assert.throws(
       () => new Verifier({ issuer: server.issuer, audience: AUDIENCE, jwksUri: 'http://jwks.invalid/keys' }),
