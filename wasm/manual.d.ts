@@ -17,6 +17,16 @@ export interface JwksStore {
   set(key: string, value: string, ttlSeconds: number): void | Promise<void>;
 }
 
+/** The part of a Workers KV namespace binding that `workersKvStore` uses. */
+export interface KvNamespaceLike {
+  get(key: string): Promise<string | null>;
+  put(key: string, value: string, options: { expirationTtl: number }): Promise<void>;
+}
+
+/** A `jwksCache` over a Cloudflare Workers KV namespace (`env.MY_KV`); TTLs under KV's minimum of
+ * 60 s are raised to 60 (the stored document carries its own freshness, checked on load). */
+export declare function workersKvStore(namespace: KvNamespaceLike): JwksStore;
+
 export interface VerifierOptions {
   /** Expected `iss`. */
   issuer?: string;

@@ -98,6 +98,19 @@ export function bearerToken(authorization) {
 export function challenge(error, { realm, requiredScopes } = {}) {
   return wasm.challenge(error?.code, error?.message, realm, scopeList(requiredScopes));
 }
+/** A `jwksCache` over a Cloudflare Workers KV namespace (`env.MY_KV`). KV answers a missing key
+ * with null (a miss here too) and refuses an `expirationTtl` under 60 s, so a shorter freshness is
+ * stored for 60 s: the stored document carries its own freshness, which the core checks on load. */
+export function workersKvStore(namespace) {
+  if (!namespace || typeof namespace.get !== 'function' || typeof namespace.put !== 'function') {
+    throw new AuthsecError('config_error', 'workersKvStore needs a KV namespace binding (an object with get and put)', 500);
+  }
+  return {
+    get: (key) => namespace.get(key),
+    set: (key, value, ttlSeconds) => namespace.put(key, value, { expirationTtl: Math.max(60, Math.ceil(ttlSeconds)) }),
+  };
+}
+
 /** The core's stable error codes: [{ code, description }]. */
 export function errorCodes() {
   return wasm.errorCodes();

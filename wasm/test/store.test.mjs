@@ -2,7 +2,7 @@
 // verifier in a cold isolate takes the JWKS an earlier one saved (no fetch), in a KV-shaped store.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Verifier, AuthsecError } from '../index.js';
+import { Verifier, AuthsecError, workersKvStore } from '../index.js';
 import { startAuthServer, clientCredentials, countingProxy } from './support/auth-server.mjs';
 
 const AUDIENCE = 'https://api.wasm.test';
@@ -77,4 +77,53 @@ test('jwksCache must be a store, and only with jwksUri', () => {
     (e) => e instanceof AuthsecError && e.code === 'config_error');
   assert.throws(() => new Verifier({ issuer: 'https://i', audience: 'a', jwks: { keys: [] }, jwksCache: kv() }),
     (e) => e instanceof AuthsecError && e.code === 'config_error' && /jwksUri/.test(e.message));
+});
+
+/** A fake Workers KV namespace with KV's rules: string values, null for a missing key, and an
+ * expirationTtl of at least 60 seconds or the put is refused. */
+function kvNamespace() {
+  const map = new Map();
+  return {
+    map,
+    async get(key) {
+      const e = map.get(key);
+      return e && e.expires > Date.now() ? e.value : null;
+    },
+    async put(key, value, options) {
+      if (typeof value !== 'string') throw new TypeError('KV put: the value must be a string here');
+      const ttl = options?.expirationTtl;
+      if (ttl !== undefined && !(Number.isInteger(ttl) && ttl >= 60)) {
+        throw new Error(`KV PUT failed: 400 Invalid expiration_ttl of ${ttl}. Expiration TTL must be at least 60.`);
+      }
+      map.set(key, { value, ttl, expires: Date.now() + (ttl ?? 1e9) * 1000 });
+    },
+  };
+}
+
+test('workersKvStore: a KV namespace as the JWKS store, TTLs raised to KV\'s 60 s minimum', async () => {
+  const ns = kvNamespace();
+  const token = (await clientCredentials(server.tokenEndpoint, { ...CLIENT, scope: 'read:data', audience: AUDIENCE }))
+    .access_token;
+  const before = proxy.count(JWKS_PATH);
+  const opts = { issuer: server.issuer, audience: AUDIENCE, jwksUri: proxy.origin + JWKS_PATH, jwksCache: workersKvStore(ns) };
+  assert.equal((await new Verifier(opts).verify(token)).client_id, CLIENT.clientId);
+  assert.equal(proxy.count(JWKS_PATH), before + 1);
+  const [[key, entry]] = [...ns.map];
+  assert.equal(key, `authsec:jwks:${proxy.origin}${JWKS_PATH}`);
+  assert.ok(Number.isInteger(entry.ttl) && entry.ttl >= 60, `ttl ${entry.ttl}`);
+  // A cold isolate reads it back from KV: no fetch.
+  assert.equal((await new Verifier(opts).verify(token)).client_id, CLIENT.clientId);
+  assert.equal(proxy.count(JWKS_PATH), before + 1);
+
+  // Short freshness (a server saying max-age=1) is still stored: for 60 s, the minimum KV takes.
+  const raw = workersKvStore(ns);
+  await raw.set('k', 'v', 1);
+  await raw.set('k2', 'v', 90.5);
+  assert.equal(ns.map.get('k').ttl, 60);
+  assert.equal(ns.map.get('k2').ttl, 91);
+  assert.equal(await raw.get('missing'), null);
+
+  for (const bad of [undefined, null, {}, { get() {} }]) {
+    assert.throws(() => workersKvStore(bad), (e) => e instanceof AuthsecError && e.code === 'config_error');
+  }
 });

@@ -1,5 +1,5 @@
 // Type-checked by test.sh (tsc --noEmit): the declarations match how the package is used.
-import { Verifier, AuthsecError, decode, challenge, requireScopes, bearerToken, type Claims } from '../index.js';
+import { Verifier, AuthsecError, decode, challenge, requireScopes, bearerToken, workersKvStore, type Claims } from '../index.js';
 
 const kv = new Map<string, string>();
 const v = new Verifier({
@@ -25,3 +25,7 @@ export async function handle(authorization: string | null): Promise<number> {
 }
 const { header } = decode('a.b.c');
 export const alg = header.alg;
+
+// A Workers KV namespace (only the methods workersKvStore needs) as the JWKS store.
+declare const JWKS_KV: { get(key: string): Promise<string | null>; put(key: string, value: string, options: { expirationTtl: number }): Promise<void> };
+export const edge = new Verifier({ issuer: 'https://auth.example', audience: 'api', jwksUri: 'https://auth.example/jwks', jwksCache: workersKvStore(JWKS_KV) });
