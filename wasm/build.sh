@@ -16,7 +16,7 @@ if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{p
 fi
 # The devDependencies (package.json): binaryen (wasm-opt), typescript, jose (the benchmark's peer),
 # and the runtimes and bundler the tests use; installed when any is missing.
-for dep in .bin/wasm-opt .bin/tsc jose .bin/deno .bin/vite; do
+for dep in .bin/wasm-opt .bin/tsc jose .bin/deno .bin/vite .bin/workerd; do
   [ -e "node_modules/$dep" ] || { npm install --no-audit --no-fund; break; }
 done
 

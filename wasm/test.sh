@@ -2,15 +2,16 @@
 # The WebAssembly package's tests:
 #   cargo fmt --check       the wasm crate (its own cargo workspace)
 #   wasm/build.sh           builds dist/ (npm install of the devDependencies: binaryen, jose,
-#                           typescript) and reports the gzipped size
+#                           typescript, deno, vite, workerd) and fails above 100 kB gzipped
 #   tsc --noEmit            the declarations (index.d.ts, manual.d.ts) against test/types.mts
 #   cargo build authsec-cli the local authorization server for test/remote.test.mjs
 #   chromium                Debian's package, installed with apt-get when missing (the browser test)
-#   node --test             test/*.test.mjs: the shared vectors under Node (vectors), the same
-#                           vectors in headless Chromium (browser), remote JWKS against
-#                           `authsec server` (remote), and loading with no Node.js built-ins
-#                           (nobuiltins)
-# Needs node (20.16+) and npm, a Rust toolchain, and apt-get (or AUTHSEC_CHROMIUM=/path/to/chrome).
+#   node --test             test/*.test.mjs: the shared vectors under Node (vectors), in headless
+#                           Chromium: a page and a Web Worker (browser) and a Vite build (bundler),
+#                           in Deno (deno), in workerd with the README's Worker (workerd); remote
+#                           JWKS against `authsec server` (remote), the JWKS store (store), and
+#                           loading with no Node.js built-ins (nobuiltins)
+# Needs node (20.19+: Vite) and npm, a Rust toolchain, and apt-get (or AUTHSEC_CHROMIUM=/path/to/chrome).
 # Prints "wasm: N passed, M failed" last.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

@@ -34,6 +34,7 @@ export async function startAuthServer(config, { timeoutMs = 30_000 } = {}) {
     try {
       child.kill('SIGKILL');
     } catch {}
+    rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', kill);
   let stderr = '';
