@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startAuthServer, clientCredentials } from './support/auth-server.mjs';
+import { AUDIENCE, serverConfig, startAuthServer, clientCredentials } from './support/auth-server.mjs';
 import { VECTORS_DIR, vectorFiles } from './support/vector-files.mjs';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
@@ -21,21 +21,8 @@ const SCRIPT = join(WASM, 'test', 'deno', 'run.mjs');
 const vectors = VECTORS_DIR.replace(/\/$/, '');
 const { files, cases, eddsaCases } = vectorFiles();
 
-const AUDIENCE = 'https://api.wasm.test';
 const CLIENT = { clientId: 'wasm-deno-agent', clientSecret: 'wasm-deno-Secret-7c24e9b05f' };
-const config = `signing_alg: ES256
-admin_token: wasm-deno-admin-token-41d7a2
-rate_limit: 0
-clients:
-  - client_id: ${CLIENT.clientId}
-    name: wasm deno test agent
-    type: ai_agent
-    client_secret: ${CLIENT.clientSecret}
-    allowed_scopes: [read:data, write:logs, admin]
-    default_scopes: [read:data]
-    audiences: [${AUDIENCE}]
-    token_lifetime: 600
-`;
+const config = serverConfig(CLIENT);
 
 /** The deno binary: $AUTHSEC_DENO, else the devDependency's wasm/node_modules/.bin/deno. */
 function denoBin() {

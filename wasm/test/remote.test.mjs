@@ -7,26 +7,13 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { Verifier, AuthsecError, challenge } from '../index.js';
-import { startAuthServer, clientCredentials, countingProxy, deadPort } from './support/auth-server.mjs';
+import { AUDIENCE, serverConfig, startAuthServer, clientCredentials, countingProxy, deadPort } from './support/auth-server.mjs';
 
-const AUDIENCE = 'https://api.wasm.test';
 const CLIENT = { clientId: 'wasm-agent', clientSecret: 'wasm-test-Secret-5d81c0a7e2' };
 const ADMIN = 'wasm-test-admin-token-93b1f6';
 const JWKS_PATH = '/.well-known/jwks.json';
 
-const config = (alg) => `signing_alg: ${alg}
-admin_token: ${ADMIN}
-rate_limit: 0
-clients:
-  - client_id: ${CLIENT.clientId}
-    name: wasm test agent
-    type: ai_agent
-    client_secret: ${CLIENT.clientSecret}
-    allowed_scopes: [read:data, write:logs, admin]
-    default_scopes: [read:data]
-    audiences: [${AUDIENCE}]
-    token_lifetime: 600
-`;
+const config = (alg) => serverConfig(CLIENT, { alg, adminToken: ADMIN });
 
 /** The rejection of `promise`, asserted to be an AuthsecError. */
 async function rejection(promise) {

@@ -3,23 +3,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Verifier, AuthsecError, workersKvStore } from '../index.js';
-import { startAuthServer, clientCredentials, countingProxy } from './support/auth-server.mjs';
+import { AUDIENCE, serverConfig, startAuthServer, clientCredentials, countingProxy } from './support/auth-server.mjs';
 
-const AUDIENCE = 'https://api.wasm.test';
 const CLIENT = { clientId: 'wasm-store', clientSecret: 'wasm-store-Secret-7c1e90d2' };
 const JWKS_PATH = '/.well-known/jwks.json';
 let server;
 let proxy;
 
 before(async () => {
-  server = await startAuthServer(`signing_alg: ES256
-rate_limit: 0
-clients:
-  - client_id: ${CLIENT.clientId}
-    client_secret: ${CLIENT.clientSecret}
-    allowed_scopes: [read:data]
-    audiences: [${AUDIENCE}]
-`);
+  server = await startAuthServer(serverConfig(CLIENT));
   proxy = await countingProxy(server.issuer);
 });
 after(async () => {

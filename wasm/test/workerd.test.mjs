@@ -18,7 +18,7 @@ import { readFileSync, existsSync, mkdtempSync, writeFileSync, rmSync } from 'no
 import { tmpdir, constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join, dirname, relative, resolve, posix, sep } from 'node:path';
-import { startAuthServer, clientCredentials, countingProxy } from './support/auth-server.mjs';
+import { AUDIENCE, serverConfig, startAuthServer, clientCredentials, countingProxy } from './support/auth-server.mjs';
 import { vectorFiles } from './support/vector-files.mjs';
 
 const PKG = fileURLToPath(new URL('..', import.meta.url));
@@ -27,22 +27,9 @@ const EXAMPLE = fileURLToPath(new URL('../../examples/cloudflare-worker/worker.j
 const { files, docs: parsed, cases, eddsaCases } = vectorFiles();
 const docs = files.map((f, i) => [f, parsed[i]]);
 
-const AUDIENCE = 'https://api.wasm.test';
 const CLIENT = { clientId: 'wasm-agent', clientSecret: 'wasm-test-Secret-5d81c0a7e2' };
 const JWKS_PATH = '/.well-known/jwks.json';
-const SERVER_CONFIG = `signing_alg: ES256
-admin_token: wasm-test-admin-token-93b1f6
-rate_limit: 0
-clients:
-  - client_id: ${CLIENT.clientId}
-    name: wasm test agent
-    type: ai_agent
-    client_secret: ${CLIENT.clientSecret}
-    allowed_scopes: [read:data, write:logs, admin]
-    default_scopes: [read:data]
-    audiences: [${AUDIENCE}]
-    token_lifetime: 600
-`;
+const SERVER_CONFIG = serverConfig(CLIENT);
 
 /** The workerd binary: $AUTHSEC_WORKERD, else the devDependency's node_modules/.bin/workerd. */
 function findWorkerd() {

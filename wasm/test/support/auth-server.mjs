@@ -9,6 +9,26 @@ import { fileURLToPath } from 'node:url';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
+/** The API audience the wasm tests' tokens are for. */
+export const AUDIENCE = 'https://api.wasm.test';
+
+/** `authsec server` config (YAML) with one agent, `client` ({ clientId, clientSecret }), that may
+ * ask for read:data, write:logs and admin, for AUDIENCE, signed with `alg`. */
+export function serverConfig(client, { alg = 'ES256', adminToken } = {}) {
+  return `signing_alg: ${alg}
+${adminToken ? `admin_token: ${adminToken}\n` : ''}rate_limit: 0
+clients:
+  - client_id: ${client.clientId}
+    name: wasm test agent
+    type: ai_agent
+    client_secret: ${client.clientSecret}
+    allowed_scopes: [read:data, write:logs, admin]
+    default_scopes: [read:data]
+    audiences: [${AUDIENCE}]
+    token_lifetime: 600
+`;
+}
+
 /** The CLI binary: $AUTHSEC_BIN, else <target>/debug/authsec of the repository's cargo workspace. */
 export function authsecBin() {
   if (process.env.AUTHSEC_BIN) return process.env.AUTHSEC_BIN;

@@ -46,16 +46,19 @@ function headlessArgs(profile) {
   ];
 }
 
-/** Load `url` headless (no --dump-dom) until `until` settles, then close the browser; resolves or
- * rejects as `until` does. For pages whose work runs in a Web Worker: virtual time (which
- * --dump-dom relies on) does not wait for workers, so such a page reports over HTTP instead. */
-export async function loadUntil(bin, url, until, { timeoutMs = 120_000 } = {}) {
+/** Start headless Chromium on `url` with `extra` flags, in its own process group (so the zygote
+ * and renderers go down with it) on a fresh profile; stdout (up to 16 MiB) and stderr (64 KiB)
+ * are collected. `dispose()` kills the group and removes the profile; it also runs if this
+ * process exits first. */
+function launch(bin, extra, url) {
   const profile = mkdtempSync(join(tmpdir(), 'authsec-chromium-'));
-  const args = [...headlessArgs(profile), url];
-  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-  let err = '';
+  const child = spawn(bin, [...headlessArgs(profile), ...extra, url], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const io = { out: '', err: '' };
+  child.stdout.setEncoding('utf8').on('data', (d) => {
+    if (io.out.length < 16 * 1024 * 1024) io.out += d;
+  });
   child.stderr.setEncoding('utf8').on('data', (d) => {
-    if (err.length < 64 * 1024) err += d;
+    if (io.err.length < 64 * 1024) io.err += d;
   });
   const killGroup = () => {
     try {
@@ -63,51 +66,45 @@ export async function loadUntil(bin, url, until, { timeoutMs = 120_000 } = {}) {
     } catch {}
   };
   process.once('exit', killGroup);
+  const dispose = () => {
+    killGroup();
+    process.removeListener('exit', killGroup);
+    rmSync(profile, { recursive: true, force: true });
+  };
+  return { child, io, killGroup, dispose };
+}
+
+/** Load `url` headless (no --dump-dom) until `until` settles, then close the browser; resolves or
+ * rejects as `until` does. For pages whose work runs in a Web Worker: virtual time (which
+ * --dump-dom relies on) does not wait for workers, so such a page reports over HTTP instead. */
+export async function loadUntil(bin, url, until, { timeoutMs = 120_000 } = {}) {
+  const { child, io, killGroup, dispose } = launch(bin, [], url);
+  const closed = new Promise((r) => child.once('close', r));
   let timer;
   try {
     return await Promise.race([
       until,
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no outcome within ${timeoutMs} ms; stderr:\n${err.slice(-4000)}`)), timeoutMs);
+        timer = setTimeout(() => reject(new Error(`no outcome within ${timeoutMs} ms; stderr:\n${io.err.slice(-4000)}`)), timeoutMs);
       }),
       new Promise((_, reject) => {
         child.on('error', reject);
-        child.on('close', (code, signal) => reject(new Error(`chromium exited early (${code ?? signal}); stderr:\n${err.slice(-4000)}`)));
+        closed.then(() => reject(new Error(`chromium exited early (${child.exitCode ?? child.signalCode}); stderr:\n${io.err.slice(-4000)}`)));
       }),
     ]);
   } finally {
     clearTimeout(timer);
     killGroup();
-    process.removeListener('exit', killGroup);
-    await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('close', r)));
-    rmSync(profile, { recursive: true, force: true });
+    if (child.exitCode === null && child.signalCode === null) await closed;
+    dispose();
   }
 }
 
 /** Load `url` headless and resolve to the serialized DOM once the page is idle (or the virtual
  * time budget is spent). Rejects after `timeoutMs` of real time; the browser is killed either way. */
 export function dumpDom(bin, url, { timeoutMs = 120_000, virtualTimeBudgetMs = 60_000 } = {}) {
-  const profile = mkdtempSync(join(tmpdir(), 'authsec-chromium-'));
-  const args = [...headlessArgs(profile), `--virtual-time-budget=${virtualTimeBudgetMs}`, '--dump-dom', url];
+  const { child, io, killGroup, dispose } = launch(bin, [`--virtual-time-budget=${virtualTimeBudgetMs}`, '--dump-dom'], url);
   return new Promise((resolve, reject) => {
-    // Its own process group, so the zygote and renderers go down with it.
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const LIMIT = 16 * 1024 * 1024;
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => {
-      if (out.length < LIMIT) out += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d) => {
-      if (err.length < 64 * 1024) err += d;
-    });
-    const killGroup = () => {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {}
-    };
-    const onExit = () => killGroup();
-    process.once('exit', onExit);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -115,17 +112,15 @@ export function dumpDom(bin, url, { timeoutMs = 120_000, virtualTimeBudgetMs = 6
     }, timeoutMs);
     const finish = (fn) => {
       clearTimeout(timer);
-      killGroup(); // leftovers (renderer, zygote) of a browser that has exited
-      process.removeListener('exit', onExit);
-      rmSync(profile, { recursive: true, force: true });
+      dispose(); // also the leftovers (renderer, zygote) of a browser that has exited
       fn();
     };
     child.on('error', (e) => finish(() => reject(e)));
     child.on('close', (code, signal) =>
       finish(() => {
-        if (timedOut) reject(new Error(`chromium did not finish within ${timeoutMs} ms; stderr:\n${err.slice(-4000)}`));
-        else if (code !== 0) reject(new Error(`chromium exited with ${code ?? signal}; stderr:\n${err.slice(-4000)}`));
-        else resolve({ dom: out, stderr: err });
+        if (timedOut) reject(new Error(`chromium did not finish within ${timeoutMs} ms; stderr:\n${io.err.slice(-4000)}`));
+        else if (code !== 0) reject(new Error(`chromium exited with ${code ?? signal}; stderr:\n${io.err.slice(-4000)}`));
+        else resolve({ dom: io.out, stderr: io.err });
       }),
     );
   });
