@@ -20,6 +20,11 @@ for dep in .bin/wasm-opt .bin/tsc jose .bin/deno .bin/vite .bin/workerd; do
   [ -e "node_modules/$dep" ] || { npm install --no-audit --no-fund; break; }
 done
 
+# Panic locations name source files: map the checkout and cargo's registry to fixed prefixes, so
+# the shipped module carries no path of the machine it was built on (and a long checkout path
+# does not eat into the size budget).
+repo="$(cd "$here/.." && pwd)"
+export RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=$repo=/authsec --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo"
 cargo build --locked --target wasm32-unknown-unknown --release -p authsec-wasm -p authsec-ed25519-fallback
 rm -rf dist && mkdir -p dist
 wasm-bindgen --target web --out-dir dist target/wasm32-unknown-unknown/release/authsec_wasm.wasm
