@@ -54,6 +54,13 @@ for (const [entry, worker] of [['index', false], ['manual', false], ['index', tr
     assert.equal(result.entry, entry);
     // Every case, each first sight and again from the cache.
     assert.deepEqual(result.failures, [], 'failing vectors');
+    // The redirecting JWKS URL: asked once, its target never.
+    assert.equal(result.redirect.rejected, true, JSON.stringify(result.redirect));
+    assert.equal(result.redirect.authsecError, true);
+    assert.equal(result.redirect.code, 'jwks_unavailable', JSON.stringify(result.redirect));
+    assert.match(result.redirect.message, /redirect/);
+    assert.equal(requests.filter((r) => r.path === '/redirect-jwks').length, 1);
+    assert.ok(!requests.some((r) => r.path === '/tests/vectors/keys.json'), 'the redirect was followed');
     assert.equal(result.total, cases);
     assert.equal(result.passed, cases);
     assert.equal(result.failed, 0);

@@ -23,12 +23,27 @@ export async function runSuite(search, context) {
     docs.push([f, await res.json()]);
   }
   const tally = await runVectors({ pkg, glue, docs });
+
+  // A JWKS URL answering 302: browsers hand fetch(redirect: 'manual') an opaque redirect, which
+  // must fail the fetch (jwks_unavailable), never be followed.
+  const redirect = await (async () => {
+    const v = new pkg.Verifier({ issuer: 'https://issuer.test', audience: 'api', jwksUri: new URL('/redirect-jwks', location.href).href });
+    try {
+      await v.verify(docs[0][1].cases[0].token);
+      return { rejected: false };
+    } catch (e) {
+      return { rejected: true, authsecError: e instanceof pkg.AuthsecError, code: e.code, message: e.message };
+    } finally {
+      v.free();
+    }
+  })();
   return {
     state: 'done',
     context,
     entry,
     files,
     ...tally,
+    redirect,
     webcrypto,
     userAgent: navigator.userAgent,
     secureContext: globalThis.isSecureContext,

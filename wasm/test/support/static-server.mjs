@@ -64,6 +64,11 @@ export async function startStaticServer({ root = REPO, allowed = ALLOWED } = {})
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed');
       if (url.pathname === '/favicon.ico') return send(204, 'text/plain', '');
+      // A JWKS URL that redirects (to a file this server would serve): the package must not follow.
+      if (url.pathname === '/redirect-jwks') {
+        res.setHeader('location', '/tests/vectors/keys.json');
+        return send(302, 'text/plain', '');
+      }
       let rel = decodeURIComponent(url.pathname).replace(/^\/+/, '');
       if (rel === '' ) return send(404, 'text/plain', 'not found');
       rel = normalize(rel).split(sep).join('/');
