@@ -1,8 +1,8 @@
 //! Plain-data HTTP requests and responses, and the [`Transport`] trait the edges implement
 //! (reqwest natively, `fetch` in wasm). The core never opens a socket.
 
-use crate::jwt::alg::quoted;
 use crate::runtime::{BoxFut, MaybeSend};
+use crate::util::quoted;
 use crate::{Error, ErrorCode, Result};
 use std::time::Duration;
 

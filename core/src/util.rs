@@ -32,6 +32,45 @@ pub fn json_error_at(e: &serde_json::Error) -> String {
     format!("{what} at line {}, column {}", e.line(), e.column())
 }
 
+/// Untrusted text for an error message, shortened by [`truncate`] and in double quotes. Anything
+/// but printable ASCII becomes a `\u{..}` escape and `"` and `\` get a backslash, so a message can
+/// neither break a log line nor hide text behind bidi controls or look-alike letters.
+/// (Not `{:?}`: the same job, but its Unicode tables weigh kilobytes in the wasm module.)
+pub fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len().min(48) + 2);
+    out.push('"');
+    for c in truncate(s).chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            ' '..='~' | '…' => out.push(c),
+            c => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A list for an error message, `["a", "b"]`, each item [`quoted`].
+pub fn quoted_list(items: &[String]) -> String {
+    format!("[{}]", items.iter().map(|s| quoted(s)).collect::<Vec<_>>().join(", "))
+}
+
+/// Shorten untrusted text for an error message: at most 40 characters, no control characters.
+pub fn truncate(s: &str) -> String {
+    let t: String = s.chars().filter(|c| !c.is_control()).take(40).collect();
+    if s.chars().count() > 40 {
+        format!("{t}…")
+    } else {
+        t
+    }
+}
+
 /// JSON text of a JSON value or map. Serializing these cannot fail (keys are strings, numbers
 /// finite). Not `Value::to_string`: that goes through a `fmt::Write` adapter whose error path
 /// drags `std::io` error formatting into the wasm module.
@@ -47,6 +86,20 @@ pub fn form_encode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_escapes_everything_but_printable_ascii() {
+        assert_eq!(quoted("https://issuer.example"), "\"https://issuer.example\"");
+        assert_eq!(quoted(r#"a"b\c"#), r#""a\"b\\c""#);
+        // Control characters go (truncate), bidi controls and non-ASCII letters are escaped.
+        assert_eq!(quoted("evil\n\r\u{7}x"), "\"evilx\"");
+        assert_eq!(quoted("a\u{202e}b"), "\"a\\u{202e}b\"");
+        assert_eq!(quoted("аdmin"), "\"\\u{430}dmin\""); // Cyrillic а
+        let long = quoted(&"k".repeat(100));
+        assert_eq!(long, format!("\"{}…\"", "k".repeat(40)));
+        assert_eq!(quoted_list(&["a".into(), "b\"".into()]), r#"["a", "b\""]"#);
+        assert_eq!(quoted_list(&[]), "[]");
+    }
 
     #[test]
     fn json_errors_say_where_and_json_text_round_trips() {

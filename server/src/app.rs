@@ -320,7 +320,7 @@ async fn issue(st: &AppState, headers: &HeaderMap, body: Body) -> Result<Respons
                     "unsupported_grant_type",
                     format!(
                         "grant_type {} is not supported here; use client_credentials",
-                        authsec_core::jwt::alg::quoted(g)
+                        authsec_core::util::quoted(g)
                     ),
                 ),
                 form.get("client_id").map(str::to_string),
@@ -359,7 +359,7 @@ async fn issue(st: &AppState, headers: &HeaderMap, body: Body) -> Result<Respons
                 .map(String::as_str)
                 .collect();
             if !denied.is_empty() {
-                let names: Vec<String> = denied.iter().map(|d| authsec_core::jwt::alg::truncate(d)).collect();
+                let names: Vec<String> = denied.iter().map(|d| authsec_core::util::truncate(d)).collect();
                 return Err((
                     OAuthError::new(
                         400,
@@ -382,7 +382,7 @@ async fn issue(st: &AppState, headers: &HeaderMap, body: Body) -> Result<Respons
                     "invalid_target",
                     format!(
                         "audience/resource {} is not allowed for this client",
-                        authsec_core::jwt::alg::quoted(a)
+                        authsec_core::util::quoted(a)
                     ),
                 ),
                 cid,

@@ -92,7 +92,7 @@ impl Form {
         if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
             return Err(OAuthError::invalid_request(format!(
                 "the request body must be application/x-www-form-urlencoded (got {:?})",
-                authsec_core::jwt::alg::truncate(if ct.is_empty() { "nothing" } else { ct })
+                authsec_core::util::truncate(if ct.is_empty() { "nothing" } else { ct })
             )));
         }
         if std::str::from_utf8(body).is_err() {
@@ -109,7 +109,7 @@ impl Form {
             if k != "resource" && !seen.insert(k.as_str()) {
                 return Err(OAuthError::invalid_request(format!(
                     "parameter {:?} appears more than once",
-                    authsec_core::jwt::alg::truncate(k)
+                    authsec_core::util::truncate(k)
                 )));
             }
         }

@@ -1,6 +1,7 @@
 //! Asymmetric JWS algorithms. HMAC and `none` cannot even be named here: a verifier configured
 //! with this type can never be tricked into HMAC-with-a-public-key or unsigned tokens.
 
+use crate::util::quoted;
 use crate::{Error, ErrorCode, Result};
 use std::fmt;
 
@@ -131,45 +132,6 @@ impl std::str::FromStr for Alg {
     }
 }
 
-/// Untrusted text for an error message, shortened by [`truncate`] and in double quotes. Anything
-/// but printable ASCII becomes a `\u{..}` escape and `"` and `\` get a backslash, so a message can
-/// neither break a log line nor hide text behind bidi controls or look-alike letters.
-/// (Not `{:?}`: the same job, but its Unicode tables weigh kilobytes in the wasm module.)
-pub fn quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len().min(48) + 2);
-    out.push('"');
-    for c in truncate(s).chars() {
-        match c {
-            '"' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            ' '..='~' | '…' => out.push(c),
-            c => {
-                use std::fmt::Write as _;
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// A list for an error message, `["a", "b"]`, each item [`quoted`].
-pub fn quoted_list(items: &[String]) -> String {
-    format!("[{}]", items.iter().map(|s| quoted(s)).collect::<Vec<_>>().join(", "))
-}
-
-/// Shorten untrusted text for an error message: at most 40 characters, no control characters.
-pub fn truncate(s: &str) -> String {
-    let t: String = s.chars().filter(|c| !c.is_control()).take(40).collect();
-    if s.chars().count() > 40 {
-        format!("{t}…")
-    } else {
-        t
-    }
-}
-
 /// The jsonwebtoken crypto provider this build uses, installed explicitly (jsonwebtoken panics at
 /// first use when a workspace build unifies both backend features). A build with neither backend
 /// (the wasm package, which checks signatures with WebCrypto through [`crate::Verifier::prepare`]
@@ -194,23 +156,4 @@ pub(crate) fn provider() -> Result<&'static jsonwebtoken::crypto::CryptoProvider
         "this build of authsec-core has no signature backend (features aws_lc_rs or rust_crypto): \
          check signatures externally with Verifier::prepare and Verifier::complete",
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quoted_escapes_everything_but_printable_ascii() {
-        assert_eq!(quoted("https://issuer.example"), "\"https://issuer.example\"");
-        assert_eq!(quoted(r#"a"b\c"#), r#""a\"b\\c""#);
-        // Control characters go (truncate), bidi controls and non-ASCII letters are escaped.
-        assert_eq!(quoted("evil\n\r\u{7}x"), "\"evilx\"");
-        assert_eq!(quoted("a\u{202e}b"), "\"a\\u{202e}b\"");
-        assert_eq!(quoted("аdmin"), "\"\\u{430}dmin\""); // Cyrillic а
-        let long = quoted(&"k".repeat(100));
-        assert_eq!(long, format!("\"{}…\"", "k".repeat(40)));
-        assert_eq!(quoted_list(&["a".into(), "b\"".into()]), r#"["a", "b\""]"#);
-        assert_eq!(quoted_list(&[]), "[]");
-    }
 }

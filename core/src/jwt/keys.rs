@@ -168,14 +168,14 @@ impl KeySet {
                         ErrorCode::KeyNotFound,
                         format!(
                             "no key with kid {} in the key set; if the issuer rotated keys, the JWKS will be refetched",
-                            super::alg::quoted(kid)
+                            crate::util::quoted(kid)
                         ),
                     ));
                 }
                 matching.find(|k| k.fits(alg)).ok_or_else(|| {
                     Error::new(
                         ErrorCode::AlgorithmMismatch,
-                        format!("the key {} cannot be used with alg {alg}", super::alg::quoted(kid)),
+                        format!("the key {} cannot be used with alg {alg}", crate::util::quoted(kid)),
                     )
                 })
             }
@@ -216,7 +216,7 @@ fn parse_jwk(k: &Value) -> std::result::Result<VerifyKey, String> {
         if u.as_str() != Some("sig") {
             let shown = u
                 .as_str()
-                .map_or_else(|| "not a string".to_string(), super::alg::quoted);
+                .map_or_else(|| "not a string".to_string(), crate::util::quoted);
             return Err(format!("\"use\" is {shown}, not \"sig\""));
         }
     }
@@ -269,7 +269,7 @@ fn parse_jwk(k: &Value) -> std::result::Result<VerifyKey, String> {
             let (family, len, crv) = match crv {
                 "P-256" => (KeyFamily::EcP256, 32, "P-256"),
                 "P-384" => (KeyFamily::EcP384, 48, "P-384"),
-                other => return Err(format!("EC curve {} is not supported", super::alg::quoted(other))),
+                other => return Err(format!("EC curve {} is not supported", crate::util::quoted(other))),
             };
             let x = b64_field(k, "x")?;
             let y = b64_field(k, "y")?;
@@ -285,7 +285,7 @@ fn parse_jwk(k: &Value) -> std::result::Result<VerifyKey, String> {
         "OKP" => {
             let crv = str_field(k, "crv")?;
             if crv != "Ed25519" {
-                return Err(format!("OKP curve {} is not supported", super::alg::quoted(crv)));
+                return Err(format!("OKP curve {} is not supported", crate::util::quoted(crv)));
             }
             let x = b64_field(k, "x")?;
             let x: [u8; 32] = x
@@ -298,7 +298,7 @@ fn parse_jwk(k: &Value) -> std::result::Result<VerifyKey, String> {
             )
         }
         "oct" => return Err("symmetric (\"oct\") keys are never used for verification".into()),
-        other => return Err(format!("key type {} is not supported", super::alg::quoted(other))),
+        other => return Err(format!("key type {} is not supported", crate::util::quoted(other))),
     };
     if let Some(a) = alg {
         if a.family() != family {

@@ -162,7 +162,7 @@ impl VerifierOptions {
                     .collect();
                 return Err(Error::config(format!(
                     "verifier options: unknown option `{}` (expected one of {})",
-                    super::alg::truncate(key),
+                    crate::util::truncate(key),
                     known.join(", ")
                 )));
             };

@@ -134,7 +134,7 @@ impl SigningKey {
                 let (alg, sa) = match s("crv")? {
                     "P-256" => (Alg::ES256, &ECDSA_P256_SHA256_FIXED_SIGNING),
                     "P-384" => (Alg::ES384, &ECDSA_P384_SHA384_FIXED_SIGNING),
-                    c => return Err(key_err(format!("EC curve {} is not supported", super::alg::quoted(c)))),
+                    c => return Err(key_err(format!("EC curve {} is not supported", crate::util::quoted(c)))),
                 };
                 let mut point = vec![4u8];
                 point.extend(b("x")?);
@@ -180,7 +180,7 @@ impl SigningKey {
             k => {
                 return Err(key_err(format!(
                     "private JWK key type {} is not supported",
-                    super::alg::quoted(k)
+                    crate::util::quoted(k)
                 )))
             }
         };

@@ -5,13 +5,14 @@
 //! required claims) → scopes. Nothing from an unverified token reaches an error message beyond
 //! short, truncated header values.
 
-use super::alg::{provider, quoted, quoted_list, truncate, Alg};
+use super::alg::{provider, Alg};
 use super::claims::Claims;
 use super::jwks::JwksCache;
 use super::keys::{KeySet, VerifyKey};
 use super::scopes::ScopeRequirement;
 use crate::runtime::Clock;
 use crate::util::b64url_decode;
+use crate::util::{quoted, quoted_list, truncate};
 use crate::{Error, ErrorCode, Result};
 use parking_lot::RwLock;
 use serde::Deserialize;

@@ -57,8 +57,8 @@ pub fn parse_metadata(resp: &HttpResponse, expected_issuer: &str) -> Result<Serv
             ErrorCode::InvalidResponse,
             format!(
                 "the metadata names issuer {}, not the configured {} (RFC 8414 §3.3)",
-                crate::jwt::alg::quoted(&issuer),
-                crate::jwt::alg::quoted(expected_issuer)
+                crate::util::quoted(&issuer),
+                crate::util::quoted(expected_issuer)
             ),
         ));
     }

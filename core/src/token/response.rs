@@ -49,7 +49,7 @@ fn describe_body(resp: &HttpResponse) -> String {
     let kind = if ct.is_empty() {
         "no content type".to_string()
     } else {
-        format!("content type {}", crate::jwt::alg::quoted(ct))
+        format!("content type {}", crate::util::quoted(ct))
     };
     format!("a {}-byte body with {kind}", resp.body.len())
 }
@@ -151,7 +151,7 @@ fn parse_success(v: &Value, now_ms: i64, requested_scopes: &[String]) -> Result<
     if !token_type.eq_ignore_ascii_case("bearer") && !token_type.eq_ignore_ascii_case("dpop") {
         return Err(bad(&format!(
             "has token_type {}; only Bearer and DPoP are supported",
-            crate::jwt::alg::quoted(token_type)
+            crate::util::quoted(token_type)
         )));
     }
     let expires_in: Option<i64> = match v.get("expires_in") {
