@@ -11,8 +11,7 @@
 use authsec_core::http::{HttpRequest, HttpResponse, Transport};
 use authsec_core::jwt::scopes;
 use authsec_core::runtime::BoxFut;
-use authsec_core::util::quoted;
-use authsec_core::util::{json_error_at, json_text};
+use authsec_core::util::{json_error_at, json_text, quoted};
 use authsec_core::{
     Clock, Error, ErrorCode, JwksStore, Prepared, PublicKey, Result, ScopeRequirement, SignatureCheck, StoredJwks,
     VerifierOptions,
