@@ -702,6 +702,23 @@ mod regressions {
         );
     }
 
+    #[test]
+    fn jwt_header_numbers_must_be_in_range() {
+        // An unknown header member was skipped unread, so `1e+3000600` (valid JSON syntax, out of
+        // any number's range) passed parse_token while decode_unverified refused the header.
+        // Found by cargo-fuzz (jwt_parse, mode 2).
+        let header = br#"{"alg":"ES256","ki]":"p2560tps://issuer.example","exp":1e+3000600}"#;
+        let token = checks::sign_test_token(header, b"{}");
+        let cfg = VerifierConfig::new(checks::ISSUER, checks::AUDIENCE);
+        assert_eq!(
+            parse_token(&token, &cfg).err().map(|e| e.code()),
+            Some(ErrorCode::MalformedToken)
+        );
+        let mut input = vec![2u8];
+        input.extend_from_slice(header);
+        checks::check_jwt(&input);
+    }
+
     fn ok_response(access_token: &str) -> HttpResponse {
         HttpResponse::json(200, &json!({"access_token": access_token, "token_type": "Bearer"}))
     }

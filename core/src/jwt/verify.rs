@@ -179,7 +179,9 @@ impl<'de> serde::de::Visitor<'de> for HeaderVisitor {
                 "kid" => &mut kid,
                 "crit" => &mut crit,
                 _ => {
-                    m.next_value::<serde::de::IgnoredAny>()?;
+                    // Read, not skipped (IgnoredAny): skipping lets through what no JSON reader
+                    // can hold, such as a number out of range, which `decode` would then refuse.
+                    m.next_value::<Value>()?;
                     continue;
                 }
             };
