@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { join, dirname, relative, resolve, posix, sep } from 'node:path';
 import { AUDIENCE, serverConfig, startAuthServer, clientCredentials, countingProxy } from './support/auth-server.mjs';
 import { vectorFiles } from './support/vector-files.mjs';
+import { moduleSpecifiers } from './support/imports.mjs';
 
 const PKG = fileURLToPath(new URL('..', import.meta.url));
 const WORKER = join(PKG, 'test', 'workerd', 'worker.mjs');
@@ -52,10 +53,9 @@ function importGraph(entry) {
     if (seen.has(file)) continue;
     seen.add(file);
     if (!/\.m?js$/.test(file)) continue;
-    const source = readFileSync(file, 'utf8');
-    const code = source.replace(/^\s*(?:\/\/|\/?\*).*$/gm, '');
-    assert.doesNotMatch(code, /(?<![\w$.])import\s*\(/, `${file} has a dynamic import: list its target in the config`);
-    for (const [, spec] of source.matchAll(/^\s*(?:import|export)\s*(?:[\w$*{},\s]*?\bfrom\s*)?['"]([^'"]+)['"]/gm)) {
+    const imports = moduleSpecifiers(readFileSync(file, 'utf8'));
+    assert.ok(!imports.dynamic.length && !imports.computedDynamic, `${file} has a dynamic import: list its target in the config`);
+    for (const spec of imports.static) {
       assert.ok(spec.startsWith('./') || spec.startsWith('../'), `${file} imports ${spec}: only relative imports can be bundled`);
       const target = resolve(dirname(file), spec);
       assert.ok(existsSync(target), `${file} imports ${spec}, which does not exist`);
@@ -253,7 +253,7 @@ function exampleModules() {
   const pkg = JSON.parse(readFileSync(join(PKG, 'package.json'), 'utf8'));
   const source = readFileSync(EXAMPLE, 'utf8');
   const modules = [{ file: EXAMPLE, name: 'worker.js' }];
-  for (const [, spec] of source.matchAll(/^import\s[^'"]*['"](@authsec\/wasm\/[^'"]+)['"]/gm)) {
+  for (const spec of moduleSpecifiers(source).static.filter((s) => s.startsWith('@authsec/wasm/'))) {
     const target = pkg.exports[`./${spec.slice('@authsec/wasm/'.length)}`];
     const file = resolve(PKG, typeof target === 'string' ? target : target?.default ?? '');
     assert.ok(target && existsSync(file), `${spec}: not in the package's "exports" (package.json)`);
