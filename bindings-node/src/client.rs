@@ -5,10 +5,10 @@ use crate::clock::ManualClock;
 use crate::convert::{f64_value, freeze_value, frozen_strings, new_object, set, str_value, Memo, Raw};
 use crate::errors::js;
 use crate::spawn::promise;
-use authsec_native::core::jwt::scopes::split_scopes;
+use authsec_native::core::scope::split_scopes;
 use authsec_native::{
-    ClientConfig, Clock, HttpTransport, RetryPolicy, Sleeper, SystemClock, Token, TokenClient, TokenParams,
-    TokioSleeper, TokioSpawner,
+    ClientConfig, ClientConfigFromProcess, Clock, HttpTransport, RetryPolicy, Sleeper, SystemClock, Token, TokenClient,
+    TokenParams, TokioSleeper, TokioSpawner,
 };
 use napi::bindgen_prelude::{Either, Object, ObjectFinalize};
 use napi::{Env, Result};
@@ -218,14 +218,17 @@ impl NativeClient {
     #[napi(constructor)]
     pub fn new(env: Env, options: Option<Value>, clock: Option<&ManualClock>) -> Result<Self> {
         let options: ClientOptions = js(&env, parse_options("ClientCredentials options", options))?;
-        let cfg = js(&env, ClientConfig::from_value(&config_value(&options)))?;
+        let cfg = js(
+            &env,
+            ClientConfig::from_value(&config_value(&options), authsec_native::ProcessEnv),
+        )?;
         Ok(NativeClient::wrap(js(&env, build(cfg, clock, options.max_attempts))?))
     }
 
     /// From `AUTHSEC_*` variables (the JS layer passes them from `process.env`).
     #[napi(factory)]
     pub fn from_env(env: Env, vars: HashMap<String, String>, clock: Option<&ManualClock>) -> Result<Self> {
-        let cfg = js(&env, ClientConfig::from_env_with(|k| vars.get(k).cloned()))?;
+        let cfg = js(&env, ClientConfig::from_env_with(authsec_native::VarsEnv(vars)))?;
         Ok(NativeClient::wrap(js(&env, build(cfg, clock, None))?))
     }
 

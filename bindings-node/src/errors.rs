@@ -2,7 +2,7 @@
 //! middleware uses (all decided by the core).
 
 use crate::client::{strings, Strings};
-use authsec_native::core::jwt::scopes;
+use authsec_native::core::{resource::bearer as scopes, scope};
 use authsec_native::{Error as CoreError, ErrorCode};
 use napi::bindgen_prelude::{JsObjectValue, JsValue, Unknown};
 use napi::{Env, Result};
@@ -59,7 +59,7 @@ pub fn error_codes() -> Vec<ErrorCodeInfo> {
         .map(|c| ErrorCodeInfo {
             code: c.as_str().to_string(),
             description: c.description().to_string(),
-            token_error: c.is_token_error(),
+            token_error: c.category() == authsec_native::ErrorCategory::InvalidToken,
             retryable: c.is_retryable(),
         })
         .collect()
@@ -134,7 +134,7 @@ pub fn bearer_token(env: Env, authorization: Option<String>) -> Result<Option<St
 #[napi]
 pub fn scopes_of(claims: serde_json::Value) -> Vec<String> {
     match claims.as_object() {
-        Some(m) => scopes::scopes_of(m).into_iter().map(str::to_string).collect(),
+        Some(m) => scope::scopes_of(m).into_iter().map(str::to_string).collect(),
         None => Vec::new(),
     }
 }

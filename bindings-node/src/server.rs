@@ -65,7 +65,7 @@ fn server_config(config: Option<Value>, yaml: Option<String>) -> authsec_native:
                 "give the local server a config object or YAML text, not both",
             ))
         }
-        (None, Some(text)) => ServerConfig::from_yaml_str(&text, |k| std::env::var(k).ok())?,
+        (None, Some(text)) => ServerConfig::from_yaml_str(&text, authsec_native::ProcessEnv)?,
         (Some(v), None) => {
             let cfg: ServerConfig =
                 serde_json::from_value(v).map_err(|e| CoreError::config(format!("local server config: {e}")))?;

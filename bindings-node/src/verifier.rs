@@ -7,7 +7,7 @@ use crate::convert::{frozen_object, Memo, Raw};
 use crate::errors::{js, to_js_error};
 use crate::spawn::promise;
 use authsec_native::core::VerifierOptions;
-use authsec_native::{Claims, Clock, HttpTransport, KeySource, ScopeRequirement, SystemClock, Verifier};
+use authsec_native::{Claims, Clock, HttpTransport, KeySourceInfo, ScopeRequirement, SystemClock, Verifier};
 use napi::bindgen_prelude::{AsyncTask, JsValue, Object, ObjectFinalize};
 use napi::Task;
 use napi::{Env, Result};
@@ -30,7 +30,7 @@ fn build(o: &VerifierOptions, clock: Option<&ManualClock>) -> authsec_native::Re
         Some(m) => Arc::new(m.inner.clone()),
         None => Arc::new(SystemClock),
     };
-    let keys = o.keys()?.into_source(HttpTransport::shared(), clock.clone(), None)?;
+    let keys = o.keys()?.into_provider(HttpTransport::shared(), clock.clone(), None)?;
     Verifier::new(o.config()?, keys, clock)
 }
 
@@ -113,9 +113,10 @@ impl NativeVerifier {
     #[napi]
     pub fn describe(&self) -> String {
         let c = self.verifier.config();
-        let keys = match self.verifier.key_source() {
-            KeySource::Static(k) => format!("jwks: {} key(s)", k.keys().len()),
-            KeySource::Remote(j) => format!("jwksUri: {:?}", j.uri()),
+        let keys = match self.verifier.keys().describe() {
+            KeySourceInfo::Static { keys } => format!("jwks: {keys} key(s)"),
+            KeySourceInfo::Jwks { uri } => format!("jwksUri: {uri:?}"),
+            KeySourceInfo::Discovered { issuer, .. } => format!("discovered from: {issuer:?}"),
         };
         format!(
             "issuer: {:?}, audience: {:?}, {keys}",

@@ -5,8 +5,8 @@ use crate::clock::ManualClock;
 use crate::convert::{json_text, repr_list, repr_str, Scopes, Seconds, StrList};
 use crate::errors::{self, IntoPyResult};
 use authsec_native::{
-    block_on, token_client, AuthMethod, ClientConfig, HttpTransport, TokenClient, TokenParams, TokioSleeper,
-    TokioSpawner,
+    block_on, token_client, AuthMethod, ClientConfig, ClientConfigFromProcess, HttpTransport, TokenClient, TokenParams,
+    TokioSleeper, TokioSpawner,
 };
 use parking_lot::Mutex;
 use pyo3::prelude::*;
@@ -205,7 +205,7 @@ impl ClientCredentials {
             put("resource", Value::Array(r.0.into_iter().map(Value::String).collect()));
         }
         put("allow_insecure_http", Value::Bool(allow_insecure_http));
-        let mut cfg = ClientConfig::from_value(&Value::Object(m)).py(py)?;
+        let mut cfg = ClientConfig::from_value(&Value::Object(m), authsec_native::ProcessEnv).py(py)?;
         if let Some(b) = refresh_buffer {
             cfg.refresh_buffer = b.0;
         }

@@ -1,6 +1,6 @@
 //! Conversions between Python values and the core's types.
 
-use authsec_native::core::jwt::scopes::split_scopes;
+use authsec_native::core::scope::split_scopes;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString};

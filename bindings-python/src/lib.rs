@@ -15,7 +15,7 @@ mod errors;
 mod server;
 mod verifier;
 
-use authsec_native::core::jwt::scopes::{bearer_token as core_bearer_token, challenge as core_challenge};
+use authsec_native::core::resource::bearer::{bearer_token as core_bearer_token, challenge as core_challenge};
 use authsec_native::{http_status as core_http_status, www_authenticate as core_www_authenticate, Error, ErrorCode};
 
 /// Every stable error code of the core, in declaration order:
@@ -24,7 +24,14 @@ use authsec_native::{http_status as core_http_status, www_authenticate as core_w
 fn error_codes() -> Vec<(&'static str, &'static str, bool, bool)> {
     ErrorCode::ALL
         .iter()
-        .map(|c| (c.as_str(), c.description(), c.is_token_error(), c.is_retryable()))
+        .map(|c| {
+            (
+                c.as_str(),
+                c.description(),
+                c.category() == authsec_native::ErrorCategory::InvalidToken,
+                c.is_retryable(),
+            )
+        })
         .collect()
 }
 

@@ -37,7 +37,7 @@ impl LocalServer {
         capture_audit: bool,
         _clock: Option<PyRef<'_, ManualClock>>,
     ) -> PyResult<Self> {
-        let cfg = ServerConfig::from_yaml_str(config.unwrap_or(""), |k| std::env::var(k).ok()).py(py)?;
+        let cfg = ServerConfig::from_yaml_str(config.unwrap_or(""), authsec_native::ProcessEnv).py(py)?;
         let clock: Arc<dyn Clock> = match &_clock {
             Some(c) => Arc::new(c.inner.clone()),
             None => Arc::new(SystemClock),

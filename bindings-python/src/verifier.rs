@@ -5,8 +5,8 @@ use crate::clock::ManualClock;
 use crate::convert::{json_text, json_to_py, repr_list, repr_opt, repr_str, Scopes, Seconds, StrList};
 use crate::errors::{self, IntoPyResult};
 use authsec_native::{
-    block_on, Alg, Clock, HttpTransport, JwksCache, JwksPolicy, KeySet, KeySource, ScopeRequirement, SystemClock,
-    TypPolicy, Verifier as CoreVerifier, VerifierConfig,
+    block_on, Alg, Clock, HttpTransport, JwksCache, JwksPolicy, KeySet, KeySourceInfo, ScopeRequirement, StaticKeys,
+    SystemClock, TypPolicy, Verifier as CoreVerifier, VerifierConfig,
 };
 use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
@@ -210,11 +210,12 @@ impl Verifier {
                     allow_insecure_http,
                     ..Default::default()
                 };
-                KeySource::Remote(JwksCache::new(&uri, HttpTransport::shared(), clock.clone(), policy).py(py)?)
+                Arc::new(JwksCache::new(&uri, HttpTransport::shared(), clock.clone(), policy).py(py)?)
+                    as Arc<dyn authsec_native::KeyProvider>
             }
-            (None, Some(doc)) => {
-                KeySource::Static(Arc::new(KeySet::from_jwks_json(json_text(doc)?.as_bytes()).py(py)?))
-            }
+            (None, Some(doc)) => Arc::new(StaticKeys(Arc::new(
+                KeySet::from_jwks_json(json_text(doc)?.as_bytes()).py(py)?,
+            ))),
             _ => {
                 return Err(errors::config(
                     py,
@@ -306,9 +307,10 @@ impl Verifier {
 
     fn __repr__(&self) -> String {
         let c = self.verifier.config();
-        let keys = match self.verifier.key_source() {
-            KeySource::Static(k) => format!("jwks=<{} keys>", k.keys().len()),
-            KeySource::Remote(j) => format!("jwks_uri={}", repr_str(j.uri())),
+        let keys = match self.verifier.keys().describe() {
+            KeySourceInfo::Static { keys } => format!("jwks=<{keys} keys>"),
+            KeySourceInfo::Jwks { uri } => format!("jwks_uri={}", repr_str(&uri)),
+            KeySourceInfo::Discovered { issuer, .. } => format!("discovered from {}", repr_str(&issuer)),
         };
         format!(
             "Verifier(issuer={}, audience={}, {keys})",

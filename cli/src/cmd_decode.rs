@@ -1,7 +1,7 @@
 //! `authsec decode`: show a JWT's header and claims without verifying anything.
 
 use crate::common::{ordered_object, print_stdout, read_token};
-use authsec_native::jwt::verify::decode_unverified;
+use authsec_native::jose::compact::decode_unverified;
 use authsec_native::Result;
 use clap::Args;
 use serde_json::Value;

@@ -6,7 +6,7 @@
 //! cached token; a call needing a scope the token lacks is refused with `WWW-Authenticate`.
 
 use authsec_native::http::{HttpRequest, HttpResponse, Transport};
-use authsec_native::jwt::verify::decode_unverified;
+use authsec_native::jose::compact::decode_unverified;
 use authsec_native::*;
 use authsec_server::{ClientSpec, ServerConfig, StartOptions};
 use axum::extract::State;
@@ -112,7 +112,7 @@ async fn demo(out: Out) -> Result<()> {
     println!("authsec demo: an agent gets a token, a service verifies it (offline, on 127.0.0.1)");
 
     // 1. The local authorization server, with the docs' example client.
-    let secret = format!("sec_{}", runtime::random_id(24)?);
+    let secret = format!("sec_{}", random::random_id(24)?);
     let cfg = ServerConfig {
         audit_log: Some("off".into()),
         clients: vec![ClientSpec {

@@ -6,7 +6,8 @@
 //! `${VAR}` interpolation, validation) are the core's own.
 
 use crate::common::{ordered_object, print_stdout};
-use authsec_native::config::{env, interpolate_value};
+use authsec_native::client::config::env;
+use authsec_native::config::interpolate_value;
 use authsec_native::{ClientConfig, Error, Result};
 use clap::Args;
 use serde_json::{Map, Value};
@@ -215,7 +216,7 @@ pub fn build_config(a: &TokenArgs, get: impl Fn(&str) -> Option<String>) -> Resu
             env::CLIENT_ID
         )));
     }
-    ClientConfig::from_value(&Value::Object(merged))
+    ClientConfig::from_value(&Value::Object(merged), authsec_native::ProcessEnv)
 }
 
 pub fn run(a: TokenArgs) -> Result<()> {

@@ -1,9 +1,9 @@
 //! `authsec verify`: verify a JWT access token and print its claims.
 
 use crate::common::{print_stdout, read_token};
-use authsec_native::jwt::verify::DEFAULT_LEEWAY;
+use authsec_native::access_token::config::DEFAULT_LEEWAY;
 use authsec_native::{
-    Alg, Error, ErrorCode, JwksPolicy, KeySet, KeySource, Result, ScopeRequirement, SystemClock, TypPolicy, Verifier,
+    Alg, Error, ErrorCode, JwksPolicy, KeySet, Result, ScopeRequirement, StaticKeys, SystemClock, TypPolicy, Verifier,
     VerifierConfig,
 };
 use clap::Args;
@@ -147,7 +147,7 @@ fn keys_from_file(path: &str) -> Result<KeySet> {
 fn build_verifier(a: &VerifyArgs, cfg: VerifierConfig) -> Result<Verifier> {
     if let Some(path) = &a.jwks {
         let keys = keys_from_file(path)?;
-        return Verifier::new(cfg, KeySource::Static(Arc::new(keys)), Arc::new(SystemClock));
+        return Verifier::new(cfg, Arc::new(StaticKeys(Arc::new(keys))), Arc::new(SystemClock));
     }
     let uri = match &a.jwks_uri {
         Some(u) => u.clone(),

@@ -1,6 +1,6 @@
 //! What the subcommands share: exit codes, error printing, token input, ordered JSON output.
 
-use authsec_native::{Error, ErrorCode, Result};
+use authsec_native::{Error, ErrorCategory, ErrorCode, Result};
 use serde_json::Value;
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
@@ -17,15 +17,12 @@ pub const EXIT_UNAVAILABLE: u8 = 3;
 /// `token_too_large`; this only bounds memory).
 pub const MAX_STDIN_BYTES: u64 = 1024 * 1024;
 
-/// The process exit code for an error.
+/// The process exit code for an error: from its category.
 pub fn exit_code(code: ErrorCode) -> u8 {
-    use ErrorCode::*;
-    match code {
-        c if c.is_token_error() => EXIT_REJECTED,
-        InsufficientScope | InvalidRequest | InvalidClient | InvalidGrant | UnauthorizedClient
-        | UnsupportedGrantType | InvalidScope | InvalidTarget | OauthError => EXIT_REJECTED,
-        NetworkError | Timeout | JwksUnavailable | ServerError | RateLimited | InvalidResponse => EXIT_UNAVAILABLE,
-        _ => EXIT_USAGE,
+    match code.category() {
+        ErrorCategory::InvalidToken | ErrorCategory::InsufficientScope | ErrorCategory::TokenRequest => EXIT_REJECTED,
+        ErrorCategory::Unavailable => EXIT_UNAVAILABLE,
+        ErrorCategory::Config | ErrorCategory::Internal => EXIT_USAGE,
     }
 }
 

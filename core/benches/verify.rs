@@ -4,7 +4,7 @@
 //! Run: `cargo bench -p authsec-core --bench verify`
 
 use authsec_core::http::{HttpRequest, HttpResponse, Transport};
-use authsec_core::jwt::alg::Alg;
+use authsec_core::jose::alg::Alg;
 use authsec_core::runtime::BoxFut;
 use authsec_core::util::b64url_decode;
 use authsec_core::*;
@@ -100,7 +100,7 @@ fn verifier(c: &Case, cache: usize) -> Verifier {
         verified_cache_size: cache,
         ..VerifierConfig::new("https://issuer.test", "https://api.test")
     };
-    Verifier::new(cfg, KeySource::Static(Arc::new(keys)), Arc::new(SystemClock)).unwrap()
+    Verifier::new(cfg, Arc::new(StaticKeys(Arc::new(keys))), Arc::new(SystemClock)).unwrap()
 }
 
 fn bench_verify(cr: &mut Criterion) {

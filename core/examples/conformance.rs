@@ -77,7 +77,7 @@ fn run_case(file: &Value, case: &Value) -> std::result::Result<Value, String> {
         any_of: strings(&case["required_scopes"]["any_of"]),
     };
     let clock = Arc::new(ManualClock::new(now * 1000));
-    let verifier = match config(o).and_then(|cfg| Verifier::new(cfg, KeySource::Static(keys), clock)) {
+    let verifier = match config(o).and_then(|cfg| Verifier::new(cfg, Arc::new(StaticKeys(keys)), clock)) {
         Ok(v) => v,
         Err(e) => return Ok(error_outcome(&e)),
     };

@@ -14,7 +14,7 @@
 //! `core/tests/vectors.rs` compiles this file as a module and runs [`check`] so that `cargo test`
 //! fails on drift.
 
-use authsec_core::jwt::signing::pem_armor;
+use authsec_core::jose::signing::pem_armor;
 use authsec_core::util::{b64_std_decode, b64url_encode};
 use authsec_core::{Alg, SigningKey};
 use serde_json::{json, Map, Value};

@@ -1,7 +1,9 @@
 //! One error taxonomy for every binding.
 //!
 //! [`ErrorCode`] is the stable, `#[non_exhaustive]` list of snake_case codes that every language
-//! exposes (Python exception classes, JS `err.code`, Go sentinel errors). [`Error`] carries a code
+//! exposes (Python exception classes, JS `err.code`, Go sentinel errors). Each code has one
+//! [`ErrorCategory`] and one [`ErrorClass`]: the class tree Python and JavaScript build, the
+//! categories Go reports and the CLI's exit codes all come from here. [`Error`] carries a code
 //! plus a message that says what was wrong and what to do. Messages never contain a secret or a
 //! whole token: every constructor here takes text composed by this crate, and text that comes from
 //! a server (`error_description`) is truncated, stripped of control characters, and scrubbed of the
@@ -11,7 +13,7 @@ use std::fmt;
 use std::time::Duration;
 
 macro_rules! error_codes {
-    ($( $(#[$doc:meta])* $variant:ident = $code:literal => $desc:literal ),+ $(,)?) => {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $class:ident => $desc:literal ),+ $(,)?) => {
         /// Stable error codes. The string form ([`ErrorCode::as_str`]) never changes once released.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
@@ -37,49 +39,54 @@ macro_rules! error_codes {
             pub fn parse(s: &str) -> Option<ErrorCode> {
                 match s { $( $code => Some(ErrorCode::$variant), )+ _ => None }
             }
+
+            /// The error class this code is raised as in every language (see [`ErrorClass`]).
+            pub const fn class(self) -> ErrorClass {
+                match self { $( ErrorCode::$variant => ErrorClass::$class, )+ }
+            }
         }
     };
 }
 
 error_codes! {
     // ----- OAuth 2.0 errors returned by the authorization server (RFC 6749 §5.2, RFC 8707) -----
-    InvalidRequest = "invalid_request" => "the token request was malformed (OAuth invalid_request)",
-    InvalidClient = "invalid_client" => "client authentication failed: wrong client_id, secret or assertion",
-    InvalidGrant = "invalid_grant" => "the grant or assertion was rejected",
-    UnauthorizedClient = "unauthorized_client" => "the client may not use the client_credentials grant",
-    UnsupportedGrantType = "unsupported_grant_type" => "the server does not support the grant type",
-    InvalidScope = "invalid_scope" => "a requested scope is unknown or not allowed for the client",
-    InvalidTarget = "invalid_target" => "the requested audience/resource is not acceptable (RFC 8707)",
-    OauthError = "oauth_error" => "another OAuth error code returned by the server",
-    RateLimited = "rate_limited" => "HTTP 429: the server asked the client to slow down",
-    ServerError = "server_error" => "HTTP 5xx from the server",
-    InvalidResponse = "invalid_response" => "the server's answer could not be understood",
+    InvalidRequest = "invalid_request", TokenRequest => "the token request was malformed (OAuth invalid_request)",
+    InvalidClient = "invalid_client", InvalidClient => "client authentication failed: wrong client_id, secret or assertion",
+    InvalidGrant = "invalid_grant", TokenRequest => "the grant or assertion was rejected",
+    UnauthorizedClient = "unauthorized_client", TokenRequest => "the client may not use the client_credentials grant",
+    UnsupportedGrantType = "unsupported_grant_type", TokenRequest => "the server does not support the grant type",
+    InvalidScope = "invalid_scope", InvalidScope => "a requested scope is unknown or not allowed for the client",
+    InvalidTarget = "invalid_target", TokenRequest => "the requested audience/resource is not acceptable (RFC 8707)",
+    OauthError = "oauth_error", TokenRequest => "another OAuth error code returned by the server",
+    RateLimited = "rate_limited", RateLimited => "HTTP 429: the server asked the client to slow down",
+    ServerError = "server_error", Server => "HTTP 5xx from the server",
+    InvalidResponse = "invalid_response", Server => "the server's answer could not be understood",
     // ----- transport -----
-    NetworkError = "network_error" => "connection, DNS or TLS failure",
-    Timeout = "timeout" => "a connect or read timeout, or the retry budget ran out",
-    InsecureTransport = "insecure_transport" => "plain http:// to a non-loopback host without an explicit opt-in",
+    NetworkError = "network_error", Network => "connection, DNS or TLS failure",
+    Timeout = "timeout", Timeout => "a connect or read timeout, or the retry budget ran out",
+    InsecureTransport = "insecure_transport", Config => "plain http:// to a non-loopback host without an explicit opt-in",
     // ----- configuration and keys -----
-    ConfigError = "config_error" => "missing or invalid configuration",
-    InvalidKey = "invalid_key" => "a signing or verification key could not be used",
-    InvalidJwks = "invalid_jwks" => "a JWKS document could not be parsed",
-    JwksUnavailable = "jwks_unavailable" => "no key set could be fetched and none is cached",
+    ConfigError = "config_error", Config => "missing or invalid configuration",
+    InvalidKey = "invalid_key", Config => "a signing or verification key could not be used",
+    InvalidJwks = "invalid_jwks", Config => "a JWKS document could not be parsed",
+    JwksUnavailable = "jwks_unavailable", Network => "no key set could be fetched and none is cached",
     // ----- token verification (RFC 7519, RFC 8725, RFC 9068) -----
-    MalformedToken = "malformed_token" => "not a well-formed compact JWS (segments, base64url, JSON)",
-    TokenTooLarge = "token_too_large" => "the token exceeds the size limit",
-    UnsupportedAlgorithm = "unsupported_algorithm" => "alg is none, HMAC, or not in the allow-list",
-    AlgorithmMismatch = "algorithm_mismatch" => "the token's alg does not fit the key",
-    KeyNotFound = "key_not_found" => "no key in the key set matches the token's kid",
-    InvalidSignature = "invalid_signature" => "the signature does not verify",
-    TokenExpired = "token_expired" => "exp is in the past (beyond the leeway)",
-    TokenNotYetValid = "token_not_yet_valid" => "nbf or iat is in the future (beyond the leeway)",
-    InvalidIssuer = "invalid_issuer" => "iss does not match the expected issuer",
-    InvalidAudience = "invalid_audience" => "aud does not contain an expected audience",
-    InvalidTokenType = "invalid_token_type" => "the typ header is not acceptable for an access token",
-    UnsupportedCriticalHeader = "unsupported_critical_header" => "the crit header names an unsupported extension",
-    InvalidClaim = "invalid_claim" => "a required claim is missing or has the wrong type",
-    InsufficientScope = "insufficient_scope" => "the token is valid but lacks a required scope",
+    MalformedToken = "malformed_token", InvalidToken => "not a well-formed compact JWS (segments, base64url, JSON)",
+    TokenTooLarge = "token_too_large", InvalidToken => "the token exceeds the size limit",
+    UnsupportedAlgorithm = "unsupported_algorithm", InvalidToken => "alg is none, HMAC, or not in the allow-list",
+    AlgorithmMismatch = "algorithm_mismatch", InvalidToken => "the token's alg does not fit the key",
+    KeyNotFound = "key_not_found", InvalidToken => "no key in the key set matches the token's kid",
+    InvalidSignature = "invalid_signature", InvalidToken => "the signature does not verify",
+    TokenExpired = "token_expired", TokenExpired => "exp is in the past (beyond the leeway)",
+    TokenNotYetValid = "token_not_yet_valid", InvalidToken => "nbf or iat is in the future (beyond the leeway)",
+    InvalidIssuer = "invalid_issuer", InvalidToken => "iss does not match the expected issuer",
+    InvalidAudience = "invalid_audience", InvalidToken => "aud does not contain an expected audience",
+    InvalidTokenType = "invalid_token_type", InvalidToken => "the typ header is not acceptable for an access token",
+    UnsupportedCriticalHeader = "unsupported_critical_header", InvalidToken => "the crit header names an unsupported extension",
+    InvalidClaim = "invalid_claim", InvalidToken => "a required claim is missing or has the wrong type",
+    InsufficientScope = "insufficient_scope", InsufficientScope => "the token is valid but lacks a required scope",
     // ----- other -----
-    InternalError = "internal_error" => "a bug or an impossible state; please report it",
+    InternalError = "internal_error", Internal => "a bug or an impossible state; please report it",
 }
 
 impl fmt::Display for ErrorCode {
@@ -97,24 +104,163 @@ impl ErrorCode {
         )
     }
 
-    /// Whether this code is a token-verification failure (RFC 6750 `invalid_token`).
-    pub fn is_token_error(self) -> bool {
-        matches!(
-            self,
-            ErrorCode::MalformedToken
-                | ErrorCode::TokenTooLarge
-                | ErrorCode::UnsupportedAlgorithm
-                | ErrorCode::AlgorithmMismatch
-                | ErrorCode::KeyNotFound
-                | ErrorCode::InvalidSignature
-                | ErrorCode::TokenExpired
-                | ErrorCode::TokenNotYetValid
-                | ErrorCode::InvalidIssuer
-                | ErrorCode::InvalidAudience
-                | ErrorCode::InvalidTokenType
-                | ErrorCode::UnsupportedCriticalHeader
-                | ErrorCode::InvalidClaim
-        )
+    /// The family this code belongs to. Every language derives its error classes (and the CLI its
+    /// exit codes) from this: one category per code.
+    pub const fn category(self) -> ErrorCategory {
+        self.class().category()
+    }
+
+    /// The code for an OAuth `error` a token endpoint sent (RFC 6749 §5.2, RFC 8707 §2): one of
+    /// the token-request codes, `None` for any other string (reported as `oauth_error`).
+    pub fn from_oauth_error(error: &str) -> Option<ErrorCode> {
+        ErrorCode::parse(error).filter(|c| c.category() == ErrorCategory::TokenRequest && *c != ErrorCode::OauthError)
+    }
+}
+
+/// The families of [`ErrorCode`]s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ErrorCategory {
+    /// The authorization server refused the token request (an OAuth error).
+    TokenRequest,
+    /// No usable answer could be had: network, timeouts, 5xx, 429, an answer that could not be
+    /// understood, no key set. Retrying later may help.
+    Unavailable,
+    /// Missing or invalid configuration, keys or key sets.
+    Config,
+    /// The token failed verification (RFC 6750 `invalid_token`).
+    InvalidToken,
+    /// The token is valid but lacks a required scope (RFC 6750 `insufficient_scope`).
+    InsufficientScope,
+    /// A bug or an impossible state.
+    Internal,
+}
+
+impl ErrorCategory {
+    /// Every category, in this order.
+    pub const ALL: [ErrorCategory; 6] = [
+        ErrorCategory::TokenRequest,
+        ErrorCategory::Unavailable,
+        ErrorCategory::Config,
+        ErrorCategory::InvalidToken,
+        ErrorCategory::InsufficientScope,
+        ErrorCategory::Internal,
+    ];
+
+    /// The stable snake_case name (`token_request`, `unavailable`, ...).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCategory::TokenRequest => "token_request",
+            ErrorCategory::Unavailable => "unavailable",
+            ErrorCategory::Config => "config",
+            ErrorCategory::InvalidToken => "invalid_token",
+            ErrorCategory::InsufficientScope => "insufficient_scope",
+            ErrorCategory::Internal => "internal",
+        }
+    }
+
+    /// The error class of the category (the parent of its codes' own classes).
+    pub const fn class(self) -> ErrorClass {
+        match self {
+            ErrorCategory::TokenRequest => ErrorClass::TokenRequest,
+            ErrorCategory::Unavailable => ErrorClass::Unavailable,
+            ErrorCategory::Config => ErrorClass::Config,
+            ErrorCategory::InvalidToken => ErrorClass::InvalidToken,
+            ErrorCategory::InsufficientScope => ErrorClass::InsufficientScope,
+            ErrorCategory::Internal => ErrorClass::Internal,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCategory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error class tree every language with classes builds (Python exceptions, JavaScript `Error`
+/// subclasses), under a root `AuthsecError`: one class per category, and below them a few classes
+/// for the codes callers single out. The names are the same in every language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ErrorClass {
+    Config,
+    TokenRequest,
+    InvalidClient,
+    InvalidScope,
+    Unavailable,
+    Network,
+    Timeout,
+    Server,
+    RateLimited,
+    InvalidToken,
+    TokenExpired,
+    InsufficientScope,
+    Internal,
+}
+
+impl ErrorClass {
+    /// Every class, parents before their children.
+    pub const ALL: [ErrorClass; 13] = [
+        ErrorClass::Config,
+        ErrorClass::TokenRequest,
+        ErrorClass::InvalidClient,
+        ErrorClass::InvalidScope,
+        ErrorClass::Unavailable,
+        ErrorClass::Network,
+        ErrorClass::Timeout,
+        ErrorClass::Server,
+        ErrorClass::RateLimited,
+        ErrorClass::InvalidToken,
+        ErrorClass::TokenExpired,
+        ErrorClass::InsufficientScope,
+        ErrorClass::Internal,
+    ];
+
+    /// The class name, the same in every language (`InvalidClientError`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            ErrorClass::Config => "ConfigError",
+            ErrorClass::TokenRequest => "TokenRequestError",
+            ErrorClass::InvalidClient => "InvalidClientError",
+            ErrorClass::InvalidScope => "InvalidScopeError",
+            ErrorClass::Unavailable => "UnavailableError",
+            ErrorClass::Network => "NetworkError",
+            ErrorClass::Timeout => "TimeoutError",
+            ErrorClass::Server => "ServerError",
+            ErrorClass::RateLimited => "RateLimitedError",
+            ErrorClass::InvalidToken => "InvalidTokenError",
+            ErrorClass::TokenExpired => "TokenExpiredError",
+            ErrorClass::InsufficientScope => "InsufficientScopeError",
+            ErrorClass::Internal => "InternalError",
+        }
+    }
+
+    /// The parent class; `None` for a category's class (whose parent is the root `AuthsecError`).
+    pub const fn parent(self) -> Option<ErrorClass> {
+        match self {
+            ErrorClass::InvalidClient | ErrorClass::InvalidScope => Some(ErrorClass::TokenRequest),
+            ErrorClass::Network | ErrorClass::Server | ErrorClass::RateLimited => Some(ErrorClass::Unavailable),
+            ErrorClass::Timeout => Some(ErrorClass::Network),
+            ErrorClass::TokenExpired => Some(ErrorClass::InvalidToken),
+            _ => None,
+        }
+    }
+
+    /// The category of every code raised as this class.
+    pub const fn category(self) -> ErrorCategory {
+        match self {
+            ErrorClass::Config => ErrorCategory::Config,
+            ErrorClass::TokenRequest | ErrorClass::InvalidClient | ErrorClass::InvalidScope => {
+                ErrorCategory::TokenRequest
+            }
+            ErrorClass::Unavailable
+            | ErrorClass::Network
+            | ErrorClass::Timeout
+            | ErrorClass::Server
+            | ErrorClass::RateLimited => ErrorCategory::Unavailable,
+            ErrorClass::InvalidToken | ErrorClass::TokenExpired => ErrorCategory::InvalidToken,
+            ErrorClass::InsufficientScope => ErrorCategory::InsufficientScope,
+            ErrorClass::Internal => ErrorCategory::Internal,
+        }
     }
 }
 
@@ -280,6 +426,42 @@ mod tests {
             assert!(c.as_str().chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'));
         }
         assert_eq!(ErrorCode::parse("nope"), None);
+    }
+
+    #[test]
+    fn every_class_descends_from_its_category_and_every_category_has_codes() {
+        for class in ErrorClass::ALL {
+            let mut top = class;
+            while let Some(p) = top.parent() {
+                assert_eq!(p.category(), class.category(), "{class:?}");
+                assert!(
+                    ErrorClass::ALL.iter().position(|c| *c == p) < ErrorClass::ALL.iter().position(|c| *c == class)
+                );
+                top = p;
+            }
+            assert_eq!(top, class.category().class(), "{class:?}");
+            assert!(class.name().ends_with("Error"));
+        }
+        for cat in ErrorCategory::ALL {
+            assert!(ErrorCode::ALL.iter().any(|c| c.category() == cat), "{cat} has no code");
+        }
+        // The classes the codes raise cover every class (none is dead weight).
+        for class in ErrorClass::ALL {
+            assert!(
+                ErrorCode::ALL.iter().any(|c| c.class() == class
+                    || c.class().parent() == Some(class)
+                    || c.class().parent().and_then(ErrorClass::parent) == Some(class)),
+                "{class:?} is raised by no code"
+            );
+        }
+        assert_eq!(ErrorCode::TokenExpired.category(), ErrorCategory::InvalidToken);
+        assert_eq!(ErrorCode::Timeout.class().parent(), Some(ErrorClass::Network));
+        assert_eq!(
+            ErrorCode::from_oauth_error("invalid_grant"),
+            Some(ErrorCode::InvalidGrant)
+        );
+        assert_eq!(ErrorCode::from_oauth_error("oauth_error"), None);
+        assert_eq!(ErrorCode::from_oauth_error("token_expired"), None);
     }
 
     #[test]

@@ -1,34 +1,52 @@
 //! # authsec-core
 //!
-//! The one implementation behind every authsec binding: OAuth 2.0 client credentials with a
-//! token cache, JWT access-token verification against a (cached) JWKS, and scope checks.
+//! The one implementation behind every authsec binding: OAuth 2.0 tokens with a cache (the client
+//! side), JWT access-token verification against cached keys (the resource side), and scopes.
 //!
-//! The core is sans-IO: it builds [`http::HttpRequest`]s and parses [`http::HttpResponse`]s as
-//! plain data; sockets, timers and clocks are injected through [`http::Transport`],
-//! [`runtime::Sleeper`] and [`runtime::Clock`].
+//! What is sans-IO and what is IO-injected:
+//! - Sans-IO (data in, data out, the caller supplies `now`): building token requests and reading
+//!   token responses ([`client::request`], [`client::response`]), the JOSE primitives
+//!   ([`jose`]), the access-token rules ([`access_token::rules`]), scopes ([`scope`]), the RFC 6750
+//!   answers ([`resource`]), configuration readers ([`config`], [`options`]).
+//! - IO-injected: the caches that must fetch ([`TokenClient`], [`key_provider::JwksCache`],
+//!   [`discovery::MetadataCache`]) drive their own async refreshes, but through a [`Transport`],
+//!   a [`Clock`] and a [`Sleeper`] they are given (see [`runtime`]): tokio natively, `fetch` in
+//!   wasm, a fake transport and a [`ManualClock`] in tests. The core never opens a socket, reads
+//!   a file or an environment variable.
+//!
+//! [`Transport`]: http::Transport
 #![forbid(unsafe_code)]
 
+pub mod access_token;
+pub mod client;
+pub mod clock;
 pub mod config;
+pub mod discovery;
 pub mod error;
 pub mod http;
-pub mod jwt;
+pub mod jose;
+pub mod key_provider;
+pub mod options;
+pub mod random;
+pub mod refresh;
+pub mod resource;
 pub mod runtime;
+pub mod scope;
 pub mod secret;
-pub mod token;
 pub mod util;
 
-pub use config::{AuthMethod, ClientConfig};
-pub use error::{Error, ErrorCode, Result};
-pub use jwt::alg::Alg;
-pub use jwt::claims::Claims;
-pub use jwt::jwks::{JwksCache, JwksPolicy, JwksStore, StoredJwks};
-pub use jwt::keys::{KeySet, PublicKey, VerifyKey};
-pub use jwt::options::{KeySpec, VerifierOptions};
-pub use jwt::scopes::{http_status, www_authenticate, ScopeRequirement};
-pub use jwt::signing::SigningKey;
-pub use jwt::verify::{KeySource, Prepared, SignatureCheck, TypPolicy, Verifier, VerifierConfig};
-pub use runtime::{Clock, ManualClock, Sleeper, SystemClock};
+pub use access_token::{
+    Claims, KeySpec, Prepared, SignatureCheck, TypPolicy, Verifier, VerifierConfig, VerifierOptions,
+};
+pub use client::{AuthMethod, ClientConfig, RetryPolicy, Token, TokenClient, TokenParams, Unauthorized};
+pub use clock::{ManualClock, SystemClock};
+pub use config::ConfigEnv;
+pub use error::{Error, ErrorCategory, ErrorClass, ErrorCode, Result};
+pub use jose::alg::Alg;
+pub use jose::keys::{KeySet, PublicKey, VerifyKey};
+pub use jose::signing::SigningKey;
+pub use key_provider::{JwksCache, JwksPolicy, JwksStore, KeyProvider, KeySourceInfo, StaticKeys, StoredJwks};
+pub use resource::bearer::{http_status, www_authenticate};
+pub use runtime::{Clock, Sleeper, Spawner};
+pub use scope::ScopeRequirement;
 pub use secret::Secret;
-pub use token::client::{RetryPolicy, TokenClient};
-pub use token::request::TokenParams;
-pub use token::response::Token;

@@ -630,11 +630,11 @@ proptest! {
 /// Bugs the fuzz targets and property tests found, pinned (each failed before its fix in core/).
 mod regressions {
     use super::checks::{self, NOW_MS};
-    use authsec_core::config::parse_duration;
+    use authsec_core::access_token::rules::parse_token;
+    use authsec_core::client::config::parse_duration;
+    use authsec_core::client::response::{parse_token_response, MAX_LIFETIME_SECS};
+    use authsec_core::client::token_client::schedule;
     use authsec_core::http::HttpResponse;
-    use authsec_core::jwt::verify::parse_token;
-    use authsec_core::token::client::schedule;
-    use authsec_core::token::response::{parse_token_response, MAX_LIFETIME_SECS};
     use authsec_core::util::b64url_encode;
     use authsec_core::{ErrorCode, KeySet, VerifierConfig};
     use serde_json::json;

@@ -1,6 +1,6 @@
 //! `private_key_jwt` keys given as private JWKs (EC P-256/P-384, Ed25519, RSA) sign tokens that
 //! verify with the matching public key; inconsistent JWKs are refused with `invalid_key`.
-use authsec_core::jwt::verify::{parse_token, verify_parsed};
+use authsec_core::access_token::rules::{parse_token, verify_parsed};
 use authsec_core::util::{b64_std_decode, b64url_encode};
 use authsec_core::*;
 use aws_lc_rs::encoding::AsBigEndian;

@@ -1,5 +1,5 @@
 //! Sign with every algorithm, verify with the public JWKS; private JWK and PEM round trips.
-use authsec_core::jwt::verify::{parse_token, verify_parsed};
+use authsec_core::access_token::rules::{parse_token, verify_parsed};
 use authsec_core::*;
 use serde_json::{json, Map};
 use std::sync::Arc;
@@ -69,7 +69,7 @@ fn verifier_with_static_keys_and_cache() {
     let key = SigningKey::generate(Alg::ES256, None).unwrap();
     let keys = Arc::new(KeySet::from_jwks_value(&json!({"keys": [key.public_jwk()]})).unwrap());
     let clock = ManualClock::new(NOW * 1000);
-    let v = Verifier::new(cfg(), KeySource::Static(keys), Arc::new(clock.clone())).unwrap();
+    let v = Verifier::new(cfg(), Arc::new(StaticKeys(keys)), Arc::new(clock.clone())).unwrap();
     let token = key.sign(Some("at+jwt"), &Map::new(), &claims()).unwrap();
     let a = v.try_verify_now(&token).unwrap().unwrap();
     assert_eq!(v.cached_tokens(), 1);
@@ -91,7 +91,12 @@ fn prepare_and_complete() {
     let key = SigningKey::generate(Alg::ES256, None).unwrap();
     let token = key.sign(Some("at+jwt"), &Map::new(), &claims()).unwrap();
     let keys = Arc::new(KeySet::from_jwks_value(&json!({"keys": [key.public_jwk()]})).unwrap());
-    let v = Verifier::new(cfg(), KeySource::Static(keys), Arc::new(ManualClock::new(NOW * 1000))).unwrap();
+    let v = Verifier::new(
+        cfg(),
+        Arc::new(StaticKeys(keys)),
+        Arc::new(ManualClock::new(NOW * 1000)),
+    )
+    .unwrap();
     let Some(Ok(Prepared::Check(check))) = v.try_prepare_now(&token) else {
         panic!("static keys prepare synchronously")
     };
@@ -118,7 +123,7 @@ fn prepare_and_complete() {
     // Expired by the time the check comes back: the claim rules run at completion.
     let clock = Arc::new(ManualClock::new(NOW * 1000));
     let keys = Arc::new(KeySet::from_jwks_value(&json!({"keys": [key.public_jwk()]})).unwrap());
-    let v = Verifier::new(cfg(), KeySource::Static(keys), clock.clone()).unwrap();
+    let v = Verifier::new(cfg(), Arc::new(StaticKeys(keys)), clock.clone()).unwrap();
     let Some(Ok(Prepared::Check(check))) = v.try_prepare_now(&token) else {
         panic!()
     };

@@ -2,9 +2,9 @@
 //! both clock and sleeper) and an in-memory transport that logs and scripts every request.
 //! No sockets and no real sleeping.
 
+use authsec_core::client::token_client::schedule;
 use authsec_core::http::{HttpRequest, HttpResponse, Transport};
 use authsec_core::runtime::BoxFut;
-use authsec_core::token::client::schedule;
 use authsec_core::*;
 use parking_lot::Mutex;
 use serde_json::{json, Map, Value};
@@ -510,7 +510,7 @@ fn schedule_caps_the_buffer_at_half_the_lifetime() {
         expires_at_ms: T0 + lifetime_s * 1000,
         scopes: vec![],
     };
-    let buf = config::DEFAULT_REFRESH_BUFFER;
+    let buf = client::config::DEFAULT_REFRESH_BUFFER;
     assert_eq!(buf, secs(300));
     let s = schedule(&t(60), buf);
     assert_eq!(s.refresh_at_ms, T0 + 30_000);
@@ -750,6 +750,7 @@ async fn each_scopes_audience_resource_combination_has_its_own_cache_entry() {
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         audience: aud.map(str::to_string),
         resource: res.iter().map(|s| s.to_string()).collect(),
+        ..TokenParams::default()
     };
     assert_eq!(tok(&c.get_token().await.unwrap()), "tok-0");
     // Same as the defaults (in another order): the default entry.
@@ -868,9 +869,9 @@ async fn private_key_jwt_assertions_verify_with_the_public_jwk() {
             ["urn:ietf:params:oauth:client-assertion-type:jwt-bearer"]
         );
         let a = values(&req, "client_assertion").pop().unwrap();
-        let parsed = jwt::verify::parse_token(&a, &vcfg).unwrap();
+        let parsed = access_token::rules::parse_token(&a, &vcfg).unwrap();
         assert_eq!(parsed.kid.as_deref(), Some("k1"));
-        let claims = jwt::verify::verify_parsed(&parsed, &keys, &vcfg, clock.now_ms()).unwrap();
+        let claims = access_token::rules::verify_parsed(&parsed, &keys, &vcfg, clock.now_ms()).unwrap();
         assert_eq!(claims.subject(), Some("agent-1"));
         assert_eq!(claims.issued_at_ms(), Some(T0));
         assert_eq!(claims.expires_at_ms() - claims.issued_at_ms().unwrap(), 60_000);
@@ -991,7 +992,7 @@ async fn missing_expires_in_uses_the_jwt_exp_or_a_default() {
     .await;
     assert_eq!(
         r.unwrap().expires_at_ms,
-        T0 + token::response::DEFAULT_LIFETIME_SECS * 1000
+        T0 + client::response::DEFAULT_LIFETIME_SECS * 1000
     );
 }
 
@@ -1096,7 +1097,7 @@ impl Issuer {
         let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
         let jwks = JwksCache::new(JWKS_URL, self.fake.clone(), clock.clone(), policy).unwrap();
         (
-            Verifier::new(VerifierConfig::new(ISS, AUD), KeySource::Remote(jwks.clone()), clock).unwrap(),
+            Verifier::new(VerifierConfig::new(ISS, AUD), Arc::new(jwks.clone()), clock).unwrap(),
             jwks,
         )
     }
@@ -1424,7 +1425,7 @@ async fn jwks_store_survives_a_cold_start_and_respects_freshness() {
             Some(store.clone()),
         )
         .unwrap();
-        Verifier::new(VerifierConfig::new(ISS, AUD), KeySource::Remote(jwks), clock).unwrap()
+        Verifier::new(VerifierConfig::new(ISS, AUD), Arc::new(jwks), clock).unwrap()
     };
     // First isolate: the store is empty, one fetch, and the document is saved with its freshness.
     cold_verifier().verify(&iss.token(0, None)).await.unwrap();

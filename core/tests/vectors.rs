@@ -90,7 +90,7 @@ fn run_case(file: &Value, case: &Value, rt: &tokio::runtime::Runtime) -> std::re
     let build = || {
         Verifier::new(
             cfg.clone(),
-            KeySource::Static(keys.clone()),
+            Arc::new(StaticKeys(keys.clone())),
             Arc::new(ManualClock::new(now * 1000)),
         )
     };

@@ -17,15 +17,17 @@
 //! - `config_interpolate`: byte 0 selects the mode; the rest is split at NUL bytes into the text
 //!   and the values of the variables `A`, `B`, `C`, `AUTHSEC_CLIENT_ID`, `AUTHSEC_CLIENT_SECRET`.
 
+use authsec_core::access_token::rules::{parse_token, verify_parsed};
+use authsec_core::client::response::parse_token_response;
+use authsec_core::client::token_client::schedule;
 use authsec_core::config::{interpolate, interpolate_value};
 use authsec_core::http::HttpResponse;
-use authsec_core::jwt::keys::{KeySet, MAX_JWKS_BYTES, MAX_JWKS_KEYS};
-use authsec_core::jwt::verify::{decode_unverified, parse_token, verify_parsed};
-use authsec_core::token::client::schedule;
-use authsec_core::token::response::parse_token_response;
+use authsec_core::jose::compact::decode_unverified;
+use authsec_core::jose::keys::{KeySet, MAX_JWKS_BYTES, MAX_JWKS_KEYS};
 use authsec_core::util::{b64url_decode, b64url_encode};
 use authsec_core::{
-    Alg, ClientConfig, ErrorCode, KeySource, ManualClock, Secret, SigningKey, TypPolicy, Verifier, VerifierConfig,
+    Alg, ClientConfig, ErrorCategory, ErrorCode, ManualClock, Secret, SigningKey, StaticKeys, TypPolicy, Verifier,
+    VerifierConfig,
 };
 use serde_json::{Map, Value};
 use std::sync::{Arc, OnceLock};
@@ -350,7 +352,7 @@ pub fn check_token(sel: u8, token: &str, signed_by_ed25519_a: bool) {
     //    parse stage, and is deterministic (the second answer comes from the verified cache).
     let clock = Arc::new(ManualClock::new(NOW_MS));
     let verifier =
-        Verifier::new(cfg.clone(), KeySource::Static(f.main_keys.clone()), clock).expect("the config is valid");
+        Verifier::new(cfg.clone(), Arc::new(StaticKeys(f.main_keys.clone())), clock).expect("the config is valid");
     let first = verifier
         .try_verify_now(token)
         .expect("static keys verify synchronously");
@@ -368,7 +370,10 @@ pub fn check_token(sel: u8, token: &str, signed_by_ed25519_a: bool) {
         "only verified tokens are cached"
     );
     if let Err(e) = &first {
-        assert!(e.code().is_token_error(), "verify returned {e:?}");
+        assert!(
+            (e.code().category() == ErrorCategory::InvalidToken),
+            "verify returned {e:?}"
+        );
     }
     if let Err(pe) = &parsed {
         assert_eq!(
@@ -608,7 +613,7 @@ pub fn check_key_set(set: &KeySet, entries: &[Value]) {
                     "a token signed by {kid} verified with a key set that lacks that key"
                 );
             }
-            Err(e) => assert!(e.code().is_token_error(), "{e:?}"),
+            Err(e) => assert!((e.code().category() == ErrorCategory::InvalidToken), "{e:?}"),
         }
     }
 }

@@ -213,17 +213,73 @@ pub fn token_client(cfg: ClientConfig) -> Result<TokenClient> {
 /// A verifier with keys from a static JWKS document.
 pub fn static_verifier(cfg: VerifierConfig, jwks_json: &str) -> Result<Verifier> {
     let keys = KeySet::from_jwks_json(jwks_json.as_bytes())?;
-    Verifier::new(cfg, KeySource::Static(Arc::new(keys)), Arc::new(SystemClock))
+    Verifier::new(cfg, Arc::new(StaticKeys(Arc::new(keys))), Arc::new(SystemClock))
 }
 
 /// A verifier with keys from a `jwks_uri`, cached under `policy`.
 pub fn remote_verifier(cfg: VerifierConfig, jwks_uri: &str, policy: JwksPolicy) -> Result<Verifier> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let jwks = JwksCache::new(jwks_uri, HttpTransport::shared(), clock.clone(), policy)?;
-    Verifier::new(cfg, KeySource::Remote(jwks), clock)
+    Verifier::new(cfg, Arc::new(jwks), clock)
+}
+
+/// A verifier from the bindings' options ([`VerifierOptions`]) on the native transport, at the
+/// time of `clock` (the system clock when `None`).
+pub fn verifier_from_options(options: &VerifierOptions, clock: Option<Arc<dyn Clock>>) -> Result<Verifier> {
+    options.build(
+        HttpTransport::shared(),
+        clock.unwrap_or_else(|| Arc::new(SystemClock)),
+        None,
+    )
 }
 
 /// RFC 8414 discovery over the native transport.
-pub async fn discover(issuer: &str, allow_insecure_http: bool) -> Result<token::discovery::ServerMetadata> {
-    token::discovery::discover(&*HttpTransport::shared(), issuer, allow_insecure_http).await
+pub async fn discover(issuer: &str, allow_insecure_http: bool) -> Result<core::discovery::ServerMetadata> {
+    core::discovery::discover(&*HttpTransport::shared(), issuer, allow_insecure_http).await
+}
+
+/// The process's environment variables and files, for configuration (`${VAR}`, `*_FILE`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProcessEnv;
+
+impl ConfigEnv for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+    fn read_file(&self, path: &str) -> std::result::Result<String, String> {
+        std::fs::read_to_string(path).map_err(|e| e.to_string())
+    }
+}
+
+/// Variables from a map (a binding's copy of its host's environment), files from the file system.
+#[derive(Clone, Debug, Default)]
+pub struct VarsEnv(pub std::collections::HashMap<String, String>);
+
+impl ConfigEnv for VarsEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        self.0.get(name).cloned()
+    }
+    fn read_file(&self, path: &str) -> std::result::Result<String, String> {
+        ProcessEnv.read_file(path)
+    }
+}
+
+/// Client configuration from the process: its `AUTHSEC_*` variables, or a YAML file.
+pub trait ClientConfigFromProcess: Sized {
+    /// From `AUTHSEC_*` variables of the process environment.
+    fn from_env() -> Result<Self>;
+    /// From a YAML file shaped like the product docs' (`authsec:` mapping), with `${VAR}`
+    /// interpolation from the process environment.
+    fn from_yaml_file(path: &str) -> Result<Self>;
+}
+
+impl ClientConfigFromProcess for ClientConfig {
+    fn from_env() -> Result<ClientConfig> {
+        ClientConfig::from_env_with(ProcessEnv)
+    }
+    fn from_yaml_file(path: &str) -> Result<ClientConfig> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::config(format!("cannot read config file {path:?}: {e}")))?;
+        ClientConfig::from_yaml_str(&text, ProcessEnv)
+    }
 }

@@ -67,7 +67,7 @@ impl Issuer {
         let clock: Arc<dyn Clock> = Arc::new(clock.clone());
         let jwks = JwksCache::new(&self.uri(), HttpTransport::shared(), clock.clone(), policy).unwrap();
         (
-            Verifier::new(VerifierConfig::new(ISS, AUD), KeySource::Remote(jwks.clone()), clock).unwrap(),
+            Verifier::new(VerifierConfig::new(ISS, AUD), Arc::new(jwks.clone()), clock).unwrap(),
             jwks,
         )
     }

@@ -398,11 +398,11 @@ async fn private_key_jwt_assertions_verify_at_the_server() {
                 .ok_or_else(|| Error::config("no assertion"))?;
             // iss = client_id and aud = token URL are checked by the verifier itself.
             let vcfg = VerifierConfig::new(CLIENT_ID, token_url.as_str());
-            let parsed = jwt::verify::parse_token(&assertion, &vcfg)?;
+            let parsed = access_token::rules::parse_token(&assertion, &vcfg)?;
             if parsed.kid.as_deref() != Some("k1") || parsed.alg != Alg::ES256 {
                 return Err(Error::config("wrong kid/alg"));
             }
-            let claims = jwt::verify::verify_parsed(&parsed, &public, &vcfg, SystemClock.now_ms())?;
+            let claims = access_token::rules::verify_parsed(&parsed, &public, &vcfg, SystemClock.now_ms())?;
             if claims.issuer() != Some(CLIENT_ID)
                 || claims.subject() != Some(CLIENT_ID)
                 || claims.audience() != [token_url.as_str()]
@@ -489,6 +489,7 @@ async fn scope_audience_and_repeated_resource_reach_the_server() {
             scopes: vec!["admin".into()],
             audience: None,
             resource: vec![],
+            ..TokenParams::default()
         })
         .await
         .unwrap();

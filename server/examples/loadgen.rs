@@ -172,7 +172,7 @@ fn main() {
             headers: vec![
                 ("content-type".into(), "application/x-www-form-urlencoded".into()),
                 ("accept".into(), "application/json".into()),
-                ("authorization".into(), authsec_core::token::request::basic_auth_header(&args.client_id, &secret)),
+                ("authorization".into(), authsec_core::client::client_auth::basic_auth_header(&args.client_id, &secret)),
             ],
             body: body.into_bytes(),
         });

@@ -8,8 +8,8 @@ use crate::keys::KeyRing;
 use crate::oauth::{form_decode, json_no_store, Form, OAuthError, MAX_FORM_BYTES};
 use crate::ratelimit::RateLimiter;
 use crate::store::Store;
-use authsec_core::jwt::verify::{parse_token, verify_parsed};
-use authsec_core::runtime::random_id;
+use authsec_core::access_token::rules::{parse_token, verify_parsed};
+use authsec_core::random::random_id;
 use authsec_core::util::b64_std_decode;
 use authsec_core::{Alg, Clock, KeySet, Secret, VerifierConfig};
 use axum::body::Body;
@@ -226,7 +226,7 @@ fn authenticate_assertion(st: &AppState, form: &Form, now: i64) -> Result<Client
     // Who claims to be calling: `client_id` parameter, else the assertion's (unverified) `sub`.
     let claimed = match form.get("client_id") {
         Some(id) => id.to_string(),
-        None => authsec_core::jwt::verify::decode_unverified(assertion)
+        None => authsec_core::jose::compact::decode_unverified(assertion)
             .ok()
             .and_then(|(_, c)| c.get("sub").and_then(Value::as_str).map(str::to_string))
             .ok_or_else(|| bad("the client assertion is not a JWT with a sub claim".into(), None))?,

@@ -2,7 +2,7 @@
 //! `private_key_jwt`, scopes, audiences, lifetimes.
 
 use crate::config::ClientSpec;
-use authsec_core::runtime::random_id;
+use authsec_core::random::random_id;
 use authsec_core::secret::constant_time_eq;
 use authsec_core::util::{b64url_decode, b64url_encode};
 use authsec_core::{Error, KeySet, Result};

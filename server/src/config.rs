@@ -2,7 +2,7 @@
 //! product docs' field names.
 
 use crate::clients::ClientType;
-use authsec_core::{Alg, Error, Result};
+use authsec_core::{Alg, ConfigEnv, Error, Result};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -109,7 +109,7 @@ impl Default for ServerConfig {
 
 impl ServerConfig {
     /// Parse YAML (a top-level `server:` mapping is accepted too), resolving `${VAR}` in strings.
-    pub fn from_yaml_str(text: &str, get: impl Fn(&str) -> Option<String>) -> Result<ServerConfig> {
+    pub fn from_yaml_str(text: &str, env: impl ConfigEnv) -> Result<ServerConfig> {
         let doc: Value = serde_yaml_ng::from_str(text)
             .map_err(|e| Error::config(format!("the server config is not valid YAML: {e}")))?;
         let doc = if doc.is_null() {
@@ -118,7 +118,7 @@ impl ServerConfig {
             doc
         };
         let section = doc.get("server").cloned().unwrap_or(doc);
-        let section = authsec_core::config::interpolate_value(section, &get)?;
+        let section = authsec_core::config::interpolate_value(section, &env)?;
         let cfg: ServerConfig =
             serde_json::from_value(section).map_err(|e| Error::config(format!("server config: {e}")))?;
         cfg.signing_alg()?;
@@ -128,7 +128,33 @@ impl ServerConfig {
     pub fn from_yaml_file(path: &str) -> Result<ServerConfig> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::config(format!("cannot read server config {path:?}: {e}")))?;
-        Self::from_yaml_str(&text, |k| std::env::var(k).ok())
+        Self::from_yaml_str(&text, |k: &str| std::env::var(k).ok())
+    }
+
+    /// The configuration of a server embedded in a process (the bindings' `startLocalServer` and
+    /// their tests): from a JSON value with the server's field names, or from YAML text (`${VAR}`
+    /// resolved through `env`), or the defaults; the audit log is off unless the configuration
+    /// names one (an in-process server's audit lines would mix with the host's output).
+    pub fn embedded(config: Option<&Value>, yaml: Option<&str>, env: impl ConfigEnv) -> Result<ServerConfig> {
+        let mut cfg = match (config, yaml) {
+            (Some(_), Some(_)) => {
+                return Err(Error::config(
+                    "give the local server a config object or YAML text, not both",
+                ))
+            }
+            (None, Some(text)) => Self::from_yaml_str(text, env)?,
+            (Some(v), None) => {
+                let cfg: ServerConfig = serde_json::from_value(v.clone())
+                    .map_err(|e| Error::config(format!("local server config: {e}")))?;
+                cfg.signing_alg()?;
+                cfg
+            }
+            (None, None) => ServerConfig::default(),
+        };
+        if cfg.audit_log.is_none() {
+            cfg.audit_log = Some("off".into());
+        }
+        Ok(cfg)
     }
 
     pub fn signing_alg(&self) -> Result<Alg> {

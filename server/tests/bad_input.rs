@@ -432,7 +432,7 @@ fn getrandom_fill(buf: &mut [u8]) {
     // Random-looking bytes without another dependency: a few base64url-decoded random ids.
     let mut filled = 0;
     while filled < buf.len() {
-        let id = authsec_core::runtime::random_id(48).unwrap();
+        let id = authsec_core::random::random_id(48).unwrap();
         let bytes = authsec_core::util::b64url_decode(&id).unwrap();
         let n = bytes.len().min(buf.len() - filled);
         buf[filled..filled + n].copy_from_slice(&bytes[..n]);

@@ -216,7 +216,7 @@ async fn unknown_client_is_401_with_basic_challenge() {
 fn assertion(key: &SigningKey, client_id: &str, aud: &str, now: i64, overrides: Option<Value>) -> String {
     let mut claims = json!({
         "iss": client_id, "sub": client_id, "aud": aud,
-        "jti": authsec_core::runtime::random_id(12).unwrap(),
+        "jti": authsec_core::random::random_id(12).unwrap(),
         "iat": now, "exp": now + 60,
     });
     if let Some(Value::Object(o)) = overrides {

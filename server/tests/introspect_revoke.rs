@@ -291,7 +291,7 @@ async fn audit_log_has_one_json_line_per_event_and_no_secrets_or_tokens() {
         .as_str()
         .unwrap()
         .to_string();
-    let assertion = authsec_core::token::request::client_assertion(&key, "keyed", &tok_url, now_ms()).unwrap();
+    let assertion = authsec_core::client::client_auth::client_assertion(&key, "keyed", &tok_url, now_ms()).unwrap();
     let r = post(
         "/oauth/token",
         None,

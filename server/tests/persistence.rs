@@ -101,9 +101,13 @@ async fn clients_secrets_revocations_and_keys_survive_a_restart() {
     assert_eq!(ts.revoke("from-config", "config-secret", &revoked).await.status, 200);
     let k1 = kid_of(&kept);
     // A used client assertion.
-    let assertion =
-        authsec_core::token::request::client_assertion(&key, "keyed", &format!("{ISSUER}/oauth/token"), clock.now_ms())
-            .unwrap();
+    let assertion = authsec_core::client::client_auth::client_assertion(
+        &key,
+        "keyed",
+        &format!("{ISSUER}/oauth/token"),
+        clock.now_ms(),
+    )
+    .unwrap();
     let pkj = |ts: &TestServer, a: String| {
         let url = ts.token_url();
         async move {

@@ -76,15 +76,19 @@ async fn clients_from_yaml_with_the_docs_field_names() {
 
     // Config mistakes are refused at load time.
     assert!(
-        ServerConfig::from_yaml_str("clients:\n  - client_id: x\n    secret: y\n", |_| None).is_err(),
+        ServerConfig::from_yaml_str("clients:\n  - client_id: x\n    secret: y\n", |_: &str| None).is_err(),
         "unknown field"
     );
     assert!(
-        ServerConfig::from_yaml_str("signing_alg: HS256\n", |_| None).is_err(),
+        ServerConfig::from_yaml_str("signing_alg: HS256\n", |_: &str| None).is_err(),
         "HMAC signing"
     );
     assert!(
-        ServerConfig::from_yaml_str("clients:\n  - client_id: x\n    client_secret: ${UNSET}\n", |_| None).is_err(),
+        ServerConfig::from_yaml_str(
+            "clients:\n  - client_id: x\n    client_secret: ${UNSET}\n",
+            |_: &str| None
+        )
+        .is_err(),
         "unset var"
     );
     let no_secret = ServerConfig {

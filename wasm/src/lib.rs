@@ -9,8 +9,9 @@
 //! `fetch`.
 
 use authsec_core::http::{HttpRequest, HttpResponse, Transport};
-use authsec_core::jwt::scopes;
+use authsec_core::resource::bearer as scopes;
 use authsec_core::runtime::BoxFut;
+use authsec_core::scope;
 use authsec_core::util::{json_error_at, json_text, quoted};
 use authsec_core::{
     Clock, Error, ErrorCode, JwksStore, Prepared, PublicKey, Result, ScopeRequirement, SignatureCheck, StoredJwks,
@@ -230,7 +231,7 @@ async fn verify_core(
 
 fn strings(v: &serde_json::Value) -> Vec<String> {
     match v {
-        serde_json::Value::String(s) => scopes::split_scopes(s),
+        serde_json::Value::String(s) => scope::split_scopes(s),
         serde_json::Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
         _ => Vec::new(),
     }
@@ -294,7 +295,9 @@ impl Verifier {
                 Some(ms) => Arc::new(authsec_core::ManualClock::new(ms as i64)),
                 None => Arc::new(JsClock),
             };
-            let keys = o.keys()?.into_source(Arc::new(FetchTransport), clock.clone(), store)?;
+            let keys = o
+                .keys()?
+                .into_provider(Arc::new(FetchTransport), clock.clone(), store)?;
             Ok(Verifier {
                 inner: authsec_core::Verifier::new(o.config()?, keys, clock)?,
             })
@@ -336,7 +339,7 @@ impl Verifier {
 /// Decode a token without verifying anything (inspection only): `{ header, payload }`.
 #[wasm_bindgen]
 pub fn decode(token: &str) -> std::result::Result<JsValue, JsValue> {
-    let (header, payload) = js_result(authsec_core::jwt::verify::decode_unverified(token))?;
+    let (header, payload) = js_result(authsec_core::jose::compact::decode_unverified(token))?;
     to_js(&format!(
         "{{\"header\":{},\"payload\":{}}}",
         json_text(&header),
@@ -349,7 +352,7 @@ pub fn decode(token: &str) -> std::result::Result<JsValue, JsValue> {
 pub fn scopes_of(claims: JsValue) -> std::result::Result<Vec<String>, JsValue> {
     let v = js_result(json_of(&claims, "claims"))?;
     let map = v.as_object().cloned().unwrap_or_default();
-    Ok(scopes::scopes_of(&map).into_iter().map(str::to_string).collect())
+    Ok(scope::scopes_of(&map).into_iter().map(str::to_string).collect())
 }
 
 /// Throw `insufficient_scope` unless `claims` grant every scope of `required` (and, if given, at

@@ -19,11 +19,12 @@
 //!   `AUTHSEC_CODE_TIMEOUT`. Callers run them on their own threads (Go: goroutines).
 #![allow(clippy::missing_safety_doc)]
 
-use authsec_native::core::jwt::scopes;
+use authsec_native::core::resource::bearer as scopes;
+use authsec_native::core::scope::split_scopes;
 use authsec_native::core::VerifierOptions;
 use authsec_native::{
-    Claims, ClientConfig, Clock, Error as CoreError, ErrorCode, HttpTransport, ManualClock, ScopeRequirement, Sleeper,
-    SystemClock, Token, TokenClient, TokioSleeper, Verifier,
+    Claims, ClientConfig, ClientConfigFromProcess, Clock, Error as CoreError, ErrorCode, HttpTransport, ManualClock,
+    ScopeRequirement, Sleeper, SystemClock, Token, TokenClient, TokioSleeper, Verifier,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -280,7 +281,7 @@ pub extern "C" fn authsec_error_codes_json() -> *mut c_char {
                     "code": from_core(*c) as u32,
                     "name": c.as_str(),
                     "description": c.description(),
-                    "token_error": c.is_token_error(),
+                    "token_error": c.category() == authsec_native::ErrorCategory::InvalidToken,
                     "retryable": c.is_retryable(),
                 })
             })
@@ -360,7 +361,7 @@ pub unsafe extern "C" fn authsec_client_new(
 ) -> AuthsecCode {
     guard(error_json, || {
         let v: Value = parse_json("client config", str_arg(config_json, "config_json")?)?;
-        put_client(out, ClientConfig::from_value(&v)?)
+        put_client(out, ClientConfig::from_value(&v, authsec_native::ProcessEnv)?)
     })
 }
 
@@ -529,7 +530,7 @@ enum StringOrList {
 impl StringOrList {
     fn into_vec(self) -> Vec<String> {
         match self {
-            StringOrList::One(s) => scopes::split_scopes(&s),
+            StringOrList::One(s) => split_scopes(&s),
             StringOrList::Many(v) => v,
         }
     }
@@ -547,7 +548,7 @@ fn build_verifier(mut v: Value) -> CoreResult<Verifier> {
         Some(s) => Arc::new(ManualClock::new(s.saturating_mul(1000))),
         None => Arc::new(SystemClock),
     };
-    let keys = o.keys()?.into_source(HttpTransport::shared(), clock.clone(), None)?;
+    let keys = o.keys()?.into_provider(HttpTransport::shared(), clock.clone(), None)?;
     Verifier::new(o.config()?, keys, clock)
 }
 

@@ -225,7 +225,7 @@ impl TestServer {
             None => Arc::new(SystemClock),
         };
         let jwks = JwksCache::new(&self.jwks_url(), HttpTransport::shared(), clock.clone(), policy).unwrap();
-        Verifier::new(cfg, KeySource::Remote(jwks), clock).unwrap()
+        Verifier::new(cfg, Arc::new(jwks), clock).unwrap()
     }
 
     pub async fn shutdown(self) {
@@ -235,10 +235,7 @@ impl TestServer {
 
 /// JWKS fetches a remote verifier has started.
 pub fn jwks_fetches(v: &Verifier) -> u64 {
-    match v.key_source() {
-        KeySource::Remote(j) => j.fetch_count(),
-        KeySource::Static(_) => 0,
-    }
+    v.keys().fetch_count()
 }
 
 /// A config with the audit log off (tests pass their own in-memory sink) and these clients.

@@ -66,7 +66,7 @@ impl Claims {
     }
     /// Granted scopes, from `scope` (space-delimited, RFC 8693 / RFC 9068) or `scp` (array or string).
     pub fn scopes(&self) -> Vec<&str> {
-        super::scopes::scopes_of(&self.map)
+        crate::scope::scopes_of(&self.map)
     }
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes().contains(&scope)

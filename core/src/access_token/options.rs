@@ -1,32 +1,18 @@
-//! Verifier options as the bindings receive them (a JSON object from Go, JavaScript or a config
-//! file): one reader, so every language accepts the same names, defaults and errors.
+//! Verifier options as the bindings receive them (a JSON object from Go, JavaScript, Python or a
+//! config file): one reader ([`crate::options::Options`]), so every language accepts the same
+//! names, defaults and errors.
 
-use super::alg::Alg;
-use super::jwks::{JwksCache, JwksPolicy, JwksStore};
-use super::keys::KeySet;
-use super::verify::{KeySource, TypPolicy, VerifierConfig};
+use super::config::{TypPolicy, VerifierConfig};
 use crate::http::Transport;
+use crate::jose::alg::Alg;
+use crate::jose::keys::KeySet;
+use crate::key_provider::{DiscoveredJwks, JwksCache, JwksPolicy, JwksStore, KeyProvider, StaticKeys};
+use crate::options::{OptionName, Options};
 use crate::runtime::Clock;
 use crate::{Error, Result};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// A string or a list of strings (`audience: "a"` or `audience: ["a", "b"]`).
-#[derive(Clone, Debug)]
-pub enum OneOrMany {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl OneOrMany {
-    pub fn into_vec(self) -> Vec<String> {
-        match self {
-            OneOrMany::One(s) => vec![s],
-            OneOrMany::Many(v) => v,
-        }
-    }
-}
 
 /// Verifier options. Field names are snake_case; JavaScript's camelCase spellings (`jwksUri`,
 /// `requiredClaims`, ...) are accepted too. An unknown option is an error naming it; `null` is the
@@ -34,10 +20,13 @@ impl OneOrMany {
 #[derive(Default, Clone, Debug)]
 pub struct VerifierOptions {
     pub issuer: Option<String>,
-    pub audience: Option<OneOrMany>,
+    /// A string or a list of strings.
+    pub audience: Option<Vec<String>>,
     pub jwks_uri: Option<String>,
     /// A JWKS document: an object, or its JSON text.
     pub jwks: Option<Value>,
+    /// Find `jwks_uri` in the issuer's metadata (RFC 8414, then OpenID Connect discovery).
+    pub discover: Option<bool>,
     pub algorithms: Option<Vec<String>>,
     /// Seconds of clock-skew leeway (default 5, at most 300).
     pub leeway: Option<f64>,
@@ -55,38 +44,49 @@ pub struct VerifierOptions {
 #[derive(Clone, Debug)]
 pub enum KeySpec {
     Static(Arc<KeySet>),
-    Remote { uri: String, policy: JwksPolicy },
+    Remote {
+        uri: String,
+        policy: JwksPolicy,
+    },
+    /// The JWKS the issuer's metadata names.
+    Discover {
+        issuer: String,
+        policy: JwksPolicy,
+    },
 }
 
 impl KeySpec {
-    /// The verifier's key source: static keys as they are, or a JWKS cache over `transport`,
-    /// keeping its documents in `store` when one is given (only with a `jwks_uri`).
-    pub fn into_source(
+    /// The verifier's key provider: static keys as they are, or a JWKS cache over `transport`
+    /// (found through discovery for [`KeySpec::Discover`]), keeping its documents in `store` when
+    /// one is given (only for fetched key sets).
+    pub fn into_provider(
         self,
         transport: Arc<dyn Transport>,
         clock: Arc<dyn Clock>,
         store: Option<Arc<dyn JwksStore>>,
-    ) -> Result<KeySource> {
+    ) -> Result<Arc<dyn KeyProvider>> {
         Ok(match self {
             KeySpec::Static(_) if store.is_some() => {
                 return Err(Error::config(
                     "a JWKS store (jwksCache) only applies with jwks_uri (jwksUri)",
                 ))
             }
-            KeySpec::Static(k) => KeySource::Static(k),
-            KeySpec::Remote { uri, policy } => {
-                KeySource::Remote(JwksCache::with_store(&uri, transport, clock, policy, store)?)
+            KeySpec::Static(k) => Arc::new(StaticKeys(k)),
+            KeySpec::Remote { uri, policy } => Arc::new(JwksCache::with_store(&uri, transport, clock, policy, store)?),
+            KeySpec::Discover { issuer, policy } => {
+                Arc::new(DiscoveredJwks::new(&issuer, transport, clock, policy, store)?)
             }
         })
     }
 }
 
 /// Every option: its name and its JavaScript spelling.
-const OPTIONS: [(&str, &str); 13] = [
+const OPTIONS: [OptionName; 14] = [
     ("issuer", "issuer"),
     ("audience", "audience"),
     ("jwks_uri", "jwksUri"),
     ("jwks", "jwks"),
+    ("discover", "discover"),
     ("algorithms", "algorithms"),
     ("leeway", "leeway"),
     ("typ", "typ"),
@@ -98,104 +98,25 @@ const OPTIONS: [(&str, &str); 13] = [
     ("allow_insecure_http", "allowInsecureHttp"),
 ];
 
-fn bad(name: &str, what: &str) -> Error {
-    Error::config(format!("verifier options: `{name}` must be {what}"))
-}
-
-fn opt_string(name: &str, v: &Value) -> Result<Option<String>> {
-    match v {
-        Value::Null => Ok(None),
-        Value::String(s) => Ok(Some(s.clone())),
-        _ => Err(bad(name, "a string")),
-    }
-}
-
-fn opt_strings(name: &str, v: &Value) -> Result<Option<Vec<String>>> {
-    match v {
-        Value::Null => Ok(None),
-        Value::Array(a) => a
-            .iter()
-            .map(|x| {
-                x.as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| bad(name, "a list of strings"))
-            })
-            .collect::<Result<_>>()
-            .map(Some),
-        _ => Err(bad(name, "a list of strings")),
-    }
-}
-
-fn opt_bool(name: &str, v: &Value) -> Result<Option<bool>> {
-    match v {
-        Value::Null => Ok(None),
-        Value::Bool(b) => Ok(Some(*b)),
-        _ => Err(bad(name, "true or false")),
-    }
-}
-
-fn opt_count(name: &str, v: &Value) -> Result<Option<usize>> {
-    match v {
-        Value::Null => Ok(None),
-        _ => v
-            .as_u64()
-            .and_then(|n| usize::try_from(n).ok())
-            .map(Some)
-            .ok_or_else(|| bad(name, "a whole number, 0 or more")),
-    }
-}
-
 impl VerifierOptions {
     /// Read options from a JSON value (an object; `null` gives the defaults).
     pub fn from_value(v: &Value) -> Result<VerifierOptions> {
-        let map = match v {
-            Value::Null => return Ok(VerifierOptions::default()),
-            Value::Object(m) => m,
-            _ => return Err(Error::config("verifier options must be an object")),
-        };
-        let mut given: Map<String, Value> = Map::new();
-        for (key, value) in map {
-            let Some((name, _)) = OPTIONS.iter().find(|(n, js)| key == n || key == js) else {
-                let known: Vec<String> = OPTIONS
-                    .iter()
-                    .map(|(n, js)| if n == js { n.to_string() } else { format!("{n} ({js})") })
-                    .collect();
-                return Err(Error::config(format!(
-                    "verifier options: unknown option `{}` (expected one of {})",
-                    crate::util::truncate(key),
-                    known.join(", ")
-                )));
-            };
-            if given.insert(name.to_string(), value.clone()).is_some() {
-                return Err(Error::config(format!("verifier options: `{name}` is given twice")));
-            }
-        }
-        let get = |name: &str| given.get(name).unwrap_or(&Value::Null);
+        let o = Options::read("verifier options", v, &OPTIONS)?;
         Ok(VerifierOptions {
-            issuer: opt_string("issuer", get("issuer"))?,
-            audience: match get("audience") {
-                Value::Null => None,
-                Value::String(s) => Some(OneOrMany::One(s.clone())),
-                v => Some(OneOrMany::Many(
-                    opt_strings("audience", v)
-                        .map_err(|_| bad("audience", "a string or a list of strings"))?
-                        .unwrap_or_default(),
-                )),
-            },
-            jwks_uri: opt_string("jwks_uri", get("jwks_uri"))?,
-            jwks: Some(get("jwks").clone()).filter(|v| !v.is_null()),
-            algorithms: opt_strings("algorithms", get("algorithms"))?,
-            leeway: match get("leeway") {
-                Value::Null => None,
-                v => Some(v.as_f64().ok_or_else(|| bad("leeway", "a number of seconds"))?),
-            },
-            typ: opt_string("typ", get("typ"))?,
-            required_claims: opt_strings("required_claims", get("required_claims"))?,
-            max_token_bytes: opt_count("max_token_bytes", get("max_token_bytes"))?,
-            skip_issuer_check: opt_bool("skip_issuer_check", get("skip_issuer_check"))?,
-            skip_audience_check: opt_bool("skip_audience_check", get("skip_audience_check"))?,
-            verified_cache_size: opt_count("verified_cache_size", get("verified_cache_size"))?,
-            allow_insecure_http: opt_bool("allow_insecure_http", get("allow_insecure_http"))?,
+            issuer: o.string("issuer")?,
+            audience: o.one_or_many("audience")?,
+            jwks_uri: o.string("jwks_uri")?,
+            jwks: o.value("jwks").cloned(),
+            discover: o.bool("discover")?,
+            algorithms: o.strings("algorithms")?,
+            leeway: o.number("leeway", "a number of seconds")?,
+            typ: o.string("typ")?,
+            required_claims: o.strings("required_claims")?,
+            max_token_bytes: o.count("max_token_bytes")?,
+            skip_issuer_check: o.bool("skip_issuer_check")?,
+            skip_audience_check: o.bool("skip_audience_check")?,
+            verified_cache_size: o.count("verified_cache_size")?,
+            allow_insecure_http: o.bool("allow_insecure_http")?,
         })
     }
 
@@ -214,7 +135,7 @@ impl VerifierOptions {
     pub fn config(&self) -> Result<VerifierConfig> {
         let mut cfg = VerifierConfig {
             issuer: self.issuer.clone(),
-            audiences: self.audience.clone().map(OneOrMany::into_vec).unwrap_or_default(),
+            audiences: self.audience.clone().unwrap_or_default(),
             skip_issuer_check: self.skip_issuer_check.unwrap_or(false),
             skip_audience_check: self.skip_audience_check.unwrap_or(false),
             algorithms: self
@@ -242,25 +163,48 @@ impl VerifierOptions {
         Ok(cfg)
     }
 
-    /// The key source: exactly one of `jwks_uri` and `jwks`.
+    /// The key source: exactly one of `jwks_uri`, `jwks` and `discover`.
     pub fn keys(&self) -> Result<KeySpec> {
-        match (&self.jwks_uri, &self.jwks) {
-            (Some(uri), None) => Ok(KeySpec::Remote {
+        let policy = JwksPolicy {
+            allow_insecure_http: self.allow_insecure_http.unwrap_or(false),
+            ..JwksPolicy::default()
+        };
+        let discover = self.discover.unwrap_or(false);
+        match (&self.jwks_uri, &self.jwks, discover) {
+            (Some(uri), None, false) => Ok(KeySpec::Remote {
                 uri: uri.clone(),
-                policy: JwksPolicy {
-                    allow_insecure_http: self.allow_insecure_http.unwrap_or(false),
-                    ..JwksPolicy::default()
-                },
+                policy,
             }),
-            (None, Some(Value::String(text))) => {
+            (None, Some(Value::String(text)), false) => {
                 Ok(KeySpec::Static(Arc::new(KeySet::from_jwks_json(text.as_bytes())?)))
             }
-            (None, Some(v)) => Ok(KeySpec::Static(Arc::new(KeySet::from_jwks_value(v)?))),
-            (Some(_), Some(_)) => Err(Error::config("give the verifier jwks_uri (jwksUri) or jwks, not both")),
-            (None, None) => Err(Error::config(
-                "give the verifier either jwks_uri (jwksUri: the issuer's JWKS URL) or jwks (a JWKS document)",
+            (None, Some(v), false) => Ok(KeySpec::Static(Arc::new(KeySet::from_jwks_value(v)?))),
+            (None, None, true) => match self.issuer.as_deref().filter(|i| !i.is_empty()) {
+                Some(issuer) => Ok(KeySpec::Discover {
+                    issuer: issuer.to_string(),
+                    policy,
+                }),
+                None => Err(Error::config("discover needs the issuer whose metadata names the JWKS")),
+            },
+            (None, None, false) => Err(Error::config(
+                "give the verifier either jwks_uri (jwksUri: the issuer's JWKS URL) or jwks (a JWKS document), or discover: true to find the JWKS in the issuer's metadata",
+            )),
+            _ => Err(Error::config(
+                "give the verifier only one of jwks_uri (jwksUri), jwks and discover",
             )),
         }
+    }
+
+    /// The verifier these options describe, with keys over `transport` (and `store`, for a fetched
+    /// key set) at the time of `clock`.
+    pub fn build(
+        &self,
+        transport: Arc<dyn Transport>,
+        clock: Arc<dyn Clock>,
+        store: Option<Arc<dyn JwksStore>>,
+    ) -> Result<super::verifier::Verifier> {
+        let keys = self.keys()?.into_provider(transport, clock.clone(), store)?;
+        super::verifier::Verifier::new(self.config()?, keys, clock)
     }
 }
 
@@ -328,10 +272,10 @@ mod tests {
         // A JWKS store only makes sense for a fetched JWKS.
         struct NoStore;
         impl JwksStore for NoStore {
-            fn load(&self, _: &str) -> crate::runtime::BoxFut<'static, Option<super::super::jwks::StoredJwks>> {
+            fn load(&self, _: &str) -> crate::runtime::BoxFut<'static, Option<crate::key_provider::StoredJwks>> {
                 Box::pin(async { None })
             }
-            fn save(&self, _: &str, _: super::super::jwks::StoredJwks) -> crate::runtime::BoxFut<'static, ()> {
+            fn save(&self, _: &str, _: crate::key_provider::StoredJwks) -> crate::runtime::BoxFut<'static, ()> {
                 Box::pin(async {})
             }
         }
@@ -344,12 +288,12 @@ mod tests {
                 Box::pin(async { Err(Error::internal("no network in this test")) })
             }
         }
-        let clock: Arc<dyn Clock> = Arc::new(crate::runtime::ManualClock::new(0));
+        let clock: Arc<dyn Clock> = Arc::new(crate::clock::ManualClock::new(0));
         let store = || Some(Arc::new(NoStore) as Arc<dyn JwksStore>);
         let e = text
             .keys()
             .unwrap()
-            .into_source(Arc::new(NoTransport), clock.clone(), store())
+            .into_provider(Arc::new(NoTransport), clock.clone(), store())
             .err()
             .unwrap();
         assert_eq!(e.code(), ErrorCode::ConfigError);
@@ -357,8 +301,31 @@ mod tests {
         assert!(remote
             .keys()
             .unwrap()
-            .into_source(Arc::new(NoTransport), clock, store())
+            .into_provider(Arc::new(NoTransport), clock.clone(), store())
             .is_ok());
+        // Discovery: from the issuer, and never together with another key source.
+        let d = VerifierOptions::from_value(&json!({"issuer": "https://i", "discover": true})).unwrap();
+        assert!(matches!(d.keys().unwrap(), KeySpec::Discover { issuer, .. } if issuer == "https://i"));
+        let p = d
+            .keys()
+            .unwrap()
+            .into_provider(Arc::new(NoTransport), clock.clone(), None)
+            .unwrap();
+        assert_eq!(
+            p.describe(),
+            crate::key_provider::KeySourceInfo::Discovered {
+                issuer: "https://i".into(),
+                jwks_uri: None
+            }
+        );
+        assert!(!p.is_fresh(0), "nothing is accepted before the keys are known");
+        for bad in [
+            json!({"discover": true}),
+            json!({"issuer": "https://i", "discover": true, "jwks_uri": "https://i/j"}),
+        ] {
+            let e = VerifierOptions::from_value(&bad).unwrap().keys().unwrap_err();
+            assert_eq!(e.code(), ErrorCode::ConfigError, "{bad}");
+        }
         let neg = VerifierOptions::from_value(&json!({"leeway": -1})).unwrap();
         assert_eq!(neg.config().unwrap_err().code(), ErrorCode::ConfigError);
     }

@@ -1,13 +1,13 @@
-//! A remote JWKS, cached: one shared in-flight fetch, a max-age from `Cache-Control` within
-//! bounds, a refetch on an unknown `kid` at most once per cooldown, and the last good key set
-//! kept when a refresh fails.
+//! A remote JWKS, cached: one shared in-flight fetch (the [`RefreshCell`]), a max-age from
+//! `Cache-Control` within bounds, a refetch on an unknown `kid` at most once per cooldown, and the
+//! last good key set kept when a refresh fails.
 
-use super::keys::KeySet;
+use super::{KeyProvider, KeySnapshot, KeySourceInfo};
 use crate::http::{check_url, HttpRequest, Transport};
+use crate::jose::keys::KeySet;
+use crate::refresh::{Failure, Fresh, RefreshCell, Step};
 use crate::runtime::{BoxFut, Clock, MaybeSend};
 use crate::{Error, ErrorCode, Result};
-use futures::future::{FutureExt, Shared};
-use parking_lot::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,19 +59,10 @@ pub trait JwksStore: MaybeSend {
     fn save(&self, uri: &str, jwks: StoredJwks) -> BoxFut<'static, ()>;
 }
 
-type FetchFuture = Shared<BoxFut<'static, Result<Arc<KeySet>>>>;
-
-struct State {
-    keys: Option<Arc<KeySet>>,
-    /// The cached set is fresh until this instant.
-    fresh_until_ms: i64,
-    /// When the last fetch started (for the unknown-kid cooldown).
-    last_fetch_started_ms: Option<i64>,
-    /// After a failure with no keys at all, no new fetch before this instant.
-    no_fetch_before_ms: i64,
-    last_error: Option<Error>,
-    inflight: Option<FetchFuture>,
-    fetches: u64,
+/// A key set and its generation, as the cell stores them (read together, never apart).
+struct Generational {
+    keys: Arc<KeySet>,
+    generation: u64,
 }
 
 struct Inner {
@@ -80,11 +71,14 @@ struct Inner {
     clock: Arc<dyn Clock>,
     policy: JwksPolicy,
     store: Option<Arc<dyn JwksStore>>,
-    state: Mutex<State>,
-    /// Bumped whenever a refresh removes a kid that the previous set had.
-    generation: AtomicU64,
-    /// Mirror of `State::fresh_until_ms`, readable without the lock (the verifier's hot path).
-    fresh_until: AtomicI64,
+    cell: RefreshCell<Generational>,
+    /// The stored set's generation, readable without the lock (the verifier's hot path); written
+    /// by the cell right after it stores a set.
+    generation: Arc<AtomicU64>,
+    /// Network fetches started (the store's answers do not count).
+    fetches: AtomicU64,
+    /// When the last network fetch started (for the unknown-kid cooldown); `i64::MIN`: never.
+    last_fetch_started_ms: AtomicI64,
 }
 
 /// A cached remote JWKS. Cheap to clone (shared state).
@@ -112,24 +106,33 @@ impl JwksCache {
         store: Option<Arc<dyn JwksStore>>,
     ) -> Result<JwksCache> {
         check_url(uri, policy.allow_insecure_http, "jwks_uri")?;
+        let generation = Arc::new(AtomicU64::new(0));
+        let published = generation.clone();
+        let backoff = policy.failure_backoff;
+        // After a failure: with a key set, keep serving it and try again after the backoff;
+        // without one, refuse callers for a moment (at most a second) so a dead server is not
+        // hammered.
+        let pause = move |_: &Error, f: Failure| {
+            if f.still_usable {
+                backoff
+            } else {
+                backoff.min(Duration::from_secs(1))
+            }
+        };
+        let on_stored = move |_: Option<&Generational>, new: &Generational| {
+            published.store(new.generation, Ordering::Release);
+        };
         Ok(JwksCache {
             inner: Arc::new(Inner {
                 uri: uri.to_string(),
                 transport,
+                cell: RefreshCell::with_hook(clock.clone(), false, pause, on_stored),
                 clock,
                 policy,
                 store,
-                state: Mutex::new(State {
-                    keys: None,
-                    fresh_until_ms: i64::MIN,
-                    last_fetch_started_ms: None,
-                    no_fetch_before_ms: i64::MIN,
-                    last_error: None,
-                    inflight: None,
-                    fetches: 0,
-                }),
-                generation: AtomicU64::new(0),
-                fresh_until: AtomicI64::new(i64::MIN),
+                generation,
+                fetches: AtomicU64::new(0),
+                last_fetch_started_ms: AtomicI64::new(i64::MIN),
             }),
         })
     }
@@ -139,64 +142,53 @@ impl JwksCache {
     }
     /// How many fetches have been started (for tests and metrics).
     pub fn fetch_count(&self) -> u64 {
-        self.inner.state.lock().fetches
+        self.inner.fetches.load(Ordering::Acquire)
     }
+    /// The key set's generation: bumped whenever a refresh removes a kid the previous set had.
     pub fn generation(&self) -> u64 {
         self.inner.generation.load(Ordering::Acquire)
     }
 
     /// Whether the cached set is fresh, without taking the lock.
     pub fn is_fresh(&self, now_ms: i64) -> bool {
-        now_ms < self.inner.fresh_until.load(Ordering::Acquire)
+        self.inner.cell.is_ready(now_ms)
     }
 
     /// The cached set if it is still fresh.
     pub fn fresh_keys(&self, now_ms: i64) -> Option<(Arc<KeySet>, u64)> {
-        let st = self.inner.state.lock();
-        if now_ms < st.fresh_until_ms {
-            st.keys.clone().map(|k| (k, self.generation()))
-        } else {
-            None
-        }
+        self.inner
+            .cell
+            .ready_now(now_ms)
+            .map(|g| (g.keys.clone(), g.generation))
     }
 
     /// Fresh keys, fetching if the cache is stale. A failed refresh falls back to the last good
     /// set; with none, the error is `jwks_unavailable`.
     pub async fn keys(&self) -> Result<(Arc<KeySet>, u64)> {
         let now = self.inner.clock.now_ms();
-        let fut = {
-            let mut st = self.inner.state.lock();
-            if now < st.fresh_until_ms {
-                if let Some(k) = &st.keys {
-                    return Ok((k.clone(), self.generation()));
-                }
-            }
-            if st.inflight.is_none() && st.keys.is_none() && now < st.no_fetch_before_ms {
-                let cause = st.last_error.as_ref().map(|e| e.to_string()).unwrap_or_default();
+        let use_store = self.inner.cell.current().is_none();
+        let refresh = match self.inner.cell.step(now, || self.fetch(use_store)) {
+            Step::Ready(g) => return Ok((g.keys.clone(), g.generation)),
+            Step::Failed(e) => {
                 return Err(Error::new(
                     ErrorCode::JwksUnavailable,
                     format!(
-                        "the JWKS at {} could not be fetched recently ({cause}); retrying shortly",
+                        "the JWKS at {} could not be fetched recently ({e}); retrying shortly",
                         self.inner.uri
                     ),
-                ));
+                ))
             }
-            let use_store = st.keys.is_none();
-            self.start_fetch(&mut st, now, use_store)
+            Step::Wait(f) | Step::Refreshing(f, _, _) => f,
         };
-        let res = fut.await;
-        match res {
-            Ok(k) => Ok((k, self.generation())),
-            Err(e) => {
-                let st = self.inner.state.lock();
-                match &st.keys {
-                    Some(k) => Ok((k.clone(), self.generation())),
-                    None => Err(Error::new(
-                        ErrorCode::JwksUnavailable,
-                        format!("no key set is available from {} ({e})", self.inner.uri),
-                    )),
-                }
-            }
+        match refresh.await {
+            Ok(g) => Ok((g.keys.clone(), g.generation)),
+            Err(e) => match self.inner.cell.current() {
+                Some(g) => Ok((g.keys.clone(), g.generation)),
+                None => Err(Error::new(
+                    ErrorCode::JwksUnavailable,
+                    format!("no key set is available from {} ({e})", self.inner.uri),
+                )),
+            },
         }
     }
 
@@ -204,83 +196,95 @@ impl JwksCache {
     /// (joining an in-flight fetch if there is one). `None` when the cooldown forbids a fetch.
     pub async fn refresh_for_unknown_kid(&self) -> Option<(Arc<KeySet>, u64)> {
         let now = self.inner.clock.now_ms();
-        let fut = {
-            let mut st = self.inner.state.lock();
-            if st.inflight.is_none() {
-                let cooldown = self.inner.policy.unknown_kid_cooldown.as_millis() as i64;
-                if st.last_fetch_started_ms.is_some_and(|t| now - t < cooldown) {
-                    return None;
-                }
-            }
-            self.start_fetch(&mut st, now, false)
+        let cooldown = self.inner.policy.unknown_kid_cooldown.as_millis() as i64;
+        let last = self.inner.last_fetch_started_ms.load(Ordering::Acquire);
+        let may_start = || last == i64::MIN || now.saturating_sub(last) >= cooldown;
+        let refresh = self.inner.cell.force(may_start, || self.fetch(false))?;
+        let g = match refresh.await {
+            Ok(g) => g,
+            Err(_) => self.inner.cell.current()?,
         };
-        let res = fut.await;
-        match res {
-            Ok(k) => Some((k, self.generation())),
-            Err(_) => self.inner.state.lock().keys.clone().map(|k| (k, self.generation())),
-        }
+        Some((g.keys.clone(), g.generation))
     }
 
-    /// Join the in-flight fetch, or start one. Called with the state locked.
-    fn start_fetch(&self, st: &mut State, now: i64, use_store: bool) -> FetchFuture {
-        if let Some(f) = &st.inflight {
-            return f.clone();
-        }
-        let use_store = use_store && self.inner.store.is_some();
-        if !use_store {
-            st.last_fetch_started_ms = Some(now);
-            st.fetches += 1;
-        }
+    /// The refresh: the store's document when `use_store` and it has a fresh one, else a fetch.
+    fn fetch(&self, use_store: bool) -> BoxFut<'static, Result<Fresh<Generational>>> {
         let inner = self.inner.clone();
-        let fut: BoxFut<'static, Result<Arc<KeySet>>> = Box::pin(async move {
+        let use_store = use_store && inner.store.is_some();
+        if !use_store {
+            inner.count_fetch();
+        }
+        Box::pin(async move {
             let stored = if use_store { from_store(&inner).await } else { None };
-            let res = match stored {
-                Some(found) => Ok(found),
+            let (set, max_age) = match stored {
+                Some(found) => found,
                 None => {
                     if use_store {
                         // The store had nothing fresh: this is a network fetch after all.
-                        let mut st = inner.state.lock();
-                        st.last_fetch_started_ms = Some(inner.clock.now_ms());
-                        st.fetches += 1;
+                        inner.count_fetch();
                     }
-                    fetch(&inner).await
+                    fetch(&inner).await?
                 }
             };
             let now = inner.clock.now_ms();
-            let mut st = inner.state.lock();
-            st.inflight = None;
-            match res {
-                Ok((set, max_age)) => {
-                    let set = Arc::new(set);
-                    if let Some(old) = &st.keys {
-                        let removed = old.kids().any(|k| !set.kids().any(|n| n == k));
-                        if removed {
-                            inner.generation.fetch_add(1, Ordering::AcqRel);
-                        }
-                    }
-                    st.keys = Some(set.clone());
-                    st.fresh_until_ms = now + max_age.as_millis() as i64;
-                    inner.fresh_until.store(st.fresh_until_ms, Ordering::Release);
-                    st.last_error = None;
-                    Ok(set)
-                }
-                Err(e) => {
-                    let backoff = inner.policy.failure_backoff.as_millis() as i64;
-                    if st.keys.is_some() {
-                        // Keep serving the last good set; try again after the backoff.
-                        st.fresh_until_ms = now + backoff;
-                        inner.fresh_until.store(st.fresh_until_ms, Ordering::Release);
-                    } else {
-                        st.no_fetch_before_ms = now + backoff.min(1000);
-                    }
-                    st.last_error = Some(e.clone());
-                    Err(e)
-                }
-            }
-        });
-        let shared = fut.shared();
-        st.inflight = Some(shared.clone());
-        shared
+            let generation = match inner.cell.current() {
+                Some(old) if old.keys.kids().any(|k| !set.kids().any(|n| n == k)) => old.generation + 1,
+                Some(old) => old.generation,
+                None => 0,
+            };
+            Ok(Fresh {
+                value: Arc::new(Generational {
+                    keys: Arc::new(set),
+                    generation,
+                }),
+                refresh_at_ms: now.saturating_add(max_age.as_millis() as i64),
+                // The last good set is kept however old: a failed refresh falls back to it.
+                usable_until_ms: i64::MAX,
+            })
+        })
+    }
+}
+
+impl Inner {
+    fn count_fetch(&self) {
+        self.last_fetch_started_ms.store(self.clock.now_ms(), Ordering::Release);
+        self.fetches.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+impl KeyProvider for JwksCache {
+    fn is_fresh(&self, now_ms: i64) -> bool {
+        JwksCache::is_fresh(self, now_ms)
+    }
+    fn generation(&self) -> Option<u64> {
+        Some(JwksCache::generation(self))
+    }
+    fn keys_now(&self, now_ms: i64) -> Option<KeySnapshot> {
+        self.fresh_keys(now_ms).map(snapshot)
+    }
+    fn refetches_unknown_kid(&self) -> bool {
+        true
+    }
+    fn keys(&self) -> BoxFut<'_, Result<KeySnapshot>> {
+        Box::pin(async move { JwksCache::keys(self).await.map(snapshot) })
+    }
+    fn refresh_for_unknown_kid(&self) -> BoxFut<'_, Option<KeySnapshot>> {
+        Box::pin(async move { JwksCache::refresh_for_unknown_kid(self).await.map(snapshot) })
+    }
+    fn describe(&self) -> KeySourceInfo {
+        KeySourceInfo::Jwks {
+            uri: self.inner.uri.clone(),
+        }
+    }
+    fn fetch_count(&self) -> u64 {
+        JwksCache::fetch_count(self)
+    }
+}
+
+fn snapshot((keys, generation): (Arc<KeySet>, u64)) -> KeySnapshot {
+    KeySnapshot {
+        keys,
+        generation: Some(generation),
     }
 }
 

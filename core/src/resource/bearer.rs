@@ -1,83 +1,7 @@
-//! Scope checks and RFC 6750 `WWW-Authenticate` answers.
+//! The resource server's HTTP side of bearer tokens (RFC 6750): the `Authorization` header, the
+//! status and `WWW-Authenticate` challenge of a refused request.
 
-use crate::{Error, ErrorCode, Result};
-use serde_json::{Map, Value};
-
-/// Scopes from `scope` (space-delimited string) and `scp` (array of strings, or a string).
-pub fn scopes_of(map: &Map<String, Value>) -> Vec<&str> {
-    let mut out: Vec<&str> = Vec::new();
-    if let Some(Value::String(s)) = map.get("scope") {
-        out.extend(s.split(' ').filter(|x| !x.is_empty()));
-    }
-    match map.get("scp") {
-        Some(Value::String(s)) => out.extend(s.split(' ').filter(|x| !x.is_empty())),
-        Some(Value::Array(a)) => out.extend(a.iter().filter_map(Value::as_str)),
-        _ => {}
-    }
-    let mut seen = std::collections::HashSet::new();
-    out.retain(|s| seen.insert(*s));
-    out
-}
-
-/// Split a space-delimited scope string.
-pub fn split_scopes(s: &str) -> Vec<String> {
-    s.split_whitespace().map(str::to_string).collect()
-}
-
-/// What a protected resource requires.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ScopeRequirement {
-    /// Every one of these must be granted.
-    pub all_of: Vec<String>,
-    /// At least one of these must be granted (ignored when empty).
-    pub any_of: Vec<String>,
-}
-
-impl ScopeRequirement {
-    pub fn all<S: AsRef<str>>(scopes: &[S]) -> Self {
-        ScopeRequirement {
-            all_of: scopes.iter().map(|s| s.as_ref().to_string()).collect(),
-            any_of: Vec::new(),
-        }
-    }
-    pub fn any<S: AsRef<str>>(scopes: &[S]) -> Self {
-        ScopeRequirement {
-            all_of: Vec::new(),
-            any_of: scopes.iter().map(|s| s.as_ref().to_string()).collect(),
-        }
-    }
-    pub fn is_empty(&self) -> bool {
-        self.all_of.is_empty() && self.any_of.is_empty()
-    }
-
-    /// Check granted scopes; `insufficient_scope` names what is missing.
-    pub fn check(&self, granted: &[&str]) -> Result<()> {
-        let missing: Vec<String> = self
-            .all_of
-            .iter()
-            .filter(|s| !granted.contains(&s.as_str()))
-            .cloned()
-            .collect();
-        if !missing.is_empty() {
-            return Err(Error::new(
-                ErrorCode::InsufficientScope,
-                format!(
-                    "the token lacks the required scope(s): {}; request them when getting the token",
-                    missing.join(" ")
-                ),
-            )
-            .with_missing_scopes(missing));
-        }
-        if !self.any_of.is_empty() && !self.any_of.iter().any(|s| granted.contains(&s.as_str())) {
-            return Err(Error::new(
-                ErrorCode::InsufficientScope,
-                format!("the token needs at least one of the scopes: {}", self.any_of.join(" ")),
-            )
-            .with_missing_scopes(self.any_of.clone()));
-        }
-        Ok(())
-    }
-}
+use crate::{Error, ErrorCategory, ErrorCode, Result};
 
 /// The HTTP status for an error answered by a protected resource (RFC 6750 §3.1):
 /// 403 for `insufficient_scope`, 401 for token errors, 400 for malformed requests,
@@ -87,7 +11,7 @@ pub fn http_status(err: &Error) -> u16 {
         ErrorCode::InsufficientScope => 403,
         ErrorCode::InvalidRequest => 400,
         ErrorCode::JwksUnavailable | ErrorCode::NetworkError | ErrorCode::Timeout => 503,
-        c if c.is_token_error() => 401,
+        c if c.category() == ErrorCategory::InvalidToken => 401,
         _ => 500,
     }
 }
@@ -167,6 +91,34 @@ pub fn challenge(realm: Option<&str>, err: Option<&Error>, required_scopes: &[St
     }
 }
 
+/// An error as a binding's error object carries it: the stable code string, the message and the
+/// missing scopes. Bindings pass this to [`challenge_for`] to answer a refused request.
+#[derive(Clone, Debug, Default)]
+pub struct ErrorParts<'a> {
+    pub code: &'a str,
+    pub message: &'a str,
+    pub missing_scopes: Vec<String>,
+}
+
+impl ErrorParts<'_> {
+    /// The core error these parts describe; an unknown code is refused.
+    pub fn to_error(&self) -> Result<Error> {
+        let code = ErrorCode::parse(self.code)
+            .ok_or_else(|| Error::config(format!("unknown authsec error code {}", crate::util::quoted(self.code))))?;
+        Ok(Error::new(code, self.message).with_missing_scopes(self.missing_scopes.clone()))
+    }
+}
+
+/// [`challenge`] for an error given as its parts (`None`: no token was sent).
+pub fn challenge_for(
+    realm: Option<&str>,
+    err: Option<&ErrorParts<'_>>,
+    required_scopes: &[String],
+) -> Result<Challenge> {
+    let err = err.map(ErrorParts::to_error).transpose()?;
+    Ok(challenge(realm, err.as_ref(), required_scopes))
+}
+
 /// The bearer token of an `Authorization` header value (RFC 6750 §2.1), for middleware in every
 /// binding. `Ok(None)` when there is no bearer credential at all (no header, a blank one, or another
 /// scheme such as `Basic`): answer 401 with a challenge and no error code (§3.1). `Err` with
@@ -192,7 +144,7 @@ pub fn bearer_token(authorization: Option<&str>) -> Result<Option<&str>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::scope::ScopeRequirement;
 
     #[test]
     fn bearer_header() {
@@ -205,37 +157,6 @@ mod tests {
         assert_eq!(e.code(), ErrorCode::InvalidRequest);
         assert_eq!(http_status(&e), 400);
         assert!(bearer_token(Some("Bearer  ")).is_err());
-    }
-
-    fn map(v: Value) -> Map<String, Value> {
-        v.as_object().unwrap().clone()
-    }
-
-    #[test]
-    fn reads_scope_and_scp() {
-        assert_eq!(scopes_of(&map(json!({"scope": "a b  c"}))), vec!["a", "b", "c"]);
-        assert_eq!(scopes_of(&map(json!({"scp": ["a", "b"]}))), vec!["a", "b"]);
-        assert_eq!(scopes_of(&map(json!({"scp": "a b"}))), vec!["a", "b"]);
-        assert_eq!(
-            scopes_of(&map(json!({"scope": "a", "scp": ["a", "b"]}))),
-            vec!["a", "b"]
-        );
-        assert!(scopes_of(&map(json!({"scope": 5}))).is_empty());
-    }
-
-    #[test]
-    fn all_and_any() {
-        let g = ["read:data", "write:logs"];
-        assert!(ScopeRequirement::all(&["read:data"]).check(&g).is_ok());
-        let e = ScopeRequirement::all(&["read:data", "admin", "x"])
-            .check(&g)
-            .unwrap_err();
-        assert_eq!(e.code(), ErrorCode::InsufficientScope);
-        assert_eq!(e.missing_scopes(), ["admin", "x"]);
-        assert!(e.message().contains("admin x"));
-        assert!(ScopeRequirement::any(&["admin", "write:logs"]).check(&g).is_ok());
-        assert!(ScopeRequirement::any(&["admin", "root"]).check(&g).is_err());
-        assert!(ScopeRequirement::default().check(&[]).is_ok());
     }
 
     #[test]
@@ -255,6 +176,27 @@ mod tests {
         let e = Error::new(ErrorCode::JwksUnavailable, "down");
         let c = challenge(None, Some(&e), &[]);
         assert_eq!((c.status, c.error, c.www_authenticate), (503, None, None));
+    }
+
+    #[test]
+    fn challenges_from_error_parts() {
+        let parts = ErrorParts {
+            code: "insufficient_scope",
+            message: "lacks admin",
+            missing_scopes: vec!["admin".into()],
+        };
+        let c = challenge_for(Some("api"), Some(&parts), &["read".into()]).unwrap();
+        assert_eq!((c.status, c.error), (403, Some("insufficient_scope")));
+        assert!(c.www_authenticate.unwrap().ends_with("scope=\"read admin\""));
+        assert_eq!(challenge_for(None, None, &[]).unwrap().status, 401);
+        let bad = ErrorParts {
+            code: "nope",
+            ..Default::default()
+        };
+        assert_eq!(
+            challenge_for(None, Some(&bad), &[]).unwrap_err().code(),
+            ErrorCode::ConfigError
+        );
     }
 
     #[test]

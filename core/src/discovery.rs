@@ -1,8 +1,14 @@
-//! RFC 8414 authorization-server metadata (with the OpenID Connect fallback).
+//! RFC 8414 authorization-server metadata (with the OpenID Connect fallback): where to find it,
+//! how to read it, and [`MetadataCache`], which discovers it once for the token client (its
+//! `token_endpoint`) and for verifiers (its `jwks_uri`).
 
-use crate::http::HttpResponse;
+use crate::http::{HttpResponse, Transport};
+use crate::refresh::{Fresh, RefreshCell, Step};
+use crate::runtime::Clock;
 use crate::{Error, ErrorCode, Result};
 use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// The endpoints a client or verifier needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,6 +101,65 @@ pub async fn discover(
         }
     }
     Err(last.unwrap_or_else(|| Error::internal("no discovery URL")))
+}
+
+/// An issuer's metadata, discovered on first use and kept: one request in flight however many
+/// callers wait. After a failure the error is given to callers for `failure_pause` before
+/// discovery is tried again (zero: every caller tries again).
+#[derive(Clone)]
+pub struct MetadataCache {
+    issuer: String,
+    allow_insecure_http: bool,
+    transport: Arc<dyn Transport>,
+    clock: Arc<dyn Clock>,
+    cell: RefreshCell<ServerMetadata>,
+}
+
+impl MetadataCache {
+    pub fn new(
+        issuer: &str,
+        allow_insecure_http: bool,
+        transport: Arc<dyn Transport>,
+        clock: Arc<dyn Clock>,
+        failure_pause: Duration,
+    ) -> MetadataCache {
+        MetadataCache {
+            issuer: issuer.to_string(),
+            allow_insecure_http,
+            transport,
+            cell: RefreshCell::new(clock.clone(), false, move |_, _| failure_pause),
+            clock,
+        }
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The metadata, if it was discovered already.
+    pub fn known(&self) -> Option<Arc<ServerMetadata>> {
+        self.cell.current()
+    }
+
+    /// The metadata, discovered first if needed.
+    pub async fn get(&self) -> Result<Arc<ServerMetadata>> {
+        let (issuer, insecure, transport) = (self.issuer.clone(), self.allow_insecure_http, self.transport.clone());
+        let start = move || -> crate::runtime::BoxFut<'static, Result<Fresh<ServerMetadata>>> {
+            Box::pin(async move {
+                let meta = discover(&*transport, &issuer, insecure).await?;
+                Ok(Fresh {
+                    value: Arc::new(meta),
+                    refresh_at_ms: i64::MAX,
+                    usable_until_ms: i64::MAX,
+                })
+            })
+        };
+        match self.cell.step(self.clock.now_ms(), start) {
+            Step::Ready(m) => Ok(m),
+            Step::Failed(e) => Err(e),
+            Step::Wait(f) | Step::Refreshing(f, _, _) => f.await,
+        }
+    }
 }
 
 #[cfg(test)]

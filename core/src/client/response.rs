@@ -1,7 +1,7 @@
 //! Parsing token-endpoint answers: success (RFC 6749 §5.1) and errors (§5.2) into typed errors.
 
 use crate::http::HttpResponse;
-use crate::jwt::scopes::split_scopes;
+use crate::scope::split_scopes;
 use crate::{Error, ErrorCode, Result, Secret};
 use serde_json::Value;
 
@@ -97,18 +97,7 @@ pub fn parse_token_response(
             .and_then(|v| v.get("error_description"))
             .and_then(Value::as_str)
             .map(|d| crate::error::sanitize_server_text(d, 300, secrets));
-        let code = ErrorCode::parse(err).filter(|c| {
-            matches!(
-                c,
-                ErrorCode::InvalidRequest
-                    | ErrorCode::InvalidClient
-                    | ErrorCode::InvalidGrant
-                    | ErrorCode::UnauthorizedClient
-                    | ErrorCode::UnsupportedGrantType
-                    | ErrorCode::InvalidScope
-                    | ErrorCode::InvalidTarget
-            )
-        });
+        let code = ErrorCode::from_oauth_error(err);
         let hint = match code {
             Some(ErrorCode::InvalidClient) => "check client_id and the client secret or key",
             Some(ErrorCode::InvalidScope) => "request only scopes the client is allowed",

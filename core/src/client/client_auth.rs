@@ -1,0 +1,139 @@
+//! Client authentication: how the client proves who it is to the token endpoint (RFC 6749 §2.3).
+//! `client_secret_basic`, `client_secret_post` and `private_key_jwt` (RFC 7523) are here; mutual
+//! TLS (RFC 8705) and other methods are further implementations of [`ClientAuth`], and the token
+//! client does not change for them.
+
+use super::config::{AuthMethod, ClientConfig};
+use super::request::TokenRequestParts;
+use crate::jose::signing::SigningKey;
+use crate::random::random_id;
+use crate::runtime::MaybeSend;
+use crate::util::{b64_std_encode, form_encode};
+use crate::{Error, Result, Secret};
+use serde_json::{json, Map};
+use std::fmt;
+use std::sync::Arc;
+
+/// Lifetime of a `private_key_jwt` assertion.
+pub const ASSERTION_LIFETIME_SECS: i64 = 60;
+
+/// A client-authentication method.
+pub trait ClientAuth: MaybeSend + fmt::Debug {
+    /// Its `token_endpoint_auth_method` name (RFC 8414).
+    fn method(&self) -> &str;
+    /// Add the client's credentials to a token request for `parts.url`, sent at `now_ms`.
+    fn authenticate(&self, parts: &mut TokenRequestParts, now_ms: i64) -> Result<()>;
+}
+
+/// `Authorization: Basic` with the form-encoded id and secret (RFC 6749 §2.3.1).
+#[derive(Debug)]
+pub struct ClientSecretBasic {
+    pub client_id: String,
+    pub secret: Secret,
+}
+
+/// `client_id` and `client_secret` in the form body (RFC 6749 §2.3.1).
+#[derive(Debug)]
+pub struct ClientSecretPost {
+    pub client_id: String,
+    pub secret: Secret,
+}
+
+/// A JWT assertion signed with the client's private key (RFC 7523 §2.2).
+#[derive(Debug)]
+pub struct PrivateKeyJwt {
+    pub client_id: String,
+    pub key: SigningKey,
+}
+
+impl ClientAuth for ClientSecretBasic {
+    fn method(&self) -> &str {
+        AuthMethod::ClientSecretBasic.as_str()
+    }
+    fn authenticate(&self, parts: &mut TokenRequestParts, _now_ms: i64) -> Result<()> {
+        parts.header(
+            "authorization",
+            basic_auth_header(&self.client_id, self.secret.expose()),
+        );
+        Ok(())
+    }
+}
+
+impl ClientAuth for ClientSecretPost {
+    fn method(&self) -> &str {
+        AuthMethod::ClientSecretPost.as_str()
+    }
+    fn authenticate(&self, parts: &mut TokenRequestParts, _now_ms: i64) -> Result<()> {
+        parts.param("client_id", &self.client_id);
+        parts.param("client_secret", self.secret.expose());
+        Ok(())
+    }
+}
+
+impl ClientAuth for PrivateKeyJwt {
+    fn method(&self) -> &str {
+        AuthMethod::PrivateKeyJwt.as_str()
+    }
+    fn authenticate(&self, parts: &mut TokenRequestParts, now_ms: i64) -> Result<()> {
+        let assertion = client_assertion(&self.key, &self.client_id, &parts.url, now_ms)?;
+        parts.param("client_id", &self.client_id);
+        parts.param(
+            "client_assertion_type",
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        );
+        parts.param("client_assertion", &assertion);
+        Ok(())
+    }
+}
+
+/// The method a configuration asks for, with its credentials (the private key loaded and checked
+/// now, so a bad key fails at construction).
+pub fn from_config(cfg: &ClientConfig) -> Result<Arc<dyn ClientAuth>> {
+    let secret = || {
+        cfg.client_secret
+            .clone()
+            .ok_or_else(|| Error::config("client_secret is not set"))
+    };
+    let client_id = cfg.client_id.clone();
+    Ok(match cfg.auth_method {
+        AuthMethod::ClientSecretBasic => Arc::new(ClientSecretBasic {
+            client_id,
+            secret: secret()?,
+        }),
+        AuthMethod::ClientSecretPost => Arc::new(ClientSecretPost {
+            client_id,
+            secret: secret()?,
+        }),
+        AuthMethod::PrivateKeyJwt => {
+            let pem = cfg
+                .private_key
+                .as_ref()
+                .ok_or_else(|| Error::config("private_key_jwt needs a private key"))?;
+            let key = SigningKey::from_pem_or_jwk(pem.expose(), cfg.private_key_alg, cfg.private_key_id.clone())?;
+            Arc::new(PrivateKeyJwt { client_id, key })
+        }
+    })
+}
+
+/// `Authorization: Basic` per RFC 6749 §2.3.1: id and secret form-encoded, then Base64.
+pub fn basic_auth_header(client_id: &str, secret: &str) -> String {
+    format!(
+        "Basic {}",
+        b64_std_encode(format!("{}:{}", form_encode(client_id), form_encode(secret)).as_bytes())
+    )
+}
+
+/// An RFC 7523 client assertion: `iss` = `sub` = client_id, `aud` = token endpoint, unique `jti`,
+/// `iat` now, `exp` one minute later.
+pub fn client_assertion(key: &SigningKey, client_id: &str, audience: &str, now_ms: i64) -> Result<String> {
+    let now = now_ms.div_euclid(1000);
+    let claims = json!({
+        "iss": client_id,
+        "sub": client_id,
+        "aud": audience,
+        "jti": random_id(16)?,
+        "iat": now,
+        "exp": now + ASSERTION_LIFETIME_SECS,
+    });
+    key.sign(None, &Map::new(), &claims)
+}

@@ -1,0 +1,431 @@
+//! Client configuration: from code, from settings (every binding's options and the YAML config
+//! file, with `${VAR}` interpolation: one reader), or from `AUTHSEC_*` environment variables.
+
+use super::retry::RetryPolicy;
+use crate::config::{interpolate_value, parse_yaml, ConfigEnv};
+use crate::jose::alg::Alg;
+use crate::options::{OptionName, Options};
+use crate::scope::split_scopes;
+use crate::{Error, Result, Secret};
+use serde_json::Value;
+use std::time::Duration;
+
+/// How the client authenticates to the token endpoint (RFC 6749 §2.3, RFC 7523).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AuthMethod {
+    /// HTTP Basic with form-encoded id and secret (RFC 6749 §2.3.1). The default.
+    #[default]
+    ClientSecretBasic,
+    /// `client_id` and `client_secret` in the form body.
+    ClientSecretPost,
+    /// A JWT assertion signed with the client's private key (RFC 7523 §2.2).
+    PrivateKeyJwt,
+}
+
+impl AuthMethod {
+    pub fn parse(s: &str) -> Result<AuthMethod> {
+        match s.trim() {
+            "client_secret_basic" | "basic" => Ok(AuthMethod::ClientSecretBasic),
+            "client_secret_post" | "post" => Ok(AuthMethod::ClientSecretPost),
+            "private_key_jwt" => Ok(AuthMethod::PrivateKeyJwt),
+            o => Err(Error::config(format!(
+                "auth_method {o:?} is not supported; use client_secret_basic, client_secret_post or private_key_jwt"
+            ))),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
+        }
+    }
+}
+
+/// Default refresh buffer, as the product docs recommend.
+pub const DEFAULT_REFRESH_BUFFER: Duration = Duration::from_secs(300);
+
+/// Everything a client-credentials client needs. `Debug` never shows the secret or the key.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    pub client_id: String,
+    pub client_secret: Option<Secret>,
+    /// The token endpoint. When absent, it is discovered from `issuer` (RFC 8414).
+    pub token_url: Option<String>,
+    pub issuer: Option<String>,
+    pub scopes: Vec<String>,
+    pub audience: Option<String>,
+    /// RFC 8707 resource indicators.
+    pub resource: Vec<String>,
+    pub auth_method: AuthMethod,
+    /// PEM or private JWK, for `private_key_jwt`.
+    pub private_key: Option<Secret>,
+    /// Signing algorithm for `private_key_jwt` (inferred from the key when absent).
+    pub private_key_alg: Option<Alg>,
+    /// `kid` for the assertion header (the key's thumbprint when absent).
+    pub private_key_id: Option<String>,
+    /// Refresh this long before expiry (capped at half the token's lifetime).
+    pub refresh_buffer: Duration,
+    /// Allow plain `http://` to non-loopback hosts (never needed for localhost).
+    pub allow_insecure_http: bool,
+    /// Retries of a failing token request (network errors, 5xx, 429).
+    pub retry: RetryPolicy,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            client_id: String::new(),
+            client_secret: None,
+            token_url: None,
+            issuer: None,
+            scopes: Vec::new(),
+            audience: None,
+            resource: Vec::new(),
+            auth_method: AuthMethod::ClientSecretBasic,
+            private_key: None,
+            private_key_alg: None,
+            private_key_id: None,
+            refresh_buffer: DEFAULT_REFRESH_BUFFER,
+            allow_insecure_http: false,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// Environment variable names.
+pub mod env {
+    pub const CLIENT_ID: &str = "AUTHSEC_CLIENT_ID";
+    pub const CLIENT_SECRET: &str = "AUTHSEC_CLIENT_SECRET";
+    pub const CLIENT_SECRET_FILE: &str = "AUTHSEC_CLIENT_SECRET_FILE";
+    pub const TOKEN_URL: &str = "AUTHSEC_TOKEN_URL";
+    pub const ISSUER: &str = "AUTHSEC_ISSUER";
+    pub const SCOPES: &str = "AUTHSEC_SCOPES";
+    pub const AUDIENCE: &str = "AUTHSEC_AUDIENCE";
+    pub const RESOURCE: &str = "AUTHSEC_RESOURCE";
+    pub const AUTH_METHOD: &str = "AUTHSEC_AUTH_METHOD";
+    pub const PRIVATE_KEY: &str = "AUTHSEC_PRIVATE_KEY";
+    pub const PRIVATE_KEY_FILE: &str = "AUTHSEC_PRIVATE_KEY_FILE";
+    pub const PRIVATE_KEY_ALG: &str = "AUTHSEC_PRIVATE_KEY_ALG";
+    pub const PRIVATE_KEY_ID: &str = "AUTHSEC_PRIVATE_KEY_ID";
+    pub const REFRESH_BUFFER: &str = "AUTHSEC_REFRESH_BUFFER";
+    pub const ALLOW_INSECURE_HTTP: &str = "AUTHSEC_ALLOW_INSECURE_HTTP";
+    pub const JWKS_URI: &str = "AUTHSEC_JWKS_URI";
+    pub const CONFIG: &str = "AUTHSEC_CONFIG";
+}
+
+fn non_empty(v: Option<String>) -> Option<String> {
+    v.filter(|s| !s.trim().is_empty())
+}
+
+pub fn parse_bool(name: &str, v: &str) -> Result<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        _ => Err(Error::config(format!("{name} must be true or false, not {v:?}"))),
+    }
+}
+
+/// Seconds, optionally with an `s`, `m` or `h` suffix.
+pub fn parse_duration(name: &str, v: &str) -> Result<Duration> {
+    let v = v.trim();
+    let (num, mul) = match v.char_indices().last() {
+        Some((i, 's')) => (&v[..i], 1),
+        Some((i, 'm')) => (&v[..i], 60),
+        Some((i, 'h')) => (&v[..i], 3600),
+        _ => (v, 1),
+    };
+    // checked: `18446744073709551615h` overflowed (found by the property tests).
+    num.trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mul))
+        .map(Duration::from_secs)
+        .ok_or_else(|| {
+            Error::config(format!(
+                "{name} must be a number of seconds (e.g. 300 or 5m), not {v:?}"
+            ))
+        })
+}
+
+/// A secret given in a file (`*_file` settings): its text without the trailing newline.
+fn read_file(env: &(impl ConfigEnv + ?Sized), name: &str, path: &str) -> Result<String> {
+    env.read_file(path)
+        .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
+        .map_err(|e| Error::config(format!("cannot read {name} file {path:?}: {e}")))
+}
+
+/// Every setting: its name and its JavaScript spelling.
+const SETTINGS: [OptionName; 19] = [
+    ("client_id", "clientId"),
+    ("client_secret", "clientSecret"),
+    ("client_secret_file", "clientSecretFile"),
+    ("token_url", "tokenUrl"),
+    ("domain", "domain"),
+    ("issuer", "issuer"),
+    ("scopes", "scopes"),
+    ("scope", "scope"),
+    ("audience", "audience"),
+    ("resource", "resource"),
+    ("auth_method", "authMethod"),
+    ("private_key", "privateKey"),
+    ("private_key_file", "privateKeyFile"),
+    ("private_key_alg", "privateKeyAlg"),
+    ("private_key_id", "privateKeyId"),
+    ("refresh_buffer", "refreshBuffer"),
+    ("allow_insecure_http", "allowInsecureHttp"),
+    ("max_attempts", "maxAttempts"),
+    ("jwks_uri", "jwksUri"),
+];
+
+/// The token endpoint the product docs give for a tenant's `domain`: `https://{domain}/oauth/token`
+/// (a `domain` with a scheme, such as `http://127.0.0.1:8080`, is used as the base as it is).
+pub fn token_url_for_domain(domain: &str) -> Result<String> {
+    let domain = domain.trim();
+    if domain.is_empty() {
+        return Err(Error::config(
+            "domain is empty; give your tenant's domain (e.g. \"auth.authsec.ai\") or token_url",
+        ));
+    }
+    let base = if domain.contains("://") {
+        domain.to_string()
+    } else {
+        format!("https://{domain}")
+    };
+    Ok(format!("{}/oauth/token", base.trim_end_matches('/')))
+}
+
+impl ClientConfig {
+    /// From `AUTHSEC_*` variables read through `env` (the process environment in the native
+    /// crate; a closure in tests). `*_FILE` variables name files read through `env` too.
+    pub fn from_env_with(env: impl ConfigEnv) -> Result<ClientConfig> {
+        let env = &env;
+        let get = |k: &str| non_empty(env.var(k));
+        let mut c = ClientConfig {
+            client_id: get(env::CLIENT_ID)
+                .ok_or_else(|| Error::config(format!("{} is not set; set it to your client's id", env::CLIENT_ID)))?,
+            token_url: get(env::TOKEN_URL),
+            issuer: get(env::ISSUER),
+            scopes: get(env::SCOPES).map(|s| split_scopes(&s)).unwrap_or_default(),
+            audience: get(env::AUDIENCE),
+            resource: get(env::RESOURCE)
+                .map(|s| s.split_whitespace().map(str::to_string).collect())
+                .unwrap_or_default(),
+            ..Default::default()
+        };
+        c.client_secret = match (get(env::CLIENT_SECRET), get(env::CLIENT_SECRET_FILE)) {
+            (Some(s), _) => Some(Secret::new(s)),
+            (None, Some(p)) => Some(Secret::new(read_file(env, env::CLIENT_SECRET_FILE, &p)?)),
+            _ => None,
+        };
+        c.private_key = match (get(env::PRIVATE_KEY), get(env::PRIVATE_KEY_FILE)) {
+            (Some(s), _) => Some(Secret::new(s)),
+            (None, Some(p)) => Some(Secret::new(read_file(env, env::PRIVATE_KEY_FILE, &p)?)),
+            _ => None,
+        };
+        if let Some(m) = get(env::AUTH_METHOD) {
+            c.auth_method = AuthMethod::parse(&m)?;
+        } else if c.private_key.is_some() && c.client_secret.is_none() {
+            c.auth_method = AuthMethod::PrivateKeyJwt;
+        }
+        if let Some(a) = get(env::PRIVATE_KEY_ALG) {
+            c.private_key_alg =
+                Some(Alg::parse(&a).map_err(|e| Error::config(format!("{}: {}", env::PRIVATE_KEY_ALG, e.message())))?);
+        }
+        c.private_key_id = get(env::PRIVATE_KEY_ID);
+        if let Some(b) = get(env::REFRESH_BUFFER) {
+            c.refresh_buffer = parse_duration(env::REFRESH_BUFFER, &b)?;
+        }
+        if let Some(b) = get(env::ALLOW_INSECURE_HTTP) {
+            c.allow_insecure_http = parse_bool(env::ALLOW_INSECURE_HTTP, &b)?;
+        }
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// From YAML text shaped like the product docs' (an `authsec:` mapping, or the settings at the
+    /// top level), with `${VAR}` resolved through `env`. Interpolation happens after parsing,
+    /// inside string values only, so a secret containing YAML syntax cannot change the structure.
+    pub fn from_yaml_str(text: &str, env: impl ConfigEnv) -> Result<ClientConfig> {
+        let doc = parse_yaml(text, "config file")?;
+        let section = match doc.get("authsec") {
+            Some(s) => s.clone(),
+            None => doc,
+        };
+        let section = interpolate_value(section, &env)?;
+        Self::from_value(&section, env)
+    }
+
+    /// From settings as every binding passes them (and as the config file has them): snake_case
+    /// names or their camelCase spelling, strings or (for lists) lists or space-separated
+    /// strings. Files named by `*_file` settings are read through `env`.
+    pub fn from_value(v: &Value, env: impl ConfigEnv) -> Result<ClientConfig> {
+        let env = &env;
+        if !v.is_object() {
+            return Err(Error::config("the authsec config must be a mapping of settings"));
+        }
+        let o = Options::read("client options", v, &SETTINGS)?;
+        let s = |k: &str| -> Result<Option<String>> { Ok(non_empty(o.text(k)?)) };
+        let list = |k: &str| -> Result<Vec<String>> { Ok(o.space_separated(k)?.unwrap_or_default()) };
+        let token_url = match (s("token_url")?, s("domain")?) {
+            (Some(u), _) => Some(u),
+            (None, Some(d)) => Some(token_url_for_domain(&d)?),
+            (None, None) => None,
+        };
+        let mut c = ClientConfig {
+            client_id: s("client_id")?.ok_or_else(|| Error::config("the config has no client_id"))?,
+            token_url,
+            issuer: s("issuer")?,
+            audience: s("audience")?,
+            resource: o.one_or_many("resource")?.unwrap_or_default(),
+            ..Default::default()
+        };
+        c.scopes = list("scopes")?;
+        c.scopes.extend(list("scope")?);
+        c.client_secret = match (s("client_secret")?, s("client_secret_file")?) {
+            (Some(x), _) => Some(Secret::new(x)),
+            (None, Some(p)) => Some(Secret::new(read_file(env, "client_secret_file", &p)?)),
+            _ => None,
+        };
+        c.private_key = match (s("private_key")?, s("private_key_file")?) {
+            (Some(x), _) => Some(Secret::new(x)),
+            (None, Some(p)) => Some(Secret::new(read_file(env, "private_key_file", &p)?)),
+            _ => None,
+        };
+        if let Some(m) = s("auth_method")? {
+            c.auth_method = AuthMethod::parse(&m)?;
+        } else if c.private_key.is_some() && c.client_secret.is_none() {
+            c.auth_method = AuthMethod::PrivateKeyJwt;
+        }
+        if let Some(a) = s("private_key_alg")? {
+            c.private_key_alg =
+                Some(Alg::parse(&a).map_err(|e| Error::config(format!("private_key_alg: {}", e.message())))?);
+        }
+        c.private_key_id = s("private_key_id")?;
+        if let Some(b) = s("refresh_buffer")? {
+            c.refresh_buffer = parse_duration("refresh_buffer", &b)?;
+        }
+        if let Some(b) = s("allow_insecure_http")? {
+            c.allow_insecure_http = parse_bool("allow_insecure_http", &b)?;
+        }
+        if let Some(n) = o.count("max_attempts")? {
+            c.retry.max_attempts = u32::try_from(n).unwrap_or(u32::MAX).max(1);
+        }
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Check that the settings fit together; errors name the setting to fix.
+    pub fn validate(&self) -> Result<()> {
+        if self.client_id.trim().is_empty() {
+            return Err(Error::config("client_id is empty"));
+        }
+        if self.token_url.is_none() && self.issuer.is_none() {
+            return Err(Error::config(format!(
+                "neither token_url nor issuer is set; set token_url (or {}) to your token endpoint, or issuer ({}) to discover it",
+                env::TOKEN_URL,
+                env::ISSUER
+            )));
+        }
+        if let Some(u) = &self.token_url {
+            crate::http::check_url(u, self.allow_insecure_http, "token_url")?;
+        }
+        if let Some(u) = &self.issuer {
+            crate::http::check_url(u, self.allow_insecure_http, "issuer")?;
+        }
+        match self.auth_method {
+            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost => {
+                if self.client_secret.as_ref().is_none_or(Secret::is_empty) {
+                    return Err(Error::config(format!(
+                        "{} needs a client secret; set client_secret (or {} / {})",
+                        self.auth_method.as_str(),
+                        env::CLIENT_SECRET,
+                        env::CLIENT_SECRET_FILE
+                    )));
+                }
+            }
+            AuthMethod::PrivateKeyJwt => {
+                if self.private_key.as_ref().is_none_or(Secret::is_empty) {
+                    return Err(Error::config(format!(
+                        "private_key_jwt needs a private key; set private_key (or {} / {})",
+                        env::PRIVATE_KEY,
+                        env::PRIVATE_KEY_FILE
+                    )));
+                }
+            }
+        }
+        for s in &self.scopes {
+            if s.is_empty() || s.chars().any(|c| c == ' ' || c == '"' || c == '\\' || c.is_control()) {
+                return Err(Error::config(format!(
+                    "scope {s:?} contains characters RFC 6749 §3.3 does not allow"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorCode;
+    use std::collections::HashMap;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| m.get(k).cloned()
+    }
+
+    #[test]
+    fn yaml_like_the_docs() {
+        let yaml = "authsec:\n  client_id: ${AUTHSEC_CLIENT_ID}\n  client_secret: ${AUTHSEC_CLIENT_SECRET}\n  token_url: https://auth.authsec.ai/oauth/token\n  scopes: [read:data, write:logs]\n";
+        let c = ClientConfig::from_yaml_str(
+            yaml,
+            vars(&[
+                ("AUTHSEC_CLIENT_ID", "agent"),
+                ("AUTHSEC_CLIENT_SECRET", "s3: #cr3t\nx"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.client_id, "agent");
+        assert_eq!(c.client_secret.as_ref().unwrap().expose(), "s3: #cr3t\nx");
+        assert_eq!(c.scopes, ["read:data", "write:logs"]);
+        assert_eq!(c.auth_method, AuthMethod::ClientSecretBasic);
+        assert!(!format!("{c:?}").contains("cr3t"));
+        let e = ClientConfig::from_yaml_str(yaml, vars(&[("AUTHSEC_CLIENT_ID", "agent")])).unwrap_err();
+        assert!(e.message().contains("AUTHSEC_CLIENT_SECRET"), "{e}");
+        let e = ClientConfig::from_yaml_str("authsec:\n  client_id: a\n  clientsecret: b\n", vars(&[])).unwrap_err();
+        assert!(e.message().contains("clientsecret"), "{e}");
+    }
+
+    #[test]
+    fn env() {
+        let c = ClientConfig::from_env_with(vars(&[
+            ("AUTHSEC_CLIENT_ID", "a"),
+            ("AUTHSEC_CLIENT_SECRET", "s"),
+            ("AUTHSEC_TOKEN_URL", "https://x/oauth/token"),
+            ("AUTHSEC_SCOPES", "read:data  write:logs"),
+            ("AUTHSEC_AUDIENCE", "https://api"),
+            ("AUTHSEC_REFRESH_BUFFER", "2m"),
+        ]))
+        .unwrap();
+        assert_eq!(c.scopes, ["read:data", "write:logs"]);
+        assert_eq!(c.audience.as_deref(), Some("https://api"));
+        assert_eq!(c.refresh_buffer, Duration::from_secs(120));
+        let e = ClientConfig::from_env_with(vars(&[
+            ("AUTHSEC_CLIENT_ID", "a"),
+            ("AUTHSEC_TOKEN_URL", "https://x/t"),
+        ]))
+        .unwrap_err();
+        assert!(e.message().contains("AUTHSEC_CLIENT_SECRET"), "{e}");
+        let e = ClientConfig::from_env_with(vars(&[])).unwrap_err();
+        assert!(e.message().contains("AUTHSEC_CLIENT_ID"), "{e}");
+        let e = ClientConfig::from_env_with(vars(&[
+            ("AUTHSEC_CLIENT_ID", "a"),
+            ("AUTHSEC_CLIENT_SECRET", "s"),
+            ("AUTHSEC_TOKEN_URL", "http://auth.example.com/t"),
+        ]))
+        .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InsecureTransport);
+    }
+}

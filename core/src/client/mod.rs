@@ -1,0 +1,21 @@
+//! Getting tokens (the client side of OAuth 2.0): configuration, [`grant`]s, [`client_auth`]
+//! methods, building requests and reading answers (sans-IO), retries, the [`TokenClient`] cache,
+//! and what to do when a resource answers 401.
+
+pub mod client_auth;
+pub mod config;
+pub mod grant;
+pub mod request;
+pub mod response;
+pub mod retry;
+pub mod token_client;
+pub mod unauthorized;
+
+pub use client_auth::ClientAuth;
+pub use config::{AuthMethod, ClientConfig};
+pub use grant::{ClientCredentials, Grant};
+pub use request::TokenParams;
+pub use response::Token;
+pub use retry::RetryPolicy;
+pub use token_client::TokenClient;
+pub use unauthorized::Unauthorized;

@@ -1,0 +1,364 @@
+//! The token client: a cache with proactive refresh, exactly one refresh in flight per cache key
+//! however many callers wait (a [`RefreshCell`] per key), retries with exponential backoff and full
+//! jitter, and the cached token served through a failing refresh while it is still valid.
+//!
+//! Runtime-agnostic: time, sleeping and HTTP are injected ([`Clock`], [`Sleeper`],
+//! [`Transport`]), so the same code runs under tokio, in wasm, and in tests with a manual clock.
+//! What is requested is a [`Grant`](super::grant::Grant) in the [`TokenParams`]; how the client
+//! authenticates is a [`ClientAuth`].
+
+use super::client_auth::{self, ClientAuth};
+use super::config::ClientConfig;
+use super::request::{token_request, TokenParams};
+use super::response::{parse_token_response, Token};
+use super::retry::RetryPolicy;
+use crate::discovery::MetadataCache;
+use crate::http::Transport;
+use crate::random::random_unit;
+use crate::refresh::{Failure, Fresh, RefreshCell, Step};
+use crate::runtime::{BoxFut, Clock, Sleeper, Spawner};
+use crate::{Error, ErrorCode, Result};
+use futures::future::FutureExt;
+use parking_lot::Mutex;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Refresh timing for a token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    /// From here on a refresh is started (the cached token is still handed out meanwhile).
+    pub refresh_at_ms: i64,
+    /// From here on the token is never handed out.
+    pub usable_until_ms: i64,
+}
+
+/// Longest safety margin before expiry within which a token is no longer handed out.
+pub const EXPIRY_MARGIN: Duration = Duration::from_secs(5);
+
+/// Refresh at `expires_at - min(buffer, lifetime / 2)`; stop handing the token out at
+/// `expires_at - min(5 s, lifetime / 4)`.
+pub fn schedule(token: &Token, buffer: Duration) -> Schedule {
+    let lifetime = token.lifetime_ms();
+    // `as i64` would wrap a huge buffer (Duration::MAX) to a negative one.
+    let buffer = i64::try_from(buffer.as_millis()).unwrap_or(i64::MAX).min(lifetime / 2);
+    let margin = (EXPIRY_MARGIN.as_millis() as i64).min(lifetime / 4);
+    Schedule {
+        refresh_at_ms: token.expires_at_ms - buffer,
+        usable_until_ms: token.expires_at_ms - margin,
+    }
+}
+
+/// Pause before the next refresh after a failure: what the server asked for, else a backoff that
+/// grows with consecutive failures (a minute at most) while a usable token covers us, and a short
+/// pause otherwise so a failing server is not hammered.
+fn pause_after(e: &Error, f: Failure) -> Duration {
+    match e.retry_after() {
+        Some(r) => r,
+        None if f.still_usable => Duration::from_secs((1u64 << f.consecutive.min(6)).min(60)),
+        None => Duration::from_millis(if e.is_retryable() { 500 } else { 0 }),
+    }
+}
+
+/// One cache key: its parameters and its cell.
+struct Slot {
+    params: TokenParams,
+    cell: RefreshCell<Token>,
+}
+
+struct Inner {
+    cfg: ClientConfig,
+    auth: Arc<dyn ClientAuth>,
+    transport: Arc<dyn Transport>,
+    clock: Arc<dyn Clock>,
+    sleeper: Arc<dyn Sleeper>,
+    spawner: Option<Arc<dyn Spawner>>,
+    retry: RetryPolicy,
+    /// The issuer's metadata, when the token endpoint is discovered rather than configured.
+    metadata: Option<MetadataCache>,
+    default_slot: Arc<Slot>,
+    slots: Mutex<HashMap<TokenParams, Arc<Slot>>>,
+    requests: AtomicU64,
+}
+
+/// Most distinct (grant, scopes, audience, resource) combinations cached per client.
+pub const MAX_CACHE_KEYS: usize = 256;
+
+/// OAuth 2.0 token client with a token cache. Cheap to clone; safe to share.
+#[derive(Clone)]
+pub struct TokenClient {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for TokenClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenClient")
+            .field("config", &self.inner.cfg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenClient {
+    pub fn new(
+        cfg: ClientConfig,
+        transport: Arc<dyn Transport>,
+        clock: Arc<dyn Clock>,
+        sleeper: Arc<dyn Sleeper>,
+    ) -> Result<TokenClient> {
+        cfg.validate()?;
+        let auth = client_auth::from_config(&cfg)?;
+        let metadata = match (&cfg.token_url, &cfg.issuer) {
+            (None, Some(issuer)) => Some(MetadataCache::new(
+                issuer,
+                cfg.allow_insecure_http,
+                transport.clone(),
+                clock.clone(),
+                Duration::ZERO,
+            )),
+            _ => None,
+        };
+        let default_params = TokenParams::from_config(&cfg).normalized();
+        let default_slot = Arc::new(Slot {
+            cell: RefreshCell::new(clock.clone(), true, pause_after),
+            params: default_params,
+        });
+        Ok(TokenClient {
+            inner: Arc::new(Inner {
+                auth,
+                transport,
+                clock,
+                sleeper,
+                spawner: None,
+                retry: cfg.retry.clone(),
+                metadata,
+                default_slot,
+                slots: Mutex::new(HashMap::new()),
+                requests: AtomicU64::new(0),
+                cfg,
+            }),
+        })
+    }
+
+    /// Rebuild the client (before first use, while it is not shared) with `f` applied to its parts.
+    fn rebuild(self, what: &str, f: impl FnOnce(&mut Inner)) -> Result<TokenClient> {
+        let mut inner = Arc::try_unwrap(self.inner)
+            .map_err(|_| Error::internal(format!("{what} must be called before the client is shared")))?;
+        f(&mut inner);
+        Ok(TokenClient { inner: Arc::new(inner) })
+    }
+
+    /// Replace the retry policy (before first use).
+    pub fn with_retry(self, retry: RetryPolicy) -> Result<TokenClient> {
+        self.rebuild("with_retry", |i| i.retry = retry)
+    }
+
+    /// Authenticate with another method than the configuration's (before first use).
+    pub fn with_client_auth(self, auth: Arc<dyn ClientAuth>) -> Result<TokenClient> {
+        self.rebuild("with_client_auth", |i| i.auth = auth)
+    }
+
+    /// Run proactive refreshes in the background: the caller that enters the refresh window gets
+    /// the still-valid cached token at once instead of waiting for the refresh (before first use).
+    pub fn with_spawner(self, spawner: Arc<dyn Spawner>) -> Result<TokenClient> {
+        self.rebuild("with_spawner", |i| i.spawner = Some(spawner))
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.cfg
+    }
+    /// How the client authenticates.
+    pub fn client_auth(&self) -> &dyn ClientAuth {
+        &*self.inner.auth
+    }
+    /// Token requests sent so far (each retry attempt counts).
+    pub fn request_count(&self) -> u64 {
+        self.inner.requests.load(Ordering::Relaxed)
+    }
+
+    /// The parameters of the default token (the configuration's).
+    pub fn default_params(&self) -> &TokenParams {
+        &self.inner.default_slot.params
+    }
+
+    /// Per-call options as bindings pass them (`{scopes, audience, resource}`) over the
+    /// configured ones; `None` for the default token.
+    pub fn params_from(&self, options: &Value) -> Result<Option<TokenParams>> {
+        TokenParams::from_config(&self.inner.cfg).overridden_by(options)
+    }
+
+    fn slot(&self, params: Option<TokenParams>) -> Arc<Slot> {
+        let Some(p) = params.map(TokenParams::normalized) else {
+            return self.inner.default_slot.clone();
+        };
+        if p == self.inner.default_slot.params {
+            return self.inner.default_slot.clone();
+        }
+        let mut slots = self.inner.slots.lock();
+        if slots.len() >= MAX_CACHE_KEYS && !slots.contains_key(&p) {
+            slots.retain(|_, s| s.cell.is_refreshing());
+        }
+        slots
+            .entry(p.clone())
+            .or_insert_with(|| {
+                Arc::new(Slot {
+                    params: p,
+                    cell: RefreshCell::new(self.inner.clock.clone(), true, pause_after),
+                })
+            })
+            .clone()
+    }
+
+    /// The cached token if it can be handed out without any waiting (fresh, or in its refresh
+    /// window while a refresh is already under way or paused after a failure). The fast path.
+    pub fn try_get_now(&self) -> Option<Arc<Token>> {
+        self.inner.default_slot.cell.ready_now(self.inner.clock.now_ms())
+    }
+
+    /// [`TokenClient::try_get_now`] for other parameters (`None`: the default token).
+    pub fn try_get_now_for(&self, params: impl Into<Option<TokenParams>>) -> Option<Arc<Token>> {
+        self.slot(params.into()).cell.ready_now(self.inner.clock.now_ms())
+    }
+
+    /// A token for the configured scopes/audience/resource.
+    pub async fn get_token(&self) -> Result<Arc<Token>> {
+        if let Some(t) = self.try_get_now() {
+            return Ok(t);
+        }
+        self.get_from(self.inner.default_slot.clone()).await
+    }
+
+    /// A token for other parameters (cached separately; `None`: the default token).
+    pub async fn get_token_for(&self, params: impl Into<Option<TokenParams>>) -> Result<Arc<Token>> {
+        self.get_from(self.slot(params.into())).await
+    }
+
+    async fn get_from(&self, slot: Arc<Slot>) -> Result<Arc<Token>> {
+        let now = self.inner.clock.now_ms();
+        let step = slot.cell.step(now, || self.fetch(slot.params.clone()));
+        match step {
+            Step::Ready(t) => Ok(t),
+            Step::Failed(e) => Err(e),
+            Step::Wait(f) => f.await,
+            Step::Refreshing(f, old, _) if self.inner.spawner.is_some() => {
+                if let Some(sp) = &self.inner.spawner {
+                    sp.spawn(Box::pin(f.map(|_| ())));
+                }
+                Ok(old)
+            }
+            Step::Refreshing(f, old, old_usable_until) => match f.await {
+                Ok(t) => Ok(t),
+                Err(e) => {
+                    let now = self.inner.clock.now_ms();
+                    match slot.cell.usable(now) {
+                        Some(t) => Ok(t),
+                        None if now < old_usable_until => Ok(old),
+                        None => Err(e),
+                    }
+                }
+            },
+        }
+    }
+
+    /// The refresh of one cache key: a token request with retries, scheduled for refresh.
+    fn fetch(&self, params: TokenParams) -> BoxFut<'static, Result<Fresh<Token>>> {
+        let client = self.clone();
+        Box::pin(async move {
+            let token = client.fetch_with_retry(&params).await?;
+            let s = schedule(&token, client.inner.cfg.refresh_buffer);
+            Ok(Fresh {
+                value: Arc::new(token),
+                refresh_at_ms: s.refresh_at_ms,
+                usable_until_ms: s.usable_until_ms,
+            })
+        })
+    }
+
+    async fn token_url(&self) -> Result<String> {
+        if let Some(u) = &self.inner.cfg.token_url {
+            return Ok(u.clone());
+        }
+        let metadata = self
+            .inner
+            .metadata
+            .as_ref()
+            .ok_or_else(|| Error::config("no token_url and no issuer to discover it from"))?;
+        let meta = metadata.get().await?;
+        let url = meta.token_endpoint.clone().ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidResponse,
+                "the authorization-server metadata has no token_endpoint",
+            )
+        })?;
+        crate::http::check_url(&url, self.inner.cfg.allow_insecure_http, "token_endpoint")?;
+        Ok(url)
+    }
+
+    async fn fetch_once(&self, params: &TokenParams) -> Result<Token> {
+        let url = self.token_url().await?;
+        let now = self.inner.clock.now_ms();
+        let req = token_request(&url, params, &*self.inner.auth, self.inner.cfg.allow_insecure_http, now)?;
+        self.inner.requests.fetch_add(1, Ordering::Relaxed);
+        let resp = self.inner.transport.send(req).await?;
+        let now = self.inner.clock.now_ms();
+        let secret = self.inner.cfg.client_secret.as_ref().map(|s| s.expose()).unwrap_or("");
+        let token = parse_token_response(&resp, now, &params.scopes, &[secret])?;
+        if now >= schedule(&token, self.inner.cfg.refresh_buffer).usable_until_ms {
+            return Err(Error::new(
+                ErrorCode::InvalidResponse,
+                "the token endpoint returned a token that is already expired (expires_in 0 or an exp in the past); check the server's clock and token lifetime",
+            ));
+        }
+        Ok(token)
+    }
+
+    async fn fetch_with_retry(&self, params: &TokenParams) -> Result<Token> {
+        let policy = &self.inner.retry;
+        let start = self.inner.clock.now_ms();
+        let budget = policy.max_elapsed.as_millis() as i64;
+        let mut attempt = 0u32;
+        loop {
+            let err = match self.fetch_once(params).await {
+                Ok(t) => return Ok(t),
+                Err(e) => e,
+            };
+            attempt += 1;
+            if !err.is_retryable() || attempt >= policy.max_attempts.max(1) {
+                return Err(err);
+            }
+            let jitter = policy.backoff(attempt - 1, random_unit());
+            let delay = match err.retry_after() {
+                Some(ra) => ra.max(jitter),
+                None => jitter,
+            };
+            let elapsed = self.inner.clock.now_ms() - start;
+            if elapsed + delay.as_millis() as i64 > budget {
+                return Err(err);
+            }
+            self.inner.sleeper.sleep(delay).await;
+        }
+    }
+
+    fn for_each_slot(&self, f: impl Fn(&Slot)) {
+        f(&self.inner.default_slot);
+        for s in self.inner.slots.lock().values() {
+            f(s);
+        }
+    }
+
+    /// Drop every cached token (e.g. after a resource answered 401). The next call fetches anew.
+    pub fn invalidate(&self) {
+        self.for_each_slot(|s| s.cell.invalidate());
+    }
+
+    /// Drop the cached token only if it is `access_token` (so that a 401 for an old token does not
+    /// throw away a newer one another caller already fetched).
+    pub fn invalidate_token(&self, access_token: &str) {
+        self.for_each_slot(|s| {
+            s.cell.invalidate_value(|t| {
+                crate::secret::constant_time_eq(t.access_token.expose().as_bytes(), access_token.as_bytes())
+            })
+        });
+    }
+}

@@ -1,0 +1,8 @@
+//! JOSE primitives: asymmetric algorithms, public keys and key sets (JWK, JWKS), private signing
+//! keys, and the JWS compact serialization. Nothing here knows what a token is for: that is the
+//! policy of [`crate::access_token`] (and of the proofs to come).
+
+pub mod alg;
+pub mod compact;
+pub mod keys;
+pub mod signing;
