@@ -34,6 +34,15 @@ impl ManualClock {
     pub fn advance(&self, d: Duration) {
         self.0.fetch_add(d.as_millis() as i64, Ordering::SeqCst);
     }
+    /// The clock's shared state (Unix milliseconds): another native module of the same build
+    /// (a binding's testing module) can share this clock through it.
+    pub fn state(&self) -> &Arc<AtomicI64> {
+        &self.0
+    }
+    /// A clock on a state shared with another (see [`ManualClock::state`]).
+    pub fn from_state(state: Arc<AtomicI64>) -> Self {
+        ManualClock(state)
+    }
 }
 
 impl Clock for ManualClock {
