@@ -24,18 +24,56 @@ pub struct ServerMetadata {
 /// Metadata URLs to try, in order: RFC 8414 §3.1 (well-known inserted between host and path),
 /// then OpenID Connect Discovery (appended to the issuer).
 pub fn discovery_urls(issuer: &str) -> Result<Vec<String>> {
-    let u = url::Url::parse(issuer).map_err(|e| Error::config(format!("issuer {issuer:?} is not a URL ({e})")))?;
-    if u.query().is_some() || u.fragment().is_some() {
-        return Err(Error::config(
-            "the issuer URL must not have a query or fragment (RFC 8414 §2)",
-        ));
-    }
-    let origin = u.origin().ascii_serialization();
-    let path = u.path().trim_end_matches('/');
+    let (origin, path) = origin_and_path(issuer)?;
+    let path = path.trim_end_matches('/');
     Ok(vec![
         format!("{origin}/.well-known/oauth-authorization-server{path}"),
         format!("{origin}{path}/.well-known/openid-configuration"),
     ])
+}
+
+const QUERY_OR_FRAGMENT: &str = "the issuer URL must not have a query or fragment (RFC 8414 §2)";
+
+/// The issuer's origin (`https://host[:port]`) and path, with the `url` crate natively.
+#[cfg(not(target_arch = "wasm32"))]
+fn origin_and_path(issuer: &str) -> Result<(String, String)> {
+    let u = url::Url::parse(issuer).map_err(|e| Error::config(format!("issuer {issuer:?} is not a URL ({e})")))?;
+    if u.query().is_some() || u.fragment().is_some() {
+        return Err(Error::config(QUERY_OR_FRAGMENT));
+    }
+    Ok((u.origin().ascii_serialization(), u.path().to_string()))
+}
+
+/// wasm builds: as for `check_url`, the `url` crate would be a fifth of the module; an issuer that
+/// passed `check_url` (http(s), no credentials) only needs its origin and path split off. Kept in
+/// step with the `url` crate by `light_origin_and_path_agrees_with_the_url_crate`.
+#[cfg(target_arch = "wasm32")]
+fn origin_and_path(issuer: &str) -> Result<(String, String)> {
+    origin_and_path_light(issuer)
+}
+
+#[cfg_attr(not(any(target_arch = "wasm32", test)), allow(dead_code))]
+fn origin_and_path_light(issuer: &str) -> Result<(String, String)> {
+    let not_url = || Error::config(format!("issuer {} is not an http(s) URL", crate::util::quoted(issuer)));
+    let (scheme, rest) = issuer.trim().split_once("://").ok_or_else(not_url)?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "https" => ":443",
+        "http" => ":80",
+        _ => return Err(not_url()),
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    if tail.contains(['?', '#']) {
+        return Err(Error::config(QUERY_OR_FRAGMENT));
+    }
+    if authority.is_empty() || authority.contains('@') {
+        return Err(not_url());
+    }
+    let host = authority.to_ascii_lowercase();
+    let host = host.strip_suffix(default_port).unwrap_or(&host);
+    let path = if tail.is_empty() { "/" } else { tail };
+    Ok((format!("{scheme}://{host}"), path.to_string()))
 }
 
 /// Parse a metadata document; its `issuer` must equal the configured issuer (RFC 8414 §3.3).
@@ -143,8 +181,8 @@ impl MetadataCache {
 
     /// The metadata, discovered first if needed.
     pub async fn get(&self) -> Result<Arc<ServerMetadata>> {
-        let (issuer, insecure, transport) = (self.issuer.clone(), self.allow_insecure_http, self.transport.clone());
-        let start = move || -> crate::runtime::BoxFut<'static, Result<Fresh<ServerMetadata>>> {
+        let start = || -> crate::runtime::BoxFut<'static, Result<Fresh<ServerMetadata>>> {
+            let (issuer, insecure, transport) = (self.issuer.clone(), self.allow_insecure_http, self.transport.clone());
             Box::pin(async move {
                 let meta = discover(&*transport, &issuer, insecure).await?;
                 Ok(Fresh {
@@ -154,7 +192,7 @@ impl MetadataCache {
                 })
             })
         };
-        match self.cell.step(self.clock.now_ms(), start) {
+        match self.cell.step(self.clock.now_ms(), &start) {
             Step::Ready(m) => Ok(m),
             Step::Failed(e) => Err(e),
             Step::Wait(f) | Step::Refreshing(f, _, _) => f.await,
@@ -182,6 +220,32 @@ mod tests {
             ]
         );
     }
+    #[test]
+    fn light_origin_and_path_agrees_with_the_url_crate() {
+        for issuer in [
+            "https://auth.example.com",
+            "https://auth.example.com/",
+            "https://Auth.Example.COM:443/tenant1/",
+            "https://auth.example.com:8443/t/x",
+            "http://127.0.0.1:8080",
+            "http://localhost:80/realms/a",
+            "HTTPS://auth.example.com/a/b/",
+        ] {
+            assert_eq!(
+                origin_and_path_light(issuer).unwrap(),
+                origin_and_path(issuer).unwrap(),
+                "{issuer}"
+            );
+        }
+        for bad in ["https://auth.example.com/?x=1", "https://auth.example.com/#f"] {
+            assert!(
+                origin_and_path_light(bad).is_err() && origin_and_path(bad).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(origin_and_path_light("ftp://x").is_err());
+    }
+
     #[test]
     fn issuer_must_match() {
         let r = HttpResponse::json(

@@ -187,7 +187,7 @@ impl<T: Send + Sync + 'static> RefreshCell<T> {
 
     /// Decide what a caller gets at `now_ms`, starting the refresh `start` when one is due and
     /// none is under way or paused.
-    pub fn step(&self, now_ms: i64, start: impl FnOnce() -> BoxFut<'static, Result<Fresh<T>>>) -> Step<T> {
+    pub fn step(&self, now_ms: i64, start: &dyn Fn() -> BoxFut<'static, Result<Fresh<T>>>) -> Step<T> {
         let mut st = self.inner.state.lock();
         if let Some(c) = &st.current {
             if now_ms < c.refresh_at_ms {
@@ -226,7 +226,7 @@ impl<T: Send + Sync + 'static> RefreshCell<T> {
     pub fn force(
         &self,
         may_start: impl FnOnce() -> bool,
-        start: impl FnOnce() -> BoxFut<'static, Result<Fresh<T>>>,
+        start: &dyn Fn() -> BoxFut<'static, Result<Fresh<T>>>,
     ) -> Option<Refresh<T>> {
         let mut st = self.inner.state.lock();
         if let Some(f) = &st.inflight {
@@ -337,7 +337,7 @@ mod tests {
         (c, clock)
     }
 
-    fn ok(v: u32, refresh_at: i64, until: i64) -> impl FnOnce() -> BoxFut<'static, Result<Fresh<u32>>> {
+    fn ok(v: u32, refresh_at: i64, until: i64) -> impl Fn() -> BoxFut<'static, Result<Fresh<u32>>> {
         move || {
             Box::pin(async move {
                 Ok(Fresh {
@@ -349,7 +349,7 @@ mod tests {
         }
     }
 
-    fn fail() -> impl FnOnce() -> BoxFut<'static, Result<Fresh<u32>>> {
+    fn fail() -> impl Fn() -> BoxFut<'static, Result<Fresh<u32>>> {
         || Box::pin(async { Err(Error::new(ErrorCode::ServerError, "down")) })
     }
 
@@ -378,8 +378,8 @@ mod tests {
                 })
             }
         };
-        let a = c.step(0, start(&starts));
-        let b = c.step(0, start(&starts));
+        let a = c.step(0, &start(&starts));
+        let b = c.step(0, &start(&starts));
         assert!(matches!((&a, &b), (Step::Wait(_), Step::Wait(_))));
         assert_eq!(*run(a).unwrap(), 7);
         assert_eq!(*run(b).unwrap(), 7);
@@ -392,8 +392,8 @@ mod tests {
     fn a_stale_value_waits_unless_the_cell_serves_while_refreshing() {
         for serve in [false, true] {
             let (c, _) = cell(serve);
-            run(c.step(0, ok(1, 100, 200))).unwrap();
-            let s = c.step(150, ok(2, 300, 400));
+            run(c.step(0, &ok(1, 100, 200))).unwrap();
+            let s = c.step(150, &ok(2, 300, 400));
             match (serve, &s) {
                 (true, Step::Refreshing(_, old, 200)) => assert_eq!(**old, 1),
                 (false, Step::Wait(_)) => {}
@@ -409,15 +409,15 @@ mod tests {
     fn a_failure_pauses_and_keeps_a_usable_value() {
         let (c, clock) = cell(false);
         // Nothing stored: the failure is answered for the pause, then a new refresh starts.
-        assert!(run(c.step(0, fail())).is_err());
-        assert!(matches!(c.step(999, ok(1, 100, 200)), Step::Failed(_)));
-        assert_eq!(*run(c.step(1_000, ok(1, 2_000, 9_000))).unwrap(), 1);
+        assert!(run(c.step(0, &fail())).is_err());
+        assert!(matches!(c.step(999, &ok(1, 100, 200)), Step::Failed(_)));
+        assert_eq!(*run(c.step(1_000, &ok(1, 2_000, 9_000))).unwrap(), 1);
         // Stale and the refresh fails (at 2 s by the clock): the value is served during the pause
         // of 5 s, capped at usable_until.
         clock.set_ms(2_000);
-        assert!(run(c.step(2_000, fail())).is_err());
+        assert!(run(c.step(2_000, &fail())).is_err());
         assert!(c.is_ready(6_999) && !c.is_ready(7_000));
-        assert!(matches!(c.step(6_999, fail()), Step::Ready(_)));
+        assert!(matches!(c.step(6_999, &fail()), Step::Ready(_)));
         assert_eq!(c.usable(8_999).as_deref(), Some(&1));
         assert_eq!(c.usable(9_000), None);
         c.invalidate_value(|v| *v == 2);
@@ -426,18 +426,18 @@ mod tests {
         assert!(c.current().is_none() && !c.is_ready(0));
         // Without a value, invalidate() still ends a pause after a failure.
         clock.set_ms(8_000);
-        assert!(run(c.step(8_000, fail())).is_err());
-        assert!(matches!(c.step(8_000, ok(3, 10_000, 20_000)), Step::Failed(_)));
+        assert!(run(c.step(8_000, &fail())).is_err());
+        assert!(matches!(c.step(8_000, &ok(3, 10_000, 20_000)), Step::Failed(_)));
         c.invalidate();
-        assert_eq!(*run(c.step(8_000, ok(3, 10_000, 20_000))).unwrap(), 3);
+        assert_eq!(*run(c.step(8_000, &ok(3, 10_000, 20_000))).unwrap(), 3);
     }
 
     #[test]
     fn force_joins_or_asks_before_starting() {
         let (c, _) = cell(false);
-        assert!(c.force(|| false, ok(1, 10, 20)).is_none());
-        let f = c.force(|| true, ok(1, 10, 20)).unwrap();
-        assert!(c.force(|| panic!("joins instead"), ok(2, 10, 20)).is_some());
+        assert!(c.force(|| false, &ok(1, 10, 20)).is_none());
+        let f = c.force(|| true, &ok(1, 10, 20)).unwrap();
+        assert!(c.force(|| panic!("joins instead"), &ok(2, 10, 20)).is_some());
         assert_eq!(*block_on(f).unwrap(), 1);
     }
 
@@ -451,8 +451,8 @@ mod tests {
             |_, _| Duration::ZERO,
             move |old: Option<&u32>, new: &u32| s2.lock().push((old.copied(), *new)),
         );
-        run(c.step(0, ok(1, 10, 20))).unwrap();
-        run(c.step(10, ok(2, 30, 40))).unwrap();
+        run(c.step(0, &ok(1, 10, 20))).unwrap();
+        run(c.step(10, &ok(2, 30, 40))).unwrap();
         assert_eq!(*seen.lock(), vec![(None, 1), (Some(1), 2)]);
     }
 }

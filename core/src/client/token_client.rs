@@ -236,7 +236,7 @@ impl TokenClient {
 
     async fn get_from(&self, slot: Arc<Slot>) -> Result<Arc<Token>> {
         let now = self.inner.clock.now_ms();
-        let step = slot.cell.step(now, || self.fetch(slot.params.clone()));
+        let step = slot.cell.step(now, &|| self.fetch(slot.params.clone()));
         match step {
             Step::Ready(t) => Ok(t),
             Step::Failed(e) => Err(e),

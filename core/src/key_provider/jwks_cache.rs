@@ -167,7 +167,7 @@ impl JwksCache {
     pub async fn keys(&self) -> Result<(Arc<KeySet>, u64)> {
         let now = self.inner.clock.now_ms();
         let use_store = self.inner.cell.current().is_none();
-        let refresh = match self.inner.cell.step(now, || self.fetch(use_store)) {
+        let refresh = match self.inner.cell.step(now, &|| self.fetch(use_store)) {
             Step::Ready(g) => return Ok((g.keys.clone(), g.generation)),
             Step::Failed(e) => {
                 return Err(Error::new(
@@ -199,7 +199,7 @@ impl JwksCache {
         let cooldown = self.inner.policy.unknown_kid_cooldown.as_millis() as i64;
         let last = self.inner.last_fetch_started_ms.load(Ordering::Acquire);
         let may_start = || last == i64::MIN || now.saturating_sub(last) >= cooldown;
-        let refresh = self.inner.cell.force(may_start, || self.fetch(false))?;
+        let refresh = self.inner.cell.force(may_start, &|| self.fetch(false))?;
         let g = match refresh.await {
             Ok(g) => g,
             Err(_) => self.inner.cell.current()?,
