@@ -6,7 +6,9 @@ use super::config::{TypPolicy, VerifierConfig};
 use crate::http::Transport;
 use crate::jose::alg::Alg;
 use crate::jose::keys::KeySet;
-use crate::key_provider::{DiscoveredJwks, JwksCache, JwksPolicy, JwksStore, KeyProvider, StaticKeys};
+#[cfg(not(target_arch = "wasm32"))]
+use crate::key_provider::DiscoveredJwks;
+use crate::key_provider::{JwksCache, JwksPolicy, JwksStore, KeyProvider, StaticKeys};
 use crate::options::{OptionName, Options};
 use crate::runtime::Clock;
 use crate::{Error, Result};
@@ -73,8 +75,17 @@ impl KeySpec {
             }
             KeySpec::Static(k) => Arc::new(StaticKeys(k)),
             KeySpec::Remote { uri, policy } => Arc::new(JwksCache::with_store(&uri, transport, clock, policy, store)?),
+            #[cfg(not(target_arch = "wasm32"))]
             KeySpec::Discover { issuer, policy } => {
                 Arc::new(DiscoveredJwks::new(&issuer, transport, clock, policy, store)?)
+            }
+            // Discovery would cost the WebAssembly module 5 KB of its 100 KB budget (metadata
+            // reading and a second cache); edge code names its JWKS URL.
+            #[cfg(target_arch = "wasm32")]
+            KeySpec::Discover { .. } => {
+                return Err(Error::config(
+                    "discover is not in the WebAssembly build; give the verifier jwksUri (the issuer's JWKS URL)",
+                ))
             }
         })
     }
