@@ -1,15 +1,36 @@
 // @authsec/wasm (manual initialisation): call `await init()` / `initSync(module)` first.
 
-/** Every error the package throws or rejects with: a real Error with the core's stable code. */
+/** The families of error codes (one per code). */
+export type ErrorCategory = 'token_request' | 'unavailable' | 'config' | 'invalid_token' | 'insufficient_scope' | 'internal';
+
+/** Every error the package throws or rejects with: a real Error with the core's stable code. The
+ * subclasses below are the core's class tree, the same in every authsec language. */
 export declare class AuthsecError extends Error {
-  readonly name: 'AuthsecError';
+  constructor(message: string, details?: { code?: string; category?: ErrorCategory; retryable?: boolean; httpStatus?: number; missingScopes?: string[] });
   /** The core's stable error code (`invalid_signature`, `token_expired`, `insufficient_scope`, ...). */
   readonly code: string;
+  /** The code's family. */
+  readonly category: ErrorCategory;
+  /** Whether the same request may succeed later. */
+  readonly retryable: boolean;
   /** The HTTP status a resource server should answer with (401, 403, 503, ...). */
-  readonly status: number;
+  readonly httpStatus?: number;
   /** For `insufficient_scope`: the scopes the token lacks. */
   readonly missingScopes?: string[];
 }
+export declare class ConfigError extends AuthsecError {}
+export declare class TokenRequestError extends AuthsecError {}
+export declare class InvalidClientError extends TokenRequestError {}
+export declare class InvalidScopeError extends TokenRequestError {}
+export declare class UnavailableError extends AuthsecError {}
+export declare class NetworkError extends UnavailableError {}
+export declare class TimeoutError extends NetworkError {}
+export declare class ServerError extends UnavailableError {}
+export declare class RateLimitedError extends UnavailableError {}
+export declare class InvalidTokenError extends AuthsecError {}
+export declare class TokenExpiredError extends InvalidTokenError {}
+export declare class InsufficientScopeError extends AuthsecError {}
+export declare class InternalError extends AuthsecError {}
 
 /** A store for the fetched JWKS across isolate lifetimes (e.g. over Workers KV). Sync or async. */
 export interface JwksStore {
@@ -98,10 +119,12 @@ export declare function requireScopes(claims: object, required?: string | string
 export declare function hasScopes(claims: object, required: string | string[]): boolean;
 /** The token of an `Authorization: Bearer` value; undefined when absent; throws when malformed. */
 export declare function bearerToken(authorization: string | null | undefined): string | undefined;
-/** The RFC 6750 answer for a verify error (or none: a missing token). */
+/** The RFC 6750 answer for a verify error (or none: a missing token); no challenge for a 5xx. */
 export declare function challenge(
-  error?: { code: string; message?: string } | null,
+  error?: { code: string; message?: string; missingScopes?: string[] } | null,
   options?: { realm?: string; requiredScopes?: string | string[] },
-): { status: number; wwwAuthenticate: string };
+): { status: number; error?: 'invalid_token' | 'insufficient_scope' | 'invalid_request'; wwwAuthenticate?: string };
 /** The core's stable error codes. */
-export declare function errorCodes(): { code: string; description: string }[];
+export declare function errorCodes(): { code: string; description: string; category: ErrorCategory; class: string; retryable: boolean }[];
+/** The core's error class tree. */
+export declare function errorClasses(): { name: string; parent: string }[];

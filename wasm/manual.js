@@ -2,9 +2,13 @@
 // what the runtime gives you for dist/authsec_wasm_bg.wasm (a WebAssembly.Module in Cloudflare
 // Workers, a URL or Response in browsers, bytes anywhere). Then use the same API as the main entry.
 import initWasm, * as wasm from './dist/authsec_wasm.js';
-import { AuthsecError, setEd25519FallbackSource } from './js/glue.js';
+import { makeError, setEd25519FallbackSource, setErrorCodes } from './js/glue.js';
 
-export { AuthsecError };
+export {
+  AuthsecError, ConfigError, TokenRequestError, InvalidClientError, InvalidScopeError, UnavailableError,
+  NetworkError, TimeoutError, ServerError, RateLimitedError, InvalidTokenError, TokenExpiredError,
+  InsufficientScopeError, InternalError,
+} from './js/glue.js';
 
 let ready = null;
 
@@ -30,6 +34,7 @@ export function init(input, options) {
     ready = (async () => {
       const source = input === undefined ? packageFile(new URL('./dist/authsec_wasm_bg.wasm', import.meta.url)) : input;
       await initWasm({ module_or_path: source });
+      setErrorCodes(wasm.errorCodes());
     })();
     ready.catch(() => { ready = null; });
   }
@@ -42,6 +47,7 @@ export function initSync(module, options) {
   if (options?.ed25519Fallback !== undefined) setEd25519FallbackSource(() => options.ed25519Fallback);
   if (!ready) {
     wasm.initSync({ module });
+    setErrorCodes(wasm.errorCodes());
     ready = Promise.resolve();
   }
 }
@@ -60,7 +66,7 @@ export class Verifier {
   }
   /** Resolves to the claims; rejects with an AuthsecError (`err.code`). */
   async verify(token, options) {
-    if (typeof token !== 'string') throw new AuthsecError('malformed_token', 'the token must be a string', 401);
+    if (typeof token !== 'string') throw makeError('malformed_token', 'the token must be a string');
     const cached = this.#inner.verifyCached(token, options);
     if (cached !== undefined) return cached;
     return this.#inner.verify(token, options);
@@ -94,16 +100,17 @@ export function hasScopes(claims, required) {
 export function bearerToken(authorization) {
   return wasm.bearerToken(authorization ?? undefined);
 }
-/** RFC 6750 answer for an error from verify (or none: a missing token): { status, wwwAuthenticate }. */
+/** RFC 6750 answer for an error from verify (or none: a missing token): { status, error,
+ * wwwAuthenticate } (no challenge for a 5xx: keys unavailable). */
 export function challenge(error, { realm, requiredScopes } = {}) {
-  return wasm.challenge(error?.code, error?.message, realm, scopeList(requiredScopes));
+  return wasm.challenge(error?.code, error?.message, error?.missingScopes, realm, scopeList(requiredScopes));
 }
 /** A `jwksCache` over a Cloudflare Workers KV namespace (`env.MY_KV`). KV answers a missing key
  * with null (a miss here too) and refuses an `expirationTtl` under 60 s, so a shorter freshness is
  * stored for 60 s: the stored document carries its own freshness, which the core checks on load. */
 export function workersKvStore(namespace) {
   if (!namespace || typeof namespace.get !== 'function' || typeof namespace.put !== 'function') {
-    throw new AuthsecError('config_error', 'workersKvStore needs a KV namespace binding (an object with get and put)', 500);
+    throw makeError('config_error', 'workersKvStore needs a KV namespace binding (an object with get and put)');
   }
   return {
     get: (key) => namespace.get(key),
@@ -111,7 +118,12 @@ export function workersKvStore(namespace) {
   };
 }
 
-/** The core's stable error codes: [{ code, description }]. */
+/** The core's stable error codes: [{ code, description, category, class, retryable }]. */
 export function errorCodes() {
   return wasm.errorCodes();
+}
+
+/** The core's error class tree: [{ name, parent }]. */
+export function errorClasses() {
+  return wasm.errorClasses();
 }

@@ -31,7 +31,7 @@ export default {
     } catch (e) {
       if (e !== null && !(e instanceof AuthsecError)) throw e;
       const { status, wwwAuthenticate } = challenge(e, { realm: 'api', requiredScopes: 'read:data' });
-      return new Response(null, { status, headers: { 'www-authenticate': wwwAuthenticate } });
+      return new Response(null, { status, headers: wwwAuthenticate ? { 'www-authenticate': wwwAuthenticate } : {} });
     }
   },
 };

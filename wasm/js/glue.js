@@ -1,19 +1,65 @@
 // The only JavaScript the Rust side calls: WebCrypto signature checks, fetch, and error objects.
 // No token logic lives here (that is the Rust core's); no Node.js built-ins are used.
 
-/** A real Error with the core's stable `.code`. */
+/**
+ * Every error the package throws or rejects with: a real Error with the core's stable `code`, its
+ * `category`, whether retrying may help (`retryable`), the status a protected resource answers
+ * with (`httpStatus`), and for `insufficient_scope` the `missingScopes`. The subclasses are the
+ * core's class tree (the same names in every authsec language); which class a code raises is the
+ * core's decision.
+ */
 export class AuthsecError extends Error {
-  constructor(code, message, status, missingScopes) {
+  constructor(message, details = {}) {
     super(message);
-    this.name = 'AuthsecError';
-    this.code = code;
-    this.status = status;
-    if (missingScopes && missingScopes.length) this.missingScopes = missingScopes;
+    this.code = details.code ?? 'internal_error';
+    this.category = details.category ?? 'internal';
+    this.retryable = details.retryable ?? false;
+    if (details.httpStatus !== undefined) this.httpStatus = details.httpStatus;
+    if (details.missingScopes && details.missingScopes.length) this.missingScopes = Array.from(details.missingScopes);
   }
 }
+export class ConfigError extends AuthsecError {}
+export class TokenRequestError extends AuthsecError {}
+export class InvalidClientError extends TokenRequestError {}
+export class InvalidScopeError extends TokenRequestError {}
+export class UnavailableError extends AuthsecError {}
+export class NetworkError extends UnavailableError {}
+export class TimeoutError extends NetworkError {}
+export class ServerError extends UnavailableError {}
+export class RateLimitedError extends UnavailableError {}
+export class InvalidTokenError extends AuthsecError {}
+export class TokenExpiredError extends InvalidTokenError {}
+export class InsufficientScopeError extends AuthsecError {}
+export class InternalError extends AuthsecError {}
 
-export function makeError(code, message, status, missingScopes) {
-  return new AuthsecError(code, message, status, Array.from(missingScopes));
+/** The classes by name (a test holds this tree equal to the core's). */
+export const ERROR_CLASSES = {
+  AuthsecError, ConfigError, TokenRequestError, InvalidClientError, InvalidScopeError, UnavailableError,
+  NetworkError, TimeoutError, ServerError, RateLimitedError, InvalidTokenError, TokenExpiredError,
+  InsufficientScopeError, InternalError,
+};
+for (const [name, C] of Object.entries(ERROR_CLASSES)) {
+  Object.defineProperty(C.prototype, 'name', { value: name, writable: true, configurable: true, enumerable: false });
+}
+
+// The core's code list (errorCodes(): class, category, retryable, httpStatus per code), handed
+// over by manual.js when the module is loaded.
+let codes = null;
+export function setErrorCodes(list) {
+  codes = new Map(list.map((c) => [c.code, c]));
+}
+
+/** The error the core raises for `code`: its class, category, retryable flag and resource status. */
+export function makeError(code, message, missingScopes) {
+  const c = codes?.get(code);
+  const C = c && Object.hasOwn(ERROR_CLASSES, c.class) ? ERROR_CLASSES[c.class] : AuthsecError;
+  return new C(message, {
+    code,
+    category: c?.category,
+    retryable: c?.retryable,
+    httpStatus: c?.httpStatus,
+    missingScopes: missingScopes && Array.from(missingScopes),
+  });
 }
 
 // alg -> [importKey algorithm, verify algorithm]

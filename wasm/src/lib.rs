@@ -10,12 +10,13 @@
 
 use authsec_core::http::{HttpRequest, HttpResponse, Transport};
 use authsec_core::resource::bearer as scopes;
+use authsec_core::resource::bearer::ErrorParts;
 use authsec_core::runtime::BoxFut;
 use authsec_core::scope;
 use authsec_core::util::{json_error_at, json_text, quoted};
 use authsec_core::{
-    Clock, Error, ErrorCode, JwksStore, Prepared, PublicKey, Result, ScopeRequirement, SignatureCheck, StoredJwks,
-    VerifierOptions,
+    Clock, Error, ErrorClass, ErrorCode, JwksStore, Prepared, PublicKey, Result, ScopeRequirement, SignatureCheck,
+    StoredJwks, VerifierOptions,
 };
 use js_sys::{Array, Promise, Reflect, Uint8Array};
 use std::sync::Arc;
@@ -34,14 +35,15 @@ extern "C" {
     /// `Promise<{status, headers: [name, value][], body: Uint8Array}>` (GET, no redirects).
     #[wasm_bindgen(js_name = httpGet)]
     fn http_get(url: &str, headers: Array) -> Promise;
-    /// An `AuthsecError` (a real `Error` with `.code`).
+    /// The `AuthsecError` subclass the core names for `code` (glue.js reads the class, category,
+    /// retryable flag and resource status from [`error_codes`]).
     #[wasm_bindgen(js_name = makeError)]
-    fn make_error(code: &str, message: &str, status: u16, missing_scopes: Array) -> JsValue;
+    fn make_error(code: &str, message: &str, missing_scopes: Array) -> JsValue;
 }
 
 fn js_error(e: &Error) -> JsValue {
     let missing: Array = e.missing_scopes().iter().map(|s| JsValue::from_str(s)).collect();
-    make_error(e.code().as_str(), e.message(), scopes::http_status(e), missing)
+    make_error(e.code().as_str(), e.message(), missing)
 }
 
 fn js_result<T>(r: Result<T>) -> std::result::Result<T, JsValue> {
@@ -222,20 +224,12 @@ async fn verify_core(
             v.complete(check, ok)?
         }
     };
-    req.check(&claims.scopes())?;
+    req.check_claims(&claims)?;
     Ok(claims)
 }
 
 // ----------------------------------------------------------------------------------------------
 // The API.
-
-fn strings(v: &serde_json::Value) -> Vec<String> {
-    match v {
-        serde_json::Value::String(s) => scope::split_scopes(s),
-        serde_json::Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
-        _ => Vec::new(),
-    }
-}
 
 fn requirement(v: &JsValue) -> Result<ScopeRequirement> {
     let o = json_of(v, "verify options")?;
@@ -247,10 +241,7 @@ fn requirement(v: &JsValue) -> Result<ScopeRequirement> {
             )));
         }
     }
-    Ok(ScopeRequirement {
-        all_of: strings(&o["requiredScopes"]),
-        any_of: strings(&o["anyScopes"]),
-    })
+    ScopeRequirement::from_values(&o["requiredScopes"], &o["anyScopes"])
 }
 
 /// A JWT access-token verifier (RFC 9068): signature (WebCrypto), algorithm allow-list, `typ`,
@@ -320,12 +311,9 @@ impl Verifier {
     #[wasm_bindgen(js_name = verifyCached)]
     pub fn verify_cached(&self, token: &str, options: JsValue) -> std::result::Result<JsValue, JsValue> {
         let req = js_result(requirement(&options))?;
-        match self.inner.try_cached(token) {
+        match self.inner.try_cached_with(token, &req) {
             None => Ok(JsValue::UNDEFINED),
-            Some(c) => {
-                js_result(req.check(&c.scopes()))?;
-                to_js(&c.to_json())
-            }
+            Some(c) => to_js(&js_result(c)?.to_json()),
         }
     }
 
@@ -361,10 +349,10 @@ pub fn scopes_of(claims: JsValue) -> std::result::Result<Vec<String>, JsValue> {
 pub fn require_scopes(claims: JsValue, required: JsValue, any: JsValue) -> std::result::Result<(), JsValue> {
     let granted = scopes_of(claims)?;
     let granted: Vec<&str> = granted.iter().map(String::as_str).collect();
-    let req = ScopeRequirement {
-        all_of: strings(&js_result(json_of(&required, "required scopes"))?),
-        any_of: strings(&js_result(json_of(&any, "any scopes"))?),
-    };
+    let req = js_result(ScopeRequirement::from_values(
+        &js_result(json_of(&required, "required scopes"))?,
+        &js_result(json_of(&any, "any scopes"))?,
+    ))?;
     js_result(req.check(&granted))
 }
 
@@ -382,37 +370,67 @@ pub fn bearer_token(authorization: Option<String>) -> std::result::Result<Option
 }
 
 /// The RFC 6750 answer for an error (`code` as thrown by `verify`, or undefined for a missing
-/// token): `{ status, wwwAuthenticate }`.
+/// token): `{ status, error, wwwAuthenticate }` (no challenge for a 5xx).
 #[wasm_bindgen]
 pub fn challenge(
     code: Option<String>,
     message: Option<String>,
+    missing_scopes: Option<Vec<String>>,
     realm: Option<String>,
     required_scopes: JsValue,
 ) -> std::result::Result<JsValue, JsValue> {
-    let required = strings(&js_result(json_of(&required_scopes, "required scopes"))?);
-    let err = match code {
-        None => None,
-        Some(c) => Some(Error::new(
-            ErrorCode::parse(&c)
-                .ok_or_else(|| js_error(&Error::config(format!("unknown error code {}", quoted(&c)))))?,
-            message.unwrap_or_default(),
-        )),
-    };
-    let status = err.as_ref().map_or(401, scopes::http_status);
-    let header = scopes::www_authenticate(realm.as_deref(), err.as_ref(), &required);
-    Ok(js_object(&[
-        ("status", status.into()),
-        ("wwwAuthenticate", header.into()),
-    ]))
+    let required = js_result(ScopeRequirement::from_values(
+        &js_result(json_of(&required_scopes, "required scopes"))?,
+        &serde_json::Value::Null,
+    ))?
+    .all_of;
+    let parts = code.as_deref().map(|code| ErrorParts {
+        code,
+        message: message.as_deref().unwrap_or_default(),
+        missing_scopes: missing_scopes.unwrap_or_default(),
+    });
+    let c = js_result(scopes::challenge_for(realm.as_deref(), parts.as_ref(), &required))?;
+    let mut props = vec![("status", c.status.into())];
+    if let Some(e) = c.error {
+        props.push(("error", e.into()));
+    }
+    if let Some(h) = c.www_authenticate {
+        props.push(("wwwAuthenticate", h.into()));
+    }
+    Ok(js_object(&props))
 }
 
-/// The core's error codes: `[{ code, description }]`.
+/// The core's error codes: `[{ code, description, category, class, retryable, httpStatus }]`
+/// (`httpStatus`: what a protected resource answers for the code).
 #[wasm_bindgen(js_name = errorCodes)]
 pub fn error_codes() -> std::result::Result<JsValue, JsValue> {
     Ok(ErrorCode::ALL
         .iter()
-        .map(|c| js_object(&[("code", c.as_str().into()), ("description", c.description().into())]))
+        .map(|c| {
+            js_object(&[
+                ("code", c.as_str().into()),
+                ("description", c.description().into()),
+                ("category", c.category().as_str().into()),
+                ("class", c.class().name().into()),
+                ("retryable", c.is_retryable().into()),
+                ("httpStatus", scopes::http_status(&Error::new(*c, "")).into()),
+            ])
+        })
+        .collect::<Array>()
+        .into())
+}
+
+/// The core's error class tree: `[{ name, parent }]` (parent `AuthsecError` for a category's class).
+#[wasm_bindgen(js_name = errorClasses)]
+pub fn error_classes() -> std::result::Result<JsValue, JsValue> {
+    Ok(ErrorClass::ALL
+        .iter()
+        .map(|c| {
+            js_object(&[
+                ("name", c.name().into()),
+                ("parent", c.parent().map_or("AuthsecError", |p| p.name()).into()),
+            ])
+        })
         .collect::<Array>()
         .into())
 }

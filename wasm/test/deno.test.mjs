@@ -200,9 +200,9 @@ describe('@authsec/wasm under Deno', { timeout: 90_000 }, () => {
       assert.equal(e.rejected, true, `${round}: a token without the admin scope verified with admin required`);
       assert.equal(e.isAuthsecError, true, round);
       assert.equal(e.isError, true, round);
-      assert.equal(e.name, 'AuthsecError', round);
+      assert.equal(e.name, 'InsufficientScopeError', round);
       assert.equal(e.code, 'insufficient_scope', round);
-      assert.equal(e.status, 403, round);
+      assert.equal(e.httpStatus, 403, round);
       assert.deepEqual(e.missingScopes, ['admin'], round);
       assert.equal(typeof e.message, 'string', round);
     }

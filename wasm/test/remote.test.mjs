@@ -6,7 +6,9 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { Verifier, AuthsecError, challenge } from '../index.js';
+import {
+  Verifier, AuthsecError, InsufficientScopeError, InvalidTokenError, NetworkError, UnavailableError, challenge,
+} from '../index.js';
 import { AUDIENCE, serverConfig, startAuthServer, clientCredentials, countingProxy, deadPort } from './support/auth-server.mjs';
 
 const CLIENT = { clientId: 'wasm-agent', clientSecret: 'wasm-test-Secret-5d81c0a7e2' };
@@ -85,9 +87,10 @@ for (const alg of ['ES256', 'RS256', 'EdDSA']) {
       for (const round of ['first sight', 'cached']) {
         const e = await rejection(v.verify(t, { requiredScopes: ['read:data', 'admin'] }));
         assert.equal(e.code, 'insufficient_scope', round);
-        assert.equal(e.status, 403, round);
+        assert.equal(e.httpStatus, 403, round);
         assert.deepEqual(e.missingScopes, ['admin'], round);
-        assert.equal(e.name, 'AuthsecError');
+        assert.equal(e.name, 'InsufficientScopeError');
+        assert.ok(e instanceof InsufficientScopeError && e.category === 'insufficient_scope' && !e.retryable);
       }
       const e = await rejection(v.verify(t, { requiredScopes: 'admin' }));
       const answer = challenge(e, { realm: 'api', requiredScopes: ['admin'] });
@@ -104,7 +107,8 @@ for (const alg of ['ES256', 'RS256', 'EdDSA']) {
       for (const bad of ['garbage', 'a.b.c', '', 'eyJhbGciOiJFUzI1NiJ9..', (await token()).split('.').slice(0, 2).join('.')]) {
         const e = await rejection(v.verify(bad));
         assert.equal(e.code, 'malformed_token', JSON.stringify(bad));
-        assert.equal(e.status, 401);
+        assert.equal(e.httpStatus, 401);
+        assert.ok(e instanceof InvalidTokenError);
       }
       const e = await rejection(v.verify(undefined));
       assert.equal(e.code, 'malformed_token');
@@ -153,7 +157,7 @@ describe('remote JWKS: rotation, failures and policy', { timeout: 60_000 }, () =
     // The first fetch started under 30 s ago: no refetch for the unknown kid.
     const e = await rejection(v.verify(fresh));
     assert.equal(e.code, 'key_not_found');
-    assert.equal(e.status, 401);
+    assert.equal(e.httpStatus, 401);
     assert.equal(proxy.count(JWKS_PATH), 1);
     assert.equal((await v.verify(old)).iss, server.issuer);
 
@@ -183,7 +187,8 @@ describe('remote JWKS: rotation, failures and policy', { timeout: 60_000 }, () =
     for (let i = 0; i < 2; i++) {
       const e = await rejection(v.verify(t));
       assert.equal(e.code, 'jwks_unavailable');
-      assert.equal(e.status, 503);
+      assert.equal(e.httpStatus, 503);
+      assert.ok(e instanceof NetworkError && e instanceof UnavailableError && e.retryable === false);
       assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
     }
     v.free();

@@ -41,7 +41,7 @@ function describeError(e, AuthsecError) {
     isError: e instanceof Error,
     name: e?.name,
     code: e?.code,
-    status: e?.status,
+    httpStatus: e?.httpStatus,
     missingScopes: e?.missingScopes ? [...e.missingScopes] : undefined,
     message: typeof e?.message === 'string' ? e.message : String(e),
   };

@@ -1,0 +1,54 @@
+// The error classes: the package's AuthsecError subclasses are the core's class tree (the same
+// names and parents in every authsec language), and every code raises the class, category and
+// retryable flag the core gives it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as pkg from '../index.js';
+import { makeError } from '../js/glue.js';
+
+test('the exported classes are the core class tree', () => {
+  const tree = pkg.errorClasses();
+  assert.equal(tree.length, 13);
+  for (const { name, parent } of tree) {
+    const C = pkg[name];
+    assert.equal(typeof C, 'function', `${name} is exported`);
+    assert.equal(Object.getPrototypeOf(C), pkg[parent], `${name} extends ${parent}`);
+    assert.equal(C.prototype.name, name);
+  }
+  const exported = Object.keys(pkg).filter((k) => k.endsWith('Error') && k !== 'AuthsecError');
+  assert.deepEqual(exported.sort(), tree.map((c) => c.name).sort(), 'no class outside the tree');
+});
+
+test('every code raises the class, category and retryable flag the core gives it', () => {
+  const codes = pkg.errorCodes();
+  assert.equal(codes.length, 33);
+  for (const c of codes) {
+    const e = makeError(c.code, 'm');
+    assert.ok(e instanceof pkg.AuthsecError && e instanceof Error, c.code);
+    assert.ok(e instanceof pkg[c.class], `${c.code} is a ${c.class}`);
+    assert.equal(e.name, c.class);
+    assert.equal(e.code, c.code);
+    assert.equal(e.category, c.category);
+    assert.equal(e.retryable, c.retryable);
+    assert.equal(e.httpStatus, c.httpStatus);
+    assert.equal(e.status, undefined, 'status is reserved for an upstream HTTP status');
+  }
+  const by = Object.fromEntries(codes.map((c) => [c.code, c]));
+  assert.equal(by.rate_limited.class, 'RateLimitedError');
+  assert.equal(by.timeout.class, 'TimeoutError');
+  assert.ok(makeError('timeout', 'x') instanceof pkg.NetworkError);
+  assert.equal(by.token_expired.category, 'invalid_token');
+});
+
+test('challenge: the core answer for an error object, no challenge for a 5xx', () => {
+  const scope = makeError('insufficient_scope', 'lacks admin');
+  scope.missingScopes = ['admin'];
+  const c = pkg.challenge(scope, { realm: 'api', requiredScopes: 'read' });
+  assert.equal(c.status, 403);
+  assert.equal(c.error, 'insufficient_scope');
+  assert.match(c.wwwAuthenticate, /scope="read admin"$/);
+  const down = pkg.challenge(makeError('jwks_unavailable', 'down'));
+  assert.deepEqual({ ...down }, { status: 503 });
+  assert.deepEqual({ ...pkg.challenge(null, { realm: 'api' }) }, { status: 401, wwwAuthenticate: 'Bearer realm="api"' });
+  assert.throws(() => pkg.challenge({ code: 'nope' }), (e) => e instanceof pkg.ConfigError);
+});
