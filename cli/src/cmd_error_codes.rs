@@ -18,6 +18,9 @@ pub struct ErrorCodesArgs {
     /// Add the CLI exit code each error leads to.
     #[arg(long, conflicts_with = "codes_only")]
     pub exit_codes: bool,
+    /// One JSON array: each code with its description, category, class, retryability and exit code.
+    #[arg(long, conflicts_with_all = ["codes_only", "exit_codes"])]
+    pub json: bool,
 }
 
 /// A short description of a code (from the core, shared by every binding).
@@ -26,6 +29,23 @@ pub fn describe(code: ErrorCode) -> &'static str {
 }
 
 pub fn run(a: ErrorCodesArgs) -> Result<()> {
+    if a.json {
+        let rows: Vec<serde_json::Value> = ErrorCode::ALL
+            .iter()
+            .map(|&c| {
+                serde_json::json!({
+                    "code": c.as_str(),
+                    "description": describe(c),
+                    "category": c.category().as_str(),
+                    "class": c.class().name(),
+                    "retryable": c.is_retryable(),
+                    "exit_code": exit_code(c),
+                })
+            })
+            .collect();
+        let text = serde_json::to_string_pretty(&rows).map_err(|e| authsec_native::Error::internal(e.to_string()))?;
+        return print_stdout(&text);
+    }
     let width = ErrorCode::ALL.iter().map(|c| c.as_str().len()).max().unwrap_or(0);
     let lines: Vec<String> = ErrorCode::ALL
         .iter()

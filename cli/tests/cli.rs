@@ -872,4 +872,21 @@ fn error_codes_lists_every_code() {
     );
     let out = run(&["error-codes", "--codes-only"], &[], None);
     assert_eq!(out.stdout.lines().collect::<Vec<_>>(), expected);
+    // --json: the core's category and class per code, and an exit code that follows the category.
+    let out = run(&["error-codes", "--json"], &[], None);
+    assert_eq!(out.code, 0, "{out:?}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(rows.len(), expected.len());
+    for (row, c) in rows.iter().zip(authsec_core::ErrorCode::ALL) {
+        assert_eq!(row["code"], c.as_str());
+        assert_eq!(row["category"], c.category().as_str());
+        assert_eq!(row["class"], c.class().name());
+        assert_eq!(row["retryable"], c.is_retryable());
+        let exit = match c.category().as_str() {
+            "unavailable" => 3,
+            "config" | "internal" => 2,
+            _ => 1,
+        };
+        assert_eq!(row["exit_code"], exit, "{c}");
+    }
 }

@@ -1,4 +1,5 @@
-//! The README's error-code table must list exactly the core's codes, in order.
+//! The README's error-code table must list exactly the core's codes, in order, with their
+//! descriptions, categories and classes.
 use authsec_core::ErrorCode;
 
 #[test]
@@ -17,9 +18,17 @@ fn readme_error_codes_match_the_core() {
         "update the README's error-code table (authsec error-codes --exit-codes)"
     );
     for c in ErrorCode::ALL {
+        let row = readme[start..end]
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{c}` |")))
+            .expect("a row per code");
         assert!(
-            readme[start..end].contains(c.description()),
+            row.contains(c.description()),
             "README description of {c} differs from the core's"
+        );
+        assert!(
+            row.contains(&format!("| `{}` | `{}` |", c.category(), c.class().name())),
+            "README category or class of {c} differs from the core's: {row}"
         );
     }
 }
