@@ -33,7 +33,7 @@ cargo build -p authsec-core --target wasm32-unknown-unknown --no-default-feature
 step "Python package (fresh venv, pip install ./bindings-python[test], pytest)"
 AUTHSEC_PYTHON_VENV="$logs/python-venv" bindings-python/test.sh 2>&1 | tee "$logs/python-test.log"
 
-step "Node.js package (npm install builds the addon, tsc --noEmit, node --test)"
+step "Node.js package (npm ci, whose install script builds the addon; tsc --noEmit, node --test)"
 bindings-node/test.sh 2>&1 | tee "$logs/node-test.log"
 
 step "Go module (static C library, header drift check, go vet, go test, -race, GOGC=1)"

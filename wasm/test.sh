@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The WebAssembly package's tests:
 #   cargo fmt --check       the wasm crate (its own cargo workspace)
-#   wasm/build.sh           builds dist/ (npm install of the devDependencies: binaryen, jose,
+#   wasm/build.sh           builds dist/ (npm ci of the devDependencies: binaryen, jose,
 #                           typescript, deno, vite, workerd) and fails above 100 kB gzipped
 #   tsc --noEmit            the declarations (index.d.ts, manual.d.ts) against test/types.mts
 #   cargo build authsec-cli the local authorization server for test/remote.test.mjs
