@@ -24,14 +24,4 @@ echo "==> tsc --noEmit -p tsconfig.json"
 npx --no-install tsc --noEmit -p tsconfig.json
 
 echo "==> node --test"
-log="$(mktemp "${TMPDIR:-/tmp}/authsec-node-test.XXXXXX")"
-trap 'rm -f "$log"' EXIT
-set +e
-node --test --test-timeout=120000 --test-reporter=spec test/*.test.mjs test/*.test.cjs 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
-set -e
-passed=$(grep -Eo '^ℹ pass [0-9]+' "$log" | tail -1 | awk '{print $3+0}')
-failed=$(grep -Eo '^ℹ fail [0-9]+' "$log" | tail -1 | awk '{print $3+0}')
-if [[ "$status" -ne 0 && "${failed:-0}" -eq 0 ]]; then failed=1; fi
-echo "node: ${passed:-0} passed, ${failed:-0} failed"
-exit "$status"
+exec ../scripts/node-test.sh node --test-timeout=120000 test/*.test.mjs test/*.test.cjs
