@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test in every language. Installs what it needs (rustup targets, a Python venv with
-# pip packages, npm packages).
+# pip packages, npm packages with `npm ci`, exactly as the committed lock files pin them).
 # Usage: ./scripts/test.sh          (CI runs exactly this via .ci/run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,9 @@ logs="$(mktemp -d "${TMPDIR:-/tmp}/authsec-test.XXXXXX")"
 trap 'rm -rf "$logs"' EXIT
 
 step() { printf '\n==> %s\n' "$*"; }
+
+step "npm lock files: complete for every platform and in sync with package.json (npm ci --dry-run)"
+scripts/npm-lockfiles.sh
 
 step "toolchain"
 cargo --version
