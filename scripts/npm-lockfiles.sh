@@ -28,7 +28,10 @@ while IFS= read -r lock; do
   dir="$(dirname "$lock")"
   out="$(mktemp "${TMPDIR:-/tmp}/authsec-npm-lock.XXXXXX")"
   if [[ "$mode" == update ]]; then
-    cmd=(npm install --package-lock-only --ignore-scripts --no-audit --no-fund)
+    # The committed lock files carry no "resolved" registry URLs (npm finds each package by name
+    # and version, and checks its integrity); keep new entries like that whatever ~/.npmrc says.
+    cmd=(env npm_config_omit_lockfile_registry_resolved=true
+      npm install --package-lock-only --ignore-scripts --no-audit --no-fund)
   else
     cmd=(npm ci --dry-run --ignore-scripts --no-audit --no-fund)
   fi
