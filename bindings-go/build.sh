@@ -8,7 +8,7 @@ root="$(cd "$here/.." && pwd)"
 CBINDGEN_VERSION=0.29.2
 
 cd "$root"
-cargo build -p authsec-capi --release
+cargo build -p authsec-capi --release --locked
 target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 goos="$(go env GOOS)"; goarch="$(go env GOARCH)"
 dest="$here/lib/${goos}_${goarch}"

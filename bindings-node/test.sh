@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The Node.js package's tests:
-#   npm install             installs the devDependencies at the versions of the committed
-#                           package-lock.json and builds the addon (napi build --platform --release,
-#                           through the package's install script; minutes on a cold cache). Not
-#                           `npm ci`: it refuses a lock file without the other platforms' optional
-#                           packages, which npm leaves out where it cannot resolve them.
+#   npm ci                  installs the devDependencies exactly as the committed package-lock.json
+#                           pins them (it never writes the lock file, and fails when package.json and
+#                           the lock file disagree) into a fresh node_modules/, then builds the addon
+#                           (napi build --platform --release, through the package's install script,
+#                           into native/, which npm ci leaves alone; cargo's target/ keeps it
+#                           incremental: minutes on a cold cache, seconds after that)
 #   tsc --noEmit            checks the hand-written declarations (index.d.ts, testing.d.ts) and the
 #                           typed usage in test/types.mts (ESM) and test/types-cjs.cts (CommonJS)
 #   node --test             the suites in test/ (shared vectors, local-server integration, Express,
@@ -16,21 +17,11 @@ here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
 
 echo "==> node $(node --version), npm $(npm --version 2>/dev/null)"
-echo "==> npm install (builds the native module with napi-rs)"
-npm install --no-audit --no-fund
+echo "==> npm ci (the lock file's devDependencies; builds the native module with napi-rs)"
+npm ci --no-audit --no-fund
 
 echo "==> tsc --noEmit -p tsconfig.json"
 npx --no-install tsc --noEmit -p tsconfig.json
 
 echo "==> node --test"
-log="$(mktemp "${TMPDIR:-/tmp}/authsec-node-test.XXXXXX")"
-trap 'rm -f "$log"' EXIT
-set +e
-node --test --test-timeout=120000 --test-reporter=spec test/*.test.mjs test/*.test.cjs 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
-set -e
-passed=$(grep -Eo '^ℹ pass [0-9]+' "$log" | tail -1 | awk '{print $3+0}')
-failed=$(grep -Eo '^ℹ fail [0-9]+' "$log" | tail -1 | awk '{print $3+0}')
-if [[ "$status" -ne 0 && "${failed:-0}" -eq 0 ]]; then failed=1; fi
-echo "node: ${passed:-0} passed, ${failed:-0} failed"
-exit "$status"
+exec ../scripts/node-test.sh node --test-timeout=120000 test/*.test.mjs test/*.test.cjs

@@ -4,7 +4,7 @@
 # (claims or error code, missing_scopes) must equal the vector's AND every other runtime's.
 #
 #   conformance/run.sh                  run the five runners, self-test the comparator, compare
-#   conformance/run.sh --build          first build what is missing or stale (npm install in
+#   conformance/run.sh --build          first build what is missing or stale (npm ci in
 #                                       bindings-node, bindings-go/build.sh, wasm/build.sh)
 #   conformance/run.sh --corrupt WHO:CASE:KIND   (repeatable) corrupt the loaded outcomes before the
 #                                       comparison, to see it fail (compare.py documents the specs)
@@ -14,7 +14,7 @@
 #   python  the venv in $AUTHSEC_PYTHON_VENV as it is (bindings-python/test.sh keeps it there when
 #           given the same variable); without it, a venv in <out>/python-venv into which
 #           ./bindings-python is pip-installed on every run (maturin reuses cargo's cache; ~3 s)
-#   node    bindings-node/native/*.node, built by `npm install` in bindings-node
+#   node    bindings-node/native/*.node, built by `npm ci` in bindings-node (its install script)
 #   go      bindings-go/lib/<GOOS>_<GOARCH>/libauthsec_capi.a, built by bindings-go/build.sh
 #   wasm    wasm/dist, built by wasm/build.sh
 # A runtime that cannot run, or whose build is older than its Rust/Python sources, is a failure
@@ -143,10 +143,10 @@ if [[ "$py_ok" -eq 1 ]]; then
   fi
 fi
 
-# Node.js: the addon npm install built.
+# Node.js: the addon npm ci built.
 node_addon="$(ls bindings-node/native/authsec.*.node 2>/dev/null | head -n 1 || true)"
 if ready node "${node_addon:-bindings-node/native/authsec.<platform>.node}" \
-    "cd bindings-node && npm install --no-audit --no-fund" -- \
+    "cd bindings-node && npm ci --no-audit --no-fund" -- \
     "${rust_native[@]}" bindings-node/src bindings-node/Cargo.toml; then
   runner node 120 node conformance/node.mjs "$out/node.json"
 fi

@@ -169,8 +169,8 @@ run_python() {
 run_node() {
   local t0=$SECONDS
   if ! ls "$root"/bindings-node/native/authsec.*.node >/dev/null 2>&1; then
-    step "node: the addon is not built yet: npm install in bindings-node"
-    if ! (cd "$root/bindings-node" && npm install --no-audit --no-fund); then
+    step "node: the addon is not built yet: npm ci in bindings-node (its install script builds it)"
+    if ! (cd "$root/bindings-node" && npm ci --no-audit --no-fund); then
       echo "FAIL node: could not build the addon"
       fail_setup node
       return
@@ -234,7 +234,7 @@ check_browser() {
 run_browser() {
   local t0=$SECONDS
   if [[ ! -f "$root/wasm/dist/authsec_wasm_bg.wasm" ]] || ! ls "$root"/bindings-node/native/authsec.*.node >/dev/null 2>&1; then
-    echo "FAIL browser: build wasm/ (wasm/build.sh) and bindings-node (npm install) first; ./scripts/test.sh does"
+    echo "FAIL browser: build wasm/ (wasm/build.sh) and bindings-node (npm ci) first; ./scripts/test.sh does"
     failed=$((failed + 1))
     failures+=("browser/verify (set-up failed)")
     return

@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test in every language. Installs what it needs (rustup targets, a Python venv with
-# pip packages, npm packages).
+# pip packages, npm packages with `npm ci`, exactly as the committed lock files pin them).
 # Usage: ./scripts/test.sh          (CI runs exactly this via .ci/run)
+#
+# The run must leave the clone as it found it: after the summary it fails, listing them, when it
+# changed or created a file that git tracks or does not ignore (build outputs belong in a
+# .gitignore, lock files are never rewritten). It compares `git status` with content hashes
+# before and after the run, so your own uncommitted work does not fail it; a file of yours the
+# run changed again does (and so does one you edit while it runs). In CI (a fresh clone) that is
+# any change at all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +16,28 @@ logs="$(mktemp -d "${TMPDIR:-/tmp}/authsec-test.XXXXXX")"
 trap 'rm -rf "$logs"' EXIT
 
 step() { printf '\n==> %s\n' "$*"; }
+
+# tree_state: a line "XY<tab>content hash<tab>path" for each file `git status` reports as changed
+# or untracked (not ignored), sorted; the hash is "-" for a file that is gone.
+tree_state() {
+  local entry status path hash
+  git status --porcelain=v1 -z --untracked-files=all | while IFS= read -r -d '' entry; do
+    status="${entry:0:2}"
+    path="${entry:3}"
+    # A rename or copy is followed by the path it came from.
+    if [[ "$status" == *R* || "$status" == *C* ]]; then IFS= read -r -d '' _ || true; fi
+    hash="$(git hash-object --no-filters -- "$path" 2>/dev/null || echo -)"
+    printf '%s\t%s\t%s\n' "$status" "$hash" "$path"
+  done | LC_ALL=C sort
+}
+in_git=0
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  in_git=1
+  tree_state >"$logs/tree-before"
+fi
+
+step "npm lock files: complete for every platform and in sync with package.json (npm ci --dry-run)"
+scripts/npm-lockfiles.sh
 
 step "toolchain"
 cargo --version
@@ -33,7 +62,7 @@ cargo build -p authsec-core --target wasm32-unknown-unknown --no-default-feature
 step "Python package (fresh venv, pip install ./bindings-python[test], pytest)"
 AUTHSEC_PYTHON_VENV="$logs/python-venv" bindings-python/test.sh 2>&1 | tee "$logs/python-test.log"
 
-step "Node.js package (npm install builds the addon, tsc --noEmit, node --test)"
+step "Node.js package (npm ci, whose install script builds the addon; tsc --noEmit, node --test)"
 bindings-node/test.sh 2>&1 | tee "$logs/node-test.log"
 
 step "Go module (static C library, header drift check, go vet, go test, -race, GOGC=1)"
@@ -73,3 +102,29 @@ echo "examples: ${ex_passed:-0} passed, ${ex_failed:-0} failed"
 grep -E '^fuzz: [0-9]+ targets' "$logs/fuzz.log" | tail -1 || echo "fuzz: no summary"
 grep -E '^conformance: [0-9]+ cases' "$logs/conformance.log" | tail -1 || echo "conformance: no summary"
 echo "all: $((rust_passed + ${py_passed:-0} + ${node_passed:-0} + ${go_passed:-0} + ${wasm_passed:-0} + ${ex_passed:-0})) passed, $((rust_failed + ${py_failed:-0} + ${node_failed:-0} + ${go_failed:-0} + ${wasm_failed:-0} + ${ex_failed:-0})) failed"
+
+# Last: the run must have left the clone as it found it (see the top of this file).
+if [[ "$in_git" -eq 1 ]]; then
+  tree_state >"$logs/tree-after"
+  if ! diff -q "$logs/tree-before" "$logs/tree-after" >/dev/null; then
+    echo
+    echo "clean tree: FAILED: these files, tracked or not ignored, changed during the run:"
+    # Each path whose status or content differs, with its status after the run.
+    awk -F '\t' 'NR == FNR { before[$3] = $1 " " $2; next }
+      { after[$3] = $1 " " $2 }
+      END {
+        for (p in after) if (!(p in before) || before[p] != after[p]) print "  " substr(after[p], 1, 2) " " p
+        for (p in before) if (!(p in after)) print "  (back to its committed state, or deleted) " p
+      }' "$logs/tree-before" "$logs/tree-after" | LC_ALL=C sort
+    echo "A test run must not write into the clone: ignore build outputs (.gitignore), write the rest"
+    echo "to a temporary directory or target/, and never rewrite a committed file (npm ci, not npm install)."
+    exit 1
+  fi
+  if [[ -s "$logs/tree-before" ]]; then
+    echo "clean tree: ok (the run changed nothing; $(wc -l <"$logs/tree-before") path(s) you had changed before it were left as they were)"
+  else
+    echo "clean tree: ok (git status is empty)"
+  fi
+else
+  echo "clean tree: not a git checkout; not checked"
+fi

@@ -15,10 +15,15 @@ if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{p
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 # The devDependencies (package.json): binaryen (wasm-opt), typescript, jose (the benchmark's peer),
-# and the runtimes and bundler the tests use; installed when any is missing.
-for dep in .bin/wasm-opt .bin/tsc jose .bin/deno .bin/vite .bin/workerd; do
-  [ -e "node_modules/$dep" ] || { npm install --no-audit --no-fund; break; }
-done
+# and the runtimes and bundler the tests use. `npm ci` installs exactly what package-lock.json
+# pins (it never writes the lock file); skipped when node_modules/ is what it installed from this
+# package.json and package-lock.json (the stamp), as a fresh install rewrites ~400 MB.
+stamp=node_modules/.authsec-npm-ci
+lock_sum="$(cat package.json package-lock.json | cksum)"
+if [[ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]]; then
+  npm ci --no-audit --no-fund
+  echo "$lock_sum" > "$stamp"
+fi
 
 # Panic locations name source files: map the checkout and cargo's registry to fixed prefixes, so
 # the shipped module carries no path of the machine it was built on (and a long checkout path

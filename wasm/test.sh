@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The WebAssembly package's tests:
 #   cargo fmt --check       the wasm crate (its own cargo workspace)
-#   wasm/build.sh           builds dist/ (npm install of the devDependencies: binaryen, jose,
+#   wasm/build.sh           builds dist/ (npm ci of the devDependencies: binaryen, jose,
 #                           typescript, deno, vite, workerd) and fails above 100 kB gzipped
 #   tsc --noEmit            the declarations (index.d.ts, manual.d.ts) against test/types.mts
 #   cargo build authsec-cli the local authorization server for test/remote.test.mjs
@@ -44,14 +44,4 @@ if [[ -z "${AUTHSEC_CHROMIUM:-}" ]]; then
 fi
 
 echo "==> node --test"
-log="$(mktemp "${TMPDIR:-/tmp}/authsec-wasm-test.XXXXXX")"
-trap 'rm -f "$log"' EXIT
-set +e
-node --test --test-timeout=240000 --test-reporter=spec test/*.test.mjs 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
-set -e
-passed=$(grep -Eo '^ℹ pass [0-9]+' "$log" | tail -1 | awk '{print $3+0}')
-failed=$(grep -Eo '^ℹ fail [0-9]+' "$log" | tail -1 | awk '{print $3+0}')
-if [[ "$status" -ne 0 && "${failed:-0}" -eq 0 ]]; then failed=1; fi
-echo "wasm: ${passed:-0} passed, ${failed:-0} failed"
-exit "$status"
+exec ../scripts/node-test.sh wasm --test-timeout=240000 test/*.test.mjs

@@ -44,7 +44,7 @@ function load() {
   }
   const detail = errors.length ? `\n${errors.join('\n')}` : '';
   throw new Error(
-    `@authsec/sdk: no native module for ${name}. In a checkout, run \`npm install\` (or \`npm run build\`) ` +
+    `@authsec/sdk: no native module for ${name}. In a checkout, run \`npm ci\` (or \`npm run build\`) ` +
       `in bindings-node with a Rust toolchain installed; otherwise install the prebuilt package @authsec/sdk-${name}.${detail}`,
   );
 }

@@ -33,7 +33,7 @@ if (!inCheckout || process.env.AUTHSEC_NODE_SKIP_BUILD) {
 
 const cli = join(root, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js');
 if (!existsSync(cli)) {
-  console.error('@authsec/sdk: @napi-rs/cli is missing; run `npm install` (devDependencies included) in bindings-node');
+  console.error('@authsec/sdk: @napi-rs/cli is missing; run `npm ci` (devDependencies included) in bindings-node');
   process.exit(1);
 }
 const cargo = spawnSync('cargo', ['--version'], { stdio: 'ignore' });

@@ -79,7 +79,7 @@ describe('@authsec/wasm under Deno', { timeout: 90_000 }, () => {
     const bin = denoBin();
     assert.ok(
       existsSync(bin),
-      `no deno at ${bin}: run \`npm install\` in wasm/ (the devDependency "deno" provides it) or set AUTHSEC_DENO=/path/to/deno`,
+      `no deno at ${bin}: run \`npm ci\` in wasm/ (the devDependency "deno" provides it) or set AUTHSEC_DENO=/path/to/deno`,
     );
     denoDir = mkdtempSync(join(tmpdir(), 'authsec-wasm-deno-'));
     // Only what deno needs from this environment, plus a cache of its own.

@@ -37,7 +37,7 @@ function findWorkerd() {
   const bin = process.env.AUTHSEC_WORKERD || join(PKG, 'node_modules', '.bin', 'workerd');
   assert.ok(
     existsSync(bin),
-    `workerd not found at ${bin}: run \`npm install\` in wasm/ (the devDependency \`workerd\`) or set AUTHSEC_WORKERD`,
+    `workerd not found at ${bin}: run \`npm ci\` in wasm/ (the devDependency \`workerd\`) or set AUTHSEC_WORKERD`,
   );
   return bin;
 }
