@@ -150,7 +150,7 @@ pub(crate) fn del() -> Value {
     json!({"$delete": true})
 }
 
-pub(crate) fn is_del(v: &Value) -> bool {
+fn is_del(v: &Value) -> bool {
     v.get("$delete").is_some()
 }
 

@@ -2,7 +2,7 @@
 //! randomized ECDSA/PSS signatures do not churn), the named key sets, and HMAC tokens for the
 //! attacks.
 
-use super::case::{b64, hdr, is_del, seg};
+use super::case::{b64, hdr, seg, with};
 use super::keys::{Kind, TestKey};
 use super::weak_rsa;
 use authsec_core::util::{b64url_decode, b64url_encode};
@@ -151,16 +151,7 @@ impl Gen {
 
     /// A key as it appears in a JWKS: the public JWK plus `use: sig`, then `changes` (`del()` removes).
     pub(crate) fn jwk(&self, key: &str, changes: &[(&str, Value)]) -> Value {
-        let mut m = self.key(key).public_jwk.as_object().cloned().unwrap_or_default();
-        m.insert("use".into(), json!("sig"));
-        for (k, v) in changes {
-            if is_del(v) {
-                m.remove(*k);
-            } else {
-                m.insert(k.to_string(), v.clone());
-            }
-        }
-        Value::Object(m)
+        with(&with(&self.key(key).public_jwk, &[("use", json!("sig"))]), changes)
     }
 
     /// The named key sets the vector files refer to.
