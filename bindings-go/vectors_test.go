@@ -2,14 +2,22 @@ package authsec
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"testing"
 	"time"
 )
+
+// The shared test vectors (tests/vectors/verify_*.json, format in tests/vectors/README.md): every
+// case through the public Verifier, the clock fixed with withNow. With AUTHSEC_CONFORMANCE_OUT=<dir>
+// the outcomes also go to <dir>/go.json for the cross-language comparison
+// (tests/conformance/README.md).
 
 type vectorFile struct {
 	JWKS  map[string]json.RawMessage `json:"jwks"`
@@ -47,6 +55,9 @@ func TestSharedVectors(t *testing.T) {
 		t.Fatal("no vectors found in ../tests/vectors")
 	}
 	passed, failed := 0, 0
+	// "<file>#<case>" -> {"claims": ...} or {"error": ..., "missing_scopes": [...]}
+	outcomes := map[string]any{}
+	notes := []string{}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -57,6 +68,7 @@ func TestSharedVectors(t *testing.T) {
 			t.Fatalf("%s: %v", f, err)
 		}
 		for _, c := range vf.Cases {
+			id := filepath.Base(f) + "#" + c.Name
 			jwks := c.JWKS
 			var name string
 			if json.Unmarshal(c.JWKS, &name) == nil {
@@ -75,8 +87,13 @@ func TestSharedVectors(t *testing.T) {
 				}
 			}
 			if o.MaxTokenBytes != nil {
-				// Passed as is: in the Go API a zero MaxTokenBytes means "the default".
-				cfg = withExtra(cfg, "max_token_bytes", *o.MaxTokenBytes)
+				if *o.MaxTokenBytes != 0 {
+					cfg.MaxTokenBytes = *o.MaxTokenBytes
+				} else {
+					// Not expressible through VerifierConfig: a zero MaxTokenBytes means the default.
+					cfg = withExtra(cfg, "max_token_bytes", 0)
+					notes = append(notes, id+": max_token_bytes 0 passed as a raw option (a zero MaxTokenBytes means the default)")
+				}
 			}
 			var opts []VerifyOption
 			if r := c.RequiredScopes; r != nil {
@@ -88,10 +105,20 @@ func TestSharedVectors(t *testing.T) {
 				claims, err = v.Verify(context.Background(), c.Token, opts...)
 				v.Close()
 			}
+			var ae *Error
+			switch {
+			case err == nil:
+				outcomes[id] = map[string]any{"claims": claims.Map()}
+			case errors.As(err, &ae):
+				missing := ae.MissingScopes
+				if missing == nil {
+					missing = []string{}
+				}
+				outcomes[id] = map[string]any{"error": ae.Code.String(), "missing_scopes": missing}
+			}
 			ok := true
 			if c.Expect.Error != "" {
-				var ae *Error
-				ok = errors.As(err, &ae) && ae.Code.String() == c.Expect.Error
+				ok = ae != nil && ae.Code.String() == c.Expect.Error
 				if ok && c.Expect.MissingScopes != nil {
 					ok = reflect.DeepEqual(ae.MissingScopes, c.Expect.MissingScopes)
 				}
@@ -107,4 +134,40 @@ func TestSharedVectors(t *testing.T) {
 		}
 	}
 	t.Logf("vectors: %d passed, %d failed", passed, failed)
+	writeOutcomes(t, outcomes, notes)
+}
+
+// writeOutcomes writes go.json to $AUTHSEC_CONFORMANCE_OUT (a relative dir is taken from the
+// repository root) when it is set. The version names the static library by its hash.
+func writeOutcomes(t *testing.T, outcomes map[string]any, notes []string) {
+	out := os.Getenv("AUTHSEC_CONFORMANCE_OUT")
+	if out == "" {
+		return
+	}
+	if !filepath.IsAbs(out) {
+		out = filepath.Join("..", out)
+	}
+	lib, err := os.ReadFile(filepath.Join("lib", runtime.GOOS+"_"+runtime.GOARCH, "libauthsec_capi.a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(lib)
+	doc := map[string]any{
+		"runtime":  "go",
+		"version":  "bindings-go (" + runtime.Version() + ", libauthsec_capi.a sha256:" + hex.EncodeToString(sum[:])[:16] + ")",
+		"outcomes": outcomes,
+		"notes":    notes,
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(out, "go.json")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("go: %d outcomes -> %s", len(outcomes), path)
 }

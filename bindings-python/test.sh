@@ -7,7 +7,9 @@
 # The extension is built in release mode, as users get it. AUTHSEC_PYTHON_PROFILE=dev builds it
 # in debug mode instead (much faster on a cold cache, and it reuses `cargo test`'s artifacts).
 # AUTHSEC_PYTHON_VENV=<dir> creates the (still fresh) venv at <dir> and keeps it afterwards, for
-# later steps that need the installed package (conformance/run.sh); <dir> must not exist or be a venv.
+# later use of the installed package; <dir> must not exist or be a venv.
+# With AUTHSEC_CONFORMANCE_OUT=<dir>, tests/test_vectors.py also writes <dir>/python.json
+# (tests/conformance/README.md).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 python="${PYTHON:-python3}"

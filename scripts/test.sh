@@ -15,6 +15,12 @@ cd "$(dirname "$0")/.."
 logs="$(mktemp -d "${TMPDIR:-/tmp}/authsec-test.XXXXXX")"
 trap 'rm -rf "$logs"' EXIT
 
+# Every language's vector test writes its outcomes here (<runtime>.json); the conformance step
+# compares them. .started marks this run: an outcome file must be newer.
+export AUTHSEC_CONFORMANCE_OUT="$logs/conformance"
+mkdir -p "$AUTHSEC_CONFORMANCE_OUT"
+touch "$AUTHSEC_CONFORMANCE_OUT/.started"
+
 step() { printf '\n==> %s\n' "$*"; }
 
 # tree_state: a line "XY<tab>content hash<tab>path" for each file `git status` reports as changed
@@ -50,25 +56,25 @@ else
   echo "rustfmt not installed; skipping"
 fi
 
-step "Rust: every crate (default members), every test (unit, integration over 127.0.0.1, shared vectors, vector drift check)"
+step "Rust: every crate (default members), every test (unit, integration over 127.0.0.1, shared vectors -> rust.json, vector drift check)"
 cargo test --locked 2>&1 | tee "$logs/cargo-test.log"
 
-step "Rust core on the pure-Rust crypto backend (the one wasm uses): shared vectors and unit tests"
+step "Rust core on the pure-Rust crypto backend (the one wasm uses): shared vectors (rust.json again) and unit tests"
 cargo test -p authsec-core --no-default-features --features rust_crypto --locked --lib --test vectors
 
 step "Rust core builds for wasm32-unknown-unknown"
 cargo build -p authsec-core --target wasm32-unknown-unknown --no-default-features --features rust_crypto --locked
 
-step "Python package (fresh venv, pip install ./bindings-python[test], pytest)"
-AUTHSEC_PYTHON_VENV="$logs/python-venv" bindings-python/test.sh 2>&1 | tee "$logs/python-test.log"
+step "Python package (fresh venv, pip install ./bindings-python[test], pytest; shared vectors -> python.json)"
+bindings-python/test.sh 2>&1 | tee "$logs/python-test.log"
 
-step "Node.js package (npm ci, whose install script builds the addon; tsc --noEmit, node --test)"
+step "Node.js package (npm ci, whose install script builds the addon; tsc --noEmit, node --test; shared vectors -> node.json)"
 bindings-node/test.sh 2>&1 | tee "$logs/node-test.log"
 
-step "Go module (static C library, header drift check, go vet, go test, -race, GOGC=1)"
+step "Go module (static C library, header drift check, go vet, go test, -race, GOGC=1; shared vectors -> go.json)"
 bindings-go/test.sh 2>&1 | tee "$logs/go-test.log"
 
-step "WebAssembly package (build + size, shared vectors under Node and in headless Chromium, remote JWKS, no Node built-ins)"
+step "WebAssembly package (build + size, shared vectors under Node (-> wasm.json) and in headless Chromium, remote JWKS, no Node built-ins)"
 wasm/test.sh 2>&1 | tee "$logs/wasm-test.log"
 
 step "Fuzzing: token, JWKS, token-response and config parsers, 10 s per target (installs nightly + cargo-fuzz if missing; falls back loudly to the property tests if it cannot)"
@@ -77,8 +83,8 @@ fuzz/run.sh 10 2>&1 | tee "$logs/fuzz.log"
 step "Examples (Python, Node.js, Go, browser; output checked) and README snippets"
 examples/run.sh 2>&1 | tee "$logs/examples.log"
 
-step "Conformance (every vector case through Rust, Python, Node.js, Go and wasm; outcomes equal to the vectors' and to each other)"
-AUTHSEC_PYTHON_VENV="$logs/python-venv" conformance/run.sh 2>&1 | tee "$logs/conformance.log"
+step "Conformance (the outcomes the Rust, Python, Node.js, Go and wasm vector tests wrote: equal to the vectors' and to each other)"
+tests/conformance/run.sh 2>&1 | tee "$logs/conformance.log"
 
 step "summary"
 rust_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$logs/cargo-test.log" | awk '{s+=$4} END {print s+0}' || true)

@@ -1,5 +1,7 @@
 // The shared test vectors (tests/vectors/*.json, format in tests/vectors/README.md): every case
-// through the public Verifier, first sight (off the main thread) and again from the cache.
+// through the public Verifier, first sight (off the main thread) and again from the cache. With
+// AUTHSEC_CONFORMANCE_OUT=<dir> the first-sight outcomes also go to <dir>/node.json for the
+// cross-language comparison (tests/conformance/README.md).
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -7,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Verifier, AuthsecError, ERROR_CODES } from '../index.mjs';
 import { ManualClock } from '../testing.mjs';
+import { packageVersion, writeOutcomes } from '../../tests/conformance/outcomes.mjs';
 
 const dir = fileURLToPath(new URL('../../tests/vectors/', import.meta.url));
 const files = readdirSync(dir)
@@ -49,6 +52,7 @@ function matches(expect, got) {
 
 let passed = 0;
 let failed = 0;
+const outcomes = {};
 
 for (const file of files) {
   const doc = JSON.parse(readFileSync(join(dir, file), 'utf8'));
@@ -67,9 +71,11 @@ for (const file of files) {
             return {};
           });
           if (built.error !== undefined) {
+            outcomes[`${file}#${c.name}`] = built;
             matches(c.expect, built);
           } else {
             const first = await outcome(() => verifier.verify(c.token, scopes));
+            outcomes[`${file}#${c.name}`] = first;
             matches(c.expect, first);
             // Again: a verified token now answers from the cache (on the JS thread); same outcome.
             const again = await outcome(() => verifier.verify(c.token, scopes));
@@ -87,4 +93,5 @@ for (const file of files) {
 
 after(() => {
   console.log(`vectors: ${passed} passed, ${failed} failed`);
+  writeOutcomes('node', packageVersion(new URL('../package.json', import.meta.url)), outcomes);
 });

@@ -1,26 +1,50 @@
 """The shared verification vectors (tests/vectors): every case must reach the expected outcome
-through `Verifier.verify` and `Verifier.verify_async` alike."""
+through `Verifier.verify` and `Verifier.verify_async` alike.
+
+With AUTHSEC_CONFORMANCE_OUT=<dir> it also writes every case's outcome to <dir>/python.json for the
+cross-language comparison (tests/conformance/README.md)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Dict, List, Optional, Tuple
+import os
+import sys
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
 import authsec
 from authsec import _native
-from conftest import VECTORS
+from conftest import ROOT, VECTORS
 
 FILES = sorted(VECTORS.glob("verify_*.json"))
-CASES: List[Tuple[dict, dict]] = []
+CASES: List[Tuple[str, dict, dict]] = []  # (file name, file, case)
 for _path in FILES:
     _file = json.loads(_path.read_text())
     assert _file["version"] == 1, _path
-    CASES.extend((_file, case) for case in _file["cases"])
+    CASES.extend((_path.name, _file, case) for case in _file["cases"])
 
 Outcome = Tuple[str, Any]  # ("claims", dict) or ("error", (code, missing_scopes))
+
+# "<file>#<case name>" -> {"claims": ...} or {"error": ..., "missing_scopes": [...]}
+OUTCOMES: Dict[str, dict] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def conformance_outcomes() -> Iterator[None]:
+    """After this module's tests, writes OUTCOMES to $AUTHSEC_CONFORMANCE_OUT/python.json (a
+    relative directory is taken from the repository root)."""
+    yield
+    out = os.environ.get("AUTHSEC_CONFORMANCE_OUT")
+    if not out:
+        return
+    path = ROOT / out / "python.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    version = f"{authsec.__version__} (CPython {sys.version.split()[0]})"
+    doc = {"runtime": "python", "version": version, "outcomes": OUTCOMES}
+    path.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    print(f"\npython: {len(OUTCOMES)} outcomes -> {path}")
 
 
 def build(file: dict, case: dict) -> authsec.Verifier:
@@ -88,14 +112,18 @@ def check(expect: Dict[str, Any], got: Outcome) -> None:
 def test_vector_files_present() -> None:
     assert len(FILES) >= 6
     assert len(CASES) >= 200
-    names = [c["name"] for _, c in CASES]
+    names = [c["name"] for _, _, c in CASES]
     assert len(names) == len(set(names)), "case names must be unique"
 
 
-@pytest.mark.parametrize("file,case", CASES, ids=[c["name"] for _, c in CASES])
-def test_vector(file: dict, case: dict) -> None:
+@pytest.mark.parametrize("name,file,case", CASES, ids=[c["name"] for _, _, c in CASES])
+def test_vector(name: str, file: dict, case: dict) -> None:
     assert case["description"]
     sync = run_sync(file, case)
+    kind, value = sync
+    OUTCOMES[f"{name}#{case['name']}"] = (
+        {"claims": value} if kind == "claims" else {"error": value[0], "missing_scopes": value[1]}
+    )
     check(case["expect"], sync)
     # The async path, on a fresh verifier, must agree; and a second verify (now from the
     # verified-token cache) must give the same answer as the first.

@@ -76,8 +76,9 @@ export async function runVectors({ pkg, glue, docs }) {
 }
 
 /** One case at a time, for runners with their own reporting (wasm/test/vectors.test.mjs):
- * `runCase(doc, case)` resolves to null when the outcome is the vector's (first sight and again
- * from the cache), else to what differed; `isEdDSA(token)`. */
+ * `runCase(doc, case, record?)` resolves to null when the outcome is the vector's (first sight and
+ * again from the cache), else to what differed, after passing the first outcome (`{claims}` or
+ * `{error, missing_scopes}`) to `record` when given; `isEdDSA(token)`. */
 export function caseRunner(pkg) {
   const { Verifier, AuthsecError, errorCodes, decode } = pkg;
   const codes = new Set(errorCodes().map((c) => c.code));
@@ -106,7 +107,7 @@ export function caseRunner(pkg) {
     return null;
   }
 
-  async function runCase(doc, c) {
+  async function runCase(doc, c, record) {
     const jwks = typeof c.jwks === 'string' ? doc.jwks[c.jwks] : c.jwks;
     const { now, ...opts } = c.options;
     const scopes = c.required_scopes
@@ -117,9 +118,13 @@ export function caseRunner(pkg) {
       verifier = new Verifier({ ...opts, jwks }, { nowMs: now * 1000 });
       return {};
     });
-    if (built.error !== undefined) return mismatch(c.expect, built);
+    if (built.error !== undefined) {
+      record?.(built);
+      return mismatch(c.expect, built);
+    }
     try {
       const first = await outcome(() => verifier.verify(c.token, scopes));
+      record?.(first);
       const bad = mismatch(c.expect, first);
       if (bad) return bad;
       const again = await outcome(() => verifier.verify(c.token, scopes));

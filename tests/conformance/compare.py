@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Compares the outcome files of the conformance runners with the vectors and with each other.
+"""Compares the outcome files the vector tests wrote with the vectors and with each other.
 
-    conformance/compare.py [--vectors DIR] [--corrupt SPEC]... OUT/rust.json OUT/python.json ...
+    tests/conformance/compare.py [--vectors DIR] [--corrupt SPEC]... OUT/rust.json OUT/python.json ...
 
 Every runtime's outcome for every case of tests/vectors/verify_*.json must equal the vector's
 expected outcome (claims deep-equal, numbers compared numerically; error code equal;
@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KINDS = ("value", "missing_scopes", "drop")
 MAX_LINES_PER_RUNTIME = 25
 
