@@ -43,5 +43,9 @@ fn the_core_sources_use_no_io() {
             }
         }
     }
-    assert!(found.is_empty(), "I/O in the core (inject it instead):\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "I/O in the core (inject it instead):\n{}",
+        found.join("\n")
+    );
 }

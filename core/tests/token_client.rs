@@ -1,148 +1,10 @@
-//! Token client, retry policy, response parsing and JWKS cache, driven with a `ManualClock` (as
-//! both clock and sleeper) and an in-memory transport that logs and scripts every request.
-//! No sockets and no real sleeping.
+//! Token client, retry policy and response parsing, driven with a `ManualClock` (as both clock
+//! and sleeper) and an in-memory transport that logs and scripts every request. No sockets and no
+//! real sleeping. (The JWKS cache's tests are in jwks_cache.rs.)
 
-use authsec_core::client::token_client::schedule;
-use authsec_core::http::{HttpRequest, HttpResponse, Transport};
-use authsec_core::runtime::BoxFut;
-use authsec_core::*;
-use parking_lot::Mutex;
-use serde_json::{json, Map, Value};
-use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::watch;
+mod support;
 
-/// 2023-11-14T22:13:20Z, in ms.
-const T0: i64 = 1_700_000_000_000;
-const TOKEN_URL: &str = "https://auth.test/oauth/token";
-const JWKS_URL: &str = "https://auth.test/jwks.json";
-const SECRET: &str = "s3cr3t-Value:%+ ü";
-const ISS: &str = "https://auth.test";
-const AUD: &str = "https://api.test";
-
-// ---------------------------------------------------------------------------------------------
-// The fake transport
-// ---------------------------------------------------------------------------------------------
-
-type Handler = Box<dyn Fn(&HttpRequest, usize) -> Result<HttpResponse> + Send + Sync>;
-
-/// Logs every request with the (manual) time it was sent, answers through `handler` (which gets
-/// the 0-based index of the request), and optionally holds every answer behind a gate.
-struct Fake {
-    clock: ManualClock,
-    handler: Mutex<Handler>,
-    log: Mutex<Vec<(i64, HttpRequest)>>,
-    gate: Mutex<Option<watch::Receiver<bool>>>,
-}
-
-impl Fake {
-    fn new(
-        clock: &ManualClock,
-        handler: impl Fn(&HttpRequest, usize) -> Result<HttpResponse> + Send + Sync + 'static,
-    ) -> Arc<Fake> {
-        Arc::new(Fake {
-            clock: clock.clone(),
-            handler: Mutex::new(Box::new(handler)),
-            log: Mutex::new(Vec::new()),
-            gate: Mutex::new(None),
-        })
-    }
-    fn set_handler(&self, handler: impl Fn(&HttpRequest, usize) -> Result<HttpResponse> + Send + Sync + 'static) {
-        *self.handler.lock() = Box::new(handler);
-    }
-    /// Hold answers until the returned sender sends `true`.
-    fn close_gate(&self) -> watch::Sender<bool> {
-        let (tx, rx) = watch::channel(false);
-        *self.gate.lock() = Some(rx);
-        tx
-    }
-    fn count(&self) -> usize {
-        self.log.lock().len()
-    }
-    fn times(&self) -> Vec<i64> {
-        self.log.lock().iter().map(|(t, _)| *t).collect()
-    }
-    fn request(&self, i: usize) -> HttpRequest {
-        self.log.lock()[i].1.clone()
-    }
-}
-
-impl Transport for Fake {
-    fn send(&self, request: HttpRequest) -> BoxFut<'static, Result<HttpResponse>> {
-        let n = {
-            let mut log = self.log.lock();
-            log.push((self.clock.now_ms(), request.clone()));
-            log.len() - 1
-        };
-        let answer = (self.handler.lock())(&request, n);
-        let gate = self.gate.lock().clone();
-        Box::pin(async move {
-            if let Some(mut g) = gate {
-                let _ = g.wait_for(|open| *open).await;
-            }
-            answer
-        })
-    }
-}
-
-fn token_json(tok: &str, expires_in: i64) -> HttpResponse {
-    HttpResponse::json(
-        200,
-        &json!({"access_token": tok, "token_type": "Bearer", "expires_in": expires_in}),
-    )
-}
-
-/// Answers `tok-<n>` valid for `expires_in` seconds.
-fn numbered_tokens(expires_in: i64) -> impl Fn(&HttpRequest, usize) -> Result<HttpResponse> + Send + Sync + 'static {
-    move |_, n| Ok(token_json(&format!("tok-{n}"), expires_in))
-}
-
-fn status(code: u16) -> HttpResponse {
-    HttpResponse::new(code, vec![("content-type".into(), "text/plain".into())], "unavailable")
-}
-
-fn oauth_error(code: u16, error: &str, desc: &str) -> HttpResponse {
-    HttpResponse::json(code, &json!({"error": error, "error_description": desc}))
-}
-
-fn cfg() -> ClientConfig {
-    ClientConfig {
-        client_id: "agent-1".into(),
-        client_secret: Some(Secret::new(SECRET)),
-        token_url: Some(TOKEN_URL.into()),
-        scopes: vec!["read:data".into()],
-        ..Default::default()
-    }
-}
-
-fn client_with(cfg: ClientConfig, fake: &Arc<Fake>, retry: RetryPolicy) -> TokenClient {
-    let clock = Arc::new(fake.clock.clone());
-    TokenClient::new(cfg, fake.clone(), clock.clone(), clock)
-        .unwrap()
-        .with_retry(retry)
-        .unwrap()
-}
-
-fn client(fake: &Arc<Fake>) -> TokenClient {
-    client_with(cfg(), fake, RetryPolicy::default())
-}
-
-fn fast_retry(max_attempts: u32) -> RetryPolicy {
-    RetryPolicy {
-        max_attempts,
-        base_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(100),
-        max_elapsed: Duration::from_secs(60),
-    }
-}
-
-fn tok(t: &Arc<Token>) -> &str {
-    t.access_token.expose()
-}
-
-fn secs(s: i64) -> Duration {
-    Duration::from_secs(s as u64)
-}
+use support::*;
 
 // ---------------------------------------------------------------------------------------------
 // 1. One request for many concurrent callers
@@ -1042,303 +904,6 @@ async fn the_client_secret_never_appears_in_errors_or_debug_output() {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// 6. JWKS cache
-// ---------------------------------------------------------------------------------------------
-
-struct Issuer {
-    clock: ManualClock,
-    keys: Vec<SigningKey>,
-    /// Indices of the keys the JWKS currently publishes.
-    published: Arc<Mutex<Vec<usize>>>,
-    fail: Arc<Mutex<Option<u16>>>,
-    cache_control: Arc<Mutex<Option<String>>>,
-    fake: Arc<Fake>,
-    jti: std::sync::atomic::AtomicU64,
-}
-
-impl Issuer {
-    fn new(n_keys: usize) -> Issuer {
-        let clock = ManualClock::new(T0);
-        let keys: Vec<SigningKey> = (0..n_keys)
-            .map(|i| SigningKey::generate(Alg::ES256, Some(format!("k{}", i + 1))).unwrap())
-            .collect();
-        let jwks: Vec<Value> = keys.iter().map(SigningKey::public_jwk).collect();
-        let published = Arc::new(Mutex::new(vec![0]));
-        let fail = Arc::new(Mutex::new(None::<u16>));
-        let cache_control = Arc::new(Mutex::new(None::<String>));
-        let (p, f, cc) = (published.clone(), fail.clone(), cache_control.clone());
-        let fake = Fake::new(&clock, move |req, _| {
-            assert_eq!(req.url, JWKS_URL);
-            if let Some(code) = *f.lock() {
-                return Ok(HttpResponse::new(code, vec![], "oops"));
-            }
-            let body = json!({"keys": p.lock().iter().map(|i| jwks[*i].clone()).collect::<Vec<_>>()});
-            let mut resp = HttpResponse::json(200, &body);
-            if let Some(cc) = &*cc.lock() {
-                resp.headers.push(("cache-control".into(), cc.clone()));
-            }
-            Ok(resp)
-        });
-        Issuer {
-            clock,
-            keys,
-            published,
-            fail,
-            cache_control,
-            fake,
-            jti: Default::default(),
-        }
-    }
-    fn publish(&self, idx: &[usize]) {
-        *self.published.lock() = idx.to_vec();
-    }
-    fn verifier(&self, policy: JwksPolicy) -> (Verifier, JwksCache) {
-        let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
-        let jwks = JwksCache::new(JWKS_URL, self.fake.clone(), clock.clone(), policy).unwrap();
-        (
-            Verifier::new(VerifierConfig::new(ISS, AUD), Arc::new(jwks.clone()), clock).unwrap(),
-            jwks,
-        )
-    }
-    /// A fresh (never seen) token signed by key `i`, with `kid` overridden when given.
-    fn token(&self, i: usize, kid: Option<&str>) -> String {
-        let now = self.clock.now_ms() / 1000;
-        let jti = self.jti.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let claims =
-            json!({"iss": ISS, "aud": AUD, "sub": "agent", "iat": now, "exp": now + 3600, "jti": jti.to_string()});
-        let mut h = Map::new();
-        if let Some(k) = kid {
-            h.insert("kid".into(), json!(k));
-        }
-        self.keys[i].sign(Some("at+jwt"), &h, &claims).unwrap()
-    }
-    fn fetches(&self) -> usize {
-        self.fake.count()
-    }
-}
-
-#[tokio::test]
-async fn key_rotation_triggers_exactly_one_refetch_and_the_new_key_verifies() {
-    let iss = Issuer::new(2);
-    let (v, jwks) = iss.verifier(JwksPolicy::default());
-    v.verify(&iss.token(0, None)).await.unwrap();
-    assert_eq!(iss.fetches(), 1);
-    // The issuer rotates: k2 is published; the cached set (fresh for 600 s) only has k1.
-    iss.publish(&[0, 1]);
-    iss.clock.advance(secs(31));
-    let t2 = iss.token(1, None);
-    assert!(v.try_verify_now(&t2).is_none(), "an unknown kid needs a fetch");
-    let c = v.verify(&t2).await.unwrap();
-    assert_eq!(c.subject(), Some("agent"));
-    assert_eq!(iss.fetches(), 2);
-    assert_eq!(jwks.fetch_count(), 2);
-    for _ in 0..10 {
-        v.verify(&iss.token(1, None)).await.unwrap();
-        v.verify(&iss.token(0, None)).await.unwrap();
-    }
-    assert_eq!(iss.fetches(), 2, "the new key is cached");
-}
-
-#[tokio::test]
-async fn a_thousand_unknown_kids_cause_at_most_one_fetch_per_cooldown() {
-    let iss = Issuer::new(2);
-    let (v, _) = iss.verifier(JwksPolicy::default()); // cooldown 30 s, max-age 600 s
-    v.verify(&iss.token(0, None)).await.unwrap();
-    assert_eq!(iss.fetches(), 1);
-    let flood = |round: usize| {
-        let v = v.clone();
-        let tokens: Vec<String> = (0..1000)
-            .map(|i| iss.token(1, Some(&format!("unknown-{round}-{i}"))))
-            .collect();
-        async move {
-            // Half sequential, half concurrent.
-            for t in &tokens[..500] {
-                assert_eq!(v.verify(t).await.unwrap_err().code(), ErrorCode::KeyNotFound);
-            }
-            let rs = futures::future::join_all(tokens[500..].iter().map(|t| v.verify(t))).await;
-            assert!(rs
-                .iter()
-                .all(|r| r.as_ref().unwrap_err().code() == ErrorCode::KeyNotFound));
-        }
-    };
-    // Within the cooldown of the first fetch: no fetch at all.
-    flood(0).await;
-    assert_eq!(iss.fetches(), 1);
-    iss.clock.advance(secs(29));
-    flood(1).await;
-    assert_eq!(iss.fetches(), 1);
-    // Past the cooldown: exactly one more.
-    iss.clock.advance(secs(2));
-    flood(2).await;
-    assert_eq!(iss.fetches(), 2);
-    iss.clock.advance(secs(10));
-    flood(3).await;
-    assert_eq!(iss.fetches(), 2);
-    iss.clock.advance(secs(25));
-    flood(4).await;
-    assert_eq!(iss.fetches(), 3);
-    // Known keys still verify without fetching.
-    v.verify(&iss.token(0, None)).await.unwrap();
-    assert_eq!(iss.fetches(), 3);
-}
-
-#[tokio::test]
-async fn the_last_good_key_set_is_kept_when_a_refresh_fails() {
-    for failure in [Some(500u16), Some(503), Some(404), None] {
-        let iss = Issuer::new(1);
-        let (v, _) = iss.verifier(JwksPolicy::default());
-        v.verify(&iss.token(0, None)).await.unwrap();
-        // The JWKS becomes unavailable (an HTTP error, or a body that is not a JWKS).
-        match failure {
-            Some(code) => *iss.fail.lock() = Some(code),
-            None => iss
-                .fake
-                .set_handler(|_, _| Ok(HttpResponse::new(200, vec![], "<html>maintenance</html>"))),
-        }
-        iss.clock.advance(secs(601));
-        for _ in 0..5 {
-            v.verify(&iss.token(0, None))
-                .await
-                .unwrap_or_else(|e| panic!("{failure:?}: {e}"));
-        }
-        assert_eq!(iss.fetches(), 2, "{failure:?}: one failed refresh, then the backoff");
-        iss.clock.advance(secs(6)); // past failure_backoff (5 s)
-        v.verify(&iss.token(0, None)).await.unwrap();
-        assert_eq!(iss.fetches(), 3, "{failure:?}: tried again after the backoff");
-    }
-}
-
-#[tokio::test]
-async fn with_no_key_set_at_all_the_error_is_jwks_unavailable() {
-    let iss = Issuer::new(1);
-    *iss.fail.lock() = Some(503);
-    let (v, _) = iss.verifier(JwksPolicy::default());
-    let t = iss.token(0, None);
-    assert_eq!(v.verify(&t).await.unwrap_err().code(), ErrorCode::JwksUnavailable);
-    assert_eq!(v.verify(&t).await.unwrap_err().code(), ErrorCode::JwksUnavailable);
-    assert_eq!(iss.fetches(), 1, "failures with no keys are not retried on every call");
-    *iss.fail.lock() = None;
-    iss.clock.advance(secs(2));
-    v.verify(&t).await.unwrap();
-    assert_eq!(iss.fetches(), 2);
-}
-
-#[tokio::test]
-async fn cache_control_max_age_is_honoured_within_bounds() {
-    // (header, expected freshness in s) with the default bounds [30 s, 86400 s] and default 600 s.
-    for (cc, fresh_s) in [
-        (Some("public, max-age=120"), 120i64),
-        (Some("max-age=1"), 30),
-        (Some("max-age=999999999"), 86_400),
-        (Some("no-store"), 30),
-        (Some("no-cache, max-age=600"), 30),
-        (Some("public"), 600),
-        (None, 600),
-    ] {
-        let iss = Issuer::new(1);
-        *iss.cache_control.lock() = cc.map(str::to_string);
-        let (v, _) = iss.verifier(JwksPolicy::default());
-        v.verify(&iss.token(0, None)).await.unwrap();
-        iss.clock.set_ms(T0 + fresh_s * 1000 - 1);
-        v.verify(&iss.token(0, None)).await.unwrap();
-        assert_eq!(iss.fetches(), 1, "{cc:?}: still fresh at {fresh_s} s - 1 ms");
-        iss.clock.set_ms(T0 + fresh_s * 1000);
-        v.verify(&iss.token(0, None)).await.unwrap();
-        assert_eq!(iss.fetches(), 2, "{cc:?}: stale at {fresh_s} s");
-    }
-    // Custom bounds apply too.
-    let iss = Issuer::new(1);
-    *iss.cache_control.lock() = Some("max-age=5".into());
-    let (v, _) = iss.verifier(JwksPolicy {
-        min_max_age: secs(1),
-        max_max_age: secs(60),
-        ..Default::default()
-    });
-    v.verify(&iss.token(0, None)).await.unwrap();
-    iss.clock.set_ms(T0 + 4_999);
-    v.verify(&iss.token(0, None)).await.unwrap();
-    assert_eq!(iss.fetches(), 1);
-    iss.clock.set_ms(T0 + 5_000);
-    v.verify(&iss.token(0, None)).await.unwrap();
-    assert_eq!(iss.fetches(), 2);
-}
-
-#[tokio::test]
-async fn concurrent_first_verifications_share_one_fetch() {
-    let iss = Issuer::new(1);
-    let (v, jwks) = iss.verifier(JwksPolicy::default());
-    let open = iss.fake.close_gate();
-    let tasks: Vec<_> = (0..100)
-        .map(|_| {
-            let (v, t) = (v.clone(), iss.token(0, None));
-            tokio::spawn(async move { v.verify(&t).await.map(|c| c.subject().map(str::to_string)) })
-        })
-        .collect();
-    for _ in 0..3 {
-        tokio::task::yield_now().await;
-    }
-    assert_eq!(iss.fetches(), 1);
-    open.send(true).unwrap();
-    for t in tasks {
-        assert_eq!(t.await.unwrap().unwrap().as_deref(), Some("agent"));
-    }
-    assert_eq!(iss.fetches(), 1);
-    assert_eq!(jwks.fetch_count(), 1);
-}
-
-#[tokio::test]
-async fn removing_a_kid_on_refresh_clears_the_verified_token_cache() {
-    let iss = Issuer::new(2);
-    iss.publish(&[0, 1]);
-    let (v, jwks) = iss.verifier(JwksPolicy::default());
-    let old = iss.token(0, None);
-    v.verify(&old).await.unwrap();
-    assert!(v.try_verify_now(&old).unwrap().is_ok(), "cached");
-    assert!(v.cached_tokens() >= 1);
-    // k1 is withdrawn (e.g. compromised). A refresh (the cache went stale) learns it.
-    iss.publish(&[1]);
-    iss.clock.advance(secs(601));
-    v.verify(&iss.token(1, None)).await.unwrap();
-    assert_eq!(iss.fetches(), 2);
-    assert_eq!(jwks.generation(), 1);
-    let e = v.verify(&old).await.unwrap_err();
-    assert_eq!(
-        e.code(),
-        ErrorCode::KeyNotFound,
-        "a token signed by a removed key is rejected, even if it was verified before"
-    );
-    assert!(v.try_verify_now(&old).is_none_or(|r| r.is_err()));
-    // Adding a key does not bump the generation.
-    iss.publish(&[0, 1]);
-    iss.clock.advance(secs(601));
-    v.verify(&iss.token(1, None)).await.unwrap();
-    assert_eq!(jwks.generation(), 1);
-}
-
-#[test]
-fn jwks_cache_refuses_plain_http_to_other_hosts() {
-    let clock = ManualClock::new(T0);
-    let fake = Fake::new(&clock, |_, _| Ok(status(200)));
-    let e = JwksCache::new(
-        "http://auth.example.com/jwks",
-        fake.clone(),
-        Arc::new(clock.clone()),
-        JwksPolicy::default(),
-    )
-    .err()
-    .unwrap();
-    assert_eq!(e.code(), ErrorCode::InsecureTransport);
-    assert!(JwksCache::new(
-        "http://127.0.0.1:9/jwks",
-        fake.clone(),
-        Arc::new(clock),
-        JwksPolicy::default()
-    )
-    .is_ok());
-    assert_eq!(fake.count(), 0);
-}
-
 #[tokio::test]
 async fn a_discovered_plain_http_token_endpoint_is_refused_before_any_token_request() {
     let clock = ManualClock::new(T0);
@@ -1363,97 +928,138 @@ async fn a_discovered_plain_http_token_endpoint_is_refused_before_any_token_requ
     assert_eq!(c.request_count(), 0);
 }
 
-/// A verified-cache hit is not served from a stale key set: once the JWKS max-age passes, the
-/// next verification refetches, and a token signed by a withdrawn key is rejected even though it
-/// was cached.
-#[tokio::test]
-async fn a_cached_token_signed_by_a_withdrawn_key_is_rejected_once_the_key_set_is_stale() {
-    let iss = Issuer::new(1);
-    let (v, _) = iss.verifier(JwksPolicy::default());
-    let old = iss.token(0, None);
-    v.verify(&old).await.unwrap();
-    assert!(v.try_cached(&old).is_some());
-    iss.publish(&[]);
-    // The cached key set is stale; k1 is no longer published. The bindings' fast path (the
-    // cache alone) does not answer from a stale key set either.
-    iss.clock.advance(secs(601));
-    assert!(
-        v.try_cached(&old).is_none(),
-        "try_cached served a token from a stale key set"
-    );
-    let r = v.verify(&old).await;
-    assert_eq!(
-        iss.fetches(),
-        2,
-        "a stale key set is refreshed before a cached result is trusted"
-    );
-    assert_eq!(r.unwrap_err().code(), ErrorCode::KeyNotFound);
-}
+// ---------------------------------------------------------------------------------------------
+// 7. The seams: grants, client authentication, the 401 decision, options as bindings pass them
+// ---------------------------------------------------------------------------------------------
 
-/// A JWKS store standing in for an edge KV: remembers what it was given.
-#[derive(Default)]
-struct MemStore {
-    entries: Mutex<std::collections::HashMap<String, StoredJwks>>,
-    loads: std::sync::atomic::AtomicUsize,
-}
+/// A grant the core does not ship (as token exchange will be): its own grant_type and parameters,
+/// and a cache key of its own.
+#[derive(Debug)]
+struct TestGrant(&'static str);
 
-impl JwksStore for MemStore {
-    fn load(&self, uri: &str) -> BoxFut<'static, Option<StoredJwks>> {
-        self.loads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let v = self.entries.lock().get(uri).cloned();
-        Box::pin(async move { v })
+impl client::Grant for TestGrant {
+    fn grant_type(&self) -> &str {
+        "urn:example:test-grant"
     }
-    fn save(&self, uri: &str, jwks: StoredJwks) -> BoxFut<'static, ()> {
-        self.entries.lock().insert(uri.to_string(), jwks);
-        Box::pin(async {})
+    fn parameters(&self, _now_ms: i64) -> Result<Vec<(String, String)>> {
+        Ok(vec![("subject".into(), self.0.into())])
+    }
+    fn cache_key(&self) -> String {
+        format!("test-grant:{}", self.0)
     }
 }
 
-/// Edge isolates lose memory: a new verifier (a cold isolate) takes the JWKS a previous one saved
-/// while it is fresh, fetches once it is stale, and an unknown kid still goes to the network.
 #[tokio::test]
-async fn jwks_store_survives_a_cold_start_and_respects_freshness() {
-    let iss = Issuer::new(2);
-    let store = Arc::new(MemStore::default());
-    let cold_verifier = || {
-        let clock: Arc<dyn Clock> = Arc::new(iss.clock.clone());
-        let jwks = JwksCache::with_store(
-            JWKS_URL,
-            iss.fake.clone(),
-            clock.clone(),
-            JwksPolicy::default(),
-            Some(store.clone()),
-        )
-        .unwrap();
-        Verifier::new(VerifierConfig::new(ISS, AUD), Arc::new(jwks), clock).unwrap()
+async fn a_new_grant_is_a_grant_implementation_and_part_of_the_cache_key() {
+    let clock = ManualClock::new(T0);
+    let fake = Fake::new(&clock, numbered_tokens(3600));
+    let c = client(&fake);
+    let params = |subject| TokenParams {
+        grant: client::grant::GrantRef::new(Arc::new(TestGrant(subject))),
+        ..c.default_params().clone()
     };
-    // First isolate: the store is empty, one fetch, and the document is saved with its freshness.
-    cold_verifier().verify(&iss.token(0, None)).await.unwrap();
-    assert_eq!(iss.fetches(), 1);
-    let saved = store.entries.lock().get(JWKS_URL).cloned().expect("saved");
-    assert_eq!(saved.fresh_until_ms, T0 + 600_000, "default max-age: 600 s");
-    // Second isolate, a minute later: no fetch at all.
-    iss.clock.advance(Duration::from_secs(60));
-    cold_verifier().verify(&iss.token(0, None)).await.unwrap();
-    assert_eq!(iss.fetches(), 1, "the stored JWKS was used");
-    // A kid the stored set lacks goes to the network (and the new set is saved).
-    iss.publish(&[0, 1]);
-    let v = cold_verifier();
-    v.verify(&iss.token(1, None)).await.unwrap();
-    assert_eq!(iss.fetches(), 2, "an unknown kid refetches even with a stored set");
-    assert!(store.entries.lock()[JWKS_URL].jwks.contains("k2"));
-    // Past its freshness the stored document is not used.
-    iss.clock.advance(Duration::from_secs(601));
-    cold_verifier().verify(&iss.token(0, None)).await.unwrap();
-    assert_eq!(iss.fetches(), 3, "a stale stored JWKS is refetched");
-    // A stored document that is not a JWKS is ignored, not trusted.
-    store.entries.lock().insert(
-        JWKS_URL.to_string(),
-        StoredJwks {
-            jwks: "not json".into(),
-            fresh_until_ms: i64::MAX,
-        },
+    assert_eq!(tok(&c.get_token().await.unwrap()), "tok-0");
+    assert_eq!(tok(&c.get_token_for(params("alice")).await.unwrap()), "tok-1");
+    assert_eq!(tok(&c.get_token_for(params("bob")).await.unwrap()), "tok-2");
+    // Cached per grant: the same grant again is a hit, the default token is untouched.
+    assert_eq!(tok(&c.get_token_for(params("alice")).await.unwrap()), "tok-1");
+    assert_eq!(tok(&c.get_token().await.unwrap()), "tok-0");
+    assert_eq!(fake.count(), 3);
+    let f = form(&fake.request(1));
+    assert_eq!(f[0], ("grant_type".to_string(), "urn:example:test-grant".to_string()));
+    assert!(f.contains(&("subject".to_string(), "alice".to_string())), "{f:?}");
+    assert!(f.contains(&("scope".to_string(), "read:data".to_string())), "{f:?}");
+}
+
+/// A client-authentication method the core does not ship (as mTLS will be).
+#[derive(Debug)]
+struct HeaderAuth;
+
+impl client::ClientAuth for HeaderAuth {
+    fn method(&self) -> &str {
+        "test_header"
+    }
+    fn authenticate(&self, parts: &mut client::request::TokenRequestParts, _now_ms: i64) -> Result<()> {
+        parts.header("x-test-client", format!("agent-1 to {}", parts.url));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_new_client_authentication_is_a_client_auth_implementation() {
+    let clock = ManualClock::new(T0);
+    let fake = Fake::new(&clock, numbered_tokens(3600));
+    let c = client_with(cfg(), &fake, RetryPolicy::default())
+        .with_client_auth(Arc::new(HeaderAuth))
+        .unwrap();
+    assert_eq!(c.client_auth().method(), "test_header");
+    c.get_token().await.unwrap();
+    let req = fake.request(0);
+    assert_eq!(
+        req.header("x-test-client"),
+        Some(format!("agent-1 to {TOKEN_URL}").as_str())
     );
-    cold_verifier().verify(&iss.token(0, None)).await.unwrap();
-    assert_eq!(iss.fetches(), 4);
+    assert_eq!(
+        req.header("authorization"),
+        None,
+        "the configured basic auth is replaced"
+    );
+    assert!(!values(&req, "client_secret").iter().any(|_| true));
+}
+
+#[tokio::test]
+async fn on_unauthorized_retries_once_with_a_fresh_token_unless_scopes_are_missing() {
+    let clock = ManualClock::new(T0);
+    let fake = Fake::new(&clock, numbered_tokens(3600));
+    let c = client(&fake);
+    let first = c.get_token().await.unwrap();
+    let challenge = Some(r#"Bearer realm="api", error="invalid_token""#);
+    assert_eq!(c.on_unauthorized(tok(&first), challenge, 0), Unauthorized::Retry);
+    let second = c.get_token().await.unwrap();
+    assert_eq!(tok(&second), "tok-1", "the 401'd token was dropped");
+    // The retry also failed: give up, and keep the (new) token.
+    assert_eq!(c.on_unauthorized(tok(&second), challenge, 1), Unauthorized::GiveUp);
+    assert_eq!(tok(&c.get_token().await.unwrap()), "tok-1");
+    // A late 401 for the old token does not drop the newer one.
+    assert_eq!(c.on_unauthorized(tok(&first), None, 0), Unauthorized::Retry);
+    assert_eq!(tok(&c.get_token().await.unwrap()), "tok-1");
+    // A fresh token for the same scopes cannot fix missing scopes.
+    let scope = Some(r#"Bearer error="insufficient_scope", scope="admin""#);
+    assert_eq!(c.on_unauthorized(tok(&second), scope, 0), Unauthorized::GiveUp);
+    assert_eq!(tok(&c.get_token().await.unwrap()), "tok-1");
+    assert_eq!(fake.count(), 2);
+}
+
+#[tokio::test]
+async fn bindings_options_are_read_by_the_core_in_both_spellings() {
+    let clock = ManualClock::new(T0);
+    let fake = Fake::new(&clock, numbered_tokens(3600));
+    let env = |_: &str| None;
+    let cfg = ClientConfig::from_value(
+        &json!({"clientId": "agent-1", "clientSecret": SECRET, "domain": "auth.test", "scopes": "read:data write:data", "maxAttempts": 2}),
+        env,
+    )
+    .unwrap();
+    assert_eq!(cfg.token_url.as_deref(), Some(TOKEN_URL));
+    assert_eq!(cfg.scopes, ["read:data", "write:data"]);
+    assert_eq!(cfg.retry.max_attempts, 2);
+    let e =
+        ClientConfig::from_value(&json!({"clientId": "a", "clientSecret": "s", "tokenUrl": ["x"]}), env).unwrap_err();
+    assert!(e.message().contains("`token_url` must be a string"), "{e}");
+    let c = client_with(cfg, &fake, RetryPolicy::default());
+    // Per-call parameters: absent means the default token.
+    assert!(c.params_from(&Value::Null).unwrap().is_none());
+    assert!(c.params_from(&json!({})).unwrap().is_none());
+    let p = c
+        .params_from(&json!({"scopes": "admin", "resource": "https://r"}))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (p.scopes.clone(), p.resource.clone()),
+        (vec!["admin".to_string()], vec!["https://r".to_string()])
+    );
+    let e = c.params_from(&json!({"scope": "admin"})).unwrap_err();
+    assert!(e.message().contains("unknown option `scope`"), "{e}");
+    c.get_token_for(p).await.unwrap();
+    assert_eq!(values(&fake.request(0), "scope"), ["admin"]);
 }
