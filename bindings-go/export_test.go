@@ -13,7 +13,9 @@ import (
 type LocalServer = testserver.Server
 
 // StartLocalServer starts it with the server's settings as JSON on the system clock.
-func StartLocalServer(configJSON string) (*LocalServer, error) { return startLocalServerAt(configJSON, nil) }
+func StartLocalServer(configJSON string) (*LocalServer, error) {
+	return startLocalServerAt(configJSON, nil)
+}
 
 // startLocalServerAt starts it on a test clock (nil: the system clock).
 func startLocalServerAt(configJSON string, clk *ManualClock) (*LocalServer, error) {
