@@ -2,7 +2,7 @@
 
 use crate::clock::AuthsecClock;
 use crate::error::AuthsecCode;
-use crate::ffi::{bytes_arg, json_arg, obj, put, set_out, set_u64, str_arg, wait};
+use crate::ffi::{bytes_arg, free, json_arg, obj, put, set_out, set_u64, str_arg, wait};
 use crate::panic::ffi_boundary;
 use authsec_native::{
     ClientConfig, ClientConfigFromProcess, HttpTransport, Token, TokenClient, TokioSleeper, TokioSpawner, Unauthorized,
@@ -87,9 +87,7 @@ pub unsafe extern "C" fn authsec_client_new(
 #[no_mangle]
 pub unsafe extern "C" fn authsec_client_free(client: *mut AuthsecClient) {
     ffi_boundary! {
-        if !client.is_null() {
-            drop(Box::from_raw(client));
-        }
+        free(client)
     }
 }
 

@@ -5,6 +5,7 @@
 //! the pointer and gives its strong reference back with `authsec_clock_release`, so this library
 //! drops what it allocated. The state lives while any clock, client, verifier or share holds it.
 
+use crate::ffi::free;
 use crate::panic::ffi_boundary;
 use authsec_native::{Clock, ManualClock};
 use std::ffi::c_void;
@@ -33,9 +34,7 @@ pub extern "C" fn authsec_clock_new(start_ms: i64) -> *mut AuthsecClock {
 #[no_mangle]
 pub unsafe extern "C" fn authsec_clock_free(clock: *mut AuthsecClock) {
     ffi_boundary! {
-        if !clock.is_null() {
-            drop(Box::from_raw(clock));
-        }
+        free(clock)
     }
 }
 

@@ -68,6 +68,13 @@ pub(crate) unsafe fn put<T>(out: *mut *mut T, v: T) -> CoreResult<()> {
     Ok(())
 }
 
+/// Free a handle made by `put` (NULL is fine).
+pub(crate) unsafe fn free<T>(p: *mut T) {
+    if !p.is_null() {
+        drop(Box::from_raw(p));
+    }
+}
+
 /// The object behind a handle argument.
 pub(crate) unsafe fn obj<'a, T>(p: *const T, what: &str) -> CoreResult<&'a T> {
     p.as_ref()

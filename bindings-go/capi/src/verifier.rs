@@ -2,7 +2,7 @@
 
 use crate::clock::AuthsecClock;
 use crate::error::AuthsecCode;
-use crate::ffi::{bytes_arg, json_arg, obj, put, set_out, set_u64, str_arg, wait};
+use crate::ffi::{bytes_arg, free, json_arg, obj, put, set_out, set_u64, str_arg, wait};
 use crate::panic::ffi_boundary;
 use crate::CoreResult;
 use authsec_native::core::VerifierOptions;
@@ -54,9 +54,7 @@ pub unsafe extern "C" fn authsec_verifier_new(
 #[no_mangle]
 pub unsafe extern "C" fn authsec_verifier_free(verifier: *mut AuthsecVerifier) {
     ffi_boundary! {
-        if !verifier.is_null() {
-            drop(Box::from_raw(verifier));
-        }
+        free(verifier)
     }
 }
 
