@@ -38,7 +38,8 @@ func benchCase(b *testing.B, name string) (token string, jwks []byte) {
 
 func benchAuthsec(b *testing.B, name string, cacheSize int) {
 	token, jwks := benchCase(b, name)
-	cfg := withNow(VerifierConfig{Issuer: "https://issuer.example", Audience: []string{"https://api.example"}, JWKS: string(jwks)}, benchNow)
+	cfg := VerifierConfig{Issuer: "https://issuer.example", Audience: []string{"https://api.example"}, JWKS: string(jwks),
+		Clock: NewManualClock(time.Unix(benchNow, 0))}
 	if cacheSize >= 0 {
 		cfg = withExtra(cfg, "verified_cache_size", cacheSize)
 	}

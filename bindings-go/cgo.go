@@ -1,7 +1,8 @@
 // Package authsec is the Go binding of authsec: OAuth 2.0 client credentials with a token cache,
 // JWT access-token verification and scope checks. All logic lives in the Rust core; this package
 // links it as a static library (lib/<GOOS>_<GOARCH>/libauthsec_capi.a, built by build.sh or
-// shipped prebuilt in release tags) and fits it to Go.
+// shipped prebuilt in release tags) and fits it to Go. The local authorization server and the
+// test clock helpers for tests are in package authsectest.
 package authsec
 
 /*
@@ -39,9 +40,17 @@ func goString(p *C.char) string {
 	return s
 }
 
-// cString is freed by the caller with C.free (nil for "").
+// cString is freed by the caller with C.free.
 func cString(s string) *C.char {
 	return C.CString(s)
+}
+
+// bytesArg is s as a C byte range read in place (the C side does not keep it; KeepAlive s).
+func bytesArg(s []byte) (*C.char, C.size_t) {
+	if len(s) == 0 {
+		return nil, 0
+	}
+	return (*C.char)(unsafe.Pointer(&s[0])), C.size_t(len(s))
 }
 
 func free(p *C.char) {
@@ -112,6 +121,8 @@ type coreCode struct {
 	Code        uint32 `json:"code"`
 	Name        string `json:"name"`
 	Description string `json:"description"`
+	Category    string `json:"category"`
+	Retryable   bool   `json:"retryable"`
 }
 
 // coreErrorCodes is the core's list of codes, from the library (for the drift test).
@@ -121,15 +132,6 @@ func coreErrorCodes() []coreCode {
 	return out
 }
 
-// Description is the core's one-line description of the code.
-func (c Code) Description() string {
-	p := C.authsec_error_message(C.uint32_t(c))
-	if p == nil {
-		return ""
-	}
-	return C.GoString(p)
-}
-
 // cgoNoop is the cheapest call into the C library; benchmarks use it to measure the bare cgo
 // crossing every other call pays.
-func cgoNoop() { C.authsec_error_code_name(0) }
+func cgoNoop() { C.authsec_error_code_category(0) }

@@ -3,9 +3,8 @@ package authsec
 /*
 #include <stdlib.h>
 #include "authsec.h"
-// The C side neither keeps the out-pointers nor calls back into Go: the results stay on the stack.
-#cgo noescape authsec_client_token_now
-#cgo nocallback authsec_client_token_now
+// The C side neither keeps the pointers it is given nor calls back into Go: the parameters are
+// read in place and the results stay on the stack.
 #cgo noescape authsec_client_token
 #cgo nocallback authsec_client_token
 */
@@ -21,11 +20,14 @@ import (
 	"unsafe"
 )
 
-// ClientConfig configures a client-credentials client. Empty fields keep the core's defaults.
-// ClientSecret and PrivateKey never appear in fmt output.
+// ClientConfig configures a client-credentials client. Empty fields keep the core's defaults;
+// the core reads and checks the settings (ClientConfig::from_value, as for the Python and Node
+// packages and the YAML config file). ClientSecret and PrivateKey never appear in fmt output.
 type ClientConfig struct {
 	TokenURL string
-	// Issuer, for RFC 8414 discovery of the token endpoint when TokenURL is empty.
+	// Domain of the authorization server, for https://{Domain}/oauth/token when TokenURL is empty.
+	Domain string
+	// Issuer, for RFC 8414 discovery of the token endpoint when TokenURL and Domain are empty.
 	Issuer       string
 	ClientID     string
 	ClientSecret string
@@ -41,10 +43,15 @@ type ClientConfig struct {
 	// The client assertion's algorithm (empty = inferred from PrivateKey).
 	PrivateKeyAlg string
 	// Refresh this long before expiry (0 = the core's default, 5 minutes; always at most half
-	// the token's lifetime). Whole seconds.
+	// the token's lifetime). Whole seconds, rounded up.
 	RefreshBuffer time.Duration
+	// Attempts of a token request that fails with a network error, 5xx or 429 (0 = the core's
+	// default).
+	MaxAttempts int
 	// Allow plain http:// to a non-loopback host.
 	AllowInsecureHTTP bool
+	// Clock is a test clock (authsectest.NewClock); nil is the system clock.
+	Clock *ManualClock
 }
 
 // Format hides the secrets from every fmt verb.
@@ -55,31 +62,34 @@ func (c ClientConfig) Format(f fmt.State, verb rune) {
 		}
 		return "[REDACTED]"
 	}
-	fmt.Fprintf(f, "{TokenURL:%s Issuer:%s ClientID:%s ClientSecret:%s Scopes:%v Audience:%s Resource:%v AuthMethod:%s PrivateKey:%s PrivateKeyID:%s PrivateKeyAlg:%s RefreshBuffer:%s}",
-		c.TokenURL, c.Issuer, c.ClientID, redact(c.ClientSecret), c.Scopes, c.Audience, c.Resource, c.AuthMethod, redact(c.PrivateKey), c.PrivateKeyID, c.PrivateKeyAlg, c.RefreshBuffer)
+	fmt.Fprintf(f, "{TokenURL:%s Domain:%s Issuer:%s ClientID:%s ClientSecret:%s Scopes:%v Audience:%s Resource:%v AuthMethod:%s PrivateKey:%s PrivateKeyID:%s PrivateKeyAlg:%s RefreshBuffer:%s MaxAttempts:%d}",
+		c.TokenURL, c.Domain, c.Issuer, c.ClientID, redact(c.ClientSecret), c.Scopes, c.Audience, c.Resource, c.AuthMethod, redact(c.PrivateKey), c.PrivateKeyID, c.PrivateKeyAlg, c.RefreshBuffer, c.MaxAttempts)
 }
 
-func (c ClientConfig) toJSON() ([]byte, error) {
+// settings is the config as the core's settings map (set fields only).
+func (c ClientConfig) settings() map[string]any {
 	m := map[string]any{}
-	put := func(k, v string) {
+	for k, v := range map[string]string{
+		"token_url": c.TokenURL, "domain": c.Domain, "issuer": c.Issuer, "client_id": c.ClientID,
+		"client_secret": c.ClientSecret, "audience": c.Audience, "auth_method": c.AuthMethod,
+		"private_key": c.PrivateKey, "private_key_id": c.PrivateKeyID, "private_key_alg": c.PrivateKeyAlg,
+	} {
 		if v != "" {
 			m[k] = v
 		}
 	}
-	put("token_url", c.TokenURL)
-	put("issuer", c.Issuer)
-	put("client_id", c.ClientID)
-	put("client_secret", c.ClientSecret)
-	put("audience", c.Audience)
-	put("auth_method", c.AuthMethod)
-	put("private_key", c.PrivateKey)
-	put("private_key_id", c.PrivateKeyID)
-	put("private_key_alg", c.PrivateKeyAlg)
-	if c.RefreshBuffer < 0 {
-		return nil, fmt.Errorf("RefreshBuffer must not be negative")
+	if c.RefreshBuffer != 0 {
+		// Whole seconds, rounded away from zero (a negative value stays negative: the core refuses it).
+		secs := c.RefreshBuffer / time.Second
+		if rem := c.RefreshBuffer % time.Second; rem > 0 {
+			secs++
+		} else if rem < 0 {
+			secs--
+		}
+		m["refresh_buffer"] = fmt.Sprint(int64(secs))
 	}
-	if c.RefreshBuffer > 0 {
-		m["refresh_buffer"] = fmt.Sprintf("%d", int64((c.RefreshBuffer+time.Second-1)/time.Second))
+	if c.MaxAttempts != 0 {
+		m["max_attempts"] = c.MaxAttempts
 	}
 	if c.Scopes != nil {
 		m["scopes"] = c.Scopes
@@ -90,7 +100,15 @@ func (c ClientConfig) toJSON() ([]byte, error) {
 	if c.AllowInsecureHTTP {
 		m["allow_insecure_http"] = true
 	}
-	return json.Marshal(m)
+	return m
+}
+
+// TokenParams asks for a token other than the configured one (ClientCredentials.TokenFor): each
+// set field replaces the configuration's, and each combination is cached on its own.
+type TokenParams struct {
+	Scopes   []string `json:"scopes,omitempty"`
+	Audience string   `json:"audience,omitempty"`
+	Resource []string `json:"resource,omitempty"`
 }
 
 // Token is an access token. The token itself never appears in fmt output.
@@ -130,15 +148,22 @@ func newClient(h *C.AuthsecClient) *ClientCredentials {
 
 // NewClientCredentials creates a client.
 func NewClientCredentials(cfg ClientConfig) (*ClientCredentials, error) {
-	b, err := cfg.toJSON()
+	b, err := json.Marshal(cfg.settings())
 	if err != nil {
 		return nil, &Error{Code: CodeConfigError, Message: err.Error()}
 	}
 	cs := cString(string(b))
 	defer free(cs)
+	return createClient(cs, nil, cfg.Clock)
+}
+
+// createClient calls the C constructor: settings, else a config file, else the environment.
+func createClient(settings, file *C.char, clock *ManualClock) (*ClientCredentials, error) {
 	var h *C.AuthsecClient
 	var e *C.char
-	if code := C.authsec_client_new(cs, &h, &e); code != 0 {
+	var code C.AuthsecCode
+	clock.with(func(clk *C.AuthsecClock) { code = C.authsec_client_new(settings, file, clk, &h, &e) })
+	if code != 0 {
 		return nil, errorFrom(code, e)
 	}
 	return newClient(h), nil
@@ -146,12 +171,7 @@ func NewClientCredentials(cfg ClientConfig) (*ClientCredentials, error) {
 
 // NewClientCredentialsFromEnv creates a client from the AUTHSEC_* environment variables.
 func NewClientCredentialsFromEnv() (*ClientCredentials, error) {
-	var h *C.AuthsecClient
-	var e *C.char
-	if code := C.authsec_client_new_from_env(&h, &e); code != 0 {
-		return nil, errorFrom(code, e)
-	}
-	return newClient(h), nil
+	return createClient(nil, nil, nil)
 }
 
 // NewClientCredentialsFromConfigFile creates a client from a YAML config file (the core's reader:
@@ -161,12 +181,7 @@ func NewClientCredentialsFromEnv() (*ClientCredentials, error) {
 func NewClientCredentialsFromConfigFile(path string) (*ClientCredentials, error) {
 	cs := cString(path)
 	defer free(cs)
-	var h *C.AuthsecClient
-	var e *C.char
-	if code := C.authsec_client_new_from_config_file(cs, &h, &e); code != 0 {
-		return nil, errorFrom(code, e)
-	}
-	return newClient(h), nil
+	return createClient(nil, cs, nil)
 }
 
 var errClosed = &Error{Code: CodeConfigError, Message: "the object was closed"}
@@ -180,7 +195,8 @@ func (c *ClientCredentials) Close() error {
 }
 
 // token calls the core: wait=false never blocks and returns (nil, nil) when a request is needed.
-func (c *ClientCredentials) token(wait bool, ms C.uint64_t) (*Token, error) {
+// params (JSON, nil for the configured token) asks for another token, which is not memoized here.
+func (c *ClientCredentials) token(params []byte, wait bool, ms C.uint64_t) (*Token, error) {
 	h := c.h.acquire()
 	if h == nil {
 		return nil, errClosed
@@ -188,25 +204,22 @@ func (c *ClientCredentials) token(wait bool, ms C.uint64_t) (*Token, error) {
 	defer c.h.release()
 	known := c.last.Load()
 	var knownSeq C.uint64_t
-	if known != nil {
+	if known != nil && params == nil {
 		knownSeq = C.uint64_t(known.seq)
 	}
+	pp, pn := bytesArg(params)
 	var seq C.uint64_t
 	var out, e *C.char
-	var code C.AuthsecCode
-	if wait {
-		code = C.authsec_client_token((*C.AuthsecClient)(h), ms, knownSeq, &seq, &out, &e)
-	} else {
-		code = C.authsec_client_token_now((*C.AuthsecClient)(h), knownSeq, &seq, &out, &e)
-	}
+	code := C.authsec_client_token((*C.AuthsecClient)(h), pp, pn, C.bool(wait), ms, knownSeq, &seq, &out, &e)
+	runtime.KeepAlive(params)
 	runtime.KeepAlive(c)
 	if code != 0 {
 		return nil, errorFrom(code, e)
 	}
-	if seq == 0 {
-		return nil, nil
-	}
 	if out == nil {
+		if seq == 0 {
+			return nil, nil
+		}
 		if known != nil && C.uint64_t(known.seq) == seq {
 			return known.tok, nil
 		}
@@ -230,7 +243,7 @@ func (c *ClientCredentials) token(wait bool, ms C.uint64_t) (*Token, error) {
 		Authorization: w.Authorization,
 	}
 	// Keep the newest sequence number (concurrent callers may decode different tokens).
-	for {
+	for seq != 0 {
 		cur := c.last.Load()
 		if cur != nil && cur.seq >= uint64(seq) {
 			break
@@ -242,34 +255,61 @@ func (c *ClientCredentials) token(wait bool, ms C.uint64_t) (*Token, error) {
 	return t, nil
 }
 
-// Token returns a token from the cache or the token endpoint. ctx's deadline bounds the request
-// and cancelling ctx returns ctx.Err() at once. While the cache hands out the same token, every
-// caller gets the same *Token: treat it as read-only (as with oauth2.ReuseTokenSource).
-func (c *ClientCredentials) Token(ctx context.Context) (*Token, error) {
+// get is Token/TokenFor: the cache without blocking first, then a request bounded by ctx.
+func (c *ClientCredentials) get(ctx context.Context, params []byte) (*Token, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if t, err := c.token(false, 0); t != nil || err != nil {
+	if t, err := c.token(params, false, 0); t != nil || err != nil {
 		return t, err
 	}
 	ms := timeoutMs(ctx)
 	if ctx.Done() == nil {
-		return c.token(true, ms)
+		return c.token(params, true, ms)
 	}
-	return blocking(ctx, func() (*Token, error) { return c.token(true, ms) })
+	return blocking(ctx, func() (*Token, error) { return c.token(params, true, ms) })
 }
 
-// InvalidateToken drops the cached token if it is accessToken (after a 401 for it).
-func (c *ClientCredentials) InvalidateToken(accessToken string) {
+// Token returns a token from the cache or the token endpoint. ctx's deadline bounds the request
+// and cancelling ctx returns ctx.Err() at once. While the cache hands out the same token, every
+// caller gets the same *Token: treat it as read-only (as with oauth2.ReuseTokenSource).
+func (c *ClientCredentials) Token(ctx context.Context) (*Token, error) {
+	return c.get(ctx, nil)
+}
+
+// TokenFor returns a token for other scopes, audience or resource than the configured ones
+// (x/oauth2's Scopes/EndpointParams, Python's get_token(scopes=...)), from its own cache entry.
+func (c *ClientCredentials) TokenFor(ctx context.Context, p TokenParams) (*Token, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, &Error{Code: CodeConfigError, Message: err.Error()}
+	}
+	return c.get(ctx, b)
+}
+
+// onUnauthorized asks the core about a 401 answered to a request that carried accessToken, after
+// retries retries: true means the core dropped that token and the request may be sent again.
+func (c *ClientCredentials) onUnauthorized(accessToken, wwwAuthenticate string, retries int) bool {
 	h := c.h.acquire()
 	if h == nil {
-		return
+		return false
 	}
 	defer c.h.release()
-	cs := cString(accessToken)
-	defer free(cs)
-	C.authsec_client_invalidate_token((*C.AuthsecClient)(h), cs)
+	ct, cw := cString(accessToken), cString(wwwAuthenticate)
+	defer free(ct)
+	defer free(cw)
+	if wwwAuthenticate == "" {
+		cw = nil
+	}
+	retry := C.authsec_client_on_unauthorized((*C.AuthsecClient)(h), ct, cw, C.uint32_t(retries))
 	runtime.KeepAlive(c)
+	return bool(retry)
+}
+
+// InvalidateToken drops the cached token if it is accessToken (after a 401 for it): what the
+// core does for a plain 401 (on_unauthorized without a challenge, before any retry).
+func (c *ClientCredentials) InvalidateToken(accessToken string) {
+	c.onUnauthorized(accessToken, "", 0)
 }
 
 // requestCount is the number of token requests sent (for tests).

@@ -18,8 +18,8 @@ const (
 	CodeInvalidScope Code = 6
 	// CodeInvalidTarget: the requested audience/resource is not acceptable (RFC 8707)
 	CodeInvalidTarget Code = 7
-	// CodeOauthError: another OAuth error code returned by the server
-	CodeOauthError Code = 8
+	// CodeOAuthError: another OAuth error code returned by the server
+	CodeOAuthError Code = 8
 	// CodeRateLimited: HTTP 429: the server asked the client to slow down
 	CodeRateLimited Code = 9
 	// CodeServerError: HTTP 5xx from the server
@@ -36,10 +36,10 @@ const (
 	CodeConfigError Code = 15
 	// CodeInvalidKey: a signing or verification key could not be used
 	CodeInvalidKey Code = 16
-	// CodeInvalidJwks: a JWKS document could not be parsed
-	CodeInvalidJwks Code = 17
-	// CodeJwksUnavailable: no key set could be fetched and none is cached
-	CodeJwksUnavailable Code = 18
+	// CodeInvalidJWKS: a JWKS document could not be parsed
+	CodeInvalidJWKS Code = 17
+	// CodeJWKSUnavailable: no key set could be fetched and none is cached
+	CodeJWKSUnavailable Code = 18
 	// CodeMalformedToken: not a well-formed compact JWS (segments, base64url, JSON)
 	CodeMalformedToken Code = 19
 	// CodeTokenTooLarge: the token exceeds the size limit
@@ -81,7 +81,7 @@ var codeNames = map[Code]string{
 	CodeUnsupportedGrantType:      "unsupported_grant_type",
 	CodeInvalidScope:              "invalid_scope",
 	CodeInvalidTarget:             "invalid_target",
-	CodeOauthError:                "oauth_error",
+	CodeOAuthError:                "oauth_error",
 	CodeRateLimited:               "rate_limited",
 	CodeServerError:               "server_error",
 	CodeInvalidResponse:           "invalid_response",
@@ -90,8 +90,8 @@ var codeNames = map[Code]string{
 	CodeInsecureTransport:         "insecure_transport",
 	CodeConfigError:               "config_error",
 	CodeInvalidKey:                "invalid_key",
-	CodeInvalidJwks:               "invalid_jwks",
-	CodeJwksUnavailable:           "jwks_unavailable",
+	CodeInvalidJWKS:               "invalid_jwks",
+	CodeJWKSUnavailable:           "jwks_unavailable",
 	CodeMalformedToken:            "malformed_token",
 	CodeTokenTooLarge:             "token_too_large",
 	CodeUnsupportedAlgorithm:      "unsupported_algorithm",
@@ -109,6 +109,43 @@ var codeNames = map[Code]string{
 	CodeInternalError:             "internal_error",
 }
 
+// codeDescriptions is the core's one-line description of every code.
+var codeDescriptions = map[Code]string{
+	CodeInvalidRequest:            "the token request was malformed (OAuth invalid_request)",
+	CodeInvalidClient:             "client authentication failed: wrong client_id, secret or assertion",
+	CodeInvalidGrant:              "the grant or assertion was rejected",
+	CodeUnauthorizedClient:        "the client may not use the client_credentials grant",
+	CodeUnsupportedGrantType:      "the server does not support the grant type",
+	CodeInvalidScope:              "a requested scope is unknown or not allowed for the client",
+	CodeInvalidTarget:             "the requested audience/resource is not acceptable (RFC 8707)",
+	CodeOAuthError:                "another OAuth error code returned by the server",
+	CodeRateLimited:               "HTTP 429: the server asked the client to slow down",
+	CodeServerError:               "HTTP 5xx from the server",
+	CodeInvalidResponse:           "the server's answer could not be understood",
+	CodeNetworkError:              "connection, DNS or TLS failure",
+	CodeTimeout:                   "a connect or read timeout, or the retry budget ran out",
+	CodeInsecureTransport:         "plain http:// to a non-loopback host without an explicit opt-in",
+	CodeConfigError:               "missing or invalid configuration",
+	CodeInvalidKey:                "a signing or verification key could not be used",
+	CodeInvalidJWKS:               "a JWKS document could not be parsed",
+	CodeJWKSUnavailable:           "no key set could be fetched and none is cached",
+	CodeMalformedToken:            "not a well-formed compact JWS (segments, base64url, JSON)",
+	CodeTokenTooLarge:             "the token exceeds the size limit",
+	CodeUnsupportedAlgorithm:      "alg is none, HMAC, or not in the allow-list",
+	CodeAlgorithmMismatch:         "the token's alg does not fit the key",
+	CodeKeyNotFound:               "no key in the key set matches the token's kid",
+	CodeInvalidSignature:          "the signature does not verify",
+	CodeTokenExpired:              "exp is in the past (beyond the leeway)",
+	CodeTokenNotYetValid:          "nbf or iat is in the future (beyond the leeway)",
+	CodeInvalidIssuer:             "iss does not match the expected issuer",
+	CodeInvalidAudience:           "aud does not contain an expected audience",
+	CodeInvalidTokenType:          "the typ header is not acceptable for an access token",
+	CodeUnsupportedCriticalHeader: "the crit header names an unsupported extension",
+	CodeInvalidClaim:              "a required claim is missing or has the wrong type",
+	CodeInsufficientScope:         "the token is valid but lacks a required scope",
+	CodeInternalError:             "a bug or an impossible state; please report it",
+}
+
 // allCodes is every code in the core's order.
 var allCodes = []Code{
 	CodeInvalidRequest,
@@ -118,7 +155,7 @@ var allCodes = []Code{
 	CodeUnsupportedGrantType,
 	CodeInvalidScope,
 	CodeInvalidTarget,
-	CodeOauthError,
+	CodeOAuthError,
 	CodeRateLimited,
 	CodeServerError,
 	CodeInvalidResponse,
@@ -127,8 +164,8 @@ var allCodes = []Code{
 	CodeInsecureTransport,
 	CodeConfigError,
 	CodeInvalidKey,
-	CodeInvalidJwks,
-	CodeJwksUnavailable,
+	CodeInvalidJWKS,
+	CodeJWKSUnavailable,
 	CodeMalformedToken,
 	CodeTokenTooLarge,
 	CodeUnsupportedAlgorithm,
@@ -155,7 +192,7 @@ var (
 	ErrUnsupportedGrantType      = &Error{Code: CodeUnsupportedGrantType}
 	ErrInvalidScope              = &Error{Code: CodeInvalidScope}
 	ErrInvalidTarget             = &Error{Code: CodeInvalidTarget}
-	ErrOauthError                = &Error{Code: CodeOauthError}
+	ErrOAuthError                = &Error{Code: CodeOAuthError}
 	ErrRateLimited               = &Error{Code: CodeRateLimited}
 	ErrServerError               = &Error{Code: CodeServerError}
 	ErrInvalidResponse           = &Error{Code: CodeInvalidResponse}
@@ -164,8 +201,8 @@ var (
 	ErrInsecureTransport         = &Error{Code: CodeInsecureTransport}
 	ErrConfigError               = &Error{Code: CodeConfigError}
 	ErrInvalidKey                = &Error{Code: CodeInvalidKey}
-	ErrInvalidJwks               = &Error{Code: CodeInvalidJwks}
-	ErrJwksUnavailable           = &Error{Code: CodeJwksUnavailable}
+	ErrInvalidJWKS               = &Error{Code: CodeInvalidJWKS}
+	ErrJWKSUnavailable           = &Error{Code: CodeJWKSUnavailable}
 	ErrMalformedToken            = &Error{Code: CodeMalformedToken}
 	ErrTokenTooLarge             = &Error{Code: CodeTokenTooLarge}
 	ErrUnsupportedAlgorithm      = &Error{Code: CodeUnsupportedAlgorithm}
@@ -182,3 +219,44 @@ var (
 	ErrInsufficientScope         = &Error{Code: CodeInsufficientScope}
 	ErrInternalError             = &Error{Code: CodeInternalError}
 )
+
+// Category groups error codes: what failed (the core's categories).
+type Category string
+
+// Error categories.
+const (
+	CategoryTokenRequest      Category = "token_request"
+	CategoryUnavailable       Category = "unavailable"
+	CategoryConfig            Category = "config"
+	CategoryInvalidToken      Category = "invalid_token"
+	CategoryInsufficientScope Category = "insufficient_scope"
+	CategoryInternal          Category = "internal"
+)
+
+// Category is the code's category ("" for an unknown code).
+func (c Code) Category() Category {
+	switch c {
+	case CodeInvalidRequest, CodeInvalidClient, CodeInvalidGrant, CodeUnauthorizedClient, CodeUnsupportedGrantType, CodeInvalidScope, CodeInvalidTarget, CodeOAuthError:
+		return CategoryTokenRequest
+	case CodeRateLimited, CodeServerError, CodeInvalidResponse, CodeNetworkError, CodeTimeout, CodeJWKSUnavailable:
+		return CategoryUnavailable
+	case CodeInsecureTransport, CodeConfigError, CodeInvalidKey, CodeInvalidJWKS:
+		return CategoryConfig
+	case CodeMalformedToken, CodeTokenTooLarge, CodeUnsupportedAlgorithm, CodeAlgorithmMismatch, CodeKeyNotFound, CodeInvalidSignature, CodeTokenExpired, CodeTokenNotYetValid, CodeInvalidIssuer, CodeInvalidAudience, CodeInvalidTokenType, CodeUnsupportedCriticalHeader, CodeInvalidClaim:
+		return CategoryInvalidToken
+	case CodeInsufficientScope:
+		return CategoryInsufficientScope
+	case CodeInternalError:
+		return CategoryInternal
+	}
+	return ""
+}
+
+// Retryable reports whether retrying the same request may succeed after an error with this code.
+func (c Code) Retryable() bool {
+	switch c {
+	case CodeRateLimited, CodeServerError, CodeNetworkError, CodeTimeout:
+		return true
+	}
+	return false
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"go/format"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -14,11 +15,17 @@ import (
 
 var update = flag.Bool("update", false, "rewrite codes.go from the core's list of error codes")
 
-// goName turns a core code name (token_expired) into a Go identifier part (TokenExpired).
+// initialisms are spelled as Go spells them (CodeOAuthError, CodeInvalidJWKS).
+var initialisms = map[string]string{"oauth": "OAuth", "jwks": "JWKS", "jwt": "JWT", "http": "HTTP", "id": "ID", "url": "URL"}
+
+// goName turns a core name (token_expired, invalid_jwks) into a Go identifier part (TokenExpired,
+// InvalidJWKS).
 func goName(name string) string {
 	var b strings.Builder
 	for _, part := range strings.Split(name, "_") {
-		if part != "" {
+		if i, ok := initialisms[part]; ok {
+			b.WriteString(i)
+		} else if part != "" {
 			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
 		}
 	}
@@ -38,6 +45,10 @@ func genCodes(core []coreCode) []byte {
 	for _, c := range core {
 		fmt.Fprintf(&b, "\tCode%s: %q,\n", goName(c.Name), c.Name)
 	}
+	b.WriteString("}\n\n// codeDescriptions is the core's one-line description of every code.\nvar codeDescriptions = map[Code]string{\n")
+	for _, c := range core {
+		fmt.Fprintf(&b, "\tCode%s: %q,\n", goName(c.Name), c.Description)
+	}
 	b.WriteString("}\n\n// allCodes is every code in the core's order.\nvar allCodes = []Code{\n")
 	for _, c := range core {
 		fmt.Fprintf(&b, "\tCode%s,\n", goName(c.Name))
@@ -46,7 +57,33 @@ func genCodes(core []coreCode) []byte {
 	for _, c := range core {
 		fmt.Fprintf(&b, "\tErr%s = &Error{Code: Code%s}\n", goName(c.Name), goName(c.Name))
 	}
-	b.WriteString(")\n")
+	b.WriteString(")\n\n// Category groups error codes: what failed (the core's categories).\ntype Category string\n\n")
+	b.WriteString("// Error categories.\nconst (\n")
+	var cats []string
+	for _, c := range core {
+		if !slices.Contains(cats, c.Category) {
+			cats = append(cats, c.Category)
+			fmt.Fprintf(&b, "\tCategory%s Category = %q\n", goName(c.Category), c.Category)
+		}
+	}
+	b.WriteString(")\n\n// Category is the code's category (\"\" for an unknown code).\nfunc (c Code) Category() Category {\n\tswitch c {\n")
+	for _, cat := range cats {
+		var names []string
+		for _, c := range core {
+			if c.Category == cat {
+				names = append(names, "Code"+goName(c.Name))
+			}
+		}
+		fmt.Fprintf(&b, "\tcase %s:\n\t\treturn Category%s\n", strings.Join(names, ", "), goName(cat))
+	}
+	b.WriteString("\t}\n\treturn \"\"\n}\n\n// Retryable reports whether retrying the same request may succeed after an error with this code.\nfunc (c Code) Retryable() bool {\n\tswitch c {\n\tcase ")
+	var retryable []string
+	for _, c := range core {
+		if c.Retryable {
+			retryable = append(retryable, "Code"+goName(c.Name))
+		}
+	}
+	b.WriteString(strings.Join(retryable, ", ") + ":\n\t\treturn true\n\t}\n\treturn false\n}\n")
 	out, err := format.Source(b.Bytes())
 	if err != nil {
 		panic(err)

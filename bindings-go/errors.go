@@ -16,6 +16,9 @@ func (c Code) String() string {
 	return fmt.Sprintf("code(%d)", uint32(c))
 }
 
+// Description is the core's one-line description of the code.
+func (c Code) Description() string { return codeDescriptions[c] }
+
 // Codes lists every error code in the core's order.
 func Codes() []Code { return append([]Code(nil), allCodes...) }
 
@@ -41,6 +44,12 @@ func (e *Error) Error() string {
 	}
 	return "authsec: " + e.Code.String() + ": " + e.Message
 }
+
+// Category is the error's category (Code.Category).
+func (e *Error) Category() Category { return e.Code.Category() }
+
+// Retryable reports whether retrying the same request may succeed (Code.Retryable).
+func (e *Error) Retryable() bool { return e.Code.Retryable() }
 
 // Is reports whether target is an *Error with the same code (so the sentinels match).
 func (e *Error) Is(target error) bool {

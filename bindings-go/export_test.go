@@ -3,10 +3,25 @@ package authsec
 import (
 	"net/http"
 	"net/http/httptest"
+
+	"github.com/authsec/authsec/bindings-go/internal/clockshare"
+	"github.com/authsec/authsec/bindings-go/internal/testserver"
 )
 
-// withNow fixes a verifier config's clock (tests only).
-func withNow(c VerifierConfig, now int64) VerifierConfig { c.now = &now; return c }
+// LocalServer is the testing library's local authorization server, for this package's own tests
+// (which cannot import package authsectest: it imports this package).
+type LocalServer = testserver.Server
+
+// StartLocalServer starts it with the server's settings as JSON on the system clock.
+func StartLocalServer(configJSON string) (*LocalServer, error) {
+	return startLocalServerAt(configJSON, nil)
+}
+
+// startLocalServerAt starts it on a test clock (nil: the system clock).
+func startLocalServerAt(configJSON string, clk *ManualClock) (*LocalServer, error) {
+	state, release := clockshare.State(clk)
+	return testserver.Start(configJSON, state, release)
+}
 
 func (c *ClientCredentials) RequestCount() uint64 { return c.requestCount() }
 

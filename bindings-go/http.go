@@ -17,9 +17,10 @@ import (
 // ---------------------------------------------------------------------------------------------
 // Client side: an http.RoundTripper that adds the bearer token.
 
-// Transport adds the client's bearer token to every request and, when the resource server
-// answers 401, drops that token and retries once with a fresh one (only for requests whose body
-// can be replayed).
+// Transport adds the client's bearer token to every request. When the resource server answers
+// 401 it asks the core (on_unauthorized), which drops that token and says whether to send the
+// request again with a fresh one (once; not for insufficient_scope); only requests whose body can
+// be replayed are sent again.
 type Transport struct {
 	Client *ClientCredentials
 	// Base is the underlying transport (nil = http.DefaultTransport).
@@ -47,24 +48,26 @@ func (t *Transport) send(req *http.Request) (*http.Response, *Token, error) {
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, tok, err := t.send(req)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
-		return resp, err
-	}
-	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
-		return resp, nil
-	}
-	retry := req
-	if req.GetBody != nil {
-		body, err := req.GetBody()
-		if err != nil {
+	// The core ends this loop: it answers false after its retries.
+	for retries := 0; err == nil && resp.StatusCode == http.StatusUnauthorized; retries++ {
+		if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
 			return resp, nil
 		}
-		retry = req.Clone(req.Context())
-		retry.Body = body
+		if !t.Client.onUnauthorized(tok.AccessToken, resp.Header.Get("WWW-Authenticate"), retries) {
+			return resp, nil
+		}
+		retry := req
+		if req.GetBody != nil {
+			body, err := req.GetBody()
+			if err != nil {
+				return resp, nil
+			}
+			retry = req.Clone(req.Context())
+			retry.Body = body
+		}
+		resp.Body.Close()
+		resp, tok, err = t.send(retry)
 	}
-	resp.Body.Close()
-	t.Client.InvalidateToken(tok.AccessToken)
-	resp, _, err = t.send(retry)
 	return resp, err
 }
 
@@ -114,14 +117,18 @@ type challengeOut struct {
 
 // challenge asks the core what to answer for err (nil = no token was sent).
 func challenge(realm string, err *Error, required []string) challengeOut {
-	in := map[string]any{"required_scopes": required}
+	in := map[string]any{}
 	if realm != "" {
 		in["realm"] = realm
 	}
+	if len(required) > 0 {
+		in["required_scopes"] = required
+	}
 	if err != nil {
-		in["code"] = uint32(err.Code)
-		in["message"] = err.Message
-		in["missing_scopes"] = err.MissingScopes
+		in["code"], in["message"] = err.Code.String(), err.Message
+		if len(err.MissingScopes) > 0 {
+			in["missing_scopes"] = err.MissingScopes
+		}
 	}
 	b, _ := json.Marshal(in)
 	cs := cString(string(b))
@@ -137,6 +144,17 @@ func challenge(realm string, err *Error, required []string) challengeOut {
 		return challengeOut{Status: http.StatusInternalServerError}
 	}
 	return c
+}
+
+// HTTPStatus is the status a protected resource answers for err (the core's http_status): 403
+// for insufficient_scope, 401 for token errors, 400 for a malformed request, 503 when keys are
+// unavailable, 500 otherwise (and for an error that is not an *Error).
+func HTTPStatus(err error) int {
+	var ae *Error
+	if !errors.As(err, &ae) {
+		return http.StatusInternalServerError
+	}
+	return challenge("", ae, nil).Status
 }
 
 // Middleware verifies the request's bearer token with v; on success the claims are in the

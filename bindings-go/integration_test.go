@@ -20,11 +20,14 @@ import (
 
 const testSecret = "s3cr3t-value-never-printed"
 
-func startServer(t *testing.T, lifetime int) *LocalServer {
+func startServer(t *testing.T, lifetime int) *LocalServer { return startServerAt(t, lifetime, nil) }
+
+// startServerAt starts the local server on a test clock (nil: the system clock).
+func startServerAt(t *testing.T, lifetime int, clk *ManualClock) *LocalServer {
 	t.Helper()
 	cfg := fmt.Sprintf(`{"token_lifetime": %d, "clients": [{"client_id": "svc", "client_secret": %q,
 		"allowed_scopes": ["read:data", "write:data"], "audiences": ["https://api.example"]}]}`, lifetime, testSecret)
-	s, err := StartLocalServer(cfg)
+	s, err := startLocalServerAt(cfg, clk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,10 +36,15 @@ func startServer(t *testing.T, lifetime int) *LocalServer {
 }
 
 func newTestClient(t *testing.T, s *LocalServer, secret string) *ClientCredentials {
+	return newTestClientAt(t, s, secret, nil)
+}
+
+// newTestClientAt is newTestClient on a test clock (nil: the system clock).
+func newTestClientAt(t *testing.T, s *LocalServer, secret string, clk *ManualClock) *ClientCredentials {
 	t.Helper()
 	c, err := NewClientCredentials(ClientConfig{
 		TokenURL: s.TokenEndpoint, ClientID: "svc", ClientSecret: secret,
-		Scopes: []string{"read:data"}, Audience: "https://api.example",
+		Scopes: []string{"read:data"}, Audience: "https://api.example", Clock: clk,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -262,13 +270,15 @@ func TestRoundTripperRetriesOnceOn401(t *testing.T) {
 }
 
 func TestThousandGoroutinesAtExpiryOneRequest(t *testing.T) {
-	s := startServer(t, 2)
-	c := newTestClient(t, s, testSecret)
+	// The server and the client share a test clock: expiry comes without sleeping.
+	clk := NewManualClock(time.Now())
+	s := startServerAt(t, 2, clk)
+	c := newTestClientAt(t, s, testSecret, clk)
 	first, err := c.Token(ctx(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Until(first.Expiry) + 50*time.Millisecond)
+	clk.Advance(first.Expiry.Sub(clk.Now()) + 50*time.Millisecond)
 	before := c.RequestCount()
 	var wg sync.WaitGroup
 	var mu sync.Mutex

@@ -34,7 +34,8 @@ func validVectors(t *testing.T) (tokens []string, jwks []byte) {
 
 func vectorVerifier(t *testing.T, jwks []byte, cacheSize int) *Verifier {
 	t.Helper()
-	cfg := withNow(VerifierConfig{Issuer: "https://issuer.example", Audience: []string{"https://api.example"}, JWKS: string(jwks)}, benchNow)
+	cfg := VerifierConfig{Issuer: "https://issuer.example", Audience: []string{"https://api.example"}, JWKS: string(jwks),
+		Clock: NewManualClock(time.Unix(benchNow, 0))}
 	if cacheSize >= 0 {
 		cfg = withExtra(cfg, "verified_cache_size", cacheSize)
 	}
@@ -145,13 +146,15 @@ func TestMemoUnderConcurrency(t *testing.T) {
 
 // Expiry is the core's decision on every call, memoized decoding or not.
 func TestMemoizedTokenExpires(t *testing.T) {
-	s := startServer(t, 2)
-	c := newTestClient(t, s, testSecret)
+	// The server, the client and the verifier share a test clock: expiry comes without sleeping.
+	clk := NewManualClock(time.Now())
+	s := startServerAt(t, 2, clk)
+	c := newTestClientAt(t, s, testSecret, clk)
 	tok, err := c.Token(ctx(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := NewVerifier(VerifierConfig{Issuer: s.Issuer, Audience: []string{"https://api.example"}, JWKSURI: s.JWKSURI, Leeway: NoLeeway})
+	v, err := NewVerifier(VerifierConfig{Issuer: s.Issuer, Audience: []string{"https://api.example"}, JWKSURI: s.JWKSURI, Leeway: NoLeeway, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +164,7 @@ func TestMemoizedTokenExpires(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(time.Until(tok.Expiry) + 1100*time.Millisecond)
+	clk.Advance(tok.Expiry.Sub(clk.Now()) + 1100*time.Millisecond)
 	if _, err := v.Verify(ctx(t), tok.AccessToken, RequireScopes("read:data")); !errors.Is(err, ErrTokenExpired) {
 		t.Fatalf("want ErrTokenExpired, got %v", err)
 	}

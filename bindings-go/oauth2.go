@@ -20,7 +20,13 @@ func (s tokenSource) Token() (*oauth2.Token, error) {
 }
 
 // TokenSource is an oauth2.TokenSource over the client's cache (so oauth2.NewClient works).
-// Do not wrap it in oauth2.ReuseTokenSource: the core already caches and refreshes.
-func (c *ClientCredentials) TokenSource() oauth2.TokenSource {
-	return tokenSource{c: c, ctx: context.Background()}
+// ctx (optional, as in clientcredentials.Config.TokenSource(ctx)) bounds and cancels each token
+// request; without it they use context.Background(). Do not wrap it in
+// oauth2.ReuseTokenSource: the core already caches and refreshes.
+func (c *ClientCredentials) TokenSource(ctx ...context.Context) oauth2.TokenSource {
+	s := tokenSource{c: c, ctx: context.Background()}
+	if len(ctx) > 0 && ctx[0] != nil {
+		s.ctx = ctx[0]
+	}
+	return s
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // The shared test vectors (tests/vectors/verify_*.json, format in tests/vectors/README.md): every
-// case through the public Verifier, the clock fixed with withNow. With AUTHSEC_CONFORMANCE_OUT=<dir>
+// case through the public Verifier, the clock fixed with the public ManualClock. With AUTHSEC_CONFORMANCE_OUT=<dir>
 // the outcomes also go to <dir>/go.json for the cross-language comparison
 // (tests/conformance/README.md).
 
@@ -100,7 +100,8 @@ func TestSharedVectors(t *testing.T) {
 				opts = append(opts, RequireScopes(r.AllOf...), RequireAnyScope(r.AnyOf...))
 			}
 			var claims *Claims
-			v, err := NewVerifier(withNow(cfg, o.Now))
+			cfg.Clock = NewManualClock(time.Unix(o.Now, 0))
+			v, err := NewVerifier(cfg)
 			if err == nil {
 				claims, err = v.Verify(context.Background(), c.Token, opts...)
 				v.Close()

@@ -22,47 +22,58 @@ import (
 // NoLeeway sets a verifier's clock-skew leeway to zero (a zero Leeway means the default, 5s).
 const NoLeeway time.Duration = -1
 
-// VerifierConfig configures a JWT access-token verifier. Give JWKSURI or JWKS (a JWKS document's
-// JSON text), not both.
+// VerifierConfig configures a JWT access-token verifier; the core reads and checks it
+// (VerifierOptions, as for the Python and Node packages). Give one of JWKSURI, JWKS (a JWKS
+// document's JSON text) and Discover.
 type VerifierConfig struct {
 	Issuer   string
 	Audience []string
 	JWKSURI  string
 	JWKS     string
+	// Discover finds the JWKS URL in the issuer's metadata (RFC 8414, then OpenID Connect
+	// discovery), on first use.
+	Discover bool
 	// Allow-list of algorithms (empty = every supported asymmetric algorithm).
 	Algorithms []string
 	// Clock-skew leeway (0 = the default, 5s; NoLeeway = none).
 	Leeway time.Duration
 	// "default" or "strict" (require typ at+jwt).
-	Typ               string
-	RequiredClaims    []string
-	MaxTokenBytes     int
+	Typ            string
+	RequiredClaims []string
+	MaxTokenBytes  int
+	// Entries of the verified-token cache (0 = the core's default; NoVerifiedCache = no cache).
+	VerifiedCacheSize int
 	SkipIssuerCheck   bool
 	SkipAudienceCheck bool
 	AllowInsecureHTTP bool
+	// Clock is a test clock (authsectest.NewClock); nil is the system clock.
+	Clock *ManualClock
 
-	// now fixes the verifier's clock (Unix seconds; tests only).
-	now *int64
-	// extra config fields passed to the core as they are (tests only).
+	// extra options passed to the core as they are (tests only).
 	extra map[string]any
 }
 
-func (c VerifierConfig) toJSON() ([]byte, error) {
+// NoVerifiedCache turns a verifier's verified-token cache off (VerifierConfig.VerifiedCacheSize).
+const NoVerifiedCache = -1
+
+// options is the config as the core's options map (set fields only).
+func (c VerifierConfig) options() map[string]any {
 	m := map[string]any{}
-	if c.Issuer != "" {
-		m["issuer"] = c.Issuer
+	for k, v := range map[string]string{"issuer": c.Issuer, "jwks_uri": c.JWKSURI, "jwks": c.JWKS, "typ": c.Typ} {
+		if v != "" {
+			m[k] = v
+		}
 	}
-	if c.Audience != nil {
-		m["audience"] = c.Audience
+	for k, v := range map[string][]string{"audience": c.Audience, "algorithms": c.Algorithms, "required_claims": c.RequiredClaims} {
+		if v != nil {
+			m[k] = v
+		}
 	}
-	if c.JWKSURI != "" {
-		m["jwks_uri"] = c.JWKSURI
-	}
-	if c.JWKS != "" {
-		m["jwks"] = c.JWKS
-	}
-	if c.Algorithms != nil {
-		m["algorithms"] = c.Algorithms
+	for k, v := range map[string]bool{"discover": c.Discover, "skip_issuer_check": c.SkipIssuerCheck,
+		"skip_audience_check": c.SkipAudienceCheck, "allow_insecure_http": c.AllowInsecureHTTP} {
+		if v {
+			m[k] = true
+		}
 	}
 	switch {
 	case c.Leeway == NoLeeway:
@@ -70,31 +81,19 @@ func (c VerifierConfig) toJSON() ([]byte, error) {
 	case c.Leeway != 0:
 		m["leeway"] = c.Leeway.Seconds()
 	}
-	if c.Typ != "" {
-		m["typ"] = c.Typ
-	}
-	if c.RequiredClaims != nil {
-		m["required_claims"] = c.RequiredClaims
-	}
 	if c.MaxTokenBytes != 0 {
 		m["max_token_bytes"] = c.MaxTokenBytes
 	}
-	if c.SkipIssuerCheck {
-		m["skip_issuer_check"] = true
-	}
-	if c.SkipAudienceCheck {
-		m["skip_audience_check"] = true
-	}
-	if c.AllowInsecureHTTP {
-		m["allow_insecure_http"] = true
-	}
-	if c.now != nil {
-		m["now"] = *c.now
+	switch {
+	case c.VerifiedCacheSize == NoVerifiedCache:
+		m["verified_cache_size"] = 0
+	case c.VerifiedCacheSize != 0:
+		m["verified_cache_size"] = c.VerifiedCacheSize
 	}
 	for k, v := range c.extra {
 		m[k] = v
 	}
-	return json.Marshal(m)
+	return m
 }
 
 // Claims are a verified token's claims.
@@ -202,7 +201,7 @@ func (m *claimsMemo) len() int {
 
 // NewVerifier creates a verifier.
 func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
-	b, err := cfg.toJSON()
+	b, err := json.Marshal(cfg.options())
 	if err != nil {
 		return nil, &Error{Code: CodeConfigError, Message: err.Error()}
 	}
@@ -210,7 +209,9 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	defer free(cs)
 	var h *C.AuthsecVerifier
 	var e *C.char
-	if code := C.authsec_verifier_new(cs, &h, &e); code != 0 {
+	var code C.AuthsecCode
+	cfg.Clock.with(func(clk *C.AuthsecClock) { code = C.authsec_verifier_new(cs, clk, &h, &e) })
+	if code != 0 {
 		return nil, errorFrom(code, e)
 	}
 	v := &Verifier{h: handle{ptr: unsafe.Pointer(h), free: func(p unsafe.Pointer) { C.authsec_verifier_free((*C.AuthsecVerifier)(p)) }}}
@@ -234,18 +235,16 @@ func (v *Verifier) verify(token string, scopes []byte, wait bool, ms C.uint64_t)
 		return nil, errClosed
 	}
 	defer v.h.release()
-	var tp, sp *C.char
+	var tp *C.char
 	if len(token) > 0 {
 		tp = (*C.char)(unsafe.Pointer(unsafe.StringData(token)))
 	}
-	if len(scopes) > 0 {
-		sp = (*C.char)(unsafe.Pointer(&scopes[0]))
-	}
+	sp, sn := bytesArg(scopes)
 	want := false
 	for {
 		var out, e *C.char
 		var id, seq C.uint64_t
-		code := C.authsec_verifier_verify_pinned((*C.AuthsecVerifier)(h), tp, C.size_t(len(token)), sp, C.size_t(len(scopes)),
+		code := C.authsec_verifier_verify_pinned((*C.AuthsecVerifier)(h), tp, C.size_t(len(token)), sp, sn,
 			C.bool(wait), ms, C.bool(want), &id, &seq, &out, &e)
 		runtime.KeepAlive(token)
 		runtime.KeepAlive(scopes)

@@ -9,8 +9,8 @@
 # It reuses what scripts/test.sh has built: the Python extension (through cargo's target/ cache,
 # a temporary venv with `pip install ./bindings-python -r examples/python/requirements.txt`
 # takes seconds when warm), the Node addon in bindings-node/native/ (`npm ci` here only links
-# the package and installs express) and the Go static library in bindings-go/lib/ (a missing
-# addon or library is built first). Each example starts the local authorization server
+# the package and installs express) and the Go static library and testing library in
+# bindings-go/lib/ (a missing addon or library is built first). Each example starts the local authorization server
 # in-process and serves its API on 127.0.0.1, and runs under `timeout`, so nothing outlives it.
 #
 # Knobs: PYTHON (interpreter for the venv, default python3); AUTHSEC_EXAMPLES_PYTHON (an
@@ -195,12 +195,12 @@ run_node() {
 
 run_go() {
   local t0=$SECONDS
-  local lib
-  lib="$root/bindings-go/lib/$(go env GOOS)_$(go env GOARCH)/libauthsec_capi.a"
-  if [[ ! -f "$lib" ]]; then
-    step "go: the static library is not built yet: bindings-go/build.sh"
+  local libs
+  libs="$root/bindings-go/lib/$(go env GOOS)_$(go env GOARCH)"
+  if [[ ! -f "$libs/libauthsec_capi.a" ]] || ! ls "$libs"/libauthsec_testing.* >/dev/null 2>&1; then
+    step "go: the static library or the testing library is not built yet: bindings-go/build.sh"
     if ! "$root/bindings-go/build.sh"; then
-      echo "FAIL go: could not build the static library"
+      echo "FAIL go: could not build the libraries"
       fail_setup go
       return
     fi

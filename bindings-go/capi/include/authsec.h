@@ -4,11 +4,15 @@
  * - Functions that can fail return an AuthsecCode (AUTHSEC_CODE_OK = 0). On failure, when
  *   error_json is not NULL, *error_json receives a UTF-8 JSON object
  *   {"code", "name", "message", "status", "retry_after_ms", "missing_scopes", "oauth_error"}.
- * - Structured data crosses as UTF-8 JSON (config in; token, claims, server info out). Free every
- *   char* this library hands out with authsec_string_free (static strings are marked).
- * - Every export runs in a panic boundary: a panic becomes AUTHSEC_CODE_INTERNAL_ERROR.
- * - Handles have create/free pairs and are thread-safe; free each once, after its calls returned.
- * - Blocking calls take timeout_ms (0 = none) and fail with AUTHSEC_CODE_TIMEOUT on expiry.
+ * - Structured data crosses as UTF-8 JSON (settings in; token, claims out). Free every char*
+ *   this library hands out with authsec_string_free (static strings are marked).
+ * - Every export runs in a panic boundary: a panic becomes AUTHSEC_CODE_INTERNAL_ERROR (or a
+ *   NULL, 0 or false result), never an unwind into C.
+ * - Handles (client, verifier, clock) have create/free pairs and are thread-safe; free each once,
+ *   after its calls returned.
+ * - Blocking calls take block and timeout_ms (0 = none) and fail with AUTHSEC_CODE_TIMEOUT on
+ *   expiry; with block = false they return AUTHSEC_CODE_OK and no result instead of blocking.
+ * - The local authorization server for tests is in the separate libauthsec_testing.
  */
 
 #ifndef AUTHSEC_H
@@ -23,117 +27,125 @@
 #include <stdlib.h>
 
 /**
- * Stable error codes (`AUTHSEC_CODE_OK` = 0 is success). Values are explicit and never reused;
- * new codes get new values. `authsec_error_code_name` gives the core's snake_case string.
- */
-enum AuthsecCode
-#ifdef __cplusplus
-  : uint32_t
-#endif // __cplusplus
- {
-  AUTHSEC_CODE_OK = 0,
-  AUTHSEC_CODE_INVALID_REQUEST = 1,
-  AUTHSEC_CODE_INVALID_CLIENT = 2,
-  AUTHSEC_CODE_INVALID_GRANT = 3,
-  AUTHSEC_CODE_UNAUTHORIZED_CLIENT = 4,
-  AUTHSEC_CODE_UNSUPPORTED_GRANT_TYPE = 5,
-  AUTHSEC_CODE_INVALID_SCOPE = 6,
-  AUTHSEC_CODE_INVALID_TARGET = 7,
-  AUTHSEC_CODE_OAUTH_ERROR = 8,
-  AUTHSEC_CODE_RATE_LIMITED = 9,
-  AUTHSEC_CODE_SERVER_ERROR = 10,
-  AUTHSEC_CODE_INVALID_RESPONSE = 11,
-  AUTHSEC_CODE_NETWORK_ERROR = 12,
-  AUTHSEC_CODE_TIMEOUT = 13,
-  AUTHSEC_CODE_INSECURE_TRANSPORT = 14,
-  AUTHSEC_CODE_CONFIG_ERROR = 15,
-  AUTHSEC_CODE_INVALID_KEY = 16,
-  AUTHSEC_CODE_INVALID_JWKS = 17,
-  AUTHSEC_CODE_JWKS_UNAVAILABLE = 18,
-  AUTHSEC_CODE_MALFORMED_TOKEN = 19,
-  AUTHSEC_CODE_TOKEN_TOO_LARGE = 20,
-  AUTHSEC_CODE_UNSUPPORTED_ALGORITHM = 21,
-  AUTHSEC_CODE_ALGORITHM_MISMATCH = 22,
-  AUTHSEC_CODE_KEY_NOT_FOUND = 23,
-  AUTHSEC_CODE_INVALID_SIGNATURE = 24,
-  AUTHSEC_CODE_TOKEN_EXPIRED = 25,
-  AUTHSEC_CODE_TOKEN_NOT_YET_VALID = 26,
-  AUTHSEC_CODE_INVALID_ISSUER = 27,
-  AUTHSEC_CODE_INVALID_AUDIENCE = 28,
-  AUTHSEC_CODE_INVALID_TOKEN_TYPE = 29,
-  AUTHSEC_CODE_UNSUPPORTED_CRITICAL_HEADER = 30,
-  AUTHSEC_CODE_INVALID_CLAIM = 31,
-  AUTHSEC_CODE_INSUFFICIENT_SCOPE = 32,
-  AUTHSEC_CODE_INTERNAL_ERROR = 33,
-};
-#ifndef __cplusplus
-typedef uint32_t AuthsecCode;
-#endif // __cplusplus
-
-/**
  * An OAuth client-credentials client with the core's token cache. Opaque.
  */
 typedef struct AuthsecClient AuthsecClient;
 
 /**
- * A running local authorization server. Opaque.
+ * A clock that moves only when told to. Opaque.
  */
-typedef struct AuthsecServer AuthsecServer;
+typedef struct AuthsecClock AuthsecClock;
 
 /**
  * A JWT access-token verifier. Opaque.
  */
 typedef struct AuthsecVerifier AuthsecVerifier;
 
+/**
+ * Stable error codes (`AUTHSEC_CODE_OK` = 0 is success); `authsec_error_codes_json` describes them.
+ */
+typedef uint32_t AuthsecCode;
+
+#define AUTHSEC_CODE_OK 0
+
+#define AUTHSEC_CODE_INVALID_REQUEST 1
+
+#define AUTHSEC_CODE_INVALID_CLIENT 2
+
+#define AUTHSEC_CODE_INVALID_GRANT 3
+
+#define AUTHSEC_CODE_UNAUTHORIZED_CLIENT 4
+
+#define AUTHSEC_CODE_UNSUPPORTED_GRANT_TYPE 5
+
+#define AUTHSEC_CODE_INVALID_SCOPE 6
+
+#define AUTHSEC_CODE_INVALID_TARGET 7
+
+#define AUTHSEC_CODE_OAUTH_ERROR 8
+
+#define AUTHSEC_CODE_RATE_LIMITED 9
+
+#define AUTHSEC_CODE_SERVER_ERROR 10
+
+#define AUTHSEC_CODE_INVALID_RESPONSE 11
+
+#define AUTHSEC_CODE_NETWORK_ERROR 12
+
+#define AUTHSEC_CODE_TIMEOUT 13
+
+#define AUTHSEC_CODE_INSECURE_TRANSPORT 14
+
+#define AUTHSEC_CODE_CONFIG_ERROR 15
+
+#define AUTHSEC_CODE_INVALID_KEY 16
+
+#define AUTHSEC_CODE_INVALID_JWKS 17
+
+#define AUTHSEC_CODE_JWKS_UNAVAILABLE 18
+
+#define AUTHSEC_CODE_MALFORMED_TOKEN 19
+
+#define AUTHSEC_CODE_TOKEN_TOO_LARGE 20
+
+#define AUTHSEC_CODE_UNSUPPORTED_ALGORITHM 21
+
+#define AUTHSEC_CODE_ALGORITHM_MISMATCH 22
+
+#define AUTHSEC_CODE_KEY_NOT_FOUND 23
+
+#define AUTHSEC_CODE_INVALID_SIGNATURE 24
+
+#define AUTHSEC_CODE_TOKEN_EXPIRED 25
+
+#define AUTHSEC_CODE_TOKEN_NOT_YET_VALID 26
+
+#define AUTHSEC_CODE_INVALID_ISSUER 27
+
+#define AUTHSEC_CODE_INVALID_AUDIENCE 28
+
+#define AUTHSEC_CODE_INVALID_TOKEN_TYPE 29
+
+#define AUTHSEC_CODE_UNSUPPORTED_CRITICAL_HEADER 30
+
+#define AUTHSEC_CODE_INVALID_CLAIM 31
+
+#define AUTHSEC_CODE_INSUFFICIENT_SCOPE 32
+
+#define AUTHSEC_CODE_INTERNAL_ERROR 33
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
 /**
- * Free a string handed out by this library. NULL is fine.
+ * The bearer token of an `Authorization` header value (the core's `bearer_token`): on success
+ * `*token_out` is the token, or NULL when there is no bearer credential at all; `Bearer` without
+ * a token fails with `AUTHSEC_CODE_INVALID_REQUEST`.
  */
-void authsec_string_free(char *s);
+AuthsecCode authsec_bearer_token(const char *authorization, char **token_out, char **error_json);
 
 /**
- * The core's stable snake_case name of a code (static; do not free). NULL for an unknown code
- * and for `AUTHSEC_CODE_OK`.
+ * What a protected resource answers when it refuses a request (the core's `challenge_for`).
+ * In: `{"realm", "code", "message", "missing_scopes", "required_scopes"}` (`code` is the error's
+ * name, e.g. `"insufficient_scope"`, absent when no token was sent). Out: `{"status", "error",
+ * "www_authenticate"}`.
  */
-const char *authsec_error_code_name(uint32_t code);
+AuthsecCode authsec_challenge(const char *input_json, char **out_json, char **error_json);
 
 /**
- * A one-line description of a code (static; do not free). NULL for an unknown code.
- */
-const char *authsec_error_message(uint32_t code);
-
-/**
- * Every error code as a JSON array `[{"code": 1, "name": "...", "description": "...",
- * "token_error": bool, "retryable": bool}, ...]` in the core's order. Free with
- * `authsec_string_free`.
- */
-char *authsec_error_codes_json(void);
-
-/**
- * Create a client from a JSON config using the core's field names (`token_url`, `issuer`,
- * `client_id`, `client_secret`, `scopes`, `audience`, `resource`, `auth_method`, `private_key`,
- * `private_key_alg`, `private_key_id`, `refresh_buffer`, `allow_insecure_http`, ...).
- * Free with `authsec_client_free`.
+ * Create a client, configured by the core's readers from one source: `config_file` (a YAML file
+ * with `${VAR}` interpolation, as the Python and Node packages load it) when not NULL, else
+ * `config_json` (settings as JSON, `ClientConfig::from_value`: `token_url`/`domain`/`issuer`,
+ * `client_id`, `client_secret`, `scopes`, `max_attempts`, ...) when not NULL, else the `AUTHSEC_*`
+ * environment variables. `clock`: NULL for the system clock, or a test clock. Free with
+ * `authsec_client_free`.
  */
 AuthsecCode authsec_client_new(const char *config_json,
+                               const char *config_file,
+                               const struct AuthsecClock *clock,
                                struct AuthsecClient **out,
                                char **error_json);
-
-/**
- * Create a client from the `AUTHSEC_*` environment variables (the core's reader).
- */
-AuthsecCode authsec_client_new_from_env(struct AuthsecClient **out, char **error_json);
-
-/**
- * Create a client from a YAML config file with `${VAR}` / `${VAR:-default}` interpolation (the
- * core's reader: the same file the Python and Node packages load).
- */
-AuthsecCode authsec_client_new_from_config_file(const char *path,
-                                                struct AuthsecClient **out,
-                                                char **error_json);
 
 /**
  * Free a client. NULL is fine.
@@ -141,16 +153,21 @@ AuthsecCode authsec_client_new_from_config_file(const char *path,
 void authsec_client_free(struct AuthsecClient *client);
 
 /**
- * A token from the cache or the token endpoint; blocks. Concurrent callers share one request
- * per cache key (the core's single flight).
+ * A token from the cache or the token endpoint (one request per cache key at a time).
+ * `params_json` (a byte range; NULL/0 for the configured token) is `{"scopes", "audience",
+ * "resource"}` for another token, cached separately (the core's `params_from`). `block` = false
+ * never blocks: when a request is needed it returns `AUTHSEC_CODE_OK` with `*seq_out` 0 and
+ * `*token_json_out` NULL. `timeout_ms` bounds a blocking call (0 = none).
  *
- * On `AUTHSEC_CODE_OK`, `*seq_out` is the token's sequence number (never 0) and
- * `*token_json_out` is the token as JSON (`access_token`, `token_type`, `issued_at_ms`,
- * `expires_at_ms`, `scopes`, `authorization`) — unless `known_seq` is the sequence number of
- * the very token being handed out (the caller kept its decoded form), in which case
- * `*token_json_out` is NULL. Pass `known_seq` = 0 to always get the JSON.
+ * On success `*token_json_out` is the token as JSON (`access_token`, `token_type`,
+ * `issued_at_ms`, `expires_at_ms`, `scopes`, `authorization`). For the configured token,
+ * `*seq_out` is also its sequence number (never 0), and `*token_json_out` is NULL when
+ * `known_seq` is that number (the caller kept the decoded token; pass 0 to always get JSON).
  */
 AuthsecCode authsec_client_token(const struct AuthsecClient *client,
+                                 const char *params_json,
+                                 size_t params_len,
+                                 bool block,
                                  uint64_t timeout_ms,
                                  uint64_t known_seq,
                                  uint64_t *seq_out,
@@ -158,20 +175,15 @@ AuthsecCode authsec_client_token(const struct AuthsecClient *client,
                                  char **error_json);
 
 /**
- * Like `authsec_client_token` when the core can hand out a cached token without waiting; never
- * blocks. When a request is needed, `*seq_out` is 0 and `*token_json_out` NULL (then call
- * `authsec_client_token`).
+ * A resource answered 401 to a request carrying `access_token` (with `www_authenticate`, NULL
+ * if absent) after `retries` retries of that request: true means the core dropped that token
+ * from the cache and the request should be sent again with a fresh one; false means hand the 401
+ * to the caller (the core's `on_unauthorized`; with no header and no retry it always drops it).
  */
-AuthsecCode authsec_client_token_now(const struct AuthsecClient *client,
-                                     uint64_t known_seq,
-                                     uint64_t *seq_out,
-                                     char **token_json_out,
-                                     char **error_json);
-
-/**
- * Drop the cached token if it is `access_token` (after a resource server answered 401 for it).
- */
-void authsec_client_invalidate_token(const struct AuthsecClient *client, const char *access_token);
+bool authsec_client_on_unauthorized(const struct AuthsecClient *client,
+                                    const char *access_token,
+                                    const char *www_authenticate,
+                                    uint32_t retries);
 
 /**
  * Token requests sent so far, retries included (for tests).
@@ -179,18 +191,66 @@ void authsec_client_invalidate_token(const struct AuthsecClient *client, const c
 uint64_t authsec_client_request_count(const struct AuthsecClient *client);
 
 /**
- * What may be shown of a client (JSON without any secret). Free with `authsec_string_free`.
+ * A new test clock at `start_ms` (Unix milliseconds). Free with `authsec_clock_free`.
  */
-char *authsec_client_info_json(const struct AuthsecClient *client);
+struct AuthsecClock *authsec_clock_new(int64_t start_ms);
 
 /**
- * Create a verifier from a JSON config: `issuer`, `audience` (string or list), `jwks_uri` or
- * `jwks` (object or JSON text), `algorithms`, `leeway` (seconds), `typ`, `required_claims`,
- * `max_token_bytes`, `skip_issuer_check`, `skip_audience_check`, `verified_cache_size`,
- * `allow_insecure_http`, and for tests `now` (fixed Unix seconds). Free with
- * `authsec_verifier_free`.
+ * Free a clock (its clients and verifiers keep its time). NULL is fine.
+ */
+void authsec_clock_free(struct AuthsecClock *clock);
+
+/**
+ * The clock's time in Unix milliseconds (0 for NULL).
+ */
+int64_t authsec_clock_now_ms(const struct AuthsecClock *clock);
+
+/**
+ * Set the clock to `ms` (Unix milliseconds; it may go back).
+ */
+void authsec_clock_set_ms(const struct AuthsecClock *clock, int64_t ms);
+
+/**
+ * Move the clock forward by `ms` milliseconds.
+ */
+void authsec_clock_advance_ms(const struct AuthsecClock *clock, uint64_t ms);
+
+/**
+ * The clock's state for another library (see the module docs): an `int64_t` of Unix milliseconds
+ * to read atomically, owning a reference that `authsec_clock_release` gives back.
+ */
+const void *authsec_clock_share(const struct AuthsecClock *clock);
+
+/**
+ * Give back a reference from `authsec_clock_share` (exactly once). NULL is fine.
+ */
+void authsec_clock_release(const void *state);
+
+/**
+ * The category of a code, the core's (static; do not free): `token_request`, `unavailable`,
+ * `config`, `invalid_token`, `insufficient_scope` or `internal`. NULL for an unknown code.
+ */
+const char *authsec_error_code_category(uint32_t code);
+
+/**
+ * Free a string handed out by this library. NULL is fine.
+ */
+void authsec_string_free(char *s);
+
+/**
+ * Every error code as a JSON array `[{"code": 1, "name": "...", "description": "...",
+ * "category": "...", "class": "...", "retryable": bool}, ...]` in the core's order. Free with
+ * `authsec_string_free`.
+ */
+char *authsec_error_codes_json(void);
+
+/**
+ * Create a verifier from options as JSON, read by the core (`VerifierOptions`: `issuer`,
+ * `audience`, one of `jwks_uri`, `jwks` and `discover`, `algorithms`, `leeway`, ...). `clock`:
+ * NULL for the system clock, or a test clock. Free with `authsec_verifier_free`.
  */
 AuthsecCode authsec_verifier_new(const char *config_json,
+                                 const struct AuthsecClock *clock,
                                  struct AuthsecVerifier **out,
                                  char **error_json);
 
@@ -200,41 +260,21 @@ AuthsecCode authsec_verifier_new(const char *config_json,
 void authsec_verifier_free(struct AuthsecVerifier *verifier);
 
 /**
- * Verify `token` (exactly as given); on success store `{"claims": {...}, "scopes": [...]}` (the
- * claims and the core's reading of `scope`/`scp`) in `*claims_json`. `scopes_json` is NULL or
- * `{"all_of": [...], "any_of": [...]}`. Blocks only when the key set must be fetched first.
- */
-AuthsecCode authsec_verifier_verify(const struct AuthsecVerifier *verifier,
-                                    const char *token,
-                                    const char *scopes_json,
-                                    uint64_t timeout_ms,
-                                    char **claims_json,
-                                    char **error_json);
-
-/**
- * `authsec_verifier_verify` without blocking: when the key set must be fetched first it returns
- * `AUTHSEC_CODE_OK` with `*claims_json` NULL (then call `authsec_verifier_verify`).
- */
-AuthsecCode authsec_verifier_verify_now(const struct AuthsecVerifier *verifier,
-                                        const char *token,
-                                        const char *scopes_json,
-                                        char **claims_json,
-                                        char **error_json);
-
-/**
- * `authsec_verifier_verify` / `_verify_now` for callers that memoize the decoding of claims.
- * `token` and `scopes_json` are byte ranges (not NUL-terminated; `scopes_json` may be NULL/0).
- * `block` = false never blocks: when the key set must be fetched first it returns
- * `AUTHSEC_CODE_OK` with `*claims_seq` 0 and `*claims_json` NULL.
+ * Verify `token` (exactly as given) and the scopes `scopes_json` requires (NULL/0, or
+ * `{"all_of": [...], "any_of": [...]}`, each a list or a space-separated string); both are byte
+ * ranges (not NUL-terminated). When the key set must be fetched first and `block` is false it
+ * returns `AUTHSEC_CODE_OK` with `*claims_seq` 0 and `*claims_json` NULL; `timeout_ms` bounds a
+ * blocking call (0 = none).
  *
  * On success the verified claims object (the core's cached, immutable `Arc<Claims>`) is pinned
  * in the verifier and identified by `*claims_id` and `*claims_seq` (> 0; a sequence number never
- * handed out twice by this verifier). `*claims_json` (`{"claims": ..., "scopes": [...]}`) is set
+ * handed out twice by this verifier). `*claims_json` (`{"claims": {...}, "scopes": [the core's
+ * reading of scope/scp]}`) is set
  * only when this call pinned the object, or when `want_json` is true; every answer carrying it
  * hands the caller one reference to the pin, released with `authsec_verifier_unpin` (the pin
- * goes when its last reference does; all pins are freed with the verifier). With the verified-token cache
- * disabled nothing is pinned: `*claims_seq` is 0 and `*claims_json` is always set. Validity,
- * expiry and scopes are decided here on every call, as in `authsec_verifier_verify`.
+ * goes when its last reference does; all pins are freed with the verifier). With the
+ * verified-token cache disabled nothing is pinned: `*claims_seq` is 0 and `*claims_json` is
+ * always set. Validity, expiry and scopes are decided by the core on every call.
  */
 AuthsecCode authsec_verifier_verify_pinned(const struct AuthsecVerifier *verifier,
                                            const char *token,
@@ -261,36 +301,6 @@ void authsec_verifier_unpin(const struct AuthsecVerifier *verifier,
  * Claims objects currently pinned (for tests).
  */
 uint64_t authsec_verifier_pinned_count(const struct AuthsecVerifier *verifier);
-
-/**
- * The bearer token of an `Authorization` header value (the core's `bearer_token`): on success
- * `*token_out` is the token, or NULL when there is no bearer credential at all; `Bearer` without
- * a token fails with `AUTHSEC_CODE_INVALID_REQUEST`.
- */
-AuthsecCode authsec_bearer_token(const char *authorization, char **token_out, char **error_json);
-
-/**
- * What a protected resource answers when it refuses a request (the core's `challenge`).
- * In: `{"realm", "code", "message", "missing_scopes", "required_scopes"}` (`code` absent = no
- * token was sent). Out: `{"status", "error", "www_authenticate"}`.
- */
-AuthsecCode authsec_challenge(const char *input_json, char **out_json, char **error_json);
-
-/**
- * Start the local authorization server on 127.0.0.1 and a free port. `config_json` uses the
- * server's field names (`clients: [{client_id, client_secret, allowed_scopes, ...}]`,
- * `signing_alg`, `token_lifetime`, ...); NULL = defaults. `*info_json` receives
- * `{"issuer", "token_endpoint", "jwks_uri", "port"}`. Stop and free with `authsec_server_free`.
- */
-AuthsecCode authsec_server_start(const char *config_json,
-                                 struct AuthsecServer **out,
-                                 char **info_json,
-                                 char **error_json);
-
-/**
- * Stop a local server and free it. NULL is fine.
- */
-void authsec_server_free(struct AuthsecServer *server);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,5 +1,5 @@
-// Package local is the set-up shared by the examples: the local authorization server and a way
-// to serve a handler.
+// Package local is the set-up shared by the examples: the local authorization server (package
+// authsectest, the module's testing package) and a way to serve a handler.
 //
 // None of this is needed in production, where your identity provider issues the tokens and your
 // API runs under its own server. The examples start both in-process, on 127.0.0.1 and ephemeral
@@ -16,7 +16,7 @@ import (
 	"net/http"
 	"time"
 
-	authsec "github.com/authsec/authsec/bindings-go"
+	"github.com/authsec/authsec/bindings-go/authsectest"
 )
 
 // APIAudience is the audience of the example API: tokens are issued for it and the API accepts
@@ -30,7 +30,7 @@ const AgentID = "example-agent"
 type Auth struct {
 	Issuer, TokenURL, JWKSURI string
 	ClientID, ClientSecret    string
-	server                    *authsec.LocalServer
+	server                    *authsectest.Server
 }
 
 // StartAuth starts the local authorization server with one client, example-agent, which may ask
@@ -56,7 +56,7 @@ func StartAuth(tokenLifetime int) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := authsec.StartLocalServer(string(config))
+	s, err := authsectest.StartLocalServer(string(config))
 	if err != nil {
 		return nil, err
 	}

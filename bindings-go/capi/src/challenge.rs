@@ -1,0 +1,65 @@
+//! RFC 6750 for middleware: the bearer token of a request and the answer to a refused one
+//! (`authsec_bearer_token`, `authsec_challenge`).
+
+use crate::error::AuthsecCode;
+use crate::ffi::{json_arg, set_out, str_arg};
+use crate::panic::ffi_boundary;
+use authsec_native::core::resource::bearer::{bearer_token, challenge_for, ErrorParts};
+use authsec_native::Error as CoreError;
+use serde::Deserialize;
+use serde_json::json;
+use std::ffi::c_char;
+
+/// The bearer token of an `Authorization` header value (the core's `bearer_token`): on success
+/// `*token_out` is the token, or NULL when there is no bearer credential at all; `Bearer` without
+/// a token fails with `AUTHSEC_CODE_INVALID_REQUEST`.
+#[no_mangle]
+pub unsafe extern "C" fn authsec_bearer_token(
+    authorization: *const c_char,
+    token_out: *mut *mut c_char,
+    error_json: *mut *mut c_char,
+) -> AuthsecCode {
+    ffi_boundary! { errors: error_json;
+        set_out(token_out, None);
+        let t = bearer_token(str_arg(authorization, "authorization")?)?;
+        set_out(token_out, t.map(str::to_string));
+        Ok(())
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ChallengeArg {
+    realm: Option<String>,
+    /// The error's code name (`token_expired`), absent when no token was sent.
+    code: Option<String>,
+    message: String,
+    missing_scopes: Vec<String>,
+    required_scopes: Vec<String>,
+}
+
+/// What a protected resource answers when it refuses a request (the core's `challenge_for`).
+/// In: `{"realm", "code", "message", "missing_scopes", "required_scopes"}` (`code` is the error's
+/// name, e.g. `"insufficient_scope"`, absent when no token was sent). Out: `{"status", "error",
+/// "www_authenticate"}`.
+#[no_mangle]
+pub unsafe extern "C" fn authsec_challenge(
+    input_json: *const c_char,
+    out_json: *mut *mut c_char,
+    error_json: *mut *mut c_char,
+) -> AuthsecCode {
+    ffi_boundary! { errors: error_json;
+        set_out(out_json, None);
+        let a: ChallengeArg = serde_json::from_value(json_arg("challenge", str_arg(input_json, "input_json")?)?)
+            .map_err(|e| CoreError::config(format!("challenge: {e}")))?;
+        let parts = a.code.as_deref().map(|code| ErrorParts {
+            code,
+            message: &a.message,
+            missing_scopes: a.missing_scopes.clone(),
+        });
+        let c = challenge_for(a.realm.as_deref(), parts.as_ref(), &a.required_scopes)?;
+        let out = json!({"status": c.status, "error": c.error, "www_authenticate": c.www_authenticate});
+        set_out(out_json, Some(out.to_string()));
+        Ok(())
+    }
+}

@@ -1,0 +1,187 @@
+//! The JWT access-token verifier: `authsec_verifier_*`.
+
+use crate::clock::AuthsecClock;
+use crate::error::AuthsecCode;
+use crate::ffi::{bytes_arg, free, json_arg, obj, put, set_out, set_u64, str_arg, wait};
+use crate::panic::ffi_boundary;
+use crate::CoreResult;
+use authsec_native::core::VerifierOptions;
+use authsec_native::{Claims, Error as CoreError, ScopeRequirement, Verifier};
+use std::collections::HashMap;
+use std::ffi::c_char;
+use std::sync::{Arc, Mutex};
+
+/// A JWT access-token verifier. Opaque.
+pub struct AuthsecVerifier {
+    verifier: Verifier,
+    pins: Mutex<Pins>,
+}
+
+/// Claims objects pinned for a caller that memoizes their decoding (see
+/// `authsec_verifier_verify_pinned`): keyed by the `Arc`'s address, which cannot be reused while
+/// the pin keeps the object alive; `seq` is a per-verifier sequence number never handed out twice;
+/// `refs` counts the references handed out (one per answer carrying the claims JSON).
+#[derive(Default)]
+struct Pins {
+    next: u64,
+    map: HashMap<usize, Pin>,
+}
+
+struct Pin {
+    _claims: Arc<Claims>,
+    seq: u64,
+    refs: u64,
+}
+
+/// Create a verifier from options as JSON, read by the core (`VerifierOptions`: `issuer`,
+/// `audience`, one of `jwks_uri`, `jwks` and `discover`, `algorithms`, `leeway`, ...). `clock`:
+/// NULL for the system clock, or a test clock. Free with `authsec_verifier_free`.
+#[no_mangle]
+pub unsafe extern "C" fn authsec_verifier_new(
+    config_json: *const c_char,
+    clock: *const AuthsecClock,
+    out: *mut *mut AuthsecVerifier,
+    error_json: *mut *mut c_char,
+) -> AuthsecCode {
+    ffi_boundary! { errors: error_json;
+        let o = VerifierOptions::from_value(&json_arg("verifier config", str_arg(config_json, "config_json")?)?)?;
+        let verifier = authsec_native::verifier_from_options(&o, clock.as_ref().map(AuthsecClock::shared))?;
+        put(out, AuthsecVerifier { verifier, pins: Mutex::default() })
+    }
+}
+
+/// Free a verifier. NULL is fine.
+#[no_mangle]
+pub unsafe extern "C" fn authsec_verifier_free(verifier: *mut AuthsecVerifier) {
+    ffi_boundary! {
+        free(verifier)
+    }
+}
+
+/// The core's verification with scopes: `None` when it would block and `block` is false.
+fn verify(v: &Verifier, token: &str, scopes: &str, block: bool, timeout_ms: u64) -> CoreResult<Option<Arc<Claims>>> {
+    let req = match scopes {
+        "" => ScopeRequirement::default(),
+        s => {
+            let s = json_arg("scopes_json", Some(s))?;
+            ScopeRequirement::from_values(&s["all_of"], &s["any_of"])?
+        }
+    };
+    match (v.try_verify_now_with(token, &req), block) {
+        (Some(r), _) => r.map(Some),
+        (None, true) => wait(v.verify_with_scopes(token, &req), timeout_ms).map(Some),
+        (None, false) => Ok(None),
+    }
+}
+
+fn claims_out(claims: &Claims) -> CoreResult<String> {
+    let scopes = serde_json::to_string(&claims.scopes()).map_err(|e| CoreError::internal(e.to_string()))?;
+    Ok(format!(r#"{{"claims":{},"scopes":{scopes}}}"#, claims.to_json()))
+}
+
+/// Verify `token` (exactly as given) and the scopes `scopes_json` requires (NULL/0, or
+/// `{"all_of": [...], "any_of": [...]}`, each a list or a space-separated string); both are byte
+/// ranges (not NUL-terminated). When the key set must be fetched first and `block` is false it
+/// returns `AUTHSEC_CODE_OK` with `*claims_seq` 0 and `*claims_json` NULL; `timeout_ms` bounds a
+/// blocking call (0 = none).
+///
+/// On success the verified claims object (the core's cached, immutable `Arc<Claims>`) is pinned
+/// in the verifier and identified by `*claims_id` and `*claims_seq` (> 0; a sequence number never
+/// handed out twice by this verifier). `*claims_json` (`{"claims": {...}, "scopes": [the core's
+/// reading of scope/scp]}`) is set
+/// only when this call pinned the object, or when `want_json` is true; every answer carrying it
+/// hands the caller one reference to the pin, released with `authsec_verifier_unpin` (the pin
+/// goes when its last reference does; all pins are freed with the verifier). With the
+/// verified-token cache disabled nothing is pinned: `*claims_seq` is 0 and `*claims_json` is
+/// always set. Validity, expiry and scopes are decided by the core on every call.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn authsec_verifier_verify_pinned(
+    verifier: *const AuthsecVerifier,
+    token: *const c_char,
+    token_len: usize,
+    scopes_json: *const c_char,
+    scopes_len: usize,
+    block: bool,
+    timeout_ms: u64,
+    want_json: bool,
+    claims_id: *mut u64,
+    claims_seq: *mut u64,
+    claims_json: *mut *mut c_char,
+    error_json: *mut *mut c_char,
+) -> AuthsecCode {
+    ffi_boundary! { errors: error_json;
+        set_out(claims_json, None);
+        set_u64(claims_id, 0);
+        set_u64(claims_seq, 0);
+        let av = obj(verifier, "verifier")?;
+        let token = bytes_arg(token, token_len, "token")?;
+        let scopes = bytes_arg(scopes_json, scopes_len, "scopes_json")?;
+        let Some(claims) = verify(&av.verifier, token, scopes, block, timeout_ms)? else {
+            return Ok(());
+        };
+        if av.verifier.config().verified_cache_size == 0 {
+            set_out(claims_json, Some(claims_out(&claims)?));
+            return Ok(());
+        }
+        let id = Arc::as_ptr(&claims) as usize;
+        let (seq, send) = {
+            let mut p = av.pins.lock().unwrap_or_else(|e| e.into_inner());
+            match p.map.get_mut(&id) {
+                // The pin keeps the object at this address alive, so it is this very object.
+                Some(pin) => {
+                    pin.refs += u64::from(want_json);
+                    (pin.seq, want_json)
+                }
+                None => {
+                    p.next += 1;
+                    let seq = p.next;
+                    p.map.insert(id, Pin { _claims: claims.clone(), seq, refs: 1 });
+                    (seq, true)
+                }
+            }
+        };
+        if send {
+            match claims_out(&claims) {
+                Ok(json) => set_out(claims_json, Some(json)),
+                Err(e) => {
+                    unpin(av, id as u64, seq);
+                    return Err(e);
+                }
+            }
+        }
+        set_u64(claims_id, id as u64);
+        set_u64(claims_seq, seq);
+        Ok(())
+    }
+}
+
+/// Release one reference to a pin taken by `authsec_verifier_verify_pinned` (no-op when the pin
+/// is already gone).
+#[no_mangle]
+pub unsafe extern "C" fn authsec_verifier_unpin(verifier: *const AuthsecVerifier, claims_id: u64, claims_seq: u64) {
+    ffi_boundary! {
+        if let Some(av) = verifier.as_ref() {
+            unpin(av, claims_id, claims_seq);
+        }
+    }
+}
+
+fn unpin(av: &AuthsecVerifier, claims_id: u64, claims_seq: u64) {
+    let mut p = av.pins.lock().unwrap_or_else(|e| e.into_inner());
+    let id = claims_id as usize;
+    if let Some(pin) = p.map.get_mut(&id).filter(|pin| pin.seq == claims_seq) {
+        pin.refs -= 1;
+        if pin.refs == 0 {
+            p.map.remove(&id);
+        }
+    }
+}
+
+/// Claims objects currently pinned (for tests).
+#[no_mangle]
+pub unsafe extern "C" fn authsec_verifier_pinned_count(verifier: *const AuthsecVerifier) -> u64 {
+    ffi_boundary! {
+        verifier.as_ref().map_or(0, |av| av.pins.lock().unwrap_or_else(|e| e.into_inner()).map.len() as u64)
+    }
+}
