@@ -1,7 +1,8 @@
 """The Python runner of the conformance check: every vector case through the `authsec` package's
 public Verifier (the installed package, not the source tree), clock fixed at the case's `now` with
-the package's test hook (`_clock=_native._ManualClock`, as bindings-python/tests/test_vectors.py
-does).
+the package's test hook (`_clock=authsec.testing.ManualClock(now)`, as
+bindings-python/tests/test_vectors.py does; the clock is in the authsec package itself, so the
+separate authsec-testing package is not needed here).
 
     <venv>/bin/python conformance/python_runner.py <out.json>
 """
@@ -13,7 +14,7 @@ import sys
 from pathlib import Path
 
 import authsec
-from authsec import _native
+from authsec.testing import ManualClock
 
 VECTORS = Path(__file__).resolve().parent.parent / "tests" / "vectors"
 
@@ -36,7 +37,7 @@ def verify(file: dict, case: dict) -> dict:
             max_token_bytes=o.get("max_token_bytes"),
             skip_issuer_check=o.get("skip_issuer_check", False),
             skip_audience_check=o.get("skip_audience_check", False),
-            _clock=_native._ManualClock(o["now"]),
+            _clock=ManualClock(o["now"]),
         )
         claims = v.verify(case["token"], req.get("all_of"), any_scopes=req.get("any_of"))
     except authsec.AuthsecError as e:
