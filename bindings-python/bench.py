@@ -9,7 +9,7 @@
 
 Run it from a virtual environment with the release build of authsec and the bench extras::
 
-    python3 -m venv /tmp/bench && /tmp/bench/bin/pip install "./bindings-python[bench]"
+    python3 -m venv /tmp/bench && /tmp/bench/bin/pip install "./bindings-python[bench]" ./bindings-python/testing
     /tmp/bench/bin/python bindings-python/bench.py            # --quick for a fast, noisier run
 
 Timings are the best of several rounds (the usual microbenchmark convention: the minimum is the

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The Python package's tests, in a fresh virtual environment:
-#   python3 -m venv; pip install ./bindings-python[test]; pytest -q
+#   python3 -m venv; pip install ./bindings-python[test] ./bindings-python/testing; pytest -q
+# (bindings-python/testing is authsec-testing, the local server for tests, a separate extension
+# module and distribution so that the authsec wheel does not carry it.)
 # Needs python3 (3.9+) with venv, a Rust toolchain, and the package registries (PyPI, crates.io).
 # Prints pytest's summary line last. Extra arguments go to pytest.
 #
-# The extension is built in release mode, as users get it. AUTHSEC_PYTHON_PROFILE=dev builds it
+# The extensions are built in release mode, as users get them. AUTHSEC_PYTHON_PROFILE=dev builds it
 # in debug mode instead (much faster on a cold cache, and it reuses `cargo test`'s artifacts).
 # AUTHSEC_PYTHON_VENV=<dir> creates the (still fresh) venv at <dir> and keeps it afterwards, for
 # later use of the installed package; <dir> must not exist or be a venv.
@@ -35,8 +37,8 @@ venv_python="$venv/bin/python"
 if [[ -n "${AUTHSEC_PYTHON_PROFILE:-}" ]]; then
   export MATURIN_PEP517_ARGS="--profile ${AUTHSEC_PYTHON_PROFILE}"
 fi
-echo "==> pip install ./bindings-python[test] (builds the extension with maturin; minutes on a cold cache)"
-"$venv_python" -m pip install --disable-pip-version-check -q "$here[test]"
+echo "==> pip install ./bindings-python[test] ./bindings-python/testing (builds both extensions with maturin; minutes on a cold cache)"
+"$venv_python" -m pip install --disable-pip-version-check -q "$here[test]" "$here/testing"
 
 echo "==> pytest"
 cd "$here"

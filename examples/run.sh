@@ -6,11 +6,12 @@
 #   examples/run.sh                 every language, then the README snippet check ("docs")
 #   examples/run.sh python go       some of them (python, node, go, docs)
 #
-# It reuses what scripts/test.sh has built: the Python extension (through cargo's target/ cache,
-# a temporary venv with `pip install ./bindings-python -r examples/python/requirements.txt`
-# takes seconds when warm), the Node addon in bindings-node/native/ (`npm ci` here only links
-# the package and installs express) and the Go static library and testing library in
-# bindings-go/lib/ (a missing addon or library is built first). Each example starts the local authorization server
+# It reuses what scripts/test.sh has built: the Python extensions (through cargo's target/ cache,
+# a temporary venv with `pip install ./bindings-python ./bindings-python/testing
+# -r examples/python/requirements.txt` takes seconds when warm), the Node addon in
+# bindings-node/native/ (`npm ci` here only links the package and installs express) and the Go
+# static library and testing library in bindings-go/lib/ (a missing addon or library is built
+# first). Each example starts the local authorization server
 # in-process and serves its API on 127.0.0.1, and runs under `timeout`, so nothing outlives it.
 #
 # Knobs: PYTHON (interpreter for the venv, default python3); AUTHSEC_EXAMPLES_PYTHON (an
@@ -141,14 +142,14 @@ run_python() {
     py="$AUTHSEC_EXAMPLES_PYTHON"
     step "python: using $py"
   else
-    step "python: venv + pip install ./bindings-python -r examples/python/requirements.txt (cargo reuses target/)"
+    step "python: venv + pip install ./bindings-python ./bindings-python/testing -r examples/python/requirements.txt (cargo reuses target/)"
     local t0=$SECONDS
     if [[ -n "${AUTHSEC_PYTHON_PROFILE:-}" ]]; then
       export MATURIN_PEP517_ARGS="--profile ${AUTHSEC_PYTHON_PROFILE}"
     fi
     if ! "${PYTHON:-python3}" -m venv "$work/venv" ||
       ! "$work/venv/bin/python" -m pip install --disable-pip-version-check -q \
-        "$root/bindings-python" -r "$here/python/requirements.txt"; then
+        "$root/bindings-python" "$root/bindings-python/testing" -r "$here/python/requirements.txt"; then
       echo "FAIL python: could not install the examples' dependencies"
       fail_setup python
       return

@@ -18,8 +18,9 @@ type Job = Box<dyn FnOnce(Python<'_>) + Send>;
 static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
 static JOBS: OnceLock<Sender<Job>> = OnceLock::new();
 
-/// Stop attaching from the background thread (the interpreter is finalizing).
-pub fn shutdown() {
+/// Called from `atexit`: stop attaching from the background thread (the interpreter is finalizing).
+#[pyfunction]
+pub fn _shutdown() {
     SHUTTING_DOWN.store(true, Ordering::SeqCst);
 }
 
@@ -50,39 +51,42 @@ fn jobs() -> &'static Sender<Job> {
     })
 }
 
-/// `fut.set_result(value)` unless the future is already done (cancelled).
+/// `fut.set_result(value)` (`fut.set_exception(value)` when not `ok`) unless the future is
+/// already done (cancelled).
 #[pyfunction]
-fn _resolve(fut: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
-    if !fut.call_method0(pyo3::intern!(fut.py(), "done"))?.is_truthy()? {
-        fut.call_method1(pyo3::intern!(fut.py(), "set_result"), (value,))?;
+fn _settle(fut: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>, ok: bool) -> PyResult<()> {
+    let py = fut.py();
+    if !fut.call_method0(pyo3::intern!(py, "done"))?.is_truthy()? {
+        let set = if ok {
+            pyo3::intern!(py, "set_result")
+        } else {
+            pyo3::intern!(py, "set_exception")
+        };
+        fut.call_method1(set, (value,))?;
     }
     Ok(())
 }
 
-/// `fut.set_exception(exc)` unless the future is already done (cancelled).
-#[pyfunction]
-fn _reject(fut: &Bound<'_, PyAny>, exc: &Bound<'_, PyAny>) -> PyResult<()> {
-    if !fut.call_method0(pyo3::intern!(fut.py(), "done"))?.is_truthy()? {
-        fut.call_method1(pyo3::intern!(fut.py(), "set_exception"), (exc,))?;
-    }
-    Ok(())
-}
-
-static RESOLVE: PyOnceLock<Py<PyCFunction>> = PyOnceLock::new();
-static REJECT: PyOnceLock<Py<PyCFunction>> = PyOnceLock::new();
+static SETTLE: PyOnceLock<Py<PyCFunction>> = PyOnceLock::new();
 static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 fn running_loop(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     GET_RUNNING_LOOP.import(py, "asyncio", "get_running_loop")?.call0()
 }
 
+/// `value` as what settles a future: the object and whether it is a result.
+fn outcome<'py>(py: Python<'py>, value: PyResult<Bound<'py, PyAny>>) -> (Bound<'py, PyAny>, bool) {
+    match value {
+        Ok(v) => (v, true),
+        Err(e) => (e.into_value(py).into_bound(py).into_any(), false),
+    }
+}
+
 /// An `asyncio.Future` of the running loop that is already resolved.
 pub fn ready<'py>(py: Python<'py>, value: PyResult<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
     let fut = running_loop(py)?.call_method0(pyo3::intern!(py, "create_future"))?;
-    match value {
-        Ok(v) => fut.call_method1(pyo3::intern!(py, "set_result"), (v,))?,
-        Err(e) => fut.call_method1(pyo3::intern!(py, "set_exception"), (e.into_value(py),))?,
-    };
+    let (value, ok) = outcome(py, value);
+    _settle(&fut, &value, ok)?;
     Ok(fut)
 }
 
@@ -96,25 +100,19 @@ where
 {
     let event_loop = running_loop(py)?;
     let fut = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
-    let resolve = RESOLVE
-        .get_or_try_init(py, || wrap_pyfunction!(_resolve, py).map(Bound::unbind))?
-        .clone_ref(py);
-    let reject = REJECT
-        .get_or_try_init(py, || wrap_pyfunction!(_reject, py).map(Bound::unbind))?
+    let settle = SETTLE
+        .get_or_try_init(py, || wrap_pyfunction!(_settle, py).map(Bound::unbind))?
         .clone_ref(py);
     let (event_loop, target) = (event_loop.unbind(), fut.clone().unbind());
     let tx = jobs().clone();
     runtime().spawn(async move {
         let out = work.await;
         let job: Job = Box::new(move |py| {
-            let (callback, arg) = match complete(py, out) {
-                Ok(v) => (resolve, v.unbind()),
-                Err(e) => (reject, e.into_value(py).into_any()),
-            };
+            let (value, ok) = outcome(py, complete(py, out));
             // Fails only when the loop is closed: nobody is waiting any more.
             let _ = event_loop
                 .bind(py)
-                .call_method1(pyo3::intern!(py, "call_soon_threadsafe"), (callback, target, arg));
+                .call_method1(pyo3::intern!(py, "call_soon_threadsafe"), (settle, target, value, ok));
         });
         if let Err(std::sync::mpsc::SendError(job)) = tx.send(job) {
             std::mem::forget(job);

@@ -5,32 +5,25 @@ use authsec_native::Error;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
-static FACTORY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-
-fn build<'py>(py: Python<'py>, e: &Error) -> PyResult<Bound<'py, PyAny>> {
-    let factory = FACTORY.import(py, "authsec.errors", "_from_native")?;
-    factory.call1((
+/// The Python exception for a core error (an `authsec.AuthsecError` subclass).
+pub fn to_py(py: Python<'_>, e: &Error) -> PyErr {
+    static FACTORY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let fields = (
         e.code().as_str(),
         e.message(),
         e.status(),
         e.retry_after().map(|d| d.as_secs_f64()),
-        e.missing_scopes().to_vec(),
+        e.missing_scopes(),
         e.oauth_error(),
-    ))
-}
-
-/// The Python exception for a core error (an `authsec.AuthsecError` subclass).
-pub fn to_py(py: Python<'_>, e: &Error) -> PyErr {
-    match build(py, e) {
+    );
+    match FACTORY
+        .import(py, "authsec.errors", "_from_native")
+        .and_then(|f| f.call1(fields))
+    {
         Ok(exc) => PyErr::from_value(exc),
         // Only when `authsec.errors` cannot be imported (the native module used on its own).
         Err(_) => pyo3::exceptions::PyRuntimeError::new_err(e.to_string()),
     }
-}
-
-/// A `config_error` for an argument the binding itself rejects (wrong combination of arguments).
-pub fn config(py: Python<'_>, message: impl Into<String>) -> PyErr {
-    to_py(py, &Error::config(message))
 }
 
 /// `map_err` helper.

@@ -1,9 +1,11 @@
 //! `authsec._native`: the Python extension module.
 //!
-//! Thin over the core: it converts types, maps errors to the Python exception classes of
-//! `authsec.errors`, releases the interpreter lock around network calls and signature checks, and
-//! hands async work to the shared tokio runtime. Every rule about tokens, scopes, expiry and claims
-//! lives in `authsec-core`.
+//! Thin over the core: it converts types (Python arguments become one JSON value that the core's
+//! option readers take), maps errors to the Python exception classes of `authsec.errors`, releases
+//! the interpreter lock around network calls and signature checks, and hands async work to the
+//! shared tokio runtime. Every rule about tokens, scopes, expiry, claims and retries lives in
+//! `authsec-core`. The local authorization server is not linked here: it is the separate
+//! `authsec_testing` extension (`bindings-python/testing`).
 
 use pyo3::prelude::*;
 
@@ -12,115 +14,80 @@ mod client;
 mod clock;
 mod convert;
 mod errors;
-mod server;
 mod verifier;
 
-use authsec_native::core::resource::bearer::{bearer_token as core_bearer_token, challenge as core_challenge};
-use authsec_native::{http_status as core_http_status, www_authenticate as core_www_authenticate, Error, ErrorCode};
+use authsec_native::core::resource::bearer::{bearer_token as core_bearer_token, challenge_for, ErrorParts};
+use authsec_native::{ErrorClass, ErrorCode};
+use errors::IntoPyResult;
 
 /// Every stable error code of the core, in declaration order:
-/// `(code, description, is_token_error, is_retryable)`.
+/// `(code, category, class name, description, retryable)`.
 #[pyfunction]
-fn error_codes() -> Vec<(&'static str, &'static str, bool, bool)> {
-    ErrorCode::ALL
+fn error_codes() -> Vec<(&'static str, &'static str, &'static str, &'static str, bool)> {
+    let info = |c: &ErrorCode| {
+        (
+            c.as_str(),
+            c.category().as_str(),
+            c.class().name(),
+            c.description(),
+            c.is_retryable(),
+        )
+    };
+    ErrorCode::ALL.iter().map(info).collect()
+}
+
+/// The core's error class tree, parents first: `(class name, parent name)`; the parent of a
+/// category's class is the root, `AuthsecError`.
+#[pyfunction]
+fn error_classes() -> Vec<(&'static str, &'static str)> {
+    ErrorClass::ALL
         .iter()
-        .map(|c| {
-            (
-                c.as_str(),
-                c.description(),
-                c.category() == authsec_native::ErrorCategory::InvalidToken,
-                c.is_retryable(),
-            )
-        })
+        .map(|c| (c.name(), c.parent().map_or("AuthsecError", ErrorClass::name)))
         .collect()
 }
 
-fn parse_code(code: &str) -> PyResult<ErrorCode> {
-    ErrorCode::parse(code)
-        .ok_or_else(|| pyo3::exceptions::PyValueError::new_err(format!("unknown authsec error code {code:?}")))
-}
-
-/// A core error from the fields a Python `AuthsecError` carries.
-fn rebuild(code: Option<&str>, message: &str, missing_scopes: Option<convert::Scopes>) -> PyResult<Option<Error>> {
-    Ok(match code {
-        Some(c) => Some(
-            Error::new(parse_code(c)?, message).with_missing_scopes(missing_scopes.map(|s| s.0).unwrap_or_default()),
-        ),
-        None => None,
-    })
-}
-
-/// The HTTP status a protected resource answers for an error with this code (RFC 6750 §3.1).
-#[pyfunction]
-fn http_status(code: &str) -> PyResult<u16> {
-    Ok(core_http_status(&Error::new(parse_code(code)?, "")))
-}
-
-/// A `WWW-Authenticate: Bearer ...` value (RFC 6750 §3); `code=None` when no token was sent.
-#[pyfunction]
-#[pyo3(signature = (realm=None, code=None, message="", missing_scopes=None, required_scopes=None))]
-fn www_authenticate(
-    realm: Option<&str>,
-    code: Option<&str>,
-    message: &str,
-    missing_scopes: Option<convert::Scopes>,
-    required_scopes: Option<convert::Scopes>,
-) -> PyResult<String> {
-    let err = rebuild(code, message, missing_scopes)?;
-    Ok(core_www_authenticate(
-        realm,
-        err.as_ref(),
-        &required_scopes.map(|s| s.0).unwrap_or_default(),
-    ))
-}
-
 /// What a protected resource answers when it refuses a request (RFC 6750 §3):
-/// `(status, error, www_authenticate)`; `code=None` when no bearer token was sent. The challenge is
-/// `None` for 5xx answers.
+/// `(status, error, www_authenticate)`; `code=None` when no bearer token was sent. The error and
+/// the challenge are `None` for 5xx answers. Scopes: a list or one space-separated string.
 #[pyfunction]
 #[pyo3(signature = (realm=None, code=None, message="", missing_scopes=None, required_scopes=None))]
 fn challenge(
+    py: Python<'_>,
     realm: Option<&str>,
     code: Option<&str>,
     message: &str,
     missing_scopes: Option<convert::Scopes>,
     required_scopes: Option<convert::Scopes>,
 ) -> PyResult<(u16, Option<&'static str>, Option<String>)> {
-    let err = rebuild(code, message, missing_scopes)?;
-    let c = core_challenge(realm, err.as_ref(), &required_scopes.map(|s| s.0).unwrap_or_default());
+    let missing_scopes = missing_scopes.map(|s| s.0).unwrap_or_default();
+    let parts = code.map(|code| ErrorParts {
+        code,
+        message,
+        missing_scopes,
+    });
+    let c = challenge_for(realm, parts.as_ref(), &required_scopes.map(|s| s.0).unwrap_or_default()).py(py)?;
     Ok((c.status, c.error, c.www_authenticate))
 }
 
 /// The bearer token of an `Authorization` header value: `None` when there is no bearer
-/// credential; raises `AuthsecError` (`invalid_request`) for `Bearer` without a token.
+/// credential; raises `TokenRequestError` (`invalid_request`) for `Bearer` without a token.
 #[pyfunction]
 #[pyo3(signature = (authorization))]
 fn bearer_token(py: Python<'_>, authorization: Option<&str>) -> PyResult<Option<String>> {
-    core_bearer_token(authorization)
-        .map(|t| t.map(str::to_string))
-        .map_err(|e| errors::to_py(py, &e))
-}
-
-/// Called from `atexit`: stop completing asyncio futures from the background thread.
-#[pyfunction]
-fn _shutdown() {
-    aio::shutdown();
+    core_bearer_token(authorization).map(|t| t.map(str::to_string)).py(py)
 }
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<client::ClientCredentials>()?;
-    m.add_class::<client::Token>()?;
     m.add_class::<verifier::Verifier>()?;
     m.add_class::<verifier::Claims>()?;
-    m.add_class::<server::LocalServer>()?;
     m.add_class::<clock::ManualClock>()?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
-    m.add_function(wrap_pyfunction!(http_status, m)?)?;
-    m.add_function(wrap_pyfunction!(www_authenticate, m)?)?;
+    m.add_function(wrap_pyfunction!(error_classes, m)?)?;
     m.add_function(wrap_pyfunction!(bearer_token, m)?)?;
     m.add_function(wrap_pyfunction!(challenge, m)?)?;
-    m.add_function(wrap_pyfunction!(_shutdown, m)?)?;
+    m.add_function(wrap_pyfunction!(aio::_shutdown, m)?)?;
     Ok(())
 }

@@ -1,17 +1,19 @@
 //! `Verifier` (the core's verifier with its JWKS and verified-token caches) and `Claims`.
+//! `authsec.Verifier` (authsec/verifier.py) subclasses it with the presentation: properties,
+//! `repr()`, the `discover()` constructor.
 
 use crate::aio;
 use crate::clock::ManualClock;
-use crate::convert::{json_text, json_to_py, repr_list, repr_opt, repr_str, Scopes, Seconds, StrList};
-use crate::errors::{self, IntoPyResult};
+use crate::convert::{to_json, Scopes};
+use crate::errors::IntoPyResult;
 use authsec_native::{
-    block_on, Alg, Clock, HttpTransport, JwksCache, JwksPolicy, KeySet, KeySourceInfo, ScopeRequirement, StaticKeys,
-    SystemClock, TypPolicy, Verifier as CoreVerifier, VerifierConfig,
+    block_on, verifier_from_options, Clock, KeySourceInfo, ScopeRequirement, Verifier as CoreVerifier, VerifierOptions,
 };
 use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyDict, PyList};
+use pythonize::pythonize;
 use std::sync::Arc;
 
 type CoreClaims = authsec_native::Claims;
@@ -26,10 +28,11 @@ pub struct Claims {
 #[pymethods]
 impl Claims {
     fn __getitem__<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
-        match self.claims.get(key) {
-            Some(v) => json_to_py(py, v),
-            None => Err(PyKeyError::new_err(key.to_string())),
-        }
+        let value = self
+            .claims
+            .get(key)
+            .ok_or_else(|| PyKeyError::new_err(key.to_string()))?;
+        Ok(pythonize(py, value)?)
     }
     fn __len__(&self) -> usize {
         self.claims.as_map().len()
@@ -44,7 +47,7 @@ impl Claims {
     #[pyo3(signature = (key, default=None))]
     fn get<'py>(&self, py: Python<'py>, key: &str, default: Option<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
         match self.claims.get(key) {
-            Some(v) => json_to_py(py, v),
+            Some(v) => Ok(pythonize(py, v)?),
             None => Ok(default.unwrap_or_else(|| py.None().into_bound(py))),
         }
     }
@@ -68,11 +71,7 @@ impl Claims {
     }
     /// A new `dict` of all claims.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        for (k, v) in self.claims.as_map() {
-            d.set_item(k, json_to_py(py, v)?)?;
-        }
-        Ok(d)
+        Ok(pythonize(py, self.claims.as_map())?.cast_into()?)
     }
     /// The claims as JSON text.
     fn to_json(&self) -> String {
@@ -127,109 +126,50 @@ impl Claims {
         self.claims.has_scope(scope)
     }
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!("Claims({})", self.to_dict(py)?.repr()?.to_cow()?))
+        Ok(format!("Claims({})", self.to_dict(py)?.repr()?))
     }
 }
 
-/// Verifies JWT access tokens (RFC 9068) against a JWKS: a `jwks_uri` (cached, refreshed) or a
-/// static `jwks`. Verified tokens are cached until they expire. Safe to share across threads.
-#[pyclass(frozen, name = "Verifier", module = "authsec._native")]
+/// Verifies JWT access tokens (RFC 9068) against a JWKS: a `jwks_uri` (cached, refreshed), a
+/// static `jwks`, or the one the issuer's metadata names (`discover=True`). Verified tokens are
+/// cached until they expire. Safe to share across threads.
+#[pyclass(frozen, subclass, name = "Verifier", module = "authsec._native")]
 pub struct Verifier {
     verifier: CoreVerifier,
 }
 
-fn requirement(required_scopes: Option<Scopes>, any_scopes: Option<Scopes>) -> Option<ScopeRequirement> {
-    let r = ScopeRequirement {
-        all_of: required_scopes.map(|s| s.0).unwrap_or_default(),
-        any_of: any_scopes.map(|s| s.0).unwrap_or_default(),
-    };
-    (!r.is_empty()).then_some(r)
+/// The outcome of a verification as Python sees it.
+fn done(py: Python<'_>, r: authsec_native::Result<Arc<CoreClaims>>) -> PyResult<Bound<'_, PyAny>> {
+    Ok(Bound::new(py, Claims { claims: r.py(py)? })?.into_any())
 }
 
-fn check(claims: Arc<CoreClaims>, req: Option<&ScopeRequirement>) -> authsec_native::Result<Arc<CoreClaims>> {
-    if let Some(r) = req {
-        r.check(&claims.scopes())?;
-    }
-    Ok(claims)
+/// What a protected resource requires: every scope of `required`, one of `any`.
+fn requirement(required: Option<Scopes>, any: Option<Scopes>) -> ScopeRequirement {
+    ScopeRequirement::from_lists(required.map(|s| s.0), any.map(|s| s.0))
 }
 
 #[pymethods]
 impl Verifier {
+    /// Options as keyword arguments, read by the core: `issuer`, `audience`, one of `jwks_uri`,
+    /// `jwks` and `discover=True`, `algorithms`, `leeway`, `typ`, `required_claims`,
+    /// `max_token_bytes`, `skip_issuer_check`, `skip_audience_check`, `verified_cache_size`,
+    /// `allow_insecure_http`. `authsec.Verifier` (authsec/verifier.py) is its public face.
     #[new]
-    #[pyo3(signature = (
-        issuer=None, audience=None, *, jwks_uri=None, jwks=None, algorithms=None, leeway=None, typ=None,
-        required_claims=None, max_token_bytes=None, skip_issuer_check=false, skip_audience_check=false,
-        cache_size=None, allow_insecure_http=false, _clock=None
-    ))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (*, _clock=None, **options))]
     fn new(
         py: Python<'_>,
-        issuer: Option<String>,
-        audience: Option<StrList>,
-        jwks_uri: Option<String>,
-        jwks: Option<&Bound<'_, PyAny>>,
-        algorithms: Option<StrList>,
-        leeway: Option<Seconds>,
-        typ: Option<&str>,
-        required_claims: Option<StrList>,
-        max_token_bytes: Option<usize>,
-        skip_issuer_check: bool,
-        skip_audience_check: bool,
-        cache_size: Option<usize>,
-        allow_insecure_http: bool,
         _clock: Option<PyRef<'_, ManualClock>>,
+        options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let defaults = VerifierConfig::default();
-        let cfg = VerifierConfig {
-            issuer,
-            skip_issuer_check,
-            audiences: audience.map(|a| a.0).unwrap_or_default(),
-            skip_audience_check,
-            algorithms: algorithms
-                .map(|a| a.0)
-                .unwrap_or_default()
-                .iter()
-                .map(|a| {
-                    Alg::parse(a).map_err(|e| authsec_native::Error::config(format!("algorithms: {}", e.message())))
-                })
-                .collect::<Result<_, _>>()
-                .py(py)?,
-            leeway: leeway.map(|l| l.0).unwrap_or(defaults.leeway),
-            typ: typ.map(TypPolicy::parse).transpose().py(py)?.unwrap_or_default(),
-            max_token_bytes: max_token_bytes.unwrap_or(defaults.max_token_bytes),
-            required_claims: required_claims.map(|r| r.0).unwrap_or_default(),
-            verified_cache_size: cache_size.unwrap_or(defaults.verified_cache_size),
-        };
-        let clock: Arc<dyn Clock> = match &_clock {
-            Some(c) => Arc::new(c.inner.clone()),
-            None => Arc::new(SystemClock),
-        };
-        let keys = match (jwks_uri, jwks) {
-            (Some(uri), None) => {
-                let policy = JwksPolicy {
-                    allow_insecure_http,
-                    ..Default::default()
-                };
-                Arc::new(JwksCache::new(&uri, HttpTransport::shared(), clock.clone(), policy).py(py)?)
-                    as Arc<dyn authsec_native::KeyProvider>
-            }
-            (None, Some(doc)) => Arc::new(StaticKeys(Arc::new(
-                KeySet::from_jwks_json(json_text(doc)?.as_bytes()).py(py)?,
-            ))),
-            _ => {
-                return Err(errors::config(
-                    py,
-                    "give the verifier either jwks_uri (the issuer's JWKS URL) or jwks (a JWKS document), not both",
-                ))
-            }
-        };
-        Ok(Verifier {
-            verifier: CoreVerifier::new(cfg, keys, clock).py(py)?,
-        })
+        let options = VerifierOptions::from_value(&to_json(options.map(|d| d.as_any()))?).py(py)?;
+        let clock = _clock.map(|c| Arc::new(c.0.clone()) as Arc<dyn Clock>);
+        let verifier = verifier_from_options(&options, clock).py(py)?;
+        Ok(Verifier { verifier })
     }
 
     /// Verify `token` (signature, algorithm, `typ`, `exp`/`nbf`/`iat`, `iss`, `aud`) and require
-    /// every scope in `required_scopes` and at least one of `any_scopes`. Returns the claims.
+    /// every scope in `required_scopes` and at least one of `any_scopes` (each a list or one
+    /// space-separated string). Returns the claims.
     #[pyo3(signature = (token, required_scopes=None, *, any_scopes=None))]
     fn verify(
         &self,
@@ -240,18 +180,13 @@ impl Verifier {
     ) -> PyResult<Claims> {
         let req = requirement(required_scopes, any_scopes);
         // A token verified before: no signature check, so no reason to release the interpreter.
-        let result = match self.verifier.try_cached(&token) {
-            Some(c) => check(c, req.as_ref()),
-            None => {
+        let result = match self.verifier.try_cached_with(&token, &req) {
+            Some(r) => r,
+            None => py.detach(|| {
                 let v = &self.verifier;
-                py.detach(|| {
-                    let claims = match v.try_verify_now(&token) {
-                        Some(r) => r,
-                        None => block_on(v.verify(&token)),
-                    };
-                    claims.and_then(|c| check(c, req.as_ref()))
-                })
-            }
+                v.try_verify_now_with(&token, &req)
+                    .unwrap_or_else(|| block_on(v.verify_with_scopes(&token, &req)))
+            }),
         };
         result.map(|claims| Claims { claims }).py(py)
     }
@@ -267,55 +202,36 @@ impl Verifier {
         any_scopes: Option<Scopes>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let req = requirement(required_scopes, any_scopes);
-        if let Some(c) = self.verifier.try_cached(&token) {
-            let r = check(c, req.as_ref())
-                .map_err(|e| errors::to_py(py, &e))
-                .and_then(|claims| Ok(Bound::new(py, Claims { claims })?.into_any()));
-            return aio::ready(py, r);
+        if let Some(r) = self.verifier.try_cached_with(&token, &req) {
+            return aio::ready(py, done(py, r));
         }
         let v = self.verifier.clone();
-        aio::spawn(
-            py,
-            async move { v.verify(&token).await.and_then(|c| check(c, req.as_ref())) },
-            |py, r| match r {
-                Ok(claims) => Ok(Bound::new(py, Claims { claims })?.into_any()),
-                Err(e) => Err(errors::to_py(py, &e)),
-            },
-        )
+        aio::spawn(py, async move { v.verify_with_scopes(&token, &req).await }, done)
     }
 
-    /// The expected issuer.
+    /// What the verifier checks and where its keys come from (for `authsec.Verifier`'s
+    /// properties and repr).
     #[getter]
-    fn issuer(&self) -> Option<&str> {
-        self.verifier.config().issuer.as_deref()
-    }
-    /// The accepted audiences.
-    #[getter]
-    fn audience(&self) -> Vec<String> {
-        self.verifier.config().audiences.clone()
-    }
-    /// The allowed algorithms (empty: every supported asymmetric algorithm).
-    #[getter]
-    fn algorithms(&self) -> Vec<&'static str> {
-        self.verifier.config().algorithms.iter().map(|a| a.as_str()).collect()
+    fn _settings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let c = self.verifier.config();
+        let d = PyDict::new(py);
+        d.set_item("issuer", &c.issuer)?;
+        d.set_item("audience", &c.audiences)?;
+        d.set_item(
+            "algorithms",
+            c.algorithms.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+        )?;
+        let keys = match self.verifier.keys().describe() {
+            KeySourceInfo::Static { keys } => ("jwks", keys.into_pyobject(py)?.into_any()),
+            KeySourceInfo::Jwks { uri } => ("jwks_uri", uri.into_pyobject(py)?.into_any()),
+            KeySourceInfo::Discovered { issuer, .. } => ("discover", issuer.into_pyobject(py)?.into_any()),
+        };
+        d.set_item("keys", keys)?;
+        Ok(d)
     }
     /// Test hook: tokens in the verified-token cache.
     #[getter]
     fn _cached_tokens(&self) -> usize {
         self.verifier.cached_tokens()
-    }
-
-    fn __repr__(&self) -> String {
-        let c = self.verifier.config();
-        let keys = match self.verifier.keys().describe() {
-            KeySourceInfo::Static { keys } => format!("jwks=<{keys} keys>"),
-            KeySourceInfo::Jwks { uri } => format!("jwks_uri={}", repr_str(&uri)),
-            KeySourceInfo::Discovered { issuer, .. } => format!("discovered from {}", repr_str(&issuer)),
-        };
-        format!(
-            "Verifier(issuer={}, audience={}, {keys})",
-            repr_opt(c.issuer.as_deref()),
-            repr_list(&c.audiences)
-        )
     }
 }

@@ -50,7 +50,7 @@ def test_secret_methods(server: LocalAuthServer, method: str) -> None:
 def test_private_key_jwt(server: LocalAuthServer, key: str) -> None:
     client = authsec.ClientCredentials(
         client_id=f"keyed-{key}",
-        token_url=server.token_url,
+        token_url=server.token_endpoint,
         private_key=KEYS[key]["private_pem"],
         private_key_id=key,
         scopes=["read:data"],
@@ -65,12 +65,12 @@ def test_private_key_jwt(server: LocalAuthServer, key: str) -> None:
 def test_wrong_private_key_is_invalid_client(server: LocalAuthServer) -> None:
     client = authsec.ClientCredentials(
         client_id="keyed-p256-a",
-        token_url=server.token_url,
+        token_url=server.token_endpoint,
         private_key=KEYS["attacker-p256"]["private_pem"],
         private_key_id="p256-a",
         auth_method="private_key_jwt",
     )
-    with pytest.raises(authsec.InvalidClient) as info:
+    with pytest.raises(authsec.InvalidClientError) as info:
         client.get_token()
     assert info.value.code == "invalid_client"
     assert info.value.status == 401
@@ -113,14 +113,14 @@ def test_per_request_parameters_are_cached_separately(server: LocalAuthServer) -
 
 def test_invalid_scope(server: LocalAuthServer) -> None:
     client = server.client("agent", scopes=["admin"])
-    with pytest.raises(authsec.InvalidScope) as info:
+    with pytest.raises(authsec.InvalidScopeError) as info:
         client.get_token()
     assert info.value.code == "invalid_scope"
     assert info.value.oauth_error == "invalid_scope"
 
 
 def test_wrong_secret(server: LocalAuthServer) -> None:
-    with pytest.raises(authsec.InvalidClient):
+    with pytest.raises(authsec.InvalidClientError):
         server.client("agent", client_secret="wrong").get_token()
 
 
@@ -143,7 +143,7 @@ def test_discovery_from_issuer(server: LocalAuthServer) -> None:
 def test_from_env(server: LocalAuthServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUTHSEC_CLIENT_ID", "agent")
     monkeypatch.setenv("AUTHSEC_CLIENT_SECRET", SECRET)
-    monkeypatch.setenv("AUTHSEC_TOKEN_URL", server.token_url)
+    monkeypatch.setenv("AUTHSEC_TOKEN_URL", server.token_endpoint)
     monkeypatch.setenv("AUTHSEC_SCOPES", "read:data write:data")
     monkeypatch.setenv("AUTHSEC_REFRESH_BUFFER", "2m")
     client = authsec.ClientCredentials.from_env()
@@ -165,7 +165,7 @@ def test_from_config(server: LocalAuthServer, tmp_path, monkeypatch: pytest.Monk
             authsec:
               client_id: agent
               client_secret: ${{MY_AGENT_SECRET}}
-              token_url: {server.token_url}
+              token_url: {server.token_endpoint}
               scopes: [read:data]
             """
         )
@@ -183,7 +183,7 @@ def test_constructor_options(server: LocalAuthServer) -> None:
     client = authsec.ClientCredentials(
         client_id="agent",
         client_secret=SECRET,
-        token_url=server.token_url,
+        token_url=server.token_endpoint,
         scopes="read:data write:data",
         audience=server.audience,
         refresh_buffer=datetime.timedelta(minutes=1),
@@ -193,7 +193,7 @@ def test_constructor_options(server: LocalAuthServer) -> None:
     assert client.refresh_buffer == 60
     assert client.get_token().access_token
     with pytest.raises(ValueError):
-        authsec.ClientCredentials(client_id="a", client_secret="s", token_url=server.token_url, refresh_buffer=-1)
+        authsec.ClientCredentials(client_id="a", client_secret="s", token_url=server.token_endpoint, refresh_buffer=-1)
 
 
 def test_async(server: LocalAuthServer) -> None:
@@ -207,7 +207,7 @@ def test_async(server: LocalAuthServer) -> None:
         write = await client.get_token_async(scopes=["write:data"])
         assert write.scopes == ["write:data"]
         bad = server.client("agent", client_secret="wrong")
-        with pytest.raises(authsec.InvalidClient):
+        with pytest.raises(authsec.InvalidClientError):
             await bad.get_token_async()
         assert client._request_count == 2
 
@@ -226,3 +226,34 @@ def test_each_signing_alg_verifies(alg: str) -> None:
         header = json.loads(__import__("base64").urlsafe_b64decode(token.split(".")[0] + "=="))
         assert header["alg"] == alg
         assert s.verifier(algorithms=[alg]).verify(token).client_id == "test-client"
+
+
+def test_options_are_read_by_the_core(server: LocalAuthServer) -> None:
+    # `domain` (https://{domain}/oauth/token; a domain with a scheme is the base as it is).
+    base = server.issuer
+    client = authsec.ClientCredentials(client_id="agent", client_secret=SECRET, domain=base, max_attempts=1)
+    assert client.token_url == server.token_endpoint
+    assert client.get_token().access_token
+    assert authsec.ClientCredentials(client_id="a", client_secret="s", domain="auth.example.com").token_url == (
+        "https://auth.example.com/oauth/token"
+    )
+    # Unknown or ill-typed options are errors that name them.
+    with pytest.raises(authsec.ConfigError) as info:
+        authsec.ClientCredentials(client_id="a", client_secret="s", token_url=server.token_endpoint, scopez=["x"])
+    assert "`scopez`" in info.value.message
+    with pytest.raises(authsec.ConfigError) as info:
+        authsec.ClientCredentials(client_id="a", client_secret="s", token_url=server.token_endpoint, max_attempts="3")
+    assert "max_attempts" in info.value.message
+    with pytest.raises(authsec.ConfigError) as info:
+        client.get_token(scope=["read:data"])
+    assert "`scope`" in info.value.message
+    with pytest.raises(authsec.ConfigError):
+        client.get_token(resource=5)
+
+
+def test_refresh_buffer_forms(server: LocalAuthServer) -> None:
+    for given, seconds in ((90, 90), (2.5, 2.5), ("2m", 120), (datetime.timedelta(seconds=30), 30)):
+        client = authsec.ClientCredentials(
+            client_id="agent", client_secret=SECRET, token_url=server.token_endpoint, refresh_buffer=given
+        )
+        assert client.refresh_buffer == seconds

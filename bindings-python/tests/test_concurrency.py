@@ -12,8 +12,7 @@ from typing import List
 import pytest
 
 import authsec
-from authsec import _native
-from authsec.testing import LocalAuthServer
+from authsec.testing import LocalAuthServer, ManualClock
 from conftest import http_server, json_response
 
 N = 200
@@ -22,7 +21,7 @@ LIFETIME = 3600
 
 @pytest.fixture
 def clocked():
-    clock = _native._ManualClock()
+    clock = ManualClock()
     with LocalAuthServer(token_lifetime=LIFETIME, _clock=clock) as server:
         yield server, clock
 

@@ -14,7 +14,7 @@ import authsec
 from authsec import _native
 from authsec.auth import BearerAuth
 from authsec.fastapi import RequireToken
-from authsec.testing import LocalAuthServer
+from authsec.testing import LocalAuthServer, ManualClock
 from conftest import http_server, json_response
 
 
@@ -79,6 +79,31 @@ def test_requests_does_not_retry_twice(authsec_server) -> None:
     assert client._request_count == 2
 
 
+def test_a_401_for_a_missing_scope_is_not_retried(authsec_server) -> None:
+    # The core's rule (ClientCredentials.on_unauthorized): a fresh token for the same scopes would
+    # not help, so the 401 goes to the caller and the cached token is kept.
+    def lacks_scope(method, path, headers, body):
+        return json_response(401, {}, {"WWW-Authenticate": 'Bearer error="insufficient_scope", scope="admin"'})
+
+    client = authsec_server.client()
+    with http_server(lacks_scope) as url:
+        assert requests.get(url, auth=client.auth(), timeout=10).status_code == 401
+        with httpx.Client(auth=client.auth(), timeout=10) as http:
+            r = http.get(url)
+            assert r.status_code == 401 and r.history == []
+    assert client._request_count == 1
+
+
+def test_on_unauthorized(authsec_server) -> None:
+    client = authsec_server.client()
+    token = client.get_token()
+    assert client.on_unauthorized(token, 'Bearer error="insufficient_scope"') is False
+    assert client.get_token() is token
+    assert client.on_unauthorized(token.access_token, None, retries=1) is False
+    assert client.on_unauthorized(token, 'Bearer error="invalid_token"') is True
+    assert client.get_token().access_token != token.access_token  # the rejected token was dropped
+
+
 def test_httpx_sync_retries_once_on_401(setup) -> None:
     client, resource, url = setup
     with httpx.Client(auth=client.auth(), timeout=10) as http:
@@ -107,7 +132,7 @@ def test_httpx_async_retries_once_on_401(setup) -> None:
 
 @pytest.fixture
 def api():
-    clock = _native._ManualClock()
+    clock = ManualClock()
     with LocalAuthServer(_clock=clock) as server:
         verifier = server.verifier()
         app = FastAPI()

@@ -46,7 +46,7 @@ def test_private_key_repr() -> None:
 
 def test_wrong_secret_error() -> None:
     with LocalAuthServer(clients=[{"client_id": "agent", "client_secret": "right-" + SECRET}]) as s:
-        with pytest.raises(authsec.InvalidClient) as info:
+        with pytest.raises(authsec.InvalidClientError) as info:
             s.client("agent", client_secret=SECRET).get_token()
         assert not leaks(everything_about(info.value), SECRET)
 
@@ -60,7 +60,7 @@ def test_server_echoing_the_secret_is_scrubbed() -> None:
             client = authsec.ClientCredentials(
                 client_id="a", client_secret=SECRET, token_url=url + "/token", auth_method=method
             )
-            with pytest.raises(authsec.InvalidClient) as info:
+            with pytest.raises(authsec.InvalidClientError) as info:
                 client.get_token()
             text = everything_about(info.value)
             assert not leaks(text, SECRET), text
@@ -78,11 +78,11 @@ def test_token_never_in_verify_errors() -> None:
     with LocalAuthServer() as s:
         token = s.token()
         verifier = s.verifier(audience="https://another.example")
-        with pytest.raises(authsec.InvalidToken) as info:
+        with pytest.raises(authsec.InvalidTokenError) as info:
             verifier.verify(token)
         assert info.value.code == "invalid_audience"
         assert not leaks(everything_about(info.value), token, token.split(".")[1], token.split(".")[2])
-        with pytest.raises(authsec.InvalidToken) as info:
+        with pytest.raises(authsec.InvalidTokenError) as info:
             s.verifier().verify(token[:-4] + "AAAA")
         assert not leaks(everything_about(info.value), token.split(".")[2][:-4])
 

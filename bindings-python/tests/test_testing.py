@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 import authsec
-from authsec.testing import DEFAULT_SCOPES, LocalAuthServer
+from authsec.testing import DEFAULT_SCOPES, LocalAuthServer, ManualClock
 
 
 def test_context_manager_starts_and_stops() -> None:
     with LocalAuthServer() as server:
         assert server.running
         assert server.issuer.startswith("http://127.0.0.1:")
-        assert server.token_url == server.issuer + "/oauth/token"
+        assert server.token_endpoint == server.issuer + "/oauth/token"
         assert server.jwks_uri == server.issuer + "/.well-known/jwks.json"
         client = server.client()
         assert sorted(client.get_token().scopes) == sorted(DEFAULT_SCOPES)
@@ -59,3 +61,36 @@ def test_not_started() -> None:
     finally:
         server.stop()
         server.stop()
+
+
+def test_manual_clock_is_public_and_shared_with_the_server() -> None:
+    clock = ManualClock(1_000_000)
+    assert clock.now() == 1_000_000
+    assert repr(clock) == "ManualClock(now=1000000)"
+    with pytest.raises(ValueError):
+        clock.advance(-1)
+    with LocalAuthServer(token_lifetime=60, _clock=clock) as server:
+        claims = server.verifier().verify(server.token())
+        assert claims.issued_at == 1_000_000  # the server's clock is this one
+        clock.advance(30)
+        assert server.verifier().verify(server.token()).issued_at == 1_000_030
+    with pytest.raises(TypeError):
+        LocalAuthServer(_clock=object()).start()
+
+
+def test_without_the_testing_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    # authsec-testing (the native module authsec_testing) is a separate distribution.
+    monkeypatch.setitem(sys.modules, "authsec_testing", None)
+    with pytest.raises(ImportError) as info:
+        LocalAuthServer()
+    assert "pip install authsec-testing" in str(info.value)
+    assert ManualClock().now() > 0  # the clock is in the authsec package itself
+
+
+def test_the_authsec_package_does_not_carry_the_server() -> None:
+    import authsec_testing
+
+    from authsec import _native
+
+    assert not hasattr(_native, "LocalServer")
+    assert authsec_testing.__version__ == authsec.__version__

@@ -15,7 +15,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import pytest
 
 import authsec
-from authsec import _native
+from authsec.testing import ManualClock
 from conftest import ROOT, VECTORS
 
 FILES = sorted(VECTORS.glob("verify_*.json"))
@@ -63,7 +63,7 @@ def build(file: dict, case: dict) -> authsec.Verifier:
         max_token_bytes=o.get("max_token_bytes"),
         skip_issuer_check=o.get("skip_issuer_check", False),
         skip_audience_check=o.get("skip_audience_check", False),
-        _clock=_native._ManualClock(o["now"]),
+        _clock=ManualClock(o["now"]),
     )
 
 

@@ -9,8 +9,7 @@ import json
 import pytest
 
 import authsec
-from authsec import _native
-from authsec.testing import LocalAuthServer
+from authsec.testing import LocalAuthServer, ManualClock
 
 
 @pytest.mark.parametrize("alg", ["ES256", "RS256", "EdDSA"])
@@ -56,24 +55,24 @@ def test_scopes_all_and_any() -> None:
         token = s.token(scopes=["read:data"])
         v = s.verifier()
         assert v.verify(token, any_scopes=["admin", "read:data"])
-        with pytest.raises(authsec.InsufficientScope) as info:
+        with pytest.raises(authsec.InsufficientScopeError) as info:
             v.verify(token, ["read:data", "write:data"])
         assert info.value.missing_scopes == ("write:data",)
-        with pytest.raises(authsec.InsufficientScope):
+        with pytest.raises(authsec.InsufficientScopeError):
             v.verify(token, any_scopes="admin root")
 
 
 def test_expired_token_with_a_manual_clock() -> None:
-    clock = _native._ManualClock()
+    clock = ManualClock()
     with LocalAuthServer(token_lifetime=60, _clock=clock) as s:
         token = s.token()
         v = s.verifier()
         v.verify(token)
         clock.advance(60 + 5)  # exp + leeway
-        with pytest.raises(authsec.TokenExpired) as info:
+        with pytest.raises(authsec.TokenExpiredError) as info:
             v.verify(token)
         assert info.value.code == "token_expired"
-        assert isinstance(info.value, authsec.InvalidToken)
+        assert isinstance(info.value, authsec.InvalidTokenError)
 
 
 def test_verify_async_first_sight_and_cached() -> None:
@@ -85,9 +84,9 @@ def test_verify_async_first_sight_and_cached() -> None:
             first = await asyncio.gather(*(v.verify_async(t) for t in tokens))
             again = await asyncio.gather(*(v.verify_async(t) for t in tokens))
             assert first == again
-            with pytest.raises(authsec.InsufficientScope):
+            with pytest.raises(authsec.InsufficientScopeError):
                 await v.verify_async(tokens[0], ["admin"])
-            with pytest.raises(authsec.InvalidToken):
+            with pytest.raises(authsec.InvalidTokenError):
                 await v.verify_async("x.y.z")
 
         asyncio.run(main())
@@ -114,3 +113,33 @@ def test_static_jwks_forms() -> None:
         authsec.Verifier(issuer="https://i", audience="https://a", jwks="{not json")
     with pytest.raises(authsec.ConfigError):
         authsec.Verifier(issuer="https://i", audience="https://a", jwks=jwks, jwks_uri="https://i/jwks")
+
+
+def test_discovered_jwks() -> None:
+    with LocalAuthServer() as s:
+        token = s.token()
+        v = authsec.Verifier.discover(s.issuer, s.audience)
+        assert "discovered from" in repr(v)
+        assert v.verify(token).client_id == "test-client"
+        same = authsec.Verifier(issuer=s.issuer, audience=s.audience, discover=True)
+        assert same.verify(token).client_id == "test-client"
+    with pytest.raises(authsec.ConfigError):
+        authsec.Verifier(audience="https://a", discover=True)  # discovery needs the issuer
+    with pytest.raises(authsec.ConfigError):
+        authsec.Verifier.discover("https://i", "https://a", jwks_uri="https://i/jwks")
+
+
+def test_verifier_options_are_read_by_the_core() -> None:
+    from conftest import KEYS
+
+    jwks = {"keys": [KEYS["p256-a"]["public_jwk"]]}
+    v = authsec.Verifier("https://i", ["https://a", "https://b"], jwks=jwks, algorithms=["ES256"], verified_cache_size=0)
+    assert (v.issuer, v.audience, v.algorithms) == ("https://i", ["https://a", "https://b"], ["ES256"])
+    with pytest.raises(authsec.ConfigError) as info:
+        authsec.Verifier("https://i", "https://a", jwks=jwks, cache_size=10)
+    assert "`cache_size`" in info.value.message and "verified_cache_size" in info.value.message
+    with pytest.raises(authsec.ConfigError) as info:
+        authsec.Verifier("https://i", "https://a", jwks=jwks, leeway="5")
+    assert "leeway" in info.value.message
+    with pytest.raises(TypeError):
+        v.verify("x.y.z", any_scopes=5)  # scopes: a list or a space-separated string

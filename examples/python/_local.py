@@ -49,7 +49,7 @@ def local_auth_server(token_lifetime: int = 3600) -> Iterator[LocalAuth]:
     }
     with LocalAuthServer(clients=[agent], audience=API_AUDIENCE, token_lifetime=token_lifetime) as server:
         print(f"authorization server: {server.issuer} (local, in-process)")
-        yield LocalAuth(server.issuer, server.token_url, server.jwks_uri, AGENT_ID, secret)
+        yield LocalAuth(server.issuer, server.token_endpoint, server.jwks_uri, AGENT_ID, secret)
 
 
 @contextlib.contextmanager

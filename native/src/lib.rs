@@ -201,10 +201,16 @@ impl runtime::Spawner for TokioSpawner {
 /// A token client on the native transport and the system clock; proactive refreshes run in the
 /// background on the shared runtime.
 pub fn token_client(cfg: ClientConfig) -> Result<TokenClient> {
+    token_client_with_clock(cfg, None)
+}
+
+/// [`token_client`] at the time of `clock` (the system clock when `None`): a binding's test clock,
+/// as [`verifier_from_options`] takes it.
+pub fn token_client_with_clock(cfg: ClientConfig, clock: Option<Arc<dyn Clock>>) -> Result<TokenClient> {
     TokenClient::new(
         cfg,
         HttpTransport::shared(),
-        Arc::new(SystemClock),
+        clock.unwrap_or_else(|| Arc::new(SystemClock)),
         Arc::new(TokioSleeper),
     )?
     .with_spawner(Arc::new(TokioSpawner))

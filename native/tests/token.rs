@@ -137,6 +137,18 @@ fn two_hundred_os_threads_with_block_on_at_expiry_cause_exactly_one_request() {
     assert_eq!(server.hits("/token"), 2);
 }
 
+#[test]
+fn token_client_with_clock_keeps_time_by_that_clock() {
+    let server = slow_token_server(Duration::ZERO);
+    let clock = ManualClock::new(now_ms());
+    let c = token_client_with_clock(cfg(&server), Some(Arc::new(clock.clone()))).unwrap();
+    assert_eq!(tok(&block_on(c.get_token()).unwrap()), "tok-0");
+    assert_eq!(tok(&c.try_get_now().unwrap()), "tok-0");
+    clock.advance(Duration::from_secs(3600)); // expired by the manual clock, not the system's
+    assert!(c.try_get_now().is_none());
+    assert_eq!(tok(&block_on(c.get_token()).unwrap()), "tok-1");
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2. Retries
 // ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ Get tokens (OAuth 2.0 client credentials, cached and refreshed by the Rust core)
         scopes=["read:data"],
     )
     token = client.get_token()                 # or: await client.get_token_async()
-    requests.get(url, auth=client.auth())      # retries once with a fresh token on 401
+    requests.get(url, auth=client.auth())      # on a 401, a fresh token and one retry
 
 Verify them (JWT access tokens, RFC 9068)::
 
@@ -28,21 +28,26 @@ import atexit
 import collections.abc
 
 from . import _native
-from ._native import Claims, ClientCredentials, Token, Verifier, __version__
+from ._native import Claims, __version__
+from .client import ClientCredentials, Token
 from .errors import (
     ERROR_CODES,
     AuthsecError,
     ConfigError,
-    InsufficientScope,
-    InvalidClient,
-    InvalidScope,
-    InvalidToken,
+    InsufficientScopeError,
+    InternalError,
+    InvalidClientError,
+    InvalidScopeError,
+    InvalidTokenError,
     NetworkError,
+    RateLimitedError,
     ServerError,
-    TokenExpired,
+    TimeoutError,
+    TokenExpiredError,
     TokenRequestError,
     UnavailableError,
 )
+from .verifier import Verifier
 
 __all__ = [
     "__version__",
@@ -54,14 +59,17 @@ __all__ = [
     "AuthsecError",
     "ConfigError",
     "TokenRequestError",
-    "InvalidClient",
-    "InvalidScope",
+    "InvalidClientError",
+    "InvalidScopeError",
     "UnavailableError",
     "NetworkError",
+    "TimeoutError",
     "ServerError",
-    "InvalidToken",
-    "TokenExpired",
-    "InsufficientScope",
+    "RateLimitedError",
+    "InvalidTokenError",
+    "TokenExpiredError",
+    "InsufficientScopeError",
+    "InternalError",
     "error_codes",
 ]
 
@@ -71,4 +79,4 @@ atexit.register(_native._shutdown)
 
 def error_codes() -> "list[tuple[str, str]]":
     """Every stable error code with its one-line description, in the core's order."""
-    return [(code, description) for code, description, _, _ in _native.error_codes()]
+    return [(code, description) for code, _, _, description, _ in _native.error_codes()]

@@ -2,102 +2,48 @@
 # tests/test_stubs.py fails when this file and the module drift apart.
 
 import asyncio
-import datetime
 import os
-from authsec.auth import BearerAuth
+from authsec.client import Token
 from typing import Any, Dict, ItemsView, Iterator, KeysView, List, Mapping, Optional, Sequence, Tuple, Union, ValuesView, final
+from authsec.options import TokenOptions
+from typing_extensions import Self, Unpack, disjoint_base
 
 __version__: str
 __all__ = [
     "__version__",
     "ClientCredentials",
-    "Token",
     "Verifier",
     "Claims",
-    "LocalServer",
-    "_ManualClock",
+    "ManualClock",
     "error_codes",
-    "http_status",
-    "www_authenticate",
+    "error_classes",
     "bearer_token",
     "challenge",
     "_shutdown",
 ]
 
 _Scopes = Union[str, Sequence[str]]
-_StrOrList = Union[str, Sequence[str]]
-_Seconds = Union[int, float, datetime.timedelta]
-_Json = Union[str, bytes, Mapping[str, Any]]
+_Path = Union[str, os.PathLike[str]]
 
-@final
-class Token:
-    """An access token from the cache. `repr()` and `str()` never show the token itself."""
-
-    @property
-    def access_token(self) -> str: ...
-    @property
-    def token_type(self) -> str: ...
-    @property
-    def expires_at(self) -> int: ...
-    @property
-    def issued_at(self) -> int: ...
-    @property
-    def scopes(self) -> List[str]: ...
-    @property
-    def authorization(self) -> str: ...
-
-@final
+@disjoint_base
 class ClientCredentials:
-    """OAuth 2.0 client credentials with the core's token cache. Safe to share across threads."""
+    """The core's token client; `authsec.ClientCredentials` (authsec/client.py) is its public face."""
 
     def __new__(
-        cls,
-        *,
-        client_id: str,
-        client_secret: Optional[str] = None,
-        token_url: Optional[str] = None,
-        scopes: Optional[_Scopes] = None,
-        audience: Optional[str] = None,
-        resource: Optional[_StrOrList] = None,
-        auth_method: Optional[str] = None,
-        private_key: Optional[_Json] = None,
-        refresh_buffer: Optional[_Seconds] = None,
-        issuer: Optional[str] = None,
-        private_key_alg: Optional[str] = None,
-        private_key_id: Optional[str] = None,
-        allow_insecure_http: bool = False,
-        _clock: Optional[_ManualClock] = None,
-    ) -> ClientCredentials: ...
-    @staticmethod
-    def from_env(*, _clock: Optional[_ManualClock] = None) -> ClientCredentials: ...
-    @staticmethod
-    def from_config(path: Union[str, os.PathLike[str]], *, _clock: Optional[_ManualClock] = None) -> ClientCredentials: ...
-    def get_token(
-        self, *, scopes: Optional[_Scopes] = None, audience: Optional[str] = None, resource: Optional[_StrOrList] = None
-    ) -> Token: ...
-    def get_token_async(
-        self, *, scopes: Optional[_Scopes] = None, audience: Optional[str] = None, resource: Optional[_StrOrList] = None
-    ) -> asyncio.Future[Token]: ...
-    def invalidate(self) -> None: ...
-    def invalidate_token(self, access_token: Union[str, Token]) -> None: ...
-    def auth(self) -> BearerAuth:
-        """An `authsec.auth.BearerAuth` for `requests` and `httpx`."""
+        cls, *, _clock: Optional[ManualClock] = None, _env: bool = False, _file: Optional[_Path] = None, **settings: Any
+    ) -> Self: ...
+    def get_token(self, **options: Unpack[TokenOptions]) -> Token: ...
+    def get_token_async(self, **options: Unpack[TokenOptions]) -> asyncio.Future[Token]: ...
+    def invalidate(self) -> None:
+        """Drop every cached token (the next call fetches a new one)."""
+    def invalidate_token(self, access_token: Union[str, Token]) -> None:
+        """Drop the cached token only if it is `access_token` (after a 401 for it)."""
+    def on_unauthorized(
+        self, access_token: Union[str, Token], www_authenticate: Optional[str] = None, retries: int = 0
+    ) -> bool:
+        """A 401 for `access_token`: True to get a token again and resend (the token is dropped)."""
     @property
-    def client_id(self) -> str: ...
-    @property
-    def token_url(self) -> Optional[str]: ...
-    @property
-    def issuer(self) -> Optional[str]: ...
-    @property
-    def scopes(self) -> List[str]: ...
-    @property
-    def audience(self) -> Optional[str]: ...
-    @property
-    def resource(self) -> List[str]: ...
-    @property
-    def auth_method(self) -> str: ...
-    @property
-    def refresh_buffer(self) -> float: ...
+    def _settings(self) -> Dict[str, Any]: ...
     @property
     def _request_count(self) -> int: ...
 
@@ -135,87 +81,32 @@ class Claims(Mapping[str, Any]):
     @property
     def not_before(self) -> Optional[int]: ...
 
-@final
+@disjoint_base
 class Verifier:
-    """Verifies JWT access tokens against a JWKS. Safe to share across threads."""
+    """The core's verifier; `authsec.Verifier` (authsec/verifier.py) is its public face."""
 
-    def __new__(
-        cls,
-        issuer: Optional[str] = None,
-        audience: Optional[_StrOrList] = None,
-        *,
-        jwks_uri: Optional[str] = None,
-        jwks: Optional[_Json] = None,
-        algorithms: Optional[_StrOrList] = None,
-        leeway: Optional[_Seconds] = None,
-        typ: Optional[str] = None,
-        required_claims: Optional[_StrOrList] = None,
-        max_token_bytes: Optional[int] = None,
-        skip_issuer_check: bool = False,
-        skip_audience_check: bool = False,
-        cache_size: Optional[int] = None,
-        allow_insecure_http: bool = False,
-        _clock: Optional[_ManualClock] = None,
-    ) -> Verifier: ...
+    def __new__(cls, *, _clock: Optional[ManualClock] = None, **options: Any) -> Self: ...
     def verify(self, token: str, required_scopes: Optional[_Scopes] = None, *, any_scopes: Optional[_Scopes] = None) -> Claims: ...
     def verify_async(
         self, token: str, required_scopes: Optional[_Scopes] = None, *, any_scopes: Optional[_Scopes] = None
     ) -> asyncio.Future[Claims]: ...
     @property
-    def issuer(self) -> Optional[str]: ...
-    @property
-    def audience(self) -> List[str]: ...
-    @property
-    def algorithms(self) -> List[str]: ...
+    def _settings(self) -> Dict[str, Any]: ...
     @property
     def _cached_tokens(self) -> int: ...
 
 @final
-class LocalServer:
-    """The local authorization server, in-process (use `authsec.testing.LocalAuthServer`)."""
+class ManualClock:
+    """Test-only clock that moves when told to (public as `authsec.testing.ManualClock`)."""
 
-    def __new__(
-        cls,
-        config: Optional[str] = None,
-        *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        capture_audit: bool = False,
-        _clock: Optional[_ManualClock] = None,
-    ) -> LocalServer: ...
-    def stop(self) -> None: ...
-    def audit_events(self) -> List[Dict[str, Any]]: ...
-    @property
-    def running(self) -> bool: ...
-    @property
-    def issuer(self) -> str: ...
-    @property
-    def token_url(self) -> str: ...
-    @property
-    def jwks_uri(self) -> str: ...
-    @property
-    def host(self) -> str: ...
-    @property
-    def port(self) -> int: ...
-
-@final
-class _ManualClock:
-    """Test-only clock that moves when told to."""
-
-    def __new__(cls, now: Optional[float] = None) -> _ManualClock: ...
+    def __new__(cls, now: Optional[float] = None) -> ManualClock: ...
     def now(self) -> float: ...
     def set(self, now: float) -> None: ...
     def advance(self, seconds: float) -> None: ...
+    def _state_address(self) -> int: ...
 
-def error_codes() -> List[Tuple[str, str, bool, bool]]: ...
-def http_status(code: str) -> int: ...
-def www_authenticate(
-    realm: Optional[str] = None,
-    code: Optional[str] = None,
-    message: str = "",
-    missing_scopes: Optional[_Scopes] = None,
-    required_scopes: Optional[_Scopes] = None,
-) -> str: ...
+def error_codes() -> List[Tuple[str, str, str, str, bool]]: ...
+def error_classes() -> List[Tuple[str, str]]: ...
 def challenge(
     realm: Optional[str] = None,
     code: Optional[str] = None,

@@ -1,21 +1,39 @@
 """Exceptions raised by authsec.
 
-Every error carries the core's stable ``code`` (the same codes in every authsec language) and a
-message that says what was wrong and what to do. Messages never contain a secret or a token.
+Every error carries the core's stable ``code`` (the same codes in every authsec language), its
+``category`` and whether it is ``retryable``, and a message that says what was wrong and what to
+do. Messages never contain a secret or a token.
+
+The classes are the core's error class tree, with the same names in every language::
+
+    AuthsecError
+    ├ ConfigError                 (also a ValueError)
+    ├ TokenRequestError
+    │ ├ InvalidClientError
+    │ └ InvalidScopeError
+    ├ UnavailableError
+    │ ├ NetworkError
+    │ │ └ TimeoutError
+    │ ├ ServerError
+    │ └ RateLimitedError
+    ├ InvalidTokenError
+    │ └ TokenExpiredError
+    ├ InsufficientScopeError
+    └ InternalError
 
 Catch the family you care about::
 
     try:
         claims = verifier.verify(token, ["read:data"])
-    except authsec.InsufficientScope as e:   # valid token, missing scope -> 403
+    except authsec.InsufficientScopeError as e:   # valid token, missing scope -> 403
         ...
-    except authsec.InvalidToken as e:        # expired, bad signature, wrong audience, ... -> 401
+    except authsec.InvalidTokenError as e:        # expired, bad signature, wrong audience, ... -> 401
         ...
 """
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Sequence, Tuple, Type, Union
+from typing import Dict, NamedTuple, Optional, Sequence, Tuple, Type, Union
 
 from . import _native
 
@@ -24,14 +42,17 @@ __all__ = [
     "AuthsecError",
     "ConfigError",
     "TokenRequestError",
-    "InvalidClient",
-    "InvalidScope",
+    "InvalidClientError",
+    "InvalidScopeError",
     "UnavailableError",
     "NetworkError",
+    "TimeoutError",
     "ServerError",
-    "InvalidToken",
-    "TokenExpired",
-    "InsufficientScope",
+    "RateLimitedError",
+    "InvalidTokenError",
+    "TokenExpiredError",
+    "InsufficientScopeError",
+    "InternalError",
 ]
 
 #: Every stable error code, in the core's order. A test keeps this equal to the core's list.
@@ -71,7 +92,21 @@ ERROR_CODES: Tuple[str, ...] = (
     "internal_error",
 )
 
-_DESCRIPTIONS: Dict[str, str] = {code: desc for code, desc, _, _ in _native.error_codes()}
+
+class CodeInfo(NamedTuple):
+    """What the core says about an error code."""
+
+    category: str
+    class_name: str
+    description: str
+    retryable: bool
+
+
+#: The core's facts about every code (``_native.error_codes()``).
+CODE_INFO: Dict[str, CodeInfo] = {
+    code: CodeInfo(category, class_name, description, retryable)
+    for code, category, class_name, description, retryable in _native.error_codes()
+}
 
 
 class AuthsecError(Exception):
@@ -84,6 +119,9 @@ class AuthsecError(Exception):
         retry_after: seconds the server asked to wait (HTTP 429/503), if any.
         missing_scopes: for ``insufficient_scope``, the scopes the token lacks.
         oauth_error: for errors from the token endpoint, the OAuth ``error`` as sent.
+        category: the code's family (``token_request``, ``unavailable``, ``config``,
+            ``invalid_token``, ``insufficient_scope``, ``internal``).
+        retryable: whether the same request may succeed later (network errors, 5xx, 429).
     """
 
     code: str
@@ -128,36 +166,44 @@ class AuthsecError(Exception):
         return (_rebuild, (type(self), self.message, kwargs))
 
     @property
-    def description(self) -> str:
-        """The code's one-line description."""
-        return _DESCRIPTIONS.get(self.code, "")
+    def category(self) -> str:
+        """The code's family: ``token_request``, ``unavailable``, ``config``, ``invalid_token``,
+        ``insufficient_scope`` or ``internal``."""
+        return _info(self.code).category
 
     @property
     def retryable(self) -> bool:
         """Whether the same request may succeed later (network errors, 5xx, 429)."""
-        return _RETRYABLE.get(self.code, False)
+        return _info(self.code).retryable
+
+    @property
+    def description(self) -> str:
+        """The code's one-line description."""
+        return _info(self.code).description
 
     @property
     def http_status(self) -> int:
         """The status a protected resource answers with: 401, 403, 400, 503 or 500."""
-        return _native.http_status(self.code)
+        return self.challenge()[0]
 
     def www_authenticate(
         self, realm: Optional[str] = None, required_scopes: Union[str, Sequence[str]] = ()
-    ) -> str:
-        """The ``WWW-Authenticate: Bearer ...`` value for this error (RFC 6750 §3)."""
-        return _native.www_authenticate(
-            realm, self.code, self.message, self.missing_scopes, required_scopes
-        )
-
+    ) -> Optional[str]:
+        """The ``WWW-Authenticate: Bearer ...`` value for this error (RFC 6750 §3); ``None`` for
+        errors a resource answers with a 5xx (keys unavailable), which carry no challenge."""
+        return self.challenge(realm, required_scopes)[2]
 
     def challenge(
         self, realm: Optional[str] = None, required_scopes: Union[str, Sequence[str]] = ()
     ) -> Tuple[int, Optional[str], Optional[str]]:
         """What a protected resource answers for this error (RFC 6750 §3):
         ``(status, error, www_authenticate)``, e.g. ``(403, "insufficient_scope", 'Bearer ...')``.
-        The challenge is ``None`` for 5xx answers (keys unavailable)."""
+        The error and the challenge are ``None`` for 5xx answers (keys unavailable)."""
         return _native.challenge(realm, self.code, self.message, self.missing_scopes, required_scopes)
+
+
+def _info(code: str) -> CodeInfo:
+    return CODE_INFO.get(code) or CODE_INFO["internal_error"]
 
 
 def _rebuild(cls: Type[AuthsecError], message: str, kwargs: dict) -> AuthsecError:
@@ -172,88 +218,76 @@ class TokenRequestError(AuthsecError):
     """The authorization server refused the token request (an OAuth error)."""
 
 
-class InvalidClient(TokenRequestError):
+class InvalidClientError(TokenRequestError):
     """Client authentication failed: wrong client_id, secret or assertion."""
 
 
-class InvalidScope(TokenRequestError):
+class InvalidScopeError(TokenRequestError):
     """A requested scope is unknown or not allowed for the client."""
 
 
 class UnavailableError(AuthsecError):
-    """No answer could be had: network, timeout, server errors, rate limits. Retry later."""
+    """No usable answer could be had: network, timeouts, 5xx, 429, an answer that could not be
+    understood, no key set. Retrying later may help."""
 
 
 class NetworkError(UnavailableError):
-    """Connection, DNS, TLS or timeout failure, or no JWKS could be fetched."""
+    """Connection, DNS or TLS failure, or no JWKS could be fetched."""
+
+
+class TimeoutError(NetworkError):  # noqa: A001 - the core's class name, the same in every language
+    """A connect or read timeout, or the retry budget ran out. (Not the builtin ``TimeoutError``.)"""
 
 
 class ServerError(UnavailableError):
-    """The server answered HTTP 5xx or 429, or something that could not be understood."""
+    """The server answered HTTP 5xx, or something that could not be understood."""
 
 
-class InvalidToken(AuthsecError):
+class RateLimitedError(UnavailableError):
+    """HTTP 429: the server asked the client to slow down (``retry_after`` says how long)."""
+
+
+class InvalidTokenError(AuthsecError):
     """The token is not acceptable: malformed, bad signature, expired, wrong issuer/audience, ..."""
 
 
-class TokenExpired(InvalidToken):
+class TokenExpiredError(InvalidTokenError):
     """The token's ``exp`` is in the past (beyond the leeway)."""
 
 
-class InsufficientScope(AuthsecError):
+class InsufficientScopeError(AuthsecError):
     """The token is valid but lacks a required scope (``missing_scopes`` names them)."""
 
 
-_RETRYABLE: Dict[str, bool] = {code: retryable for code, _, _, retryable in _native.error_codes()}
+class InternalError(AuthsecError):
+    """A bug or an impossible state; please report it."""
 
-#: The exception class for every code. Token-verification codes map to ``InvalidToken`` (or a
-#: subclass); a test checks that this set is exactly the core's token-error set.
+
+#: Every class of the tree by name, the root included (a test checks it against the core's tree).
+CLASSES: Dict[str, Type[AuthsecError]] = {
+    cls.__name__: cls
+    for cls in (
+        AuthsecError, ConfigError, TokenRequestError, InvalidClientError, InvalidScopeError,
+        UnavailableError, NetworkError, TimeoutError, ServerError, RateLimitedError,
+        InvalidTokenError, TokenExpiredError, InsufficientScopeError, InternalError,
+    )
+}
+
+#: The exception class for every code, as the core assigns them.
 CLASS_BY_CODE: Dict[str, Type[AuthsecError]] = {
-    "invalid_request": TokenRequestError,
-    "invalid_client": InvalidClient,
-    "invalid_grant": TokenRequestError,
-    "unauthorized_client": TokenRequestError,
-    "unsupported_grant_type": TokenRequestError,
-    "invalid_scope": InvalidScope,
-    "invalid_target": TokenRequestError,
-    "oauth_error": TokenRequestError,
-    "rate_limited": ServerError,
-    "server_error": ServerError,
-    "invalid_response": ServerError,
-    "network_error": NetworkError,
-    "timeout": NetworkError,
-    "insecure_transport": ConfigError,
-    "config_error": ConfigError,
-    "invalid_key": ConfigError,
-    "invalid_jwks": ConfigError,
-    "jwks_unavailable": NetworkError,
-    "malformed_token": InvalidToken,
-    "token_too_large": InvalidToken,
-    "unsupported_algorithm": InvalidToken,
-    "algorithm_mismatch": InvalidToken,
-    "key_not_found": InvalidToken,
-    "invalid_signature": InvalidToken,
-    "token_expired": TokenExpired,
-    "token_not_yet_valid": InvalidToken,
-    "invalid_issuer": InvalidToken,
-    "invalid_audience": InvalidToken,
-    "invalid_token_type": InvalidToken,
-    "unsupported_critical_header": InvalidToken,
-    "invalid_claim": InvalidToken,
-    "insufficient_scope": InsufficientScope,
-    "internal_error": AuthsecError,
+    code: CLASSES[info.class_name] for code, info in CODE_INFO.items()
 }
 
 
 def _from_native(
     code: str,
     message: str,
-    status: Optional[int],
-    retry_after: Optional[float],
-    missing_scopes: Sequence[str],
-    oauth_error: Optional[str],
+    status: Optional[int] = None,
+    retry_after: Optional[float] = None,
+    missing_scopes: Sequence[str] = (),
+    oauth_error: Optional[str] = None,
 ) -> AuthsecError:
-    """Build the exception for a core error (called by the native module)."""
+    """Build the exception for a core error (called by the native modules)."""
     cls = CLASS_BY_CODE.get(code, AuthsecError)
     return cls(
         message,

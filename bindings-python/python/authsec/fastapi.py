@@ -23,7 +23,8 @@ from fastapi import HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from . import _native
-from ._native import Claims, Verifier
+from ._native import Claims
+from .verifier import Verifier
 from .errors import AuthsecError
 
 __all__ = ["RequireToken"]

@@ -2,7 +2,7 @@
 
 ::
 
-    from authsec.testing import LocalAuthServer
+    from authsec.testing import LocalAuthServer, ManualClock
 
     with LocalAuthServer(clients=[{"client_id": "agent", "client_secret": "s3cret",
                                    "allowed_scopes": ["read:data"]}]) as server:
@@ -12,7 +12,19 @@
 
 The server runs in-process (the Rust ``authsec-server``) on 127.0.0.1 with an ephemeral port and
 stops when the ``with`` block ends. Under pytest the ``authsec_server`` fixture gives you one
-(see ``authsec.pytest_plugin``).
+(see ``authsec.pytest_plugin``). The server is not part of the ``authsec`` package: it comes with
+the ``authsec-testing`` distribution (``pip install authsec-testing``; from a checkout,
+``pip install ./bindings-python/testing``), which your tests need and your services do not.
+
+``ManualClock`` is a clock that moves only when told to: give it as ``_clock=`` to
+``LocalAuthServer``, ``ClientCredentials`` and ``Verifier`` (``server.client()`` and
+``server.verifier()`` pass the server's on) to test expiry and refresh without sleeping::
+
+    clock = ManualClock()
+    with LocalAuthServer(token_lifetime=60, _clock=clock) as server:
+        token = server.token()
+        clock.advance(65)
+        server.verifier().verify(token)   # raises authsec.TokenExpiredError
 """
 
 from __future__ import annotations
@@ -21,14 +33,30 @@ import json
 import secrets
 from typing import Any, Dict, List, Optional, Sequence
 
-from . import _native
-from ._native import ClientCredentials, Verifier
+from ._native import ManualClock
+from .client import ClientCredentials
+from .verifier import Verifier
 
-__all__ = ["LocalAuthServer", "DEFAULT_AUDIENCE", "DEFAULT_CLIENT_ID", "DEFAULT_SCOPES"]
+__all__ = ["LocalAuthServer", "ManualClock", "DEFAULT_AUDIENCE", "DEFAULT_CLIENT_ID", "DEFAULT_SCOPES"]
 
 DEFAULT_AUDIENCE = "https://api.example.test"
 DEFAULT_CLIENT_ID = "test-client"
 DEFAULT_SCOPES = ("read:data", "write:data")
+
+_INSTALL = (
+    "authsec.testing.LocalAuthServer needs the authsec-testing package (the local authorization "
+    "server, kept out of the authsec package): pip install authsec-testing, or from a checkout of "
+    "authsec: pip install ./bindings-python/testing"
+)
+
+
+def _server_module() -> Any:
+    """The native server module of the ``authsec-testing`` distribution."""
+    try:
+        import authsec_testing
+    except ImportError as e:
+        raise ImportError(_INSTALL, name="authsec_testing") from e
+    return authsec_testing
 
 
 class LocalAuthServer:
@@ -46,6 +74,10 @@ class LocalAuthServer:
         config: any other server settings (merged last).
         capture_audit: keep the audit log for ``audit_events()`` instead of printing it.
         host, port: where to listen (127.0.0.1 and an ephemeral port by default).
+        _clock: a ``ManualClock`` for the server's time (the test hook); ``client()`` and
+            ``verifier()`` pass it on.
+
+    Needs the ``authsec-testing`` package (an ``ImportError`` says so when it is missing).
     """
 
     def __init__(
@@ -60,8 +92,9 @@ class LocalAuthServer:
         capture_audit: bool = True,
         host: str = "127.0.0.1",
         port: int = 0,
-        _clock: Optional[_native._ManualClock] = None,
+        _clock: Optional[ManualClock] = None,
     ) -> None:
+        self._module = _server_module()
         if clients is None:
             clients = [
                 {
@@ -84,14 +117,14 @@ class LocalAuthServer:
         self._config_text = json.dumps(settings)  # JSON is YAML
         self._host, self._port, self._capture_audit = host, port, capture_audit
         self._clock = _clock
-        self._server: Optional[_native.LocalServer] = None
+        self._server: Any = None
 
     # ----- lifecycle -----
 
     def start(self) -> "LocalAuthServer":
         """Start listening (``with`` does this for you)."""
         if self._server is None or not self._server.running:
-            self._server = _native.LocalServer(
+            self._server = self._module.LocalServer(
                 self._config_text,
                 host=self._host,
                 port=self._port,
@@ -111,7 +144,7 @@ class LocalAuthServer:
     def __exit__(self, *exc: Any) -> None:
         self.stop()
 
-    def _running(self) -> _native.LocalServer:
+    def _running(self) -> Any:
         if self._server is None:
             raise RuntimeError("the server is not started; use `with LocalAuthServer() as server:`")
         return self._server
@@ -123,8 +156,9 @@ class LocalAuthServer:
         return self._running().issuer
 
     @property
-    def token_url(self) -> str:
-        return self._running().token_url
+    def token_endpoint(self) -> str:
+        """The token endpoint (``<issuer>/oauth/token``)."""
+        return self._running().token_endpoint
 
     @property
     def jwks_uri(self) -> str:
@@ -152,7 +186,7 @@ class LocalAuthServer:
         if self._clock is not None:
             kwargs.setdefault("_clock", self._clock)
         return ClientCredentials(
-            client_id=spec["client_id"], client_secret=client_secret, token_url=self.token_url, **kwargs
+            client_id=spec["client_id"], client_secret=client_secret, token_url=self.token_endpoint, **kwargs
         )
 
     def verifier(self, audience: Optional[str] = None, **kwargs: Any) -> Verifier:
@@ -172,7 +206,7 @@ class LocalAuthServer:
 
     def audit_events(self) -> List[Dict[str, Any]]:
         """The audit events so far (token issued, failures, ...), as dicts."""
-        return self._running().audit_events()
+        return [json.loads(line) for line in self._running().audit_log().splitlines() if line.strip()]
 
     def _spec(self, client_id: Optional[str]) -> Dict[str, Any]:
         if client_id is None:

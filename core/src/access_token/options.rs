@@ -153,7 +153,8 @@ impl VerifierOptions {
                 .algorithms
                 .iter()
                 .flatten()
-                .map(|a| Alg::parse(a))
+                // A configuration mistake, not a token's: `HS256` here is a config_error.
+                .map(|a| Alg::parse(a).map_err(|e| Error::config(format!("algorithms: {}", e.message()))))
                 .collect::<Result<_>>()?,
             required_claims: self.required_claims.clone().unwrap_or_default(),
             ..VerifierConfig::default()
@@ -337,6 +338,12 @@ mod tests {
             let e = VerifierOptions::from_value(&bad).unwrap().keys().unwrap_err();
             assert_eq!(e.code(), ErrorCode::ConfigError, "{bad}");
         }
+        let hmac = VerifierOptions::from_value(&json!({"algorithms": ["HS256"]})).unwrap();
+        let e = hmac.config().unwrap_err();
+        assert!(
+            e.code() == ErrorCode::ConfigError && e.message().starts_with("algorithms: "),
+            "{e}"
+        );
         let neg = VerifierOptions::from_value(&json!({"leeway": -1})).unwrap();
         assert_eq!(neg.config().unwrap_err().code(), ErrorCode::ConfigError);
     }

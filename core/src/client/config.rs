@@ -287,7 +287,13 @@ impl ClientConfig {
             (None, Some(p)) => Some(Secret::new(read_file(env, "client_secret_file", &p)?)),
             _ => None,
         };
-        c.private_key = match (s("private_key")?, s("private_key_file")?) {
+        // A private JWK may be given as an object (a binding's dict or a YAML mapping): its JSON
+        // text is read like a JWK string.
+        let private_key = match o.value("private_key") {
+            Some(jwk @ Value::Object(_)) => Some(jwk.to_string()),
+            _ => s("private_key")?,
+        };
+        c.private_key = match (private_key, s("private_key_file")?) {
             (Some(x), _) => Some(Secret::new(x)),
             (None, Some(p)) => Some(Secret::new(read_file(env, "private_key_file", &p)?)),
             _ => None,
@@ -302,9 +308,22 @@ impl ClientConfig {
                 Some(Alg::parse(&a).map_err(|e| Error::config(format!("private_key_alg: {}", e.message())))?);
         }
         c.private_key_id = s("private_key_id")?;
-        if let Some(b) = s("refresh_buffer")? {
-            c.refresh_buffer = parse_duration("refresh_buffer", &b)?;
-        }
+        c.refresh_buffer = match o.value("refresh_buffer") {
+            // A number of seconds, fractions allowed (a binding's float or timedelta).
+            Some(Value::Number(n)) => n
+                .as_f64()
+                .and_then(|f| Duration::try_from_secs_f64(f).ok())
+                .ok_or_else(|| {
+                    o.bad(
+                        "refresh_buffer",
+                        "a non-negative number of seconds or a duration such as \"5m\"",
+                    )
+                })?,
+            _ => match s("refresh_buffer")? {
+                Some(b) => parse_duration("refresh_buffer", &b)?,
+                None => c.refresh_buffer,
+            },
+        };
         if let Some(b) = s("allow_insecure_http")? {
             c.allow_insecure_http = parse_bool("allow_insecure_http", &b)?;
         }
@@ -396,6 +415,35 @@ mod tests {
         assert!(e.message().contains("AUTHSEC_CLIENT_SECRET"), "{e}");
         let e = ClientConfig::from_yaml_str("authsec:\n  client_id: a\n  clientsecret: b\n", vars(&[])).unwrap_err();
         assert!(e.message().contains("clientsecret"), "{e}");
+    }
+
+    #[test]
+    fn settings_values_a_binding_passes() {
+        let jwk = serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": "x", "d": "d"});
+        let c = ClientConfig::from_value(
+            &serde_json::json!({"client_id": "a", "token_url": "https://x/t", "private_key": jwk, "refresh_buffer": 1.5}),
+            vars(&[]),
+        )
+        .unwrap();
+        assert_eq!(c.auth_method, AuthMethod::PrivateKeyJwt);
+        assert_eq!(
+            serde_json::from_str::<Value>(c.private_key.as_ref().unwrap().expose()).unwrap(),
+            jwk
+        );
+        assert_eq!(c.refresh_buffer, Duration::from_millis(1500));
+        for (buffer, expect) in [(serde_json::json!(60), 60_000), (serde_json::json!("2m"), 120_000)] {
+            let v = serde_json::json!({"client_id": "a", "client_secret": "s", "token_url": "https://x/t", "refresh_buffer": buffer});
+            assert_eq!(
+                ClientConfig::from_value(&v, vars(&[])).unwrap().refresh_buffer,
+                Duration::from_millis(expect)
+            );
+        }
+        let v = serde_json::json!({"client_id": "a", "client_secret": "s", "token_url": "https://x/t", "refresh_buffer": -1});
+        let e = ClientConfig::from_value(&v, vars(&[])).unwrap_err();
+        assert!(
+            e.code() == ErrorCode::ConfigError && e.message().contains("refresh_buffer"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1,0 +1,128 @@
+"""``ClientCredentials`` and ``Token``: OAuth 2.0 client-credentials tokens, cached and refreshed
+by the Rust core (``authsec._native.ClientCredentials``). This module is their Python face:
+the keyword signature, properties, ``repr()`` and ``auth()``; every rule is the core's.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, List, NamedTuple, Optional, Union
+
+from . import _native
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ._native import ManualClock
+    from .auth import BearerAuth
+    from .options import ClientOptions
+
+__all__ = ["ClientCredentials", "Token"]
+
+
+class Token(NamedTuple):
+    """An access token from the cache. ``repr()`` and ``str()`` never show the token itself."""
+
+    access_token: str
+    """The access token (send it as ``Authorization: Bearer <access_token>``)."""
+    token_type: str
+    """``Bearer`` (or ``DPoP``)."""
+    expires_at: int
+    """When the token expires, in Unix seconds."""
+    issued_at: int
+    """When the client received the token, in Unix seconds."""
+    scopes: List[str]
+    """The granted scopes."""
+    authorization: str
+    """The ``Authorization`` header value: ``Bearer <access_token>``."""
+
+    def __repr__(self) -> str:
+        return (
+            f"Token(token_type={self.token_type!r}, access_token='***', "
+            f"expires_at={self.expires_at}, scopes={self.scopes!r})"
+        )
+
+
+class ClientCredentials(_native.ClientCredentials):
+    """OAuth 2.0 client credentials with the core's token cache: one request in flight however
+    many threads or tasks ask, refreshed before expiry. Safe to share across threads.
+
+    The keyword arguments are the config file's settings, read by the core (see
+    ``authsec.options.ClientOptions``): ``client_secret``, ``token_url`` (or ``domain``, or
+    ``issuer`` to discover it), ``scopes``, ``audience``, ``resource``, ``auth_method``,
+    ``private_key``, ``refresh_buffer``, ``max_attempts``, ... An unknown or ill-typed one raises
+    ``ConfigError`` naming it. ``_clock`` takes an ``authsec.testing.ManualClock`` (tests).
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls, *, client_id: str, _clock: Optional[ManualClock] = None, **options: Unpack[ClientOptions]
+    ) -> ClientCredentials:
+        return super().__new__(cls, _clock=_clock, client_id=client_id, **options)
+
+    @classmethod
+    def from_env(cls, *, _clock: Optional[ManualClock] = None) -> ClientCredentials:
+        """Settings from the ``AUTHSEC_*`` environment variables."""
+        return _native.ClientCredentials.__new__(cls, _clock=_clock, _env=True)
+
+    @classmethod
+    def from_config(
+        cls, path: Union[str, os.PathLike[str]], *, _clock: Optional[ManualClock] = None
+    ) -> ClientCredentials:
+        """Settings from a YAML file (an ``authsec:`` mapping; ``${VAR}`` from the environment)."""
+        return _native.ClientCredentials.__new__(cls, _clock=_clock, _file=os.fspath(path))
+
+    def auth(self) -> BearerAuth:
+        """An auth object for ``requests`` and ``httpx`` (sync and async) that sends the cached
+        token and, on a 401, does what ``on_unauthorized`` says: ``requests.get(url, auth=client.auth())``."""
+        from .auth import BearerAuth
+
+        return BearerAuth(self)
+
+    @property
+    def client_id(self) -> str:
+        return self._settings["client_id"]
+
+    @property
+    def token_url(self) -> Optional[str]:
+        """The token endpoint; ``None`` while it is to be discovered from ``issuer``."""
+        return self._settings["token_url"]
+
+    @property
+    def issuer(self) -> Optional[str]:
+        return self._settings["issuer"]
+
+    @property
+    def scopes(self) -> List[str]:
+        return self._settings["scopes"]
+
+    @property
+    def audience(self) -> Optional[str]:
+        return self._settings["audience"]
+
+    @property
+    def resource(self) -> List[str]:
+        return self._settings["resource"]
+
+    @property
+    def auth_method(self) -> str:
+        """``client_secret_basic``, ``client_secret_post`` or ``private_key_jwt``."""
+        return self._settings["auth_method"]
+
+    @property
+    def refresh_buffer(self) -> float:
+        """Seconds before expiry at which the token is refreshed (capped at half its lifetime)."""
+        return self._settings["refresh_buffer"]
+
+    def __repr__(self) -> str:
+        s = self._settings
+        if s["token_url"] is None and s["issuer"] is not None:
+            endpoint = f"issuer={s['issuer']!r}"
+        else:
+            endpoint = f"token_url={s['token_url']!r}"
+        credential = "private_key" if s["auth_method"] == "private_key_jwt" else "client_secret"
+        return (
+            f"ClientCredentials(client_id={s['client_id']!r}, {endpoint}, scopes={s['scopes']!r}, "
+            f"auth_method={s['auth_method']!r}, {credential}='***')"
+        )

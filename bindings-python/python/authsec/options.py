@@ -1,0 +1,69 @@
+"""The keyword options of ``ClientCredentials``, ``ClientCredentials.get_token`` and ``Verifier``,
+as ``TypedDict``\\ s for type checkers and IDEs. The Rust core reads them (the same names as the
+config file and every other authsec language; camelCase spellings are accepted too): an unknown
+option, or one of the wrong type, raises ``authsec.ConfigError`` naming it; ``None`` is the same as
+leaving an option out.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from typing import Any, Mapping, Optional, Sequence, TypedDict, Union
+
+__all__ = ["ClientOptions", "TokenOptions", "VerifierOptions"]
+
+Scopes = Union[str, Sequence[str]]
+"""A list of scopes or one space-separated string."""
+StrOrList = Union[str, Sequence[str]]
+Seconds = Union[int, float, datetime.timedelta]
+Json = Union[str, bytes, Mapping[str, Any]]
+Path = Union[str, "os.PathLike[str]"]
+
+
+class ClientOptions(TypedDict, total=False):
+    """``ClientCredentials(client_id=..., **options)``."""
+
+    client_secret: Optional[str]
+    client_secret_file: Optional[Path]
+    token_url: Optional[str]
+    domain: Optional[str]  # https://{domain}/oauth/token
+    issuer: Optional[str]  # the token endpoint from the issuer's metadata
+    scopes: Optional[Scopes]
+    scope: Optional[Scopes]
+    audience: Optional[str]
+    resource: Optional[StrOrList]
+    auth_method: Optional[str]  # client_secret_basic (default), client_secret_post, private_key_jwt
+    private_key: Optional[Json]  # PEM, or a private JWK (text or dict)
+    private_key_file: Optional[Path]
+    private_key_alg: Optional[str]
+    private_key_id: Optional[str]
+    refresh_buffer: Optional[Union[Seconds, str]]  # seconds, a timedelta, or "5m"
+    allow_insecure_http: Optional[bool]
+    max_attempts: Optional[int]
+    jwks_uri: Optional[str]
+
+
+class TokenOptions(TypedDict, total=False):
+    """``client.get_token(**options)``: a token for other parameters (cached separately)."""
+
+    scopes: Optional[Scopes]
+    audience: Optional[str]
+    resource: Optional[StrOrList]
+
+
+class VerifierOptions(TypedDict, total=False):
+    """``Verifier(issuer, audience, **options)``: one of ``jwks_uri``, ``jwks``, ``discover``."""
+
+    jwks_uri: Optional[str]
+    jwks: Optional[Json]
+    discover: Optional[bool]
+    algorithms: Optional[Sequence[str]]
+    leeway: Optional[Seconds]
+    typ: Optional[str]  # "default" or "strict" (at+jwt)
+    required_claims: Optional[Sequence[str]]
+    max_token_bytes: Optional[int]
+    skip_issuer_check: Optional[bool]
+    skip_audience_check: Optional[bool]
+    verified_cache_size: Optional[int]
+    allow_insecure_http: Optional[bool]

@@ -1,0 +1,150 @@
+//! `authsec_testing`: the local authorization server (`authsec-server`) in-process, for the tests
+//! of code that uses authsec (`authsec.testing.LocalAuthServer`). A separate extension module and
+//! distribution (`authsec-testing`), so that the `authsec` wheel does not link the server (axum,
+//! rusqlite, SQLite). Errors become `authsec.errors` exceptions, as in `authsec._native`.
+
+use authsec_native::{runtime, Clock, Error, ProcessEnv, SystemClock};
+use authsec_server::{audit::Audit, RunningServer, ServerConfig, StartOptions};
+use parking_lot::Mutex;
+use pyo3::prelude::*;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+/// The exception of `authsec.errors` for a core error.
+fn to_py(py: Python<'_>, e: Error) -> PyErr {
+    let exc = py
+        .import("authsec.errors")
+        .and_then(|m| m.getattr("_from_native")?.call1((e.code().as_str(), e.message())));
+    exc.map_or_else(|x| x, PyErr::from_value)
+}
+
+/// The time of an `authsec._native.ManualClock` (`authsec.testing.ManualClock`), which the
+/// clients and verifiers of the test share with the server. The clock lives in the other
+/// extension module, so what crosses is the address of its state, an `AtomicI64` of Unix
+/// milliseconds (a type whose layout is that of an `i64` in every build, unlike an `Arc`'s), plus
+/// a reference to the Python object that owns it: the `ManualClock` holds the `Arc` of its state
+/// for its whole life and never replaces it, so the state outlives this reference.
+struct SharedClock {
+    _owner: Py<PyAny>,
+    state: usize,
+}
+
+impl Clock for SharedClock {
+    fn now_ms(&self) -> i64 {
+        // SAFETY: the address of an `AtomicI64` that is alive while `_owner` is (see above).
+        unsafe { &*(self.state as *const AtomicI64) }.load(Ordering::SeqCst)
+    }
+}
+
+impl SharedClock {
+    fn of(clock: &Bound<'_, PyAny>) -> PyResult<SharedClock> {
+        // Only a real ManualClock (a final class whose methods cannot be replaced) gives an address.
+        if !clock.is_instance(&clock.py().import("authsec._native")?.getattr("ManualClock")?)? {
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "_clock must be an authsec.testing.ManualClock",
+            ));
+        }
+        let state = clock.call_method0("_state_address")?.extract()?;
+        Ok(SharedClock {
+            _owner: clock.clone().unbind(),
+            state,
+        })
+    }
+}
+
+/// The local OAuth authorization server, running on the shared runtime until `stop()`.
+#[pyclass(frozen, name = "LocalServer", module = "authsec_testing")]
+pub struct LocalServer {
+    server: Mutex<Option<RunningServer>>,
+    audit: Option<Arc<Mutex<Vec<u8>>>>,
+    #[pyo3(get)]
+    issuer: String,
+    #[pyo3(get)]
+    token_endpoint: String,
+    #[pyo3(get)]
+    jwks_uri: String,
+    #[pyo3(get)]
+    port: u16,
+}
+
+#[pymethods]
+impl LocalServer {
+    /// Start listening. `config` is the server's YAML (or JSON) configuration, `${VAR}` taken from
+    /// the environment. With `capture_audit`, audit lines are kept for `audit_log()` instead of
+    /// going to the configured `audit_log`.
+    #[new]
+    #[pyo3(signature = (config=None, *, host="127.0.0.1", port=0, capture_audit=false, _clock=None))]
+    fn new(
+        py: Python<'_>,
+        config: Option<&str>,
+        host: &str,
+        port: u16,
+        capture_audit: bool,
+        _clock: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let cfg = ServerConfig::embedded(None, config, ProcessEnv).map_err(|e| to_py(py, e))?;
+        let clock: Arc<dyn Clock> = match _clock {
+            Some(c) => Arc::new(SharedClock::of(c)?),
+            None => Arc::new(SystemClock),
+        };
+        let (audit, lines) = if capture_audit {
+            let (a, lines) = Audit::memory();
+            (Some(Arc::new(a)), Some(lines))
+        } else {
+            (None, None)
+        };
+        let opts = StartOptions {
+            host: host.to_string(),
+            port,
+            clock,
+            audit,
+        };
+        let server = py
+            .detach(|| runtime().block_on(authsec_server::start(cfg, opts)))
+            .map_err(|e| to_py(py, e))?;
+        Ok(LocalServer {
+            issuer: server.issuer().to_string(),
+            token_endpoint: server.token_endpoint(),
+            jwks_uri: server.jwks_uri(),
+            port: server.addr().port(),
+            server: Mutex::new(Some(server)),
+            audit: lines,
+        })
+    }
+
+    /// Stop accepting connections (idempotent).
+    fn stop(&self, py: Python<'_>) {
+        if let Some(s) = self.server.lock().take() {
+            py.detach(|| runtime().block_on(s.shutdown()));
+        }
+    }
+
+    /// Whether the server is still listening.
+    #[getter]
+    fn running(&self) -> bool {
+        self.server.lock().is_some()
+    }
+
+    /// The audit log so far (one JSON event per line), with `capture_audit=True`.
+    fn audit_log(&self) -> String {
+        let log = self
+            .audit
+            .as_ref()
+            .map(|b| String::from_utf8_lossy(&b.lock()).into_owned());
+        log.unwrap_or_default()
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        if let Some(s) = self.server.get_mut().take() {
+            runtime().spawn(s.shutdown());
+        }
+    }
+}
+
+#[pymodule]
+fn authsec_testing(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<LocalServer>()
+}
