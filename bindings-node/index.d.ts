@@ -50,8 +50,11 @@ export type ErrorCode =
 
 export declare const ERROR_CODES: readonly ErrorCode[];
 
-/** Every stable error code with a one-line description, from the core. */
-export declare function errorCodes(): { code: ErrorCode; description: string }[];
+/** The families of codes (the core's categories); each has its class under `AuthsecError`. */
+export type ErrorCategory = 'token_request' | 'unavailable' | 'config' | 'invalid_token' | 'insufficient_scope' | 'internal';
+
+/** Every stable error code with a one-line description, its category and retryability, from the core. */
+export declare function errorCodes(): { code: ErrorCode; description: string; category: ErrorCategory; retryable: boolean }[];
 
 export interface AuthsecErrorDetails {
   code?: ErrorCode;
@@ -75,6 +78,8 @@ export declare class AuthsecError extends Error {
   readonly missingScopes?: readonly string[];
   /** For OAuth errors: the `error` value exactly as the server sent it. */
   readonly oauthError?: string;
+  /** The code's family (the core's category). */
+  readonly category: ErrorCategory;
   /** Whether retrying the same token request may succeed. */
   readonly retryable: boolean;
   /** The HTTP status a protected resource answers with for this error. */
@@ -82,26 +87,33 @@ export declare class AuthsecError extends Error {
   /** An RFC 6750 `WWW-Authenticate` value for this error. */
   wwwAuthenticate(realm?: string | null, requiredScopes?: Scopes | null): string;
 }
+// The class tree is the core's (ErrorClass): the same names in every language.
+/** `config_error`, `insecure_transport`, `invalid_key`, `invalid_jwks`. */
+export declare class ConfigError extends AuthsecError {}
 /** The token endpoint refused the request (`invalid_request`, `invalid_grant`, `unauthorized_client`, ...). */
 export declare class TokenRequestError extends AuthsecError {}
 /** `invalid_client`. */
 export declare class InvalidClientError extends TokenRequestError {}
 /** `invalid_scope`. */
 export declare class InvalidScopeError extends TokenRequestError {}
-/** The server or JWKS could not be reached or understood (`network_error`, `server_error`, `invalid_response`, `jwks_unavailable`). */
-export declare class NetworkError extends AuthsecError {}
+/** No usable answer could be had (retryable family): network, timeouts, 5xx, 429, no key set. */
+export declare class UnavailableError extends AuthsecError {}
+/** `network_error`, `jwks_unavailable`. */
+export declare class NetworkError extends UnavailableError {}
 /** `timeout`. */
 export declare class TimeoutError extends NetworkError {}
+/** `server_error`, `invalid_response`. */
+export declare class ServerError extends UnavailableError {}
 /** `rate_limited` (HTTP 429). */
-export declare class RateLimitedError extends NetworkError {}
-/** `config_error`, `insecure_transport`, `invalid_key`, `invalid_jwks`. */
-export declare class ConfigError extends AuthsecError {}
+export declare class RateLimitedError extends UnavailableError {}
 /** A token failed verification (RFC 6750 `invalid_token`). */
 export declare class InvalidTokenError extends AuthsecError {}
 /** `token_expired`. */
 export declare class TokenExpiredError extends InvalidTokenError {}
 /** `insufficient_scope`. */
 export declare class InsufficientScopeError extends AuthsecError {}
+/** `internal_error`: a bug or an impossible state. */
+export declare class InternalError extends AuthsecError {}
 
 // ----------------------------------------------------------------------------------------------
 // Getting tokens
@@ -393,32 +405,5 @@ export declare class LocalServer {
 /** Start a local OAuth authorization server (for tests and offline development). */
 export declare function startLocalServer(options?: LocalServerOptions): Promise<LocalServer>;
 
-declare const sdk: {
-  ClientCredentials: typeof ClientCredentials;
-  AuthsecClient: typeof AuthsecClient;
-  AccessToken: typeof AccessToken;
-  ClientCredentialsToken: typeof ClientCredentialsToken;
-  authFetch: typeof authFetch;
-  createAuthFetch: typeof createAuthFetch;
-  Verifier: typeof Verifier;
-  requireAuth: typeof requireAuth;
-  requiredScopes: typeof requiredScopes;
-  bearerToken: typeof bearerToken;
-  scopesOf: typeof scopesOf;
-  startLocalServer: typeof startLocalServer;
-  LocalServer: typeof LocalServer;
-  AuthsecError: typeof AuthsecError;
-  TokenRequestError: typeof TokenRequestError;
-  InvalidClientError: typeof InvalidClientError;
-  InvalidScopeError: typeof InvalidScopeError;
-  NetworkError: typeof NetworkError;
-  TimeoutError: typeof TimeoutError;
-  RateLimitedError: typeof RateLimitedError;
-  ConfigError: typeof ConfigError;
-  InvalidTokenError: typeof InvalidTokenError;
-  TokenExpiredError: typeof TokenExpiredError;
-  InsufficientScopeError: typeof InsufficientScopeError;
-  ERROR_CODES: typeof ERROR_CODES;
-  errorCodes: typeof errorCodes;
-};
+declare const sdk: typeof import('./index');
 export default sdk;

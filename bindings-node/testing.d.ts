@@ -1,6 +1,6 @@
 // INTERNAL test hooks of @authsec/sdk (not covered by semver).
 
-import type { ClientCredentials, Verifier, ErrorCode } from './index';
+import type { ClientCredentials, Verifier, ErrorCode, ErrorCategory } from './index';
 export { startLocalServer } from './index';
 
 /** A clock that only moves when told to (Unix milliseconds); retries "sleep" by advancing it. */
@@ -21,4 +21,13 @@ export declare function requestCount(client: ClientCredentials): number;
 export declare function cachedTokens(verifier: Verifier): number;
 
 /** The core's error codes with their classification. */
-export declare function nativeErrorCodes(): { code: ErrorCode; description: string; tokenError: boolean; retryable: boolean }[];
+export declare function nativeErrorCodes(): {
+  code: ErrorCode;
+  category: ErrorCategory;
+  class: string;
+  description: string;
+  retryable: boolean;
+}[];
+
+/** The core's error class tree, parents first (`parent` null: directly under `AuthsecError`). */
+export declare function nativeErrorClasses(): { name: string; parent: string | null }[];

@@ -22,10 +22,15 @@ function cachedTokens(verifier) {
   return verifier[NATIVE].cachedTokens();
 }
 
-/** The core's error codes with their classification (`tokenError`, `retryable`). */
+/** The core's error codes with their classification (`category`, `class`, `retryable`). */
 function nativeErrorCodes() {
   return native.errorCodes();
 }
 
-module.exports = { ManualClock, requestCount, cachedTokens, nativeErrorCodes, startLocalServer };
+/** The core's error class tree (`{ name, parent }`, parents first; `parent` null under `AuthsecError`). */
+function nativeErrorClasses() {
+  return native.errorClasses();
+}
+
+module.exports = { ManualClock, requestCount, cachedTokens, nativeErrorCodes, nativeErrorClasses, startLocalServer };
 module.exports.default = module.exports;

@@ -4,8 +4,7 @@
 
 const { inspect } = require('node:util');
 const native = require('./native');
-const { fromNative, configError } = require('./errors');
-const { NATIVE, call, splitOptions } = require('./internal');
+const { NATIVE, call, fromNative, configError, splitOptions } = require('./internal');
 
 const REDACTED = '***';
 

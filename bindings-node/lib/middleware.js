@@ -4,7 +4,8 @@
 // challenges are the core's; this file only moves values between the request and the core.
 
 const native = require('./native');
-const { AuthsecError, fromNative, configError, errorLike } = require('./errors');
+const { AuthsecError } = require('./errors');
+const { fromNative, configError } = require('./internal');
 const { Verifier } = require('./verifier');
 
 const CONTEXT = Symbol('authsec.requestContext');
@@ -13,7 +14,7 @@ const CONTEXT = Symbol('authsec.requestContext');
 function refuse(res, err, realm, scopes, next) {
   if (err !== null && !(err instanceof AuthsecError)) return next(err);
   if (res.headersSent) return next(err ?? configError('the response was already sent'));
-  const c = native.challenge(realm ?? null, err === null ? null : errorLike(err), scopes ?? null);
+  const c = native.challenge(realm ?? null, err, scopes ?? null);
   res.statusCode = c.status;
   if (c.wwwAuthenticate) res.setHeader('WWW-Authenticate', c.wwwAuthenticate);
   res.setHeader('Cache-Control', 'no-store');

@@ -3,8 +3,7 @@
 
 const { inspect } = require('node:util');
 const native = require('./native');
-const { fromNative } = require('./errors');
-const { clockOf } = require('./internal');
+const { fromNative, clockOf } = require('./internal');
 
 class LocalServer {
   #native;

@@ -3,8 +3,7 @@
 
 const { inspect } = require('node:util');
 const native = require('./native');
-const { fromNative, configError } = require('./errors');
-const { NATIVE, call, splitOptions } = require('./internal');
+const { NATIVE, call, fromNative, configError, splitOptions } = require('./internal');
 
 /** Verifies JWT access tokens (RFC 9068) against a JWKS (`jwksUri`, cached; or a static `jwks`). */
 class Verifier {

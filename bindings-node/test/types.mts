@@ -8,6 +8,7 @@ import {
   AuthsecError,
   InsufficientScopeError,
   InvalidTokenError,
+  UnavailableError,
   requireAuth,
   requiredScopes,
   authFetch,
@@ -16,6 +17,7 @@ import {
   ERROR_CODES,
   type Claims,
   type ErrorCode,
+  type ErrorCategory,
 } from '@authsec/sdk';
 import sdk from '@authsec/sdk';
 import { ManualClock, requestCount } from '@authsec/sdk/testing';
@@ -65,11 +67,16 @@ export async function service(token: string): Promise<void> {
     if (e instanceof InsufficientScopeError) {
       const missing: readonly string[] | undefined = e.missingScopes;
       const status: number = e.httpStatus;
+      const category: ErrorCategory = e.category;
       void missing;
       void status;
+      void category;
     } else if (e instanceof InvalidTokenError) {
       const code: ErrorCode = e.code;
       void code;
+    } else if (e instanceof UnavailableError) {
+      const retry: boolean = e.retryable;
+      void retry;
     } else if (e instanceof AuthsecError) {
       const header: string = e.wwwAuthenticate('api', ['read:data']);
       void header;
