@@ -121,8 +121,10 @@ export declare class InternalError extends AuthsecError {}
 export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 
 export interface ClientCredentialsOptions {
-  /** The token endpoint. Without it, it is discovered from `issuer` (RFC 8414). */
+  /** The token endpoint. Without it, `https://{domain}/oauth/token`, or discovered from `issuer` (RFC 8414). */
   tokenUrl?: string;
+  /** e.g. `auth.authsec.ai` (token endpoint `https://{domain}/oauth/token`), or a full URL. */
+  domain?: string;
   issuer?: string;
   clientId: string;
   clientSecret?: string;
@@ -201,12 +203,8 @@ export declare class ClientCredentials {
   fetch(input: FetchInput, init?: RequestInit): Promise<Response>;
 }
 
-export interface AuthsecClientOptions extends Omit<ClientCredentialsOptions, 'tokenUrl' | 'issuer'> {
-  /** e.g. `auth.authsec.ai` (token endpoint `https://{domain}/oauth/token`), or a full URL. */
-  domain?: string;
-  /** Overrides the token endpoint derived from `domain`. */
-  tokenUrl?: string;
-}
+/** `ClientCredentials`' options: `domain` (e.g. `auth.authsec.ai`) as in the product docs, or `tokenUrl`. */
+export type AuthsecClientOptions = ClientCredentialsOptions;
 
 /** The product docs' client shape. */
 export declare class AuthsecClient {
@@ -217,7 +215,7 @@ export declare class AuthsecClient {
   readonly client: ClientCredentials;
 }
 
-/** `fetch` with `client`'s bearer token; on a 401 the token is dropped and the request sent once more with a fresh one. */
+/** `fetch` with `client`'s bearer token; on a 401 the core decides: the request is sent once more with a fresh token, or the 401 returned. */
 export declare function authFetch(
   client: ClientCredentials,
   input: FetchInput,
@@ -250,6 +248,8 @@ export interface VerifierOptions {
   jwksUri?: string;
   /** A static JWKS: the document or its JSON text. */
   jwks?: Jwks | string;
+  /** Find the JWKS URL in the issuer's metadata (RFC 8414, then OpenID Connect), on first use. */
+  discover?: boolean;
   /** Allowed algorithms (default: every supported asymmetric one). */
   algorithms?: readonly Algorithm[];
   /** Clock-skew leeway in seconds (default 5, at most 300). */
@@ -297,7 +297,7 @@ export interface VerifyOptions {
 /** Verifies JWT access tokens (RFC 9068) against a JWKS. */
 export declare class Verifier {
   constructor(options: VerifierOptions);
-  /** A verifier whose `jwksUri` comes from the issuer's metadata (RFC 8414, then OpenID Connect discovery). */
+  /** A verifier whose JWKS URL comes from the issuer's metadata (`discover: true`), fetched before it resolves. */
   static discover(options: VerifierOptions & { issuer: string }): Promise<Verifier>;
   /** Verify a token (signature, algorithm, `typ`, claims, scopes) and resolve to its claims. */
   verify(token: string, options?: VerifyOptions): Promise<Claims>;

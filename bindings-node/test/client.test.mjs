@@ -78,7 +78,7 @@ describe('client credentials against the local server', () => {
     assert.equal(await c.getToken({ scopes: ['write:logs', 'read:data'], audience: 'https://other.example' }), b);
     assert.equal(await c.getToken(), a);
     assert.equal(requestCount(c), 2);
-    await assert.rejects(c.getToken({ scope: 'x' }), /unknown field `scope`/);
+    await assert.rejects(c.getToken({ scope: 'x' }), /unknown option `scope`/);
   });
 
   test('invalidate() and invalidateToken()', async () => {
