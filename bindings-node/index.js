@@ -6,7 +6,6 @@ module.exports = {
   ...require('./lib/client'),
   ...require('./lib/verifier'),
   ...require('./lib/middleware'),
-  ...require('./lib/server'),
   ...require('./lib/errors'),
 };
 module.exports.default = module.exports;

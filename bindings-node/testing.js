@@ -1,10 +1,11 @@
 'use strict';
-// @authsec/sdk/testing: INTERNAL test hooks (a manual clock, request counters). Not covered by
-// semver; do not use them in production code.
+// @authsec/sdk/testing: the local authorization server (a separate testing addon, never loaded by
+// the main entry), a manual clock, and INTERNAL test hooks (request counters). Not for production
+// code; the hooks are not covered by semver.
 
 const native = require('./lib/native');
 const { NATIVE } = require('./lib/internal');
-const { startLocalServer } = require('./lib/server');
+const { LocalServer, startLocalServer } = require('./lib/server');
 
 /**
  * A clock that only moves when told to (Unix milliseconds). Pass it as `clock` to
@@ -32,5 +33,5 @@ function nativeErrorClasses() {
   return native.errorClasses();
 }
 
-module.exports = { ManualClock, requestCount, cachedTokens, nativeErrorCodes, nativeErrorClasses, startLocalServer };
+module.exports = { startLocalServer, LocalServer, ManualClock, requestCount, cachedTokens, nativeErrorCodes, nativeErrorClasses };
 module.exports.default = module.exports;

@@ -13,14 +13,13 @@ import {
   requiredScopes,
   authFetch,
   createAuthFetch,
-  startLocalServer,
   ERROR_CODES,
   type Claims,
   type ErrorCode,
   type ErrorCategory,
 } from '@authsec/sdk';
 import sdk from '@authsec/sdk';
-import { ManualClock, requestCount } from '@authsec/sdk/testing';
+import { ManualClock, requestCount, startLocalServer } from '@authsec/sdk/testing';
 
 export async function agent(): Promise<string> {
   const client = new ClientCredentials({
@@ -114,4 +113,9 @@ export async function testing(): Promise<void> {
   clock.advance(61_000);
   const count: number = requestCount(client);
   void count;
+  const helper: ClientCredentials = server.client({ scopes: 'x' });
+  const v: Verifier = server.verifier({ leeway: 1 });
+  const token: string = await server.token({ clientId: 'a' });
+  await v.verify(token);
+  void helper;
 }
