@@ -205,40 +205,35 @@ describe('fetch wrapper', () => {
     }
   });
 
-  test('a 401 whose challenge says insufficient_scope is returned at once (the core decides)', async () => {
+  /** Fetch through `authFetch` from a resource that answers every request 401 (with `challenge`). */
+  async function fetchRefused(challenge) {
     let calls = 0;
     const s = await listen((req, res) => {
       calls++;
       res.statusCode = 401;
-      res.setHeader('www-authenticate', 'Bearer error="insufficient_scope", scope="admin"');
+      if (challenge !== undefined) res.setHeader('www-authenticate', challenge);
       res.end();
     });
     try {
       const c = new ClientCredentials({ tokenUrl: server.tokenEndpoint, clientId: 'agent', clientSecret: SECRET });
       const r = await c.fetch(s.url);
-      assert.equal(r.status, 401);
-      assert.equal(calls, 1);
-      assert.equal(requestCount(c), 1);
+      return { status: r.status, calls, tokenRequests: requestCount(c) };
     } finally {
       await s.close();
     }
+  }
+
+  test('a 401 whose challenge says insufficient_scope is returned at once (the core decides)', async () => {
+    const r = await fetchRefused('Bearer error="insufficient_scope", scope="admin"');
+    assert.equal(r.status, 401);
+    assert.equal(r.calls, 1);
+    assert.equal(r.tokenRequests, 1);
   });
 
   test('a second 401 is returned, not retried again', async () => {
-    let calls = 0;
-    const s = await listen((req, res) => {
-      calls++;
-      res.statusCode = 401;
-      res.end();
-    });
-    try {
-      const c = new ClientCredentials({ tokenUrl: server.tokenEndpoint, clientId: 'agent', clientSecret: SECRET });
-      const r = await c.fetch(s.url);
-      assert.equal(r.status, 401);
-      assert.equal(calls, 2);
-      assert.equal(requestCount(c), 2);
-    } finally {
-      await s.close();
-    }
+    const r = await fetchRefused();
+    assert.equal(r.status, 401);
+    assert.equal(r.calls, 2);
+    assert.equal(r.tokenRequests, 2);
   });
 });
