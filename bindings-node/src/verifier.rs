@@ -38,9 +38,11 @@ fn claims_object(env: &Env, memo: &Mutex<Memo<Claims>>, claims: &Arc<Claims>) ->
     Ok(Raw(raw))
 }
 
-/// `requiredScopes` / `anyScopes` as the core reads them (each a list or a space-separated string).
-fn requirement(env: &Env, all: &Value, any: &Value) -> Result<ScopeRequirement> {
-    js(env, ScopeRequirement::from_values(all, any))
+/// `requiredScopes` / `anyScopes` as the core reads them (each a list or a space-separated string;
+/// `null` when absent, the hot path's common case).
+fn requirement(env: &Env, all: Option<Value>, any: Option<Value>) -> Result<ScopeRequirement> {
+    let (all, any) = (all.unwrap_or_default(), any.unwrap_or_default());
+    js(env, ScopeRequirement::from_values(&all, &any))
 }
 
 #[napi]
@@ -59,8 +61,14 @@ impl NativeVerifier {
     /// The claims of a token that verified before and is still valid, after the scope check;
     /// `null` when the token needs a full verification ([`Self::verify`]).
     #[napi(ts_return_type = "object | null")]
-    pub fn verify_cached(&self, env: Env, token: String, all: Value, any: Value) -> Result<Option<Raw>> {
-        let req = requirement(&env, &all, &any)?;
+    pub fn verify_cached(
+        &self,
+        env: Env,
+        token: String,
+        all: Option<Value>,
+        any: Option<Value>,
+    ) -> Result<Option<Raw>> {
+        let req = requirement(&env, all, any)?;
         match self.verifier.try_cached_with(&token, &req) {
             None => Ok(None),
             Some(r) => claims_object(&env, &self.memo, &js(&env, r)?).map(Some),
@@ -70,11 +78,17 @@ impl NativeVerifier {
     /// Full verification (Promise): the signature and claims are checked on libuv's thread pool;
     /// when the key set must be fetched first, the fetch runs on the `authsec-io` runtime.
     #[napi(ts_return_type = "Promise<object>")]
-    pub fn verify(&self, env: Env, token: String, all: Value, any: Value) -> Result<AsyncTask<VerifyTask>> {
+    pub fn verify(
+        &self,
+        env: Env,
+        token: String,
+        all: Option<Value>,
+        any: Option<Value>,
+    ) -> Result<AsyncTask<VerifyTask>> {
         Ok(AsyncTask::new(VerifyTask {
             verifier: self.verifier.clone(),
             token,
-            req: requirement(&env, &all, &any)?,
+            req: requirement(&env, all, any)?,
             memo: self.memo.clone(),
         }))
     }
