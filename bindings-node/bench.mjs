@@ -16,7 +16,8 @@ import { generateKeyPairSync, createSign, sign as cryptoSign } from 'node:crypto
 import os from 'node:os';
 import * as jose from 'jose';
 import { createVerifier } from 'fast-jwt';
-import { Verifier, ClientCredentials, startLocalServer } from './index.mjs';
+import { Verifier, ClientCredentials } from './index.mjs';
+import { startLocalServer } from './testing.mjs';
 
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 2000);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 200_000);

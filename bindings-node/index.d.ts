@@ -50,8 +50,11 @@ export type ErrorCode =
 
 export declare const ERROR_CODES: readonly ErrorCode[];
 
-/** Every stable error code with a one-line description, from the core. */
-export declare function errorCodes(): { code: ErrorCode; description: string }[];
+/** The families of codes (the core's categories); each has its class under `AuthsecError`. */
+export type ErrorCategory = 'token_request' | 'unavailable' | 'config' | 'invalid_token' | 'insufficient_scope' | 'internal';
+
+/** Every stable error code with a one-line description, its category and retryability, from the core. */
+export declare function errorCodes(): { code: ErrorCode; description: string; category: ErrorCategory; retryable: boolean }[];
 
 export interface AuthsecErrorDetails {
   code?: ErrorCode;
@@ -75,6 +78,8 @@ export declare class AuthsecError extends Error {
   readonly missingScopes?: readonly string[];
   /** For OAuth errors: the `error` value exactly as the server sent it. */
   readonly oauthError?: string;
+  /** The code's family (the core's category). */
+  readonly category: ErrorCategory;
   /** Whether retrying the same token request may succeed. */
   readonly retryable: boolean;
   /** The HTTP status a protected resource answers with for this error. */
@@ -82,26 +87,33 @@ export declare class AuthsecError extends Error {
   /** An RFC 6750 `WWW-Authenticate` value for this error. */
   wwwAuthenticate(realm?: string | null, requiredScopes?: Scopes | null): string;
 }
+// The class tree is the core's (ErrorClass): the same names in every language.
+/** `config_error`, `insecure_transport`, `invalid_key`, `invalid_jwks`. */
+export declare class ConfigError extends AuthsecError {}
 /** The token endpoint refused the request (`invalid_request`, `invalid_grant`, `unauthorized_client`, ...). */
 export declare class TokenRequestError extends AuthsecError {}
 /** `invalid_client`. */
 export declare class InvalidClientError extends TokenRequestError {}
 /** `invalid_scope`. */
 export declare class InvalidScopeError extends TokenRequestError {}
-/** The server or JWKS could not be reached or understood (`network_error`, `server_error`, `invalid_response`, `jwks_unavailable`). */
-export declare class NetworkError extends AuthsecError {}
+/** No usable answer could be had (retryable family): network, timeouts, 5xx, 429, no key set. */
+export declare class UnavailableError extends AuthsecError {}
+/** `network_error`, `jwks_unavailable`. */
+export declare class NetworkError extends UnavailableError {}
 /** `timeout`. */
 export declare class TimeoutError extends NetworkError {}
+/** `server_error`, `invalid_response`. */
+export declare class ServerError extends UnavailableError {}
 /** `rate_limited` (HTTP 429). */
-export declare class RateLimitedError extends NetworkError {}
-/** `config_error`, `insecure_transport`, `invalid_key`, `invalid_jwks`. */
-export declare class ConfigError extends AuthsecError {}
+export declare class RateLimitedError extends UnavailableError {}
 /** A token failed verification (RFC 6750 `invalid_token`). */
 export declare class InvalidTokenError extends AuthsecError {}
 /** `token_expired`. */
 export declare class TokenExpiredError extends InvalidTokenError {}
 /** `insufficient_scope`. */
 export declare class InsufficientScopeError extends AuthsecError {}
+/** `internal_error`: a bug or an impossible state. */
+export declare class InternalError extends AuthsecError {}
 
 // ----------------------------------------------------------------------------------------------
 // Getting tokens
@@ -109,8 +121,10 @@ export declare class InsufficientScopeError extends AuthsecError {}
 export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 
 export interface ClientCredentialsOptions {
-  /** The token endpoint. Without it, it is discovered from `issuer` (RFC 8414). */
+  /** The token endpoint. Without it, `https://{domain}/oauth/token`, or discovered from `issuer` (RFC 8414). */
   tokenUrl?: string;
+  /** e.g. `auth.authsec.ai` (token endpoint `https://{domain}/oauth/token`), or a full URL. */
+  domain?: string;
   issuer?: string;
   clientId: string;
   clientSecret?: string;
@@ -189,12 +203,8 @@ export declare class ClientCredentials {
   fetch(input: FetchInput, init?: RequestInit): Promise<Response>;
 }
 
-export interface AuthsecClientOptions extends Omit<ClientCredentialsOptions, 'tokenUrl' | 'issuer'> {
-  /** e.g. `auth.authsec.ai` (token endpoint `https://{domain}/oauth/token`), or a full URL. */
-  domain?: string;
-  /** Overrides the token endpoint derived from `domain`. */
-  tokenUrl?: string;
-}
+/** `ClientCredentials`' options: `domain` (e.g. `auth.authsec.ai`) as in the product docs, or `tokenUrl`. */
+export type AuthsecClientOptions = ClientCredentialsOptions;
 
 /** The product docs' client shape. */
 export declare class AuthsecClient {
@@ -205,7 +215,7 @@ export declare class AuthsecClient {
   readonly client: ClientCredentials;
 }
 
-/** `fetch` with `client`'s bearer token; on a 401 the token is dropped and the request sent once more with a fresh one. */
+/** `fetch` with `client`'s bearer token; on a 401 the core decides: the request is sent once more with a fresh token, or the 401 returned. */
 export declare function authFetch(
   client: ClientCredentials,
   input: FetchInput,
@@ -238,6 +248,8 @@ export interface VerifierOptions {
   jwksUri?: string;
   /** A static JWKS: the document or its JSON text. */
   jwks?: Jwks | string;
+  /** Find the JWKS URL in the issuer's metadata (RFC 8414, then OpenID Connect), on first use. */
+  discover?: boolean;
   /** Allowed algorithms (default: every supported asymmetric one). */
   algorithms?: readonly Algorithm[];
   /** Clock-skew leeway in seconds (default 5, at most 300). */
@@ -285,7 +297,7 @@ export interface VerifyOptions {
 /** Verifies JWT access tokens (RFC 9068) against a JWKS. */
 export declare class Verifier {
   constructor(options: VerifierOptions);
-  /** A verifier whose `jwksUri` comes from the issuer's metadata (RFC 8414, then OpenID Connect discovery). */
+  /** A verifier whose JWKS URL comes from the issuer's metadata (`discover: true`), fetched before it resolves. */
   static discover(options: VerifierOptions & { issuer: string }): Promise<Verifier>;
   /** Verify a token (signature, algorithm, `typ`, claims, scopes) and resolve to its claims. */
   verify(token: string, options?: VerifyOptions): Promise<Claims>;
@@ -337,88 +349,5 @@ declare global {
   }
 }
 
-// ----------------------------------------------------------------------------------------------
-// Local authorization server
-
-/** One client of the local server (the server's YAML field names). */
-export interface LocalServerClient {
-  client_id: string;
-  name?: string;
-  description?: string;
-  type?: 'm2m' | 'ai_agent' | 'mcp_server';
-  client_secret?: string;
-  /** Public keys for `private_key_jwt`. */
-  jwks?: Jwks;
-  jwks_file?: string;
-  allowed_scopes?: string[];
-  default_scopes?: string[];
-  audiences?: string[];
-  /** Seconds. */
-  token_lifetime?: number;
-  /** Token requests per minute. */
-  rate_limit?: number;
-}
-
-export interface LocalServerOptions {
-  clients?: LocalServerClient[];
-  issuer?: string;
-  signing_alg?: 'ES256' | 'RS256' | 'EdDSA';
-  database?: string;
-  token_lifetime?: number;
-  default_audience?: string;
-  admin_token?: string;
-  /** `stderr`, `stdout`, `off` (the default here) or a file path. */
-  audit_log?: string;
-  rate_limit?: number;
-  jwks_max_age?: number;
-  /** The whole configuration as YAML text instead. */
-  yaml?: string;
-  /** Port to listen on (default: an ephemeral one). */
-  port?: number;
-  /** INTERNAL test hook: a `ManualClock` from `@authsec/sdk/testing` (the tokens' `iat`/`exp`). */
-  clock?: ManualClock;
-}
-
-/** A local authorization server listening on 127.0.0.1. */
-export declare class LocalServer {
-  private constructor();
-  readonly issuer: string;
-  readonly tokenEndpoint: string;
-  readonly jwksUri: string;
-  readonly port: number;
-  close(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
-}
-
-/** Start a local OAuth authorization server (for tests and offline development). */
-export declare function startLocalServer(options?: LocalServerOptions): Promise<LocalServer>;
-
-declare const sdk: {
-  ClientCredentials: typeof ClientCredentials;
-  AuthsecClient: typeof AuthsecClient;
-  AccessToken: typeof AccessToken;
-  ClientCredentialsToken: typeof ClientCredentialsToken;
-  authFetch: typeof authFetch;
-  createAuthFetch: typeof createAuthFetch;
-  Verifier: typeof Verifier;
-  requireAuth: typeof requireAuth;
-  requiredScopes: typeof requiredScopes;
-  bearerToken: typeof bearerToken;
-  scopesOf: typeof scopesOf;
-  startLocalServer: typeof startLocalServer;
-  LocalServer: typeof LocalServer;
-  AuthsecError: typeof AuthsecError;
-  TokenRequestError: typeof TokenRequestError;
-  InvalidClientError: typeof InvalidClientError;
-  InvalidScopeError: typeof InvalidScopeError;
-  NetworkError: typeof NetworkError;
-  TimeoutError: typeof TimeoutError;
-  RateLimitedError: typeof RateLimitedError;
-  ConfigError: typeof ConfigError;
-  InvalidTokenError: typeof InvalidTokenError;
-  TokenExpiredError: typeof TokenExpiredError;
-  InsufficientScopeError: typeof InsufficientScopeError;
-  ERROR_CODES: typeof ERROR_CODES;
-  errorCodes: typeof errorCodes;
-};
+declare const sdk: typeof import('./index');
 export default sdk;

@@ -1,7 +1,16 @@
-// INTERNAL test hooks of @authsec/sdk (not covered by semver).
+// Type declarations for @authsec/sdk/testing (hand-written; checked by `tsc --noEmit` in test.sh):
+// the local authorization server (a separate testing addon), the manual clock, and INTERNAL test
+// hooks (not covered by semver).
 
-import type { ClientCredentials, Verifier, ErrorCode } from './index';
-export { startLocalServer } from './index';
+import type {
+  ClientCredentials,
+  ClientCredentialsOptions,
+  Verifier,
+  VerifierOptions,
+  ErrorCode,
+  ErrorCategory,
+  Jwks,
+} from './index';
 
 /** A clock that only moves when told to (Unix milliseconds); retries "sleep" by advancing it. */
 export declare class ManualClock {
@@ -14,6 +23,68 @@ export declare class ManualClock {
   advance(ms: number): void;
 }
 
+/** One client of the local server (the server's YAML field names). */
+export interface LocalServerClient {
+  client_id: string;
+  name?: string;
+  description?: string;
+  type?: 'm2m' | 'ai_agent' | 'mcp_server';
+  client_secret?: string;
+  /** Public keys for `private_key_jwt`. */
+  jwks?: Jwks;
+  jwks_file?: string;
+  allowed_scopes?: string[];
+  default_scopes?: string[];
+  audiences?: string[];
+  /** Seconds. */
+  token_lifetime?: number;
+  /** Token requests per minute. */
+  rate_limit?: number;
+}
+
+export interface LocalServerOptions {
+  clients?: LocalServerClient[];
+  issuer?: string;
+  signing_alg?: 'ES256' | 'RS256' | 'EdDSA';
+  database?: string;
+  token_lifetime?: number;
+  default_audience?: string;
+  admin_token?: string;
+  /** `stderr`, `stdout`, `off` (the default here) or a file path. */
+  audit_log?: string;
+  rate_limit?: number;
+  jwks_max_age?: number;
+  /** The whole configuration as YAML text instead. */
+  yaml?: string;
+  /** Port to listen on (default: an ephemeral one). */
+  port?: number;
+  /** A `ManualClock` (the tokens' `iat`/`exp`); the server's `client()` and `verifier()` use it too. */
+  clock?: ManualClock;
+}
+
+/** `ClientCredentials` options for `LocalServer.client()`: all optional, `clientId` picks a configured client. */
+export type LocalServerClientOptions = Partial<ClientCredentialsOptions>;
+
+/** A local authorization server listening on 127.0.0.1. */
+export declare class LocalServer {
+  private constructor();
+  readonly issuer: string;
+  readonly tokenEndpoint: string;
+  readonly jwksUri: string;
+  readonly port: number;
+  /** A `ClientCredentials` for a configured client (the first by default), its secret from the config. */
+  client(options?: LocalServerClientOptions): ClientCredentials;
+  /** A `Verifier` for this server's tokens (its issuer and JWKS; every audience it issues by default). */
+  verifier(options?: Partial<VerifierOptions>): Verifier;
+  /** A fresh access token for a configured client (a new token request every time). */
+  token(options?: LocalServerClientOptions): Promise<string>;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Start a local OAuth authorization server (for tests and offline development). */
+export declare function startLocalServer(options?: LocalServerOptions): Promise<LocalServer>;
+
 /** Token requests a client has sent (retries included). */
 export declare function requestCount(client: ClientCredentials): number;
 
@@ -21,4 +92,16 @@ export declare function requestCount(client: ClientCredentials): number;
 export declare function cachedTokens(verifier: Verifier): number;
 
 /** The core's error codes with their classification. */
-export declare function nativeErrorCodes(): { code: ErrorCode; description: string; tokenError: boolean; retryable: boolean }[];
+export declare function nativeErrorCodes(): {
+  code: ErrorCode;
+  category: ErrorCategory;
+  class: string;
+  description: string;
+  retryable: boolean;
+}[];
+
+/** The core's error class tree, parents first (`parent` null: directly under `AuthsecError`). */
+export declare function nativeErrorClasses(): { name: string; parent: string | null }[];
+
+declare const testing: typeof import('./testing');
+export default testing;

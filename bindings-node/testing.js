@@ -1,10 +1,11 @@
 'use strict';
-// @authsec/sdk/testing: INTERNAL test hooks (a manual clock, request counters). Not covered by
-// semver; do not use them in production code.
+// @authsec/sdk/testing: the local authorization server (a separate testing addon, never loaded by
+// the main entry), a manual clock, and INTERNAL test hooks (request counters). Not for production
+// code; the hooks are not covered by semver.
 
 const native = require('./lib/native');
 const { NATIVE } = require('./lib/internal');
-const { startLocalServer } = require('./lib/server');
+const { LocalServer, startLocalServer } = require('./lib/server');
 
 /**
  * A clock that only moves when told to (Unix milliseconds). Pass it as `clock` to
@@ -22,10 +23,15 @@ function cachedTokens(verifier) {
   return verifier[NATIVE].cachedTokens();
 }
 
-/** The core's error codes with their classification (`tokenError`, `retryable`). */
+/** The core's error codes with their classification (`category`, `class`, `retryable`). */
 function nativeErrorCodes() {
   return native.errorCodes();
 }
 
-module.exports = { ManualClock, requestCount, cachedTokens, nativeErrorCodes, startLocalServer };
+/** The core's error class tree (`{ name, parent }`, parents first; `parent` null under `AuthsecError`). */
+function nativeErrorClasses() {
+  return native.errorClasses();
+}
+
+module.exports = { startLocalServer, LocalServer, ManualClock, requestCount, cachedTokens, nativeErrorCodes, nativeErrorClasses };
 module.exports.default = module.exports;

@@ -1,5 +1,3 @@
-// ESM entry of @authsec/sdk/testing (INTERNAL test hooks).
-import testing from './testing.js';
-
-export const { ManualClock, requestCount, cachedTokens, nativeErrorCodes, startLocalServer } = testing;
-export default testing;
+// ESM entry of @authsec/sdk/testing (the implementation is the CommonJS build: one addon).
+export * from './testing.js';
+export { default } from './testing.js';

@@ -8,7 +8,7 @@
 #
 # It reuses what scripts/test.sh has built: the Python extensions (through cargo's target/ cache,
 # a temporary venv with `pip install ./bindings-python ./bindings-python/testing
-# -r examples/python/requirements.txt` takes seconds when warm), the Node addon in
+# -r examples/python/requirements.txt` takes seconds when warm), the Node addons in
 # bindings-node/native/ (`npm ci` here only links the package and installs express) and the Go
 # static library and testing library in bindings-go/lib/ (a missing addon or library is built
 # first). Each example starts the local authorization server
@@ -169,8 +169,8 @@ run_python() {
 
 run_node() {
   local t0=$SECONDS
-  if ! ls "$root"/bindings-node/native/authsec.*.node >/dev/null 2>&1; then
-    step "node: the addon is not built yet: npm ci in bindings-node (its install script builds it)"
+  if ! ls "$root"/bindings-node/native/authsec.*.node "$root"/bindings-node/native/authsec-testing.*.node >/dev/null 2>&1; then
+    step "node: the addons are not built yet: npm ci in bindings-node (its install script builds them)"
     if ! (cd "$root/bindings-node" && npm ci --no-audit --no-fund); then
       echo "FAIL node: could not build the addon"
       fail_setup node
@@ -234,7 +234,7 @@ check_browser() {
 
 run_browser() {
   local t0=$SECONDS
-  if [[ ! -f "$root/wasm/dist/authsec_wasm_bg.wasm" ]] || ! ls "$root"/bindings-node/native/authsec.*.node >/dev/null 2>&1; then
+  if [[ ! -f "$root/wasm/dist/authsec_wasm_bg.wasm" ]] || ! ls "$root"/bindings-node/native/authsec.*.node "$root"/bindings-node/native/authsec-testing.*.node >/dev/null 2>&1; then
     echo "FAIL browser: build wasm/ (wasm/build.sh) and bindings-node (npm ci) first; ./scripts/test.sh does"
     failed=$((failed + 1))
     failures+=("browser/verify (set-up failed)")

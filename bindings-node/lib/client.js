@@ -1,11 +1,11 @@
 'use strict';
 // Getting tokens: ClientCredentials (the core's token client), the docs' AuthsecClient shape, and
-// a fetch wrapper. Caching, refresh timing, single-flight and retries are the core's.
+// a fetch wrapper. Options, caching, refresh timing, single-flight, retries and the 401 decision
+// are the core's.
 
 const { inspect } = require('node:util');
 const native = require('./native');
-const { fromNative, configError } = require('./errors');
-const { NATIVE, call, splitOptions } = require('./internal');
+const { NATIVE, call, fromNative, splitOptions } = require('./internal');
 
 const REDACTED = '***';
 
@@ -88,9 +88,10 @@ class ClientCredentials {
   static #adopt = null;
 
   /**
-   * @param {object} options `tokenUrl` (or `issuer` to discover it), `clientId`, `clientSecret`
-   *   (or `privateKey` for `private_key_jwt`), `scopes`, `audience`, `resource`, `authMethod`,
-   *   `refreshBuffer` (seconds), `allowInsecureHttp`, `maxAttempts`, ...
+   * @param {object} options `tokenUrl` (or `domain`, or `issuer` to discover it), `clientId`,
+   *   `clientSecret` (or `privateKey` for `private_key_jwt`), `scopes`, `audience`, `resource`,
+   *   `authMethod`, `refreshBuffer` (seconds), `allowInsecureHttp`, `maxAttempts`, ...: the core
+   *   reads them (camelCase or snake_case; an unknown option is a `ConfigError` naming it).
    */
   constructor(options) {
     if (ClientCredentials.#adopt !== null) {
@@ -170,24 +171,15 @@ class ClientCredentials {
 }
 
 /**
- * The product docs' client: `new AuthsecClient({ domain, clientId, clientSecret })`.
- * The token endpoint is `https://{domain}/oauth/token` (as the docs' `token_url`), unless
+ * The product docs' client: `new AuthsecClient({ domain, clientId, clientSecret })`. The core maps
+ * `domain` to the token endpoint `https://{domain}/oauth/token` (as the docs' `token_url`), unless
  * `tokenUrl` is given; `domain` may also be a full URL such as `http://127.0.0.1:8080`.
  */
 class AuthsecClient {
   #client;
 
   constructor(options) {
-    const { domain, tokenUrl, ...rest } = options ?? {};
-    if (tokenUrl === undefined && (typeof domain !== 'string' || domain.trim() === '')) {
-      throw configError('AuthsecClient needs a domain (e.g. "auth.authsec.ai") or a tokenUrl');
-    }
-    let url = tokenUrl;
-    if (url === undefined) {
-      const base = domain.includes('://') ? domain : `https://${domain}`;
-      url = `${base.replace(/\/+$/, '')}/oauth/token`;
-    }
-    this.#client = new ClientCredentials({ ...rest, tokenUrl: url });
+    this.#client = new ClientCredentials(options);
   }
 
   /**
@@ -227,9 +219,9 @@ function withAuthorization(request, token) {
 }
 
 /**
- * `fetch(input, init)` with `client`'s bearer token. When the resource answers 401, the token is
- * dropped from the cache (only that token: a newer one another caller fetched is kept) and the
- * request is sent once more with a fresh token.
+ * `fetch(input, init)` with `client`'s bearer token. When the resource answers 401, the core
+ * decides (`onUnauthorized`): retry once with a fresh token (it dropped that token from the cache,
+ * only that one: a newer one another caller fetched is kept), or hand the 401 back.
  * @param {ClientCredentials} client
  * @param {RequestInfo | URL} input
  * @param {RequestInit} [init]
@@ -238,13 +230,14 @@ function withAuthorization(request, token) {
 async function authFetch(client, input, init, options) {
   const doFetch = options?.fetch ?? globalThis.fetch;
   const request = new Request(input, init);
-  const token = await client.getToken();
-  const first = await doFetch(withAuthorization(request.clone(), token));
-  if (first.status !== 401) return first;
-  await first.body?.cancel().catch(() => {});
-  client.invalidateToken(token);
-  const fresh = await client.getToken();
-  return doFetch(withAuthorization(request, fresh));
+  for (let retries = 0; ; retries++) {
+    const token = await client.getToken();
+    const res = await doFetch(withAuthorization(request.clone(), token));
+    if (res.status !== 401 || !client[NATIVE].onUnauthorized(token.accessToken, res.headers.get('www-authenticate'), retries)) {
+      return res;
+    }
+    await res.body?.cancel().catch(() => {});
+  }
 }
 
 /** A `fetch` bound to `client` (see `authFetch`). */

@@ -1,8 +1,13 @@
 'use strict';
-// Error classes. The codes and messages are the core's; this file only chooses a class per code
-// (a test keeps `CODE_CLASSES` equal to the core's list, in order).
+// The error classes: the core's class tree (ErrorClass::ALL), declared here so editors and type
+// checkers see them. Which class a code is raised as, its category and whether it is retryable
+// come from the core's list (native.errorCodes()); a test keeps this tree equal to the core's.
+// Everything exported here is public (index.js re-exports the module as it is).
 
 const native = require('./native');
+
+/** Each code's `{ code, category, class, description, retryable }`, from the core. */
+const CODES = new Map(native.errorCodes().map((c) => [c.code, Object.freeze(c)]));
 
 class AuthsecError extends Error {
   /**
@@ -18,143 +23,85 @@ class AuthsecError extends Error {
     if (details.oauthError !== undefined) this.oauthError = details.oauthError;
   }
 
+  /** The code's family (the core's category): `token_request`, `unavailable`, `config`, `invalid_token`, `insufficient_scope`, `internal`. */
+  get category() {
+    return CODES.get(this.code)?.category ?? 'internal';
+  }
+
   /** Whether retrying the same token request may succeed (the core's classification). */
   get retryable() {
-    return RETRYABLE.has(this.code);
+    return CODES.get(this.code)?.retryable ?? false;
   }
+
+  // The native helpers read `code`, `message` and `missingScopes` of the error itself.
 
   /** The HTTP status a protected resource answers with for this error (401, 403, 400, 503, 500). */
   get httpStatus() {
-    return native.httpStatus(errorLike(this));
+    return native.challenge(null, this, null).status;
   }
 
   /** An RFC 6750 `WWW-Authenticate` value for this error. */
   wwwAuthenticate(realm, requiredScopes) {
-    return native.wwwAuthenticate(realm ?? null, errorLike(this), requiredScopes ?? null);
+    return native.wwwAuthenticate(realm ?? null, this, requiredScopes ?? null);
   }
 }
 
+/** Missing or invalid configuration, keys or key sets. */
+class ConfigError extends AuthsecError {}
 /** The token endpoint refused the request (an OAuth error code). */
 class TokenRequestError extends AuthsecError {}
 /** `invalid_client`: wrong client id, secret or assertion. */
 class InvalidClientError extends TokenRequestError {}
 /** `invalid_scope`: a requested scope is unknown or not allowed for the client. */
 class InvalidScopeError extends TokenRequestError {}
-/** The authorization server or the JWKS could not be reached or understood; retrying may help. */
-class NetworkError extends AuthsecError {}
+/** No usable answer could be had (network, timeout, 5xx, 429, no key set); retrying later may help. */
+class UnavailableError extends AuthsecError {}
+/** `network_error`, `jwks_unavailable`: the server or the JWKS could not be reached. */
+class NetworkError extends UnavailableError {}
 /** `timeout`: a connect or read timeout, or the retry budget ran out. */
 class TimeoutError extends NetworkError {}
+/** `server_error`, `invalid_response`: the server failed or answered something unreadable. */
+class ServerError extends UnavailableError {}
 /** `rate_limited`: HTTP 429; `retryAfter` says how long the server asked to wait (seconds). */
-class RateLimitedError extends NetworkError {}
-/** Missing or invalid configuration, keys or key sets. */
-class ConfigError extends AuthsecError {}
+class RateLimitedError extends UnavailableError {}
 /** The token failed verification (RFC 6750 `invalid_token`, HTTP 401). */
 class InvalidTokenError extends AuthsecError {}
 /** `token_expired`: `exp` is in the past (beyond the leeway). */
 class TokenExpiredError extends InvalidTokenError {}
 /** `insufficient_scope`: the token is valid but lacks scopes (`missingScopes`, HTTP 403). */
 class InsufficientScopeError extends AuthsecError {}
+/** `internal_error`: a bug or an impossible state. */
+class InternalError extends AuthsecError {}
 
-/** Every stable code of the core, in the core's order, and the class thrown for it. */
-const CODE_CLASSES = Object.freeze({
-  invalid_request: TokenRequestError,
-  invalid_client: InvalidClientError,
-  invalid_grant: TokenRequestError,
-  unauthorized_client: TokenRequestError,
-  unsupported_grant_type: TokenRequestError,
-  invalid_scope: InvalidScopeError,
-  invalid_target: TokenRequestError,
-  oauth_error: TokenRequestError,
-  rate_limited: RateLimitedError,
-  server_error: NetworkError,
-  invalid_response: NetworkError,
-  network_error: NetworkError,
-  timeout: TimeoutError,
-  insecure_transport: ConfigError,
-  config_error: ConfigError,
-  invalid_key: ConfigError,
-  invalid_jwks: ConfigError,
-  jwks_unavailable: NetworkError,
-  malformed_token: InvalidTokenError,
-  token_too_large: InvalidTokenError,
-  unsupported_algorithm: InvalidTokenError,
-  algorithm_mismatch: InvalidTokenError,
-  key_not_found: InvalidTokenError,
-  invalid_signature: InvalidTokenError,
-  token_expired: TokenExpiredError,
-  token_not_yet_valid: InvalidTokenError,
-  invalid_issuer: InvalidTokenError,
-  invalid_audience: InvalidTokenError,
-  invalid_token_type: InvalidTokenError,
-  unsupported_critical_header: InvalidTokenError,
-  invalid_claim: InvalidTokenError,
-  insufficient_scope: InsufficientScopeError,
-  internal_error: AuthsecError,
-});
+/** Every stable code of the core, in the core's order. */
+const ERROR_CODES = Object.freeze([...CODES.keys()]);
 
-const ERROR_CODES = Object.freeze(Object.keys(CODE_CLASSES));
-
-const RETRYABLE = new Set(
-  native
-    .errorCodes()
-    .filter((c) => c.retryable)
-    .map((c) => c.code),
-);
-
-const CLASSES = [
-  AuthsecError,
-  TokenRequestError,
-  InvalidClientError,
-  InvalidScopeError,
-  NetworkError,
-  TimeoutError,
-  RateLimitedError,
-  ConfigError,
-  InvalidTokenError,
-  TokenExpiredError,
-  InsufficientScopeError,
-];
-for (const C of CLASSES) {
-  Object.defineProperty(C.prototype, 'name', { value: C.name, writable: true, configurable: true, enumerable: false });
-}
-
-function errorLike(e) {
-  return { code: e.code, message: e.message, missingScopes: e.missingScopes ? [...e.missingScopes] : undefined };
-}
-
-/**
- * The error a native call threw or rejected with, as the matching `AuthsecError` subclass.
- * Anything that is not a core error (a TypeError for a wrong argument type, ...) is returned as is.
- */
-function fromNative(e) {
-  if (e instanceof AuthsecError || e === null || typeof e !== 'object') return e;
-  const Class = typeof e.code === 'string' && Object.hasOwn(CODE_CLASSES, e.code) ? CODE_CLASSES[e.code] : null;
-  if (Class === null) return e;
-  const err = new Class(e.message, e);
-  Error.captureStackTrace?.(err, fromNative);
-  return err;
-}
-
-/** A `config_error` raised by the JS layer itself (a wrong option name). */
-function configError(message) {
-  return new ConfigError(message, { code: 'config_error' });
+/** Every stable error code with its description, category and retryability, from the core. */
+function errorCodes() {
+  return [...CODES.values()].map(({ code, description, category, retryable }) => ({ code, description, category, retryable }));
 }
 
 module.exports = {
   AuthsecError,
+  ConfigError,
   TokenRequestError,
   InvalidClientError,
   InvalidScopeError,
+  UnavailableError,
   NetworkError,
   TimeoutError,
+  ServerError,
   RateLimitedError,
-  ConfigError,
   InvalidTokenError,
   TokenExpiredError,
   InsufficientScopeError,
-  CODE_CLASSES,
+  InternalError,
   ERROR_CODES,
-  fromNative,
-  configError,
-  errorLike,
+  errorCodes,
 };
+
+for (const C of Object.values(module.exports)) {
+  if (C === AuthsecError || C.prototype instanceof AuthsecError) {
+    Object.defineProperty(C.prototype, 'name', { value: C.name, writable: true, configurable: true, enumerable: false });
+  }
+}

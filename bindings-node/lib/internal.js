@@ -2,10 +2,31 @@
 // Internal plumbing shared by the JS layer (not part of the public API).
 
 const native = require('./native');
-const { fromNative } = require('./errors');
+const errors = require('./errors');
 
 /** The native object behind a public wrapper (for `@authsec/sdk/testing`). */
 const NATIVE = Symbol('authsec.native');
+
+/** Every stable code of the core, in the core's order, and the class the core names for it. */
+const CODE_CLASSES = Object.freeze(Object.fromEntries(native.errorCodes().map((c) => [c.code, errors[c.class]])));
+
+/**
+ * The error a native call threw or rejected with, as the class the core names for its code.
+ * Anything that is not a core error (a TypeError for a wrong argument type, ...) is returned as is.
+ */
+function fromNative(e) {
+  if (e instanceof errors.AuthsecError || e === null || typeof e !== 'object') return e;
+  const Class = typeof e.code === 'string' && Object.hasOwn(CODE_CLASSES, e.code) ? CODE_CLASSES[e.code] : null;
+  if (Class === null) return e;
+  const err = new Class(e.message, e);
+  Error.captureStackTrace?.(err, fromNative);
+  return err;
+}
+
+/** A `config_error` raised by the JS layer itself (a wrong option name). */
+function configError(message) {
+  return new errors.ConfigError(message, { code: 'config_error' });
+}
 
 /** A `ManualClock` from `@authsec/sdk/testing`, or null for the system clock. */
 function clockOf(clock) {
@@ -33,4 +54,4 @@ function call(fn) {
   }
 }
 
-module.exports = { NATIVE, clockOf, splitOptions, call };
+module.exports = { NATIVE, CODE_CLASSES, fromNative, configError, clockOf, splitOptions, call };

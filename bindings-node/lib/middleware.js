@@ -4,7 +4,8 @@
 // challenges are the core's; this file only moves values between the request and the core.
 
 const native = require('./native');
-const { AuthsecError, fromNative, configError, errorLike } = require('./errors');
+const { AuthsecError } = require('./errors');
+const { fromNative, configError } = require('./internal');
 const { Verifier } = require('./verifier');
 
 const CONTEXT = Symbol('authsec.requestContext');
@@ -13,7 +14,7 @@ const CONTEXT = Symbol('authsec.requestContext');
 function refuse(res, err, realm, scopes, next) {
   if (err !== null && !(err instanceof AuthsecError)) return next(err);
   if (res.headersSent) return next(err ?? configError('the response was already sent'));
-  const c = native.challenge(realm ?? null, err === null ? null : errorLike(err), scopes ?? null);
+  const c = native.challenge(realm ?? null, err, scopes ?? null);
   res.statusCode = c.status;
   if (c.wwwAuthenticate) res.setHeader('WWW-Authenticate', c.wwwAuthenticate);
   res.setHeader('Cache-Control', 'no-store');
@@ -38,28 +39,14 @@ function authorizationHeader(req) {
  */
 function requireAuth(options = {}) {
   const { realm, requiredScopes, anyScopes, verifier, ...verifierOptions } = options;
-  let ready = null;
-  let discovering = null;
-  if (verifier !== undefined) {
-    if (!(verifier instanceof Verifier)) throw new TypeError('requireAuth: verifier must be an @authsec/sdk Verifier');
-    ready = verifier;
-  } else if (verifierOptions.jwksUri !== undefined || verifierOptions.jwks !== undefined) {
-    ready = new Verifier(verifierOptions);
-  } else {
-    // Fail at startup, not at the first request, when the options cannot work.
-    new Verifier({ ...verifierOptions, jwks: { keys: [] } });
+  if (verifier !== undefined && !(verifier instanceof Verifier)) {
+    throw new TypeError('requireAuth: verifier must be an @authsec/sdk Verifier');
   }
-  const getVerifier = () => {
-    if (ready !== null) return ready;
-    discovering ??= Verifier.discover(verifierOptions).then(
-      (v) => (ready = v),
-      (e) => {
-        discovering = null;
-        throw e;
-      },
-    );
-    return discovering;
-  };
+  const { jwksUri, jwks_uri, jwks, discover } = verifierOptions;
+  const keysGiven = [jwksUri, jwks_uri, jwks, discover].some((o) => o !== undefined);
+  // Built now, so options that cannot work fail at startup; without a key source the core
+  // discovers the JWKS from the issuer's metadata on first use.
+  const v = verifier ?? new Verifier(keysGiven ? verifierOptions : { ...verifierOptions, discover: true });
   const scopeOptions = { requiredScopes, anyScopes };
   const challengeScopes = requiredScopes ?? anyScopes ?? null;
 
@@ -71,19 +58,15 @@ function requireAuth(options = {}) {
       return refuse(res, fromNative(e), realm, challengeScopes, next);
     }
     if (token === null) return refuse(res, null, realm, challengeScopes, next);
-    const accept = (v, payload) => {
-      const auth = { payload, token };
-      Object.defineProperty(auth, CONTEXT, { value: { verifier: v, realm } });
-      req.auth = auth;
-      next();
-    };
-    const reject = (e) => refuse(res, e, realm, challengeScopes, next);
-    const v = getVerifier();
-    if (v instanceof Verifier) {
-      v.verify(token, scopeOptions).then((payload) => accept(v, payload), reject);
-    } else {
-      v.then((ver) => ver.verify(token, scopeOptions).then((payload) => accept(ver, payload), reject), reject);
-    }
+    v.verify(token, scopeOptions).then(
+      (payload) => {
+        const auth = { payload, token };
+        Object.defineProperty(auth, CONTEXT, { value: { verifier: v, realm } });
+        req.auth = auth;
+        next();
+      },
+      (e) => refuse(res, e, realm, challengeScopes, next),
+    );
   };
 }
 

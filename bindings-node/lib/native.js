@@ -1,53 +1,7 @@
 'use strict';
-// Loads the private native module (napi-rs): a binary built in this checkout (native/), or a
-// prebuilt per-platform package (@authsec/sdk-<platform>). Not part of the public API.
+// The private native module of @authsec/sdk (native/authsec.<platform>.node, or the prebuilt
+// @authsec/sdk-<platform>). Not part of the public API.
 
-const { existsSync, readFileSync } = require('node:fs');
-const { join } = require('node:path');
+const { loadNative } = require('./load');
 
-function isMusl() {
-  if (process.platform !== 'linux') return false;
-  try {
-    return readFileSync('/usr/bin/ldd', 'latin1').includes('musl');
-  } catch {
-    const report = typeof process.report?.getReport === 'function' ? process.report.getReport() : null;
-    return !report?.header?.glibcVersionRuntime;
-  }
-}
-
-/** The napi-rs platform name, e.g. `linux-x64-gnu`, `darwin-arm64`, `win32-x64-msvc`. */
-function platformName() {
-  const { platform, arch } = process;
-  if (platform === 'linux') return `linux-${arch}-${isMusl() ? 'musl' : 'gnu'}`;
-  if (platform === 'win32') return `win32-${arch}-msvc`;
-  return `${platform}-${arch}`;
-}
-
-function load() {
-  const name = platformName();
-  const candidates = [];
-  if (process.env.AUTHSEC_NODE_NATIVE) candidates.push(process.env.AUTHSEC_NODE_NATIVE);
-  candidates.push(join(__dirname, '..', 'native', `authsec.${name}.node`));
-  const errors = [];
-  for (const file of candidates) {
-    if (!existsSync(file)) continue;
-    try {
-      return require(file);
-    } catch (e) {
-      errors.push(`${file}: ${e.message}`);
-    }
-  }
-  try {
-    return require(`@authsec/sdk-${name}`);
-  } catch (e) {
-    if (e.code !== 'MODULE_NOT_FOUND') errors.push(`@authsec/sdk-${name}: ${e.message}`);
-  }
-  const detail = errors.length ? `\n${errors.join('\n')}` : '';
-  throw new Error(
-    `@authsec/sdk: no native module for ${name}. In a checkout, run \`npm ci\` (or \`npm run build\`) ` +
-      `in bindings-node with a Rust toolchain installed; otherwise install the prebuilt package @authsec/sdk-${name}.${detail}`,
-  );
-}
-
-module.exports = load();
-module.exports.platformName = platformName;
+module.exports = loadNative('authsec', 'AUTHSEC_NODE_NATIVE', '@authsec/sdk', '@authsec/sdk');

@@ -1,18 +1,19 @@
 'use strict';
-// Verifying tokens: the core's verifier (signature, claims, JWKS cache, verified-token cache).
+// Verifying tokens: the core's verifier (options, signature, claims, JWKS cache, discovery,
+// verified-token cache, scope checks).
 
 const { inspect } = require('node:util');
 const native = require('./native');
-const { fromNative, configError } = require('./errors');
-const { NATIVE, call, splitOptions } = require('./internal');
+const { NATIVE, call, fromNative, configError, splitOptions } = require('./internal');
 
-/** Verifies JWT access tokens (RFC 9068) against a JWKS (`jwksUri`, cached; or a static `jwks`). */
+/** Verifies JWT access tokens (RFC 9068) against a JWKS (`jwksUri`, cached; a static `jwks`; or `discover: true`). */
 class Verifier {
   #native;
 
   /**
-   * @param {object} options `issuer`, `audience` (a string or a list), `jwksUri` or `jwks`,
-   *   `algorithms`, `leeway` (seconds), `typ` (`"default"` | `"strict"`), `requiredClaims`, ...
+   * @param {object} options `issuer`, `audience` (a string or a list), `jwksUri`, `jwks` or
+   *   `discover: true`, `algorithms`, `leeway` (seconds), `typ` (`"default"` | `"strict"`),
+   *   `requiredClaims`, ...: the core reads them (an unknown option is a `ConfigError`).
    */
   constructor(options) {
     const [opts, clock] = splitOptions(options);
@@ -21,20 +22,18 @@ class Verifier {
 
   /**
    * A verifier whose `jwksUri` is discovered from the issuer's metadata (RFC 8414, then OpenID
-   * Connect discovery); the metadata's `issuer` must be `options.issuer`.
+   * Connect discovery; the metadata's `issuer` must be `options.issuer`): `discover: true`, with
+   * the metadata and the key set fetched before it resolves, so a wrong issuer fails here.
    * @returns {Promise<Verifier>}
    */
   static async discover(options) {
-    const { issuer, allowInsecureHttp } = options ?? {};
-    if (typeof issuer !== 'string') throw configError('Verifier.discover needs an issuer');
-    let meta;
+    const v = new Verifier({ ...options, discover: true });
     try {
-      meta = await native.discover(issuer, allowInsecureHttp ?? null);
+      await v.#native.warm();
     } catch (e) {
       throw fromNative(e);
     }
-    if (!meta.jwksUri) throw configError(`the metadata of ${issuer} has no jwks_uri; pass jwksUri`);
-    return new Verifier({ ...options, jwksUri: meta.jwksUri });
+    return v;
   }
 
   /**

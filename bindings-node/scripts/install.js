@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 'use strict';
-// `npm install` hook: in a checkout (a Cargo.toml next to package.json) build the addon with
-// napi-rs (cargo is incremental, so a rebuild with nothing changed takes a second or two);
-// in an installed package, only check that a prebuilt binary loads.
+// `npm install` hook: in a checkout (a Cargo.toml next to package.json) build both addons with
+// napi-rs: the production one (native/authsec.<platform>.node, the package's main entry) and the
+// testing one (native/authsec-testing.<platform>.node: the local server, for
+// @authsec/sdk/testing). Cargo is incremental, so a rebuild with nothing changed takes seconds.
+// In an installed package, only check that a prebuilt production binary loads.
 //   AUTHSEC_NODE_SKIP_BUILD=1   skip the build (use the binary already in native/)
-//   AUTHSEC_NODE_PROFILE=debug  build without optimizations (faster to compile)
+//   AUTHSEC_NODE_PROFILE=debug  build without optimizations (faster to compile; or --debug)
 
 const { spawnSync } = require('node:child_process');
 const { existsSync } = require('node:fs');
@@ -46,11 +48,21 @@ if (cargo.status !== 0) {
   console.error('@authsec/sdk: building the native module needs a Rust toolchain (https://rustup.rs): cargo was not found');
   process.exit(1);
 }
-const args = [cli, 'build', '--platform', '--output-dir', 'native', '--no-js', '--dts', 'native.d.ts', '--no-dts-header'];
-if (process.env.AUTHSEC_NODE_PROFILE !== 'debug') args.push('--release');
-console.error(`@authsec/sdk: building the native module (napi build${args.includes('--release') ? ' --release' : ''})`);
-const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
-if (r.status !== 0) process.exit(r.status ?? 1);
+const debug = process.env.AUTHSEC_NODE_PROFILE === 'debug' || process.argv.includes('--debug');
+const release = debug ? [] : ['--release'];
+const builds = [
+  ['the native module', ['--dts', 'native.d.ts']],
+  [
+    'the testing module (the local server)',
+    ['--manifest-path', 'testing/Cargo.toml', '--package-json-path', 'testing/package.json', '--dts', 'testing-native.d.ts'],
+  ],
+];
+for (const [what, extra] of builds) {
+  const args = [cli, 'build', '--platform', '--output-dir', 'native', '--no-js', '--no-dts-header', ...extra, ...release];
+  console.error(`@authsec/sdk: building ${what} (napi build${release.length ? ' --release' : ''})`);
+  const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
 const err = tryLoad();
 if (err) {
   console.error(err.message);

@@ -1,135 +1,21 @@
-//! The token client: the core's `TokenClient` (cache, single-flight refresh, retries) on the
-//! native transport.
+//! The token client: the core's `TokenClient` (options, cache, single-flight refresh, retries, the
+//! 401 decision) on the native transport.
 
 use crate::clock::ManualClock;
 use crate::convert::{f64_value, freeze_value, frozen_strings, new_object, set, str_value, Memo, Raw};
 use crate::errors::js;
 use crate::spawn::promise;
-use authsec_native::core::scope::split_scopes;
 use authsec_native::{
-    ClientConfig, ClientConfigFromProcess, Clock, HttpTransport, RetryPolicy, Sleeper, SystemClock, Token, TokenClient,
-    TokenParams, TokioSleeper, TokioSpawner,
+    ClientConfig, ClientConfigFromProcess, Clock, HttpTransport, ProcessEnv, Sleeper, SystemClock, Token, TokenClient,
+    TokenParams, TokioSleeper, TokioSpawner, Unauthorized, VarsEnv,
 };
-use napi::bindgen_prelude::{Either, Object, ObjectFinalize};
+use napi::bindgen_prelude::{Object, ObjectFinalize};
 use napi::{Env, Result};
 use napi_derive::napi;
 use parking_lot::Mutex;
-use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
-
-pub type Strings = Either<String, Vec<String>>;
-
-/// A space-separated string or a list, as a list (the core's scope splitting).
-pub fn strings(s: Strings) -> Vec<String> {
-    match s {
-        Either::A(s) => split_scopes(&s),
-        Either::B(v) => v,
-    }
-}
-
-/// Client options as JavaScript passes them (camelCase; an unknown option is an error that names
-/// it). They become the core's config mapping (`ClientConfig::from_value`), so parsing, defaults
-/// and validation are the core's.
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ClientOptions {
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    client_secret_file: Option<String>,
-    token_url: Option<String>,
-    issuer: Option<String>,
-    scopes: Option<StringOrList>,
-    audience: Option<String>,
-    resource: Option<StringOrList>,
-    auth_method: Option<String>,
-    private_key: Option<String>,
-    private_key_file: Option<String>,
-    private_key_alg: Option<String>,
-    private_key_id: Option<String>,
-    /// Seconds, or a string such as `"5m"`.
-    refresh_buffer: Option<Value>,
-    allow_insecure_http: Option<bool>,
-    /// Attempts per token request, the first included (default 4).
-    max_attempts: Option<u32>,
-}
-
-/// A space-separated string or a list of strings.
-#[derive(Deserialize, Clone)]
-#[serde(untagged)]
-pub enum StringOrList {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl StringOrList {
-    /// As a list (a string is split at whitespace, as the core splits scopes).
-    pub fn into_vec(self) -> Vec<String> {
-        match self {
-            StringOrList::One(s) => split_scopes(&s),
-            StringOrList::Many(v) => v,
-        }
-    }
-    fn to_value(&self) -> Value {
-        match self {
-            StringOrList::One(s) => Value::String(s.clone()),
-            StringOrList::Many(l) => Value::Array(l.iter().cloned().map(Value::String).collect()),
-        }
-    }
-}
-
-/// Options from JavaScript (`null` and `undefined` mean "not set").
-pub fn parse_options<T: serde::de::DeserializeOwned + Default>(
-    what: &str,
-    v: Option<Value>,
-) -> authsec_native::Result<T> {
-    match v {
-        None | Some(Value::Null) => Ok(T::default()),
-        Some(v) => {
-            let v = match v {
-                Value::Object(m) => Value::Object(m.into_iter().filter(|(_, x)| !x.is_null()).collect()),
-                other => other,
-            };
-            serde_json::from_value(v).map_err(|e| authsec_native::Error::config(format!("{what}: {e}")))
-        }
-    }
-}
-
-fn config_value(o: &ClientOptions) -> Value {
-    let mut m = Map::new();
-    let mut put = |k: &str, v: Option<Value>| {
-        if let Some(v) = v {
-            m.insert(k.to_string(), v);
-        }
-    };
-    let s = |v: &Option<String>| v.clone().map(Value::String);
-    put("client_id", s(&o.client_id));
-    put("client_secret", s(&o.client_secret));
-    put("client_secret_file", s(&o.client_secret_file));
-    put("token_url", s(&o.token_url));
-    put("issuer", s(&o.issuer));
-    put("scopes", o.scopes.as_ref().map(StringOrList::to_value));
-    put("audience", s(&o.audience));
-    put("resource", o.resource.as_ref().map(StringOrList::to_value));
-    put("auth_method", s(&o.auth_method));
-    put("private_key", s(&o.private_key));
-    put("private_key_file", s(&o.private_key_file));
-    put("private_key_alg", s(&o.private_key_alg));
-    put("private_key_id", s(&o.private_key_id));
-    put("refresh_buffer", o.refresh_buffer.clone());
-    put("allow_insecure_http", o.allow_insecure_http.map(Value::Bool));
-    Value::Object(m)
-}
-
-/// Per-call token parameters; absent fields keep the client's configured values.
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct TokenRequestOptions {
-    scopes: Option<StringOrList>,
-    audience: Option<String>,
-    resource: Option<StringOrList>,
-}
 
 /// Token objects remembered per client (one per cache key in use, plus the ones just replaced).
 const TOKEN_MEMO: usize = 64;
@@ -147,17 +33,6 @@ fn token_object(env: &Env, memo: &Mutex<Memo<Token>>, t: &Arc<Token>) -> Result<
         freeze_value(e, o)
     })?;
     Ok(Raw(raw))
-}
-
-/// The shape of a token object (for the generated type declarations).
-#[napi(object)]
-#[allow(dead_code)]
-pub struct TokenObject {
-    pub access_token: String,
-    pub token_type: String,
-    pub expires_at: f64,
-    pub scopes: Vec<String>,
-    pub authorization: String,
 }
 
 /// What `util.inspect` may show of a client.
@@ -185,107 +60,69 @@ impl ObjectFinalize for NativeClient {
     }
 }
 
-impl NativeClient {
-    fn wrap(client: TokenClient) -> Self {
-        NativeClient {
-            client,
-            memo: Arc::new(Mutex::new(Memo::new(TOKEN_MEMO, true))),
-        }
-    }
-}
-
-fn build(
-    cfg: ClientConfig,
-    clock: Option<&ManualClock>,
-    max_attempts: Option<u32>,
-) -> authsec_native::Result<TokenClient> {
+/// A client for `cfg` on the native transport, at the time of `clock` (the system clock when none).
+fn build(env: &Env, cfg: authsec_native::Result<ClientConfig>, clock: Option<&ManualClock>) -> Result<NativeClient> {
     let (c, s): (Arc<dyn Clock>, Arc<dyn Sleeper>) = match clock {
         Some(m) => (Arc::new(m.inner.clone()), Arc::new(m.inner.clone())),
         None => (Arc::new(SystemClock), Arc::new(TokioSleeper)),
     };
-    let mut client = TokenClient::new(cfg, HttpTransport::shared(), c, s)?;
-    if let Some(n) = max_attempts {
-        client = client.with_retry(RetryPolicy {
-            max_attempts: n.max(1),
-            ..RetryPolicy::default()
-        })?;
-    }
-    client.with_spawner(Arc::new(TokioSpawner))
+    let client = cfg
+        .and_then(|cfg| TokenClient::new(cfg, HttpTransport::shared(), c, s))
+        .and_then(|client| client.with_spawner(Arc::new(TokioSpawner)));
+    Ok(NativeClient {
+        client: js(env, client)?,
+        memo: Arc::new(Mutex::new(Memo::new(TOKEN_MEMO, true))),
+    })
 }
 
 #[napi]
 impl NativeClient {
+    /// From the options object as JavaScript passes it (the core reads it: camelCase or
+    /// snake_case names, `domain`, `maxAttempts`, ...; an unknown option is an error naming it).
     #[napi(constructor)]
-    pub fn new(env: Env, options: Option<Value>, clock: Option<&ManualClock>) -> Result<Self> {
-        let options: ClientOptions = js(&env, parse_options("ClientCredentials options", options))?;
-        let cfg = js(
-            &env,
-            ClientConfig::from_value(&config_value(&options), authsec_native::ProcessEnv),
-        )?;
-        Ok(NativeClient::wrap(js(&env, build(cfg, clock, options.max_attempts))?))
+    pub fn new(env: Env, options: Value, clock: Option<&ManualClock>) -> Result<Self> {
+        build(&env, ClientConfig::from_value(&options, ProcessEnv), clock)
     }
 
     /// From `AUTHSEC_*` variables (the JS layer passes them from `process.env`).
     #[napi(factory)]
     pub fn from_env(env: Env, vars: HashMap<String, String>, clock: Option<&ManualClock>) -> Result<Self> {
-        let cfg = js(&env, ClientConfig::from_env_with(authsec_native::VarsEnv(vars)))?;
-        Ok(NativeClient::wrap(js(&env, build(cfg, clock, None))?))
+        build(&env, ClientConfig::from_env_with(VarsEnv(vars)), clock)
     }
 
     /// From a YAML config file like the product docs' (`authsec:` mapping, `${VAR}` interpolation).
     #[napi(factory)]
     pub fn from_config_file(env: Env, path: String, clock: Option<&ManualClock>) -> Result<Self> {
-        let cfg = js(&env, ClientConfig::from_yaml_file(&path))?;
-        Ok(NativeClient::wrap(js(&env, build(cfg, clock, None))?))
+        build(&env, ClientConfig::from_yaml_file(&path), clock)
     }
 
-    fn params(&self, p: TokenRequestOptions) -> TokenParams {
-        let mut params = TokenParams::from_config(self.client.config());
-        if let Some(s) = p.scopes {
-            params.scopes = s.into_vec();
-        }
-        if let Some(a) = p.audience {
-            params.audience = Some(a);
-        }
-        if let Some(r) = p.resource {
-            params.resource = r.into_vec();
-        }
-        params
-    }
-
-    fn parse_params(&self, env: &Env, p: Option<Value>) -> Result<Option<TokenParams>> {
-        match p {
+    /// Per-call parameters (`{scopes, audience, resource}`, read by the core). `null` (no
+    /// argument) is the default token without a call: the hot path copies no configuration.
+    fn params(&self, env: &Env, params: Option<Value>) -> Result<Option<TokenParams>> {
+        match params {
             None | Some(Value::Null) => Ok(None),
-            p => Ok(Some(self.params(js(env, parse_options("getToken options", p))?))),
+            Some(p) => js(env, self.client.params_from(&p)),
         }
     }
 
     /// The cached token when the core can hand it out without waiting; `null` otherwise.
-    #[napi(ts_return_type = "TokenObject | null")]
+    #[napi(ts_return_type = "object | null")]
     pub fn try_get_now(&self, env: Env, params: Option<Value>) -> Result<Option<Raw>> {
-        let t = match self.parse_params(&env, params)? {
+        let t = match self.params(&env, params)? {
             None => self.client.try_get_now(),
-            Some(p) => self.client.try_get_now_for(p),
+            p => self.client.try_get_now_for(p),
         };
         t.map(|t| token_object(&env, &self.memo, &t)).transpose()
     }
 
     /// A token (Promise), from the cache or the token endpoint; one request in flight per cache key.
-    #[napi(ts_return_type = "Promise<TokenObject>")]
+    #[napi(ts_return_type = "Promise<object>")]
     pub fn get_token<'env>(&self, env: &'env Env, params: Option<Value>) -> Result<Object<'env>> {
-        let client = self.client.clone();
-        let memo = self.memo.clone();
-        let params = self.parse_params(env, params)?;
-        promise(
-            env,
-            async move {
-                match params {
-                    None => client.get_token().await,
-                    Some(p) => client.get_token_for(p).await,
-                }
-            },
-            move |env, t| token_object(env, &memo, &t),
-        )
+        let (client, memo) = (self.client.clone(), self.memo.clone());
+        let params = self.params(env, params)?;
+        promise(env, async move { client.get_token_for(params).await }, move |env, t| {
+            token_object(env, &memo, &t)
+        })
     }
 
     /// Drop every cached token.
@@ -294,10 +131,21 @@ impl NativeClient {
         self.client.invalidate()
     }
 
-    /// Drop the cached token only if it is `accessToken` (after a 401 for it).
+    /// Drop the cached token only if it is `accessToken`.
     #[napi]
     pub fn invalidate_token(&self, access_token: String) {
         self.client.invalidate_token(&access_token)
+    }
+
+    /// A resource answered 401 to a request with `accessToken` (the core's `on_unauthorized`):
+    /// `true` to get a token again and resend (the token was dropped from the cache), `false` to
+    /// hand the 401 to the caller.
+    #[napi]
+    pub fn on_unauthorized(&self, access_token: String, www_authenticate: Option<String>, retries: u32) -> bool {
+        let r = self
+            .client
+            .on_unauthorized(&access_token, www_authenticate.as_deref(), retries);
+        r == Unauthorized::Retry
     }
 
     /// Token requests sent so far, retries included (internal, for tests).

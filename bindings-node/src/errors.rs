@@ -1,21 +1,19 @@
-//! Core errors as JavaScript errors, the stable code list, and the RFC 6750 helpers the Express
-//! middleware uses (all decided by the core).
+//! Core errors as JavaScript errors, the core's code and class lists (the JS layer derives its
+//! code→class map from them), and the RFC 6750 helpers the Express middleware uses.
 
-use crate::client::{strings, Strings};
-use authsec_native::core::{resource::bearer as scopes, scope};
-use authsec_native::{Error as CoreError, ErrorCode};
+use authsec_native::core::resource::bearer::{self, ErrorParts};
+use authsec_native::core::scope::{self, scope_list};
+use authsec_native::{Error as CoreError, ErrorClass, ErrorCode};
 use napi::bindgen_prelude::{JsObjectValue, JsValue, Unknown};
 use napi::{Env, Result};
 use napi_derive::napi;
+use serde_json::Value;
 
 /// A JavaScript `Error` for a core error: `message` is the core's message, `code` the stable
 /// code, and `status`, `retryAfter` (seconds), `missingScopes`, `oauthError` are set when the
-/// core has them. The JS layer re-throws it as the matching `AuthsecError` subclass.
+/// core has them. The JS layer re-throws it as the class the core names for the code.
 pub fn to_js_error(env: &Env, e: &CoreError) -> napi::Error {
-    match build(env, e) {
-        Ok(v) => napi::Error::from(v),
-        Err(x) => x,
-    }
+    build(env, e).map_or_else(|x| x, napi::Error::from)
 }
 
 fn build<'e>(env: &'e Env, e: &CoreError) -> Result<Unknown<'e>> {
@@ -44,9 +42,10 @@ pub fn js<T>(env: &Env, r: authsec_native::Result<T>) -> Result<T> {
 #[napi(object)]
 pub struct ErrorCodeInfo {
     pub code: String,
+    pub category: String,
+    /// The name of the class the code is raised as (`InvalidClientError`).
+    pub class: String,
     pub description: String,
-    /// RFC 6750 `invalid_token` family (a verification failure).
-    pub token_error: bool,
     /// A token request failing with this code may succeed when retried.
     pub retryable: bool,
 }
@@ -54,15 +53,31 @@ pub struct ErrorCodeInfo {
 /// Every stable error code of the core, in declaration order.
 #[napi]
 pub fn error_codes() -> Vec<ErrorCodeInfo> {
-    ErrorCode::ALL
-        .iter()
-        .map(|c| ErrorCodeInfo {
-            code: c.as_str().to_string(),
-            description: c.description().to_string(),
-            token_error: c.category() == authsec_native::ErrorCategory::InvalidToken,
-            retryable: c.is_retryable(),
-        })
-        .collect()
+    let info = |c: &ErrorCode| ErrorCodeInfo {
+        code: c.as_str().into(),
+        category: c.category().as_str().into(),
+        class: c.class().name().into(),
+        description: c.description().into(),
+        retryable: c.is_retryable(),
+    };
+    ErrorCode::ALL.iter().map(info).collect()
+}
+
+#[napi(object)]
+pub struct ErrorClassInfo {
+    pub name: String,
+    /// `null` for a category's class (its parent is the root `AuthsecError`).
+    pub parent: Option<String>,
+}
+
+/// The core's error class tree, parents before their children.
+#[napi]
+pub fn error_classes() -> Vec<ErrorClassInfo> {
+    let info = |c: &ErrorClass| ErrorClassInfo {
+        name: c.name().into(),
+        parent: c.parent().map(|p| p.name().into()),
+    };
+    ErrorClass::ALL.iter().map(info).collect()
 }
 
 /// The parts of an `AuthsecError` the RFC 6750 helpers need.
@@ -73,9 +88,14 @@ pub struct ErrorLike {
     pub missing_scopes: Option<Vec<String>>,
 }
 
-fn core_error(e: ErrorLike) -> CoreError {
-    let code = ErrorCode::parse(&e.code).unwrap_or(ErrorCode::InternalError);
-    CoreError::new(code, e.message).with_missing_scopes(e.missing_scopes.unwrap_or_default())
+impl ErrorLike {
+    fn parts(&self) -> ErrorParts<'_> {
+        ErrorParts {
+            code: &self.code,
+            message: &self.message,
+            missing_scopes: self.missing_scopes.clone().unwrap_or_default(),
+        }
+    }
 }
 
 #[napi(object)]
@@ -85,38 +105,27 @@ pub struct ChallengeInfo {
     pub www_authenticate: Option<String>,
 }
 
-/// What a protected resource answers when it refuses a request: the core's
-/// [`scopes::challenge`]. `error` absent means no bearer token was sent.
+/// What a protected resource answers when it refuses a request (the core's `challenge_for`);
+/// `error` absent means no bearer token was sent. Scopes: a list or a space-separated string.
 #[napi]
-pub fn challenge(realm: Option<String>, error: Option<ErrorLike>, required_scopes: Option<Strings>) -> ChallengeInfo {
-    let err = error.map(core_error);
-    let c = scopes::challenge(
-        realm.as_deref(),
-        err.as_ref(),
-        &required_scopes.map(strings).unwrap_or_default(),
-    );
-    ChallengeInfo {
-        status: c.status as u32,
+pub fn challenge(env: Env, realm: Option<String>, error: Option<ErrorLike>, scopes: Value) -> Result<ChallengeInfo> {
+    let required = scope_list(&scopes).unwrap_or_default();
+    let parts = error.as_ref().map(ErrorLike::parts);
+    let c = js(&env, bearer::challenge_for(realm.as_deref(), parts.as_ref(), &required))?;
+    Ok(ChallengeInfo {
+        status: c.status.into(),
         error: c.error.map(str::to_string),
         www_authenticate: c.www_authenticate,
-    }
+    })
 }
 
-/// The HTTP status for an error answered by a protected resource (the core's `http_status`).
+/// An RFC 6750 `WWW-Authenticate` value for an error, whatever status it is answered with (the
+/// core's `www_authenticate`).
 #[napi]
-pub fn http_status(error: ErrorLike) -> u32 {
-    authsec_native::http_status(&core_error(error)) as u32
-}
-
-/// An RFC 6750 `WWW-Authenticate` value (the core's `www_authenticate`).
-#[napi]
-pub fn www_authenticate(realm: Option<String>, error: Option<ErrorLike>, required_scopes: Option<Strings>) -> String {
-    let err = error.map(core_error);
-    authsec_native::www_authenticate(
-        realm.as_deref(),
-        err.as_ref(),
-        &required_scopes.map(strings).unwrap_or_default(),
-    )
+pub fn www_authenticate(env: Env, realm: Option<String>, error: ErrorLike, scopes: Value) -> Result<String> {
+    let e = js(&env, error.parts().to_error())?;
+    let required = scope_list(&scopes).unwrap_or_default();
+    Ok(bearer::www_authenticate(realm.as_deref(), Some(&e), &required))
 }
 
 /// The bearer token of an `Authorization` header: `null` when there is none, an
@@ -125,16 +134,15 @@ pub fn www_authenticate(realm: Option<String>, error: Option<ErrorLike>, require
 pub fn bearer_token(env: Env, authorization: Option<String>) -> Result<Option<String>> {
     js(
         &env,
-        scopes::bearer_token(authorization.as_deref()).map(|t| t.map(str::to_string)),
+        bearer::bearer_token(authorization.as_deref()).map(|t| t.map(str::to_string)),
     )
 }
 
 /// The scopes a claims object grants (`scope`, space-separated, and/or `scp`), as the core reads
 /// them for scope checks.
 #[napi]
-pub fn scopes_of(claims: serde_json::Value) -> Vec<String> {
-    match claims.as_object() {
-        Some(m) => scope::scopes_of(m).into_iter().map(str::to_string).collect(),
-        None => Vec::new(),
-    }
+pub fn scopes_of(claims: Value) -> Vec<String> {
+    claims.as_object().map_or_else(Vec::new, |m| {
+        scope::scopes_of(m).into_iter().map(str::to_string).collect()
+    })
 }

@@ -2,23 +2,18 @@
 //!
 //! The private native module behind `@authsec/sdk`: napi-rs (v3) classes and functions over
 //! [`authsec_native`] (the core plus its rustls transport and tokio runtime). Everything here
-//! converts types, maps errors and fits Node's threading model; the decisions (caching, expiry,
-//! claims, scopes, challenges) are the core's.
+//! converts types, maps errors and fits Node's threading model; the decisions (options, caching,
+//! expiry, claims, scopes, challenges, retries) are the core's. The local authorization server is
+//! not linked here: it is the separate testing addon (`testing/`, `@authsec/sdk/testing`).
 //!
-//! Threading: a call that the core can answer from its caches (`try_get_now`, `try_cached`)
+//! Threading: a call that the core can answer from its caches (`try_get_now`, `try_cached_with`)
 //! answers on the JavaScript thread in well under a microsecond of core time. Everything else
-//! (token requests, JWKS fetches, first-sight signature checks) runs on the shared `authsec-io`
-//! tokio runtime and settles a Promise, so the event loop is never blocked.
+//! (token requests, JWKS fetches, first-sight signature checks) runs off it and settles a Promise,
+//! so the event loop is never blocked.
 
 mod client;
 mod clock;
 mod convert;
 mod errors;
-mod server;
 mod spawn;
 mod verifier;
-
-pub use client::NativeClient;
-pub use clock::ManualClock;
-pub use server::LocalServer;
-pub use verifier::NativeVerifier;

@@ -1,38 +1,19 @@
-//! The verifier: the core's `Verifier` (signature, claims, verified-token cache) with a static
-//! JWKS or a cached `jwks_uri`.
+//! The verifier: the core's `Verifier` (options, keys, signature, claims, verified-token cache,
+//! scope checks).
 
-use crate::client::{strings, Strings};
 use crate::clock::ManualClock;
 use crate::convert::{frozen_object, Memo, Raw};
 use crate::errors::{js, to_js_error};
 use crate::spawn::promise;
-use authsec_native::core::VerifierOptions;
-use authsec_native::{Claims, Clock, HttpTransport, KeySourceInfo, ScopeRequirement, SystemClock, Verifier};
+use authsec_native::{
+    verifier_from_options, Claims, Clock, KeySourceInfo, ScopeRequirement, Verifier, VerifierOptions,
+};
 use napi::bindgen_prelude::{AsyncTask, JsValue, Object, ObjectFinalize};
-use napi::Task;
-use napi::{Env, Result};
+use napi::{Env, Result, Task};
 use napi_derive::napi;
 use parking_lot::Mutex;
 use serde_json::Value;
 use std::sync::Arc;
-
-fn requirement(required: Option<Strings>, any: Option<Strings>) -> Option<ScopeRequirement> {
-    let r = ScopeRequirement {
-        all_of: required.map(strings).unwrap_or_default(),
-        any_of: any.map(strings).unwrap_or_default(),
-    };
-    (!r.is_empty()).then_some(r)
-}
-
-/// A verifier from the core's options reader (camelCase names; an unknown option is an error).
-fn build(o: &VerifierOptions, clock: Option<&ManualClock>) -> authsec_native::Result<Verifier> {
-    let clock: Arc<dyn Clock> = match clock {
-        Some(m) => Arc::new(m.inner.clone()),
-        None => Arc::new(SystemClock),
-    };
-    let keys = o.keys()?.into_provider(HttpTransport::shared(), clock.clone(), None)?;
-    Verifier::new(o.config()?, keys, clock)
-}
 
 /// Claims objects remembered per verifier (the core's verified-token cache holds up to 10,000).
 const CLAIMS_MEMO: usize = 4096;
@@ -57,51 +38,66 @@ fn claims_object(env: &Env, memo: &Mutex<Memo<Claims>>, claims: &Arc<Claims>) ->
     Ok(Raw(raw))
 }
 
+/// `requiredScopes` / `anyScopes` as the core reads them (each a list or a space-separated string;
+/// `null` when absent, the hot path's common case).
+fn requirement(env: &Env, all: Option<Value>, any: Option<Value>) -> Result<ScopeRequirement> {
+    let (all, any) = (all.unwrap_or_default(), any.unwrap_or_default());
+    js(env, ScopeRequirement::from_values(&all, &any))
+}
+
 #[napi]
 impl NativeVerifier {
+    /// From the options object as JavaScript passes it (the core's `VerifierOptions`).
     #[napi(constructor)]
-    pub fn new(env: Env, options: Option<Value>, clock: Option<&ManualClock>) -> Result<Self> {
-        let options = js(&env, VerifierOptions::from_value(&options.unwrap_or(Value::Null)))?;
+    pub fn new(env: Env, options: Value, clock: Option<&ManualClock>) -> Result<Self> {
+        let clock = clock.map(|m| Arc::new(m.inner.clone()) as Arc<dyn Clock>);
+        let verifier = VerifierOptions::from_value(&options).and_then(|o| verifier_from_options(&o, clock));
         Ok(NativeVerifier {
-            verifier: js(&env, build(&options, clock))?,
+            verifier: js(&env, verifier)?,
             memo: Arc::new(Mutex::new(Memo::new(CLAIMS_MEMO, false))),
         })
     }
 
-    /// The claims of a token that verified before and is still valid (the verified-token cache,
-    /// then the scope check); `null` when the token needs a full verification ([`Self::verify`]).
-    #[napi(ts_return_type = "Readonly<Record<string, unknown>> | null")]
+    /// The claims of a token that verified before and is still valid, after the scope check;
+    /// `null` when the token needs a full verification ([`Self::verify`]).
+    #[napi(ts_return_type = "object | null")]
     pub fn verify_cached(
         &self,
         env: Env,
         token: String,
-        required_scopes: Option<Strings>,
-        any_scopes: Option<Strings>,
+        all: Option<Value>,
+        any: Option<Value>,
     ) -> Result<Option<Raw>> {
-        let Some(claims) = self.verifier.try_cached(&token) else {
-            return Ok(None);
-        };
-        if let Some(req) = requirement(required_scopes, any_scopes) {
-            js(&env, req.check(&claims.scopes()))?;
+        let req = requirement(&env, all, any)?;
+        match self.verifier.try_cached_with(&token, &req) {
+            None => Ok(None),
+            Some(r) => claims_object(&env, &self.memo, &js(&env, r)?).map(Some),
         }
-        claims_object(&env, &self.memo, &claims).map(Some)
     }
 
     /// Full verification (Promise): the signature and claims are checked on libuv's thread pool;
     /// when the key set must be fetched first, the fetch runs on the `authsec-io` runtime.
-    #[napi(ts_return_type = "Promise<Readonly<Record<string, unknown>>>")]
+    #[napi(ts_return_type = "Promise<object>")]
     pub fn verify(
         &self,
+        env: Env,
         token: String,
-        required_scopes: Option<Strings>,
-        any_scopes: Option<Strings>,
-    ) -> AsyncTask<VerifyTask> {
-        AsyncTask::new(VerifyTask {
+        all: Option<Value>,
+        any: Option<Value>,
+    ) -> Result<AsyncTask<VerifyTask>> {
+        Ok(AsyncTask::new(VerifyTask {
             verifier: self.verifier.clone(),
             token,
-            req: requirement(required_scopes, any_scopes),
+            req: requirement(&env, all, any)?,
             memo: self.memo.clone(),
-        })
+        }))
+    }
+
+    /// Fetch the keys now (Promise): for a discovered JWKS, the issuer's metadata and the key set.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn warm<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        let v = self.verifier.clone();
+        promise(env, async move { v.keys().keys().await.map(drop) }, |_, ()| Ok(()))
     }
 
     /// Tokens in the verified-token cache (internal, for tests).
@@ -118,11 +114,8 @@ impl NativeVerifier {
             KeySourceInfo::Jwks { uri } => format!("jwksUri: {uri:?}"),
             KeySourceInfo::Discovered { issuer, .. } => format!("discovered from: {issuer:?}"),
         };
-        format!(
-            "issuer: {:?}, audience: {:?}, {keys}",
-            c.issuer.as_deref().unwrap_or(""),
-            c.audiences
-        )
+        let issuer = c.issuer.as_deref().unwrap_or("");
+        format!("issuer: {issuer:?}, audience: {:?}, {keys}", c.audiences)
     }
 }
 
@@ -131,73 +124,33 @@ impl NativeVerifier {
 pub struct VerifyTask {
     verifier: Verifier,
     token: String,
-    req: Option<ScopeRequirement>,
+    req: ScopeRequirement,
     memo: Arc<Mutex<Memo<Claims>>>,
 }
 
-pub enum VerifyOutcome {
-    Done(authsec_native::Result<Arc<Claims>>),
-    /// The core needs the network (a JWKS fetch): continue on the runtime.
-    NeedsIo,
-}
-
-fn check(claims: Arc<Claims>, req: Option<&ScopeRequirement>) -> authsec_native::Result<Arc<Claims>> {
-    if let Some(req) = req {
-        req.check(&claims.scopes())?;
-    }
-    Ok(claims)
-}
-
 impl Task for VerifyTask {
-    type Output = VerifyOutcome;
+    /// `None`: the core needs the network (a JWKS fetch); continue on the runtime.
+    type Output = Option<authsec_native::Result<Arc<Claims>>>;
     type JsValue = Raw;
 
-    fn compute(&mut self) -> Result<VerifyOutcome> {
-        Ok(match self.verifier.try_verify_now(&self.token) {
-            Some(r) => VerifyOutcome::Done(r.and_then(|c| check(c, self.req.as_ref()))),
-            None => VerifyOutcome::NeedsIo,
-        })
+    fn compute(&mut self) -> Result<Self::Output> {
+        Ok(self.verifier.try_verify_now_with(&self.token, &self.req))
     }
 
-    fn resolve(&mut self, env: Env, out: VerifyOutcome) -> Result<Raw> {
+    fn resolve(&mut self, env: Env, out: Self::Output) -> Result<Raw> {
         match out {
-            VerifyOutcome::Done(Ok(claims)) => claims_object(&env, &self.memo, &claims),
-            VerifyOutcome::Done(Err(e)) => Err(to_js_error(&env, &e)),
-            VerifyOutcome::NeedsIo => {
-                let verifier = self.verifier.clone();
-                let token = std::mem::take(&mut self.token);
-                let req = self.req.take();
-                let memo = self.memo.clone();
+            Some(Ok(claims)) => claims_object(&env, &self.memo, &claims),
+            Some(Err(e)) => Err(to_js_error(&env, &e)),
+            None => {
+                let (verifier, memo) = (self.verifier.clone(), self.memo.clone());
+                let (token, req) = (std::mem::take(&mut self.token), std::mem::take(&mut self.req));
                 let p = promise(
                     &env,
-                    async move { check(verifier.verify(&token).await?, req.as_ref()) },
+                    async move { verifier.verify_with_scopes(&token, &req).await },
                     move |env, claims| claims_object(env, &memo, &claims),
                 )?;
                 Ok(Raw(p.raw()))
             }
         }
     }
-}
-
-/// RFC 8414 discovery (with the OpenID fallback): the issuer's `jwks_uri` and `token_endpoint`.
-#[napi(object)]
-pub struct ServerMetadataInfo {
-    pub issuer: String,
-    pub token_endpoint: Option<String>,
-    pub jwks_uri: Option<String>,
-}
-
-#[napi(ts_return_type = "Promise<ServerMetadataInfo>")]
-pub fn discover<'env>(env: &'env Env, issuer: String, allow_insecure_http: Option<bool>) -> Result<Object<'env>> {
-    promise(
-        env,
-        async move { authsec_native::discover(&issuer, allow_insecure_http.unwrap_or(false)).await },
-        |_, m| {
-            Ok(ServerMetadataInfo {
-                issuer: m.issuer,
-                token_endpoint: m.token_endpoint,
-                jwks_uri: m.jwks_uri,
-            })
-        },
-    )
 }

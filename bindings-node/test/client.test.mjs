@@ -7,8 +7,8 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { inspect } from 'node:util';
 import { join } from 'node:path';
-import { ClientCredentials, AuthsecClient, Verifier, AccessToken, startLocalServer } from '../index.mjs';
-import { ManualClock, requestCount } from '../testing.mjs';
+import { ClientCredentials, AuthsecClient, Verifier, AccessToken, ConfigError, TokenExpiredError } from '../index.mjs';
+import { ManualClock, requestCount, startLocalServer } from '../testing.mjs';
 import { SECRET, AUDIENCE, localServer, keyPair } from './helpers.mjs';
 
 const keys = { ec: keyPair('ec', 'ec-1'), rsa: keyPair('rsa', 'rsa-1'), ed25519: keyPair('ed25519', 'ed-1') };
@@ -78,7 +78,7 @@ describe('client credentials against the local server', () => {
     assert.equal(await c.getToken({ scopes: ['write:logs', 'read:data'], audience: 'https://other.example' }), b);
     assert.equal(await c.getToken(), a);
     assert.equal(requestCount(c), 2);
-    await assert.rejects(c.getToken({ scope: 'x' }), /unknown field `scope`/);
+    await assert.rejects(c.getToken({ scope: 'x' }), /unknown option `scope`/);
   });
 
   test('invalidate() and invalidateToken()', async () => {
@@ -206,4 +206,24 @@ test('a local server starts and stops', async () => {
   await s.close();
   await assert.rejects(fetch(s.jwksUri, { signal: AbortSignal.timeout(5000) }));
   await assert.rejects(startLocalServer({ signing_alg: 'HS256' }), /signing_alg|HS256/);
+});
+
+test("the local server's helpers: client(), verifier(), token(), on the server's clock", async () => {
+  const clock = new ManualClock(Date.UTC(2030, 0, 1));
+  const s = await localServer({ clock, token_lifetime: 600 });
+  try {
+    const t = await s.client({ scopes: 'read:data' }).getToken();
+    const claims = await s.verifier().verify(t.accessToken, { requiredScopes: 'read:data' });
+    assert.equal(claims.client_id, 'agent');
+    assert.equal(claims.aud, AUDIENCE);
+    assert.equal(claims.iat * 1000, clock.now(), 'the server issues on the shared clock');
+    const raw = await s.token({ scopes: ['write:logs'] });
+    assert.equal(typeof raw, 'string');
+    assert.equal((await s.verifier({ audience: AUDIENCE }).verify(raw)).scope, 'write:logs');
+    assert.throws(() => s.client({ clientId: 'nobody' }), ConfigError);
+    clock.advance(700_000); // past exp and the 5 s leeway
+    await assert.rejects(s.verifier().verify(t.accessToken), TokenExpiredError);
+  } finally {
+    await s.close();
+  }
 });

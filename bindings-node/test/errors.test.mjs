@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { readFileSync } from 'node:fs';
 import * as sdk from '../index.mjs';
-import { nativeErrorCodes } from '../testing.mjs';
-import { fromNative } from '../lib/errors.js';
+import { nativeErrorCodes, nativeErrorClasses } from '../testing.mjs';
+import { fromNative } from '../lib/internal.js';
 import { SECRET, AUDIENCE, localServer, keyPair } from './helpers.mjs';
 
 const {
@@ -14,13 +14,16 @@ const {
   TokenRequestError,
   InvalidClientError,
   InvalidScopeError,
+  UnavailableError,
   NetworkError,
   TimeoutError,
+  ServerError,
   RateLimitedError,
   ConfigError,
   InvalidTokenError,
   TokenExpiredError,
   InsufficientScopeError,
+  InternalError,
   ERROR_CODES,
   ClientCredentials,
   AuthsecClient,
@@ -45,20 +48,41 @@ describe('error codes', () => {
     assert.deepEqual(codes, [...ERROR_CODES]);
   });
 
+  test('the class tree is the core\'s: names and parents', () => {
+    const declared = Object.entries(sdk).filter(([, v]) => typeof v === 'function' && (v === AuthsecError || v.prototype instanceof AuthsecError));
+    const core = nativeErrorClasses();
+    assert.deepEqual(declared.map(([n]) => n).sort(), ['AuthsecError', ...core.map((c) => c.name)].sort());
+    for (const { name, parent } of core) {
+      assert.equal(Object.getPrototypeOf(sdk[name]), sdk[parent ?? 'AuthsecError'], `${name} extends ${parent ?? 'AuthsecError'}`);
+      assert.equal(sdk[name].name, name);
+      assert.equal(new sdk[name]('x').name, name);
+    }
+    assert.equal(Object.getPrototypeOf(AuthsecError), Error);
+  });
+
   test('classes follow the core classification', () => {
     for (const c of nativeErrorCodes()) {
       const e = errorFor(c.code);
       assert.ok(e instanceof AuthsecError && e instanceof Error, c.code);
-      if (c.tokenError) assert.ok(e instanceof InvalidTokenError, `${c.code} is a token error`);
+      assert.ok(e instanceof sdk[c.class], `${c.code} is a ${c.class}`);
+      assert.equal(e.constructor.name, c.class, c.code);
+      assert.equal(e.category, c.category, c.code);
+      if (c.category === 'invalid_token') assert.ok(e instanceof InvalidTokenError, `${c.code} is a token error`);
       else assert.ok(!(e instanceof InvalidTokenError), `${c.code} is not a token error`);
-      if (c.retryable) assert.ok(e instanceof NetworkError && e.retryable, `${c.code} is retryable`);
+      if (c.retryable) assert.ok(e instanceof UnavailableError && e.retryable, `${c.code} is retryable`);
       else assert.ok(!e.retryable, c.code);
     }
     assert.ok(errorFor('invalid_client') instanceof InvalidClientError);
     assert.ok(errorFor('invalid_client') instanceof TokenRequestError);
     assert.ok(errorFor('invalid_scope') instanceof InvalidScopeError);
     assert.ok(errorFor('timeout') instanceof TimeoutError);
+    assert.ok(errorFor('timeout') instanceof NetworkError);
     assert.ok(errorFor('rate_limited') instanceof RateLimitedError);
+    assert.ok(errorFor('rate_limited') instanceof UnavailableError && !(errorFor('rate_limited') instanceof NetworkError));
+    assert.ok(errorFor('server_error') instanceof ServerError && errorFor('server_error') instanceof UnavailableError);
+    assert.ok(errorFor('internal_error') instanceof InternalError);
+    assert.equal(errorFor('jwks_unavailable').category, 'unavailable');
+    assert.equal(errorFor('invalid_key').category, 'config');
     assert.ok(errorFor('token_expired') instanceof TokenExpiredError);
     assert.ok(errorFor('config_error') instanceof ConfigError);
     assert.ok(errorFor('insecure_transport') instanceof ConfigError);
@@ -94,6 +118,7 @@ describe('errors from real calls', () => {
     assert.ok(err instanceof InvalidClientError);
     assert.ok(err instanceof TokenRequestError && err instanceof AuthsecError && err instanceof Error);
     assert.equal(err.code, 'invalid_client');
+    assert.equal(err.category, 'token_request');
     assert.equal(err.name, 'InvalidClientError');
     assert.equal(err.status, 401);
     assert.equal(err.retryable, false);
@@ -116,6 +141,7 @@ describe('errors from real calls', () => {
     const err = await c.getToken().catch((e) => e);
     assert.ok(err instanceof NetworkError, inspect(err));
     assert.equal(err.code, 'network_error');
+    assert.equal(err.category, 'unavailable');
     assert.equal(err.retryable, true);
     assert.ok(!err.message.includes(SECRET));
   });

@@ -3,7 +3,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import express from 'express';
-import { ClientCredentials, Verifier, requireAuth, requiredScopes, authFetch, createAuthFetch } from '../index.mjs';
+import { ClientCredentials, Verifier, requireAuth, requiredScopes, authFetch, createAuthFetch, AuthsecError, ConfigError } from '../index.mjs';
 import { ManualClock, requestCount } from '../testing.mjs';
 import { SECRET, AUDIENCE, localServer, listen, get } from './helpers.mjs';
 
@@ -129,6 +129,15 @@ describe('Express middleware', () => {
     }
   });
 
+  test('Verifier.discover: the JWKS from the issuer\'s metadata, fetched before it resolves', async () => {
+    const v = await Verifier.discover({ issuer: server.issuer, audience: AUDIENCE });
+    const t = await client.getToken();
+    assert.equal((await v.verify(t.accessToken)).client_id, 'agent');
+    // A wrong issuer fails at discovery, not at the first request.
+    await assert.rejects(Verifier.discover({ issuer: `${server.issuer}/nope`, audience: AUDIENCE }), AuthsecError);
+    await assert.rejects(Verifier.discover({ audience: AUDIENCE }), ConfigError);
+  });
+
   test('misconfiguration fails at startup', () => {
     assert.throws(() => requireAuth({ issuer: server.issuer }), /audience/);
     assert.throws(() => requireAuth({ audience: AUDIENCE, jwksUri: server.jwksUri }), /issuer/);
@@ -196,21 +205,35 @@ describe('fetch wrapper', () => {
     }
   });
 
-  test('a second 401 is returned, not retried again', async () => {
+  /** Fetch through `authFetch` from a resource that answers every request 401 (with `challenge`). */
+  async function fetchRefused(challenge) {
     let calls = 0;
     const s = await listen((req, res) => {
       calls++;
       res.statusCode = 401;
+      if (challenge !== undefined) res.setHeader('www-authenticate', challenge);
       res.end();
     });
     try {
       const c = new ClientCredentials({ tokenUrl: server.tokenEndpoint, clientId: 'agent', clientSecret: SECRET });
       const r = await c.fetch(s.url);
-      assert.equal(r.status, 401);
-      assert.equal(calls, 2);
-      assert.equal(requestCount(c), 2);
+      return { status: r.status, calls, tokenRequests: requestCount(c) };
     } finally {
       await s.close();
     }
+  }
+
+  test('a 401 whose challenge says insufficient_scope is returned at once (the core decides)', async () => {
+    const r = await fetchRefused('Bearer error="insufficient_scope", scope="admin"');
+    assert.equal(r.status, 401);
+    assert.equal(r.calls, 1);
+    assert.equal(r.tokenRequests, 1);
+  });
+
+  test('a second 401 is returned, not retried again', async () => {
+    const r = await fetchRefused();
+    assert.equal(r.status, 401);
+    assert.equal(r.calls, 2);
+    assert.equal(r.tokenRequests, 2);
   });
 });

@@ -1,7 +1,7 @@
 // Shared test helpers: a local authorization server per suite, keys, and small utilities.
 import { generateKeyPairSync, createSign, sign as cryptoSign } from 'node:crypto';
 import http from 'node:http';
-import { startLocalServer } from '../index.mjs';
+import { startLocalServer } from '../testing.mjs';
 
 export const SECRET = 'zq-S3cret-Value-7f3a9c1e';
 export const AUDIENCE = 'https://api.example';

@@ -4,6 +4,7 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { readFileSync } = require('node:fs');
+const { execFileSync } = require('node:child_process');
 const { join } = require('node:path');
 
 const cjs = require('@authsec/sdk');
@@ -35,6 +36,19 @@ test('every declared export exists (index.d.ts, testing.d.ts)', async () => {
   const names = Object.keys(cjs).filter((k) => k !== 'default');
   assert.deepEqual(names.filter((n) => !(n in esm)), []);
   assert.deepEqual(names.filter((n) => !declared('index.d.ts').includes(n)), []);
+});
+
+test('the main entry neither exports nor loads the local server', () => {
+  for (const name of ['startLocalServer', 'LocalServer']) {
+    assert.ok(!(name in cjs), `index.js exports ${name}`);
+    assert.ok(name in testing, `testing.js lacks ${name}`);
+  }
+  // In a fresh process: loading the package (CommonJS and ESM) loads the production addon only.
+  const probe = `require('@authsec/sdk'); import('@authsec/sdk').then(() => console.log(JSON.stringify(Object.keys(require.cache))))`;
+  const out = execFileSync(process.execPath, ['-e', probe], { cwd: join(__dirname, '..'), encoding: 'utf8', timeout: 30_000 });
+  const loaded = JSON.parse(out);
+  assert.ok(loaded.some((f) => /[\\/]authsec\.[^/\\]+\.node$/.test(f)), out);
+  assert.deepEqual(loaded.filter((f) => /authsec-testing|[\\/]lib[\\/]server\.js$/.test(f)), []);
 });
 
 test('the native module is private', () => {

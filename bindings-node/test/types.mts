@@ -8,17 +8,18 @@ import {
   AuthsecError,
   InsufficientScopeError,
   InvalidTokenError,
+  UnavailableError,
   requireAuth,
   requiredScopes,
   authFetch,
   createAuthFetch,
-  startLocalServer,
   ERROR_CODES,
   type Claims,
   type ErrorCode,
+  type ErrorCategory,
 } from '@authsec/sdk';
 import sdk from '@authsec/sdk';
-import { ManualClock, requestCount } from '@authsec/sdk/testing';
+import { ManualClock, requestCount, startLocalServer } from '@authsec/sdk/testing';
 
 export async function agent(): Promise<string> {
   const client = new ClientCredentials({
@@ -65,11 +66,16 @@ export async function service(token: string): Promise<void> {
     if (e instanceof InsufficientScopeError) {
       const missing: readonly string[] | undefined = e.missingScopes;
       const status: number = e.httpStatus;
+      const category: ErrorCategory = e.category;
       void missing;
       void status;
+      void category;
     } else if (e instanceof InvalidTokenError) {
       const code: ErrorCode = e.code;
       void code;
+    } else if (e instanceof UnavailableError) {
+      const retry: boolean = e.retryable;
+      void retry;
     } else if (e instanceof AuthsecError) {
       const header: string = e.wwwAuthenticate('api', ['read:data']);
       void header;
@@ -107,4 +113,9 @@ export async function testing(): Promise<void> {
   clock.advance(61_000);
   const count: number = requestCount(client);
   void count;
+  const helper: ClientCredentials = server.client({ scopes: 'x' });
+  const v: Verifier = server.verifier({ leeway: 1 });
+  const token: string = await server.token({ clientId: 'a' });
+  await v.verify(token);
+  void helper;
 }

@@ -1,4 +1,4 @@
-// Runs the browser example: the local authorization server (in-process, @authsec/sdk), a token
+// Runs the browser example: the local authorization server (in-process, @authsec/sdk/testing), a token
 // for the page, a small HTTP server on 127.0.0.1 for the page, the package and the JWKS, and
 // headless Chromium to load the page; prints what the page printed. Stops by itself.
 //
@@ -8,7 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join, normalize, extname } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ClientCredentials, startLocalServer } from '@authsec/sdk';
+import { ClientCredentials } from '@authsec/sdk';
+import { startLocalServer } from '@authsec/sdk/testing';
 import { findChromium, dumpDom } from '../../wasm/test/support/chromium.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));

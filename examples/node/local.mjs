@@ -6,7 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import { startLocalServer } from '@authsec/sdk';
+import { startLocalServer } from '@authsec/sdk/testing';
 
 /** The audience of the example API: tokens are issued for it and the API accepts only those. */
 export const API_AUDIENCE = 'https://api.example.test';
