@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 type CoreToken = authsec_native::Token;
 
-/// A token as Python sees it: an `authsec.client.Token` (a named tuple; it never shows the token).
+/// A token as Python sees it: an `authsec.client.Token` (it never shows the token).
 fn token(py: Python<'_>, t: &CoreToken) -> PyResult<Py<PyAny>> {
     static TOKEN: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let fields = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import traceback
 
@@ -32,6 +33,14 @@ def test_client_and_token_reprs() -> None:
             assert not leaks(text, SECRET, token.access_token), text
         assert "'***'" in repr(client)
         assert "access_token='***'" in repr(token)
+        # Not a tuple or a mapping: serializers and f-strings cannot write the token out.
+        with pytest.raises(TypeError):
+            json.dumps(token)
+        with pytest.raises(TypeError):
+            tuple(token)  # type: ignore[arg-type]
+        assert not leaks(f"{token}", token.access_token)
+        with pytest.raises(AttributeError):
+            token.access_token = "x"  # type: ignore[misc]
         for event in s.audit_events():
             assert not leaks(repr(event), SECRET, token.access_token)
 

@@ -6,7 +6,7 @@ the keyword signature, properties, ``repr()`` and ``auth()``; every rule is the 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, List, NamedTuple, Optional, Union
+from typing import TYPE_CHECKING, List, Optional, Union
 
 from . import _native
 
@@ -20,8 +20,12 @@ if TYPE_CHECKING:
 __all__ = ["ClientCredentials", "Token"]
 
 
-class Token(NamedTuple):
-    """An access token from the cache. ``repr()`` and ``str()`` never show the token itself."""
+class Token:
+    """An access token from the cache. ``repr()`` and ``str()`` never show the token itself; it is
+    neither a tuple nor a mapping, so a serializer cannot write it out by accident
+    (``json.dumps(token)`` raises). Read ``access_token`` or ``authorization`` to use it."""
+
+    __slots__ = ("access_token", "token_type", "expires_at", "issued_at", "scopes", "authorization")
 
     access_token: str
     """The access token (send it as ``Authorization: Bearer <access_token>``)."""
@@ -36,11 +40,36 @@ class Token(NamedTuple):
     authorization: str
     """The ``Authorization`` header value: ``Bearer <access_token>``."""
 
+    def __init__(
+        self,
+        access_token: str,
+        token_type: str,
+        expires_at: int,
+        issued_at: int,
+        scopes: List[str],
+        authorization: str,
+    ) -> None:
+        init = object.__setattr__
+        init(self, "access_token", access_token)
+        init(self, "token_type", token_type)
+        init(self, "expires_at", expires_at)
+        init(self, "issued_at", issued_at)
+        init(self, "scopes", scopes)
+        init(self, "authorization", authorization)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("a Token is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("a Token is immutable")
+
     def __repr__(self) -> str:
         return (
             f"Token(token_type={self.token_type!r}, access_token='***', "
             f"expires_at={self.expires_at}, scopes={self.scopes!r})"
         )
+
+    __str__ = __repr__
 
 
 class ClientCredentials(_native.ClientCredentials):
