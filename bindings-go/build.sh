@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Build the C ABI static library for the Go module and the testing shared library (the local
 # authorization server, for package authsectest), and check both committed headers for drift.
-#   bindings-go/build.sh                  build (release) + copy to lib/<GOOS>_<GOARCH>/ + header drift check
+#   bindings-go/build.sh                  build + copy to lib/<GOOS>_<GOARCH>/ + header drift check
+# The build uses cargo's release profile, or the profile AUTHSEC_CARGO_PROFILE names (scripts/test.sh:
+# `ci`, shared with its other builds).
 #   bindings-go/build.sh --write-header   regenerate the headers instead of failing on drift
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -9,15 +11,18 @@ root="$(cd "$here/.." && pwd)"
 CBINDGEN_VERSION=0.29.2
 
 cd "$root"
-cargo build --release --locked -p authsec-capi -p authsec-capi-testing
+profile="${AUTHSEC_CARGO_PROFILE:-release}"
+cargo build --profile "$profile" --locked -p authsec-capi -p authsec-capi-testing
 target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+out_dir="$target_dir/$profile"
+[ "$profile" = dev ] && out_dir="$target_dir/debug"
 goos="$(go env GOOS)"; goarch="$(go env GOARCH)"
 dest="$here/lib/${goos}_${goarch}"
 mkdir -p "$dest"
-cp "$target_dir/release/libauthsec_capi.a" "$dest/libauthsec_capi.a"
+cp "$out_dir/libauthsec_capi.a" "$dest/libauthsec_capi.a"
 testing_lib=libauthsec_testing.so
 [ "$goos" = darwin ] && testing_lib=libauthsec_testing.dylib
-cp "$target_dir/release/$testing_lib" "$dest/$testing_lib"
+cp "$out_dir/$testing_lib" "$dest/$testing_lib"
 echo "build.sh: $dest/libauthsec_capi.a, $dest/$testing_lib"
 
 # Pinned cbindgen.

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Build the static library and the testing library (+ header drift checks), run the C ABI's own
-# tests (codes generated from the core's list, every export in the panic boundary; release, so
-# they reuse build.sh's dependencies), then the Go tests three ways: plain, with the race
+# tests (codes generated from the core's list, every export in the panic boundary; in build.sh's
+# cargo profile, so they reuse its dependencies), then the Go tests three ways: plain, with the race
 # detector, and with GOGC=1 GODEBUG=cgocheck=1.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 "$here/build.sh"
-echo "== cargo test --release -p authsec-capi -p authsec-capi-testing"
-(cd "$here/.." && cargo test --release --locked -p authsec-capi -p authsec-capi-testing)
+profile="${AUTHSEC_CARGO_PROFILE:-release}"
+echo "== cargo test --profile $profile -p authsec-capi -p authsec-capi-testing"
+(cd "$here/.." && cargo test --profile "$profile" --locked -p authsec-capi -p authsec-capi-testing)
 cd "$here"
 go vet ./...
 echo "== go test ./..."

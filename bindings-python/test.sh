@@ -6,8 +6,8 @@
 # Needs python3 (3.9+) with venv, a Rust toolchain, and the package registries (PyPI, crates.io).
 # Prints pytest's summary line last. Extra arguments go to pytest.
 #
-# The extensions are built in release mode, as users get them. AUTHSEC_PYTHON_PROFILE=dev builds it
-# in debug mode instead (much faster on a cold cache, and it reuses `cargo test`'s artifacts).
+# The extensions are built in cargo's release profile, as users get them, or in the profile
+# AUTHSEC_CARGO_PROFILE names (scripts/test.sh: `ci`, the profile its other builds share).
 # AUTHSEC_PYTHON_VENV=<dir> creates the (still fresh) venv at <dir> and keeps it afterwards, for
 # later use of the installed package; <dir> must not exist or be a venv.
 # With AUTHSEC_CONFORMANCE_OUT=<dir>, tests/test_vectors.py also writes <dir>/python.json
@@ -34,8 +34,8 @@ fi
 "$python" -m venv "$venv"
 venv_python="$venv/bin/python"
 
-if [[ -n "${AUTHSEC_PYTHON_PROFILE:-}" ]]; then
-  export MATURIN_PEP517_ARGS="--profile ${AUTHSEC_PYTHON_PROFILE}"
+if [[ -n "${AUTHSEC_CARGO_PROFILE:-}" ]]; then
+  export MATURIN_PEP517_ARGS="--profile ${AUTHSEC_CARGO_PROFILE}"
 fi
 echo "==> pip install ./bindings-python[test] ./bindings-python/testing (builds both extensions with maturin; minutes on a cold cache)"
 "$venv_python" -m pip install --disable-pip-version-check -q "$here[test]" "$here/testing"

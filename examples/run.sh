@@ -16,7 +16,7 @@
 #
 # Knobs: PYTHON (interpreter for the venv, default python3); AUTHSEC_EXAMPLES_PYTHON (an
 # interpreter that already has authsec, fastapi, uvicorn and httpx: no venv is made);
-# AUTHSEC_PYTHON_PROFILE (as in bindings-python/test.sh); EXAMPLE_TIMEOUT (seconds, default 60).
+# AUTHSEC_CARGO_PROFILE (the cargo profile of the Python build, as in bindings-python/test.sh); EXAMPLE_TIMEOUT (seconds, default 60).
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -144,8 +144,8 @@ run_python() {
   else
     step "python: venv + pip install ./bindings-python ./bindings-python/testing -r examples/python/requirements.txt (cargo reuses target/)"
     local t0=$SECONDS
-    if [[ -n "${AUTHSEC_PYTHON_PROFILE:-}" ]]; then
-      export MATURIN_PEP517_ARGS="--profile ${AUTHSEC_PYTHON_PROFILE}"
+    if [[ -n "${AUTHSEC_CARGO_PROFILE:-}" ]]; then
+      export MATURIN_PEP517_ARGS="--profile ${AUTHSEC_CARGO_PROFILE}"
     fi
     if ! "${PYTHON:-python3}" -m venv "$work/venv" ||
       ! "$work/venv/bin/python" -m pip install --disable-pip-version-check -q \

@@ -15,13 +15,26 @@ cd "$(dirname "$0")/.."
 logs="$(mktemp -d "${TMPDIR:-/tmp}/authsec-test.XXXXXX")"
 trap 'rm -rf "$logs"' EXIT
 
+# Every cargo build of the run shares one profile and target directory, so the Rust tests and the
+# three bindings' artifacts compile each dependency once: `ci` (Cargo.toml: release code without
+# LTO, with debug assertions). The bindings' own scripts honour AUTHSEC_CARGO_PROFILE.
+export AUTHSEC_CARGO_PROFILE=ci
+
 # Every language's vector test writes its outcomes here (<runtime>.json); the conformance step
 # compares them. .started marks this run: an outcome file must be newer.
 export AUTHSEC_CONFORMANCE_OUT="$logs/conformance"
 mkdir -p "$AUTHSEC_CONFORMANCE_OUT"
 touch "$AUTHSEC_CONFORMANCE_OUT/.started"
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step prints how long the one before it took; the summary lists them all.
+step_name="" step_start=$SECONDS
+step() {
+  if [[ -n "$step_name" ]]; then
+    printf '%5d s  %s\n' $((SECONDS - step_start)) "$step_name" >>"$logs/timings"
+  fi
+  step_name="${1%%(*}" step_start=$SECONDS
+  printf '\n==> %s\n' "$*"
+}
 
 # tree_state: a line "XY<tab>content hash<tab>path" for each file `git status` reports as changed
 # or untracked (not ignored), sorted; the hash is "-" for a file that is gone.
@@ -57,21 +70,24 @@ else
 fi
 
 step "Rust: every crate (default members), every test (unit, integration over 127.0.0.1, shared vectors -> rust.json, vector drift check)"
-cargo test --locked 2>&1 | tee "$logs/cargo-test.log"
+cargo test --profile "$AUTHSEC_CARGO_PROFILE" --locked 2>&1 | tee "$logs/cargo-test.log"
 
 step "Rust core on the pure-Rust crypto backend (the one wasm uses): shared vectors (rust.json again) and unit tests"
-cargo test -p authsec-core --no-default-features --features rust_crypto --locked --lib --test vectors
+cargo test --profile "$AUTHSEC_CARGO_PROFILE" -p authsec-core --no-default-features --features rust_crypto --locked --lib --test vectors
 
-step "Rust core builds for wasm32-unknown-unknown"
-cargo build -p authsec-core --target wasm32-unknown-unknown --no-default-features --features rust_crypto --locked
+step "Rust core compiles for wasm32-unknown-unknown with the pure-Rust backend (wasm/ builds its own package)"
+cargo check -p authsec-core --target wasm32-unknown-unknown --no-default-features --features rust_crypto --locked
 
-step "Python package (fresh venv, pip install ./bindings-python[test], pytest; shared vectors -> python.json)"
+step "Bindings' Rust layers: each at most 15 % of the core's lines (scripts/binding-share.py)"
+python3 scripts/binding-share.py --check
+
+step "Python package (fresh venv, pip install ./bindings-python[test] ./bindings-python/testing, pytest; shared vectors -> python.json)"
 bindings-python/test.sh 2>&1 | tee "$logs/python-test.log"
 
-step "Node.js package (npm ci, whose install script builds the addon; tsc --noEmit, node --test; shared vectors -> node.json)"
+step "Node.js package (npm ci, whose install script builds both addons; tsc --noEmit, node --test; shared vectors -> node.json)"
 bindings-node/test.sh 2>&1 | tee "$logs/node-test.log"
 
-step "Go module (static C library, header drift check, go vet, go test, -race, GOGC=1; shared vectors -> go.json)"
+step "Go module (static C library and testing library, header drift checks, go vet, go test, -race, GOGC=1; shared vectors -> go.json)"
 bindings-go/test.sh 2>&1 | tee "$logs/go-test.log"
 
 step "WebAssembly package (build + size, shared vectors under Node (-> wasm.json) and in headless Chromium, remote JWKS, no Node built-ins)"
@@ -107,6 +123,8 @@ echo "wasm: ${wasm_passed:-0} passed, ${wasm_failed:-0} failed"
 echo "examples: ${ex_passed:-0} passed, ${ex_failed:-0} failed"
 grep -E '^fuzz: [0-9]+ targets' "$logs/fuzz.log" | tail -1 || echo "fuzz: no summary"
 grep -E '^conformance: [0-9]+ cases' "$logs/conformance.log" | tail -1 || echo "conformance: no summary"
+echo "step times:"
+cat "$logs/timings"
 echo "all: $((rust_passed + ${py_passed:-0} + ${node_passed:-0} + ${go_passed:-0} + ${wasm_passed:-0} + ${ex_passed:-0})) passed, $((rust_failed + ${py_failed:-0} + ${node_failed:-0} + ${go_failed:-0} + ${wasm_failed:-0} + ${ex_failed:-0})) failed"
 
 # Last: the run must have left the clone as it found it (see the top of this file).

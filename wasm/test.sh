@@ -4,7 +4,8 @@
 #   wasm/build.sh           builds dist/ (npm ci of the devDependencies: binaryen, jose,
 #                           typescript, deno, vite, workerd) and fails above 100 kB gzipped
 #   tsc --noEmit            the declarations (index.d.ts, manual.d.ts) against test/types.mts
-#   cargo build authsec-cli the local authorization server for test/remote.test.mjs
+#   cargo build authsec-cli the local authorization server for test/remote.test.mjs (in the cargo
+#                           profile AUTHSEC_CARGO_PROFILE names; dev when unset)
 #   chromium                Debian's package, installed with apt-get when missing (the browser test)
 #   node --test             test/*.test.mjs: the shared vectors under Node (vectors), in headless
 #                           Chromium: a page and a Web Worker (browser) and a Vite build (bundler),
@@ -25,8 +26,9 @@ echo "==> wasm/build.sh"
 echo "==> tsc --noEmit (declarations)"
 node_modules/.bin/tsc --noEmit --strict --target es2022 --module nodenext --moduleResolution nodenext --lib es2022,dom test/types.mts
 
-echo "==> cargo build -p authsec-cli (the local authorization server)"
-(cd .. && cargo build --locked -p authsec-cli)
+profile="${AUTHSEC_CARGO_PROFILE:-dev}"
+echo "==> cargo build --profile $profile -p authsec-cli (the local authorization server)"
+(cd .. && cargo build --locked --profile "$profile" -p authsec-cli)
 
 if [[ -z "${AUTHSEC_CHROMIUM:-}" ]] && ! command -v chromium >/dev/null 2>&1; then
   echo "==> apt-get install chromium (headless browser for test/browser.test.mjs)"

@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 'use strict';
-// `npm install` hook: in a checkout (a Cargo.toml next to package.json) build both addons with
-// napi-rs: the production one (native/authsec.<platform>.node, the package's main entry) and the
-// testing one (native/authsec-testing.<platform>.node: the local server, for
-// @authsec/sdk/testing). Cargo is incremental, so a rebuild with nothing changed takes seconds.
-// In an installed package, only check that a prebuilt production binary loads.
-//   AUTHSEC_NODE_SKIP_BUILD=1   skip the build (use the binary already in native/)
-//   AUTHSEC_NODE_PROFILE=debug  build without optimizations (faster to compile; or --debug)
+// `npm install` hook: in a checkout (a Cargo.toml next to package.json) build both addons: the
+// production one (native/authsec.<platform>.node, the package's main entry) and the testing one
+// (native/authsec-testing.<platform>.node: the local server, for @authsec/sdk/testing). Cargo is
+// incremental, so a rebuild with nothing changed takes seconds. In an installed package, only
+// check that a prebuilt production binary loads.
+//   AUTHSEC_NODE_SKIP_BUILD=1       skip the build (use the binaries already in native/)
+//   AUTHSEC_CARGO_PROFILE=<name>    build in this cargo profile (default release; scripts/test.sh: ci)
+//   AUTHSEC_NODE_PROFILE=debug      the dev profile (faster to compile; or --debug)
 
 const { spawnSync } = require('node:child_process');
-const { existsSync } = require('node:fs');
+const { copyFileSync, existsSync, mkdirSync } = require('node:fs');
 const { join } = require('node:path');
+const { platformName } = require('../lib/load');
 
 const root = join(__dirname, '..');
 const inCheckout = existsSync(join(root, 'Cargo.toml')) && existsSync(join(root, 'src', 'lib.rs'));
@@ -33,11 +35,6 @@ if (!inCheckout || process.env.AUTHSEC_NODE_SKIP_BUILD) {
   process.exit(0);
 }
 
-const cli = join(root, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js');
-if (!existsSync(cli)) {
-  console.error('@authsec/sdk: @napi-rs/cli is missing; run `npm ci` (devDependencies included) in bindings-node');
-  process.exit(1);
-}
 const cargo = spawnSync('cargo', ['--version'], { stdio: 'ignore' });
 if (cargo.status !== 0) {
   const err = tryLoad();
@@ -48,20 +45,33 @@ if (cargo.status !== 0) {
   console.error('@authsec/sdk: building the native module needs a Rust toolchain (https://rustup.rs): cargo was not found');
   process.exit(1);
 }
+// Both addons in one cargo invocation, in the workspace's target directory: with the profile the
+// rest of a test run uses (AUTHSEC_CARGO_PROFILE), the build reuses every dependency it compiled.
+// Plain cargo rather than `napi build`, which always passes --target (a target directory of its
+// own) and forces a rebuild of the napi crates for its type definitions (unused here).
 const debug = process.env.AUTHSEC_NODE_PROFILE === 'debug' || process.argv.includes('--debug');
-const release = debug ? [] : ['--release'];
-const builds = [
-  ['the native module', ['--dts', 'native.d.ts']],
-  [
-    'the testing module (the local server)',
-    ['--manifest-path', 'testing/Cargo.toml', '--package-json-path', 'testing/package.json', '--dts', 'testing-native.d.ts'],
-  ],
-];
-for (const [what, extra] of builds) {
-  const args = [cli, 'build', '--platform', '--output-dir', 'native', '--no-js', '--no-dts-header', ...extra, ...release];
-  console.error(`@authsec/sdk: building ${what} (napi build${release.length ? ' --release' : ''})`);
-  const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) process.exit(r.status ?? 1);
+const profile = process.env.AUTHSEC_CARGO_PROFILE || (debug ? 'dev' : 'release');
+console.error(`@authsec/sdk: building the native modules (cargo build --profile ${profile})`);
+const build = spawnSync(
+  'cargo',
+  ['build', '--locked', '--profile', profile, '-p', 'authsec-node', '-p', 'authsec-node-testing', '--message-format', 'json-render-diagnostics'],
+  { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+);
+if (build.status !== 0) process.exit(build.status ?? 1);
+// The cdylibs cargo reports, copied to where lib/load.js looks for them.
+const built = {};
+for (const line of build.stdout.split('\n')) {
+  if (!line.startsWith('{')) continue;
+  const m = JSON.parse(line);
+  if (m.reason === 'compiler-artifact' && m.target.kind.includes('cdylib')) built[m.target.name] = m.filenames[0];
+}
+mkdirSync(join(root, 'native'), { recursive: true });
+for (const [crate, binary] of [['authsec_node', 'authsec'], ['authsec_node_testing', 'authsec-testing']]) {
+  if (!built[crate]) {
+    console.error(`@authsec/sdk: cargo built no ${crate} library`);
+    process.exit(1);
+  }
+  copyFileSync(built[crate], join(root, 'native', `${binary}.${platformName()}.node`));
 }
 const err = tryLoad();
 if (err) {

@@ -33,7 +33,9 @@ clients:
 export function authsecBin() {
   if (process.env.AUTHSEC_BIN) return process.env.AUTHSEC_BIN;
   const target = process.env.CARGO_TARGET_DIR || join(REPO, 'target');
-  return join(target, 'debug', 'authsec');
+  // The profile the build used (wasm/test.sh: AUTHSEC_CARGO_PROFILE, `dev` when unset).
+  const profile = process.env.AUTHSEC_CARGO_PROFILE || 'dev';
+  return join(target, profile === 'dev' ? 'debug' : profile, 'authsec');
 }
 
 /**
@@ -43,7 +45,7 @@ export function authsecBin() {
  */
 export async function startAuthServer(config, { timeoutMs = 30_000 } = {}) {
   const bin = authsecBin();
-  if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`cargo build -p authsec-cli\` (wasm/test.sh does)`);
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`cargo build --profile \${AUTHSEC_CARGO_PROFILE:-dev} -p authsec-cli\` (wasm/test.sh does)`);
   const dir = mkdtempSync(join(tmpdir(), 'authsec-wasm-server-'));
   const file = join(dir, 'server.yaml');
   writeFileSync(file, config, { mode: 0o600 });
