@@ -10,7 +10,6 @@
 
 use authsec_core::http::{HttpRequest, HttpResponse, Transport};
 use authsec_core::resource::bearer as scopes;
-use authsec_core::resource::bearer::ErrorParts;
 use authsec_core::runtime::BoxFut;
 use authsec_core::scope;
 use authsec_core::util::{json_error_at, json_text, quoted};
@@ -384,12 +383,18 @@ pub fn challenge(
         &serde_json::Value::Null,
     ))?
     .all_of;
-    let parts = code.as_deref().map(|code| ErrorParts {
-        code,
-        message: message.as_deref().unwrap_or_default(),
-        missing_scopes: missing_scopes.unwrap_or_default(),
-    });
-    let c = js_result(scopes::challenge_for(realm.as_deref(), parts.as_ref(), &required))?;
+    let err = match code.as_deref() {
+        None => None,
+        Some(c) => Some(
+            Error::new(
+                ErrorCode::parse(c)
+                    .ok_or_else(|| js_error(&Error::config(format!("unknown error code {}", quoted(c)))))?,
+                message.unwrap_or_default(),
+            )
+            .with_missing_scopes(missing_scopes.unwrap_or_default()),
+        ),
+    };
+    let c = scopes::challenge(realm.as_deref(), err.as_ref(), &required);
     let mut props = vec![("status", c.status.into())];
     if let Some(e) = c.error {
         props.push(("error", e.into()));
