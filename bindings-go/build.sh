@@ -20,8 +20,8 @@ goos="$(go env GOOS)"; goarch="$(go env GOARCH)"
 dest="$here/lib/${goos}_${goarch}"
 mkdir -p "$dest"
 cp "$out_dir/libauthsec_capi.a" "$dest/libauthsec_capi.a"
-testing_lib=libauthsec_testing.so
-[ "$goos" = darwin ] && testing_lib=libauthsec_testing.dylib
+testing_lib=libauthsec_capi_testing.so
+[ "$goos" = darwin ] && testing_lib=libauthsec_capi_testing.dylib
 cp "$out_dir/$testing_lib" "$dest/$testing_lib"
 echo "build.sh: $dest/libauthsec_capi.a, $dest/$testing_lib"
 

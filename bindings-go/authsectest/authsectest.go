@@ -7,7 +7,7 @@
 //	client, _ := srv.Client(authsec.ClientConfig{Scopes: []string{"read:data"}})
 //	verifier, _ := srv.Verifier(authsec.VerifierConfig{})
 //
-// The server lives in a separate shared library (lib/<GOOS>_<GOARCH>/libauthsec_testing, built by
+// The server lives in a separate shared library (lib/<GOOS>_<GOARCH>/libauthsec_capi_testing, built by
 // bindings-go/build.sh and found through an rpath), never in the static library that package
 // authsec links, so production binaries carry no server.
 package authsectest

@@ -19,7 +19,7 @@ async function check(verifier, label, token, requiredScopes) {
     print(`${label}: valid, client ${claims.client_id}, scopes ${JSON.stringify(scopesOf(claims))}`);
   } catch (e) {
     if (!(e instanceof AuthsecError)) throw e;
-    print(`${label}: rejected, ${e.code} (HTTP ${e.status})${e.missingScopes ? `, missing ${e.missingScopes}` : ''}`);
+    print(`${label}: rejected, ${e.code} (HTTP ${e.httpStatus})${e.missingScopes ? `, missing ${e.missingScopes}` : ''}`);
   }
 }
 

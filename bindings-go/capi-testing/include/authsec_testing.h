@@ -1,5 +1,5 @@
 /*
- * authsec testing library (libauthsec_testing, a shared library): the local authorization server
+ * authsec testing library (libauthsec_capi_testing, a shared library): the local authorization server
  * for tests, linked by the Go package authsectest. Every export runs in a panic boundary.
  */
 

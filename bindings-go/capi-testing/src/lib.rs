@@ -1,7 +1,7 @@
 //! # authsec-capi-testing
 //!
 //! The local authorization server (`authsec-server`: axum, SQLite) for the Go module's tests: a
-//! shared library (`libauthsec_testing`) that the Go package `authsectest` links with an rpath, so
+//! shared library (`libauthsec_capi_testing`) that the Go package `authsectest` links with an rpath, so
 //! the production static library (`libauthsec_capi.a`) carries no server. Shared, because two Rust
 //! static libraries cannot be linked into one Go binary (each carries the Rust runtime's symbols):
 //! this one keeps its runtime private and exports only the `authsec_testing_*` functions.

@@ -12,7 +12,7 @@
  *   after its calls returned.
  * - Blocking calls take block and timeout_ms (0 = none) and fail with AUTHSEC_CODE_TIMEOUT on
  *   expiry; with block = false they return AUTHSEC_CODE_OK and no result instead of blocking.
- * - The local authorization server for tests is in the separate libauthsec_testing.
+ * - The local authorization server for tests is in the separate libauthsec_capi_testing.
  */
 
 #ifndef AUTHSEC_H

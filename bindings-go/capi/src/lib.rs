@@ -3,7 +3,7 @@
 //! The C ABI over `authsec-core` (via `authsec-native`) behind the Go module: it converts and maps
 //! errors; every decision about tokens, keys, claims, scopes and retries is the core's. One module
 //! per object, as rustls-ffi lays out its C API; the conventions are stated in `authsec.h`. The
-//! local server for tests is the separate shared library `libauthsec_testing` (`capi-testing/`).
+//! local server for tests is the separate shared library `libauthsec_capi_testing` (`capi-testing/`).
 #![allow(clippy::missing_safety_doc)]
 
 pub mod challenge;

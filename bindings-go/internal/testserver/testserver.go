@@ -1,4 +1,4 @@
-// Package testserver links the testing library (lib/<GOOS>_<GOARCH>/libauthsec_testing, a shared
+// Package testserver links the testing library (lib/<GOOS>_<GOARCH>/libauthsec_capi_testing, a shared
 // library with the local authorization server, built by build.sh) with an rpath, for package
 // authsectest and the module's own tests. It does not import package authsec, so that both can
 // use it; production binaries never link it.
@@ -10,7 +10,7 @@ package testserver
 #cgo linux,arm64 LDFLAGS: -L${SRCDIR}/../../lib/linux_arm64 -Wl,-rpath,${SRCDIR}/../../lib/linux_arm64
 #cgo darwin,amd64 LDFLAGS: -L${SRCDIR}/../../lib/darwin_amd64 -Wl,-rpath,${SRCDIR}/../../lib/darwin_amd64
 #cgo darwin,arm64 LDFLAGS: -L${SRCDIR}/../../lib/darwin_arm64 -Wl,-rpath,${SRCDIR}/../../lib/darwin_arm64
-#cgo LDFLAGS: -lauthsec_testing
+#cgo LDFLAGS: -lauthsec_capi_testing
 #include <stdlib.h>
 #include "authsec_testing.h"
 */
