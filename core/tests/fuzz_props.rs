@@ -678,16 +678,23 @@ mod regressions {
     }
 
     #[test]
-    fn jwks_rsa_key_with_a_zero_exponent_is_skipped() {
-        // The range check looked at the exponent before its leading zeros were stripped.
+    fn jwks_rsa_key_with_an_unusable_exponent_is_skipped() {
+        // The range check looked at the exponent before its leading zeros were stripped ("AA",
+        // "AAAA": zero). RFC 8017 wants an odd exponent of at least 3: 1 ("AQ") makes signatures
+        // forgeable, 2 ("Ag") and 65536 ("AQAA") are even.
         let text = std::fs::read_to_string(super::fuzz_dir().join("../tests/vectors/verify_algorithms.json")).unwrap();
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         let n = v["jwks"]["main"]["keys"][0]["n"].as_str().unwrap();
-        for e in ["AA", "AAAA"] {
+        for e in ["AA", "AAAA", "AQ", "AAE", "Ag", "AQAA"] {
             let set = KeySet::from_jwks_json(json!({"keys": [{"kty": "RSA", "n": n, "e": e}]}).to_string().as_bytes())
                 .expect("a JWKS");
             assert!(set.is_empty(), "e = {e:?}");
             assert!(set.skipped[0].contains("exponent"), "{:?}", set.skipped);
+        }
+        for e in ["Aw", "AQAB", "AAEAAQ"] {
+            let set = KeySet::from_jwks_json(json!({"keys": [{"kty": "RSA", "n": n, "e": e}]}).to_string().as_bytes())
+                .expect("a JWKS");
+            assert_eq!(set.keys().len(), 1, "e = {e:?}: {:?}", set.skipped);
         }
     }
 

@@ -255,6 +255,15 @@ fn parse_jwk(k: &Value) -> std::result::Result<VerifyKey, String> {
             if e.is_empty() || e.len() > 8 {
                 return Err("RSA exponent is out of range".into());
             }
+            // RFC 8017 §3.1: an odd exponent of at least 3. With e = 1 a "signature" is the
+            // padded message itself, so anyone could make one; skip the key when the set is read
+            // rather than fail later at the signature check.
+            let exponent = e.iter().fold(0u64, |acc, b| acc << 8 | u64::from(*b));
+            if exponent < 3 || exponent % 2 == 0 {
+                return Err(format!(
+                    "RSA exponent {exponent} is not an odd number of at least 3 (RFC 8017)"
+                ));
+            }
             (
                 KeyFamily::Rsa,
                 DecodingKey::from_rsa_raw_components(n_trim, e),

@@ -1,7 +1,7 @@
 //! The key-selection half of `verify_attacks.json`: kid games, no kid, keys embedded in or
 //! referenced by the header, and the JWKS key rules.
 
-use crate::vectors::case::{case, claims, del, hdr, File};
+use crate::vectors::case::{b64, case, claims, del, hdr, seg, File};
 use crate::vectors::keys::pem_body;
 use crate::vectors::signing::Gen;
 use authsec_core::Alg;
@@ -409,6 +409,26 @@ pub(crate) fn jwks_rules(g: &mut Gen, f: &mut File) {
         );
     }
     {
+        // With e = 1 an RSA "signature" is the padded digest itself: anyone can make one. The key
+        // must be skipped when the set is read, so this forgery finds no key at all.
+        let name = "jwks_rsa_exponent_one_forgery";
+        let jwk = g.jwk("rsa-a", &[("e", json!(b64(&[1])))]);
+        let modulus_len = authsec_core::util::b64url_decode(jwk["n"].as_str().unwrap())
+            .unwrap()
+            .len();
+        let (h, p) = (seg(&hdr("RS256", Some("rsa-a"), Some("at+jwt"))), seg(&claims(name)));
+        let forged = pkcs1_v15_sha256_encoding(format!("{h}.{p}").as_bytes(), modulus_len);
+        f.push(
+            case(
+                name,
+                "An RSA key with exponent 1 is skipped when the JWKS is read (RFC 8017: e is odd and at least 3), so a token whose signature is just its padded digest finds no key.",
+                format!("{h}.{p}.{}", b64(&forged)),
+            )
+            .inline_jwks(json!({"keys": [jwk]}))
+            .err("key_not_found"),
+        );
+    }
+    {
         let name = "jwks_junk_keys_skipped";
         let c = claims(name);
         let t = g.std_token(name, Alg::ES256, &c);
@@ -423,4 +443,21 @@ pub(crate) fn jwks_rules(g: &mut Gen, f: &mut File) {
                 .err("key_not_found"),
         );
     }
+}
+
+/// EMSA-PKCS1-v1_5 with SHA-256 (RFC 8017 §9.2): what an RS256 signature decrypts to.
+fn pkcs1_v15_sha256_encoding(message: &[u8], len: usize) -> Vec<u8> {
+    use sha2::Digest;
+    const SHA256_DIGEST_INFO: [u8; 19] = [
+        0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04,
+        0x20,
+    ];
+    let digest = sha2::Sha256::digest(message);
+    let padding = len - 3 - SHA256_DIGEST_INFO.len() - digest.len();
+    let mut em = vec![0x00, 0x01];
+    em.extend(std::iter::repeat_n(0xff, padding));
+    em.push(0x00);
+    em.extend_from_slice(&SHA256_DIGEST_INFO);
+    em.extend_from_slice(&digest);
+    em
 }
