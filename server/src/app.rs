@@ -14,7 +14,7 @@ use authsec_core::util::b64_std_decode;
 use authsec_core::{Alg, Clock, KeySet, Secret, VerifierConfig};
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -22,6 +22,7 @@ use parking_lot::{Mutex, RwLock};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -83,6 +84,26 @@ pub fn router(state: Arc<AppState>) -> Router {
             OAuthError::new(405, "invalid_request", "method not allowed for this endpoint")
         })
         .with_state(state)
+}
+
+/// Answer 408 and close the connection when a request is not answered within `limit`. hyper's
+/// header timeout ends at the request head; this bounds the rest, so a client that sends a
+/// head and then part of its body cannot hold a connection open.
+pub async fn answer_within(limit: Duration, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            let mut resp = OAuthError::new(
+                408,
+                "invalid_request",
+                format!("the request did not arrive in full within {limit:?}; send the whole body at once"),
+            )
+            .into_response();
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            resp
+        }
+    }
 }
 
 /// Read a body of at most `limit` bytes. Only an oversized body is a 413; one that cannot be

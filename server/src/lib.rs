@@ -46,6 +46,10 @@ pub struct StartOptions {
     pub clock: Arc<dyn Clock>,
     /// Override the audit sink (tests collect lines in memory).
     pub audit: Option<Arc<audit::Audit>>,
+    /// The longest a request may take once its head has arrived, reading its body included: a
+    /// client that stops sending mid-body is answered 408 and its connection closed. The head
+    /// itself must arrive within 10 s.
+    pub request_timeout: Duration,
 }
 
 impl Default for StartOptions {
@@ -55,6 +59,7 @@ impl Default for StartOptions {
             port: 0,
             clock: Arc::new(SystemClock),
             audit: None,
+            request_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -171,7 +176,10 @@ pub async fn start(cfg: ServerConfig, opts: StartOptions) -> Result<RunningServe
         None => Arc::new(audit::Audit::open(cfg.audit_log.as_deref())?),
     };
     let state = Arc::new(build_state(cfg, issuer, opts.clock, audit)?);
-    let router = app::router(state.clone());
+    let request_timeout = opts.request_timeout;
+    let router = app::router(state.clone()).layer(axum::middleware::from_fn(move |req, next| {
+        app::answer_within(request_timeout, req, next)
+    }));
     let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
     // Connection tasks watch `closing` (it changes once, when the server stops) to shut down
     // gracefully, and each holds a clone of `alive` so that `shutdown` can wait for the last one.

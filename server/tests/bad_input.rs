@@ -428,6 +428,69 @@ async fn header_floods_and_raw_garbage_never_hang_or_crash() {
     ts.shutdown().await;
 }
 
+/// Clients that send a complete head and then part of the body, and stall: each is answered 408
+/// and its connection closed once the request bound passes (before, all 20 were still open after
+/// 14 s). A slow body that completes within the bound is still served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_stalls_is_answered_408_and_closed() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let bound = Duration::from_millis(800);
+    let ts = TestServer::start_with_request_timeout(
+        ServerConfig {
+            rate_limit: 0,
+            ..config(vec![secret_client("good", SECRET, &["read"])])
+        },
+        bound,
+    )
+    .await;
+    let a = ts.addr();
+    let head = "POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n";
+    let started = Instant::now();
+    let mut stalled = Vec::new();
+    for _ in 0..20 {
+        let mut s = tokio::net::TcpStream::connect(a).await.unwrap();
+        s.write_all(format!("{head}Content-Length: 100\r\n\r\ngrant_type=cl").as_bytes())
+            .await
+            .unwrap();
+        stalled.push(s);
+    }
+    for mut s in stalled {
+        let mut out = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
+        assert!(read.is_ok(), "a stalled request was still open after 10 s");
+        let r = parse_response(&out).unwrap_or_else(|| panic!("not HTTP: {:?}", String::from_utf8_lossy(&out)));
+        assert_eq!(r.status, 408, "{r:?}");
+        assert_eq!(r.json["error"], "invalid_request", "{r:?}");
+    }
+    let waited = started.elapsed();
+    assert!(waited >= bound, "answered before the bound: {waited:?}");
+    // A body sent in two parts, the second well within the bound, is served as usual.
+    let body = format!("grant_type=client_credentials&client_id=good&client_secret={SECRET}");
+    let mut s = tokio::net::TcpStream::connect(a).await.unwrap();
+    let (first, rest) = body.split_at(10);
+    s.write_all(
+        format!(
+            "{head}Content-Length: {}\r\nConnection: close\r\n\r\n{first}",
+            body.len()
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(bound / 4).await;
+    s.write_all(rest.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out))
+        .await
+        .expect("the server answers")
+        .unwrap();
+    let r = parse_response(&out).expect("HTTP");
+    assert_eq!(r.status, 200, "{r:?}");
+    still_healthy(&ts).await;
+    ts.shutdown().await;
+}
+
 fn getrandom_fill(buf: &mut [u8]) {
     // Random-looking bytes without another dependency: a few base64url-decoded random ids.
     let mut filled = 0;

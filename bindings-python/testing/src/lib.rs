@@ -98,6 +98,7 @@ impl LocalServer {
             port,
             clock,
             audit,
+            ..StartOptions::default()
         };
         let server = py
             .detach(|| runtime().block_on(authsec_server::start(cfg, opts)))

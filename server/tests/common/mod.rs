@@ -31,7 +31,16 @@ impl TestServer {
         Self::start_opts(cfg, Some(clock)).await
     }
 
+    /// Start with the system clock and this bound on a request after its head.
+    pub async fn start_with_request_timeout(cfg: ServerConfig, request_timeout: Duration) -> TestServer {
+        Self::start_with(cfg, None, request_timeout).await
+    }
+
     async fn start_opts(cfg: ServerConfig, clock: Option<ManualClock>) -> TestServer {
+        Self::start_with(cfg, clock, StartOptions::default().request_timeout).await
+    }
+
+    async fn start_with(cfg: ServerConfig, clock: Option<ManualClock>, request_timeout: Duration) -> TestServer {
         let (audit, buf) = authsec_server::audit::Audit::memory();
         let opts = StartOptions {
             clock: match &clock {
@@ -39,6 +48,7 @@ impl TestServer {
                 None => Arc::new(SystemClock),
             },
             audit: Some(Arc::new(audit)),
+            request_timeout,
             ..Default::default()
         };
         let server = start(cfg, opts).await.expect("start the server");
