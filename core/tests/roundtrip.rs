@@ -101,8 +101,9 @@ fn prepare_and_complete() {
         panic!("static keys prepare synchronously")
     };
     assert_eq!(check.alg(), Alg::ES256);
+    assert_eq!(check.keys().len(), 1);
     assert_eq!(
-        check.key().public_key().thumbprint(),
+        check.keys()[0].public_key().thumbprint(),
         key.public_jwk()["kid"].as_str().unwrap()
     );
     assert_eq!(check.signature().len(), 64, "ES256 signatures are raw r || s");

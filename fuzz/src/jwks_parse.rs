@@ -147,16 +147,20 @@ pub fn check_key_set(set: &KeySet, entries: &[Value]) {
     assert_eq!(summaries(&again), expected);
     assert!(again.skipped.is_empty(), "{:?}", again.skipped);
 
-    // 3. Key selection answers with a key that has the kid and fits the alg, or a key error.
+    // 3. Key selection answers with every key that has the kid and fits the alg (the only key
+    //    that fits, without a kid), or a key error.
     for alg in Alg::ALL {
         for kid in [None, Some("rsa-a"), Some("p256-a"), Some("ed25519-a"), Some("")] {
-            match set.select(kid, alg) {
-                Ok(k) => {
-                    assert!(k.fits(alg));
-                    if kid.is_some() {
-                        assert_eq!(k.kid.as_deref(), kid);
-                    } else {
-                        assert_eq!(set.keys().iter().filter(|k| k.fits(alg)).count(), 1);
+            match set.candidates(kid, alg) {
+                Ok(keys) => {
+                    assert!(keys.iter().all(|k| k.fits(alg)));
+                    let expected = set
+                        .keys()
+                        .iter()
+                        .filter(|k| k.fits(alg) && (kid.is_none() || k.kid.as_deref() == kid));
+                    assert_eq!(keys.len(), expected.count());
+                    if kid.is_none() {
+                        assert_eq!(keys.len(), 1);
                     }
                 }
                 Err(e) => assert!(matches!(

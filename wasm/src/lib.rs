@@ -178,37 +178,40 @@ impl JwksStore for JsStore {
 // Signature checks.
 
 /// Check the core's signature request with WebCrypto, or Rust for Ed25519 where WebCrypto has
-/// no Ed25519.
+/// no Ed25519: valid when one of the core's candidate keys verifies it.
 async fn signature_ok(check: &SignatureCheck) -> Result<bool> {
-    let jwk = check.key().public_key().canonical_jwk();
-    let verdict = JsFuture::from(webcrypto_verify(
-        check.alg().as_str(),
-        &jwk,
-        check.message(),
-        check.signature(),
-    ))
-    .await
-    .map_err(|e| Error::internal(format!("WebCrypto failed: {}", text_of(&e))))?;
-    if let Some(ok) = verdict.as_bool() {
-        return Ok(ok);
-    }
-    match check.key().public_key() {
-        PublicKey::Ed25519 { x } => {
-            let verdict = JsFuture::from(fallback_ed25519(x, check.message(), check.signature()))
+    for key in check.keys() {
+        let key = key.public_key();
+        let verdict = JsFuture::from(webcrypto_verify(
+            check.alg().as_str(),
+            &key.canonical_jwk(),
+            check.message(),
+            check.signature(),
+        ))
+        .await
+        .map_err(|e| Error::internal(format!("WebCrypto failed: {}", text_of(&e))))?;
+        let ok = match (verdict.as_bool(), key) {
+            (Some(ok), _) => ok,
+            (None, PublicKey::Ed25519 { x }) => JsFuture::from(fallback_ed25519(x, check.message(), check.signature()))
                 .await
-                .map_err(|e| Error::internal(format!("the Ed25519 fallback failed: {}", text_of(&e))))?;
-            verdict
+                .map_err(|e| Error::internal(format!("the Ed25519 fallback failed: {}", text_of(&e))))?
                 .as_bool()
-                .ok_or_else(|| Error::internal("the Ed25519 fallback gave no verdict"))
+                .ok_or_else(|| Error::internal("the Ed25519 fallback gave no verdict"))?,
+            (None, _) => {
+                return Err(Error::new(
+                    ErrorCode::UnsupportedAlgorithm,
+                    format!(
+                        "this runtime's WebCrypto cannot check {} signatures; use a runtime with crypto.subtle",
+                        check.alg()
+                    ),
+                ))
+            }
+        };
+        if ok {
+            return Ok(true);
         }
-        _ => Err(Error::new(
-            ErrorCode::UnsupportedAlgorithm,
-            format!(
-                "this runtime's WebCrypto cannot check {} signatures; use a runtime with crypto.subtle",
-                check.alg()
-            ),
-        )),
     }
+    Ok(false)
 }
 
 async fn verify_core(

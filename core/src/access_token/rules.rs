@@ -10,7 +10,7 @@ use super::claims::Claims;
 use super::config::{TypPolicy, VerifierConfig};
 use crate::jose::alg::Alg;
 use crate::jose::compact::{check_crit, check_signature, CompactJws};
-use crate::jose::keys::KeySet;
+use crate::jose::keys::{KeySet, VerifyKey};
 use crate::util::{b64url_decode, quoted, quoted_list, truncate};
 use crate::{Error, ErrorCode, Result};
 use serde_json::{Map, Value};
@@ -110,9 +110,26 @@ fn numeric_date_ms(map: &Map<String, Value>, name: &str) -> Result<Option<i64>> 
 
 /// Check the signature with `keys`, then the claims at `now_ms`. Pure and synchronous.
 pub fn verify_parsed(parsed: &ParsedToken<'_>, keys: &KeySet, cfg: &VerifierConfig, now_ms: i64) -> Result<Claims> {
-    let key = keys.select(parsed.kid.as_deref(), parsed.alg)?;
-    check_signature(parsed.alg, key, parsed.signing_input.as_bytes(), &parsed.signature)?;
+    let candidates = keys.candidates(parsed.kid.as_deref(), parsed.alg)?;
+    signed_by_any(
+        parsed.alg,
+        &candidates,
+        parsed.signing_input.as_bytes(),
+        &parsed.signature,
+    )?;
     decode_claims(parsed.payload_b64, cfg, now_ms)
+}
+
+/// `Ok` when one of `keys` verifies the signature; else the last key's error.
+pub(crate) fn signed_by_any(alg: Alg, keys: &[VerifyKey], message: &[u8], signature: &Vec<u8>) -> Result<()> {
+    let mut outcome = Err(crate::jose::compact::bad_signature());
+    for key in keys {
+        outcome = check_signature(alg, key, message, signature);
+        if outcome.is_ok() {
+            break;
+        }
+    }
+    outcome
 }
 
 /// Decode the payload segment and apply the claim rules.

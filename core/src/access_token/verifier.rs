@@ -6,9 +6,9 @@
 use super::cache::VerifiedCache;
 use super::claims::Claims;
 use super::config::VerifierConfig;
-use super::rules::{decode_claims, parse_token, verify_parsed, ParsedToken};
+use super::rules::{decode_claims, parse_token, signed_by_any, verify_parsed, ParsedToken};
 use crate::jose::alg::Alg;
-use crate::jose::compact::{bad_signature, check_signature};
+use crate::jose::compact::bad_signature;
 use crate::jose::keys::{KeySet, VerifyKey};
 use crate::key_provider::{KeyProvider, KeySnapshot};
 use crate::runtime::Clock;
@@ -19,8 +19,8 @@ use std::sync::Arc;
 /// What [`Verifier::prepare`] leaves to the caller: a signature to check, as data.
 ///
 /// Runtimes with their own crypto (WebAssembly with WebCrypto) check [`SignatureCheck::message`]
-/// against [`SignatureCheck::signature`] with [`SignatureCheck::key`] under
-/// [`SignatureCheck::alg`], then hand the outcome to [`Verifier::complete`], which decodes the
+/// against [`SignatureCheck::signature`] with each of [`SignatureCheck::keys`] under
+/// [`SignatureCheck::alg`] until one verifies, then hand the outcome to [`Verifier::complete`], which decodes the
 /// claims, applies every claim rule and fills the verified-token cache. Parsing, the `alg`
 /// allow-list, `typ`, `crit` and key selection have already been decided by the core.
 pub struct SignatureCheck {
@@ -28,7 +28,7 @@ pub struct SignatureCheck {
     signing_input_len: usize,
     signature: Vec<u8>,
     alg: Alg,
-    key: VerifyKey,
+    keys: Vec<VerifyKey>,
     /// The key-set generation the key came from (None for static keys).
     generation: Option<u64>,
 }
@@ -37,9 +37,10 @@ impl SignatureCheck {
     pub fn alg(&self) -> Alg {
         self.alg
     }
-    /// The key the core selected (by `kid`, fitting `alg`).
-    pub fn key(&self) -> &VerifyKey {
-        &self.key
+    /// The keys the core selected (by `kid`, fitting `alg`), in key-set order; never empty. The
+    /// signature is valid when any of them verifies it (two keys can share a `kid`).
+    pub fn keys(&self) -> &[VerifyKey] {
+        &self.keys
     }
     /// The JWS signing input: `BASE64URL(header) '.' BASE64URL(payload)`.
     pub fn message(&self) -> &[u8] {
@@ -56,7 +57,7 @@ impl SignatureCheck {
     /// Check the signature with this build's own backend (`Ok(false)` for a bad signature; an
     /// error when the build has no backend).
     pub fn verify_with_backend(&self) -> Result<bool> {
-        match check_signature(self.alg, &self.key, self.message(), &self.signature) {
+        match signed_by_any(self.alg, &self.keys, self.message(), &self.signature) {
             Ok(()) => Ok(true),
             Err(e) if e.code() == ErrorCode::InvalidSignature => Ok(false),
             Err(e) => Err(e),
@@ -68,7 +69,7 @@ impl std::fmt::Debug for SignatureCheck {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SignatureCheck")
             .field("alg", &self.alg)
-            .field("key", &self.key)
+            .field("keys", &self.keys)
             .finish_non_exhaustive()
     }
 }
@@ -194,13 +195,13 @@ impl Verifier {
         keys: &KeySet,
         generation: Option<u64>,
     ) -> Result<SignatureCheck> {
-        let key = keys.select(parsed.kid.as_deref(), parsed.alg)?.clone();
+        let keys = keys.candidates(parsed.kid.as_deref(), parsed.alg)?;
         Ok(SignatureCheck {
             token: token.into(),
             signing_input_len: parsed.signing_input.len(),
             signature: parsed.signature.clone(),
             alg: parsed.alg,
-            key,
+            keys,
             generation,
         })
     }

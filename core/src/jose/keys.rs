@@ -158,42 +158,40 @@ impl KeySet {
         })
     }
 
-    /// Pick the key for a token: by `kid` when the token has one, else the only key that fits.
-    pub fn select(&self, kid: Option<&str>, alg: Alg) -> Result<&VerifyKey> {
-        match kid {
-            Some(kid) => {
-                let mut matching = self.keys.iter().filter(|k| k.kid.as_deref() == Some(kid)).peekable();
-                if matching.peek().is_none() {
-                    return Err(Error::new(
-                        ErrorCode::KeyNotFound,
-                        format!(
-                            "no key with kid {} in the key set; if the issuer rotated keys, the JWKS will be refetched",
-                            crate::util::quoted(kid)
-                        ),
-                    ));
-                }
-                matching.find(|k| k.fits(alg)).ok_or_else(|| {
-                    Error::new(
-                        ErrorCode::AlgorithmMismatch,
-                        format!("the key {} cannot be used with alg {alg}", crate::util::quoted(kid)),
-                    )
-                })
-            }
-            None => {
-                let fitting: Vec<&VerifyKey> = self.keys.iter().filter(|k| k.fits(alg)).collect();
-                match fitting.len() {
-                    1 => Ok(fitting[0]),
-                    0 => Err(Error::new(
-                        ErrorCode::KeyNotFound,
-                        format!("the token has no kid and no key in the key set fits alg {alg}"),
-                    )),
-                    n => Err(Error::new(
-                        ErrorCode::KeyNotFound,
-                        format!("the token has no kid and {n} keys fit alg {alg}; the issuer must set kid"),
-                    )),
-                }
-            }
-        }
+    /// The keys that may have signed a token: with a `kid`, every key with that `kid` that fits
+    /// `alg`, in key-set order (a careless rotation can publish two keys under one `kid`; the
+    /// signature is valid when any of them verifies it, as in jose); without one, the only key
+    /// that fits. Never empty.
+    pub fn candidates(&self, kid: Option<&str>, alg: Alg) -> Result<Vec<VerifyKey>> {
+        let fitting: Vec<VerifyKey> = self
+            .keys
+            .iter()
+            .filter(|k| k.fits(alg) && (kid.is_none() || k.kid.as_deref() == kid))
+            .cloned()
+            .collect();
+        let (code, message) = match (kid, fitting.len()) {
+            (Some(_), 1..) | (None, 1) => return Ok(fitting),
+            (Some(kid), _) if self.kids().any(|k| k == kid) => (
+                ErrorCode::AlgorithmMismatch,
+                format!("the key {} cannot be used with alg {alg}", crate::util::quoted(kid)),
+            ),
+            (Some(kid), _) => (
+                ErrorCode::KeyNotFound,
+                format!(
+                    "no key with kid {} in the key set; if the issuer rotated keys, the JWKS will be refetched",
+                    crate::util::quoted(kid)
+                ),
+            ),
+            (None, 0) => (
+                ErrorCode::KeyNotFound,
+                format!("the token has no kid and no key in the key set fits alg {alg}"),
+            ),
+            (None, n) => (
+                ErrorCode::KeyNotFound,
+                format!("the token has no kid and {n} keys fit alg {alg}; the issuer must set kid"),
+            ),
+        };
+        Err(Error::new(code, message))
     }
 }
 

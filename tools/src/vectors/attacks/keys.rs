@@ -429,6 +429,40 @@ pub(crate) fn jwks_rules(g: &mut Gen, f: &mut File) {
         );
     }
     {
+        // A careless rotation publishes the new key under the old key's kid. Each key with the
+        // kid that fits is tried (as jose does), not only the first.
+        let set = json!({"keys": [g.jwk("rsa-b", &[("kid", json!("rsa-a"))]), g.jwk("rsa-a", &[])]});
+        let name = "jwks_duplicate_kid_second_key_verifies";
+        let c = claims(name);
+        let t = g.std_token(name, Alg::RS256, &c);
+        f.push(
+            case(
+                name,
+                "Two keys share kid rsa-a; the token was signed by the second one. Every key with the kid that fits alg is tried, so it verifies.",
+                t,
+            )
+            .inline_jwks(set.clone())
+            .ok(&c),
+        );
+        let name = "jwks_duplicate_kid_neither_key";
+        let t = g.jws(
+            name,
+            "rsa-1024-weak",
+            Alg::RS256,
+            &hdr("RS256", Some("rsa-a"), Some("at+jwt")),
+            &claims(name),
+        );
+        f.push(
+            case(
+                name,
+                "Two keys share kid rsa-a and neither signed the token: invalid_signature.",
+                t,
+            )
+            .inline_jwks(set)
+            .err("invalid_signature"),
+        );
+    }
+    {
         let name = "jwks_junk_keys_skipped";
         let c = claims(name);
         let t = g.std_token(name, Alg::ES256, &c);
