@@ -1,11 +1,11 @@
 // The shared vectors (tests/vectors) in headless Chromium: a static server on 127.0.0.1 serves the
-// package, the test page (test/browser/) and the vector files; Chromium loads the page with
-// --dump-dom; the page writes its outcome into <pre id="result">, read back and asserted here.
+// package, the test page (test/browser/) and the vector files; Chromium loads the page, which
+// POSTs its outcome to the server's /result, asserted here.
 // Chromium is Debian's `chromium` package (wasm/test.sh installs it when missing).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStaticServer } from './support/static-server.mjs';
-import { findChromium, chromiumVersion, dumpDom, loadUntil, readResult } from './support/chromium.mjs';
+import { findChromium, chromiumVersion, loadUntil } from './support/chromium.mjs';
 import { vectorFiles } from './support/vector-files.mjs';
 
 const { files, cases, eddsaCases } = vectorFiles();
@@ -26,9 +26,7 @@ after(async () => {
 async function runPage(entry, worker) {
   const url = `${server.origin}/wasm/test/browser/?entry=${entry}&files=${files.join(',')}${worker ? '&worker=1' : ''}`;
   const before = server.requests.length;
-  const result = worker
-    ? await loadUntil(chromium, url, server.nextResult())
-    : readResult((await dumpDom(chromium, url)).dom);
+  const result = await loadUntil(chromium, url, server.nextResult());
   return { result, requests: server.requests.slice(before) };
 }
 

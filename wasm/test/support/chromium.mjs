@@ -1,5 +1,6 @@
-// Headless Chromium for the browser test: find the binary, run it with --dump-dom on a URL, and
-// always take it down (its whole process group) when it is done or over time.
+// Headless Chromium for the browser tests: find the binary, load a URL until the page reports its
+// outcome over HTTP, and always take the browser down (its whole process group) when it is done or
+// over time.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, accessSync, constants } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -74,9 +75,9 @@ function launch(bin, extra, url) {
   return { child, io, killGroup, dispose };
 }
 
-/** Load `url` headless (no --dump-dom) until `until` settles, then close the browser; resolves or
- * rejects as `until` does. For pages whose work runs in a Web Worker: virtual time (which
- * --dump-dom relies on) does not wait for workers, so such a page reports over HTTP instead. */
+/** Load `url` headless until `until` settles, then close the browser; resolves or rejects as
+ * `until` does. The pages report over HTTP (the test server's /result) rather than through
+ * --dump-dom, whose virtual time waits neither for WebCrypto nor for workers. */
 export async function loadUntil(bin, url, until, { timeoutMs = 120_000 } = {}) {
   const { child, io, killGroup, dispose } = launch(bin, [], url);
   const closed = new Promise((r) => child.once('close', r));
@@ -98,44 +99,4 @@ export async function loadUntil(bin, url, until, { timeoutMs = 120_000 } = {}) {
     if (child.exitCode === null && child.signalCode === null) await closed;
     dispose();
   }
-}
-
-/** Load `url` headless and resolve to the serialized DOM once the page is idle (or the virtual
- * time budget is spent). Rejects after `timeoutMs` of real time; the browser is killed either way. */
-export function dumpDom(bin, url, { timeoutMs = 120_000, virtualTimeBudgetMs = 60_000 } = {}) {
-  const { child, io, killGroup, dispose } = launch(bin, [`--virtual-time-budget=${virtualTimeBudgetMs}`, '--dump-dom'], url);
-  return new Promise((resolve, reject) => {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup();
-    }, timeoutMs);
-    const finish = (fn) => {
-      clearTimeout(timer);
-      dispose(); // also the leftovers (renderer, zygote) of a browser that has exited
-      fn();
-    };
-    child.on('error', (e) => finish(() => reject(e)));
-    child.on('close', (code, signal) =>
-      finish(() => {
-        if (timedOut) reject(new Error(`chromium did not finish within ${timeoutMs} ms; stderr:\n${io.err.slice(-4000)}`));
-        else if (code !== 0) reject(new Error(`chromium exited with ${code ?? signal}; stderr:\n${io.err.slice(-4000)}`));
-        else resolve({ dom: io.out, stderr: io.err });
-      }),
-    );
-  });
-}
-
-/** The JSON written into <pre id="result"> by the test page. */
-export function readResult(dom) {
-  const m = /<pre id="result">([\s\S]*?)<\/pre>/.exec(dom);
-  if (!m) throw new Error(`no <pre id="result"> in the page:\n${dom.slice(0, 2000)}`);
-  const text = m[1]
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&nbsp;/g, '\u00a0')
-    .replace(/&amp;/g, '&');
-  return JSON.parse(text);
 }

@@ -50,8 +50,7 @@ export async function startStaticServer({ root = REPO, allowed = ALLOWED } = {})
     };
     try {
       const url = new URL(req.url, 'http://127.0.0.1');
-      // A page that cannot be read back with --dump-dom (its work happens in a Web Worker, which
-      // virtual time does not wait for) POSTs its outcome here (at most 1 MiB of JSON).
+      // The test pages POST their outcome here (at most 1 MiB of JSON).
       if (req.method === 'POST' && url.pathname === '/result') {
         let body = '';
         for await (const chunk of req) {
