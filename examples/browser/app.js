@@ -39,7 +39,10 @@ async function main() {
 }
 // [END browser_verify]
 
-main().then(
-  () => print('done: browser'),
-  (e) => print(`error: ${e && e.stack ? e.stack : e}`),
-);
+main()
+  .then(
+    () => print('done: browser'),
+    (e) => print(`error: ${e && e.stack ? e.stack : e}`),
+  )
+  // What the page printed, for run.mjs (the demo's stand-in for a person reading the page).
+  .then(() => fetch('/printed', { method: 'POST', body: out.textContent }));

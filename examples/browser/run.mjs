@@ -10,7 +10,7 @@ import { join, normalize, extname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ClientCredentials } from '@authsec/sdk';
 import { startLocalServer } from '@authsec/sdk/testing';
-import { findChromium, dumpDom } from '../../wasm/test/support/chromium.mjs';
+import { findChromium, loadUntil } from '../../wasm/test/support/chromium.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const wasmPkg = fileURLToPath(new URL('../../wasm/', import.meta.url));
@@ -32,9 +32,20 @@ try {
   const tampered = [h, Buffer.from(JSON.stringify(claims)).toString('base64url'), s].join('.');
   const demo = JSON.stringify({ issuer: auth.issuer, audience: AUDIENCE, token: accessToken, tampered });
 
+  // The page POSTs what it printed to /printed when it is done.
+  let printed;
+  const pagePrinted = new Promise((resolve) => {
+    printed = resolve;
+  });
   http = createServer(async (req, res) => {
     const path = new URL(req.url, 'http://x').pathname;
     try {
+      if (path === '/printed' && req.method === 'POST') {
+        let body = '';
+        for await (const chunk of req) if ((body += chunk).length > 64 * 1024) break;
+        printed(body);
+        return send(res, 204, '.json', '');
+      }
       if (path === '/demo.json') return send(res, 200, '.json', demo);
       if (path === '/jwks.json') {
         const r = await fetch(auth.jwksUri);
@@ -58,9 +69,7 @@ try {
   console.log(`page: ${url}`);
   const chromium = findChromium();
   if (!chromium) throw new Error('chromium is not installed (apt-get install chromium)');
-  const { dom } = await dumpDom(chromium, url, { timeoutMs: 90_000, virtualTimeBudgetMs: 30_000 });
-  const pre = dom.match(/<pre id="out">([\s\S]*?)<\/pre>/);
-  const text = (pre ? pre[1] : '').replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const text = await loadUntil(chromium, url, pagePrinted, { timeoutMs: 90_000 });
   console.log('the page printed:');
   for (const line of text.trim().split('\n')) console.log(`  ${line}`);
   if (!/^done: browser$/m.test(text)) process.exitCode = 1;
