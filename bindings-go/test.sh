@@ -6,18 +6,6 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 "$here/build.sh"
-# The static library users link must not define SQLite's symbols (they would clash with the
-# user's own SQLite driver); the testing library, which holds the server, does.
-lib="$here/lib/$(go env GOOS)_$(go env GOARCH)"
-testing_lib=libauthsec_capi_testing.so
-[ "$(go env GOOS)" = darwin ] && testing_lib=libauthsec_capi_testing.dylib
-sqlite_in_capi=$(nm --defined-only "$lib/libauthsec_capi.a" 2>/dev/null | grep -c ' [Tt] _\?sqlite3_' || true)
-sqlite_in_testing=$(nm --defined-only "$lib/$testing_lib" | grep -c ' [Tt] _\?sqlite3_' || true)
-echo "== nm: libauthsec_capi.a defines ${sqlite_in_capi} sqlite3_* functions, the testing library ${sqlite_in_testing}"
-if [ "$sqlite_in_capi" -ne 0 ] || [ "$sqlite_in_testing" -eq 0 ]; then
-  echo "bindings-go/test.sh: SQLite belongs in the testing library only" >&2
-  exit 1
-fi
 profile="${AUTHSEC_CARGO_PROFILE:-release}"
 echo "== cargo test --profile $profile -p authsec-capi -p authsec-capi-testing"
 (cd "$here/.." && cargo test --profile "$profile" --locked -p authsec-capi -p authsec-capi-testing)

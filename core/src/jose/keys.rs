@@ -250,12 +250,12 @@ fn parse_jwk(k: &Value) -> std::result::Result<VerifyKey, String> {
             }
             // Range-check the exponent without its leading zeros: `"e":"AA"` (zero) was accepted.
             let e = strip_leading_zeros(&e);
-            if e.is_empty() || e.len() > 8 {
+            if e.len() > 8 {
                 return Err("RSA exponent is out of range".into());
             }
-            // RFC 8017 §3.1: an odd exponent of at least 3. With e = 1 a "signature" is the
-            // padded message itself, so anyone could make one; skip the key when the set is read
-            // rather than fail later at the signature check.
+            // RFC 8017 §3.1: an odd exponent of at least 3 (so zero is refused here too). With
+            // e = 1 a "signature" is the padded message itself, so anyone could make one; skip the
+            // key when the set is read rather than fail later at the signature check.
             let exponent = e.iter().fold(0u64, |acc, b| acc << 8 | u64::from(*b));
             if exponent < 3 || exponent % 2 == 0 {
                 return Err(format!(

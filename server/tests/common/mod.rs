@@ -23,21 +23,17 @@ pub struct TestServer {
 impl TestServer {
     /// Start with the system clock.
     pub async fn start(cfg: ServerConfig) -> TestServer {
-        Self::start_opts(cfg, None).await
+        Self::start_with(cfg, None, StartOptions::default().request_timeout).await
     }
 
     /// Start with a manual clock (shared with the caller: advancing it moves the server's time).
     pub async fn start_with_clock(cfg: ServerConfig, clock: ManualClock) -> TestServer {
-        Self::start_opts(cfg, Some(clock)).await
+        Self::start_with(cfg, Some(clock), StartOptions::default().request_timeout).await
     }
 
     /// Start with the system clock and this bound on a request after its head.
     pub async fn start_with_request_timeout(cfg: ServerConfig, request_timeout: Duration) -> TestServer {
         Self::start_with(cfg, None, request_timeout).await
-    }
-
-    async fn start_opts(cfg: ServerConfig, clock: Option<ManualClock>) -> TestServer {
-        Self::start_with(cfg, clock, StartOptions::default().request_timeout).await
     }
 
     async fn start_with(cfg: ServerConfig, clock: Option<ManualClock>, request_timeout: Duration) -> TestServer {
