@@ -84,6 +84,8 @@ error_codes! {
     InvalidTokenType = "invalid_token_type", InvalidToken => "the typ header is not acceptable for an access token",
     UnsupportedCriticalHeader = "unsupported_critical_header", InvalidToken => "the crit header names an unsupported extension",
     InvalidClaim = "invalid_claim", InvalidToken => "a required claim is missing or has the wrong type",
+    InvalidDelegation = "invalid_delegation", Delegation => "the act (delegation) claim is malformed: not an object, a cycle, exp or aud inside it, or nested too deep",
+    DelegationNotAllowed = "delegation_not_allowed", Delegation => "the token is delegated in a way this resource does not accept (forbid_delegation, max_delegation_depth, allowed_actors)",
     InsufficientScope = "insufficient_scope", InsufficientScope => "the token is valid but lacks a required scope",
     // ----- other -----
     InternalError = "internal_error", Internal => "a bug or an impossible state; please report it",
@@ -193,13 +195,14 @@ pub enum ErrorClass {
     RateLimited,
     InvalidToken,
     TokenExpired,
+    Delegation,
     InsufficientScope,
     Internal,
 }
 
 impl ErrorClass {
     /// Every class, parents before their children.
-    pub const ALL: [ErrorClass; 13] = [
+    pub const ALL: [ErrorClass; 14] = [
         ErrorClass::Config,
         ErrorClass::TokenRequest,
         ErrorClass::InvalidClient,
@@ -211,6 +214,7 @@ impl ErrorClass {
         ErrorClass::RateLimited,
         ErrorClass::InvalidToken,
         ErrorClass::TokenExpired,
+        ErrorClass::Delegation,
         ErrorClass::InsufficientScope,
         ErrorClass::Internal,
     ];
@@ -229,6 +233,7 @@ impl ErrorClass {
             ErrorClass::RateLimited => "RateLimitedError",
             ErrorClass::InvalidToken => "InvalidTokenError",
             ErrorClass::TokenExpired => "TokenExpiredError",
+            ErrorClass::Delegation => "DelegationError",
             ErrorClass::InsufficientScope => "InsufficientScopeError",
             ErrorClass::Internal => "InternalError",
         }
@@ -240,7 +245,7 @@ impl ErrorClass {
             ErrorClass::InvalidClient | ErrorClass::InvalidScope => Some(ErrorClass::TokenRequest),
             ErrorClass::Network | ErrorClass::Server | ErrorClass::RateLimited => Some(ErrorClass::Unavailable),
             ErrorClass::Timeout => Some(ErrorClass::Network),
-            ErrorClass::TokenExpired => Some(ErrorClass::InvalidToken),
+            ErrorClass::TokenExpired | ErrorClass::Delegation => Some(ErrorClass::InvalidToken),
             _ => None,
         }
     }
@@ -257,7 +262,7 @@ impl ErrorClass {
             | ErrorClass::Timeout
             | ErrorClass::Server
             | ErrorClass::RateLimited => ErrorCategory::Unavailable,
-            ErrorClass::InvalidToken | ErrorClass::TokenExpired => ErrorCategory::InvalidToken,
+            ErrorClass::InvalidToken | ErrorClass::TokenExpired | ErrorClass::Delegation => ErrorCategory::InvalidToken,
             ErrorClass::InsufficientScope => ErrorCategory::InsufficientScope,
             ErrorClass::Internal => ErrorCategory::Internal,
         }

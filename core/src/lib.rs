@@ -36,7 +36,8 @@ pub mod secret;
 pub mod util;
 
 pub use access_token::{
-    Claims, KeySpec, Prepared, SignatureCheck, TypPolicy, Verifier, VerifierConfig, VerifierOptions,
+    Actor, Claims, DelegationPolicy, KeySpec, Prepared, SignatureCheck, TypPolicy, Verifier, VerifierConfig,
+    VerifierOptions,
 };
 pub use client::{AuthMethod, ClientConfig, RetryPolicy, Token, TokenClient, TokenParams, Unauthorized};
 pub use clock::{ManualClock, SystemClock};

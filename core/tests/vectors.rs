@@ -64,6 +64,11 @@ fn config(o: &Value) -> Result<VerifierConfig> {
         skip_audience_check: o["skip_audience_check"].as_bool().unwrap_or(false),
         algorithms,
         required_claims: strings(&o["required_claims"]),
+        delegation: DelegationPolicy {
+            forbid: o["forbid_delegation"].as_bool().unwrap_or(false),
+            max_depth: o["max_delegation_depth"].as_u64().map(|d| d as usize),
+            allowed_actors: o.get("allowed_actors").map(strings),
+        },
         ..VerifierConfig::default()
     };
     if let Some(l) = o["leeway"].as_u64() {
@@ -78,7 +83,7 @@ fn config(o: &Value) -> Result<VerifierConfig> {
     Ok(cfg)
 }
 
-/// What a binding reports: `Ok(claims)` or `Err((code, missing_scopes))`.
+/// What a binding reports: `Ok({"claims", "delegation"})` or `Err((code, missing_scopes))`.
 type Outcome = Result<Value, (String, Vec<String>)>;
 
 fn failure(e: Error) -> (String, Vec<String>) {
@@ -88,7 +93,7 @@ fn failure(e: Error) -> (String, Vec<String>) {
 fn outcome<T: std::ops::Deref<Target = Claims>>(r: Result<T>, req: &ScopeRequirement) -> Outcome {
     let claims = r.map_err(failure)?;
     req.check(&claims.scopes()).map_err(failure)?;
-    Ok(Value::Object(claims.as_map().clone()))
+    Ok(json!({"claims": claims.as_map(), "delegation": claims.delegation_value()}))
 }
 
 /// A case's outcome, the same by every path through the core; `Err` when the case cannot be set
@@ -167,7 +172,11 @@ fn run_case(file: &Value, case: &Value, rt: &tokio::runtime::Runtime) -> std::re
 /// Whether `got` is the outcome the case expects.
 fn check(expect: &Value, got: &Outcome) -> std::result::Result<(), String> {
     match (expect.get("claims"), expect["error"].as_str(), got) {
-        (Some(want), None, Ok(claims)) if want == claims => Ok(()),
+        (Some(want), None, Ok(verified))
+            if *want == verified["claims"] && expect.get("delegation").is_none_or(|d| *d == verified["delegation"]) =>
+        {
+            Ok(())
+        }
         (None, Some(code), Err((got_code, missing))) if code == got_code => {
             assert!(ErrorCode::parse(code).is_some(), "{code} is not a stable error code");
             match expect.get("missing_scopes") {
@@ -219,7 +228,7 @@ fn shared_vectors() {
                 outcomes.insert(
                     format!("{name}#{case_name}"),
                     match &got {
-                        Ok(claims) => json!({ "claims": claims }),
+                        Ok(verified) => verified.clone(),
                         Err((code, missing)) => json!({ "error": code, "missing_scopes": missing }),
                     },
                 );

@@ -4,8 +4,8 @@
     tests/conformance/compare.py [--vectors DIR] [--corrupt SPEC]... OUT/rust.json OUT/python.json ...
 
 Every runtime's outcome for every case of tests/vectors/verify_*.json must equal the vector's
-expected outcome (claims deep-equal, numbers compared numerically; error code equal;
-missing_scopes equal when the vector gives them) AND the outcomes of all runtimes must equal each
+expected outcome (claims deep-equal, numbers compared numerically; the delegation chain equal;
+error code equal; missing_scopes equal when the vector gives them) AND the outcomes of all runtimes must equal each
 other (here missing_scopes always count). Prints every disagreement, a table (runtime -> cases
 matched) and finally `conformance: N cases x R runtimes, D disagreements`; exits 1 when D > 0.
 
@@ -15,9 +15,10 @@ with equal outcomes, preferring a group that matches the vector.
 
 --corrupt WHO:CASE:KIND (self-test only; repeatable) mutates the loaded data before comparing, to
 prove the comparison bites. WHO is a runtime or `expect` (the vector's expected outcome); CASE is a
-case id (`<file>#<name>`), or `first-claims` / `first-error` for the first such case; KIND is
-`value` (a claim value, or the error code, changes), `missing_scopes` (a scope is added to an
-error's missing_scopes), or `drop` (the case's outcome disappears).
+case id (`<file>#<name>`), or `first-claims` / `first-error` / `first-delegation` for the first
+such case; KIND is `value` (a claim value, or the error code, changes), `missing_scopes` (a scope
+is added to an error's missing_scopes), `delegation` (an actor is added to the chain) or `drop`
+(the case's outcome disappears).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parents[2]
-KINDS = ("value", "missing_scopes", "drop")
+KINDS = ("value", "missing_scopes", "delegation", "drop")
 MAX_LINES_PER_RUNTIME = 25
 
 
@@ -72,11 +73,14 @@ def diff(a: Any, b: Any, path: str = "") -> List[str]:
 
 
 def normalize(o: Any) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
-    """An outcome as {"claims": ...} or {"error": ..., "missing_scopes": [...]}, or a problem."""
+    """An outcome as {"claims": ..., "delegation": [...]} or {"error": ..., "missing_scopes": [...]},
+    or a problem. Every runtime reports the delegation chain of a verified token (empty when nobody
+    acts for its subject)."""
     if not isinstance(o, dict):
         return None, f"not an object: {show(o)}"
-    if "claims" in o and set(o) == {"claims"} and isinstance(o["claims"], dict):
-        return {"claims": o["claims"]}, None
+    if "claims" in o and set(o) == {"claims", "delegation"} and isinstance(o["claims"], dict):
+        if isinstance(o["delegation"], list):
+            return {"claims": o["claims"], "delegation": o["delegation"]}, None
     if "error" in o and set(o) <= {"error", "missing_scopes"} and isinstance(o["error"], str):
         missing = o.get("missing_scopes", [])
         if isinstance(missing, list):
@@ -96,7 +100,10 @@ def versus(a: Dict[str, Any], b: Dict[str, Any], strict_missing: bool = True) ->
     if ("claims" in a) != ("claims" in b):
         return f"{describe(a)} vs {describe(b) if strict_missing or 'claims' in b else 'error ' + b['error']}"
     if "claims" in a:
-        return "; ".join(diff(a["claims"], b["claims"], "claims")) or None
+        out = diff(a["claims"], b["claims"], "claims")
+        if (strict_missing or "delegation" in b) and not same(a["delegation"], b.get("delegation")):
+            out.append(f"delegation: {show(a['delegation'])} vs {show(b.get('delegation'))}")
+        return "; ".join(out) or None
     out = []
     if a["error"] != b["error"]:
         out.append(f"error: {a['error']} vs {b['error']}")
@@ -120,9 +127,9 @@ def corrupt(spec: str, expected: Dict[str, Any], runs: Dict[str, Dict[str, Any]]
     case, _, kind = rest.rpartition(":")
     if kind not in KINDS or not case:
         raise SystemExit(f"compare: bad --corrupt {spec!r} (WHO:CASE:KIND, KIND one of {KINDS})")
-    if case in ("first-claims", "first-error"):
+    if case in ("first-claims", "first-error", "first-delegation"):
         want = case.split("-")[1]
-        case = next(cid for cid, e in expected.items() if want in e)
+        case = next(cid for cid, e in expected.items() if e.get(want))
     if who == "expect":
         table = expected
     elif who in runs:
@@ -136,6 +143,8 @@ def corrupt(spec: str, expected: Dict[str, Any], runs: Dict[str, Dict[str, Any]]
         del table[case]
     elif kind == "missing_scopes":
         o.setdefault("missing_scopes", []).append("corrupted:scope")
+    elif kind == "delegation":
+        o.setdefault("delegation", []).append({"sub": "corrupted-actor"})
     elif "claims" in o:
         claims = o["claims"]
         key = "exp" if "exp" in claims else sorted(claims)[0]

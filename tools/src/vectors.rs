@@ -16,13 +16,14 @@
 //! Modules: `keys` (the test keys; `der` for their DER forms, `weak_rsa` for the 1024-bit key
 //! aws-lc will not use), `json` (canonical and pretty JSON writing), `signing` (signatures reused
 //! from disk, key sets, HMAC), `case` (the case builders), and one module per vector file:
-//! `algorithms`, `attacks`, `structure`, `claims`, `scopes`, `config`.
+//! `algorithms`, `attacks`, `structure`, `claims`, `scopes`, `config`, `delegation`.
 
 mod algorithms;
 mod attacks;
 mod case;
 mod claims;
 mod config;
+mod delegation;
 mod der;
 mod json;
 mod keys;
@@ -63,6 +64,7 @@ pub fn generate(dir: &Path, allow_new_keys: bool) -> Result<Generated, String> {
         claims::file(&mut g),
         scopes::file(&mut g),
         config::file(&mut g),
+        delegation::file(&mut g),
     ] {
         let names: BTreeSet<&str> = f.cases.iter().map(|c| c["name"].as_str().unwrap_or_default()).collect();
         if names.len() != f.cases.len() {

@@ -1,5 +1,6 @@
 //! Verified claims.
 
+use super::delegation::Actor;
 use serde_json::{Map, Value};
 
 /// The claims of a verified token, with typed accessors. The full JSON object is kept.
@@ -9,15 +10,24 @@ pub struct Claims {
     pub(crate) exp_ms: i64,
     pub(crate) nbf_ms: Option<i64>,
     pub(crate) iat_ms: Option<i64>,
+    /// The `act` chain, current actor first (checked when the token was verified).
+    actors: Vec<Actor>,
 }
 
 impl Claims {
-    pub(crate) fn new(map: Map<String, Value>, exp_ms: i64, nbf_ms: Option<i64>, iat_ms: Option<i64>) -> Self {
+    pub(crate) fn new(
+        map: Map<String, Value>,
+        exp_ms: i64,
+        nbf_ms: Option<i64>,
+        iat_ms: Option<i64>,
+        actors: Vec<Actor>,
+    ) -> Self {
         Claims {
             map,
             exp_ms,
             nbf_ms,
             iat_ms,
+            actors,
         }
     }
     /// All claims as a JSON object.
@@ -70,6 +80,20 @@ impl Claims {
     }
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes().contains(&scope)
+    }
+    /// The delegation chain (RFC 8693 `act`), current actor first; empty when nobody acts for
+    /// the subject. Decide access on the top-level claims and [`Claims::actor`] only: the
+    /// earlier actors are for audit (RFC 8693 §4.1).
+    pub fn delegation(&self) -> &[Actor] {
+        &self.actors
+    }
+    /// The party acting for the subject now (the outermost `act`), if the token is delegated.
+    pub fn actor(&self) -> Option<&Actor> {
+        self.actors.first()
+    }
+    /// [`Claims::delegation`] as a JSON array of `{sub, client_id, iss}` objects.
+    pub fn delegation_value(&self) -> Value {
+        Value::Array(self.actors.iter().map(Actor::to_value).collect())
     }
     /// The claims as a JSON string.
     pub fn to_json(&self) -> String {

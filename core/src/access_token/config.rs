@@ -1,5 +1,6 @@
 //! What a verifier checks ([`VerifierConfig`]) and its defaults.
 
+use super::delegation::{DelegationPolicy, MAX_ACT_NESTING};
 use crate::jose::alg::Alg;
 use crate::util::quoted;
 use crate::{Error, Result};
@@ -54,6 +55,8 @@ pub struct VerifierConfig {
     pub required_claims: Vec<String>,
     /// Verified tokens remembered (0 disables the cache).
     pub verified_cache_size: usize,
+    /// What this resource accepts of delegated tokens (`act`); a malformed chain is always refused.
+    pub delegation: DelegationPolicy,
 }
 
 impl Default for VerifierConfig {
@@ -69,6 +72,7 @@ impl Default for VerifierConfig {
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             required_claims: Vec::new(),
             verified_cache_size: DEFAULT_VERIFIED_CACHE,
+            delegation: DelegationPolicy::default(),
         }
     }
 }
@@ -97,6 +101,11 @@ impl VerifierConfig {
             return Err(Error::config(
                 "leeway above 300 s is not allowed; fix the clocks instead",
             ));
+        }
+        if self.delegation.max_depth.is_some_and(|d| d > MAX_ACT_NESTING) {
+            return Err(Error::config(format!(
+                "max_delegation_depth above {MAX_ACT_NESTING} is not allowed (deeper act chains are refused as malformed)"
+            )));
         }
         Ok(())
     }

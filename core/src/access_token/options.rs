@@ -3,6 +3,7 @@
 //! names, defaults and errors.
 
 use super::config::{TypPolicy, VerifierConfig};
+use super::delegation::DelegationPolicy;
 use crate::http::Transport;
 use crate::jose::alg::Alg;
 use crate::jose::keys::KeySet;
@@ -40,6 +41,12 @@ pub struct VerifierOptions {
     pub skip_audience_check: Option<bool>,
     pub verified_cache_size: Option<usize>,
     pub allow_insecure_http: Option<bool>,
+    /// Refuse every delegated token (one carrying `act`).
+    pub forbid_delegation: Option<bool>,
+    /// The most actors a token's `act` chain may hold.
+    pub max_delegation_depth: Option<usize>,
+    /// The ids (`client_id`, else `sub`) the current actor must be one of.
+    pub allowed_actors: Option<Vec<String>>,
 }
 
 /// Where the keys come from, before a transport is attached.
@@ -92,7 +99,7 @@ impl KeySpec {
 }
 
 /// Every option: its name and its JavaScript spelling.
-const OPTIONS: [OptionName; 14] = [
+const OPTIONS: [OptionName; 17] = [
     ("issuer", "issuer"),
     ("audience", "audience"),
     ("jwks_uri", "jwksUri"),
@@ -107,6 +114,9 @@ const OPTIONS: [OptionName; 14] = [
     ("skip_audience_check", "skipAudienceCheck"),
     ("verified_cache_size", "verifiedCacheSize"),
     ("allow_insecure_http", "allowInsecureHttp"),
+    ("forbid_delegation", "forbidDelegation"),
+    ("max_delegation_depth", "maxDelegationDepth"),
+    ("allowed_actors", "allowedActors"),
 ];
 
 impl VerifierOptions {
@@ -128,6 +138,9 @@ impl VerifierOptions {
             skip_audience_check: o.bool("skip_audience_check")?,
             verified_cache_size: o.count("verified_cache_size")?,
             allow_insecure_http: o.bool("allow_insecure_http")?,
+            forbid_delegation: o.bool("forbid_delegation")?,
+            max_delegation_depth: o.count("max_delegation_depth")?,
+            allowed_actors: o.strings("allowed_actors")?,
         })
     }
 
@@ -157,6 +170,11 @@ impl VerifierOptions {
                 .map(|a| Alg::parse(a).map_err(|e| Error::config(format!("algorithms: {}", e.message()))))
                 .collect::<Result<_>>()?,
             required_claims: self.required_claims.clone().unwrap_or_default(),
+            delegation: DelegationPolicy {
+                forbid: self.forbid_delegation.unwrap_or(false),
+                max_depth: self.max_delegation_depth,
+                allowed_actors: self.allowed_actors.clone(),
+            },
             ..VerifierConfig::default()
         };
         if let Some(l) = self.leeway {

@@ -1,6 +1,6 @@
 //! The access-token rules (RFC 7519 §4.1, RFC 8725, RFC 9068): which compact JWS may be an access
 //! token (size, `alg` allow-list, `typ`, `crit`), then the claims (`exp`, `nbf`, `iat`, `iss`,
-//! `aud`, required claims). Pure and synchronous: the caller supplies the keys and `now`.
+//! `aud`, required claims, the `act` chain). Pure and synchronous: the caller supplies the keys and `now`.
 //!
 //! Order of checks: size → structure → header (`alg` allow-list, `typ`, `crit`) → key selection
 //! (`kid`, `alg` fits `kty`/`crv`) → signature → claims. Nothing from an unverified token reaches an
@@ -8,6 +8,7 @@
 
 use super::claims::Claims;
 use super::config::{TypPolicy, VerifierConfig};
+use super::delegation::read_chain;
 use crate::jose::alg::Alg;
 use crate::jose::compact::{check_crit, check_signature, CompactJws};
 use crate::jose::keys::{KeySet, VerifyKey};
@@ -245,5 +246,7 @@ pub fn check_claims(map: Map<String, Value>, cfg: &VerifierConfig, now_ms: i64) 
             ));
         }
     }
-    Ok(Claims::new(map, exp, nbf, iat))
+    let actors = read_chain(&map)?;
+    cfg.delegation.check(&actors)?;
+    Ok(Claims::new(map, exp, nbf, iat, actors))
 }

@@ -121,6 +121,12 @@ impl Case {
         self.expect = Some(json!({"claims": claims}));
         self
     }
+    /// Success, with the delegation chain the runner must report (`[{sub, client_id, iss}]`,
+    /// current actor first).
+    pub(crate) fn ok_delegated(mut self, claims: &Value, delegation: Value) -> Self {
+        self.expect = Some(json!({"claims": claims, "delegation": delegation}));
+        self
+    }
     pub(crate) fn err(mut self, code: &str) -> Self {
         self.expect = Some(json!({"error": code}));
         self
