@@ -17,7 +17,8 @@ The classes are the core's error class tree, with the same names in every langua
     │ ├ ServerError
     │ └ RateLimitedError
     ├ InvalidTokenError
-    │ └ TokenExpiredError
+    │ ├ TokenExpiredError
+    │ └ DelegationError
     ├ InsufficientScopeError
     └ InternalError
 
@@ -51,6 +52,7 @@ __all__ = [
     "RateLimitedError",
     "InvalidTokenError",
     "TokenExpiredError",
+    "DelegationError",
     "InsufficientScopeError",
     "InternalError",
 ]
@@ -88,6 +90,8 @@ ERROR_CODES: Tuple[str, ...] = (
     "invalid_token_type",
     "unsupported_critical_header",
     "invalid_claim",
+    "invalid_delegation",
+    "delegation_not_allowed",
     "insufficient_scope",
     "internal_error",
 )
@@ -255,6 +259,12 @@ class TokenExpiredError(InvalidTokenError):
     """The token's ``exp`` is in the past (beyond the leeway)."""
 
 
+class DelegationError(InvalidTokenError):
+    """The token's delegation chain (RFC 8693 ``act``) is malformed (``invalid_delegation``) or
+    not accepted here (``delegation_not_allowed``: ``forbid_delegation``,
+    ``max_delegation_depth``, ``allowed_actors``)."""
+
+
 class InsufficientScopeError(AuthsecError):
     """The token is valid but lacks a required scope (``missing_scopes`` names them)."""
 
@@ -269,7 +279,7 @@ CLASSES: Dict[str, Type[AuthsecError]] = {
     for cls in (
         AuthsecError, ConfigError, TokenRequestError, InvalidClientError, InvalidScopeError,
         UnavailableError, NetworkError, TimeoutError, ServerError, RateLimitedError,
-        InvalidTokenError, TokenExpiredError, InsufficientScopeError, InternalError,
+        InvalidTokenError, TokenExpiredError, DelegationError, InsufficientScopeError, InternalError,
     )
 }
 
