@@ -13,6 +13,7 @@ mod aio;
 mod client;
 mod clock;
 mod convert;
+mod delegation;
 mod errors;
 mod verifier;
 
@@ -83,6 +84,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::ClientCredentials>()?;
     m.add_class::<verifier::Verifier>()?;
     m.add_class::<verifier::Claims>()?;
+    m.add_class::<delegation::Actor>()?;
     m.add_class::<clock::ManualClock>()?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(error_classes, m)?)?;

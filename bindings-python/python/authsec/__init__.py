@@ -20,6 +20,7 @@ Verify them (JWT access tokens, RFC 9068)::
     )
     claims = verifier.verify(token, required_scopes=["read:data"])
     claims.subject, claims.scopes, claims["client_id"]
+    claims.actor, claims.delegation            # who acts for the subject (RFC 8693), if anyone
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import atexit
 import collections.abc
 
 from . import _native
-from ._native import Claims, __version__
+from ._native import Actor, Claims, __version__
 from .client import ClientCredentials, Token
 from .errors import (
     ERROR_CODES,
@@ -56,6 +57,7 @@ __all__ = [
     "Token",
     "Verifier",
     "Claims",
+    "Actor",
     "ERROR_CODES",
     "AuthsecError",
     "ConfigError",

@@ -14,6 +14,7 @@ __all__ = [
     "ClientCredentials",
     "Verifier",
     "Claims",
+    "Actor",
     "ManualClock",
     "error_codes",
     "error_classes",
@@ -80,6 +81,30 @@ class Claims(Mapping[str, Any]):
     def issued_at(self) -> Optional[int]: ...
     @property
     def not_before(self) -> Optional[int]: ...
+    @property
+    def delegation(self) -> Tuple[Actor, ...]:
+        """The delegation chain (RFC 8693 `act`), current actor first; empty when not delegated."""
+    @property
+    def actor(self) -> Optional[Actor]:
+        """The party acting for the subject now (the outermost `act`), or None."""
+
+@final
+class Actor:
+    """One party of a delegation chain; `id` is `client_id`, else `sub`."""
+
+    def __new__(cls, *, sub: Optional[str] = None, client_id: Optional[str] = None, iss: Optional[str] = None) -> Actor: ...
+    def to_dict(self) -> Dict[str, str]:
+        """`{"sub", "client_id", "iss"}`, absent members left out."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    @property
+    def sub(self) -> Optional[str]: ...
+    @property
+    def client_id(self) -> Optional[str]: ...
+    @property
+    def iss(self) -> Optional[str]: ...
+    @property
+    def id(self) -> str: ...
 
 @disjoint_base
 class Verifier:

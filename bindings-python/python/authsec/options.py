@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime
 import os
-from typing import Any, Mapping, Optional, Sequence, TypedDict, Union
+from typing import Any, Callable, Mapping, Optional, Sequence, TypedDict, Union
+
+from ._native import Actor
 
 __all__ = ["ClientOptions", "TokenOptions", "VerifierOptions"]
 
@@ -67,3 +69,12 @@ class VerifierOptions(TypedDict, total=False):
     skip_audience_check: Optional[bool]
     verified_cache_size: Optional[int]
     allow_insecure_http: Optional[bool]
+    # Delegated tokens (RFC 8693 `act`; `claims.delegation`). Refusals raise DelegationError
+    # (delegation_not_allowed).
+    forbid_delegation: Optional[bool]  # refuse every token that carries `act`
+    max_delegation_depth: Optional[int]  # the most actors a chain may hold, 0 to 16
+    # The current actor's id (`client_id`, else `sub`) must be one of these; or a callable that
+    # takes the current `authsec.Actor` and returns whether it may act, asked after every
+    # successful verification of a delegated token (never for an undelegated one), on the
+    # calling thread (`verify_async`: the event loop's).
+    allowed_actors: Optional[Union[Sequence[str], Callable[[Actor], bool]]]
