@@ -1,5 +1,6 @@
 """The shared verification vectors (tests/vectors): every case must reach the expected outcome
-through `Verifier.verify` and `Verifier.verify_async` alike.
+through `Verifier.verify` and `Verifier.verify_async` alike. A success is the claims and the
+delegation chain the library reports (`claims.delegation`, each `Actor.to_dict()`).
 
 With AUTHSEC_CONFORMANCE_OUT=<dir> it also writes every case's outcome to <dir>/python.json for the
 cross-language comparison (tests/conformance/README.md)."""
@@ -25,9 +26,10 @@ for _path in FILES:
     assert _file["version"] == 1, _path
     CASES.extend((_path.name, _file, case) for case in _file["cases"])
 
-Outcome = Tuple[str, Any]  # ("claims", dict) or ("error", (code, missing_scopes))
+# ("claims", (claims dict, delegation list)) or ("error", (code, missing_scopes))
+Outcome = Tuple[str, Any]
 
-# "<file>#<case name>" -> {"claims": ...} or {"error": ..., "missing_scopes": [...]}
+# "<file>#<case name>" -> {"claims": ..., "delegation": [...]} or {"error": ..., "missing_scopes": [...]}
 OUTCOMES: Dict[str, dict] = {}
 
 
@@ -63,6 +65,9 @@ def build(file: dict, case: dict) -> authsec.Verifier:
         max_token_bytes=o.get("max_token_bytes"),
         skip_issuer_check=o.get("skip_issuer_check", False),
         skip_audience_check=o.get("skip_audience_check", False),
+        forbid_delegation=o.get("forbid_delegation"),
+        max_delegation_depth=o.get("max_delegation_depth"),
+        allowed_actors=o.get("allowed_actors"),
         _clock=ManualClock(o["now"]),
     )
 
@@ -72,6 +77,11 @@ def scopes(case: dict) -> Tuple[Optional[list], Optional[list]]:
     return req.get("all_of"), req.get("any_of")
 
 
+def verified(claims: authsec.Claims) -> Outcome:
+    assert isinstance(claims, authsec.Claims)
+    return "claims", (claims.to_dict(), [actor.to_dict() for actor in claims.delegation])
+
+
 def run_sync(file: dict, case: dict) -> Outcome:
     all_of, any_of = scopes(case)
     try:
@@ -79,8 +89,7 @@ def run_sync(file: dict, case: dict) -> Outcome:
         claims = v.verify(case["token"], all_of, any_scopes=any_of)
     except authsec.AuthsecError as e:
         return "error", (e.code, list(e.missing_scopes))
-    assert isinstance(claims, authsec.Claims)
-    return "claims", claims.to_dict()
+    return verified(claims)
 
 
 def run_async(file: dict, case: dict) -> Outcome:
@@ -92,14 +101,18 @@ def run_async(file: dict, case: dict) -> Outcome:
             claims = await v.verify_async(case["token"], all_of, any_scopes=any_of)
         except authsec.AuthsecError as e:
             return "error", (e.code, list(e.missing_scopes))
-        return "claims", claims.to_dict()
+        return verified(claims)
 
     return asyncio.run(go())
 
 
 def check(expect: Dict[str, Any], got: Outcome) -> None:
     if "claims" in expect:
-        assert got == ("claims", expect["claims"])
+        assert got[0] == "claims", got
+        claims, delegation = got[1]
+        assert claims == expect["claims"]
+        if "delegation" in expect:
+            assert delegation == expect["delegation"]
     else:
         assert got[0] == "error", got
         code, missing = got[1]
@@ -110,8 +123,8 @@ def check(expect: Dict[str, Any], got: Outcome) -> None:
 
 
 def test_vector_files_present() -> None:
-    assert len(FILES) >= 6
-    assert len(CASES) >= 200
+    assert len(FILES) >= 7
+    assert len(CASES) >= 240
     names = [c["name"] for _, _, c in CASES]
     assert len(names) == len(set(names)), "case names must be unique"
 
@@ -122,7 +135,9 @@ def test_vector(name: str, file: dict, case: dict) -> None:
     sync = run_sync(file, case)
     kind, value = sync
     OUTCOMES[f"{name}#{case['name']}"] = (
-        {"claims": value} if kind == "claims" else {"error": value[0], "missing_scopes": value[1]}
+        {"claims": value[0], "delegation": value[1]}
+        if kind == "claims"
+        else {"error": value[0], "missing_scopes": value[1]}
     )
     check(case["expect"], sync)
     # The async path, on a fresh verifier, must agree; and a second verify (now from the
