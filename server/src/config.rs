@@ -1,10 +1,11 @@
-//! Server configuration: a YAML file (with `${VAR}` interpolation) listing clients with the
-//! product docs' field names.
+//! Server configuration: a YAML file (with `${VAR}` interpolation) listing clients (with the
+//! product docs' field names), roles, and the token exchange settings.
 
 use crate::clients::ClientType;
 use authsec_core::{Alg, ConfigEnv, Error, Result};
 use serde::Deserialize;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// One client as written in the config file or sent to the admin API.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -40,6 +41,49 @@ pub struct ClientSpec {
     /// Token requests per minute.
     #[serde(default)]
     pub rate_limit: Option<u32>,
+    /// Role names: the client may also get each role's scopes and audiences (resolved at every
+    /// token request, so a role change applies to the next token).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// `client_credentials` (the default) and/or
+    /// `urn:ietf:params:oauth:grant-type:token-exchange`.
+    #[serde(default)]
+    pub grant_types: Option<Vec<String>>,
+    /// Client ids that may exchange tokens issued to this client (RFC 8693 §4.4 `may_act`).
+    #[serde(default)]
+    pub may_act: Vec<String>,
+}
+
+/// A role as written in the config file: scopes and audiences a client gets by listing it.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleSpec {
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub audiences: Vec<String>,
+}
+
+/// Token exchange (RFC 8693) settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenExchangeConfig {
+    /// The most nested `act` objects an issued token may hold (1 to 10; default 3: e.g.
+    /// orchestrator → agent → sub-agent → tool).
+    #[serde(default = "default_max_delegation_depth")]
+    pub max_delegation_depth: u32,
+}
+
+impl Default for TokenExchangeConfig {
+    fn default() -> Self {
+        TokenExchangeConfig {
+            max_delegation_depth: default_max_delegation_depth(),
+        }
+    }
+}
+
+fn default_max_delegation_depth() -> u32 {
+    3
 }
 
 /// The whole server configuration.
@@ -75,6 +119,11 @@ pub struct ServerConfig {
     pub jwks_max_age: u64,
     #[serde(default)]
     pub clients: Vec<ClientSpec>,
+    /// Roles by name.
+    #[serde(default)]
+    pub roles: BTreeMap<String, RoleSpec>,
+    #[serde(default)]
+    pub token_exchange: TokenExchangeConfig,
 }
 
 fn default_alg() -> String {
@@ -103,6 +152,8 @@ impl Default for ServerConfig {
             rate_limit: default_rate(),
             jwks_max_age: default_jwks_max_age(),
             clients: Vec::new(),
+            roles: BTreeMap::new(),
+            token_exchange: TokenExchangeConfig::default(),
         }
     }
 }
@@ -122,6 +173,7 @@ impl ServerConfig {
         let cfg: ServerConfig =
             serde_json::from_value(section).map_err(|e| Error::config(format!("server config: {e}")))?;
         cfg.signing_alg()?;
+        cfg.max_delegation_depth()?;
         Ok(cfg)
     }
 
@@ -147,6 +199,7 @@ impl ServerConfig {
                 let cfg: ServerConfig = serde_json::from_value(v.clone())
                     .map_err(|e| Error::config(format!("local server config: {e}")))?;
                 cfg.signing_alg()?;
+                cfg.max_delegation_depth()?;
                 cfg
             }
             (None, None) => ServerConfig::default(),
@@ -162,6 +215,16 @@ impl ServerConfig {
             a @ (Alg::ES256 | Alg::RS256 | Alg::EdDSA) => Ok(a),
             a => Err(Error::config(format!(
                 "signing_alg {a} is not offered; use ES256, RS256 or EdDSA"
+            ))),
+        }
+    }
+
+    /// `token_exchange.max_delegation_depth`, checked to be 1 to 10.
+    pub fn max_delegation_depth(&self) -> Result<usize> {
+        match self.token_exchange.max_delegation_depth {
+            d @ 1..=10 => Ok(d as usize),
+            d => Err(Error::config(format!(
+                "token_exchange.max_delegation_depth {d} is out of range (1 to 10)"
             ))),
         }
     }
