@@ -320,4 +320,15 @@ mod tests {
             assert!(e.to_string().contains("token_lifetime"), "{e}");
         }
     }
+
+    #[test]
+    fn records_stored_before_roles_and_grant_types_still_load() {
+        let old = r#"{"client_id":"svc","name":"svc","type":"m2m","secrets":[],"allowed_scopes":["a"],
+                      "default_scopes":["a"],"audiences":[],"token_lifetime":60,"created_at":0}"#;
+        let c: Client = serde_json::from_str(old).unwrap();
+        assert_eq!(c.default_scopes, Some(vec!["a".to_string()]));
+        assert!(c.roles.is_empty() && c.may_act.is_empty());
+        assert_eq!(c.grant_types, vec!["client_credentials".to_string()]);
+        c.validate(&Roles::new()).unwrap();
+    }
 }
