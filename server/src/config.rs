@@ -234,3 +234,39 @@ impl ServerConfig {
         ClientType::parse(s.unwrap_or("m2m"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bindings' local servers pass their configuration through `embedded`: the delegation
+    /// fields arrive unchanged from JSON and from YAML.
+    #[test]
+    fn embedded_configs_carry_roles_grant_types_may_act_and_token_exchange() {
+        let json = serde_json::json!({
+            "roles": {"reader": {"scopes": ["read"], "audiences": ["https://api"]}},
+            "token_exchange": {"max_delegation_depth": 2},
+            "clients": [{"client_id": "a", "client_secret": "s", "roles": ["reader"],
+                         "grant_types": ["urn:ietf:params:oauth:grant-type:token-exchange"], "may_act": ["b"]}],
+        });
+        let yaml = "roles:\n  reader:\n    scopes: [read]\n    audiences: [https://api]\ntoken_exchange:\n  max_delegation_depth: 2\nclients:\n  - client_id: a\n    client_secret: s\n    roles: [reader]\n    grant_types: [urn:ietf:params:oauth:grant-type:token-exchange]\n    may_act: [b]\n";
+        let none = |_: &str| None;
+        for cfg in [
+            ServerConfig::embedded(Some(&json), None, none).unwrap(),
+            ServerConfig::embedded(None, Some(yaml), none).unwrap(),
+        ] {
+            assert_eq!(cfg.roles["reader"].scopes, ["read"]);
+            assert_eq!(cfg.roles["reader"].audiences, ["https://api"]);
+            assert_eq!(cfg.token_exchange.max_delegation_depth, 2);
+            let c = &cfg.clients[0];
+            assert_eq!(c.roles, ["reader"]);
+            assert_eq!(c.may_act, ["b"]);
+            assert_eq!(
+                c.grant_types.as_deref(),
+                Some(&["urn:ietf:params:oauth:grant-type:token-exchange".to_string()][..])
+            );
+        }
+        let deep = serde_json::json!({"token_exchange": {"max_delegation_depth": 0}});
+        assert!(ServerConfig::embedded(Some(&deep), None, none).is_err());
+    }
+}
