@@ -29,6 +29,10 @@ export declare class ServerError extends UnavailableError {}
 export declare class RateLimitedError extends UnavailableError {}
 export declare class InvalidTokenError extends AuthsecError {}
 export declare class TokenExpiredError extends InvalidTokenError {}
+/** `invalid_delegation`: the token's `act` chain is malformed (not an object, a cycle, `exp`/`aud`/
+ * `scope` inside it, nested too deep); `delegation_not_allowed`: a delegated token this resource
+ * does not accept (`forbidDelegation`, `maxDelegationDepth`, `allowedActors`). */
+export declare class DelegationError extends InvalidTokenError {}
 export declare class InsufficientScopeError extends AuthsecError {}
 export declare class InternalError extends AuthsecError {}
 

@@ -7,7 +7,7 @@ import { makeError, setEd25519FallbackSource, setErrorCodes } from './js/glue.js
 export {
   AuthsecError, ConfigError, TokenRequestError, InvalidClientError, InvalidScopeError, UnavailableError,
   NetworkError, TimeoutError, ServerError, RateLimitedError, InvalidTokenError, TokenExpiredError,
-  InsufficientScopeError, InternalError,
+  DelegationError, InsufficientScopeError, InternalError,
 } from './js/glue.js';
 
 let ready = null;

@@ -29,6 +29,7 @@ export class ServerError extends UnavailableError {}
 export class RateLimitedError extends UnavailableError {}
 export class InvalidTokenError extends AuthsecError {}
 export class TokenExpiredError extends InvalidTokenError {}
+export class DelegationError extends InvalidTokenError {}
 export class InsufficientScopeError extends AuthsecError {}
 export class InternalError extends AuthsecError {}
 
@@ -36,7 +37,7 @@ export class InternalError extends AuthsecError {}
 export const ERROR_CLASSES = {
   AuthsecError, ConfigError, TokenRequestError, InvalidClientError, InvalidScopeError, UnavailableError,
   NetworkError, TimeoutError, ServerError, RateLimitedError, InvalidTokenError, TokenExpiredError,
-  InsufficientScopeError, InternalError,
+  DelegationError, InsufficientScopeError, InternalError,
 };
 for (const [name, C] of Object.entries(ERROR_CLASSES)) {
   Object.defineProperty(C.prototype, 'name', { value: name, writable: true, configurable: true, enumerable: false });
