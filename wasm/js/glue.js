@@ -63,6 +63,21 @@ export function makeError(code, message, missingScopes) {
   });
 }
 
+/** The verified claims (a fresh plain object) with the chain the core read from `act`: `delegation`,
+ * frozen `{ sub, clientId, iss, id }` actors (current actor first; members the token lacks are
+ * undefined), and `actor`, the first of them or null. Not enumerable, so spreads and
+ * `JSON.stringify` give exactly the token's payload (with its raw `act`). */
+export function withDelegation(claims, chain) {
+  const actors = Object.freeze(
+    chain.map((a) => Object.freeze({ sub: a.sub, clientId: a.clientId, iss: a.iss, id: a.id })),
+  );
+  Object.defineProperties(claims, {
+    delegation: { value: actors },
+    actor: { value: actors[0] ?? null },
+  });
+  return claims;
+}
+
 // alg -> [importKey algorithm, verify algorithm]
 const ALGS = {
   RS256: [{ name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, { name: 'RSASSA-PKCS1-v1_5' }],
