@@ -8,6 +8,7 @@
 //! first use) only for Ed25519 where the runtime's WebCrypto lacks it, and fetches the JWKS with
 //! `fetch`.
 
+use authsec_core::access_token::delegation;
 use authsec_core::http::{HttpRequest, HttpResponse, Transport};
 use authsec_core::resource::bearer as scopes;
 use authsec_core::runtime::BoxFut;
@@ -38,6 +39,9 @@ extern "C" {
     /// retryable flag and resource status from [`error_codes`]).
     #[wasm_bindgen(js_name = makeError)]
     fn make_error(code: &str, message: &str, missing_scopes: Array) -> JsValue;
+    /// The claims object with its delegation chain attached (`delegation`, `actor`; glue.js).
+    #[wasm_bindgen(js_name = withDelegation)]
+    fn with_delegation(claims: JsValue, chain: JsValue) -> JsValue;
 }
 
 fn js_error(e: &Error) -> JsValue {
@@ -70,6 +74,33 @@ fn json_of(v: &JsValue, what: &str) -> Result<serde_json::Value> {
 
 fn to_js(v: &str) -> std::result::Result<JsValue, JsValue> {
     js_sys::JSON::parse(v)
+}
+
+/// Verified claims for JavaScript: the payload as a fresh plain object, with the chain the core
+/// read from `act` (current actor first) as `[{ sub, clientId, iss, id }]`, members absent from
+/// the token left out; `id` is the core's (`client_id`, else `sub`).
+fn claims_js(claims: &authsec_core::Claims) -> std::result::Result<JsValue, JsValue> {
+    let mut chain = String::from("[");
+    for (i, a) in claims.delegation().iter().enumerate() {
+        if i > 0 {
+            chain.push(',');
+        }
+        chain.push_str("{\"id\":");
+        chain.push_str(&json_text(a.id()));
+        for (k, v) in [
+            (",\"sub\":", &a.sub),
+            (",\"clientId\":", &a.client_id),
+            (",\"iss\":", &a.iss),
+        ] {
+            if let Some(v) = v {
+                chain.push_str(k);
+                chain.push_str(&json_text(v));
+            }
+        }
+        chain.push('}');
+    }
+    chain.push(']');
+    Ok(with_delegation(to_js(&claims.to_json())?, to_js(&chain)?))
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -214,10 +245,13 @@ async fn signature_ok(check: &SignatureCheck) -> Result<bool> {
     Ok(false)
 }
 
+/// Verify `token`, then check `req` unless `defer_scopes` (the JS layer's `allowedActors` callback
+/// decides on the actor first, then checks the scopes: the core's order).
 async fn verify_core(
     v: authsec_core::Verifier,
     token: String,
     req: ScopeRequirement,
+    defer_scopes: bool,
 ) -> Result<Arc<authsec_core::Claims>> {
     let claims = match v.prepare(&token).await? {
         Prepared::Verified(c) => c,
@@ -226,7 +260,9 @@ async fn verify_core(
             v.complete(check, ok)?
         }
     };
-    req.check_claims(&claims)?;
+    if !defer_scopes {
+        req.check_claims(&claims)?;
+    }
     Ok(claims)
 }
 
@@ -297,25 +333,39 @@ impl Verifier {
         })())
     }
 
-    /// Resolves to the claims (a fresh plain object), or rejects with an `AuthsecError`.
-    /// `options`: `{ requiredScopes, anyScopes }` (a space-separated string or an array each).
-    pub fn verify(&self, token: String, options: JsValue) -> Promise {
+    /// Resolves to the claims (a fresh plain object, with `delegation` and `actor`), or rejects
+    /// with an `AuthsecError`. `options`: `{ requiredScopes, anyScopes }` (a space-separated
+    /// string or an array each), read first; checked after the token verified unless
+    /// `deferScopes` (the caller checks them with `requireScopes`).
+    pub fn verify(&self, token: String, options: JsValue, defer_scopes: Option<bool>) -> Promise {
         let v = self.inner.clone();
         let req = requirement(&options);
+        let defer = defer_scopes == Some(true);
         future_to_promise(async move {
-            let claims = js_result(verify_core(v, token, js_result(req)?).await)?;
-            to_js(&claims.to_json())
+            let claims = js_result(verify_core(v, token, js_result(req)?, defer).await)?;
+            claims_js(&claims)
         })
     }
 
     /// The claims of a token verified before and still valid (the verified-token cache, then
-    /// the scope check), synchronously; `undefined` when it needs a full `verify`.
+    /// the scope check unless `deferScopes`), synchronously; `undefined` when it needs a full
+    /// `verify`.
     #[wasm_bindgen(js_name = verifyCached)]
-    pub fn verify_cached(&self, token: &str, options: JsValue) -> std::result::Result<JsValue, JsValue> {
+    pub fn verify_cached(
+        &self,
+        token: &str,
+        options: JsValue,
+        defer_scopes: Option<bool>,
+    ) -> std::result::Result<JsValue, JsValue> {
         let req = js_result(requirement(&options))?;
+        let req = if defer_scopes == Some(true) {
+            ScopeRequirement::default()
+        } else {
+            req
+        };
         match self.inner.try_cached_with(token, &req) {
             None => Ok(JsValue::UNDEFINED),
-            Some(c) => to_js(&js_result(c)?.to_json()),
+            Some(c) => claims_js(&*js_result(c)?),
         }
     }
 
@@ -406,6 +456,12 @@ pub fn challenge(
         props.push(("wwwAuthenticate", h.into()));
     }
     Ok(js_object(&props))
+}
+
+/// The error for an actor the `allowedActors` callback refused (the core's, `delegation_not_allowed`).
+#[wasm_bindgen(js_name = actorRefused)]
+pub fn actor_refused(actor_id: &str) -> JsValue {
+    js_error(&delegation::actor_refused(actor_id))
 }
 
 /// The core's error codes: `[{ code, description, category, class, retryable, httpStatus }]`
