@@ -135,6 +135,9 @@ export async function webcryptoVerify(alg, jwk, message, signature) {
         unsupported.add(alg);
         return null;
       }
+      // Key data WebCrypto refuses (an EC point off its curve): the key is passed over, as the
+      // native builds skip it when they read the JWKS.
+      if (e && e.name === 'DataError') return 'unusable';
       throw e;
     }
     if (keys.size >= MAX_KEYS) keys.delete(keys.keys().next().value);

@@ -25,8 +25,9 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 #[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
-    /// `Promise<boolean | null>`: the WebCrypto verdict, or null when the runtime's WebCrypto
-    /// cannot check `alg`.
+    /// `Promise<boolean | null | "unusable">`: the WebCrypto verdict, null when the runtime's
+    /// WebCrypto cannot check `alg`, "unusable" when it refuses the key's data (an EC point off
+    /// its curve, which the native builds skip when the JWKS is read).
     #[wasm_bindgen(js_name = webcryptoVerify)]
     fn webcrypto_verify(alg: &str, jwk: &str, message: &[u8], signature: &[u8]) -> Promise;
     /// `Promise<boolean>`: Ed25519 with the separate fallback module (loaded on first use).
@@ -209,8 +210,12 @@ impl JwksStore for JsStore {
 // Signature checks.
 
 /// Check the core's signature request with WebCrypto, or Rust for Ed25519 where WebCrypto has
-/// no Ed25519: valid when one of the core's candidate keys verifies it.
+/// no Ed25519: valid when one of the core's candidate keys verifies it. A key WebCrypto refuses
+/// to import is passed over as if the JWKS had not listed it (the native builds skip an EC point
+/// off its curve when they read the set; this module does not carry the curve arithmetic, 19 KB):
+/// when no candidate is left, the token has no key.
 async fn signature_ok(check: &SignatureCheck) -> Result<bool> {
+    let mut unusable = 0;
     for key in check.keys() {
         let key = key.public_key();
         let verdict = JsFuture::from(webcrypto_verify(
@@ -221,6 +226,10 @@ async fn signature_ok(check: &SignatureCheck) -> Result<bool> {
         ))
         .await
         .map_err(|e| Error::internal(format!("WebCrypto failed: {}", text_of(&e))))?;
+        if verdict.as_string().is_some() {
+            unusable += 1;
+            continue;
+        }
         let ok = match (verdict.as_bool(), key) {
             (Some(ok), _) => ok,
             (None, PublicKey::Ed25519 { x }) => JsFuture::from(fallback_ed25519(x, check.message(), check.signature()))
@@ -241,6 +250,12 @@ async fn signature_ok(check: &SignatureCheck) -> Result<bool> {
         if ok {
             return Ok(true);
         }
+    }
+    if unusable == check.keys().len() {
+        return Err(Error::new(
+            ErrorCode::KeyNotFound,
+            "the key set has no usable key for this token (WebCrypto refused the key's data: an EC point off its curve)",
+        ));
     }
     Ok(false)
 }

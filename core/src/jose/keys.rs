@@ -218,7 +218,7 @@ fn on_curve(family: KeyFamily, point: &[u8]) -> bool {
     ParsedPublicKey::new(alg, point).is_ok()
 }
 
-#[cfg(all(feature = "rust_crypto", not(feature = "aws_lc_rs")))]
+#[cfg(all(feature = "ec_points", not(feature = "aws_lc_rs")))]
 fn on_curve(family: KeyFamily, point: &[u8]) -> bool {
     match family {
         KeyFamily::EcP384 => p384::PublicKey::from_sec1_bytes(point).is_ok(),
@@ -227,7 +227,7 @@ fn on_curve(family: KeyFamily, point: &[u8]) -> bool {
 }
 
 /// Without a backend nothing verifies anyway (see `jose::alg`).
-#[cfg(not(any(feature = "aws_lc_rs", feature = "rust_crypto")))]
+#[cfg(not(any(feature = "aws_lc_rs", feature = "ec_points")))]
 fn on_curve(_: KeyFamily, _: &[u8]) -> bool {
     true
 }
