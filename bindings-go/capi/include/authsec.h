@@ -110,6 +110,10 @@ typedef uint32_t AuthsecCode;
 
 #define AUTHSEC_CODE_INVALID_CLAIM 31
 
+#define AUTHSEC_CODE_INVALID_DELEGATION 34
+
+#define AUTHSEC_CODE_DELEGATION_NOT_ALLOWED 35
+
 #define AUTHSEC_CODE_INSUFFICIENT_SCOPE 32
 
 #define AUTHSEC_CODE_INTERNAL_ERROR 33
@@ -269,10 +273,11 @@ void authsec_verifier_free(struct AuthsecVerifier *verifier);
  * On success the verified claims object (the core's cached, immutable `Arc<Claims>`) is pinned
  * in the verifier and identified by `*claims_id` and `*claims_seq` (> 0; a sequence number never
  * handed out twice by this verifier). `*claims_json` (`{"claims": {...}, "scopes": [the core's
- * reading of scope/scp]}`) is set
- * only when this call pinned the object, or when `want_json` is true; every answer carrying it
- * hands the caller one reference to the pin, released with `authsec_verifier_unpin` (the pin
- * goes when its last reference does; all pins are freed with the verifier). With the
+ * reading of scope/scp], "delegation": [the core's act chain, current actor first, each link
+ * {"sub", "client_id", "iss"} with absent members left out]}`) is set only when this call pinned
+ * the object, or when `want_json` is true; every answer carrying it hands the caller one
+ * reference to the pin, released with `authsec_verifier_unpin` (the pin goes when its last
+ * reference does; all pins are freed with the verifier). With the
  * verified-token cache disabled nothing is pinned: `*claims_seq` is 0 and `*claims_json` is
  * always set. Validity, expiry and scopes are decided by the core on every call.
  */
@@ -288,6 +293,14 @@ AuthsecCode authsec_verifier_verify_pinned(const struct AuthsecVerifier *verifie
                                            uint64_t *claims_seq,
                                            char **claims_json,
                                            char **error_json);
+
+/**
+ * The error for an actor refused by the caller's own check (the Go `VerifierConfig.AllowActor`
+ * callback, run after a delegated token verified): always returns
+ * `AUTHSEC_CODE_DELEGATION_NOT_ALLOWED` with the core's error (worded like its own refusals,
+ * naming `actor_id`) in `*error_json`.
+ */
+AuthsecCode authsec_actor_refused(const char *actor_id, char **error_json);
 
 /**
  * Release one reference to a pin taken by `authsec_verifier_verify_pinned` (no-op when the pin
