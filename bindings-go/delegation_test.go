@@ -215,6 +215,19 @@ func TestAllowActorCallback(t *testing.T) {
 		t.Fatalf("asked about %+v", asked)
 	}
 
+	// The core's order: the delegation policy, the callback included, before the scopes.
+	allow["tool"] = false
+	if _, err := v.Verify(context.Background(), d.tokens["act_delegated_missing_scope"], RequireScopes("admin")); !errors.Is(err, ErrDelegationNotAllowed) {
+		t.Fatalf("a refused actor without the scope: %v", err)
+	}
+	allow["sub-agent"], allow["tool"] = true, true
+	if _, err := v.Verify(context.Background(), d.tokens["act_delegated_missing_scope"], RequireScopes("admin")); !errors.Is(err, ErrInsufficientScope) {
+		t.Fatalf("an allowed actor without the scope: %v", err)
+	}
+	if _, err := v.Verify(context.Background(), d.tokens["act_delegated_missing_scope"], RequireScopes("read:data")); err != nil {
+		t.Fatalf("an allowed actor with the scope: %v", err)
+	}
+
 	// The middleware verifies through Verify, callback included.
 	h := Middleware(v, MiddlewareOptions{})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	allow["tool"] = false

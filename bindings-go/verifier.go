@@ -363,17 +363,26 @@ func (v *Verifier) pinnedCount() (core uint64, memo int) {
 	return uint64(C.authsec_verifier_pinned_count((*C.AuthsecVerifier)(h))), v.memo.len()
 }
 
-// Verify verifies token and the scope requirements in opts, then asks VerifierConfig.AllowActor
-// about a delegated token's current actor. ctx bounds a JWKS fetch.
+// Verify verifies token and the scope requirements in opts. ctx bounds a JWKS fetch. With
+// VerifierConfig.AllowActor, the core verifies the token, then AllowActor is asked about a
+// delegated token's current actor, then the core checks the scopes (the core's order: the
+// delegation policy before the scopes).
 func (v *Verifier) Verify(ctx context.Context, token string, opts ...VerifyOption) (*Claims, error) {
-	c, err := v.verifyToken(ctx, token, opts)
-	if err != nil || v.allowActor == nil {
-		return c, err
+	if v.allowActor == nil {
+		return v.verifyToken(ctx, token, opts)
+	}
+	c, err := v.verifyToken(ctx, token, nil)
+	if err != nil {
+		return nil, err
 	}
 	if a, ok := c.Actor(); ok && !v.allowActor(a) {
 		return nil, actorRefused(a.ID())
 	}
-	return c, nil
+	if len(opts) == 0 {
+		return c, nil
+	}
+	// The token is in the core's verified-token cache now: this is the scope check.
+	return v.verifyToken(ctx, token, opts)
 }
 
 // actorRefused is the core's error for an actor the AllowActor callback refused.
