@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -263,5 +264,47 @@ func TestDelegationErrorCodes(t *testing.T) {
 	}
 	if !reflect.DeepEqual(classes, []string{"DelegationError", "DelegationError"}) {
 		t.Errorf("the core's classes: %v", classes)
+	}
+}
+
+// ExchangeRequest goes to the core's reader as one options object: its errors name the option;
+// the tokens never show in fmt output; ctx is honoured. (The exchanges themselves run against the
+// local server in package authsectest.)
+func TestExchangeRequestIsReadByTheCore(t *testing.T) {
+	c, err := NewClientCredentials(ClientConfig{TokenURL: "http://127.0.0.1:1/oauth/token", ClientID: "a", ClientSecret: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, tc := range []struct {
+		r    ExchangeRequest
+		says string
+	}{
+		{ExchangeRequest{SubjectToken: "subject", SubjectTokenType: "saml"}, "subject_token_type"},
+		{ExchangeRequest{SubjectToken: "subject", ActorTokenType: "jwt"}, "actor_token_type"},
+		{ExchangeRequest{SubjectToken: "subject", Audience: "x", Resource: []string{""}}, "must not be empty"},
+		{ExchangeRequest{}, "subject_token"},
+	} {
+		if _, err := c.ExchangeToken(context.Background(), tc.r); !errors.Is(err, ErrConfigError) || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%+v: %v", tc.r, err)
+		}
+	}
+	if _, err := c.DownstreamToken(context.Background(), "inbound", Downstream{Scopes: []string{"a"}}); !errors.Is(err, ErrConfigError) {
+		t.Errorf("downstream without a target: %v", err)
+	}
+	r := ExchangeRequest{SubjectToken: "subject-secret", ActorToken: "actor-secret", Audience: "https://api"}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		if s := fmt.Sprintf(verb, r); strings.Contains(s, "secret") || !strings.Contains(s, "https://api") {
+			t.Errorf("%s shows %q", verb, s)
+		}
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.ExchangeToken(cancelled, r); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled ctx: %v", err)
+	}
+	c.Close()
+	if _, err := c.ExchangeToken(context.Background(), r); !errors.Is(err, ErrConfigError) {
+		t.Errorf("closed client: %v", err)
 	}
 }

@@ -164,7 +164,8 @@ void authsec_client_free(struct AuthsecClient *client);
  * `*token_json_out` NULL. `timeout_ms` bounds a blocking call (0 = none).
  *
  * On success `*token_json_out` is the token as JSON (`access_token`, `token_type`,
- * `issued_at_ms`, `expires_at_ms`, `scopes`, `authorization`). For the configured token,
+ * `issued_at_ms`, `expires_at_ms`, `scopes`, `authorization`, `issued_token_type`: the response's
+ * RFC 8693 `issued_token_type`, null when it has none). For the configured token,
  * `*seq_out` is also its sequence number (never 0), and `*token_json_out` is NULL when
  * `known_seq` is that number (the caller kept the decoded token; pass 0 to always get JSON).
  */
@@ -177,6 +178,35 @@ AuthsecCode authsec_client_token(const struct AuthsecClient *client,
                                  uint64_t *seq_out,
                                  char **token_json_out,
                                  char **error_json);
+
+/**
+ * An RFC 8693 token exchange through the client's token cache (the core's `exchange_token`:
+ * one entry per subject, actor, token types, scopes, audience and resource; never handed out
+ * past the subject token's expiry; the response's `issued_token_type` checked). `options_json`
+ * is one object read by the core's `ExchangeRequest::from_value`: `subject_token` (required),
+ * `subject_token_type`, `actor_token`, `actor_token_type`, `requested_token_type`, `scopes`,
+ * `audience`, `resource`. Blocks until the token is there; `timeout_ms` bounds the call (0 =
+ * none). On success `*token_json_out` is the token as `authsec_client_token` gives it, with
+ * `issued_token_type`.
+ */
+AuthsecCode authsec_client_exchange_token(const struct AuthsecClient *client,
+                                          const char *options_json,
+                                          uint64_t timeout_ms,
+                                          char **token_json_out,
+                                          char **error_json);
+
+/**
+ * The downstream-token helper (the core's `downstream_token`): exchange `inbound_token`, an
+ * access token this service received, for one for the API the options name. `options_json` is
+ * read by `ExchangeRequest::downstream_from_value`: `inbound_token` (required), `audience`,
+ * `resource` (at least one of the two, else `AUTHSEC_CODE_CONFIG_ERROR`), `scopes`. Otherwise as
+ * `authsec_client_exchange_token`.
+ */
+AuthsecCode authsec_client_downstream_token(const struct AuthsecClient *client,
+                                            const char *options_json,
+                                            uint64_t timeout_ms,
+                                            char **token_json_out,
+                                            char **error_json);
 
 /**
  * A resource answered 401 to a request carrying `access_token` (with `www_authenticate`, NULL
