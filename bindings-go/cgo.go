@@ -122,6 +122,7 @@ type coreCode struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
 	Category    string `json:"category"`
+	Class       string `json:"class"`
 	Retryable   bool   `json:"retryable"`
 }
 

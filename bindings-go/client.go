@@ -119,11 +119,37 @@ type Token struct {
 	Scopes      []string
 	// The Authorization header value ("Bearer ...").
 	Authorization string
+	// The response's issued_token_type (RFC 8693 §2.2.1): for a token exchange the requested
+	// type's URN (the core checks it), "" when the response has none.
+	IssuedTokenType string
 }
 
 // Format hides the access token from every fmt verb.
 func (t Token) Format(f fmt.State, verb rune) {
-	fmt.Fprintf(f, "{AccessToken:[REDACTED] TokenType:%s Expiry:%s Scopes:%v}", t.TokenType, t.Expiry.Format(time.RFC3339), t.Scopes)
+	fmt.Fprintf(f, "{AccessToken:[REDACTED] TokenType:%s Expiry:%s Scopes:%v IssuedTokenType:%s}", t.TokenType, t.Expiry.Format(time.RFC3339), t.Scopes, t.IssuedTokenType)
+}
+
+// decodeToken reads a token handed out by the C library as JSON (and frees it).
+func decodeToken(out *C.char) (*Token, error) {
+	var w struct {
+		AccessToken     string   `json:"access_token"`
+		TokenType       string   `json:"token_type"`
+		ExpiresAtMs     int64    `json:"expires_at_ms"`
+		Scopes          []string `json:"scopes"`
+		Authorization   string   `json:"authorization"`
+		IssuedTokenType string   `json:"issued_token_type"`
+	}
+	if err := json.Unmarshal([]byte(goString(out)), &w); err != nil {
+		return nil, &Error{Code: CodeInternalError, Message: "cannot read the token from the core"}
+	}
+	return &Token{
+		AccessToken:     w.AccessToken,
+		TokenType:       w.TokenType,
+		Expiry:          time.UnixMilli(w.ExpiresAtMs),
+		Scopes:          w.Scopes,
+		Authorization:   w.Authorization,
+		IssuedTokenType: w.IssuedTokenType,
+	}, nil
 }
 
 // ClientCredentials gets and caches tokens (the core's cache: refresh before expiry, one request
@@ -225,22 +251,9 @@ func (c *ClientCredentials) token(params []byte, wait bool, ms C.uint64_t) (*Tok
 		}
 		return nil, &Error{Code: CodeInternalError, Message: "the core referred to a token this client does not hold"}
 	}
-	var w struct {
-		AccessToken   string   `json:"access_token"`
-		TokenType     string   `json:"token_type"`
-		ExpiresAtMs   int64    `json:"expires_at_ms"`
-		Scopes        []string `json:"scopes"`
-		Authorization string   `json:"authorization"`
-	}
-	if err := json.Unmarshal([]byte(goString(out)), &w); err != nil {
-		return nil, &Error{Code: CodeInternalError, Message: "cannot read the token from the core"}
-	}
-	t := &Token{
-		AccessToken:   w.AccessToken,
-		TokenType:     w.TokenType,
-		Expiry:        time.UnixMilli(w.ExpiresAtMs),
-		Scopes:        w.Scopes,
-		Authorization: w.Authorization,
+	t, err := decodeToken(out)
+	if err != nil {
+		return nil, err
 	}
 	// Keep the newest sequence number (concurrent callers may decode different tokens).
 	for seq != 0 {

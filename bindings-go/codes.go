@@ -66,6 +66,10 @@ const (
 	CodeUnsupportedCriticalHeader Code = 30
 	// CodeInvalidClaim: a required claim is missing or has the wrong type
 	CodeInvalidClaim Code = 31
+	// CodeInvalidDelegation: the act (delegation) claim is malformed: not an object, a cycle, exp or aud inside it, or nested too deep
+	CodeInvalidDelegation Code = 34
+	// CodeDelegationNotAllowed: the token is delegated in a way this resource does not accept (forbid_delegation, max_delegation_depth, allowed_actors)
+	CodeDelegationNotAllowed Code = 35
 	// CodeInsufficientScope: the token is valid but lacks a required scope
 	CodeInsufficientScope Code = 32
 	// CodeInternalError: a bug or an impossible state; please report it
@@ -105,6 +109,8 @@ var codeNames = map[Code]string{
 	CodeInvalidTokenType:          "invalid_token_type",
 	CodeUnsupportedCriticalHeader: "unsupported_critical_header",
 	CodeInvalidClaim:              "invalid_claim",
+	CodeInvalidDelegation:         "invalid_delegation",
+	CodeDelegationNotAllowed:      "delegation_not_allowed",
 	CodeInsufficientScope:         "insufficient_scope",
 	CodeInternalError:             "internal_error",
 }
@@ -142,6 +148,8 @@ var codeDescriptions = map[Code]string{
 	CodeInvalidTokenType:          "the typ header is not acceptable for an access token",
 	CodeUnsupportedCriticalHeader: "the crit header names an unsupported extension",
 	CodeInvalidClaim:              "a required claim is missing or has the wrong type",
+	CodeInvalidDelegation:         "the act (delegation) claim is malformed: not an object, a cycle, exp or aud inside it, or nested too deep",
+	CodeDelegationNotAllowed:      "the token is delegated in a way this resource does not accept (forbid_delegation, max_delegation_depth, allowed_actors)",
 	CodeInsufficientScope:         "the token is valid but lacks a required scope",
 	CodeInternalError:             "a bug or an impossible state; please report it",
 }
@@ -179,6 +187,8 @@ var allCodes = []Code{
 	CodeInvalidTokenType,
 	CodeUnsupportedCriticalHeader,
 	CodeInvalidClaim,
+	CodeInvalidDelegation,
+	CodeDelegationNotAllowed,
 	CodeInsufficientScope,
 	CodeInternalError,
 }
@@ -216,6 +226,8 @@ var (
 	ErrInvalidTokenType          = &Error{Code: CodeInvalidTokenType}
 	ErrUnsupportedCriticalHeader = &Error{Code: CodeUnsupportedCriticalHeader}
 	ErrInvalidClaim              = &Error{Code: CodeInvalidClaim}
+	ErrInvalidDelegation         = &Error{Code: CodeInvalidDelegation}
+	ErrDelegationNotAllowed      = &Error{Code: CodeDelegationNotAllowed}
 	ErrInsufficientScope         = &Error{Code: CodeInsufficientScope}
 	ErrInternalError             = &Error{Code: CodeInternalError}
 )
@@ -242,7 +254,7 @@ func (c Code) Category() Category {
 		return CategoryUnavailable
 	case CodeInsecureTransport, CodeConfigError, CodeInvalidKey, CodeInvalidJWKS:
 		return CategoryConfig
-	case CodeMalformedToken, CodeTokenTooLarge, CodeUnsupportedAlgorithm, CodeAlgorithmMismatch, CodeKeyNotFound, CodeInvalidSignature, CodeTokenExpired, CodeTokenNotYetValid, CodeInvalidIssuer, CodeInvalidAudience, CodeInvalidTokenType, CodeUnsupportedCriticalHeader, CodeInvalidClaim:
+	case CodeMalformedToken, CodeTokenTooLarge, CodeUnsupportedAlgorithm, CodeAlgorithmMismatch, CodeKeyNotFound, CodeInvalidSignature, CodeTokenExpired, CodeTokenNotYetValid, CodeInvalidIssuer, CodeInvalidAudience, CodeInvalidTokenType, CodeUnsupportedCriticalHeader, CodeInvalidClaim, CodeInvalidDelegation, CodeDelegationNotAllowed:
 		return CategoryInvalidToken
 	case CodeInsufficientScope:
 		return CategoryInsufficientScope

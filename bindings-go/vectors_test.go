@@ -26,16 +26,19 @@ type vectorFile struct {
 		Token   string          `json:"token"`
 		JWKS    json.RawMessage `json:"jwks"`
 		Options struct {
-			Issuer            string   `json:"issuer"`
-			Audience          []string `json:"audience"`
-			SkipIssuerCheck   bool     `json:"skip_issuer_check"`
-			SkipAudienceCheck bool     `json:"skip_audience_check"`
-			Algorithms        []string `json:"algorithms"`
-			Leeway            *int64   `json:"leeway"`
-			Typ               string   `json:"typ"`
-			MaxTokenBytes     *int     `json:"max_token_bytes"`
-			RequiredClaims    []string `json:"required_claims"`
-			Now               int64    `json:"now"`
+			Issuer             string   `json:"issuer"`
+			Audience           []string `json:"audience"`
+			SkipIssuerCheck    bool     `json:"skip_issuer_check"`
+			SkipAudienceCheck  bool     `json:"skip_audience_check"`
+			Algorithms         []string `json:"algorithms"`
+			Leeway             *int64   `json:"leeway"`
+			Typ                string   `json:"typ"`
+			MaxTokenBytes      *int     `json:"max_token_bytes"`
+			RequiredClaims     []string `json:"required_claims"`
+			ForbidDelegation   bool     `json:"forbid_delegation"`
+			MaxDelegationDepth *int     `json:"max_delegation_depth"`
+			AllowedActors      []string `json:"allowed_actors"`
+			Now                int64    `json:"now"`
 		} `json:"options"`
 		RequiredScopes *struct {
 			AllOf []string `json:"all_of"`
@@ -43,6 +46,7 @@ type vectorFile struct {
 		} `json:"required_scopes"`
 		Expect struct {
 			Claims        map[string]any `json:"claims"`
+			Delegation    []any          `json:"delegation"`
 			Error         string         `json:"error"`
 			MissingScopes []string       `json:"missing_scopes"`
 		} `json:"expect"`
@@ -55,7 +59,7 @@ func TestSharedVectors(t *testing.T) {
 		t.Fatal("no vectors found in ../tests/vectors")
 	}
 	passed, failed := 0, 0
-	// "<file>#<case>" -> {"claims": ...} or {"error": ..., "missing_scopes": [...]}
+	// "<file>#<case>" -> {"claims": ..., "delegation": [...]} or {"error": ..., "missing_scopes": [...]}
 	outcomes := map[string]any{}
 	notes := []string{}
 	for _, f := range files {
@@ -79,6 +83,13 @@ func TestSharedVectors(t *testing.T) {
 				Issuer: o.Issuer, Audience: o.Audience, JWKS: string(jwks), Algorithms: o.Algorithms,
 				Typ: o.Typ, RequiredClaims: o.RequiredClaims,
 				SkipIssuerCheck: o.SkipIssuerCheck, SkipAudienceCheck: o.SkipAudienceCheck,
+				ForbidDelegation: o.ForbidDelegation, AllowedActors: o.AllowedActors,
+			}
+			if d := o.MaxDelegationDepth; d != nil {
+				cfg.MaxDelegationDepth = *d
+				if *d == 0 {
+					cfg.MaxDelegationDepth = NoActors
+				}
 			}
 			if o.Leeway != nil {
 				cfg.Leeway = time.Duration(*o.Leeway) * time.Second
@@ -107,9 +118,11 @@ func TestSharedVectors(t *testing.T) {
 				v.Close()
 			}
 			var ae *Error
+			var chain []any // Claims.Delegation() as JSON: {sub, client_id, iss}, absent members left out
 			switch {
 			case err == nil:
-				outcomes[id] = map[string]any{"claims": claims.Map()}
+				chain = delegationJSON(t, claims.Delegation())
+				outcomes[id] = map[string]any{"claims": claims.Map(), "delegation": chain}
 			case errors.As(err, &ae):
 				missing := ae.MissingScopes
 				if missing == nil {
@@ -125,17 +138,36 @@ func TestSharedVectors(t *testing.T) {
 				}
 			} else {
 				ok = err == nil && reflect.DeepEqual(claims.Map(), c.Expect.Claims)
+				if ok && c.Expect.Delegation != nil {
+					ok = reflect.DeepEqual(chain, c.Expect.Delegation)
+				}
 			}
 			if ok {
 				passed++
 			} else {
 				failed++
-				t.Errorf("%s: expected %+v, got claims=%v err=%v", c.Name, c.Expect, claims != nil, err)
+				t.Errorf("%s: expected %+v, got claims=%v delegation=%v err=%v", c.Name, c.Expect, claims != nil, chain, err)
 			}
 		}
 	}
 	t.Logf("vectors: %d passed, %d failed", passed, failed)
 	writeOutcomes(t, outcomes, notes)
+}
+
+// delegationJSON is a chain as the vectors and the outcome files give it (always a list).
+func delegationJSON(t *testing.T, chain []Actor) []any {
+	out := []any{}
+	if len(chain) == 0 {
+		return out
+	}
+	b, err := json.Marshal(chain)
+	if err == nil {
+		err = json.Unmarshal(b, &out)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // writeOutcomes writes go.json to $AUTHSEC_CONFORMANCE_OUT (a relative dir is taken from the

@@ -14,6 +14,7 @@ import (
 	"context"
 	"encoding/json"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 	"unsafe"
@@ -46,6 +47,24 @@ type VerifierConfig struct {
 	SkipIssuerCheck   bool
 	SkipAudienceCheck bool
 	AllowInsecureHTTP bool
+
+	// Delegation (RFC 8693 act chains). A malformed chain is always refused (ErrInvalidDelegation);
+	// these refuse well-formed ones with ErrDelegationNotAllowed. Tokens without act pass them all.
+
+	// ForbidDelegation refuses every delegated token (one carrying act).
+	ForbidDelegation bool
+	// MaxDelegationDepth is the most actors a token's act chain may hold (0 = no limit below the
+	// core's 16; NoActors = none, like ForbidDelegation; above 16 is a config error).
+	MaxDelegationDepth int
+	// AllowedActors, when not nil, lists the ids (client_id, else sub) the current actor must be
+	// one of; the earlier actors in the chain are for audit only (RFC 8693 §4.1).
+	AllowedActors []string
+	// AllowActor, when set, is asked about the current actor of every delegated token after the
+	// core accepted it (its checks and AllowedActors first); false refuses the token with the
+	// core's ErrDelegationNotAllowed. It is not called for tokens without act. It runs on the
+	// goroutine calling Verify, on every call (also for a token the verifier has cached).
+	AllowActor func(Actor) bool
+
 	// Clock is a test clock (authsectest.NewClock); nil is the system clock.
 	Clock *ManualClock
 
@@ -56,6 +75,10 @@ type VerifierConfig struct {
 // NoVerifiedCache turns a verifier's verified-token cache off (VerifierConfig.VerifiedCacheSize).
 const NoVerifiedCache = -1
 
+// NoActors is a MaxDelegationDepth of zero: no delegated token is accepted (a zero
+// MaxDelegationDepth means no limit).
+const NoActors = -1
+
 // options is the config as the core's options map (set fields only).
 func (c VerifierConfig) options() map[string]any {
 	m := map[string]any{}
@@ -64,13 +87,15 @@ func (c VerifierConfig) options() map[string]any {
 			m[k] = v
 		}
 	}
-	for k, v := range map[string][]string{"audience": c.Audience, "algorithms": c.Algorithms, "required_claims": c.RequiredClaims} {
+	for k, v := range map[string][]string{"audience": c.Audience, "algorithms": c.Algorithms, "required_claims": c.RequiredClaims,
+		"allowed_actors": c.AllowedActors} {
 		if v != nil {
 			m[k] = v
 		}
 	}
 	for k, v := range map[string]bool{"discover": c.Discover, "skip_issuer_check": c.SkipIssuerCheck,
-		"skip_audience_check": c.SkipAudienceCheck, "allow_insecure_http": c.AllowInsecureHTTP} {
+		"skip_audience_check": c.SkipAudienceCheck, "allow_insecure_http": c.AllowInsecureHTTP,
+		"forbid_delegation": c.ForbidDelegation} {
 		if v {
 			m[k] = true
 		}
@@ -83,6 +108,12 @@ func (c VerifierConfig) options() map[string]any {
 	}
 	if c.MaxTokenBytes != 0 {
 		m["max_token_bytes"] = c.MaxTokenBytes
+	}
+	switch {
+	case c.MaxDelegationDepth == NoActors:
+		m["max_delegation_depth"] = 0
+	case c.MaxDelegationDepth != 0:
+		m["max_delegation_depth"] = c.MaxDelegationDepth
 	}
 	switch {
 	case c.VerifiedCacheSize == NoVerifiedCache:
@@ -98,8 +129,26 @@ func (c VerifierConfig) options() map[string]any {
 
 // Claims are a verified token's claims.
 type Claims struct {
-	raw    map[string]any
-	scopes []string
+	raw        map[string]any
+	scopes     []string
+	delegation []Actor
+}
+
+// Actor is one link of a token's delegation chain (RFC 8693 act): who acted. A member the token
+// leaves out is "".
+type Actor struct {
+	Sub      string `json:"sub,omitempty"`
+	ClientID string `json:"client_id,omitempty"`
+	Iss      string `json:"iss,omitempty"`
+}
+
+// ID is the actor's identifier as the verifier's AllowedActors matches it: ClientID, else Sub
+// (a verified chain never has an empty client_id).
+func (a Actor) ID() string {
+	if a.ClientID != "" {
+		return a.ClientID
+	}
+	return a.Sub
 }
 
 // Map returns every claim (JSON numbers are float64). Do not modify it.
@@ -116,6 +165,20 @@ func (c *Claims) ClientID() string { return c.str("client_id") }
 
 // Scopes are the granted scopes (the core's reading of scope/scp).
 func (c *Claims) Scopes() []string { return c.scopes }
+
+// Delegation is the token's delegation chain (the core's reading of act), current actor first;
+// nil when nobody acts for the subject. Decide access on the top-level claims and the current
+// actor (Actor) only: the earlier actors are for audit (RFC 8693 §4.1).
+func (c *Claims) Delegation() []Actor { return slices.Clone(c.delegation) }
+
+// Actor is the party acting for the subject now (the outermost act); false when the token is not
+// delegated.
+func (c *Claims) Actor() (Actor, bool) {
+	if len(c.delegation) == 0 {
+		return Actor{}, false
+	}
+	return c.delegation[0], true
+}
 
 // VerifyOption adds a requirement to Verify.
 type VerifyOption func(*scopeReq)
@@ -138,8 +201,9 @@ func RequireAnyScope(scopes ...string) VerifyOption {
 // Verifier verifies JWT access tokens (signature, claims, a verified-token cache, scopes).
 // Safe for concurrent use.
 type Verifier struct {
-	h    handle
-	memo claimsMemo
+	h          handle
+	memo       claimsMemo
+	allowActor func(Actor) bool
 }
 
 // memoCap bounds how many decoded claims objects a verifier keeps (each pins one core object).
@@ -214,7 +278,8 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	if code != 0 {
 		return nil, errorFrom(code, e)
 	}
-	v := &Verifier{h: handle{ptr: unsafe.Pointer(h), free: func(p unsafe.Pointer) { C.authsec_verifier_free((*C.AuthsecVerifier)(p)) }}}
+	v := &Verifier{h: handle{ptr: unsafe.Pointer(h), free: func(p unsafe.Pointer) { C.authsec_verifier_free((*C.AuthsecVerifier)(p)) }},
+		allowActor: cfg.AllowActor}
 	runtime.SetFinalizer(v, (*Verifier).Close)
 	return v, nil
 }
@@ -264,8 +329,9 @@ func (v *Verifier) verify(token string, scopes []byte, wait bool, ms C.uint64_t)
 			continue
 		}
 		var w struct {
-			Claims map[string]any `json:"claims"`
-			Scopes []string       `json:"scopes"`
+			Claims     map[string]any `json:"claims"`
+			Scopes     []string       `json:"scopes"`
+			Delegation []Actor        `json:"delegation"`
 		}
 		if err := json.Unmarshal([]byte(goString(out)), &w); err != nil {
 			if seq != 0 {
@@ -273,7 +339,10 @@ func (v *Verifier) verify(token string, scopes []byte, wait bool, ms C.uint64_t)
 			}
 			return nil, &Error{Code: CodeInternalError, Message: "cannot read the claims from the core"}
 		}
-		c := &Claims{raw: w.Claims, scopes: w.Scopes}
+		if len(w.Delegation) == 0 {
+			w.Delegation = nil
+		}
+		c := &Claims{raw: w.Claims, scopes: w.Scopes, delegation: w.Delegation}
 		if seq != 0 {
 			for _, old := range v.memo.store(uint64(id), uint64(seq), c) {
 				C.authsec_verifier_unpin((*C.AuthsecVerifier)(h), C.uint64_t(old.id), C.uint64_t(old.seq))
@@ -294,8 +363,37 @@ func (v *Verifier) pinnedCount() (core uint64, memo int) {
 	return uint64(C.authsec_verifier_pinned_count((*C.AuthsecVerifier)(h))), v.memo.len()
 }
 
-// Verify verifies token and the scope requirements in opts. ctx bounds a JWKS fetch.
+// Verify verifies token and the scope requirements in opts. ctx bounds a JWKS fetch. With
+// VerifierConfig.AllowActor, the core verifies the token, then AllowActor is asked about a
+// delegated token's current actor, then the core checks the scopes (the core's order: the
+// delegation policy before the scopes).
 func (v *Verifier) Verify(ctx context.Context, token string, opts ...VerifyOption) (*Claims, error) {
+	if v.allowActor == nil {
+		return v.verifyToken(ctx, token, opts)
+	}
+	c, err := v.verifyToken(ctx, token, nil)
+	if err != nil {
+		return nil, err
+	}
+	if a, ok := c.Actor(); ok && !v.allowActor(a) {
+		return nil, actorRefused(a.ID())
+	}
+	if len(opts) == 0 {
+		return c, nil
+	}
+	// The token is in the core's verified-token cache now: this is the scope check.
+	return v.verifyToken(ctx, token, opts)
+}
+
+// actorRefused is the core's error for an actor the AllowActor callback refused.
+func actorRefused(id string) error {
+	cs := cString(id)
+	defer free(cs)
+	var e *C.char
+	return errorFrom(C.authsec_actor_refused(cs, &e), e)
+}
+
+func (v *Verifier) verifyToken(ctx context.Context, token string, opts []VerifyOption) (*Claims, error) {
 	var cs []byte
 	if len(opts) > 0 {
 		var r scopeReq

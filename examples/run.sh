@@ -125,6 +125,17 @@ check_agent() {
     echo "calls on a cached token: summary says $reused, $cached calls say cached, expected $((30 - requests))"
 }
 
+# orchestrator -> sub-agent -> tool by token exchange (RFC 8693): the chain, and one refused widening.
+check_delegation() {
+  expect "$1" \
+    '^authorization server: http://127\.0\.0\.1:[0-9]+ ' \
+    '^orchestrator: token for https://sub-agent\.example\.test https://tool\.example\.test, scopes reports:read tasks:read tasks:write, subject orchestrator, acting none$' \
+    '^sub-agent: token for https://tool\.example\.test, scopes tasks:read tasks:write, subject orchestrator, acting sub-agent$' \
+    '^tool: token for https://tool\.example\.test, scopes tasks:read, subject orchestrator, acting tool <- sub-agent$' \
+    '^refused: the tool asks for reports:read -> invalid_scope: .*reports:read' \
+    '^done: delegation$'
+}
+
 check_configuration() {
   local file=$1 lang=$2
   expect "$file" \
@@ -218,6 +229,7 @@ run_go() {
   run_example go agent check_agent "$dir" "$bin/agent"
   run_example go protected_api check_protected_api "$dir" "$bin/protectedapi"
   run_example go configuration check_configuration "$dir" "$bin/configuration"
+  run_example go delegation check_delegation "$dir" "$bin/delegation"
 }
 
 # ----- Browser (@authsec/wasm in headless Chromium) -----

@@ -29,6 +29,10 @@ export declare class ServerError extends UnavailableError {}
 export declare class RateLimitedError extends UnavailableError {}
 export declare class InvalidTokenError extends AuthsecError {}
 export declare class TokenExpiredError extends InvalidTokenError {}
+/** `invalid_delegation`: the token's `act` chain is malformed (not an object, a cycle, `exp`/`aud`/
+ * `scope` inside it, nested too deep); `delegation_not_allowed`: a delegated token this resource
+ * does not accept (`forbidDelegation`, `maxDelegationDepth`, `allowedActors`). */
+export declare class DelegationError extends InvalidTokenError {}
 export declare class InsufficientScopeError extends AuthsecError {}
 export declare class InternalError extends AuthsecError {}
 
@@ -73,6 +77,31 @@ export interface VerifierOptions {
   allowInsecureHttp?: boolean;
   /** Keep the fetched JWKS in this store (edge runtimes). Only with `jwksUri`. */
   jwksCache?: JwksStore;
+  /** Refuse every delegated token (one carrying `act`): `DelegationError`, `delegation_not_allowed`. */
+  forbidDelegation?: boolean;
+  /** The most actors a token's `act` chain may hold (0 to 16); a longer chain is refused
+   * (`DelegationError`, `delegation_not_allowed`). */
+  maxDelegationDepth?: number;
+  /**
+   * Who may act for a token's subject (RFC 8693 §4.1: the current actor only; the earlier ones are
+   * for audit). A list of actor ids (`client_id`, else `sub`), checked by the core; or a function
+   * called with the current actor after a delegated token verified (never for an undelegated one;
+   * before the scope check; cache hits included): `true` accepts it, `false` refuses the token
+   * with a `DelegationError` (`delegation_not_allowed`); it may return a Promise of either.
+   */
+  allowedActors?: readonly string[] | AllowActor;
+}
+
+/** An `allowedActors` callback: `true` accepts the current actor, `false` refuses the token. */
+export type AllowActor = (actor: Actor) => boolean | Promise<boolean>;
+
+/** One link of a delegation chain (RFC 8693 `act`): who acted. Frozen. */
+export interface Actor {
+  readonly sub: string | undefined;
+  readonly clientId: string | undefined;
+  readonly iss: string | undefined;
+  /** The id policies match: `clientId`, else `sub` (the core's rule). */
+  readonly id: string;
 }
 
 export interface VerifyOptions {
@@ -82,6 +111,9 @@ export interface VerifyOptions {
   anyScopes?: string | string[];
 }
 
+/** The verified claims: the token's payload as a fresh plain object, plus `delegation` and
+ * `actor`, which are not enumerable (spreads, `Object.keys` and `JSON.stringify` give exactly the
+ * payload, with its raw `act`; a payload member of either name is shadowed by them). */
 export type Claims = Readonly<Record<string, unknown>> & {
   readonly iss?: string;
   readonly sub?: string;
@@ -89,6 +121,14 @@ export type Claims = Readonly<Record<string, unknown>> & {
   readonly exp: number;
   readonly scope?: string;
   readonly client_id?: string;
+  /** The raw RFC 8693 `act` claim (the chain, current actor outermost). */
+  readonly act?: Readonly<Record<string, unknown>>;
+  /** The delegation chain the core read from `act`, current actor first; empty when nobody acts
+   * for the subject. Decide access on the top-level claims and `actor` only: the earlier actors
+   * are for audit (RFC 8693 §4.1). Frozen. */
+  readonly delegation: readonly Actor[];
+  /** The party acting for the subject now (`delegation[0]`), or `null` for an undelegated token. */
+  readonly actor: Actor | null;
 };
 
 export declare class Verifier {

@@ -7,7 +7,7 @@ import { makeError, setEd25519FallbackSource, setErrorCodes } from './js/glue.js
 export {
   AuthsecError, ConfigError, TokenRequestError, InvalidClientError, InvalidScopeError, UnavailableError,
   NetworkError, TimeoutError, ServerError, RateLimitedError, InvalidTokenError, TokenExpiredError,
-  InsufficientScopeError, InternalError,
+  DelegationError, InsufficientScopeError, InternalError,
 } from './js/glue.js';
 
 let ready = null;
@@ -56,20 +56,58 @@ function scopeList(s) {
   return s === undefined || s === null ? undefined : s;
 }
 
+const ACTOR_OPTIONS = ['allowedActors', 'allowed_actors'];
+
+/** The options for the core without an `allowedActors` callback, and the callback (or null). A
+ * list of actor ids stays in the options: the core applies it. */
+function splitActorCallback(options) {
+  if (options === null || typeof options !== 'object') return [options, null];
+  const given = ACTOR_OPTIONS.filter((k) => options[k] !== undefined && options[k] !== null);
+  const key = given.find((k) => typeof options[k] === 'function');
+  if (key === undefined) return [options, null];
+  if (given.length > 1) throw makeError('config_error', 'give allowed_actors (allowedActors) only once');
+  const { [key]: callback, ...rest } = options;
+  return [rest, callback];
+}
+
 /** A JWT access-token verifier (RFC 9068) on the authsec core. */
 export class Verifier {
   #inner;
+  /** The `allowedActors` callback, or null. */
+  #allowActor;
   /** { issuer, audience, jwks | jwksUri, algorithms, leeway, typ, requiredClaims, maxTokenBytes,
-   *    verifiedCacheSize, allowInsecureHttp }. `testing.nowMs` fixes the clock (tests only). */
+   *    verifiedCacheSize, allowInsecureHttp, forbidDelegation, maxDelegationDepth, allowedActors }
+   * (the core reads them; `allowedActors` may also be a function of the current actor, called
+   * here). `testing.nowMs` fixes the clock (tests only). */
   constructor(options, testing) {
-    this.#inner = new wasm.Verifier(options, testing?.nowMs);
+    const [coreOptions, allowActor] = splitActorCallback(options);
+    this.#inner = new wasm.Verifier(coreOptions, testing?.nowMs);
+    this.#allowActor = allowActor;
   }
-  /** Resolves to the claims; rejects with an AuthsecError (`err.code`). */
+  /** Resolves to the claims (with `delegation` and `actor`); rejects with an AuthsecError
+   * (`err.code`). With an `allowedActors` callback: the token is verified, then the callback is
+   * asked about the current actor of a delegated token (false: DelegationError,
+   * delegation_not_allowed), then the scopes are checked (the core's order). */
   async verify(token, options) {
     if (typeof token !== 'string') throw makeError('malformed_token', 'the token must be a string');
-    const cached = this.#inner.verifyCached(token, options);
-    if (cached !== undefined) return cached;
-    return this.#inner.verify(token, options);
+    if (this.#allowActor === null) {
+      const cached = this.#inner.verifyCached(token, options);
+      if (cached !== undefined) return cached;
+      return this.#inner.verify(token, options);
+    }
+    const claims = this.#inner.verifyCached(token, options, true) ?? (await this.#inner.verify(token, options, true));
+    if (claims.actor !== null) await this.#checkActor(claims.actor);
+    if (options !== null && typeof options === 'object') {
+      wasm.requireScopes(claims, scopeList(options.requiredScopes), scopeList(options.anyScopes));
+    }
+    return claims;
+  }
+  /** The `allowedActors` callback's answer for the current actor: true accepts, false refuses. */
+  async #checkActor(actor) {
+    const allowed = await this.#allowActor(actor);
+    if (allowed === true) return;
+    if (allowed === false) throw wasm.actorRefused(actor.id);
+    throw new TypeError(`the allowedActors callback must return true or false (or a Promise of one), not ${typeof allowed}`);
   }
   /** Tokens in the verified-token cache. */
   get cachedTokens() {

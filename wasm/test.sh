@@ -10,8 +10,9 @@
 #   node --test             test/*.test.mjs: the shared vectors under Node (vectors), in headless
 #                           Chromium: a page and a Web Worker (browser) and a Vite build (bundler),
 #                           in Deno (deno), in workerd with the README's Worker (workerd); remote
-#                           JWKS against `authsec server` (remote), the JWKS store (store), and
-#                           loading with no Node.js built-ins (nobuiltins)
+#                           JWKS against `authsec server` (remote), the JWKS store (store),
+#                           loading with no Node.js built-ins (nobuiltins), the error classes
+#                           (errors), delegated tokens (delegation)
 # Needs node (20.19+: Vite) and npm, a Rust toolchain, and apt-get (or AUTHSEC_CHROMIUM=/path/to/chrome).
 # Prints "wasm: N passed, M failed" last.
 set -euo pipefail

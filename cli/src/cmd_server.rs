@@ -14,6 +14,10 @@ Config file (YAML, ${VAR} interpolated):
   signing_alg: ES256            # or RS256, EdDSA
   database: ./authsec.db        # SQLite; omit for in-memory
   admin_token: ${AUTHSEC_ADMIN_TOKEN}
+  roles:                        # scopes and audiences that clients get by listing the role
+    reader: {scopes: [read:data], audiences: [https://api.example.com]}
+  token_exchange:
+    max_delegation_depth: 3     # nested act claims an exchanged token may carry
   clients:
     - client_id: ml-training-agent
       name: ML training agent
@@ -21,6 +25,9 @@ Config file (YAML, ${VAR} interpolated):
       client_secret: ${ML_AGENT_SECRET}
       allowed_scopes: [read:data, write:logs]
       audiences: [https://api.example.com]
+      roles: [reader]
+      grant_types: [client_credentials, urn:ietf:params:oauth:grant-type:token-exchange]
+      may_act: [tool-agent]     # who may exchange this client's tokens (RFC 8693 may_act)
       token_lifetime: 3600
       rate_limit: 60            # token requests per minute
 

@@ -3,8 +3,8 @@
 use crate::common::{print_stdout, read_token};
 use authsec_native::access_token::config::DEFAULT_LEEWAY;
 use authsec_native::{
-    Alg, Error, ErrorCode, JwksPolicy, KeySet, Result, ScopeRequirement, StaticKeys, SystemClock, TypPolicy, Verifier,
-    VerifierConfig,
+    Alg, DelegationPolicy, Error, ErrorCode, JwksPolicy, KeySet, Result, ScopeRequirement, StaticKeys, SystemClock,
+    TypPolicy, Verifier, VerifierConfig,
 };
 use clap::Args;
 use serde_json::Value;
@@ -74,6 +74,16 @@ pub struct VerifyArgs {
     /// Allow plain http:// JWKS and metadata URLs on non-loopback hosts.
     #[arg(long)]
     pub allow_insecure_http: bool,
+    /// Refuse delegated tokens (tokens carrying an RFC 8693 `act` claim).
+    #[arg(long)]
+    pub forbid_delegation: bool,
+    /// The most actors a token's `act` chain may hold (0 to 16).
+    #[arg(long, value_name = "N", conflicts_with = "forbid_delegation")]
+    pub max_delegation_depth: Option<usize>,
+    /// An id (`client_id`, else `sub`) the current actor of a delegated token must have;
+    /// repeatable.
+    #[arg(long, value_name = "ID", conflicts_with = "forbid_delegation")]
+    pub allowed_actor: Vec<String>,
 }
 
 fn split_all(v: &[String]) -> Vec<String> {
@@ -112,6 +122,11 @@ pub fn verifier_config(a: &VerifyArgs) -> Result<VerifierConfig> {
         leeway: Duration::from_secs(a.leeway),
         typ: TypPolicy::parse(&a.typ)?,
         verified_cache_size: 0,
+        delegation: DelegationPolicy {
+            forbid: a.forbid_delegation,
+            max_depth: a.max_delegation_depth,
+            allowed_actors: (!a.allowed_actor.is_empty()).then(|| a.allowed_actor.clone()),
+        },
         ..Default::default()
     })
 }

@@ -340,6 +340,36 @@ fn verify_reads_the_token_from_stdin() {
 }
 
 #[test]
+fn verify_applies_the_delegation_flags() {
+    let iss = Issuer::new();
+    let mut c = iss.claims();
+    c["act"] = json!({"sub": "tool", "client_id": "tool", "act": {"sub": "agent", "client_id": "agent"}});
+    let token = iss.sign(&c);
+    let out = run(&iss.verify_args(&["--allowed-actor", "tool", &token]), &[], None);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&out.stdout).unwrap()["act"]["act"]["sub"],
+        "agent"
+    );
+    for (flags, says) in [
+        (&["--forbid-delegation"][..], "accepts no delegated tokens"),
+        (&["--max-delegation-depth", "1"][..], "has 2 actors"),
+        (&["--allowed-actor", "agent"][..], "not one of the allowed actors"),
+    ] {
+        let mut args = flags.to_vec();
+        args.push(&token);
+        let out = run(&iss.verify_args(&args), &[], None);
+        assert_eq!(out.code, 1, "{flags:?}: {out:?}");
+        assert!(out.stderr.starts_with("error: delegation_not_allowed: "), "{out:?}");
+        assert!(out.stderr.contains(says), "{out:?}");
+    }
+    c["act"] = json!({"sub": "tool", "exp": now() + 60});
+    let out = run(&iss.verify_args(&[&iss.sign(&c)]), &[], None);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.starts_with("error: invalid_delegation: "), "{out:?}");
+}
+
+#[test]
 fn verify_expired_token_exits_1() {
     let iss = Issuer::new();
     let mut c = iss.claims();

@@ -39,7 +39,10 @@ pub use access_token::{
     Actor, Claims, DelegationPolicy, KeySpec, Prepared, SignatureCheck, TypPolicy, Verifier, VerifierConfig,
     VerifierOptions,
 };
-pub use client::{AuthMethod, ClientConfig, RetryPolicy, Token, TokenClient, TokenParams, Unauthorized};
+pub use client::{
+    AuthMethod, ClientConfig, Downstream, ExchangeRequest, RetryPolicy, Token, TokenClient, TokenExchange, TokenParams,
+    Unauthorized,
+};
 pub use clock::{ManualClock, SystemClock};
 pub use config::ConfigEnv;
 pub use error::{Error, ErrorCategory, ErrorClass, ErrorCode, Result};

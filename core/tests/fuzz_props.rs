@@ -151,8 +151,9 @@ fn claims() -> impl Strategy<Value = Value> {
             json!(["a"]),
             json!(3),
         ])),
+        prop::option::of(act()),
     )
-        .prop_map(|(exp, nbf, iat, iss, aud, sub, jti, scope)| {
+        .prop_map(|(exp, nbf, iat, iss, aud, sub, jti, scope, act)| {
             let mut m = Map::new();
             for (k, v) in [
                 ("exp", exp),
@@ -163,6 +164,7 @@ fn claims() -> impl Strategy<Value = Value> {
                 ("sub", sub),
                 ("jti", jti),
                 ("scope", scope),
+                ("act", act),
             ] {
                 if let Some(v) = v {
                     m.insert(k.into(), v);
@@ -170,6 +172,41 @@ fn claims() -> impl Strategy<Value = Value> {
             }
             Value::Object(m)
         })
+}
+
+/// An RFC 8693 `act` around the chain rules' edges: short chains from four ids (so some repeat),
+/// with or without links that break a rule (`iss`, a top-level-only claim, a non-string or empty
+/// `sub`, no id at all), chains of distinct actors around the 16-link limit, and values that are
+/// not objects at all.
+fn act() -> impl Strategy<Value = Value> {
+    fn nest(links: Vec<Value>) -> Value {
+        links.into_iter().rev().fold(Value::Null, |inner, mut l| {
+            if !inner.is_null() {
+                l["act"] = inner;
+            }
+            l
+        })
+    }
+    let id = prop::sample::select(vec!["a", "b", "c", "d"]);
+    let good = (id.clone(), 0u8..3).prop_map(|(id, shape)| match shape {
+        0 => json!({"sub": id, "iss": "https://other.example"}),
+        1 => json!({"client_id": id}),
+        _ => json!({"sub": id, "client_id": format!("{id}-app")}),
+    });
+    let any = (id, 0u8..6).prop_map(|(id, shape)| match shape {
+        0 => json!({"sub": id, "exp": 1}),
+        1 => json!({"sub": 5}),
+        2 => json!({"iss": id}),
+        3 => json!({"sub": ""}),
+        4 => json!({"client_id": id, "aud": "x"}),
+        _ => json!({"sub": id}),
+    });
+    prop_oneof![
+        6 => prop::collection::vec(good, 1..=5).prop_map(nest),
+        2 => prop::collection::vec(any, 1..=4).prop_map(nest),
+        3 => (15usize..=18).prop_map(|n| nest((0..n).map(|i| json!({"sub": format!("actor-{i}")})).collect())),
+        1 => prop::sample::select(vec![json!("a"), json!(["a"]), json!(null), json!(1), json!({})]),
+    ]
 }
 
 /// A JOSE header around the header rules' edges.
@@ -560,6 +597,14 @@ proptest! {
     #[test]
     fn jwt_parse_signed_claims(sel in any::<u8>(), claims in claims()) {
         // Mode 3: the claims signed under a valid header by ed25519-a.
+        let data = [&[sel | 3][..], claims.to_string().as_bytes()].concat();
+        checks::check_jwt(&data);
+    }
+
+    #[test]
+    fn jwt_parse_signed_act(sel in any::<u8>(), act in act()) {
+        // Mode 3: otherwise valid claims with an `act` chain, so the chain rules decide.
+        let claims = json!({"iss": checks::ISSUER, "aud": checks::AUDIENCE, "exp": checks::NOW_MS / 1000 + 600, "act": act});
         let data = [&[sel | 3][..], claims.to_string().as_bytes()].concat();
         checks::check_jwt(&data);
     }

@@ -371,6 +371,7 @@ fn schedule_caps_the_buffer_at_half_the_lifetime() {
         issued_at_ms: T0,
         expires_at_ms: T0 + lifetime_s * 1000,
         scopes: vec![],
+        issued_token_type: None,
     };
     let buf = client::config::DEFAULT_REFRESH_BUFFER;
     assert_eq!(buf, secs(300));
@@ -932,7 +933,7 @@ async fn a_discovered_plain_http_token_endpoint_is_refused_before_any_token_requ
 // 7. The seams: grants, client authentication, the 401 decision, options as bindings pass them
 // ---------------------------------------------------------------------------------------------
 
-/// A grant the core does not ship (as token exchange will be): its own grant_type and parameters,
+/// A grant the core does not ship (as JWT bearer would be): its own grant_type and parameters,
 /// and a cache key of its own.
 #[derive(Debug)]
 struct TestGrant(&'static str);

@@ -151,7 +151,36 @@ pub fn claims_oracle(payload_b64: &str, cfg: &VerifierConfig, now_ms: i64) -> Re
     if cfg.required_claims.iter().any(|c| !map.contains_key(c)) {
         return Err(ErrorCode::InvalidClaim);
     }
+    oracle_act_chain(&map)?;
     Ok(map)
+}
+
+/// RFC 8693 §4.1 as the core documents it: `act` is an object naming an actor (a string
+/// `client_id`, else a string `sub`), holding none of the top-level-only claims, possibly with an
+/// earlier actor nested as its `act`; no actor (id and `iss`) twice; at most 16 links.
+fn oracle_act_chain(map: &Map<String, Value>) -> Result<(), ErrorCode> {
+    let mut seen: Vec<(String, Option<String>)> = Vec::new();
+    let mut next = map.get("act");
+    while let Some(v) = next {
+        let link = v.as_object().ok_or(ErrorCode::InvalidDelegation)?;
+        let top_level_only = ["exp", "nbf", "iat", "aud", "scope", "scp", "jti"];
+        if seen.len() == 16 || top_level_only.iter().any(|c| link.contains_key(*c)) {
+            return Err(ErrorCode::InvalidDelegation);
+        }
+        let text = |k: &str| match link.get(k) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(ErrorCode::InvalidDelegation),
+        };
+        let (sub, client_id, iss) = (text("sub")?, text("client_id")?, text("iss")?);
+        let id = client_id.or(sub).unwrap_or_default();
+        if id.is_empty() || seen.contains(&(id.clone(), iss.clone())) {
+            return Err(ErrorCode::InvalidDelegation);
+        }
+        seen.push((id, iss));
+        next = link.get("act");
+    }
+    Ok(())
 }
 
 /// JSON equality, with numbers equal to within a few ulps.

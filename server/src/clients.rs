@@ -1,7 +1,9 @@
 //! Registered clients: hashed secrets (compared in constant time), public JWKS for
-//! `private_key_jwt`, scopes, audiences, lifetimes.
+//! `private_key_jwt`, scopes, audiences, roles, grant types, `may_act`, lifetimes.
 
 use crate::config::ClientSpec;
+use crate::oauth::{GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE};
+use crate::roles::{check_scope, dedup, Permissions, Roles};
 use authsec_core::random::random_id;
 use authsec_core::secret::constant_time_eq;
 use authsec_core::util::{b64url_decode, b64url_encode};
@@ -95,25 +97,51 @@ pub struct Client {
     #[serde(default)]
     pub jwks: Option<Value>,
     pub allowed_scopes: Vec<String>,
-    pub default_scopes: Vec<String>,
+    /// `None`: every effective allowed scope, resolved at request time.
+    #[serde(default)]
+    pub default_scopes: Option<Vec<String>>,
     #[serde(default)]
     pub audiences: Vec<String>,
     pub token_lifetime: u64,
     #[serde(default)]
     pub rate_limit: Option<u32>,
     pub created_at: i64,
+    /// Role names (see [`crate::roles`]).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default = "default_grant_types")]
+    pub grant_types: Vec<String>,
+    /// Client ids written into this client's tokens as the RFC 8693 §4.4 `may_act` claim.
+    #[serde(default)]
+    pub may_act: Vec<String>,
+}
+
+fn default_grant_types() -> Vec<String> {
+    vec![GRANT_CLIENT_CREDENTIALS.to_string()]
+}
+
+/// A client id as the server accepts it: 1-200 printable characters.
+pub fn check_client_id(id: &str) -> Result<()> {
+    if id.is_empty() || id.len() > 200 || id.chars().any(|c| c.is_control()) {
+        return Err(Error::config("client_id must be 1-200 printable characters"));
+    }
+    Ok(())
 }
 
 impl Client {
     /// Build from a spec; returns the client and the plain secret when one was generated.
-    pub fn from_spec(spec: &ClientSpec, default_lifetime: u64, now: i64) -> Result<(Client, Option<String>)> {
+    /// `roles` are the roles defined now: every role the spec lists must be one of them.
+    pub fn from_spec(
+        spec: &ClientSpec,
+        default_lifetime: u64,
+        roles: &Roles,
+        now: i64,
+    ) -> Result<(Client, Option<String>)> {
         let client_id = match &spec.client_id {
             Some(id) => id.clone(),
             None => format!("client_{}", random_id(9)?),
         };
-        if client_id.is_empty() || client_id.len() > 200 || client_id.chars().any(|c| c.is_control()) {
-            return Err(Error::config("client_id must be 1-200 printable characters"));
-        }
+        check_client_id(&client_id)?;
         let jwks = match (&spec.jwks, &spec.jwks_file) {
             (Some(j), _) => Some(j.clone()),
             (None, Some(path)) => {
@@ -149,30 +177,7 @@ impl Client {
             }
             None => {}
         }
-        for s in spec.allowed_scopes.iter().chain(spec.default_scopes.iter().flatten()) {
-            if s.is_empty() || s.chars().any(|c| c == ' ' || c == '"' || c == '\\' || c.is_control()) {
-                return Err(Error::config(format!(
-                    "client {client_id}: scope {s:?} has characters RFC 6749 §3.3 does not allow"
-                )));
-            }
-        }
-        let default_scopes = spec
-            .default_scopes
-            .clone()
-            .unwrap_or_else(|| spec.allowed_scopes.clone());
-        if let Some(bad) = default_scopes.iter().find(|s| !spec.allowed_scopes.contains(s)) {
-            return Err(Error::config(format!(
-                "client {client_id}: default scope {bad:?} is not in allowed_scopes"
-            )));
-        }
-        // 1 s to 24 h; out of range is an error rather than a silent clamp, so a test asking for
-        // short-lived tokens gets what it asked for or is told why not.
         let token_lifetime = spec.token_lifetime.unwrap_or(default_lifetime);
-        if !(1..=86_400).contains(&token_lifetime) {
-            return Err(Error::config(format!(
-                "client {client_id}: token_lifetime {token_lifetime} is out of range (1 to 86400 seconds)"
-            )));
-        }
         let client = Client {
             name: spec.name.clone().unwrap_or_else(|| client_id.clone()),
             client_id,
@@ -181,13 +186,73 @@ impl Client {
             secrets,
             jwks,
             allowed_scopes: spec.allowed_scopes.clone(),
-            default_scopes,
+            default_scopes: spec.default_scopes.clone(),
             audiences: spec.audiences.clone(),
             token_lifetime,
             rate_limit: spec.rate_limit,
             created_at: now,
+            roles: dedup(&spec.roles),
+            grant_types: spec.grant_types.as_ref().map(dedup).unwrap_or_else(default_grant_types),
+            may_act: dedup(&spec.may_act),
         };
+        client.validate(roles)?;
         Ok((client, generated))
+    }
+
+    /// Check the fields that the admin API may change (at creation and on every change).
+    pub fn validate(&self, roles: &Roles) -> Result<()> {
+        let id = &self.client_id;
+        let owner = format!("client {id}");
+        for s in self.allowed_scopes.iter().chain(self.default_scopes.iter().flatten()) {
+            check_scope(&owner, s)?;
+        }
+        if let Some(unknown) = self.roles.iter().find(|r| !roles.contains_key(*r)) {
+            return Err(Error::config(format!(
+                "client {id}: role {unknown:?} is not defined; define it under roles: (or with POST /admin/roles)"
+            )));
+        }
+        let allowed = Permissions::of(self, roles).scopes;
+        if let Some(bad) = self.default_scopes.iter().flatten().find(|s| !allowed.contains(s)) {
+            return Err(Error::config(format!(
+                "client {id}: default scope {bad:?} is not in allowed_scopes or the client's roles' scopes"
+            )));
+        }
+        if self.grant_types.is_empty() {
+            return Err(Error::config(format!(
+                "client {id}: grant_types is empty; list {GRANT_CLIENT_CREDENTIALS} and/or {GRANT_TOKEN_EXCHANGE}"
+            )));
+        }
+        if let Some(bad) = self
+            .grant_types
+            .iter()
+            .find(|g| ![GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE].contains(&g.as_str()))
+        {
+            return Err(Error::config(format!(
+                "client {id}: grant type {:?} is not offered; use {GRANT_CLIENT_CREDENTIALS} and/or {GRANT_TOKEN_EXCHANGE}",
+                authsec_core::util::truncate(bad)
+            )));
+        }
+        for m in &self.may_act {
+            check_client_id(m).map_err(|_| {
+                Error::config(format!(
+                    "client {id}: may_act entry {:?} is not a client_id (1-200 printable characters)",
+                    authsec_core::util::truncate(m)
+                ))
+            })?;
+        }
+        // 1 s to 24 h; out of range is an error rather than a silent clamp, so a test asking for
+        // short-lived tokens gets what it asked for or is told why not.
+        if !(1..=86_400).contains(&self.token_lifetime) {
+            return Err(Error::config(format!(
+                "client {id}: token_lifetime {} is out of range (1 to 86400 seconds)",
+                self.token_lifetime
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn may_use_grant(&self, grant_type: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant_type)
     }
 
     pub fn secret_matches(&self, secret: &str, now: i64) -> bool {
@@ -195,7 +260,8 @@ impl Client {
         self.secrets.iter().fold(false, |acc, h| h.matches(secret, now) | acc)
     }
 
-    /// The client as shown by the admin API: no hashes.
+    /// The client as shown by the admin API: no hashes. `default_scopes` is `null` when unset
+    /// (every effective allowed scope).
     pub fn public_view(&self) -> Value {
         serde_json::json!({
             "client_id": self.client_id,
@@ -207,6 +273,9 @@ impl Client {
             "audiences": self.audiences,
             "token_lifetime": self.token_lifetime,
             "rate_limit": self.rate_limit,
+            "roles": self.roles,
+            "grant_types": self.grant_types,
+            "may_act": self.may_act,
             "auth_methods": self.auth_methods(),
             "secrets": self.secrets.iter().map(|s| serde_json::json!({"created_at": s.created_at, "expires_at": s.expires_at})).collect::<Vec<_>>(),
             "created_at": self.created_at,
@@ -241,13 +310,25 @@ mod tests {
 
     #[test]
     fn token_lifetime_is_taken_as_given_or_refused() {
-        let (c, _) = Client::from_spec(&spec(Some(2)), 3600, 0).unwrap();
+        let roles = Roles::new();
+        let (c, _) = Client::from_spec(&spec(Some(2)), 3600, &roles, 0).unwrap();
         assert_eq!(c.token_lifetime, 2, "short lifetimes for tests are kept, not raised");
-        let (c, _) = Client::from_spec(&spec(None), 900, 0).unwrap();
+        let (c, _) = Client::from_spec(&spec(None), 900, &roles, 0).unwrap();
         assert_eq!(c.token_lifetime, 900);
         for bad in [0, 86_401] {
-            let e = Client::from_spec(&spec(Some(bad)), 3600, 0).unwrap_err();
+            let e = Client::from_spec(&spec(Some(bad)), 3600, &roles, 0).unwrap_err();
             assert!(e.to_string().contains("token_lifetime"), "{e}");
         }
+    }
+
+    #[test]
+    fn records_stored_before_roles_and_grant_types_still_load() {
+        let old = r#"{"client_id":"svc","name":"svc","type":"m2m","secrets":[],"allowed_scopes":["a"],
+                      "default_scopes":["a"],"audiences":[],"token_lifetime":60,"created_at":0}"#;
+        let c: Client = serde_json::from_str(old).unwrap();
+        assert_eq!(c.default_scopes, Some(vec!["a".to_string()]));
+        assert!(c.roles.is_empty() && c.may_act.is_empty());
+        assert_eq!(c.grant_types, vec!["client_credentials".to_string()]);
+        c.validate(&Roles::new()).unwrap();
     }
 }

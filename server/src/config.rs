@@ -1,10 +1,11 @@
-//! Server configuration: a YAML file (with `${VAR}` interpolation) listing clients with the
-//! product docs' field names.
+//! Server configuration: a YAML file (with `${VAR}` interpolation) listing clients (with the
+//! product docs' field names), roles, and the token exchange settings.
 
 use crate::clients::ClientType;
 use authsec_core::{Alg, ConfigEnv, Error, Result};
 use serde::Deserialize;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// One client as written in the config file or sent to the admin API.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -40,6 +41,49 @@ pub struct ClientSpec {
     /// Token requests per minute.
     #[serde(default)]
     pub rate_limit: Option<u32>,
+    /// Role names: the client may also get each role's scopes and audiences (resolved at every
+    /// token request, so a role change applies to the next token).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// `client_credentials` (the default) and/or
+    /// `urn:ietf:params:oauth:grant-type:token-exchange`.
+    #[serde(default)]
+    pub grant_types: Option<Vec<String>>,
+    /// Client ids that may exchange tokens issued to this client (RFC 8693 §4.4 `may_act`).
+    #[serde(default)]
+    pub may_act: Vec<String>,
+}
+
+/// A role as written in the config file: scopes and audiences a client gets by listing it.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleSpec {
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub audiences: Vec<String>,
+}
+
+/// Token exchange (RFC 8693) settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenExchangeConfig {
+    /// The most nested `act` objects an issued token may hold (1 to 10; default 3: e.g.
+    /// orchestrator → agent → sub-agent → tool).
+    #[serde(default = "default_max_delegation_depth")]
+    pub max_delegation_depth: u32,
+}
+
+impl Default for TokenExchangeConfig {
+    fn default() -> Self {
+        TokenExchangeConfig {
+            max_delegation_depth: default_max_delegation_depth(),
+        }
+    }
+}
+
+fn default_max_delegation_depth() -> u32 {
+    3
 }
 
 /// The whole server configuration.
@@ -75,6 +119,11 @@ pub struct ServerConfig {
     pub jwks_max_age: u64,
     #[serde(default)]
     pub clients: Vec<ClientSpec>,
+    /// Roles by name.
+    #[serde(default)]
+    pub roles: BTreeMap<String, RoleSpec>,
+    #[serde(default)]
+    pub token_exchange: TokenExchangeConfig,
 }
 
 fn default_alg() -> String {
@@ -103,6 +152,8 @@ impl Default for ServerConfig {
             rate_limit: default_rate(),
             jwks_max_age: default_jwks_max_age(),
             clients: Vec::new(),
+            roles: BTreeMap::new(),
+            token_exchange: TokenExchangeConfig::default(),
         }
     }
 }
@@ -122,6 +173,7 @@ impl ServerConfig {
         let cfg: ServerConfig =
             serde_json::from_value(section).map_err(|e| Error::config(format!("server config: {e}")))?;
         cfg.signing_alg()?;
+        cfg.max_delegation_depth()?;
         Ok(cfg)
     }
 
@@ -147,6 +199,7 @@ impl ServerConfig {
                 let cfg: ServerConfig = serde_json::from_value(v.clone())
                     .map_err(|e| Error::config(format!("local server config: {e}")))?;
                 cfg.signing_alg()?;
+                cfg.max_delegation_depth()?;
                 cfg
             }
             (None, None) => ServerConfig::default(),
@@ -166,8 +219,54 @@ impl ServerConfig {
         }
     }
 
+    /// `token_exchange.max_delegation_depth`, checked to be 1 to 10.
+    pub fn max_delegation_depth(&self) -> Result<usize> {
+        match self.token_exchange.max_delegation_depth {
+            d @ 1..=10 => Ok(d as usize),
+            d => Err(Error::config(format!(
+                "token_exchange.max_delegation_depth {d} is out of range (1 to 10)"
+            ))),
+        }
+    }
+
     /// Parse a client type name as the docs write it.
     pub fn parse_client_type(s: Option<&str>) -> Result<ClientType> {
         ClientType::parse(s.unwrap_or("m2m"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bindings' local servers pass their configuration through `embedded`: the delegation
+    /// fields arrive unchanged from JSON and from YAML.
+    #[test]
+    fn embedded_configs_carry_roles_grant_types_may_act_and_token_exchange() {
+        let json = serde_json::json!({
+            "roles": {"reader": {"scopes": ["read"], "audiences": ["https://api"]}},
+            "token_exchange": {"max_delegation_depth": 2},
+            "clients": [{"client_id": "a", "client_secret": "s", "roles": ["reader"],
+                         "grant_types": ["urn:ietf:params:oauth:grant-type:token-exchange"], "may_act": ["b"]}],
+        });
+        let yaml = "roles:\n  reader:\n    scopes: [read]\n    audiences: [https://api]\ntoken_exchange:\n  max_delegation_depth: 2\nclients:\n  - client_id: a\n    client_secret: s\n    roles: [reader]\n    grant_types: [urn:ietf:params:oauth:grant-type:token-exchange]\n    may_act: [b]\n";
+        let none = |_: &str| None;
+        for cfg in [
+            ServerConfig::embedded(Some(&json), None, none).unwrap(),
+            ServerConfig::embedded(None, Some(yaml), none).unwrap(),
+        ] {
+            assert_eq!(cfg.roles["reader"].scopes, ["read"]);
+            assert_eq!(cfg.roles["reader"].audiences, ["https://api"]);
+            assert_eq!(cfg.token_exchange.max_delegation_depth, 2);
+            let c = &cfg.clients[0];
+            assert_eq!(c.roles, ["reader"]);
+            assert_eq!(c.may_act, ["b"]);
+            assert_eq!(
+                c.grant_types.as_deref(),
+                Some(&["urn:ietf:params:oauth:grant-type:token-exchange".to_string()][..])
+            );
+        }
+        let deep = serde_json::json!({"token_exchange": {"max_delegation_depth": 0}});
+        assert!(ServerConfig::embedded(Some(&deep), None, none).is_err());
     }
 }

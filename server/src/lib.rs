@@ -1,9 +1,11 @@
 //! # authsec-server
 //!
 //! A local OAuth 2.0 authorization server for development and tests: client credentials with
-//! `client_secret_basic`, `client_secret_post` and `private_key_jwt`; RFC 9068 JWT access tokens
+//! `client_secret_basic`, `client_secret_post` and `private_key_jwt`; RFC 8693 token exchange
+//! for delegation chains (agent → sub-agent → tool) that never widen; RFC 9068 JWT access tokens
 //! signed with keys that rotate; JWKS; RFC 8414 metadata; RFC 7662 introspection; RFC 7009
-//! revocation; an admin API; an audit log; per-client rate limits; SQLite persistence.
+//! revocation (cascading to exchanged tokens); roles; an admin API; an audit log; per-client
+//! rate limits; SQLite persistence.
 //!
 //! It shares its signing, JWKS and claim code with the authsec verifier (the core crate). It is
 //! not built to scale out: production traffic belongs to a real identity provider.
@@ -16,16 +18,21 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admin;
 pub mod app;
 pub mod audit;
+pub mod client_auth;
 pub mod clients;
 pub mod config;
+pub mod exchange;
 pub mod keys;
 pub mod oauth;
 pub mod ratelimit;
+pub mod roles;
 pub mod store;
+pub mod token;
 
-pub use config::{ClientSpec, ServerConfig};
+pub use config::{ClientSpec, RoleSpec, ServerConfig, TokenExchangeConfig};
 
 use app::AppState;
 use authsec_core::{Clock, Error, Result, Secret, SystemClock};
@@ -101,7 +108,8 @@ impl RunningServer {
     }
 }
 
-/// Build the state: open the store, merge the configured clients into it, load the key ring.
+/// Build the state: open the store, merge the configured roles and clients into it, load the
+/// key ring.
 pub fn build_state(
     cfg: ServerConfig,
     issuer: String,
@@ -109,8 +117,15 @@ pub fn build_state(
     audit: Arc<audit::Audit>,
 ) -> Result<AppState> {
     let alg = cfg.signing_alg()?;
+    let max_delegation_depth = cfg.max_delegation_depth()?;
     let store = store::Store::open(cfg.database.as_deref())?;
     let now = clock.now_ms().div_euclid(1000);
+    let mut roles: roles::Roles = store.load_roles()?.into_iter().map(|r| (r.name.clone(), r)).collect();
+    for (name, spec) in &cfg.roles {
+        let role = roles::Role::from_spec(name, spec)?;
+        store.put_role(&role)?;
+        roles.insert(name.clone(), role);
+    }
     let mut clients: HashMap<String, clients::Client> = store
         .load_clients()?
         .into_iter()
@@ -123,7 +138,7 @@ pub fn build_state(
                 spec.client_id.as_deref().unwrap_or("?")
             )));
         }
-        let (mut client, _) = clients::Client::from_spec(spec, cfg.token_lifetime, now)?;
+        let (mut client, _) = clients::Client::from_spec(spec, cfg.token_lifetime, &roles, now)?;
         if let Some(existing) = clients.get(&client.client_id) {
             // Keep rotated secrets when the configured secret is still one of them.
             if spec
@@ -152,11 +167,13 @@ pub fn build_state(
         issuer,
         store,
         clients: RwLock::new(clients),
+        roles: RwLock::new(roles),
         keys: Mutex::new(keys),
         audit,
         limiter: ratelimit::RateLimiter::default(),
         clock,
         admin_token,
+        max_delegation_depth,
         cfg,
     })
 }

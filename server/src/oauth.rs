@@ -1,8 +1,17 @@
-//! OAuth error answers and form parsing shared by the endpoints.
+//! OAuth names (grant and token types), error answers and form parsing shared by the
+//! endpoints.
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
+
+pub const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
+/// RFC 8693 §2.1.
+pub const GRANT_TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+/// RFC 8693 §3: the token types this server accepts and issues in a token exchange.
+pub const TOKEN_TYPE_ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
+pub const TOKEN_TYPE_JWT: &str = "urn:ietf:params:oauth:token-type:jwt";
+pub const TOKEN_TYPES: [&str; 2] = [TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT];
 
 /// An RFC 6749 §5.2 error answer.
 #[derive(Debug)]
@@ -77,7 +86,8 @@ pub fn json_no_store(status: u16, v: Value) -> Response {
 pub const MAX_FORM_BYTES: usize = 16 * 1024;
 
 /// A parsed `application/x-www-form-urlencoded` body. Parameters other than `resource` may
-/// appear only once (RFC 6749 §3.2).
+/// appear only once (RFC 6749 §3.2), and `audience` may repeat in a token exchange request
+/// (RFC 8693 §2.1).
 pub struct Form {
     pairs: Vec<(String, String)>,
 }
@@ -104,9 +114,14 @@ impl Form {
         if pairs.len() > 64 {
             return Err(OAuthError::invalid_request("too many form parameters"));
         }
+        let exchange = pairs
+            .iter()
+            .find(|(k, _)| k == "grant_type")
+            .is_some_and(|(_, v)| v == GRANT_TOKEN_EXCHANGE);
         let mut seen = std::collections::HashSet::new();
         for (k, _) in &pairs {
-            if k != "resource" && !seen.insert(k.as_str()) {
+            let may_repeat = k == "resource" || (exchange && k == "audience");
+            if !may_repeat && !seen.insert(k.as_str()) {
                 return Err(OAuthError::invalid_request(format!(
                     "parameter {:?} appears more than once",
                     authsec_core::util::truncate(k)

@@ -1,7 +1,9 @@
-//! Persistence in an embedded SQLite file (or in memory): clients (with secret hashes),
-//! signing keys, revocations and used assertion ids survive a restart.
+//! Persistence in an embedded SQLite file (or in memory): clients (with secret hashes), roles,
+//! signing keys, revocations, token exchanges (which token each exchanged token came from, for
+//! revocation to cascade) and used assertion ids survive a restart.
 
 use crate::clients::Client;
+use crate::roles::Role;
 use authsec_core::{Error, Result};
 use parking_lot::Mutex;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -47,7 +49,9 @@ impl Store {
              CREATE TABLE IF NOT EXISTS signing_keys (kid TEXT PRIMARY KEY, alg TEXT NOT NULL, pem TEXT NOT NULL,
                  created_at INTEGER NOT NULL, active_from INTEGER NOT NULL, retired_at INTEGER, remove_after INTEGER);
              CREATE TABLE IF NOT EXISTS revoked (jti TEXT PRIMARY KEY, exp INTEGER NOT NULL);
-             CREATE TABLE IF NOT EXISTS used_assertions (jti TEXT PRIMARY KEY, exp INTEGER NOT NULL);",
+             CREATE TABLE IF NOT EXISTS used_assertions (jti TEXT PRIMARY KEY, exp INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS roles (name TEXT PRIMARY KEY, data TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS exchanges (jti TEXT PRIMARY KEY, parent_jti TEXT NOT NULL, exp INTEGER NOT NULL);",
         )
         .map_err(db_err)?;
         Ok(Store { conn: Mutex::new(conn) })
@@ -83,6 +87,62 @@ impl Store {
             .execute("DELETE FROM clients WHERE client_id = ?1", params![id])
             .map_err(db_err)?
             > 0)
+    }
+
+    pub fn load_roles(&self) -> Result<Vec<Role>> {
+        let conn = self.conn.lock();
+        let mut stmt = conn.prepare("SELECT data FROM roles ORDER BY name").map_err(db_err)?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(db_err)?;
+        let mut out = Vec::new();
+        for r in rows {
+            let data = r.map_err(db_err)?;
+            out.push(serde_json::from_str(&data).map_err(|e| Error::internal(format!("corrupt role record: {e}")))?);
+        }
+        Ok(out)
+    }
+
+    pub fn put_role(&self, r: &Role) -> Result<()> {
+        let data = serde_json::to_string(r).map_err(|e| Error::internal(e.to_string()))?;
+        self.conn
+            .lock()
+            .execute(
+                "INSERT INTO roles (name, data) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET data = excluded.data",
+                params![r.name, data],
+            )
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    pub fn delete_role(&self, name: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .lock()
+            .execute("DELETE FROM roles WHERE name = ?1", params![name])
+            .map_err(db_err)?
+            > 0)
+    }
+
+    /// Record that token `jti` (expiring at `exp`) was issued in exchange for `parent_jti`.
+    pub fn record_exchange(&self, jti: &str, parent_jti: &str, exp: i64) -> Result<()> {
+        self.conn
+            .lock()
+            .execute(
+                "INSERT OR IGNORE INTO exchanges (jti, parent_jti, exp) VALUES (?1, ?2, ?3)",
+                params![jti, parent_jti, exp],
+            )
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    /// The token that `jti` was exchanged from, if it came from an exchange.
+    pub fn exchanged_from(&self, jti: &str) -> Result<Option<String>> {
+        self.conn
+            .lock()
+            .query_row("SELECT parent_jti FROM exchanges WHERE jti = ?1", params![jti], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(db_err)
     }
 
     pub fn load_keys(&self) -> Result<Vec<StoredKey>> {
@@ -160,9 +220,12 @@ impl Store {
             == 1)
     }
 
-    /// Forget revocations and assertion ids whose tokens have expired.
+    /// Forget revocations, exchanges and assertion ids whose tokens have expired (a token
+    /// exchanged from another never outlives it, so a revocation outlives the tokens it covers).
     pub fn purge(&self, now: i64) -> Result<()> {
         let conn = self.conn.lock();
+        conn.execute("DELETE FROM exchanges WHERE exp < ?1", params![now])
+            .map_err(db_err)?;
         conn.execute("DELETE FROM revoked WHERE exp < ?1", params![now])
             .map_err(db_err)?;
         conn.execute("DELETE FROM used_assertions WHERE exp < ?1", params![now])

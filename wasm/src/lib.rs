@@ -8,6 +8,7 @@
 //! first use) only for Ed25519 where the runtime's WebCrypto lacks it, and fetches the JWKS with
 //! `fetch`.
 
+use authsec_core::access_token::delegation;
 use authsec_core::http::{HttpRequest, HttpResponse, Transport};
 use authsec_core::resource::bearer as scopes;
 use authsec_core::runtime::BoxFut;
@@ -24,8 +25,9 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 #[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
-    /// `Promise<boolean | null>`: the WebCrypto verdict, or null when the runtime's WebCrypto
-    /// cannot check `alg`.
+    /// `Promise<boolean | null | "unusable">`: the WebCrypto verdict, null when the runtime's
+    /// WebCrypto cannot check `alg`, "unusable" when it refuses the key's data (an EC point off
+    /// its curve, which the native builds skip when the JWKS is read).
     #[wasm_bindgen(js_name = webcryptoVerify)]
     fn webcrypto_verify(alg: &str, jwk: &str, message: &[u8], signature: &[u8]) -> Promise;
     /// `Promise<boolean>`: Ed25519 with the separate fallback module (loaded on first use).
@@ -38,6 +40,9 @@ extern "C" {
     /// retryable flag and resource status from [`error_codes`]).
     #[wasm_bindgen(js_name = makeError)]
     fn make_error(code: &str, message: &str, missing_scopes: Array) -> JsValue;
+    /// The claims object with its delegation chain attached (`delegation`, `actor`; glue.js).
+    #[wasm_bindgen(js_name = withDelegation)]
+    fn with_delegation(claims: JsValue, chain: JsValue) -> JsValue;
 }
 
 fn js_error(e: &Error) -> JsValue {
@@ -70,6 +75,33 @@ fn json_of(v: &JsValue, what: &str) -> Result<serde_json::Value> {
 
 fn to_js(v: &str) -> std::result::Result<JsValue, JsValue> {
     js_sys::JSON::parse(v)
+}
+
+/// Verified claims for JavaScript: the payload as a fresh plain object, with the chain the core
+/// read from `act` (current actor first) as `[{ sub, clientId, iss, id }]`, members absent from
+/// the token left out; `id` is the core's (`client_id`, else `sub`).
+fn claims_js(claims: &authsec_core::Claims) -> std::result::Result<JsValue, JsValue> {
+    let mut chain = String::from("[");
+    for (i, a) in claims.delegation().iter().enumerate() {
+        if i > 0 {
+            chain.push(',');
+        }
+        chain.push_str("{\"id\":");
+        chain.push_str(&json_text(a.id()));
+        for (k, v) in [
+            (",\"sub\":", &a.sub),
+            (",\"clientId\":", &a.client_id),
+            (",\"iss\":", &a.iss),
+        ] {
+            if let Some(v) = v {
+                chain.push_str(k);
+                chain.push_str(&json_text(v));
+            }
+        }
+        chain.push('}');
+    }
+    chain.push(']');
+    Ok(with_delegation(to_js(&claims.to_json())?, to_js(&chain)?))
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -178,8 +210,12 @@ impl JwksStore for JsStore {
 // Signature checks.
 
 /// Check the core's signature request with WebCrypto, or Rust for Ed25519 where WebCrypto has
-/// no Ed25519: valid when one of the core's candidate keys verifies it.
+/// no Ed25519: valid when one of the core's candidate keys verifies it. A key WebCrypto refuses
+/// to import is passed over as if the JWKS had not listed it (the native builds skip an EC point
+/// off its curve when they read the set; this module does not carry the curve arithmetic, 19 KB):
+/// when no candidate is left, the token has no key.
 async fn signature_ok(check: &SignatureCheck) -> Result<bool> {
+    let mut unusable = 0;
     for key in check.keys() {
         let key = key.public_key();
         let verdict = JsFuture::from(webcrypto_verify(
@@ -190,6 +226,10 @@ async fn signature_ok(check: &SignatureCheck) -> Result<bool> {
         ))
         .await
         .map_err(|e| Error::internal(format!("WebCrypto failed: {}", text_of(&e))))?;
+        if verdict.as_string().is_some() {
+            unusable += 1;
+            continue;
+        }
         let ok = match (verdict.as_bool(), key) {
             (Some(ok), _) => ok,
             (None, PublicKey::Ed25519 { x }) => JsFuture::from(fallback_ed25519(x, check.message(), check.signature()))
@@ -211,13 +251,22 @@ async fn signature_ok(check: &SignatureCheck) -> Result<bool> {
             return Ok(true);
         }
     }
+    if unusable == check.keys().len() {
+        return Err(Error::new(
+            ErrorCode::KeyNotFound,
+            "the key set has no usable key for this token (WebCrypto refused the key's data: an EC point off its curve)",
+        ));
+    }
     Ok(false)
 }
 
+/// Verify `token`, then check `req` unless `defer_scopes` (the JS layer's `allowedActors` callback
+/// decides on the actor first, then checks the scopes: the core's order).
 async fn verify_core(
     v: authsec_core::Verifier,
     token: String,
     req: ScopeRequirement,
+    defer_scopes: bool,
 ) -> Result<Arc<authsec_core::Claims>> {
     let claims = match v.prepare(&token).await? {
         Prepared::Verified(c) => c,
@@ -226,7 +275,9 @@ async fn verify_core(
             v.complete(check, ok)?
         }
     };
-    req.check_claims(&claims)?;
+    if !defer_scopes {
+        req.check_claims(&claims)?;
+    }
     Ok(claims)
 }
 
@@ -297,25 +348,39 @@ impl Verifier {
         })())
     }
 
-    /// Resolves to the claims (a fresh plain object), or rejects with an `AuthsecError`.
-    /// `options`: `{ requiredScopes, anyScopes }` (a space-separated string or an array each).
-    pub fn verify(&self, token: String, options: JsValue) -> Promise {
+    /// Resolves to the claims (a fresh plain object, with `delegation` and `actor`), or rejects
+    /// with an `AuthsecError`. `options`: `{ requiredScopes, anyScopes }` (a space-separated
+    /// string or an array each), read first; checked after the token verified unless
+    /// `deferScopes` (the caller checks them with `requireScopes`).
+    pub fn verify(&self, token: String, options: JsValue, defer_scopes: Option<bool>) -> Promise {
         let v = self.inner.clone();
         let req = requirement(&options);
+        let defer = defer_scopes == Some(true);
         future_to_promise(async move {
-            let claims = js_result(verify_core(v, token, js_result(req)?).await)?;
-            to_js(&claims.to_json())
+            let claims = js_result(verify_core(v, token, js_result(req)?, defer).await)?;
+            claims_js(&claims)
         })
     }
 
     /// The claims of a token verified before and still valid (the verified-token cache, then
-    /// the scope check), synchronously; `undefined` when it needs a full `verify`.
+    /// the scope check unless `deferScopes`), synchronously; `undefined` when it needs a full
+    /// `verify`.
     #[wasm_bindgen(js_name = verifyCached)]
-    pub fn verify_cached(&self, token: &str, options: JsValue) -> std::result::Result<JsValue, JsValue> {
+    pub fn verify_cached(
+        &self,
+        token: &str,
+        options: JsValue,
+        defer_scopes: Option<bool>,
+    ) -> std::result::Result<JsValue, JsValue> {
         let req = js_result(requirement(&options))?;
+        let req = if defer_scopes == Some(true) {
+            ScopeRequirement::default()
+        } else {
+            req
+        };
         match self.inner.try_cached_with(token, &req) {
             None => Ok(JsValue::UNDEFINED),
-            Some(c) => to_js(&js_result(c)?.to_json()),
+            Some(c) => claims_js(&*js_result(c)?),
         }
     }
 
@@ -406,6 +471,12 @@ pub fn challenge(
         props.push(("wwwAuthenticate", h.into()));
     }
     Ok(js_object(&props))
+}
+
+/// The error for an actor the `allowedActors` callback refused (the core's, `delegation_not_allowed`).
+#[wasm_bindgen(js_name = actorRefused)]
+pub fn actor_refused(actor_id: &str) -> JsValue {
+    js_error(&delegation::actor_refused(actor_id))
 }
 
 /// The core's error codes: `[{ code, description, category, class, retryable, httpStatus }]`

@@ -8,7 +8,7 @@ import { makeError } from '../js/glue.js';
 
 test('the exported classes are the core class tree', () => {
   const tree = pkg.errorClasses();
-  assert.equal(tree.length, 13);
+  assert.equal(tree.length, 14);
   for (const { name, parent } of tree) {
     const C = pkg[name];
     assert.equal(typeof C, 'function', `${name} is exported`);
@@ -21,7 +21,7 @@ test('the exported classes are the core class tree', () => {
 
 test('every code raises the class, category and retryable flag the core gives it', () => {
   const codes = pkg.errorCodes();
-  assert.equal(codes.length, 33);
+  assert.equal(codes.length, 35);
   for (const c of codes) {
     const e = makeError(c.code, 'm');
     assert.ok(e instanceof pkg.AuthsecError && e instanceof Error, c.code);
@@ -38,6 +38,13 @@ test('every code raises the class, category and retryable flag the core gives it
   assert.equal(by.timeout.class, 'TimeoutError');
   assert.ok(makeError('timeout', 'x') instanceof pkg.NetworkError);
   assert.equal(by.token_expired.category, 'invalid_token');
+  for (const code of ['invalid_delegation', 'delegation_not_allowed']) {
+    assert.equal(by[code].class, 'DelegationError');
+    assert.equal(by[code].category, 'invalid_token');
+    const e = makeError(code, 'x');
+    assert.ok(e instanceof pkg.DelegationError && e instanceof pkg.InvalidTokenError, code);
+  }
+  assert.equal(Object.getPrototypeOf(pkg.DelegationError), pkg.InvalidTokenError);
 });
 
 test('challenge: the core answer for an error object, no challenge for a 5xx', () => {

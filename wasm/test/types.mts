@@ -29,3 +29,24 @@ export const alg = header.alg;
 // A Workers KV namespace (only the methods workersKvStore needs) as the JWKS store.
 declare const JWKS_KV: { get(key: string): Promise<string | null>; put(key: string, value: string, options: { expirationTtl: number }): Promise<void> };
 export const edge = new Verifier({ issuer: 'https://auth.example', audience: 'api', jwksUri: 'https://auth.example/jwks', jwksCache: workersKvStore(JWKS_KV) });
+
+// Delegation (RFC 8693 act): the options, the callback form, the chain on the claims, the class.
+import { DelegationError, InvalidTokenError, type Actor, type AllowActor, type VerifierOptions } from '../index.js';
+const allow: AllowActor = (actor: Actor) => actor.id === 'tool' && actor.iss === undefined;
+const delegated: VerifierOptions = { issuer: 'https://auth.example', jwksUri: 'https://auth.example/jwks', forbidDelegation: false, maxDelegationDepth: 2, allowedActors: ['tool'] };
+export const byCallback = new Verifier({ ...delegated, allowedActors: allow });
+export const byAsyncCallback = new Verifier({ ...delegated, allowedActors: async (a) => a.clientId !== undefined });
+export async function chain(token: string): Promise<string[]> {
+  try {
+    const claims = await byCallback.verify(token);
+    const current: Actor | null = claims.actor;
+    const subs: (string | undefined)[] = claims.delegation.map((a) => a.sub);
+    return current ? [current.id, ...subs.filter((s): s is string => s !== undefined)] : [];
+  } catch (e) {
+    if (e instanceof DelegationError) {
+      const parent: InvalidTokenError = e;
+      return [parent.code];
+    }
+    throw e;
+  }
+}

@@ -110,6 +110,10 @@ typedef uint32_t AuthsecCode;
 
 #define AUTHSEC_CODE_INVALID_CLAIM 31
 
+#define AUTHSEC_CODE_INVALID_DELEGATION 34
+
+#define AUTHSEC_CODE_DELEGATION_NOT_ALLOWED 35
+
 #define AUTHSEC_CODE_INSUFFICIENT_SCOPE 32
 
 #define AUTHSEC_CODE_INTERNAL_ERROR 33
@@ -160,7 +164,8 @@ void authsec_client_free(struct AuthsecClient *client);
  * `*token_json_out` NULL. `timeout_ms` bounds a blocking call (0 = none).
  *
  * On success `*token_json_out` is the token as JSON (`access_token`, `token_type`,
- * `issued_at_ms`, `expires_at_ms`, `scopes`, `authorization`). For the configured token,
+ * `issued_at_ms`, `expires_at_ms`, `scopes`, `authorization`, `issued_token_type`: the response's
+ * RFC 8693 `issued_token_type`, null when it has none). For the configured token,
  * `*seq_out` is also its sequence number (never 0), and `*token_json_out` is NULL when
  * `known_seq` is that number (the caller kept the decoded token; pass 0 to always get JSON).
  */
@@ -173,6 +178,35 @@ AuthsecCode authsec_client_token(const struct AuthsecClient *client,
                                  uint64_t *seq_out,
                                  char **token_json_out,
                                  char **error_json);
+
+/**
+ * An RFC 8693 token exchange through the client's token cache (the core's `exchange_token`:
+ * one entry per subject, actor, token types, scopes, audience and resource; never handed out
+ * past the subject token's expiry; the response's `issued_token_type` checked). `options_json`
+ * is one object read by the core's `ExchangeRequest::from_value`: `subject_token` (required),
+ * `subject_token_type`, `actor_token`, `actor_token_type`, `requested_token_type`, `scopes`,
+ * `audience`, `resource`. Blocks until the token is there; `timeout_ms` bounds the call (0 =
+ * none). On success `*token_json_out` is the token as `authsec_client_token` gives it, with
+ * `issued_token_type`.
+ */
+AuthsecCode authsec_client_exchange_token(const struct AuthsecClient *client,
+                                          const char *options_json,
+                                          uint64_t timeout_ms,
+                                          char **token_json_out,
+                                          char **error_json);
+
+/**
+ * The downstream-token helper (the core's `downstream_token`): exchange `inbound_token`, an
+ * access token this service received, for one for the API the options name. `options_json` is
+ * read by `ExchangeRequest::downstream_from_value`: `inbound_token` (required), `audience`,
+ * `resource` (at least one of the two, else `AUTHSEC_CODE_CONFIG_ERROR`), `scopes`. Otherwise as
+ * `authsec_client_exchange_token`.
+ */
+AuthsecCode authsec_client_downstream_token(const struct AuthsecClient *client,
+                                            const char *options_json,
+                                            uint64_t timeout_ms,
+                                            char **token_json_out,
+                                            char **error_json);
 
 /**
  * A resource answered 401 to a request carrying `access_token` (with `www_authenticate`, NULL
@@ -269,10 +303,11 @@ void authsec_verifier_free(struct AuthsecVerifier *verifier);
  * On success the verified claims object (the core's cached, immutable `Arc<Claims>`) is pinned
  * in the verifier and identified by `*claims_id` and `*claims_seq` (> 0; a sequence number never
  * handed out twice by this verifier). `*claims_json` (`{"claims": {...}, "scopes": [the core's
- * reading of scope/scp]}`) is set
- * only when this call pinned the object, or when `want_json` is true; every answer carrying it
- * hands the caller one reference to the pin, released with `authsec_verifier_unpin` (the pin
- * goes when its last reference does; all pins are freed with the verifier). With the
+ * reading of scope/scp], "delegation": [the core's act chain, current actor first, each link
+ * {"sub", "client_id", "iss"} with absent members left out]}`) is set only when this call pinned
+ * the object, or when `want_json` is true; every answer carrying it hands the caller one
+ * reference to the pin, released with `authsec_verifier_unpin` (the pin goes when its last
+ * reference does; all pins are freed with the verifier). With the
  * verified-token cache disabled nothing is pinned: `*claims_seq` is 0 and `*claims_json` is
  * always set. Validity, expiry and scopes are decided by the core on every call.
  */
@@ -288,6 +323,14 @@ AuthsecCode authsec_verifier_verify_pinned(const struct AuthsecVerifier *verifie
                                            uint64_t *claims_seq,
                                            char **claims_json,
                                            char **error_json);
+
+/**
+ * The error for an actor refused by the caller's own check (the Go `VerifierConfig.AllowActor`
+ * callback, run after a delegated token verified): always returns
+ * `AUTHSEC_CODE_DELEGATION_NOT_ALLOWED` with the core's error (worded like its own refusals,
+ * naming `actor_id`) in `*error_json`.
+ */
+AuthsecCode authsec_actor_refused(const char *actor_id, char **error_json);
 
 /**
  * Release one reference to a pin taken by `authsec_verifier_verify_pinned` (no-op when the pin

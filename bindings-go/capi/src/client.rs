@@ -5,7 +5,8 @@ use crate::error::AuthsecCode;
 use crate::ffi::{bytes_arg, free, json_arg, obj, put, set_out, set_u64, str_arg, wait};
 use crate::panic::ffi_boundary;
 use authsec_native::{
-    ClientConfig, ClientConfigFromProcess, HttpTransport, Token, TokenClient, TokioSleeper, TokioSpawner, Unauthorized,
+    ClientConfig, ClientConfigFromProcess, ExchangeRequest, HttpTransport, Token, TokenClient, TokioSleeper,
+    TokioSpawner, Unauthorized,
 };
 use serde_json::json;
 use std::ffi::c_char;
@@ -50,6 +51,7 @@ fn token_json(t: &Token) -> String {
         "expires_at_ms": t.expires_at_ms,
         "scopes": t.scopes,
         "authorization": t.authorization(),
+        "issued_token_type": t.issued_token_type,
     })
     .to_string()
 }
@@ -98,7 +100,8 @@ pub unsafe extern "C" fn authsec_client_free(client: *mut AuthsecClient) {
 /// `*token_json_out` NULL. `timeout_ms` bounds a blocking call (0 = none).
 ///
 /// On success `*token_json_out` is the token as JSON (`access_token`, `token_type`,
-/// `issued_at_ms`, `expires_at_ms`, `scopes`, `authorization`). For the configured token,
+/// `issued_at_ms`, `expires_at_ms`, `scopes`, `authorization`, `issued_token_type`: the response's
+/// RFC 8693 `issued_token_type`, null when it has none). For the configured token,
 /// `*seq_out` is also its sequence number (never 0), and `*token_json_out` is NULL when
 /// `known_seq` is that number (the caller kept the decoded token; pass 0 to always get JSON).
 #[no_mangle]
@@ -138,6 +141,55 @@ pub unsafe extern "C" fn authsec_client_token(
                 set_out(token_json_out, Some(token_json(&t)));
             }
         }
+        Ok(())
+    }
+}
+
+/// An RFC 8693 token exchange through the client's token cache (the core's `exchange_token`:
+/// one entry per subject, actor, token types, scopes, audience and resource; never handed out
+/// past the subject token's expiry; the response's `issued_token_type` checked). `options_json`
+/// is one object read by the core's `ExchangeRequest::from_value`: `subject_token` (required),
+/// `subject_token_type`, `actor_token`, `actor_token_type`, `requested_token_type`, `scopes`,
+/// `audience`, `resource`. Blocks until the token is there; `timeout_ms` bounds the call (0 =
+/// none). On success `*token_json_out` is the token as `authsec_client_token` gives it, with
+/// `issued_token_type`.
+#[no_mangle]
+pub unsafe extern "C" fn authsec_client_exchange_token(
+    client: *const AuthsecClient,
+    options_json: *const c_char,
+    timeout_ms: u64,
+    token_json_out: *mut *mut c_char,
+    error_json: *mut *mut c_char,
+) -> AuthsecCode {
+    ffi_boundary! { errors: error_json;
+        set_out(token_json_out, None);
+        let ac = obj(client, "client")?;
+        let req = ExchangeRequest::from_value(&json_arg("exchange options", str_arg(options_json, "options_json")?)?)?;
+        let t = wait(ac.client.exchange_token(req), timeout_ms)?;
+        set_out(token_json_out, Some(token_json(&t)));
+        Ok(())
+    }
+}
+
+/// The downstream-token helper (the core's `downstream_token`): exchange `inbound_token`, an
+/// access token this service received, for one for the API the options name. `options_json` is
+/// read by `ExchangeRequest::downstream_from_value`: `inbound_token` (required), `audience`,
+/// `resource` (at least one of the two, else `AUTHSEC_CODE_CONFIG_ERROR`), `scopes`. Otherwise as
+/// `authsec_client_exchange_token`.
+#[no_mangle]
+pub unsafe extern "C" fn authsec_client_downstream_token(
+    client: *const AuthsecClient,
+    options_json: *const c_char,
+    timeout_ms: u64,
+    token_json_out: *mut *mut c_char,
+    error_json: *mut *mut c_char,
+) -> AuthsecCode {
+    ffi_boundary! { errors: error_json;
+        set_out(token_json_out, None);
+        let ac = obj(client, "client")?;
+        let req = ExchangeRequest::downstream_from_value(&json_arg("downstream token options", str_arg(options_json, "options_json")?)?)?;
+        let t = wait(ac.client.exchange_token(req), timeout_ms)?;
+        set_out(token_json_out, Some(token_json(&t)));
         Ok(())
     }
 }

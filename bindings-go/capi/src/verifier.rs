@@ -5,6 +5,7 @@ use crate::error::AuthsecCode;
 use crate::ffi::{bytes_arg, free, json_arg, obj, put, set_out, set_u64, str_arg, wait};
 use crate::panic::ffi_boundary;
 use crate::CoreResult;
+use authsec_native::core::access_token::delegation;
 use authsec_native::core::VerifierOptions;
 use authsec_native::{Claims, Error as CoreError, ScopeRequirement, Verifier};
 use std::collections::HashMap;
@@ -76,7 +77,11 @@ fn verify(v: &Verifier, token: &str, scopes: &str, block: bool, timeout_ms: u64)
 
 fn claims_out(claims: &Claims) -> CoreResult<String> {
     let scopes = serde_json::to_string(&claims.scopes()).map_err(|e| CoreError::internal(e.to_string()))?;
-    Ok(format!(r#"{{"claims":{},"scopes":{scopes}}}"#, claims.to_json()))
+    let delegation = claims.delegation_value();
+    Ok(format!(
+        r#"{{"claims":{},"scopes":{scopes},"delegation":{delegation}}}"#,
+        claims.to_json()
+    ))
 }
 
 /// Verify `token` (exactly as given) and the scopes `scopes_json` requires (NULL/0, or
@@ -88,10 +93,11 @@ fn claims_out(claims: &Claims) -> CoreResult<String> {
 /// On success the verified claims object (the core's cached, immutable `Arc<Claims>`) is pinned
 /// in the verifier and identified by `*claims_id` and `*claims_seq` (> 0; a sequence number never
 /// handed out twice by this verifier). `*claims_json` (`{"claims": {...}, "scopes": [the core's
-/// reading of scope/scp]}`) is set
-/// only when this call pinned the object, or when `want_json` is true; every answer carrying it
-/// hands the caller one reference to the pin, released with `authsec_verifier_unpin` (the pin
-/// goes when its last reference does; all pins are freed with the verifier). With the
+/// reading of scope/scp], "delegation": [the core's act chain, current actor first, each link
+/// {"sub", "client_id", "iss"} with absent members left out]}`) is set only when this call pinned
+/// the object, or when `want_json` is true; every answer carrying it hands the caller one
+/// reference to the pin, released with `authsec_verifier_unpin` (the pin goes when its last
+/// reference does; all pins are freed with the verifier). With the
 /// verified-token cache disabled nothing is pinned: `*claims_seq` is 0 and `*claims_json` is
 /// always set. Validity, expiry and scopes are decided by the core on every call.
 #[no_mangle]
@@ -156,6 +162,18 @@ pub unsafe extern "C" fn authsec_verifier_verify_pinned(
     }
 }
 
+/// The error for an actor refused by the caller's own check (the Go `VerifierConfig.AllowActor`
+/// callback, run after a delegated token verified): always returns
+/// `AUTHSEC_CODE_DELEGATION_NOT_ALLOWED` with the core's error (worded like its own refusals,
+/// naming `actor_id`) in `*error_json`.
+#[no_mangle]
+pub unsafe extern "C" fn authsec_actor_refused(actor_id: *const c_char, error_json: *mut *mut c_char) -> AuthsecCode {
+    ffi_boundary! { errors: error_json;
+        let id = str_arg(actor_id, "actor_id")?.unwrap_or_default();
+        Err(delegation::actor_refused(id))
+    }
+}
+
 /// Release one reference to a pin taken by `authsec_verifier_verify_pinned` (no-op when the pin
 /// is already gone).
 #[no_mangle]
@@ -183,5 +201,24 @@ fn unpin(av: &AuthsecVerifier, claims_id: u64, claims_seq: u64) {
 pub unsafe extern "C" fn authsec_verifier_pinned_count(verifier: *const AuthsecVerifier) -> u64 {
     ffi_boundary! {
         verifier.as_ref().map_or(0, |av| av.pins.lock().unwrap_or_else(|e| e.into_inner()).map.len() as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{authsec_string_free, AUTHSEC_CODE_DELEGATION_NOT_ALLOWED};
+    use std::ffi::{CStr, CString};
+
+    #[test]
+    fn actor_refused_is_the_cores_delegation_not_allowed() {
+        let id = CString::new("tool").unwrap();
+        let mut err = std::ptr::null_mut();
+        let code = unsafe { authsec_actor_refused(id.as_ptr(), &mut err) };
+        assert_eq!(code, AUTHSEC_CODE_DELEGATION_NOT_ALLOWED);
+        let e: serde_json::Value = serde_json::from_str(unsafe { CStr::from_ptr(err) }.to_str().unwrap()).unwrap();
+        unsafe { authsec_string_free(err) };
+        assert_eq!(e["name"], "delegation_not_allowed");
+        assert_eq!(e["message"].as_str(), Some(delegation::actor_refused("tool").message()));
     }
 }

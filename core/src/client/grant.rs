@@ -1,8 +1,10 @@
 //! Grants: what the client presents to the token endpoint to get a token (RFC 6749 §4). Client
-//! credentials (§4.4) is here; token exchange (RFC 8693) and JWT bearer (RFC 7523) are further
-//! implementations of [`Grant`], and the token client does not change for them. A grant is part of
-//! the cache key: tokens from different grants are never handed out for one another.
+//! credentials (§4.4) is here; token exchange (RFC 8693) is
+//! [`TokenExchange`](super::token_exchange::TokenExchange), and JWT bearer (RFC 7523) would be a
+//! further implementation of [`Grant`]: the token client does not change for them. A grant is part
+//! of the cache key: tokens from different grants are never handed out for one another.
 
+use super::response::Token;
 use crate::runtime::MaybeSend;
 use crate::Result;
 use std::fmt;
@@ -19,6 +21,22 @@ pub trait Grant: MaybeSend + fmt::Debug {
     /// What tells this grant's tokens apart in the cache: grants with equal keys share tokens.
     /// Never a secret itself (a subject token would be represented by a keyed hash of it).
     fn cache_key(&self) -> String;
+    /// The instant (Unix ms) after which this grant's tokens must not be used, whatever lifetime
+    /// the server gives them: a token exchange's subject token expiry. The token client caps a
+    /// received token's expiry at it. `None`: no such bound.
+    fn not_after_ms(&self) -> Option<i64> {
+        None
+    }
+    /// Check a token the server issued for this grant (beyond what every token response must
+    /// have), e.g. a token exchange's `issued_token_type`.
+    fn check_token(&self, _token: &Token) -> Result<()> {
+        Ok(())
+    }
+    /// Secret values this grant sends (a subject token): scrubbed from any server text put in an
+    /// error, like the client secret.
+    fn secrets(&self) -> Vec<&str> {
+        Vec::new()
+    }
 }
 
 /// The client-credentials grant (RFC 6749 §4.4): the client's own authority, nothing else.

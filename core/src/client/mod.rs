@@ -1,6 +1,7 @@
-//! Getting tokens (the client side of OAuth 2.0): configuration, [`grant`]s, [`client_auth`]
-//! methods, building requests and reading answers (sans-IO), retries, the [`TokenClient`] cache,
-//! and what to do when a resource answers 401.
+//! Getting tokens (the client side of OAuth 2.0): configuration, [`grant`]s (client credentials,
+//! and RFC 8693 token exchange in [`token_exchange`]), [`client_auth`] methods, building requests
+//! and reading answers (sans-IO), retries, the [`TokenClient`] cache, and what to do when a
+//! resource answers 401.
 
 pub mod client_auth;
 pub mod config;
@@ -9,6 +10,7 @@ pub mod request;
 pub mod response;
 pub mod retry;
 pub mod token_client;
+pub mod token_exchange;
 pub mod unauthorized;
 
 pub use client_auth::ClientAuth;
@@ -18,4 +20,5 @@ pub use request::TokenParams;
 pub use response::Token;
 pub use retry::RetryPolicy;
 pub use token_client::TokenClient;
+pub use token_exchange::{Downstream, ExchangeRequest, TokenExchange};
 pub use unauthorized::Unauthorized;

@@ -21,6 +21,9 @@ pub struct Token {
     pub expires_at_ms: i64,
     /// Granted scopes: the response's `scope`, or the requested scopes when it has none.
     pub scopes: Vec<String>,
+    /// The response's `issued_token_type` (RFC 8693 §2.2.1), when it has one (a string): required
+    /// and checked for a token exchange, informational otherwise.
+    pub issued_token_type: Option<String>,
 }
 
 impl Token {
@@ -62,6 +65,17 @@ pub fn parse_token_response(
     requested_scopes: &[String],
     secrets: &[&str],
 ) -> Result<Token> {
+    parse_token_response_for("client_credentials", resp, now_ms, requested_scopes, secrets)
+}
+
+/// [`parse_token_response`] for a request of the grant `grant_type` (named in the hints of errors).
+pub fn parse_token_response_for(
+    grant_type: &str,
+    resp: &HttpResponse,
+    now_ms: i64,
+    requested_scopes: &[String],
+    secrets: &[&str],
+) -> Result<Token> {
     let status = resp.status;
     let json: Option<Value> = serde_json::from_slice(&resp.body).ok().filter(Value::is_object);
     if status == 200 {
@@ -98,13 +112,20 @@ pub fn parse_token_response(
             .and_then(Value::as_str)
             .map(|d| crate::error::sanitize_server_text(d, 300, secrets));
         let code = ErrorCode::from_oauth_error(err);
+        let exchange = grant_type == super::token_exchange::GRANT_TYPE;
+        let grant_name = if exchange { "token exchange" } else { grant_type };
         let hint = match code {
-            Some(ErrorCode::InvalidClient) => "check client_id and the client secret or key",
-            Some(ErrorCode::InvalidScope) => "request only scopes the client is allowed",
-            Some(ErrorCode::InvalidTarget) => "check audience/resource",
-            Some(ErrorCode::UnauthorizedClient) => "enable the client_credentials grant for this client",
-            Some(ErrorCode::UnsupportedGrantType) => "the server does not support client_credentials at this endpoint",
-            _ => "see the server's description",
+            Some(ErrorCode::InvalidClient) => "check client_id and the client secret or key".to_string(),
+            Some(ErrorCode::InvalidScope) => "request only scopes the client is allowed".to_string(),
+            Some(ErrorCode::InvalidTarget) => "check audience/resource".to_string(),
+            Some(ErrorCode::InvalidGrant) if exchange => {
+                "the subject or actor token was refused (expired, revoked or not meant for this client); get a fresh one".to_string()
+            }
+            Some(ErrorCode::UnauthorizedClient) => format!("enable the {grant_name} grant for this client"),
+            Some(ErrorCode::UnsupportedGrantType) => {
+                format!("the server does not support {grant_name} at this endpoint")
+            }
+            _ => "see the server's description".to_string(),
         };
         let safe_err = crate::error::sanitize_server_text(err, 60, secrets);
         let message = match &desc {
@@ -185,11 +206,13 @@ fn parse_success(v: &Value, now_ms: i64, requested_scopes: &[String]) -> Result<
         issued_at_ms: now_ms,
         expires_at_ms,
         scopes,
+        issued_token_type: v.get("issued_token_type").and_then(Value::as_str).map(str::to_string),
     })
 }
 
-/// `exp` of a JWT access token, read without verification, only to schedule a refresh.
-fn jwt_exp_ms(token: &str) -> Option<i64> {
+/// `exp` of a JWT (in ms), read without verification: only ever used to refresh sooner or to
+/// cache for less long, never to trust anything. `None` for an opaque or unreadable token.
+pub(crate) fn jwt_exp_ms(token: &str) -> Option<i64> {
     let payload = token.split('.').nth(1)?;
     let v: Value = serde_json::from_slice(&crate::util::b64url_decode(payload)?).ok()?;
     v.get("exp")?.as_f64().map(|f| (f * 1000.0) as i64)

@@ -5,19 +5,26 @@
 //! Runtime-agnostic: time, sleeping and HTTP are injected ([`Clock`], [`Sleeper`],
 //! [`Transport`]), so the same code runs under tokio, in wasm, and in tests with a manual clock.
 //! What is requested is a [`Grant`](super::grant::Grant) in the [`TokenParams`]; how the client
-//! authenticates is a [`ClientAuth`].
+//! authenticates is a [`ClientAuth`]. A token exchange ([`TokenClient::exchange_token`],
+//! [`TokenClient::downstream_token`]) is one more grant through the same cache: its token is never
+//! handed out past the subject token's expiry.
+//!
+//! The cache holds at most [`MAX_CACHE_KEYS`] parameter sets besides the default token (with one
+//! per inbound token, a busy service's exchanges would fill any bound): when it is full, entries
+//! with nothing left to hand out go first, then the least recently used.
 
 use super::client_auth::{self, ClientAuth};
 use super::config::ClientConfig;
 use super::request::{token_request, TokenParams};
-use super::response::{parse_token_response, Token};
+use super::response::{parse_token_response_for, Token};
 use super::retry::RetryPolicy;
+use super::token_exchange::{Downstream, ExchangeRequest};
 use crate::discovery::MetadataCache;
 use crate::http::Transport;
 use crate::random::random_unit;
 use crate::refresh::{Failure, Fresh, RefreshCell, Step};
 use crate::runtime::{BoxFut, Clock, Sleeper, Spawner};
-use crate::{Error, ErrorCode, Result};
+use crate::{Error, ErrorCode, Result, Secret};
 use futures::future::FutureExt;
 use parking_lot::Mutex;
 use serde_json::Value;
@@ -51,6 +58,19 @@ pub fn schedule(token: &Token, buffer: Duration) -> Schedule {
     }
 }
 
+/// [`schedule`] for a token whose grant bounds it at `not_after_ms` (a token exchange's subject
+/// expiry; the token's expiry is already capped at it). When the token lives to within
+/// [`EXPIRY_MARGIN`] of that bound, no refresh could get a longer-lived one, so there is no early
+/// refresh: the token is handed out until its usable end, and the next call exchanges anew.
+pub fn schedule_within(token: &Token, buffer: Duration, not_after_ms: Option<i64>) -> Schedule {
+    let mut s = schedule(token, buffer);
+    let margin = EXPIRY_MARGIN.as_millis() as i64;
+    if not_after_ms.is_some_and(|n| token.expires_at_ms >= n.saturating_sub(margin)) {
+        s.refresh_at_ms = s.usable_until_ms;
+    }
+    s
+}
+
 /// Pause before the next refresh after a failure: what the server asked for, else a backoff that
 /// grows with consecutive failures (a minute at most) while a usable token covers us, and a short
 /// pause otherwise so a failing server is not hammered.
@@ -66,6 +86,25 @@ fn pause_after(e: &Error, f: Failure) -> Duration {
 struct Slot {
     params: TokenParams,
     cell: RefreshCell<Token>,
+    /// When it was last asked for (a tick of `Inner::uses`), for evicting the least recently used.
+    last_used: AtomicU64,
+}
+
+impl Slot {
+    fn new(params: TokenParams, clock: Arc<dyn Clock>, tick: u64) -> Slot {
+        Slot {
+            params,
+            cell: RefreshCell::new(clock, true, pause_after),
+            last_used: AtomicU64::new(tick),
+        }
+    }
+
+    /// Whether it still has something to hand out at `now_ms`, or a refresh others wait for.
+    fn is_live(&self, now_ms: i64) -> bool {
+        self.cell.is_refreshing()
+            || (self.cell.usable(now_ms).is_some()
+                && self.params.grant.grant().not_after_ms().is_none_or(|n| now_ms < n))
+    }
 }
 
 struct Inner {
@@ -80,10 +119,13 @@ struct Inner {
     metadata: Option<MetadataCache>,
     default_slot: Arc<Slot>,
     slots: Mutex<HashMap<TokenParams, Arc<Slot>>>,
+    /// Ticks for `Slot::last_used`.
+    uses: AtomicU64,
     requests: AtomicU64,
 }
 
-/// Most distinct (grant, scopes, audience, resource) combinations cached per client.
+/// Most distinct (grant, scopes, audience, resource) combinations cached per client, besides the
+/// default token. When full, a new one replaces expired entries, else the least recently used.
 pub const MAX_CACHE_KEYS: usize = 256;
 
 /// OAuth 2.0 token client with a token cache. Cheap to clone; safe to share.
@@ -120,10 +162,7 @@ impl TokenClient {
             _ => None,
         };
         let default_params = TokenParams::from_config(&cfg).normalized();
-        let default_slot = Arc::new(Slot {
-            cell: RefreshCell::new(clock.clone(), true, pause_after),
-            params: default_params,
-        });
+        let default_slot = Arc::new(Slot::new(default_params, clock.clone(), 0));
         Ok(TokenClient {
             inner: Arc::new(Inner {
                 auth,
@@ -135,6 +174,7 @@ impl TokenClient {
                 metadata,
                 default_slot,
                 slots: Mutex::new(HashMap::new()),
+                uses: AtomicU64::new(0),
                 requests: AtomicU64::new(0),
                 cfg,
             }),
@@ -195,19 +235,23 @@ impl TokenClient {
         if p == self.inner.default_slot.params {
             return self.inner.default_slot.clone();
         }
+        let tick = self.inner.uses.fetch_add(1, Ordering::Relaxed) + 1;
         let mut slots = self.inner.slots.lock();
-        if slots.len() >= MAX_CACHE_KEYS && !slots.contains_key(&p) {
-            slots.retain(|_, s| s.cell.is_refreshing());
+        if let Some(s) = slots.get(&p) {
+            s.last_used.store(tick, Ordering::Relaxed);
+            return s.clone();
         }
-        slots
-            .entry(p.clone())
-            .or_insert_with(|| {
-                Arc::new(Slot {
-                    params: p,
-                    cell: RefreshCell::new(self.inner.clock.clone(), true, pause_after),
-                })
-            })
-            .clone()
+        if slots.len() >= MAX_CACHE_KEYS {
+            make_room(&mut slots, self.inner.clock.now_ms());
+        }
+        let slot = Arc::new(Slot::new(p.clone(), self.inner.clock.clone(), tick));
+        slots.insert(p, slot.clone());
+        slot
+    }
+
+    /// How many parameter sets are cached besides the default token (at most [`MAX_CACHE_KEYS`]).
+    pub fn cached_keys(&self) -> usize {
+        self.inner.slots.lock().len()
     }
 
     /// The cached token if it can be handed out without any waiting (fresh, or in its refresh
@@ -232,6 +276,25 @@ impl TokenClient {
     /// A token for other parameters (cached separately; `None`: the default token).
     pub async fn get_token_for(&self, params: impl Into<Option<TokenParams>>) -> Result<Arc<Token>> {
         self.get_from(self.slot(params.into())).await
+    }
+
+    /// A token from an RFC 8693 token exchange, through the cache like any other: one entry per
+    /// (subject, actor, token types, scopes, audience, resource), single flight, retries, and the
+    /// token never handed out past the subject token's expiry. An expired (JWT) subject is an
+    /// `invalid_grant` before anything is sent. Scopes, audience and resource are the request's
+    /// only (not the configuration's).
+    pub async fn exchange_token(&self, request: ExchangeRequest) -> Result<Arc<Token>> {
+        request.grant.check_unexpired(self.inner.clock.now_ms())?;
+        let params = request.into_params()?;
+        self.get_from(self.slot(Some(params))).await
+    }
+
+    /// "I received `inbound_token`; get me one for the downstream API": the exchange of the inbound
+    /// access token for one for `target` (which must name an audience or a resource). Never
+    /// forward the inbound token itself.
+    pub async fn downstream_token(&self, inbound_token: impl Into<Secret>, target: Downstream) -> Result<Arc<Token>> {
+        self.exchange_token(ExchangeRequest::downstream(inbound_token, target)?)
+            .await
     }
 
     async fn get_from(&self, slot: Arc<Slot>) -> Result<Arc<Token>> {
@@ -266,7 +329,11 @@ impl TokenClient {
         let client = self.clone();
         Box::pin(async move {
             let token = client.fetch_with_retry(&params).await?;
-            let s = schedule(&token, client.inner.cfg.refresh_buffer);
+            let s = schedule_within(
+                &token,
+                client.inner.cfg.refresh_buffer,
+                params.grant.grant().not_after_ms(),
+            );
             Ok(Fresh {
                 value: Arc::new(token),
                 refresh_at_ms: s.refresh_at_ms,
@@ -302,8 +369,20 @@ impl TokenClient {
         self.inner.requests.fetch_add(1, Ordering::Relaxed);
         let resp = self.inner.transport.send(req).await?;
         let now = self.inner.clock.now_ms();
-        let secret = self.inner.cfg.client_secret.as_ref().map(|s| s.expose()).unwrap_or("");
-        let token = parse_token_response(&resp, now, &params.scopes, &[secret])?;
+        let grant = params.grant.grant();
+        let mut secrets = grant.secrets();
+        secrets.push(self.inner.cfg.client_secret.as_ref().map(|s| s.expose()).unwrap_or(""));
+        let mut token = parse_token_response_for(grant.grant_type(), &resp, now, &params.scopes, &secrets)?;
+        grant.check_token(&token)?;
+        if let Some(not_after) = grant.not_after_ms() {
+            if now >= not_after {
+                return Err(Error::new(
+                    ErrorCode::InvalidGrant,
+                    "the subject (or actor) token expired while the token was requested; get a fresh one",
+                ));
+            }
+            token.expires_at_ms = token.expires_at_ms.min(not_after);
+        }
         if now >= schedule(&token, self.inner.cfg.refresh_buffer).usable_until_ms {
             return Err(Error::new(
                 ErrorCode::InvalidResponse,
@@ -360,5 +439,23 @@ impl TokenClient {
                 crate::secret::constant_time_eq(t.access_token.expose().as_bytes(), access_token.as_bytes())
             })
         });
+    }
+}
+
+/// Make room for one more entry in a full cache: drop the entries with nothing left to hand out
+/// (their token, or the subject token it was exchanged for, has expired; unless a refresh is under
+/// way), then, while still full, the least recently used (one being refreshed last: its callers
+/// keep their refresh either way).
+fn make_room(slots: &mut HashMap<TokenParams, Arc<Slot>>, now_ms: i64) {
+    slots.retain(|_, s| s.is_live(now_ms));
+    while slots.len() >= MAX_CACHE_KEYS {
+        let lru = slots
+            .iter()
+            .min_by_key(|(_, s)| (s.cell.is_refreshing(), s.last_used.load(Ordering::Relaxed)))
+            .map(|(p, _)| p.clone());
+        match lru {
+            Some(p) => slots.remove(&p),
+            None => break,
+        };
     }
 }

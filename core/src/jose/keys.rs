@@ -205,6 +205,33 @@ fn b64_field(k: &Value, name: &str) -> std::result::Result<Vec<u8>, String> {
     b64url_decode(str_field(k, name)?).ok_or_else(|| format!("\"{name}\" is not base64url"))
 }
 
+/// Whether an uncompressed SEC1 point (`04 || x || y`) lies on the family's curve. A key off its
+/// curve verifies nothing and is what invalid-curve attacks are made of: it is skipped when the
+/// set is read, like a short RSA modulus, rather than failing at the signature check.
+#[cfg(feature = "aws_lc_rs")]
+fn on_curve(family: KeyFamily, point: &[u8]) -> bool {
+    use aws_lc_rs::signature::{ParsedPublicKey, ECDSA_P256_SHA256_FIXED, ECDSA_P384_SHA384_FIXED};
+    let alg = match family {
+        KeyFamily::EcP384 => &ECDSA_P384_SHA384_FIXED,
+        _ => &ECDSA_P256_SHA256_FIXED,
+    };
+    ParsedPublicKey::new(alg, point).is_ok()
+}
+
+#[cfg(all(feature = "ec_points", not(feature = "aws_lc_rs")))]
+fn on_curve(family: KeyFamily, point: &[u8]) -> bool {
+    match family {
+        KeyFamily::EcP384 => p384::PublicKey::from_sec1_bytes(point).is_ok(),
+        _ => p256::PublicKey::from_sec1_bytes(point).is_ok(),
+    }
+}
+
+/// Without a backend nothing verifies anyway (see `jose::alg`).
+#[cfg(not(any(feature = "aws_lc_rs", feature = "ec_points")))]
+fn on_curve(_: KeyFamily, _: &[u8]) -> bool {
+    true
+}
+
 fn parse_jwk(k: &Value) -> std::result::Result<VerifyKey, String> {
     if !k.is_object() {
         return Err("not a JSON object".into());
@@ -287,6 +314,9 @@ fn parse_jwk(k: &Value) -> std::result::Result<VerifyKey, String> {
             point.push(4);
             point.extend_from_slice(&x);
             point.extend_from_slice(&y);
+            if !on_curve(family, &point) {
+                return Err(format!("the EC point is not on {crv}"));
+            }
             (family, DecodingKey::from_ec_der(&point), PublicKey::Ec { crv, x, y })
         }
         "OKP" => {

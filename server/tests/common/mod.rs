@@ -1,6 +1,7 @@
 //! Helpers shared by the server's integration tests: start a server on 127.0.0.1:0 with an
 //! in-memory audit log (and optionally a manual clock), send form posts through the native
-//! transport, send raw bytes over TCP, decode JWTs, make temporary directories.
+//! transport (token requests and RFC 8693 token exchanges among them), send raw bytes over TCP,
+//! decode JWTs, make temporary directories.
 #![allow(dead_code)]
 
 use authsec_native::http::{HttpRequest, Method, Transport};
@@ -142,6 +143,25 @@ impl TestServer {
         r.json["access_token"].as_str().expect("access_token").to_string()
     }
 
+    /// An RFC 8693 token exchange by `id`/`secret` (Basic auth) of `subject` (as an access
+    /// token), with extra form pairs.
+    pub async fn exchange_request(&self, id: &str, secret: &str, subject: &str, extra: &[(&str, &str)]) -> Resp {
+        let mut pairs = vec![
+            ("grant_type", TOKEN_EXCHANGE),
+            ("subject_token", subject),
+            ("subject_token_type", ACCESS_TOKEN_TYPE),
+        ];
+        pairs.extend_from_slice(extra);
+        self.token_request(Some((id, secret)), &pairs).await
+    }
+
+    /// An exchanged token; panics unless the answer is 200.
+    pub async fn exchange(&self, id: &str, secret: &str, subject: &str, extra: &[(&str, &str)]) -> String {
+        let r = self.exchange_request(id, secret, subject, extra).await;
+        assert_eq!(r.status, 200, "token exchange by {id}: {r:?}");
+        r.json["access_token"].as_str().expect("access_token").to_string()
+    }
+
     /// POST a form to any path with Basic auth.
     pub async fn post_form(&self, path: &str, basic: Option<(&str, &str)>, pairs: &[(&str, &str)]) -> Resp {
         let mut headers = vec![(
@@ -260,6 +280,21 @@ pub fn secret_client(id: &str, secret: &str, scopes: &[&str]) -> ClientSpec {
         client_secret: Some(secret.into()),
         allowed_scopes: scopes.iter().map(|s| s.to_string()).collect(),
         ..Default::default()
+    }
+}
+
+pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+pub const JWT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
+
+/// A client with a secret, allowed scopes and audiences, that may use client credentials and
+/// token exchange, and whose tokens name `may_act`.
+pub fn exchange_client(id: &str, secret: &str, scopes: &[&str], audiences: &[&str], may_act: &[&str]) -> ClientSpec {
+    ClientSpec {
+        audiences: audiences.iter().map(|s| s.to_string()).collect(),
+        grant_types: Some(vec!["client_credentials".into(), TOKEN_EXCHANGE.into()]),
+        may_act: may_act.iter().map(|s| s.to_string()).collect(),
+        ..secret_client(id, secret, scopes)
     }
 }
 

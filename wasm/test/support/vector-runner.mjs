@@ -9,6 +9,7 @@ export const VECTOR_FILES = [
   'verify_attacks.json',
   'verify_claims.json',
   'verify_config.json',
+  'verify_delegation.json',
   'verify_scopes.json',
   'verify_structure.json',
 ];
@@ -75,17 +76,27 @@ export async function runVectors({ pkg, glue, docs }) {
   return { ...main, fallback };
 }
 
+/** The chain a verified claims object reports (`claims.delegation`), as the vectors spell it:
+ * `[{sub, client_id, iss}]`, current actor first, members the token lacks left out. */
+function chainOf(claims) {
+  if (!Array.isArray(claims.delegation)) throw new Error('the claims carry no delegation array');
+  return claims.delegation.map(({ sub, clientId, iss }) =>
+    Object.fromEntries(Object.entries({ sub, client_id: clientId, iss }).filter(([, v]) => v !== undefined)),
+  );
+}
+
 /** One case at a time, for runners with their own reporting (wasm/test/vectors.test.mjs):
  * `runCase(doc, case, record?)` resolves to null when the outcome is the vector's (first sight and
- * again from the cache), else to what differed, after passing the first outcome (`{claims}` or
- * `{error, missing_scopes}`) to `record` when given; `isEdDSA(token)`. */
+ * again from the cache), else to what differed, after passing the first outcome (`{claims,
+ * delegation}` or `{error, missing_scopes}`) to `record` when given; `isEdDSA(token)`. */
 export function caseRunner(pkg) {
   const { Verifier, AuthsecError, errorCodes, decode } = pkg;
   const codes = new Set(errorCodes().map((c) => c.code));
 
   async function outcome(run) {
     try {
-      return { claims: { ...(await run()) } };
+      const claims = await run();
+      return { claims: { ...claims }, delegation: chainOf(claims) };
     } catch (e) {
       if (!(e instanceof AuthsecError)) throw e;
       if (!(e instanceof Error)) throw new Error('an AuthsecError that is not an Error');
@@ -96,9 +107,13 @@ export function caseRunner(pkg) {
 
   function mismatch(expect, got) {
     if (expect.claims !== undefined) {
-      return got.claims !== undefined && canonical(got.claims) === canonical(expect.claims)
-        ? null
-        : `want claims ${canonical(expect.claims)}, got ${canonical(got)}`;
+      if (got.claims === undefined || canonical(got.claims) !== canonical(expect.claims)) {
+        return `want claims ${canonical(expect.claims)}, got ${canonical(got)}`;
+      }
+      if (expect.delegation !== undefined && canonical(got.delegation) !== canonical(expect.delegation)) {
+        return `want delegation ${canonical(expect.delegation)}, got ${canonical(got.delegation)}`;
+      }
+      return null;
     }
     if (got.error !== expect.error) return `want ${expect.error}, got ${canonical(got)}`;
     if (expect.missing_scopes !== undefined && canonical(got.missing_scopes) !== canonical(expect.missing_scopes)) {
@@ -114,11 +129,12 @@ export function caseRunner(pkg) {
       ? { requiredScopes: c.required_scopes.all_of, anyScopes: c.required_scopes.any_of }
       : undefined;
     let verifier;
-    const built = await outcome(() => {
+    try {
       verifier = new Verifier({ ...opts, jwks }, { nowMs: now * 1000 });
-      return {};
-    });
-    if (built.error !== undefined) {
+    } catch (e) {
+      const built = await outcome(() => {
+        throw e;
+      });
       record?.(built);
       return mismatch(c.expect, built);
     }

@@ -428,6 +428,29 @@ pub(crate) fn jwks_rules(g: &mut Gen, f: &mut File) {
             .err("key_not_found"),
         );
     }
+    // An EC key whose point is off its curve verifies nothing (and is what invalid-curve attacks
+    // are made of): skipped when the set is read, so the token finds no key.
+    for (name, key, alg) in [
+        ("jwks_ec_p256_point_off_curve", "p256-a", Alg::ES256),
+        ("jwks_ec_p384_point_off_curve", "p384-a", Alg::ES384),
+    ] {
+        let genuine = g.jwk(key, &[]);
+        let mut y = authsec_core::util::b64url_decode(genuine["y"].as_str().unwrap()).unwrap();
+        let last = y.len() - 1;
+        y[last] ^= 1;
+        let jwk = g.jwk(key, &[("y", json!(b64(&y)))]);
+        let c = claims(name);
+        let t = g.std_token(name, alg, &c);
+        f.push(
+            case(
+                name,
+                "The key's y coordinate has one bit changed, which puts the point off its curve: the key is skipped when the JWKS is read (with the reason), so the token, genuinely signed by the original key, finds no key.",
+                t,
+            )
+            .inline_jwks(json!({"keys": [jwk]}))
+            .err("key_not_found"),
+        );
+    }
     {
         // A careless rotation publishes the new key under the old key's kid. Each key with the
         // kid that fits is tried (as jose does), not only the first.

@@ -1,0 +1,178 @@
+//! Client authentication at the token, introspection and revocation endpoints (RFC 6749 §2.3):
+//! `client_secret_basic`, `client_secret_post`, and `private_key_jwt` (RFC 7523 §3) with replay
+//! protection of assertion ids.
+
+use crate::app::AppState;
+use crate::clients::Client;
+use crate::oauth::{form_decode, Form, OAuthError};
+use authsec_core::access_token::rules::{parse_token, verify_parsed};
+use authsec_core::util::b64_std_decode;
+use authsec_core::{KeySet, VerifierConfig};
+use axum::http::{header, HeaderMap};
+use serde_json::Value;
+
+pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// A refused request: the error to answer and, when known, the client it claimed to be.
+pub type Refusal = (OAuthError, Option<String>);
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum AuthMethod {
+    Basic,
+    Post,
+    PrivateKeyJwt,
+}
+
+impl AuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::Basic => "client_secret_basic",
+            AuthMethod::Post => "client_secret_post",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
+        }
+    }
+}
+
+/// Authenticate the calling client with exactly one method (RFC 6749 §2.3).
+pub fn authenticate(st: &AppState, headers: &HeaderMap, form: &Form) -> Result<(Client, AuthMethod), Refusal> {
+    let now = st.now();
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        // The auth scheme is case-insensitive (RFC 9110 §11.1).
+        .and_then(|v| v.get(..6).filter(|p| p.eq_ignore_ascii_case("basic ")).map(|_| &v[6..]));
+    let has_secret = form.get("client_secret").is_some();
+    let has_assertion = form.get("client_assertion").is_some() || form.get("client_assertion_type").is_some();
+    let methods = basic.is_some() as u8 + has_secret as u8 + has_assertion as u8;
+    let fail = |e: OAuthError, id: Option<&str>| (e, id.map(str::to_string));
+    if methods > 1 {
+        return Err(fail(
+            OAuthError::invalid_request("use exactly one client authentication method"),
+            form.get("client_id"),
+        ));
+    }
+    let find = |id: &str| st.clients.read().get(id).cloned();
+    if let Some(b64) = basic {
+        let decoded = b64_std_decode(b64.trim()).and_then(|b| String::from_utf8(b).ok());
+        let Some((id, secret)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
+            let mut e = OAuthError::invalid_client("the Basic credentials are not base64(client_id:client_secret)");
+            e.basic_challenge = true;
+            return Err(fail(e, None));
+        };
+        let (Some(id), Some(secret)) = (form_decode(id), form_decode(secret)) else {
+            let mut e =
+                OAuthError::invalid_client("the Basic credentials are not form-encoded as RFC 6749 §2.3.1 requires");
+            e.basic_challenge = true;
+            return Err(fail(e, None));
+        };
+        if form.get("client_id").is_some_and(|f| f != id) {
+            return Err(fail(
+                OAuthError::invalid_request("client_id in the body differs from the Basic credentials"),
+                Some(&id),
+            ));
+        }
+        return match find(&id) {
+            Some(c) if c.secret_matches(&secret, now) => Ok((c, AuthMethod::Basic)),
+            _ => {
+                let mut e = OAuthError::invalid_client("client authentication failed (unknown client or wrong secret)");
+                e.basic_challenge = true;
+                Err(fail(e, Some(&id)))
+            }
+        };
+    }
+    if has_secret {
+        let id = form.get("client_id").unwrap_or_default();
+        return match find(id) {
+            Some(c) if c.secret_matches(form.get("client_secret").unwrap_or_default(), now) => {
+                Ok((c, AuthMethod::Post))
+            }
+            _ => Err(fail(
+                OAuthError::invalid_client("client authentication failed (unknown client or wrong secret)"),
+                Some(id),
+            )),
+        };
+    }
+    if has_assertion {
+        return authenticate_assertion(st, form, now).map(|c| (c, AuthMethod::PrivateKeyJwt));
+    }
+    let mut e = OAuthError::invalid_client(
+        "no client authentication; use HTTP Basic, client_secret in the body, or a private_key_jwt client_assertion",
+    );
+    e.basic_challenge = true;
+    Err(fail(e, form.get("client_id")))
+}
+
+/// RFC 7523 §3: verify a client assertion with the client's registered public keys.
+fn authenticate_assertion(st: &AppState, form: &Form, now: i64) -> Result<Client, Refusal> {
+    let bad = |d: String, id: Option<&str>| (OAuthError::invalid_client(d), id.map(str::to_string));
+    if form.get("client_assertion_type") != Some(ASSERTION_TYPE) {
+        return Err((
+            OAuthError::invalid_request(format!("client_assertion_type must be {ASSERTION_TYPE}")),
+            None,
+        ));
+    }
+    let assertion = form
+        .get("client_assertion")
+        .ok_or_else(|| (OAuthError::invalid_request("client_assertion is missing"), None))?;
+    // Who claims to be calling: `client_id` parameter, else the assertion's (unverified) `sub`.
+    let claimed = match form.get("client_id") {
+        Some(id) => id.to_string(),
+        None => authsec_core::jose::compact::decode_unverified(assertion)
+            .ok()
+            .and_then(|(_, c)| c.get("sub").and_then(Value::as_str).map(str::to_string))
+            .ok_or_else(|| bad("the client assertion is not a JWT with a sub claim".into(), None))?,
+    };
+    let client = st
+        .clients
+        .read()
+        .get(&claimed)
+        .cloned()
+        .ok_or_else(|| bad("client authentication failed (unknown client)".into(), Some(&claimed)))?;
+    let jwks = client.jwks.as_ref().ok_or_else(|| {
+        bad(
+            "this client has no registered keys for private_key_jwt".into(),
+            Some(&claimed),
+        )
+    })?;
+    let keys = KeySet::from_jwks_value(jwks).map_err(|e| {
+        bad(
+            format!("the client's registered JWKS is unusable ({})", e.code()),
+            Some(&claimed),
+        )
+    })?;
+    let cfg = VerifierConfig {
+        issuer: Some(claimed.clone()),
+        audiences: vec![st.token_endpoint(), st.issuer.clone()],
+        required_claims: vec!["sub".into(), "jti".into()],
+        leeway: std::time::Duration::from_secs(30),
+        verified_cache_size: 0,
+        ..Default::default()
+    };
+    let claims = parse_token(assertion, &cfg)
+        .and_then(|p| verify_parsed(&p, &keys, &cfg, now * 1000))
+        .map_err(|e| bad(format!("the client assertion was rejected: {}", e), Some(&claimed)))?;
+    if claims.subject() != Some(claimed.as_str()) {
+        return Err(bad(
+            "the client assertion's sub must equal its iss (the client_id)".into(),
+            Some(&claimed),
+        ));
+    }
+    if claims.expires_at() > now + 3600 {
+        return Err(bad(
+            "the client assertion expires more than an hour from now; use a short-lived assertion".into(),
+            Some(&claimed),
+        ));
+    }
+    let jti = claims.jti().unwrap_or_default();
+    let fresh = st
+        .store
+        .use_assertion(&format!("{claimed}:{jti}"), claims.expires_at())
+        .map_err(|e| (OAuthError::from(e), Some(claimed.clone())))?;
+    if !fresh {
+        return Err(bad(
+            "the client assertion was already used (jti replay)".into(),
+            Some(&claimed),
+        ));
+    }
+    Ok(client)
+}

@@ -1,0 +1,270 @@
+//! The token endpoint: the grant type is routed, the client authenticated, its grant types and
+//! rate limit checked, then the client credentials grant is served here and the token exchange
+//! grant in [`crate::exchange`]. Claim building and signing are shared by both grants.
+
+use crate::app::{audit_failure, read_form, AppState};
+use crate::client_auth::{authenticate, AuthMethod, Refusal};
+use crate::clients::Client;
+use crate::oauth::{json_no_store, Form, OAuthError, GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE};
+use authsec_core::random::random_id;
+use authsec_core::util::{quoted, truncate};
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+pub async fn token(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
+    let form = match read_form(&headers, body).await {
+        Ok(f) => f,
+        Err(e) => {
+            audit_failure(&st, "token", &e, None);
+            return e.into_response();
+        }
+    };
+    let event = if form.get("grant_type") == Some(GRANT_TOKEN_EXCHANGE) {
+        "token_exchange"
+    } else {
+        "token"
+    };
+    match issue(&st, &headers, &form) {
+        Ok(r) => r,
+        Err((e, client)) => {
+            audit_failure(&st, event, &e, client.as_deref());
+            e.into_response()
+        }
+    }
+}
+
+fn issue(st: &AppState, headers: &HeaderMap, form: &Form) -> Result<Response, Refusal> {
+    let claimed = || form.get("client_id").map(str::to_string);
+    let grant = match form.get("grant_type") {
+        None => {
+            return Err((
+                OAuthError::invalid_request(format!(
+                    "grant_type is missing; use grant_type={GRANT_CLIENT_CREDENTIALS} (or {GRANT_TOKEN_EXCHANGE})"
+                )),
+                claimed(),
+            ))
+        }
+        Some(g) if g == GRANT_CLIENT_CREDENTIALS || g == GRANT_TOKEN_EXCHANGE => g,
+        Some(g) => {
+            return Err((
+                OAuthError::new(
+                    400,
+                    "unsupported_grant_type",
+                    format!(
+                        "grant_type {} is not supported here; use {GRANT_CLIENT_CREDENTIALS} or {GRANT_TOKEN_EXCHANGE}",
+                        quoted(g)
+                    ),
+                ),
+                claimed(),
+            ))
+        }
+    };
+    let (client, method) = authenticate(st, headers, form)?;
+    let cid = Some(client.client_id.clone());
+    if !client.may_use_grant(grant) {
+        return Err((
+            OAuthError::new(
+                400,
+                "unauthorized_client",
+                format!(
+                    "client {} may not use grant_type {grant}; an admin can add it to the client's grant_types",
+                    quoted(&client.client_id)
+                ),
+            ),
+            cid,
+        ));
+    }
+    if let Err(wait) = st.limiter.check(
+        &client.client_id,
+        client.rate_limit.unwrap_or(st.cfg.rate_limit),
+        st.clock.now_ms(),
+    ) {
+        let mut e = OAuthError::new(
+            429,
+            "slow_down",
+            format!("too many token requests for this client; retry in {wait} s"),
+        );
+        e.retry_after = Some(wait);
+        return Err((e, cid));
+    }
+    if grant == GRANT_TOKEN_EXCHANGE {
+        crate::exchange::exchange(st, &client, method, form)
+    } else {
+        client_credentials(st, &client, method, form)
+    }
+}
+
+/// The scopes of a `scope` parameter in order, each once; `None` when it is absent or blank.
+pub(crate) fn requested_scopes(form: &Form) -> Option<Vec<String>> {
+    let s = form.get("scope").map(str::trim).filter(|s| !s.is_empty())?;
+    let mut req: Vec<String> = Vec::new();
+    for x in s.split(' ').filter(|x| !x.is_empty()) {
+        if !req.iter().any(|r| r == x) {
+            req.push(x.to_string());
+        }
+    }
+    Some(req)
+}
+
+/// Names for an error description: quoted and truncated.
+pub(crate) fn names(items: &[&str]) -> String {
+    items.iter().map(|s| quoted(s)).collect::<Vec<_>>().join(", ")
+}
+
+fn client_credentials(st: &AppState, client: &Client, method: AuthMethod, form: &Form) -> Result<Response, Refusal> {
+    let cid = || Some(client.client_id.clone());
+    let perms = st.permissions(client);
+    // Scopes: a subset of the allowed ones; none requested → the client's default scopes.
+    let scopes: Vec<String> = match requested_scopes(form) {
+        None => perms.default_scopes(client),
+        Some(req) => {
+            let denied: Vec<String> = req
+                .iter()
+                .filter(|r| !perms.scopes.contains(r))
+                .map(|d| truncate(d))
+                .collect();
+            if !denied.is_empty() {
+                return Err((
+                    OAuthError::new(
+                        400,
+                        "invalid_scope",
+                        format!("scope(s) not allowed for this client: {}", denied.join(" ")),
+                    ),
+                    cid(),
+                ));
+            }
+            req
+        }
+    };
+    // Audience: `audience` and RFC 8707 `resource` select it among the client's audiences.
+    let mut aud: Vec<String> = Vec::new();
+    for a in form.get("audience").into_iter().chain(form.all("resource")) {
+        if !perms.audiences.iter().any(|x| x == a) {
+            return Err((
+                OAuthError::new(
+                    400,
+                    "invalid_target",
+                    format!("audience/resource {} is not allowed for this client", quoted(a)),
+                ),
+                cid(),
+            ));
+        }
+        if !aud.iter().any(|x| x == a) {
+            aud.push(a.to_string());
+        }
+    }
+    if aud.is_empty() {
+        aud.push(
+            perms
+                .audiences
+                .first()
+                .cloned()
+                .unwrap_or_else(|| st.default_audience()),
+        );
+    }
+    let now = st.now();
+    let lifetime = client.token_lifetime as i64;
+    let signed = sign_access_token(
+        st,
+        NewToken {
+            sub: &client.client_id,
+            holder: client,
+            aud: &aud,
+            scopes: &scopes,
+            iat: now,
+            exp: now + lifetime,
+            act: None,
+        },
+    )
+    .map_err(|e| (e, cid()))?;
+    st.audit(
+        "token",
+        json!({"outcome": "issued", "client_id": client.client_id, "auth_method": method.as_str(), "jti": signed.jti, "kid": signed.kid,
+               "scope": scopes.join(" "), "aud": aud, "expires_in": lifetime}),
+    );
+    Ok(token_response(&signed.token, lifetime, &scopes, None))
+}
+
+/// What an access token says.
+pub(crate) struct NewToken<'a> {
+    pub sub: &'a str,
+    /// The client the token is issued to: its `client_id` and `may_act` go into the token.
+    pub holder: &'a Client,
+    pub aud: &'a [String],
+    pub scopes: &'a [String],
+    pub iat: i64,
+    pub exp: i64,
+    /// RFC 8693 §4.1 `act`, for exchanged tokens.
+    pub act: Option<Value>,
+}
+
+pub(crate) struct Signed {
+    pub token: String,
+    pub jti: String,
+    pub kid: String,
+}
+
+/// The RFC 8693 §4.4 `may_act` claim for a client's configured `may_act` list (our clients'
+/// `sub` is their client id): `{"sub": id}` for one, `{"sub": [ids]}` for several.
+pub(crate) fn may_act_claim(ids: &[String]) -> Option<Value> {
+    match ids {
+        [] => None,
+        [one] => Some(json!({ "sub": one })),
+        many => Some(json!({ "sub": many })),
+    }
+}
+
+/// Build and sign an RFC 9068 access token (`typ: at+jwt`) with a fresh `jti`.
+pub(crate) fn sign_access_token(st: &AppState, t: NewToken<'_>) -> Result<Signed, OAuthError> {
+    let jti = random_id(16)?;
+    let mut claims = Map::new();
+    claims.insert("iss".into(), json!(st.issuer));
+    claims.insert("sub".into(), json!(t.sub));
+    let aud = if t.aud.len() == 1 {
+        json!(t.aud[0])
+    } else {
+        json!(t.aud)
+    };
+    claims.insert("aud".into(), aud);
+    claims.insert("exp".into(), json!(t.exp));
+    claims.insert("iat".into(), json!(t.iat));
+    claims.insert("jti".into(), json!(jti));
+    claims.insert("client_id".into(), json!(t.holder.client_id));
+    if !t.scopes.is_empty() {
+        claims.insert("scope".into(), json!(t.scopes.join(" ")));
+    }
+    if let Some(act) = t.act {
+        claims.insert("act".into(), act);
+    }
+    if let Some(may_act) = may_act_claim(&t.holder.may_act) {
+        claims.insert("may_act".into(), may_act);
+    }
+    let key = st.keys.lock().signing_key(t.iat)?;
+    let token = key.sign(Some("at+jwt"), &Map::new(), &Value::Object(claims))?;
+    Ok(Signed {
+        token,
+        jti,
+        kid: key.kid().to_string(),
+    })
+}
+
+/// The token response; `issued_token_type` for a token exchange (RFC 8693 §2.2.1).
+pub(crate) fn token_response(
+    token: &str,
+    expires_in: i64,
+    scopes: &[String],
+    issued_token_type: Option<&str>,
+) -> Response {
+    let mut resp = json!({"access_token": token, "token_type": "Bearer", "expires_in": expires_in});
+    if let Some(t) = issued_token_type {
+        resp["issued_token_type"] = json!(t);
+    }
+    if !scopes.is_empty() {
+        resp["scope"] = json!(scopes.join(" "));
+    }
+    json_no_store(200, resp)
+}
