@@ -25,7 +25,7 @@ class Token:
     neither a tuple nor a mapping, so a serializer cannot write it out by accident
     (``json.dumps(token)`` raises). Read ``access_token`` or ``authorization`` to use it."""
 
-    __slots__ = ("access_token", "token_type", "expires_at", "issued_at", "scopes", "authorization")
+    __slots__ = ("access_token", "token_type", "expires_at", "issued_at", "scopes", "authorization", "issued_token_type")
 
     access_token: str
     """The access token (send it as ``Authorization: Bearer <access_token>``)."""
@@ -39,6 +39,10 @@ class Token:
     """The granted scopes."""
     authorization: str
     """The ``Authorization`` header value: ``Bearer <access_token>``."""
+    issued_token_type: Optional[str]
+    """What a token exchange issued (RFC 8693 ``issued_token_type``, e.g.
+    ``urn:ietf:params:oauth:token-type:access_token``); ``None`` when the server did not say
+    (client credentials)."""
 
     def __init__(
         self,
@@ -48,6 +52,7 @@ class Token:
         issued_at: int,
         scopes: List[str],
         authorization: str,
+        issued_token_type: Optional[str] = None,
     ) -> None:
         init = object.__setattr__
         init(self, "access_token", access_token)
@@ -56,6 +61,7 @@ class Token:
         init(self, "issued_at", issued_at)
         init(self, "scopes", scopes)
         init(self, "authorization", authorization)
+        init(self, "issued_token_type", issued_token_type)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("a Token is immutable")
@@ -64,9 +70,10 @@ class Token:
         raise AttributeError("a Token is immutable")
 
     def __repr__(self) -> str:
+        issued = "" if self.issued_token_type is None else f", issued_token_type={self.issued_token_type!r}"
         return (
             f"Token(token_type={self.token_type!r}, access_token='***', "
-            f"expires_at={self.expires_at}, scopes={self.scopes!r})"
+            f"expires_at={self.expires_at}, scopes={self.scopes!r}{issued})"
         )
 
     __str__ = __repr__
@@ -81,6 +88,11 @@ class ClientCredentials(_native.ClientCredentials):
     ``issuer`` to discover it), ``scopes``, ``audience``, ``resource``, ``auth_method``,
     ``private_key``, ``refresh_buffer``, ``max_attempts``, ... An unknown or ill-typed one raises
     ``ConfigError`` naming it. ``_clock`` takes an ``authsec.testing.ManualClock`` (tests).
+
+    ``exchange_token(subject_token, ...)`` and ``downstream_token(inbound_token, audience=...)``
+    (and their ``_async`` twins) get tokens by RFC 8693 token exchange: this client acts for the
+    subject token's subject, with at most its rights; cached per subject token, never past its
+    expiry.
     """
 
     __slots__ = ()
