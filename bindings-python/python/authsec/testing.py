@@ -65,13 +65,17 @@ class LocalAuthServer:
     Args:
         clients: client specs as in the server's config file (``client_id``, ``client_secret``,
             ``jwks`` for ``private_key_jwt``, ``allowed_scopes``, ``default_scopes``,
-            ``audiences``, ``token_lifetime``, ``rate_limit``, ...). Without it there is one
-            client, ``test-client``, with a random secret and the scopes ``read:data write:data``.
+            ``audiences``, ``token_lifetime``, ``rate_limit``, ``roles``, ``grant_types``
+            (e.g. ``urn:ietf:params:oauth:grant-type:token-exchange``), ``may_act``, ...).
+            Without it there is one client, ``test-client``, with a random secret and the scopes
+            ``read:data write:data``.
         signing_alg: ``ES256`` (default), ``RS256`` or ``EdDSA``.
         token_lifetime: default token lifetime in seconds.
         audience: ``aud`` for clients that name no audiences.
         rate_limit: token requests per minute per client (0, the default here, is unlimited).
-        config: any other server settings (merged last).
+        config: any other server settings (merged last): ``roles`` (name -> ``scopes``,
+            ``audiences``), ``token_exchange`` (``max_delegation_depth``), ``admin_token`` (turns
+            on the admin API under ``issuer + "/admin/"``), ...
         capture_audit: keep the audit log for ``audit_events()`` instead of printing it.
         host, port: where to listen (127.0.0.1 and an ephemeral port by default).
         _clock: a ``ManualClock`` for the server's time (the test hook); ``client()`` and
