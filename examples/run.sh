@@ -174,6 +174,7 @@ run_python() {
   run_example python agent check_agent "$dir" "$py" -B agent.py
   run_example python protected_api check_protected_api "$dir" "$py" -B protected_api.py
   run_example python configuration check_configuration "$dir" "$py" -B configuration.py
+  run_example python delegation check_delegation "$dir" "$py" -B delegation.py
 }
 
 # ----- Node.js -----
