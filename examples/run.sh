@@ -38,7 +38,7 @@ step() { printf '==> %s\n' "$*"; }
 # fail_setup LANG: count every example of LANG as failed (its set-up failed).
 fail_setup() {
   local lang=$1
-  for name in get_token agent protected_api configuration; do
+  for name in get_token agent protected_api configuration delegation; do
     failed=$((failed + 1))
     failures+=("$lang/$name (set-up failed)")
   done
