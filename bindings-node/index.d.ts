@@ -45,6 +45,8 @@ export type ErrorCode =
   | 'invalid_token_type'
   | 'unsupported_critical_header'
   | 'invalid_claim'
+  | 'invalid_delegation'
+  | 'delegation_not_allowed'
   | 'insufficient_scope'
   | 'internal_error';
 
@@ -110,6 +112,12 @@ export declare class RateLimitedError extends UnavailableError {}
 export declare class InvalidTokenError extends AuthsecError {}
 /** `token_expired`. */
 export declare class TokenExpiredError extends InvalidTokenError {}
+/**
+ * `invalid_delegation`: the token's `act` chain is malformed (not an object, a cycle, `exp`/`aud`/`scope`
+ * inside it, nested too deep); `delegation_not_allowed`: a delegated token this resource does not
+ * accept (`forbidDelegation`, `maxDelegationDepth`, `allowedActors`).
+ */
+export declare class DelegationError extends InvalidTokenError {}
 /** `insufficient_scope`. */
 export declare class InsufficientScopeError extends AuthsecError {}
 /** `internal_error`: a bug or an impossible state. */
@@ -268,11 +276,40 @@ export interface VerifierOptions {
   verifiedCacheSize?: number;
   /** Allow a plain `http://` JWKS URL to hosts other than loopback. */
   allowInsecureHttp?: boolean;
+  /** Refuse every delegated token (one carrying `act`): `DelegationError`, `delegation_not_allowed`. */
+  forbidDelegation?: boolean;
+  /** The most actors a token's `act` chain may hold (0 to 16); a longer chain is refused (`delegation_not_allowed`). */
+  maxDelegationDepth?: number;
+  /**
+   * Who may act for a token's subject (RFC 8693 §4.1: the current actor only; the earlier ones are
+   * for audit). A list of actor ids (`client_id`, else `sub`), checked by the core; or a function
+   * called with the current actor after a delegated token verified (never for an undelegated one,
+   * and before the scope check): return `true` to accept it, `false` to refuse it with a
+   * `DelegationError` (`delegation_not_allowed`); it may return a Promise of either, and is called
+   * for every verification, cache hits included.
+   */
+  allowedActors?: readonly string[] | AllowActor;
   /** INTERNAL test hook: a `ManualClock` from `@authsec/sdk/testing`. */
   clock?: ManualClock;
 }
 
-/** Verified claims: the token's payload (frozen; shared between calls for the same token). */
+/** An `allowedActors` callback: `true` accepts the current actor, `false` refuses the token. */
+export type AllowActor = (actor: Actor) => boolean | Promise<boolean>;
+
+/** One link of a delegation chain (RFC 8693 `act`): who acted. Frozen. */
+export interface Actor {
+  readonly sub: string | undefined;
+  readonly clientId: string | undefined;
+  readonly iss: string | undefined;
+  /** The id policies match: `clientId`, else `sub`. */
+  readonly id: string;
+}
+
+/**
+ * Verified claims: the token's payload (frozen; shared between calls for the same token), plus
+ * `delegation` and `actor`, which are not enumerable (spreads, `Object.keys` and `JSON.stringify`
+ * show exactly the payload; a payload member of either name is shadowed by them).
+ */
 export interface Claims {
   readonly iss?: string;
   readonly sub?: string;
@@ -284,6 +321,16 @@ export interface Claims {
   readonly client_id?: string;
   readonly scope?: string;
   readonly scp?: string | readonly string[];
+  /** The raw RFC 8693 `act` claim (the chain, current actor outermost). */
+  readonly act?: Readonly<Record<string, unknown>>;
+  /**
+   * The delegation chain the core read from `act`, current actor first; empty when nobody acts for
+   * the subject. Decide access on the top-level claims and `actor` only: the earlier actors are for
+   * audit (RFC 8693 §4.1).
+   */
+  readonly delegation: readonly Actor[];
+  /** The party acting for the subject now (`delegation[0]`), or `null` for an undelegated token. */
+  readonly actor: Actor | null;
   readonly [claim: string]: unknown;
 }
 

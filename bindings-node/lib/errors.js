@@ -68,6 +68,8 @@ class RateLimitedError extends UnavailableError {}
 class InvalidTokenError extends AuthsecError {}
 /** `token_expired`: `exp` is in the past (beyond the leeway). */
 class TokenExpiredError extends InvalidTokenError {}
+/** `invalid_delegation` (a malformed `act` chain), `delegation_not_allowed` (a delegated token this resource does not accept). */
+class DelegationError extends InvalidTokenError {}
 /** `insufficient_scope`: the token is valid but lacks scopes (`missingScopes`, HTTP 403). */
 class InsufficientScopeError extends AuthsecError {}
 /** `internal_error`: a bug or an impossible state. */
@@ -94,6 +96,7 @@ module.exports = {
   RateLimitedError,
   InvalidTokenError,
   TokenExpiredError,
+  DelegationError,
   InsufficientScopeError,
   InternalError,
   ERROR_CODES,

@@ -6,18 +6,39 @@ const { inspect } = require('node:util');
 const native = require('./native');
 const { NATIVE, call, fromNative, configError, splitOptions } = require('./internal');
 
+const ACTOR_OPTIONS = ['allowedActors', 'allowed_actors'];
+
+/**
+ * The options for the core without an `allowedActors` callback, and the callback (or null). A
+ * list of ids stays in the options: the core applies it.
+ */
+function splitActorCallback(opts) {
+  const given = ACTOR_OPTIONS.filter((k) => opts !== undefined && opts[k] !== undefined);
+  const fn = given.find((k) => typeof opts[k] === 'function');
+  if (fn === undefined) return [opts, null];
+  if (given.length > 1) throw configError('give allowed_actors (allowedActors) only once');
+  const { [fn]: callback, ...rest } = opts;
+  return [rest, callback];
+}
+
 /** Verifies JWT access tokens (RFC 9068) against a JWKS (`jwksUri`, cached; a static `jwks`; or `discover: true`). */
 class Verifier {
   #native;
+  /** The `allowedActors` callback, or null. */
+  #allowActor;
 
   /**
    * @param {object} options `issuer`, `audience` (a string or a list), `jwksUri`, `jwks` or
    *   `discover: true`, `algorithms`, `leeway` (seconds), `typ` (`"default"` | `"strict"`),
-   *   `requiredClaims`, ...: the core reads them (an unknown option is a `ConfigError`).
+   *   `requiredClaims`, `forbidDelegation`, `maxDelegationDepth`, `allowedActors` (a list of
+   *   actor ids, or a function of the current actor), ...: the core reads them (an unknown
+   *   option is a `ConfigError`).
    */
   constructor(options) {
     const [opts, clock] = splitOptions(options);
-    this.#native = call(() => new native.NativeVerifier(opts ?? {}, clock));
+    const [coreOpts, allowActor] = splitActorCallback(opts);
+    this.#native = call(() => new native.NativeVerifier(coreOpts ?? {}, clock));
+    this.#allowActor = allowActor;
   }
 
   /**
@@ -41,6 +62,11 @@ class Verifier {
    * verified-token cache without leaving the JavaScript thread; anything else (signature check,
    * JWKS fetch) runs off it.
    * @param {string} token
+   * The claims object also has `delegation` (the `act` chain read by the core: frozen
+   * `{ sub, clientId, iss, id }` actors, current actor first) and `actor` (the current actor, or
+   * null), non-enumerable so that spreads and `JSON.stringify` show only the token's claims.
+   * With an `allowedActors` callback, a delegated token is verified, then the callback is called
+   * with the current actor (`false` refuses it with a `DelegationError`), then the scopes checked.
    * @param {{ requiredScopes?: string | string[], anyScopes?: string | string[] }} [options]
    * @returns {Promise<Record<string, unknown>>}
    */
@@ -57,12 +83,34 @@ class Verifier {
       required = options.requiredScopes ?? null;
       any = options.anyScopes ?? null;
     }
+    if (this.#allowActor === null) {
+      try {
+        const hit = this.#native.verifyCached(token, required, any);
+        return hit ?? (await this.#native.verify(token, required, any));
+      } catch (e) {
+        throw fromNative(e);
+      }
+    }
+    // With an allowedActors callback: verify, ask the callback about the current actor, then
+    // check the scopes (the core's order: the delegation policy before the scopes).
+    let claims;
     try {
-      const hit = this.#native.verifyCached(token, required, any);
-      return hit ?? (await this.#native.verify(token, required, any));
+      claims = this.#native.verifyCached(token, null, null) ?? (await this.#native.verify(token, null, null));
     } catch (e) {
       throw fromNative(e);
     }
+    if (claims.actor !== null) await this.#checkActor(claims.actor);
+    if (required !== null || any !== null) call(() => native.checkScopes(claims, required, any));
+    return claims;
+  }
+
+  /** The `allowedActors` callback's answer for the current actor: true accepts, false refuses. */
+  async #checkActor(actor) {
+    let allowed = this.#allowActor(actor);
+    if (typeof allowed?.then === 'function') allowed = await allowed;
+    if (allowed === true) return;
+    if (allowed === false) throw fromNative(native.actorRefused(actor.id));
+    throw new TypeError(`the allowedActors callback must return true or false (or a Promise of one), not ${inspect(allowed)}`);
   }
 
   get [NATIVE]() {

@@ -45,12 +45,62 @@ pub unsafe fn frozen_json(env: sys::napi_env, v: &Value) -> Result<sys::napi_val
 
 /// A JSON object as a deeply frozen JavaScript object.
 pub unsafe fn frozen_object(env: sys::napi_env, m: &Map<String, Value>) -> Result<sys::napi_value> {
+    unsafe { freeze(env, object_of(env, m)?) }
+}
+
+/// A JSON object as a JavaScript object whose members are deeply frozen (the object itself is
+/// not, so the caller can add to it before freezing it).
+pub unsafe fn object_of(env: sys::napi_env, m: &Map<String, Value>) -> Result<sys::napi_value> {
     let mut out = ptr::null_mut();
     check_status!(unsafe { sys::napi_create_object(env, &mut out) })?;
     for (k, x) in m {
         let key = unsafe { string(env, k)? };
         let val = unsafe { frozen_json(env, x)? };
         check_status!(unsafe { sys::napi_set_property(env, out, key, val) })?;
+    }
+    Ok(out)
+}
+
+/// Define `name` on `obj` as a read-only, non-enumerable data property: reachable by name, but
+/// not in `Object.keys`, spreads or `JSON.stringify` (which keep showing the token's claims). It
+/// replaces a member of the same name.
+pub unsafe fn define_hidden(env: sys::napi_env, obj: sys::napi_value, name: &str, v: sys::napi_value) -> Result<()> {
+    let desc = sys::napi_property_descriptor {
+        utf8name: ptr::null(),
+        name: unsafe { string(env, name)? },
+        method: None,
+        getter: None,
+        setter: None,
+        value: v,
+        attributes: sys::PropertyAttributes::default,
+        data: ptr::null_mut(),
+    };
+    check_status!(unsafe { sys::napi_define_properties(env, obj, 1, &desc) })?;
+    Ok(())
+}
+
+pub unsafe fn null_value(env: sys::napi_env) -> Result<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    check_status!(unsafe { sys::napi_get_null(env, &mut out) })?;
+    Ok(out)
+}
+
+pub unsafe fn undefined_value(env: sys::napi_env) -> Result<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    check_status!(unsafe { sys::napi_get_undefined(env, &mut out) })?;
+    Ok(out)
+}
+
+/// A frozen array of values built by `item`.
+pub unsafe fn frozen_array<T>(
+    env: sys::napi_env,
+    items: &[T],
+    item: impl Fn(&T) -> Result<sys::napi_value>,
+) -> Result<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    check_status!(unsafe { sys::napi_create_array_with_length(env, items.len(), &mut out) })?;
+    for (i, x) in items.iter().enumerate() {
+        check_status!(unsafe { sys::napi_set_element(env, out, i as u32, item(x)?) })?;
     }
     unsafe { freeze(env, out) }
 }

@@ -1,6 +1,8 @@
 //! Core errors as JavaScript errors, the core's code and class lists (the JS layer derives its
 //! code→class map from them), and the RFC 6750 helpers the Express middleware uses.
 
+use crate::convert::Raw;
+use authsec_native::core::access_token::delegation;
 use authsec_native::core::resource::bearer::{self, ErrorParts};
 use authsec_native::core::scope::{self, scope_list};
 use authsec_native::{Error as CoreError, ErrorClass, ErrorCode};
@@ -32,6 +34,14 @@ fn build<'e>(env: &'e Env, e: &CoreError) -> Result<Unknown<'e>> {
         obj.set_named_property("oauthError", o)?;
     }
     Ok(obj.to_unknown())
+}
+
+/// The error for an actor the host's `allowedActors` callback refused (the core's
+/// `delegation::actor_refused`: `delegation_not_allowed`), returned (not thrown) for the JS layer
+/// to throw as its class.
+#[napi(ts_return_type = "Error")]
+pub fn actor_refused(env: Env, actor_id: String) -> Result<Raw> {
+    Ok(Raw(build(&env, &delegation::actor_refused(&actor_id))?.raw()))
 }
 
 /// Shorthand for a core result on the JavaScript thread.

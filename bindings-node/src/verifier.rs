@@ -2,14 +2,19 @@
 //! scope checks).
 
 use crate::clock::ManualClock;
-use crate::convert::{frozen_object, Memo, Raw};
+use crate::convert::{
+    define_hidden, freeze_value, frozen_array, new_object, null_value, object_of, set, str_value, undefined_value,
+    Memo, Raw,
+};
 use crate::errors::{js, to_js_error};
 use crate::spawn::promise;
+use authsec_native::core::access_token::delegation::Actor;
+use authsec_native::core::scope::scopes_of;
 use authsec_native::{
     verifier_from_options, Claims, Clock, KeySourceInfo, ScopeRequirement, Verifier, VerifierOptions,
 };
 use napi::bindgen_prelude::{AsyncTask, JsValue, Object, ObjectFinalize};
-use napi::{Env, Result, Task};
+use napi::{sys, Env, Result, Task};
 use napi_derive::napi;
 use parking_lot::Mutex;
 use serde_json::Value;
@@ -34,8 +39,60 @@ impl ObjectFinalize for NativeVerifier {
 fn claims_object(env: &Env, memo: &Mutex<Memo<Claims>>, claims: &Arc<Claims>) -> Result<Raw> {
     let raw = memo
         .lock()
-        .get_or_build(env, claims, |e| unsafe { frozen_object(e, claims.as_map()) })?;
+        .get_or_build(env, claims, |e| unsafe { claims_value(e, claims) })?;
     Ok(Raw(raw))
+}
+
+/// The claims as JavaScript sees them: the token's claims (the raw `act` among them), deeply
+/// frozen, plus two non-enumerable properties from the core's reading of the `act` chain:
+/// `delegation` (a frozen array of actors, current actor first) and `actor` (its first element,
+/// or `null` when nobody acts for the subject). Spreads, `Object.keys` and `JSON.stringify` still
+/// show exactly the token's claims.
+unsafe fn claims_value(env: sys::napi_env, claims: &Claims) -> Result<sys::napi_value> {
+    let obj = unsafe { object_of(env, claims.as_map())? };
+    let actors = claims
+        .delegation()
+        .iter()
+        .map(|a| unsafe { actor_value(env, a) })
+        .collect::<Result<Vec<_>>>()?;
+    let chain = unsafe { frozen_array(env, &actors, |v| Ok(*v))? };
+    let current = match actors.first() {
+        Some(v) => *v,
+        None => unsafe { null_value(env)? },
+    };
+    unsafe {
+        define_hidden(env, obj, "delegation", chain)?;
+        define_hidden(env, obj, "actor", current)?;
+        freeze_value(env, obj)
+    }
+}
+
+/// One actor: a frozen `{ sub, clientId, iss, id }` (absent members `undefined`; `id` is the core's
+/// `Actor::id`, the `client_id` else the `sub`, as policies match it).
+unsafe fn actor_value(env: sys::napi_env, a: &Actor) -> Result<sys::napi_value> {
+    let opt = |s: &Option<String>| match s {
+        Some(s) => unsafe { str_value(env, s) },
+        None => unsafe { undefined_value(env) },
+    };
+    unsafe {
+        let o = new_object(env)?;
+        set(env, o, "sub", opt(&a.sub)?)?;
+        set(env, o, "clientId", opt(&a.client_id)?)?;
+        set(env, o, "iss", opt(&a.iss)?)?;
+        set(env, o, "id", str_value(env, a.id())?)?;
+        freeze_value(env, o)
+    }
+}
+
+/// Check `requiredScopes` / `anyScopes` against a claims object from [`NativeVerifier::verify`]
+/// (the core's `ScopeRequirement`): for the JS layer, which checks scopes after the
+/// `allowedActors` callback so a refused actor is refused before a missing scope, in the core's
+/// order.
+#[napi]
+pub fn check_scopes(env: Env, claims: Value, all: Option<Value>, any: Option<Value>) -> Result<()> {
+    let req = requirement(&env, all, any)?;
+    let granted = claims.as_object().map(scopes_of).unwrap_or_default();
+    js(&env, req.check(&granted))
 }
 
 /// `requiredScopes` / `anyScopes` as the core reads them (each a list or a space-separated string;

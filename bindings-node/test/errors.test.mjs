@@ -22,6 +22,7 @@ const {
   ConfigError,
   InvalidTokenError,
   TokenExpiredError,
+  DelegationError,
   InsufficientScopeError,
   InternalError,
   ERROR_CODES,
@@ -84,6 +85,10 @@ describe('error codes', () => {
     assert.equal(errorFor('jwks_unavailable').category, 'unavailable');
     assert.equal(errorFor('invalid_key').category, 'config');
     assert.ok(errorFor('token_expired') instanceof TokenExpiredError);
+    for (const code of ['invalid_delegation', 'delegation_not_allowed']) {
+      assert.ok(errorFor(code) instanceof DelegationError && errorFor(code) instanceof InvalidTokenError, code);
+      assert.ok(!(errorFor(code) instanceof TokenExpiredError), code);
+    }
     assert.ok(errorFor('config_error') instanceof ConfigError);
     assert.ok(errorFor('insecure_transport') instanceof ConfigError);
     assert.ok(errorFor('insufficient_scope') instanceof InsufficientScopeError);

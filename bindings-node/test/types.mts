@@ -9,12 +9,14 @@ import {
   InsufficientScopeError,
   InvalidTokenError,
   UnavailableError,
+  DelegationError,
   requireAuth,
   requiredScopes,
   authFetch,
   createAuthFetch,
   ERROR_CODES,
   type Claims,
+  type Actor,
   type ErrorCode,
   type ErrorCategory,
 } from '@authsec/sdk';
@@ -83,6 +85,27 @@ export async function service(token: string): Promise<void> {
   }
   const v2 = await Verifier.discover({ issuer: 'https://auth.example.com', audience: 'https://api' });
   void v2;
+  const delegated = new Verifier({ issuer: 'https://i', audience: 'a', jwksUri: 'https://i/j', forbidDelegation: false, maxDelegationDepth: 2, allowedActors: ['tool'] });
+  const byCallback = new Verifier({ issuer: 'https://i', audience: 'a', jwksUri: 'https://i/j', allowedActors: (actor: Actor) => actor.id === 'tool' });
+  const byAsyncCallback = new Verifier({ issuer: 'https://i', audience: 'a', jwksUri: 'https://i/j', allowedActors: async (actor) => actor.clientId !== undefined });
+  void byCallback;
+  void byAsyncCallback;
+  try {
+    const c = await delegated.verify(token);
+    const chain: readonly Actor[] = c.delegation;
+    const current: Actor | null = c.actor;
+    const ids: string[] = chain.map((a) => a.id);
+    const sub: string | undefined = current?.sub;
+    void ids;
+    void sub;
+  } catch (e) {
+    if (e instanceof DelegationError) {
+      const code: ErrorCode = e.code;
+      const base: InvalidTokenError = e;
+      void code;
+      void base;
+    }
+  }
   const codes: readonly ErrorCode[] = ERROR_CODES;
   void codes;
   void sdk.ClientCredentials;

@@ -27,13 +27,28 @@ function options(o, jwks) {
   if (o.typ !== undefined) out.typ = o.typ;
   if (o.max_token_bytes !== undefined) out.maxTokenBytes = o.max_token_bytes;
   if (o.required_claims !== undefined) out.requiredClaims = o.required_claims;
+  if (o.forbid_delegation !== undefined) out.forbidDelegation = o.forbid_delegation;
+  if (o.max_delegation_depth !== undefined) out.maxDelegationDepth = o.max_delegation_depth;
+  if (o.allowed_actors !== undefined) out.allowedActors = o.allowed_actors;
   return out;
 }
 
-/** `{claims}` or `{error, missing_scopes}`, as the vectors write outcomes. */
+/** An actor as the vectors write it: snake_case keys, absent members left out. */
+function link(actor) {
+  const out = {};
+  for (const [k, v] of [['sub', actor.sub], ['client_id', actor.clientId], ['iss', actor.iss]]) {
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+/** `{claims, delegation}` or `{error, missing_scopes}`, as the vectors write outcomes. */
 async function outcome(run) {
   try {
-    return { claims: { ...(await run()) } };
+    const claims = await run();
+    // The chain is the claims' `delegation` (current actor first); `actor` is its first link.
+    assert.equal(claims.actor, claims.delegation[0] ?? null);
+    return { claims: { ...claims }, delegation: claims.delegation.map(link) };
   } catch (e) {
     if (!(e instanceof AuthsecError)) throw e;
     assert.ok(ERROR_CODES.includes(e.code), `${e.code} is not a stable code`);
@@ -43,7 +58,9 @@ async function outcome(run) {
 
 function matches(expect, got) {
   if (expect.claims !== undefined) {
-    assert.deepEqual(got, { claims: expect.claims });
+    assert.deepEqual(got.claims, expect.claims);
+    assert.ok(Array.isArray(got.delegation), `no delegation chain in ${JSON.stringify(got)}`);
+    if (expect.delegation !== undefined) assert.deepEqual(got.delegation, expect.delegation);
   } else {
     assert.equal(got.error, expect.error, `want ${expect.error}, got ${JSON.stringify(got)}`);
     if (expect.missing_scopes !== undefined) assert.deepEqual(got.missing_scopes, expect.missing_scopes);
@@ -68,7 +85,7 @@ for (const file of files) {
           let verifier;
           const built = await outcome(() => {
             verifier = new Verifier(options(c.options, jwks));
-            return {};
+            return { delegation: [], actor: null };
           });
           if (built.error !== undefined) {
             outcomes[`${file}#${c.name}`] = built;
