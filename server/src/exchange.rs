@@ -21,69 +21,23 @@ use crate::clients::Client;
 use crate::oauth::{Form, OAuthError, TOKEN_TYPES, TOKEN_TYPE_ACCESS_TOKEN};
 use crate::token::{names, requested_scopes, sign_access_token, token_response, NewToken};
 use authsec_core::util::quoted;
-use authsec_core::Claims;
+use authsec_core::{Actor, Claims};
 use axum::response::Response;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 fn invalid_grant(d: impl Into<String>) -> OAuthError {
     OAuthError::new(400, "invalid_grant", d)
 }
 
-/// One link of a delegation chain: an `act` object's identity claims.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Actor {
-    pub sub: Option<String>,
-    pub client_id: Option<String>,
-}
-
-impl Actor {
-    /// How the audit log names it: the client id, else the `sub`.
-    fn name(&self) -> String {
-        self.client_id.clone().or_else(|| self.sub.clone()).unwrap_or_default()
-    }
-    fn to_act(&self) -> Map<String, Value> {
-        let mut m = Map::new();
-        if let Some(s) = &self.sub {
-            m.insert("sub".into(), json!(s));
-        }
-        if let Some(c) = &self.client_id {
-            m.insert("client_id".into(), json!(c));
-        }
-        m
-    }
-}
-
-/// The actors of a token's `act` claim, outermost (most recent) first. `Err` when the claim is
-/// malformed or deeper than `limit`.
-pub fn chain_of(act: Option<&Value>, limit: usize) -> Result<Vec<Actor>, String> {
-    let mut out = Vec::new();
-    let mut cur = act;
-    while let Some(v) = cur {
-        let Some(o) = v.as_object() else {
-            return Err("its act claim is not an object".into());
-        };
-        if out.len() >= limit {
-            return Err(format!("its act chain is deeper than the limit of {limit}"));
-        }
-        let s = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_string);
-        out.push(Actor {
-            sub: s("sub"),
-            client_id: s("client_id"),
-        });
-        cur = o.get("act");
-    }
-    Ok(out)
-}
-
-/// The nested `act` claim for a chain (outermost first). Only `sub` and `client_id` are kept at
-/// each level: never `exp`, `aud`, `nbf` or `iat`.
+/// The nested `act` claim for a chain (current actor first; the core's [`Actor`]s): each level
+/// holds the actor's identity claims only, never `exp`, `aud`, `nbf` or `iat`.
 pub fn act_claim(chain: &[Actor]) -> Option<Value> {
     chain.iter().rev().fold(None, |inner, a| {
-        let mut m = a.to_act();
+        let mut v = a.to_value();
         if let Some(i) = inner {
-            m.insert("act".into(), i);
+            v["act"] = i;
         }
-        Some(Value::Object(m))
+        Some(v)
     })
 }
 
@@ -181,6 +135,7 @@ pub fn exchange(st: &AppState, actor: &Client, method: AuthMethod, form: &Form) 
     let me = Actor {
         sub: Some(actor_sub),
         client_id: Some(actor.client_id.clone()),
+        iss: None,
     };
 
     // Who may act: the subject's `may_act`, the chain's depth, no actor twice.
@@ -192,9 +147,10 @@ pub fn exchange(st: &AppState, actor: &Client, method: AuthMethod, form: &Form) 
             ))));
         }
     }
+    // The subject's chain as the core read it when it verified the token (a malformed `act`
+    // already failed verification).
     let limit = st.max_delegation_depth;
-    let previous = chain_of(subject.get("act"), limit)
-        .map_err(|why| refuse(invalid_grant(format!("the subject_token cannot be exchanged: {why}"))))?;
+    let previous = subject.delegation().to_vec();
     if previous
         .iter()
         .any(|a| a.client_id == me.client_id || (a.sub.is_some() && a.sub == me.sub))
@@ -245,7 +201,7 @@ pub fn exchange(st: &AppState, actor: &Client, method: AuthMethod, form: &Form) 
     st.audit(
         "token_exchange",
         json!({"outcome": "issued", "client_id": actor.client_id, "auth_method": method.as_str(), "sub": subject_sub,
-               "chain": chain.iter().map(Actor::name).collect::<Vec<_>>(), "jti": signed.jti, "subject_jti": subject_jti,
+               "chain": chain.iter().map(Actor::id).collect::<Vec<_>>(), "jti": signed.jti, "subject_jti": subject_jti,
                "kid": signed.kid, "scope": scopes.join(" "), "aud": aud, "expires_in": exp - now,
                "issued_token_type": issued_type}),
     );
@@ -342,19 +298,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn chains_round_trip_and_are_bounded() {
+    fn act_claims_nest_the_chain_as_the_core_reads_it() {
         let a = |s: &str| Actor {
             sub: Some(s.into()),
             client_id: Some(s.into()),
+            iss: None,
         };
         let chain = vec![a("tool"), a("sub"), a("agent")];
         let act = act_claim(&chain).unwrap();
         assert_eq!(act["act"]["act"]["client_id"], "agent");
         assert!(act["act"]["act"].get("act").is_none());
-        assert_eq!(chain_of(Some(&act), 3).unwrap(), chain);
-        assert!(chain_of(Some(&act), 2).is_err());
-        assert!(chain_of(Some(&json!("x")), 3).is_err());
-        assert_eq!(chain_of(None, 3).unwrap(), vec![]);
+        let claims = json!({"act": act});
+        let read = authsec_core::access_token::delegation::read_chain(claims.as_object().unwrap()).unwrap();
+        assert_eq!(read, chain);
         assert!(act_claim(&[]).is_none());
     }
 
