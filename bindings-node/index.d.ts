@@ -181,7 +181,43 @@ export declare class AccessToken {
   readonly scopes: readonly string[];
   /** The `Authorization` header value, e.g. `Bearer eyJ...`. */
   readonly authorization: string;
-  toJSON(): { accessToken: '***'; tokenType: string; expiresAt: number; scopes: readonly string[] };
+  /**
+   * What a token exchange issued (RFC 8693 `issued_token_type`, e.g.
+   * `urn:ietf:params:oauth:token-type:access_token`); absent for client credentials.
+   */
+  readonly issuedTokenType?: string;
+  toJSON(): { accessToken: '***'; tokenType: string; expiresAt: number; scopes: readonly string[]; issuedTokenType?: string };
+}
+
+/**
+ * A token type: `access_token`, `jwt`, `id_token`, `refresh_token`, or a
+ * `urn:ietf:params:oauth:token-type:*` URN.
+ */
+export type TokenType = 'access_token' | 'jwt' | 'id_token' | 'refresh_token' | `urn:ietf:params:oauth:token-type:${string}`;
+
+/** An RFC 8693 token exchange. Scopes, audience and resource are these only (not the client's configured ones). */
+export interface ExchangeTokenOptions {
+  /** The token to exchange: typically the access token this service's caller sent. */
+  subjectToken: string | AccessToken;
+  /** Default `access_token`. */
+  subjectTokenType?: TokenType;
+  /** The token of the party acting for the subject, when it is not this client alone. */
+  actorToken?: string | AccessToken;
+  /** Default `access_token` (only with `actorToken`). */
+  actorTokenType?: TokenType;
+  /** Default `access_token`; the response's `issued_token_type` must be it. */
+  requestedTokenType?: TokenType;
+  scopes?: Scopes;
+  audience?: string;
+  /** RFC 8707 resource indicators. */
+  resource?: Scopes;
+}
+
+/** The API a downstream token is for: `audience` and/or `resource` (at least one), and the scopes wanted there. */
+export interface DownstreamTarget {
+  audience?: string;
+  resource?: Scopes;
+  scopes?: Scopes;
 }
 
 /** `AccessToken` with the OAuth response field names too, for code written against the docs. */
@@ -203,6 +239,16 @@ export declare class ClientCredentials {
   static fromConfigFile(path: string, options?: { clock?: ManualClock }): ClientCredentials;
   /** A token for the configured parameters, or for `params` (cached separately). */
   getToken(params?: TokenParams): Promise<AccessToken>;
+  /**
+   * RFC 8693 token exchange: a token that acts for `subjectToken`'s subject, for the scopes,
+   * audience and resource named here. Cached per subject token, never past its `exp`.
+   */
+  exchangeToken(options: ExchangeTokenOptions): Promise<AccessToken>;
+  /**
+   * "I received `inboundToken`; get me a token for the downstream API": an exchange that must name
+   * the API (`audience` or `resource`; a `ConfigError` otherwise).
+   */
+  downstreamToken(inboundToken: string | AccessToken, target: DownstreamTarget): Promise<AccessToken>;
   /** Drop every cached token. */
   invalidate(): void;
   /** Drop the cached token only if it is this one (after a 401 for it). */

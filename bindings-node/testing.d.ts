@@ -36,10 +36,22 @@ export interface LocalServerClient {
   allowed_scopes?: string[];
   default_scopes?: string[];
   audiences?: string[];
+  /** Roles (the server's `roles`) whose scopes and audiences the client may get too. */
+  roles?: string[];
+  /** Grants the client may use (default `['client_credentials']`; add `urn:ietf:params:oauth:grant-type:token-exchange`). */
+  grant_types?: string[];
+  /** The clients that may exchange this client's tokens (RFC 8693 `may_act`). */
+  may_act?: string[];
   /** Seconds. */
   token_lifetime?: number;
   /** Token requests per minute. */
   rate_limit?: number;
+}
+
+/** A role of the local server: scopes and audiences its clients may get. */
+export interface LocalServerRole {
+  scopes?: string[];
+  audiences?: string[];
 }
 
 export interface LocalServerOptions {
@@ -54,6 +66,10 @@ export interface LocalServerOptions {
   audit_log?: string;
   rate_limit?: number;
   jwks_max_age?: number;
+  /** Roles by name. */
+  roles?: Record<string, LocalServerRole>;
+  /** Token exchange (RFC 8693): `max_delegation_depth`, the longest `act` chain it issues. */
+  token_exchange?: { max_delegation_depth?: number };
   /** The whole configuration as YAML text instead. */
   yaml?: string;
   /** Port to listen on (default: an ephemeral one). */

@@ -26,6 +26,8 @@ class AccessToken {
     this.expiresAt = info.expiresAt;
     /** Granted scopes (the requested ones when the server did not say). */
     this.scopes = info.scopes;
+    /** What a token exchange issued (RFC 8693 `issued_token_type`); absent for client credentials. */
+    if (info.issuedTokenType !== undefined) this.issuedTokenType = info.issuedTokenType;
     Object.freeze(this);
   }
 
@@ -40,7 +42,9 @@ class AccessToken {
   }
 
   toJSON() {
-    return { accessToken: REDACTED, tokenType: this.tokenType, expiresAt: this.expiresAt, scopes: this.scopes };
+    const shown = { accessToken: REDACTED, tokenType: this.tokenType, expiresAt: this.expiresAt, scopes: this.scopes };
+    if (this.issuedTokenType !== undefined) shown.issuedTokenType = this.issuedTokenType;
+    return shown;
   }
 
   [inspect.custom](depth, options, inspectFn = inspect) {
@@ -80,6 +84,11 @@ function wrap(info, memo, Class) {
     memo.set(info, t);
   }
   return t;
+}
+
+/** The token of a subject, actor or inbound token given as an `AccessToken` or a string. */
+function tokenText(t) {
+  return t instanceof AccessToken ? t.accessToken : t;
 }
 
 /** OAuth 2.0 client credentials with the core's token cache. */
@@ -131,6 +140,53 @@ class ClientCredentials {
     try {
       const hit = this.#native.tryGetNow(params ?? null);
       return wrap(hit ?? (await this.#native.getToken(params ?? null)), accessTokens, AccessToken);
+    } catch (e) {
+      throw fromNative(e);
+    }
+  }
+
+  /**
+   * RFC 8693 token exchange: trade `subjectToken` (a token this client holds, typically the access
+   * token its caller sent; a string or an `AccessToken`) for a token for `scopes` / `audience` /
+   * `resource` (only these: not the configured ones) that acts for its subject. Options:
+   * `subjectToken`, `subjectTokenType`, `actorToken`, `actorTokenType`, `requestedTokenType`
+   * (token types: `access_token` (default), `jwt`, `id_token`, `refresh_token` or a
+   * `urn:ietf:params:oauth:token-type:*` URN), `scopes`, `audience`, `resource`; the core reads
+   * them. Cached per subject token (and the rest), never past the subject's `exp`; the token's
+   * `issuedTokenType` is the requested type (the core checks the response says so).
+   * @returns {Promise<AccessToken>}
+   */
+  async exchangeToken(options) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError('exchangeToken takes an options object: { subjectToken, scopes, audience, resource, actorToken, ... }');
+    }
+    const opts = { ...options };
+    for (const k of ['subjectToken', 'subject_token', 'actorToken', 'actor_token']) {
+      if (opts[k] !== undefined) opts[k] = tokenText(opts[k]);
+    }
+    try {
+      return wrap(await this.#native.exchangeToken(opts), accessTokens, AccessToken);
+    } catch (e) {
+      throw fromNative(e);
+    }
+  }
+
+  /**
+   * The downstream-token helper: this service received `inboundToken` (a string or an
+   * `AccessToken`) and calls another API on its caller's behalf. Exchanges it for a token for that
+   * API, named by `audience` and/or `resource` (required: a `ConfigError` without one, before
+   * anything is sent), with `scopes` (none: what the server grants there). Never forward the
+   * inbound token itself.
+   * @param {string | AccessToken} inboundToken
+   * @param {{ audience?: string, resource?: string | string[], scopes?: string | string[] }} target
+   * @returns {Promise<AccessToken>}
+   */
+  async downstreamToken(inboundToken, target = {}) {
+    if (target === null || typeof target !== 'object') {
+      throw new TypeError('downstreamToken takes the inbound token and { audience, resource, scopes }');
+    }
+    try {
+      return wrap(await this.#native.downstreamToken({ ...target, inboundToken: tokenText(inboundToken) }), accessTokens, AccessToken);
     } catch (e) {
       throw fromNative(e);
     }

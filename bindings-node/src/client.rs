@@ -6,8 +6,8 @@ use crate::convert::{f64_value, freeze_value, frozen_strings, new_object, set, s
 use crate::errors::js;
 use crate::spawn::promise;
 use authsec_native::{
-    ClientConfig, ClientConfigFromProcess, Clock, HttpTransport, ProcessEnv, Sleeper, SystemClock, Token, TokenClient,
-    TokenParams, TokioSleeper, TokioSpawner, Unauthorized, VarsEnv,
+    ClientConfig, ClientConfigFromProcess, Clock, ExchangeRequest, HttpTransport, ProcessEnv, Sleeper, SystemClock,
+    Token, TokenClient, TokenParams, TokioSleeper, TokioSpawner, Unauthorized, VarsEnv,
 };
 use napi::bindgen_prelude::{Object, ObjectFinalize};
 use napi::{Env, Result};
@@ -21,7 +21,9 @@ use std::sync::Arc;
 const TOKEN_MEMO: usize = 64;
 
 /// A token as JavaScript sees it: a frozen `{ accessToken, tokenType, expiresAt (Unix seconds),
-/// scopes, authorization }` (the JS layer wraps it so `util.inspect` hides the token).
+/// scopes, authorization }`, plus `issuedTokenType` when the server said what it issued (a token
+/// exchange's RFC 8693 `issued_token_type`). The JS layer wraps it so `util.inspect` hides the
+/// token.
 fn token_object(env: &Env, memo: &Mutex<Memo<Token>>, t: &Arc<Token>) -> Result<Raw> {
     let raw = memo.lock().get_or_build(env, t, |e| unsafe {
         let o = new_object(e)?;
@@ -30,6 +32,9 @@ fn token_object(env: &Env, memo: &Mutex<Memo<Token>>, t: &Arc<Token>) -> Result<
         set(e, o, "expiresAt", f64_value(e, t.expires_at_ms as f64 / 1000.0)?)?;
         set(e, o, "scopes", frozen_strings(e, &t.scopes)?)?;
         set(e, o, "authorization", str_value(e, &t.authorization())?)?;
+        if let Some(issued) = &t.issued_token_type {
+            set(e, o, "issuedTokenType", str_value(e, issued)?)?;
+        }
         freeze_value(e, o)
     })?;
     Ok(Raw(raw))
@@ -123,6 +128,34 @@ impl NativeClient {
         promise(env, async move { client.get_token_for(params).await }, move |env, t| {
             token_object(env, &memo, &t)
         })
+    }
+
+    /// An RFC 8693 token exchange (Promise of a token): `options` is one object the core reads
+    /// (`ExchangeRequest::from_value`: `subjectToken`, `subjectTokenType`, `actorToken`,
+    /// `actorTokenType`, `requestedTokenType`, `scopes`, `audience`, `resource`), through the
+    /// core's cache (per subject token, never past its `exp`; `issued_token_type` checked).
+    #[napi(ts_return_type = "Promise<object>")]
+    pub fn exchange_token<'env>(&self, env: &'env Env, options: Value) -> Result<Object<'env>> {
+        let request = js(env, ExchangeRequest::from_value(&options))?;
+        self.exchange(env, request)
+    }
+
+    /// The downstream-token helper (Promise of a token): `options` is `{ inboundToken, audience,
+    /// resource, scopes }`, read by the core (`ExchangeRequest::downstream_from_value`: a
+    /// `config_error` when neither `audience` nor `resource` names the API).
+    #[napi(ts_return_type = "Promise<object>")]
+    pub fn downstream_token<'env>(&self, env: &'env Env, options: Value) -> Result<Object<'env>> {
+        let request = js(env, ExchangeRequest::downstream_from_value(&options))?;
+        self.exchange(env, request)
+    }
+
+    fn exchange<'env>(&self, env: &'env Env, request: ExchangeRequest) -> Result<Object<'env>> {
+        let (client, memo) = (self.client.clone(), self.memo.clone());
+        promise(
+            env,
+            async move { client.exchange_token(request).await },
+            move |env, t| token_object(env, &memo, &t),
+        )
     }
 
     /// Drop every cached token.

@@ -45,6 +45,12 @@ export async function agent(): Promise<string> {
   await authFetch(client, 'https://api.example.com');
   const fromEnv = ClientCredentials.fromEnv();
   void fromEnv;
+  const exchanged: AccessToken = await client.exchangeToken({ subjectToken: token, scopes: ['a'], audience: 'https://tool', requestedTokenType: 'jwt' });
+  const issued: string | undefined = exchanged.issuedTokenType;
+  void issued;
+  await client.exchangeToken({ subjectToken: 'eyJ...', actorToken: token, actorTokenType: 'urn:ietf:params:oauth:token-type:jwt', resource: ['https://r'] });
+  const down: AccessToken = await client.downstreamToken(token.accessToken, { audience: 'https://tool', scopes: 'a b' });
+  void down;
   return `${tokenType} ${accessToken} ${res.status}`;
 }
 
@@ -129,7 +135,12 @@ export async function testing(): Promise<void> {
   await using server = await startLocalServer({
     clock,
     signing_alg: 'EdDSA',
-    clients: [{ client_id: 'a', client_secret: 's', allowed_scopes: ['x'], token_lifetime: 60 }],
+    clients: [
+      { client_id: 'a', client_secret: 's', allowed_scopes: ['x'], token_lifetime: 60, roles: ['r'], may_act: ['b'] },
+      { client_id: 'b', client_secret: 's', grant_types: ['urn:ietf:params:oauth:grant-type:token-exchange'] },
+    ],
+    roles: { r: { scopes: ['y'], audiences: ['https://api'] } },
+    token_exchange: { max_delegation_depth: 2 },
   });
   const client = new ClientCredentials({ tokenUrl: server.tokenEndpoint, clientId: 'a', clientSecret: 's', clock });
   await client.getToken();
