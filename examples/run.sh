@@ -202,6 +202,7 @@ run_node() {
   run_example node agent check_agent "$dir" node agent.mjs
   run_example node protected_api check_protected_api "$dir" node protected-api.mjs
   run_example node configuration check_configuration "$dir" node configuration.mjs
+  run_example node delegation check_delegation "$dir" node delegation.mjs
 }
 
 # ----- Go -----
