@@ -137,13 +137,19 @@ export async function webcryptoVerify(alg, jwk, message, signature) {
       }
       // Key data WebCrypto refuses (an EC point off its curve): the key is passed over, as the
       // native builds skip it when they read the JWKS.
-      if (e && e.name === 'DataError') return 'unusable';
+      if ((e && e.name === 'DataError') || params[0].name === 'ECDSA') return 'unusable';
       throw e;
     }
     if (keys.size >= MAX_KEYS) keys.delete(keys.keys().next().value);
     keys.set(id, key);
   }
-  return api.verify(params[1], key, s, m);
+  try {
+    return await api.verify(params[1], key, s, m);
+  } catch (e) {
+    // Some runtimes (Deno) import an EC point off its curve unchecked and refuse it only here.
+    if (params[0].name === 'ECDSA') return 'unusable';
+    throw e;
+  }
 }
 
 // The Ed25519 fallback: a separate wasm module (ed25519-fallback/), loaded the first time a
