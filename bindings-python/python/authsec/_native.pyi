@@ -25,7 +25,6 @@ __all__ = [
 
 _Scopes = Union[str, Sequence[str]]
 _Path = Union[str, os.PathLike[str]]
-_StrOrList = Union[str, Sequence[str]]
 
 @disjoint_base
 class ClientCredentials:
@@ -36,51 +35,10 @@ class ClientCredentials:
     ) -> Self: ...
     def get_token(self, **options: Unpack[TokenOptions]) -> Token: ...
     def get_token_async(self, **options: Unpack[TokenOptions]) -> asyncio.Future[Token]: ...
-    def exchange_token(
-        self,
-        subject_token: Union[str, Token],
-        *,
-        scopes: Optional[_Scopes] = None,
-        audience: Optional[str] = None,
-        resource: Optional[_StrOrList] = None,
-        actor_token: Union[str, Token, None] = None,
-        actor_token_type: Optional[str] = None,
-        subject_token_type: Optional[str] = None,
-        requested_token_type: Optional[str] = None,
-    ) -> Token:
-        """RFC 8693 token exchange: a token acting for `subject_token`'s subject, for `scopes` /
-        `audience` / `resource` (only these). Token types (default `access_token`): `access_token`,
-        `jwt`, `id_token`, `refresh_token` or a `urn:ietf:params:oauth:token-type:*` URN."""
-    def exchange_token_async(
-        self,
-        subject_token: Union[str, Token],
-        *,
-        scopes: Optional[_Scopes] = None,
-        audience: Optional[str] = None,
-        resource: Optional[_StrOrList] = None,
-        actor_token: Union[str, Token, None] = None,
-        actor_token_type: Optional[str] = None,
-        subject_token_type: Optional[str] = None,
-        requested_token_type: Optional[str] = None,
-    ) -> asyncio.Future[Token]: ...
-    def downstream_token(
-        self,
-        inbound_token: Union[str, Token],
-        *,
-        audience: Optional[str] = None,
-        resource: Optional[_StrOrList] = None,
-        scopes: Optional[_Scopes] = None,
-    ) -> Token:
-        """A token for the downstream API named by `audience` and/or `resource` (one is required),
-        exchanged from the `inbound_token` this service received."""
-    def downstream_token_async(
-        self,
-        inbound_token: Union[str, Token],
-        *,
-        audience: Optional[str] = None,
-        resource: Optional[_StrOrList] = None,
-        scopes: Optional[_Scopes] = None,
-    ) -> asyncio.Future[Token]: ...
+    def _exchange(self, options: Dict[str, Any], downstream: bool) -> Token:
+        """A token exchange (RFC 8693) with `authsec.ClientCredentials.exchange_token`'s options
+        (`downstream`: `downstream_token`'s), read by the core."""
+    def _exchange_async(self, options: Dict[str, Any], downstream: bool) -> asyncio.Future[Token]: ...
     def invalidate(self) -> None:
         """Drop every cached token (the next call fetches a new one)."""
     def invalidate_token(self, access_token: Union[str, Token]) -> None:
