@@ -9,7 +9,7 @@
 use crate::aio;
 use crate::clock::ManualClock;
 use crate::convert::{to_json, Scopes};
-use crate::delegation::{admit, take_actor_check, Actor};
+use crate::delegation::{actor, admit, take_actor_check};
 use crate::errors::IntoPyResult;
 use authsec_native::{
     block_on, verifier_from_options, Clock, KeySourceInfo, ScopeRequirement, Verifier as CoreVerifier, VerifierOptions,
@@ -132,17 +132,18 @@ impl Claims {
     fn has_scope(&self, scope: &str) -> bool {
         self.claims.has_scope(scope)
     }
-    /// The delegation chain (RFC 8693 `act`), current actor first: a tuple of `Actor`, empty when
-    /// nobody acts for the subject. Decide on the top-level claims and `actor` only; the earlier
-    /// actors are for audit (RFC 8693 §4.1).
+    /// The delegation chain (RFC 8693 `act`), current actor first: a tuple of `authsec.Actor`,
+    /// empty when nobody acts for the subject. Decide on the top-level claims and `actor` only;
+    /// the earlier actors are for audit (RFC 8693 §4.1).
     #[getter]
     fn delegation<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        PyTuple::new(py, self.claims.delegation().iter().map(|a| Actor(a.clone())))
+        let chain = self.claims.delegation().iter().map(|a| actor(py, a));
+        PyTuple::new(py, chain.collect::<PyResult<Vec<_>>>()?)
     }
     /// The party acting for the subject now (the outermost `act`), or `None`.
     #[getter]
-    fn actor(&self) -> Option<Actor> {
-        self.claims.actor().cloned().map(Actor)
+    fn actor(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.claims.actor().map(|a| actor(py, a)).transpose()
     }
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!("Claims({})", self.to_dict(py)?.repr()?))
@@ -214,7 +215,7 @@ impl Verifier {
     /// `jwks` and `discover=True`, `algorithms`, `leeway`, `typ`, `required_claims`,
     /// `max_token_bytes`, `skip_issuer_check`, `skip_audience_check`, `verified_cache_size`,
     /// `allow_insecure_http`, `forbid_delegation`, `max_delegation_depth`, `allowed_actors` (a list
-    /// of ids, or a callable taking the current `Actor`, kept here: see the module's doc).
+    /// of ids, or a callable taking the current `authsec.Actor`, kept here: see the module's doc).
     /// `authsec.Verifier` (authsec/verifier.py) is its public face.
     #[new]
     #[pyo3(signature = (*, _clock=None, **options))]

@@ -4,6 +4,7 @@
 import asyncio
 import os
 from authsec.client import Token
+from authsec.delegation import Actor
 from typing import Any, Dict, ItemsView, Iterator, KeysView, List, Mapping, Optional, Sequence, Tuple, Union, ValuesView, final
 from authsec.options import TokenOptions
 from typing_extensions import Self, Unpack, disjoint_base
@@ -14,12 +15,12 @@ __all__ = [
     "ClientCredentials",
     "Verifier",
     "Claims",
-    "Actor",
     "ManualClock",
     "error_codes",
     "error_classes",
     "bearer_token",
     "challenge",
+    "actor_id",
     "_shutdown",
 ]
 
@@ -92,24 +93,6 @@ class Claims(Mapping[str, Any]):
     def actor(self) -> Optional[Actor]:
         """The party acting for the subject now (the outermost `act`), or None."""
 
-@final
-class Actor:
-    """One party of a delegation chain; `id` is `client_id`, else `sub`."""
-
-    def __new__(cls, *, sub: Optional[str] = None, client_id: Optional[str] = None, iss: Optional[str] = None) -> Actor: ...
-    def to_dict(self) -> Dict[str, str]:
-        """`{"sub", "client_id", "iss"}`, absent members left out."""
-    def __eq__(self, value: object, /) -> bool: ...
-    def __hash__(self) -> int: ...
-    @property
-    def sub(self) -> Optional[str]: ...
-    @property
-    def client_id(self) -> Optional[str]: ...
-    @property
-    def iss(self) -> Optional[str]: ...
-    @property
-    def id(self) -> str: ...
-
 @disjoint_base
 class Verifier:
     """The core's verifier; `authsec.Verifier` (authsec/verifier.py) is its public face."""
@@ -145,3 +128,5 @@ def challenge(
 ) -> Tuple[int, Optional[str], Optional[str]]: ...
 def bearer_token(authorization: Optional[str]) -> Optional[str]: ...
 def _shutdown() -> None: ...
+def actor_id(sub: Optional[str] = None, client_id: Optional[str] = None, iss: Optional[str] = None) -> str:
+    """The core's id of an actor: `client_id`, else `sub` (for `authsec.Actor`)."""
