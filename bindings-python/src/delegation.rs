@@ -1,13 +1,12 @@
 //! Delegation (RFC 8693 `act`): a verified token's chain as the core reads it
 //! (`Claims::delegation`), handed to `authsec.Actor` (authsec/delegation.py) with the core's id of
-//! each actor; and the `allowed_actors` callable a `Verifier` may be given instead of a list: the
-//! only decision taken outside the core, and it is the user's own.
+//! each actor; and the core's refusal that `authsec.Verifier` raises when its `allowed_actors`
+//! callable (the caller's own check, the only decision taken outside the core) says no.
 
 use crate::errors::to_py;
 use authsec_native::core::access_token::delegation::actor_refused as refused;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyDict;
 
 type CoreActor = authsec_native::Actor;
 
@@ -26,27 +25,9 @@ pub fn actor_id(sub: Option<String>, client_id: Option<String>, iss: Option<Stri
     CoreActor { sub, client_id, iss }.id().to_string()
 }
 
-/// `allowed_actors` when it is a callable: taken out of the options (the core reads a list of
-/// ids; a callable is the caller's own check). `None` when it is absent or not callable.
-pub fn take_actor_check(options: Option<&Bound<'_, PyDict>>) -> PyResult<Option<Py<PyAny>>> {
-    let Some(options) = options else { return Ok(None) };
-    match options.get_item("allowed_actors")? {
-        Some(check) if check.is_callable() => {
-            options.del_item("allowed_actors")?;
-            Ok(Some(check.unbind()))
-        }
-        _ => Ok(None),
-    }
-}
-
-/// Ask the caller's `allowed_actors` callable about the current actor of a verified token (never
-/// for an undelegated one); a falsy answer is the core's `delegation_not_allowed` refusal
-/// (`DelegationError`), and an exception it raises propagates as it is.
-pub fn admit(py: Python<'_>, check: &Py<PyAny>, a: Option<&CoreActor>) -> PyResult<()> {
-    let Some(a) = a else { return Ok(()) };
-    if check.bind(py).call1((actor(py, a)?,))?.is_truthy()? {
-        Ok(())
-    } else {
-        Err(to_py(py, &refused(a.id())))
-    }
+/// The core's refusal of the current actor `id` (`delegation_not_allowed`): the exception
+/// `authsec.Verifier` raises when its `allowed_actors` callable answers no.
+#[pyfunction]
+pub fn actor_refused(py: Python<'_>, id: &str) -> Py<PyAny> {
+    to_py(py, &refused(id)).into_value(py).into_any()
 }

@@ -90,6 +90,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bearer_token, m)?)?;
     m.add_function(wrap_pyfunction!(challenge, m)?)?;
     m.add_function(wrap_pyfunction!(delegation::actor_id, m)?)?;
+    m.add_function(wrap_pyfunction!(delegation::actor_refused, m)?)?;
+    m.add_function(wrap_pyfunction!(verifier::check_scopes, m)?)?;
     m.add_function(wrap_pyfunction!(aio::_shutdown, m)?)?;
     Ok(())
 }

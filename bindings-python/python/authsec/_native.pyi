@@ -21,6 +21,8 @@ __all__ = [
     "bearer_token",
     "challenge",
     "actor_id",
+    "actor_refused",
+    "check_scopes",
     "_shutdown",
 ]
 
@@ -130,3 +132,7 @@ def bearer_token(authorization: Optional[str]) -> Optional[str]: ...
 def _shutdown() -> None: ...
 def actor_id(sub: Optional[str] = None, client_id: Optional[str] = None, iss: Optional[str] = None) -> str:
     """The core's id of an actor: `client_id`, else `sub` (for `authsec.Actor`)."""
+def actor_refused(id: str) -> BaseException:
+    """The core's `delegation_not_allowed` error for the current actor `id` (a `DelegationError`)."""
+def check_scopes(claims: Claims, required_scopes: Optional[_Scopes] = None, any_scopes: Optional[_Scopes] = None) -> None:
+    """The core's scope check of verified claims (`InsufficientScopeError`)."""
