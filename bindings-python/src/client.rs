@@ -37,12 +37,6 @@ fn token(py: Python<'_>, t: &CoreToken) -> PyResult<Py<PyAny>> {
     Ok(TOKEN.import(py, "authsec.client", "Token")?.call1(fields)?.unbind())
 }
 
-/// The access token of a `Token` or a `str`.
-fn access_token_of(obj: &Bound<'_, PyAny>) -> PyResult<String> {
-    obj.extract()
-        .or_else(|_| obj.getattr(pyo3::intern!(obj.py(), "access_token"))?.extract())
-}
-
 /// An exchange's options, read by the core: `ExchangeRequest::from_value`, or
 /// `ExchangeRequest::downstream_from_value` for `downstream_token`.
 fn exchange_request(options: &Bound<'_, PyDict>, downstream: bool) -> PyResult<ExchangeRequest> {
@@ -189,26 +183,18 @@ impl ClientCredentials {
     }
 
     /// Drop the cached token only if it is `access_token` (after a 401 for it), so a newer token
-    /// another caller already fetched is kept.
-    fn invalidate_token(&self, access_token: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.client.invalidate_token(&access_token_of(access_token)?);
-        Ok(())
+    /// another caller already fetched is kept. (`authsec.ClientCredentials` also takes a `Token`.)
+    fn invalidate_token(&self, access_token: &str) {
+        self.client.invalidate_token(access_token);
     }
 
     /// A resource answered 401 to a request that carried `access_token`, with this
     /// `WWW-Authenticate` value, after `retries` retries of the request: `True` to get a token
     /// again and resend it (the rejected token is already dropped), `False` to give up.
+    /// (`authsec.ClientCredentials` also takes a `Token`.)
     #[pyo3(signature = (access_token, www_authenticate=None, retries=0))]
-    fn on_unauthorized(
-        &self,
-        access_token: &Bound<'_, PyAny>,
-        www_authenticate: Option<&str>,
-        retries: u32,
-    ) -> PyResult<bool> {
-        let answer = self
-            .client
-            .on_unauthorized(&access_token_of(access_token)?, www_authenticate, retries);
-        Ok(answer == Unauthorized::Retry)
+    fn on_unauthorized(&self, access_token: &str, www_authenticate: Option<&str>, retries: u32) -> bool {
+        self.client.on_unauthorized(access_token, www_authenticate, retries) == Unauthorized::Retry
     }
 
     /// The settings as the core read them (for `authsec.ClientCredentials`' properties and repr).

@@ -44,11 +44,9 @@ class ClientCredentials:
     def _exchange_async(self, options: Dict[str, Any], downstream: bool) -> asyncio.Future[Token]: ...
     def invalidate(self) -> None:
         """Drop every cached token (the next call fetches a new one)."""
-    def invalidate_token(self, access_token: Union[str, Token]) -> None:
+    def invalidate_token(self, access_token: str) -> None:
         """Drop the cached token only if it is `access_token` (after a 401 for it)."""
-    def on_unauthorized(
-        self, access_token: Union[str, Token], www_authenticate: Optional[str] = None, retries: int = 0
-    ) -> bool:
+    def on_unauthorized(self, access_token: str, www_authenticate: Optional[str] = None, retries: int = 0) -> bool:
         """A 401 for `access_token`: True to get a token again and resend (the token is dropped)."""
     @property
     def _settings(self) -> Dict[str, Any]: ...

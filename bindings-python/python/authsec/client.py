@@ -178,6 +178,19 @@ class ClientCredentials(_native.ClientCredentials):
         blocking the event loop. Returns an ``asyncio.Future``."""
         return self._exchange_async(_options(locals()), True)
 
+    def invalidate_token(self, access_token: Union[str, Token]) -> None:
+        """Drop the cached token only if it is ``access_token`` (after a 401 for it), so a newer
+        token another caller already fetched is kept."""
+        super().invalidate_token(_access_token(access_token))
+
+    def on_unauthorized(
+        self, access_token: Union[str, Token], www_authenticate: Optional[str] = None, retries: int = 0
+    ) -> bool:
+        """A resource answered 401 to a request that carried ``access_token``, with this
+        ``WWW-Authenticate`` value, after ``retries`` retries of the request: ``True`` to get a
+        token again and resend it (the rejected token is already dropped), ``False`` to give up."""
+        return super().on_unauthorized(_access_token(access_token), www_authenticate, retries)
+
     def auth(self) -> BearerAuth:
         """An auth object for ``requests`` and ``httpx`` (sync and async) that sends the cached
         token and, on a 401, does what ``on_unauthorized`` says: ``requests.get(url, auth=client.auth())``."""
@@ -236,13 +249,18 @@ class ClientCredentials(_native.ClientCredentials):
 _TOKENS = ("subject_token", "actor_token", "inbound_token")
 
 
+def _access_token(token: Union[str, Token]) -> str:
+    """The access token of a ``Token`` or a ``str``."""
+    return token if isinstance(token, str) else token.access_token
+
+
 def _options(arguments: Dict[str, Any]) -> Dict[str, Any]:
     """An exchange's arguments as the one options dict the core reads: those that are not
     ``None``, the tokens (``Token`` or ``str``) as their access tokens."""
     options = {}
     for name, value in arguments.items():
         if name in _TOKENS and value is not None:
-            options[name] = value if isinstance(value, str) else value.access_token
+            options[name] = _access_token(value)
         elif name != "self" and value is not None:
             options[name] = value
     return options
