@@ -56,46 +56,16 @@ class Verifier(_native.Verifier):
     ) -> Verifier:
         check = options.get("allowed_actors")
         if callable(check):
-            del options["allowed_actors"]  # yours to ask: see verify()
+            del options["allowed_actors"]  # yours to ask: see _ActorCheck.verify()
+            cls = _with_actor_check(cls)
         else:
             check = None  # a list of ids (or nothing) for the core
         verifier = super().__new__(cls, _clock=_clock, issuer=issuer, audience=audience, **options)
         verifier._allowed_actors = check
         return verifier
 
-    def verify(self, token: str, required_scopes: _Scopes = None, *, any_scopes: _Scopes = None) -> Claims:
-        """Verify ``token`` (signature, algorithm, ``typ``, ``exp``/``nbf``/``iat``, ``iss``,
-        ``aud``, the delegation chain) and require every scope in ``required_scopes`` and at least
-        one of ``any_scopes`` (each a list or one space-separated string). Returns the claims.
-
-        With an ``allowed_actors`` callable, the core verifies the token without the scopes, the
-        callable is asked about a delegated token's current actor (also for a token from the
-        verified-token cache), and then the core checks the scopes: a refused actor is reported
-        before a missing scope, as the core orders its own delegation policy and the scopes."""
-        check = self._allowed_actors
-        if check is None:  # the common case, kept short (a cached token takes a few hundred ns)
-            if any_scopes is None:
-                return _verify(self, token, required_scopes)
-            return _verify(self, token, required_scopes, any_scopes=any_scopes)
-        return _admitted(check, _verify(self, token), required_scopes, any_scopes)
-
-    def verify_async(
-        self, token: str, required_scopes: _Scopes = None, *, any_scopes: _Scopes = None
-    ) -> asyncio.Future[Claims]:
-        """``await verifier.verify_async(token, ...)``: like ``verify()``, without blocking the
-        event loop (signature checks and JWKS fetches run on a background thread). Returns an
-        ``asyncio.Future``."""
-        check = self._allowed_actors
-        if check is None:
-            return _verify_async(self, token, required_scopes, any_scopes=any_scopes)
-        verified = _verify_async(self, token)
-        if verified.done():  # from the verified-token cache
-            return _then(verified, verified.get_loop().create_future(), check, required_scopes, any_scopes)
-        result = verified.get_loop().create_future()
-        # On the event loop's thread, in the caller's context (add_done_callback copies it).
-        verified.add_done_callback(lambda v: _then(v, result, check, required_scopes, any_scopes))
-        return result
-
+    # verify() and verify_async() are the native methods, unless an allowed_actors callable was
+    # given: then the instance is of a subclass with _ActorCheck's (the common path stays native).
     @classmethod
     def discover(
         cls,
@@ -136,6 +106,45 @@ class Verifier(_native.Verifier):
 
 _verify = _native.Verifier.verify
 _verify_async = _native.Verifier.verify_async
+
+
+class _ActorCheck:
+    """``verify()`` and ``verify_async()`` for a verifier given an ``allowed_actors`` callable:
+    the core verifies the token without the scopes, the callable is asked about a delegated
+    token's current actor (also for a token from the verified-token cache), and then the core
+    checks the scopes: a refused actor is reported before a missing scope, as the core orders its
+    own delegation policy and the scopes."""
+
+    __slots__ = ()
+    _allowed_actors: Callable[[Actor], Any]
+
+    def verify(self, token: str, required_scopes: _Scopes = None, *, any_scopes: _Scopes = None) -> Claims:
+        return _admitted(self._allowed_actors, _verify(self, token), required_scopes, any_scopes)  # type: ignore[arg-type]
+
+    def verify_async(
+        self, token: str, required_scopes: _Scopes = None, *, any_scopes: _Scopes = None
+    ) -> asyncio.Future[Claims]:
+        check = self._allowed_actors
+        verified = _verify_async(self, token)  # type: ignore[arg-type]
+        if verified.done():  # from the verified-token cache
+            return _then(verified, verified.get_loop().create_future(), check, required_scopes, any_scopes)
+        result = verified.get_loop().create_future()
+        # On the event loop's thread, in the caller's context (add_done_callback copies it).
+        verified.add_done_callback(lambda v: _then(v, result, check, required_scopes, any_scopes))
+        return result
+
+
+_ACTOR_CHECKING: "dict[type, type]" = {}
+
+
+def _with_actor_check(cls: type) -> type:
+    """``cls`` with ``_ActorCheck``'s methods first (one subclass per class, made once)."""
+    sub = _ACTOR_CHECKING.get(cls)
+    if sub is None:
+        sub = _ACTOR_CHECKING.setdefault(
+            cls, type(cls.__name__, (_ActorCheck, cls), {"__slots__": (), "__module__": cls.__module__})
+        )
+    return sub
 
 
 def _admitted(check: Callable[[Actor], Any], claims: Claims, required_scopes: _Scopes, any_scopes: _Scopes) -> Claims:
