@@ -120,30 +120,3 @@ where
     });
     Ok(fut)
 }
-
-/// A future of the running loop that settles with `check(result)` once `inner` (a future of the
-/// same loop) has a result, or with `inner`'s exception. Unlike `spawn`'s `complete`, which runs on
-/// the completion thread, `check` runs on the loop's thread and in the caller's context
-/// (`add_done_callback` copies the context current when it is called): for user code.
-pub fn then<'py, C>(py: Python<'py>, inner: &Bound<'py, PyAny>, check: C) -> PyResult<Bound<'py, PyAny>>
-where
-    C: for<'a> FnOnce(Python<'a>, Bound<'a, PyAny>) -> PyResult<Bound<'a, PyAny>> + Send + 'static,
-{
-    let outer = running_loop(py)?.call_method0(pyo3::intern!(py, "create_future"))?;
-    let target = outer.clone().unbind();
-    let pending = parking_lot::Mutex::new(Some(check));
-    let on_done = PyCFunction::new_closure(py, None, None, move |args, _kwargs| -> PyResult<()> {
-        let py = args.py();
-        let Some(check) = pending.lock().take() else {
-            return Ok(());
-        };
-        let value = args
-            .get_item(0)?
-            .call_method0(pyo3::intern!(py, "result"))
-            .and_then(|v| check(py, v));
-        let (value, ok) = outcome(py, value);
-        _settle(target.bind(py), &value, ok)
-    })?;
-    inner.call_method1(pyo3::intern!(py, "add_done_callback"), (on_done,))?;
-    Ok(outer)
-}

@@ -1,8 +1,8 @@
 //! `ClientCredentials` (the core's `TokenClient`) and its tokens. `authsec.ClientCredentials`
 //! (authsec/client.py) subclasses it with the presentation: properties, `repr()`, `auth()`.
 //!
-//! Token exchange (RFC 8693): `exchange_token` and `downstream_token` put their arguments in one
-//! options object for the core's readers (`ExchangeRequest::from_value`,
+//! Token exchange (RFC 8693): `exchange_token` and `downstream_token` (authsec/client.py) gather
+//! their arguments in one dict for the core's readers (`ExchangeRequest::from_value`,
 //! `ExchangeRequest::downstream_from_value`) and run the exchange through the core's cache.
 
 use crate::aio;
@@ -37,59 +37,15 @@ fn token(py: Python<'_>, t: &CoreToken) -> PyResult<Py<PyAny>> {
     Ok(TOKEN.import(py, "authsec.client", "Token")?.call1(fields)?.unbind())
 }
 
-/// The access token of a `Token` or a `str`.
-fn access_token_of(obj: &Bound<'_, PyAny>) -> PyResult<String> {
-    obj.extract()
-        .or_else(|_| obj.getattr(pyo3::intern!(obj.py(), "access_token"))?.extract())
-}
-
-/// The options object of an exchange, for the core's reader: the named arguments that are not
-/// `None`; the tokens may be given as `Token`s.
-fn exchange_options<'py>(
-    py: Python<'py>,
-    tokens: &[(&str, Option<&Bound<'py, PyAny>>)],
-    rest: &[(&str, Option<&Bound<'py, PyAny>>)],
-) -> PyResult<serde_json::Value> {
-    let o = PyDict::new(py);
-    for (name, token) in tokens {
-        if let Some(t) = token {
-            o.set_item(name, access_token_of(t)?)?;
-        }
-    }
-    for (name, value) in rest {
-        if let Some(v) = value.filter(|v| !v.is_none()) {
-            o.set_item(name, v)?;
-        }
-    }
-    to_json(Some(o.as_any()))
-}
-
-/// `exchange_token`'s arguments read by the core (`ExchangeRequest::from_value`): the two tokens,
-/// and the other options by name.
-fn exchange_request<'py>(
-    py: Python<'py>,
-    subject_token: &Bound<'py, PyAny>,
-    actor_token: Option<&Bound<'py, PyAny>>,
-    rest: &[(&str, Option<&Bound<'py, PyAny>>)],
-) -> PyResult<ExchangeRequest> {
-    let tokens = [("subject_token", Some(subject_token)), ("actor_token", actor_token)];
-    ExchangeRequest::from_value(&exchange_options(py, &tokens, rest)?).py(py)
-}
-
-/// `downstream_token`'s arguments read by the core (`ExchangeRequest::downstream_from_value`).
-fn downstream_request<'py>(
-    py: Python<'py>,
-    inbound_token: &Bound<'py, PyAny>,
-    audience: Option<&Bound<'py, PyAny>>,
-    resource: Option<&Bound<'py, PyAny>>,
-    scopes: Option<&Bound<'py, PyAny>>,
-) -> PyResult<ExchangeRequest> {
-    let options = exchange_options(
-        py,
-        &[("inbound_token", Some(inbound_token))],
-        &[("audience", audience), ("resource", resource), ("scopes", scopes)],
-    )?;
-    ExchangeRequest::downstream_from_value(&options).py(py)
+/// An exchange's options, read by the core: `ExchangeRequest::from_value`, or
+/// `ExchangeRequest::downstream_from_value` for `downstream_token`.
+fn exchange_request(options: &Bound<'_, PyDict>, downstream: bool) -> PyResult<ExchangeRequest> {
+    let (py, options) = (options.py(), to_json(Some(options.as_any()))?);
+    let request = match downstream {
+        false => ExchangeRequest::from_value(&options),
+        true => ExchangeRequest::downstream_from_value(&options),
+    };
+    request.py(py)
 }
 
 /// OAuth 2.0 client credentials with the core's token cache: one request in flight however many
@@ -102,24 +58,6 @@ pub struct ClientCredentials {
 }
 
 impl ClientCredentials {
-    /// Run a token exchange through the core's cache (the interpreter released meanwhile).
-    fn exchange(&self, py: Python<'_>, request: ExchangeRequest) -> PyResult<Py<PyAny>> {
-        let client = self.client.clone();
-        let got = py.detach(move || block_on(client.exchange_token(request)));
-        self.wrap(py, got.py(py)?, false)
-    }
-
-    /// The same on the shared runtime, as an `asyncio.Future`.
-    fn exchange_async<'py>(slf: &Bound<'py, Self>, request: ExchangeRequest) -> PyResult<Bound<'py, PyAny>> {
-        let client = slf.get().client.clone();
-        let owner = slf.clone().unbind();
-        aio::spawn(
-            slf.py(),
-            async move { client.exchange_token(request).await },
-            move |py, r| Ok(owner.get().wrap(py, r.py(py)?, false)?.into_bound(py).into_any()),
-        )
-    }
-
     /// Per-call options for the core (`None`: the default token).
     fn params(&self, py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Option<TokenParams>> {
         match options {
@@ -213,100 +151,30 @@ impl ClientCredentials {
         })
     }
 
-    /// RFC 8693 token exchange: trade `subject_token` (a token this client holds, typically the
-    /// access token its caller sent) for one for `scopes` / `audience` / `resource` (only these:
-    /// not the configured ones), acting for its subject. Cached per subject token (and the other
-    /// arguments), never past the subject's `exp`; the response's `issued_token_type` must be
-    /// `requested_token_type`. Token types: `access_token`, `jwt`, `id_token`, `refresh_token` or
-    /// a `urn:ietf:params:oauth:token-type:*` URN.
-    #[pyo3(signature = (
-        subject_token, *, scopes=None, audience=None, resource=None, actor_token=None,
-        actor_token_type=None, subject_token_type=None, requested_token_type=None
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    fn exchange_token(
-        &self,
-        py: Python<'_>,
-        subject_token: &Bound<'_, PyAny>,
-        scopes: Option<&Bound<'_, PyAny>>,
-        audience: Option<&Bound<'_, PyAny>>,
-        resource: Option<&Bound<'_, PyAny>>,
-        actor_token: Option<&Bound<'_, PyAny>>,
-        actor_token_type: Option<&Bound<'_, PyAny>>,
-        subject_token_type: Option<&Bound<'_, PyAny>>,
-        requested_token_type: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Py<PyAny>> {
-        let rest = [
-            ("scopes", scopes),
-            ("audience", audience),
-            ("resource", resource),
-            ("actor_token_type", actor_token_type),
-            ("subject_token_type", subject_token_type),
-            ("requested_token_type", requested_token_type),
-        ];
-        let request = exchange_request(py, subject_token, actor_token, &rest)?;
-        self.exchange(py, request)
+    /// RFC 8693 token exchange through the core's cache (the interpreter released meanwhile),
+    /// with the options `authsec.ClientCredentials.exchange_token` (or, `downstream`,
+    /// `downstream_token`) gathers in one dict (authsec/client.py).
+    fn _exchange(&self, py: Python<'_>, options: &Bound<'_, PyDict>, downstream: bool) -> PyResult<Py<PyAny>> {
+        let request = exchange_request(options, downstream)?;
+        let client = self.client.clone();
+        let got = py.detach(move || block_on(client.exchange_token(request)));
+        self.wrap(py, got.py(py)?, false)
     }
 
-    /// `await client.exchange_token_async(...)`: like `exchange_token()`, without blocking the
-    /// event loop. Returns an `asyncio.Future`.
-    #[pyo3(signature = (
-        subject_token, *, scopes=None, audience=None, resource=None, actor_token=None,
-        actor_token_type=None, subject_token_type=None, requested_token_type=None
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    fn exchange_token_async<'py>(
+    /// The same on the shared runtime, as an `asyncio.Future`.
+    fn _exchange_async<'py>(
         slf: &Bound<'py, Self>,
-        subject_token: &Bound<'py, PyAny>,
-        scopes: Option<&Bound<'py, PyAny>>,
-        audience: Option<&Bound<'py, PyAny>>,
-        resource: Option<&Bound<'py, PyAny>>,
-        actor_token: Option<&Bound<'py, PyAny>>,
-        actor_token_type: Option<&Bound<'py, PyAny>>,
-        subject_token_type: Option<&Bound<'py, PyAny>>,
-        requested_token_type: Option<&Bound<'py, PyAny>>,
+        options: &Bound<'py, PyDict>,
+        downstream: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let rest = [
-            ("scopes", scopes),
-            ("audience", audience),
-            ("resource", resource),
-            ("actor_token_type", actor_token_type),
-            ("subject_token_type", subject_token_type),
-            ("requested_token_type", requested_token_type),
-        ];
-        let request = exchange_request(slf.py(), subject_token, actor_token, &rest)?;
-        Self::exchange_async(slf, request)
-    }
-
-    /// The downstream-token helper: this service received `inbound_token` and calls another API
-    /// on its caller's behalf; exchange it for a token for that API, named by `audience` and/or
-    /// `resource` (required: `ConfigError` without one), with `scopes` (none: what the server
-    /// grants there). Never forward the inbound token itself.
-    #[pyo3(signature = (inbound_token, *, audience=None, resource=None, scopes=None))]
-    fn downstream_token(
-        &self,
-        py: Python<'_>,
-        inbound_token: &Bound<'_, PyAny>,
-        audience: Option<&Bound<'_, PyAny>>,
-        resource: Option<&Bound<'_, PyAny>>,
-        scopes: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Py<PyAny>> {
-        let request = downstream_request(py, inbound_token, audience, resource, scopes)?;
-        self.exchange(py, request)
-    }
-
-    /// `await client.downstream_token_async(...)`: like `downstream_token()`, without blocking the
-    /// event loop. Returns an `asyncio.Future`.
-    #[pyo3(signature = (inbound_token, *, audience=None, resource=None, scopes=None))]
-    fn downstream_token_async<'py>(
-        slf: &Bound<'py, Self>,
-        inbound_token: &Bound<'py, PyAny>,
-        audience: Option<&Bound<'py, PyAny>>,
-        resource: Option<&Bound<'py, PyAny>>,
-        scopes: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let request = downstream_request(slf.py(), inbound_token, audience, resource, scopes)?;
-        Self::exchange_async(slf, request)
+        let request = exchange_request(options, downstream)?;
+        let client = slf.get().client.clone();
+        let owner = slf.clone().unbind();
+        aio::spawn(
+            slf.py(),
+            async move { client.exchange_token(request).await },
+            move |py, r| Ok(owner.get().wrap(py, r.py(py)?, false)?.into_bound(py).into_any()),
+        )
     }
 
     /// Drop every cached token (the next call fetches a new one).
@@ -315,26 +183,18 @@ impl ClientCredentials {
     }
 
     /// Drop the cached token only if it is `access_token` (after a 401 for it), so a newer token
-    /// another caller already fetched is kept.
-    fn invalidate_token(&self, access_token: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.client.invalidate_token(&access_token_of(access_token)?);
-        Ok(())
+    /// another caller already fetched is kept. (`authsec.ClientCredentials` also takes a `Token`.)
+    fn invalidate_token(&self, access_token: &str) {
+        self.client.invalidate_token(access_token);
     }
 
     /// A resource answered 401 to a request that carried `access_token`, with this
     /// `WWW-Authenticate` value, after `retries` retries of the request: `True` to get a token
     /// again and resend it (the rejected token is already dropped), `False` to give up.
+    /// (`authsec.ClientCredentials` also takes a `Token`.)
     #[pyo3(signature = (access_token, www_authenticate=None, retries=0))]
-    fn on_unauthorized(
-        &self,
-        access_token: &Bound<'_, PyAny>,
-        www_authenticate: Option<&str>,
-        retries: u32,
-    ) -> PyResult<bool> {
-        let answer = self
-            .client
-            .on_unauthorized(&access_token_of(access_token)?, www_authenticate, retries);
-        Ok(answer == Unauthorized::Retry)
+    fn on_unauthorized(&self, access_token: &str, www_authenticate: Option<&str>, retries: u32) -> bool {
+        self.client.on_unauthorized(access_token, www_authenticate, retries) == Unauthorized::Retry
     }
 
     /// The settings as the core read them (for `authsec.ClientCredentials`' properties and repr).

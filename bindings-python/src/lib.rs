@@ -84,12 +84,14 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::ClientCredentials>()?;
     m.add_class::<verifier::Verifier>()?;
     m.add_class::<verifier::Claims>()?;
-    m.add_class::<delegation::Actor>()?;
     m.add_class::<clock::ManualClock>()?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(error_classes, m)?)?;
     m.add_function(wrap_pyfunction!(bearer_token, m)?)?;
     m.add_function(wrap_pyfunction!(challenge, m)?)?;
+    m.add_function(wrap_pyfunction!(delegation::actor_id, m)?)?;
+    m.add_function(wrap_pyfunction!(delegation::actor_refused, m)?)?;
+    m.add_function(wrap_pyfunction!(verifier::check_scopes, m)?)?;
     m.add_function(wrap_pyfunction!(aio::_shutdown, m)?)?;
     Ok(())
 }

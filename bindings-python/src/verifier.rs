@@ -1,25 +1,21 @@
 //! `Verifier` (the core's verifier with its JWKS and verified-token caches) and `Claims`.
 //! `authsec.Verifier` (authsec/verifier.py) subclasses it with the presentation: properties,
-//! `repr()`, the `discover()` constructor.
-//!
-//! The one thing done here and not in the core: an `allowed_actors` *callable* (the caller's own
-//! check of a delegated token's current actor) is kept out of the core's options and asked after
-//! every successful verification of a delegated token (`delegation::admit`).
+//! `repr()`, the `discover()` constructor, and the `allowed_actors` callable (the caller's own
+//! check of a delegated token's current actor), asked between `verify()` without scopes and the
+//! core's scope check (`check_scopes`).
 
 use crate::aio;
 use crate::clock::ManualClock;
 use crate::convert::{to_json, Scopes};
-use crate::delegation::{admit, take_actor_check, Actor};
+use crate::delegation::actor;
 use crate::errors::IntoPyResult;
 use authsec_native::{
     block_on, verifier_from_options, Clock, KeySourceInfo, ScopeRequirement, Verifier as CoreVerifier, VerifierOptions,
 };
 use pyo3::exceptions::PyKeyError;
-use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyDict, PyList, PyTuple};
-use pyo3::PyTraverseError;
 use pythonize::pythonize;
 use std::sync::Arc;
 
@@ -132,17 +128,18 @@ impl Claims {
     fn has_scope(&self, scope: &str) -> bool {
         self.claims.has_scope(scope)
     }
-    /// The delegation chain (RFC 8693 `act`), current actor first: a tuple of `Actor`, empty when
-    /// nobody acts for the subject. Decide on the top-level claims and `actor` only; the earlier
-    /// actors are for audit (RFC 8693 §4.1).
+    /// The delegation chain (RFC 8693 `act`), current actor first: a tuple of `authsec.Actor`,
+    /// empty when nobody acts for the subject. Decide on the top-level claims and `actor` only;
+    /// the earlier actors are for audit (RFC 8693 §4.1).
     #[getter]
     fn delegation<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        PyTuple::new(py, self.claims.delegation().iter().map(|a| Actor(a.clone())))
+        let chain = self.claims.delegation().iter().map(|a| actor(py, a));
+        PyTuple::new(py, chain.collect::<PyResult<Vec<_>>>()?)
     }
     /// The party acting for the subject now (the outermost `act`), or `None`.
     #[getter]
-    fn actor(&self) -> Option<Actor> {
-        self.claims.actor().cloned().map(Actor)
+    fn actor(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.claims.actor().map(|a| actor(py, a)).transpose()
     }
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!("Claims({})", self.to_dict(py)?.repr()?))
@@ -155,8 +152,6 @@ impl Claims {
 #[pyclass(frozen, subclass, name = "Verifier", module = "authsec._native")]
 pub struct Verifier {
     verifier: CoreVerifier,
-    /// `allowed_actors` given as a callable: asked about the current actor of delegated tokens.
-    actor_check: Option<Py<PyAny>>,
 }
 
 /// The outcome of a verification as Python sees it.
@@ -164,48 +159,24 @@ fn done(py: Python<'_>, r: authsec_native::Result<Arc<CoreClaims>>) -> PyResult<
     Ok(Bound::new(py, Claims { claims: r.py(py)? })?.into_any())
 }
 
-/// The `allowed_actors` callable and the scopes still to check after it: with a callable, the core
-/// verifies without the scope requirement, so that a refused actor is reported before a missing
-/// scope, as the core orders its own delegation policy and the scopes.
-struct ActorCheck {
-    check: Py<PyAny>,
-    scopes: ScopeRequirement,
-}
-
-impl ActorCheck {
-    /// The verified `claims` once the callable has admitted the current actor and the scopes are
-    /// there.
-    fn apply(&self, py: Python<'_>, claims: &CoreClaims) -> PyResult<()> {
-        admit(py, &self.check, claims.actor())?;
-        self.scopes.check_claims(claims).py(py)
-    }
-    /// The same for a `Claims` object (the async paths).
-    fn admitted<'py>(&self, py: Python<'py>, claims: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        self.apply(py, &claims.cast::<Claims>()?.get().claims)?;
-        Ok(claims)
-    }
-}
-
 /// What a protected resource requires: every scope of `required`, one of `any`.
 fn requirement(required: Option<Scopes>, any: Option<Scopes>) -> ScopeRequirement {
     ScopeRequirement::from_lists(required.map(|s| s.0), any.map(|s| s.0))
 }
 
-impl Verifier {
-    /// The requirement for the core, and the `ActorCheck` left for afterwards (when there is a
-    /// callable).
-    fn plan(&self, py: Python<'_>, req: ScopeRequirement) -> (ScopeRequirement, Option<ActorCheck>) {
-        match &self.actor_check {
-            None => (req, None),
-            Some(check) => {
-                let check = ActorCheck {
-                    check: check.clone_ref(py),
-                    scopes: req,
-                };
-                (ScopeRequirement::default(), Some(check))
-            }
-        }
-    }
+/// The core's scope check of verified claims (`InsufficientScopeError`): for `authsec.Verifier`,
+/// after its `allowed_actors` callable.
+#[pyfunction]
+#[pyo3(signature = (claims, required_scopes=None, any_scopes=None))]
+pub fn check_scopes(
+    py: Python<'_>,
+    claims: PyRef<'_, Claims>,
+    required_scopes: Option<Scopes>,
+    any_scopes: Option<Scopes>,
+) -> PyResult<()> {
+    requirement(required_scopes, any_scopes)
+        .check_claims(&claims.claims)
+        .py(py)
 }
 
 #[pymethods]
@@ -214,7 +185,7 @@ impl Verifier {
     /// `jwks` and `discover=True`, `algorithms`, `leeway`, `typ`, `required_claims`,
     /// `max_token_bytes`, `skip_issuer_check`, `skip_audience_check`, `verified_cache_size`,
     /// `allow_insecure_http`, `forbid_delegation`, `max_delegation_depth`, `allowed_actors` (a list
-    /// of ids, or a callable taking the current `Actor`, kept here: see the module's doc).
+    /// of ids; a callable stays in `authsec.Verifier`).
     /// `authsec.Verifier` (authsec/verifier.py) is its public face.
     #[new]
     #[pyo3(signature = (*, _clock=None, **options))]
@@ -223,11 +194,10 @@ impl Verifier {
         _clock: Option<PyRef<'_, ManualClock>>,
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let actor_check = take_actor_check(options)?;
         let options = VerifierOptions::from_value(&to_json(options.map(|d| d.as_any()))?).py(py)?;
         let clock = _clock.map(|c| Arc::new(c.0.clone()) as Arc<dyn Clock>);
         let verifier = verifier_from_options(&options, clock).py(py)?;
-        Ok(Verifier { verifier, actor_check })
+        Ok(Verifier { verifier })
     }
 
     /// Verify `token` (signature, algorithm, `typ`, `exp`/`nbf`/`iat`, `iss`, `aud`) and require
@@ -241,7 +211,7 @@ impl Verifier {
         required_scopes: Option<Scopes>,
         any_scopes: Option<Scopes>,
     ) -> PyResult<Claims> {
-        let (req, after) = self.plan(py, requirement(required_scopes, any_scopes));
+        let req = requirement(required_scopes, any_scopes);
         // A token verified before: no signature check, so no reason to release the interpreter.
         let result = match self.verifier.try_cached_with(&token, &req) {
             Some(r) => r,
@@ -251,11 +221,7 @@ impl Verifier {
                     .unwrap_or_else(|| block_on(v.verify_with_scopes(&token, &req)))
             }),
         };
-        let claims = result.py(py)?;
-        if let Some(after) = after {
-            after.apply(py, &claims)?;
-        }
-        Ok(Claims { claims })
+        result.map(|claims| Claims { claims }).py(py)
     }
 
     /// `await verifier.verify_async(token, ...)`: like `verify()`, without blocking the event loop
@@ -268,25 +234,12 @@ impl Verifier {
         required_scopes: Option<Scopes>,
         any_scopes: Option<Scopes>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (req, after) = self.plan(py, requirement(required_scopes, any_scopes));
+        let req = requirement(required_scopes, any_scopes);
         if let Some(r) = self.verifier.try_cached_with(&token, &req) {
-            let claims = match &after {
-                Some(after) => done(py, r).and_then(|c| after.admitted(py, c)),
-                None => done(py, r),
-            };
-            return aio::ready(py, claims);
+            return aio::ready(py, done(py, r));
         }
         let v = self.verifier.clone();
-        let fut = aio::spawn(py, async move { v.verify_with_scopes(&token, &req).await }, done)?;
-        match after {
-            // The callable runs on the event loop's thread, not on authsec's completion thread.
-            Some(after) => aio::then(py, &fut, move |py, claims| after.admitted(py, claims)),
-            None => Ok(fut),
-        }
-    }
-
-    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        visit.call(&self.actor_check)
+        aio::spawn(py, async move { v.verify_with_scopes(&token, &req).await }, done)
     }
 
     /// What the verifier checks and where its keys come from (for `authsec.Verifier`'s

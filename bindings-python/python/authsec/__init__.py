@@ -29,8 +29,9 @@ import atexit
 import collections.abc
 
 from . import _native
-from ._native import Actor, Claims, __version__
+from ._native import Claims, __version__
 from .client import ClientCredentials, Token
+from .delegation import Actor
 from .errors import (
     ERROR_CODES,
     AuthsecError,

@@ -4,6 +4,7 @@
 import asyncio
 import os
 from authsec.client import Token
+from authsec.delegation import Actor
 from typing import Any, Dict, ItemsView, Iterator, KeysView, List, Mapping, Optional, Sequence, Tuple, Union, ValuesView, final
 from authsec.options import TokenOptions
 from typing_extensions import Self, Unpack, disjoint_base
@@ -14,18 +15,19 @@ __all__ = [
     "ClientCredentials",
     "Verifier",
     "Claims",
-    "Actor",
     "ManualClock",
     "error_codes",
     "error_classes",
     "bearer_token",
     "challenge",
+    "actor_id",
+    "actor_refused",
+    "check_scopes",
     "_shutdown",
 ]
 
 _Scopes = Union[str, Sequence[str]]
 _Path = Union[str, os.PathLike[str]]
-_StrOrList = Union[str, Sequence[str]]
 
 @disjoint_base
 class ClientCredentials:
@@ -36,58 +38,15 @@ class ClientCredentials:
     ) -> Self: ...
     def get_token(self, **options: Unpack[TokenOptions]) -> Token: ...
     def get_token_async(self, **options: Unpack[TokenOptions]) -> asyncio.Future[Token]: ...
-    def exchange_token(
-        self,
-        subject_token: Union[str, Token],
-        *,
-        scopes: Optional[_Scopes] = None,
-        audience: Optional[str] = None,
-        resource: Optional[_StrOrList] = None,
-        actor_token: Union[str, Token, None] = None,
-        actor_token_type: Optional[str] = None,
-        subject_token_type: Optional[str] = None,
-        requested_token_type: Optional[str] = None,
-    ) -> Token:
-        """RFC 8693 token exchange: a token acting for `subject_token`'s subject, for `scopes` /
-        `audience` / `resource` (only these). Token types (default `access_token`): `access_token`,
-        `jwt`, `id_token`, `refresh_token` or a `urn:ietf:params:oauth:token-type:*` URN."""
-    def exchange_token_async(
-        self,
-        subject_token: Union[str, Token],
-        *,
-        scopes: Optional[_Scopes] = None,
-        audience: Optional[str] = None,
-        resource: Optional[_StrOrList] = None,
-        actor_token: Union[str, Token, None] = None,
-        actor_token_type: Optional[str] = None,
-        subject_token_type: Optional[str] = None,
-        requested_token_type: Optional[str] = None,
-    ) -> asyncio.Future[Token]: ...
-    def downstream_token(
-        self,
-        inbound_token: Union[str, Token],
-        *,
-        audience: Optional[str] = None,
-        resource: Optional[_StrOrList] = None,
-        scopes: Optional[_Scopes] = None,
-    ) -> Token:
-        """A token for the downstream API named by `audience` and/or `resource` (one is required),
-        exchanged from the `inbound_token` this service received."""
-    def downstream_token_async(
-        self,
-        inbound_token: Union[str, Token],
-        *,
-        audience: Optional[str] = None,
-        resource: Optional[_StrOrList] = None,
-        scopes: Optional[_Scopes] = None,
-    ) -> asyncio.Future[Token]: ...
+    def _exchange(self, options: Dict[str, Any], downstream: bool) -> Token:
+        """A token exchange (RFC 8693) with `authsec.ClientCredentials.exchange_token`'s options
+        (`downstream`: `downstream_token`'s), read by the core."""
+    def _exchange_async(self, options: Dict[str, Any], downstream: bool) -> asyncio.Future[Token]: ...
     def invalidate(self) -> None:
         """Drop every cached token (the next call fetches a new one)."""
-    def invalidate_token(self, access_token: Union[str, Token]) -> None:
+    def invalidate_token(self, access_token: str) -> None:
         """Drop the cached token only if it is `access_token` (after a 401 for it)."""
-    def on_unauthorized(
-        self, access_token: Union[str, Token], www_authenticate: Optional[str] = None, retries: int = 0
-    ) -> bool:
+    def on_unauthorized(self, access_token: str, www_authenticate: Optional[str] = None, retries: int = 0) -> bool:
         """A 401 for `access_token`: True to get a token again and resend (the token is dropped)."""
     @property
     def _settings(self) -> Dict[str, Any]: ...
@@ -134,24 +93,6 @@ class Claims(Mapping[str, Any]):
     def actor(self) -> Optional[Actor]:
         """The party acting for the subject now (the outermost `act`), or None."""
 
-@final
-class Actor:
-    """One party of a delegation chain; `id` is `client_id`, else `sub`."""
-
-    def __new__(cls, *, sub: Optional[str] = None, client_id: Optional[str] = None, iss: Optional[str] = None) -> Actor: ...
-    def to_dict(self) -> Dict[str, str]:
-        """`{"sub", "client_id", "iss"}`, absent members left out."""
-    def __eq__(self, value: object, /) -> bool: ...
-    def __hash__(self) -> int: ...
-    @property
-    def sub(self) -> Optional[str]: ...
-    @property
-    def client_id(self) -> Optional[str]: ...
-    @property
-    def iss(self) -> Optional[str]: ...
-    @property
-    def id(self) -> str: ...
-
 @disjoint_base
 class Verifier:
     """The core's verifier; `authsec.Verifier` (authsec/verifier.py) is its public face."""
@@ -187,3 +128,9 @@ def challenge(
 ) -> Tuple[int, Optional[str], Optional[str]]: ...
 def bearer_token(authorization: Optional[str]) -> Optional[str]: ...
 def _shutdown() -> None: ...
+def actor_id(sub: Optional[str] = None, client_id: Optional[str] = None, iss: Optional[str] = None) -> str:
+    """The core's id of an actor: `client_id`, else `sub` (for `authsec.Actor`)."""
+def actor_refused(id: str) -> BaseException:
+    """The core's `delegation_not_allowed` error for the current actor `id` (a `DelegationError`)."""
+def check_scopes(claims: Claims, required_scopes: Optional[_Scopes] = None, any_scopes: Optional[_Scopes] = None) -> None:
+    """The core's scope check of verified claims (`InsufficientScopeError`)."""

@@ -6,12 +6,14 @@ the keyword signature, properties, ``repr()`` and ``auth()``; every rule is the 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Union
 
 from . import _native
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
+    import asyncio
 
     from ._native import ManualClock
     from .auth import BearerAuth
@@ -114,6 +116,81 @@ class ClientCredentials(_native.ClientCredentials):
         """Settings from a YAML file (an ``authsec:`` mapping; ``${VAR}`` from the environment)."""
         return _native.ClientCredentials.__new__(cls, _clock=_clock, _file=os.fspath(path))
 
+    def exchange_token(
+        self,
+        subject_token: Union[str, Token],
+        *,
+        scopes: Union[str, Sequence[str], None] = None,
+        audience: Optional[str] = None,
+        resource: Union[str, Sequence[str], None] = None,
+        actor_token: Union[str, Token, None] = None,
+        actor_token_type: Optional[str] = None,
+        subject_token_type: Optional[str] = None,
+        requested_token_type: Optional[str] = None,
+    ) -> Token:
+        """RFC 8693 token exchange: trade ``subject_token`` (a token this client holds, typically
+        the access token its caller sent) for one for ``scopes`` / ``audience`` / ``resource``
+        (only these: not the configured ones), acting for its subject. Cached per subject token
+        (and the other arguments), never past the subject's ``exp``; the response's
+        ``issued_token_type`` must be ``requested_token_type``. Token types: ``access_token``,
+        ``jwt``, ``id_token``, ``refresh_token`` or a ``urn:ietf:params:oauth:token-type:*`` URN."""
+        return self._exchange(_options(locals()), False)
+
+    def exchange_token_async(
+        self,
+        subject_token: Union[str, Token],
+        *,
+        scopes: Union[str, Sequence[str], None] = None,
+        audience: Optional[str] = None,
+        resource: Union[str, Sequence[str], None] = None,
+        actor_token: Union[str, Token, None] = None,
+        actor_token_type: Optional[str] = None,
+        subject_token_type: Optional[str] = None,
+        requested_token_type: Optional[str] = None,
+    ) -> asyncio.Future[Token]:
+        """``await client.exchange_token_async(...)``: like ``exchange_token()``, without blocking
+        the event loop. Returns an ``asyncio.Future``."""
+        return self._exchange_async(_options(locals()), False)
+
+    def downstream_token(
+        self,
+        inbound_token: Union[str, Token],
+        *,
+        audience: Optional[str] = None,
+        resource: Union[str, Sequence[str], None] = None,
+        scopes: Union[str, Sequence[str], None] = None,
+    ) -> Token:
+        """The downstream-token helper: this service received ``inbound_token`` and calls another
+        API on its caller's behalf; exchange it for a token for that API, named by ``audience``
+        and/or ``resource`` (required: ``ConfigError`` without one), with ``scopes`` (none: what
+        the server grants there). Never forward the inbound token itself."""
+        return self._exchange(_options(locals()), True)
+
+    def downstream_token_async(
+        self,
+        inbound_token: Union[str, Token],
+        *,
+        audience: Optional[str] = None,
+        resource: Union[str, Sequence[str], None] = None,
+        scopes: Union[str, Sequence[str], None] = None,
+    ) -> asyncio.Future[Token]:
+        """``await client.downstream_token_async(...)``: like ``downstream_token()``, without
+        blocking the event loop. Returns an ``asyncio.Future``."""
+        return self._exchange_async(_options(locals()), True)
+
+    def invalidate_token(self, access_token: Union[str, Token]) -> None:
+        """Drop the cached token only if it is ``access_token`` (after a 401 for it), so a newer
+        token another caller already fetched is kept."""
+        super().invalidate_token(_access_token(access_token))
+
+    def on_unauthorized(
+        self, access_token: Union[str, Token], www_authenticate: Optional[str] = None, retries: int = 0
+    ) -> bool:
+        """A resource answered 401 to a request that carried ``access_token``, with this
+        ``WWW-Authenticate`` value, after ``retries`` retries of the request: ``True`` to get a
+        token again and resend it (the rejected token is already dropped), ``False`` to give up."""
+        return super().on_unauthorized(_access_token(access_token), www_authenticate, retries)
+
     def auth(self) -> BearerAuth:
         """An auth object for ``requests`` and ``httpx`` (sync and async) that sends the cached
         token and, on a 401, does what ``on_unauthorized`` says: ``requests.get(url, auth=client.auth())``."""
@@ -167,3 +244,23 @@ class ClientCredentials(_native.ClientCredentials):
             f"ClientCredentials(client_id={s['client_id']!r}, {endpoint}, scopes={s['scopes']!r}, "
             f"auth_method={s['auth_method']!r}, {credential}='***')"
         )
+
+
+_TOKENS = ("subject_token", "actor_token", "inbound_token")
+
+
+def _access_token(token: Union[str, Token]) -> str:
+    """The access token of a ``Token`` or a ``str``."""
+    return token if isinstance(token, str) else token.access_token
+
+
+def _options(arguments: Dict[str, Any]) -> Dict[str, Any]:
+    """An exchange's arguments as the one options dict the core reads: those that are not
+    ``None``, the tokens (``Token`` or ``str``) as their access tokens."""
+    options = {}
+    for name, value in arguments.items():
+        if name in _TOKENS and value is not None:
+            options[name] = _access_token(value)
+        elif name != "self" and value is not None:
+            options[name] = value
+    return options

@@ -11,7 +11,7 @@ import datetime
 import os
 from typing import Any, Callable, Mapping, Optional, Sequence, TypedDict, Union
 
-from ._native import Actor
+from .delegation import Actor
 
 __all__ = ["ClientOptions", "TokenOptions", "VerifierOptions"]
 
