@@ -32,14 +32,16 @@ pub fn json_error_at(e: &serde_json::Error) -> String {
     format!("{what} at line {}, column {}", e.line(), e.column())
 }
 
-/// Untrusted text for an error message, shortened by [`truncate`] and in double quotes. Anything
-/// but printable ASCII becomes a `\u{..}` escape and `"` and `\` get a backslash, so a message can
-/// neither break a log line nor hide text behind bidi controls or look-alike letters.
+/// Untrusted text for an error message, at most 40 characters and in double quotes. Anything but
+/// printable ASCII (control characters included) becomes a `\u{..}` escape and `"` and `\` get a
+/// backslash, so a message can neither break a log line nor hide text behind bidi controls or
+/// look-alike letters, and shows the text as it was (a tab stays visible, not dropped).
 /// (Not `{:?}`: the same job, but its Unicode tables weigh kilobytes in the wasm module.)
 pub fn quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len().min(48) + 2);
     out.push('"');
-    for c in truncate(s).chars() {
+    let long = s.chars().nth(MAX_QUOTED).is_some();
+    for c in s.chars().take(MAX_QUOTED).chain(long.then_some('…')) {
         match c {
             '"' | '\\' => {
                 out.push('\\');
@@ -61,10 +63,14 @@ pub fn quoted_list(items: &[String]) -> String {
     format!("[{}]", items.iter().map(|s| quoted(s)).collect::<Vec<_>>().join(", "))
 }
 
-/// Shorten untrusted text for an error message: at most 40 characters, no control characters.
+/// How much of an untrusted text [`quoted`] and [`truncate`] show.
+const MAX_QUOTED: usize = 40;
+
+/// Shorten untrusted text for an error message: at most 40 characters, each control character
+/// shown as a space (not dropped: dropping would join the text around it into words it never had).
 pub fn truncate(s: &str) -> String {
-    let t: String = s.chars().filter(|c| !c.is_control()).take(40).collect();
-    if s.chars().count() > 40 {
+    let t: String = s.chars().take(MAX_QUOTED).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if s.chars().nth(MAX_QUOTED).is_some() {
         format!("{t}…")
     } else {
         t
@@ -91,8 +97,11 @@ mod tests {
     fn quoted_escapes_everything_but_printable_ascii() {
         assert_eq!(quoted("https://issuer.example"), "\"https://issuer.example\"");
         assert_eq!(quoted(r#"a"b\c"#), r#""a\"b\\c""#);
-        // Control characters go (truncate), bidi controls and non-ASCII letters are escaped.
-        assert_eq!(quoted("evil\n\r\u{7}x"), "\"evilx\"");
+        // Control characters, bidi controls and non-ASCII letters are escaped.
+        assert_eq!(quoted("evil\n\r\u{7}x"), "\"evil\\u{a}\\u{d}\\u{7}x\"");
+        // A fuzzer's find: a dropped tab joined "Sec\tret" into a word the text never had.
+        assert_eq!(quoted("Sec\tret"), "\"Sec\\u{9}ret\"");
+        assert_eq!(truncate("Sec\tret\n"), "Sec ret ");
         assert_eq!(quoted("a\u{202e}b"), "\"a\\u{202e}b\"");
         assert_eq!(quoted("аdmin"), "\"\\u{430}dmin\""); // Cyrillic а
         let long = quoted(&"k".repeat(100));

@@ -718,7 +718,7 @@ mod regressions {
             set.skipped[1],
             format!("key #1: \"use\" is \"enc\\u{{202e}}{}…\", not \"sig\"", "y".repeat(36))
         );
-        assert!(set.skipped[2].contains("\"P-999\""), "{:?}", set.skipped);
+        assert!(set.skipped[2].contains(r#""P-999\u{a}""#), "{:?}", set.skipped);
         assert!(set.skipped[3].contains("\"\\u{415}\\u{421}\""), "{:?}", set.skipped);
     }
 
@@ -836,5 +836,16 @@ mod regressions {
             assert!(!e.message().contains(secret), "{e:?}");
             assert!(!e.oauth_error().unwrap_or_default().contains(secret), "{e:?}");
         }
+    }
+
+    #[test]
+    fn a_yaml_key_with_tabs_is_not_rejoined_in_the_error() {
+        // A fuzzer's find: the YAML key `client_idZq7xSec<TAB>ret<TAB><TAB>Alpha42` came back in
+        // the error with its tabs dropped, spelling the test secret the text never contained.
+        let data = authsec_core::util::b64_std_decode(
+            "AmNsaWXNbnRfaWRacTd4U2VjCXJldAkJQWxwaGE0MjoALSBvbmseQ1JFVC99dAoke0FVVEhTRXJpdGUK",
+        )
+        .expect("base64");
+        checks::check_config(&data);
     }
 }
