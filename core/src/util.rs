@@ -69,7 +69,11 @@ const MAX_QUOTED: usize = 40;
 /// Shorten untrusted text for an error message: at most 40 characters, each control character
 /// shown as a space (not dropped: dropping would join the text around it into words it never had).
 pub fn truncate(s: &str) -> String {
-    let t: String = s.chars().take(MAX_QUOTED).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let t: String = s
+        .chars()
+        .take(MAX_QUOTED)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if s.chars().nth(MAX_QUOTED).is_some() {
         format!("{t}…")
     } else {
