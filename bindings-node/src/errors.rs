@@ -3,7 +3,8 @@
 
 use crate::convert::Raw;
 use authsec_native::core::access_token::delegation;
-use authsec_native::core::resource::bearer::{self, ErrorParts};
+use authsec_native::core::resource::bearer;
+use authsec_native::core::resource::challenge::{self, ChallengeParams, ErrorParts};
 use authsec_native::core::scope::{self, scope_list};
 use authsec_native::{Error as CoreError, ErrorClass, ErrorCode};
 use napi::bindgen_prelude::{JsObjectValue, JsValue, Unknown};
@@ -116,12 +117,23 @@ pub struct ChallengeInfo {
 }
 
 /// What a protected resource answers when it refuses a request (the core's `challenge_for`);
-/// `error` absent means no bearer token was sent. Scopes: a list or a space-separated string.
+/// `error` absent means no bearer token was sent. Scopes: a list or a space-separated string;
+/// `resourceMetadata`: the URL of the resource's RFC 9728 metadata.
 #[napi]
-pub fn challenge(env: Env, realm: Option<String>, error: Option<ErrorLike>, scopes: Value) -> Result<ChallengeInfo> {
-    let required = scope_list(&scopes).unwrap_or_default();
+pub fn challenge(
+    env: Env,
+    realm: Option<String>,
+    error: Option<ErrorLike>,
+    scopes: Value,
+    resource_metadata: Option<String>,
+) -> Result<ChallengeInfo> {
+    let params = ChallengeParams {
+        realm,
+        resource_metadata,
+        scopes: scope_list(&scopes).unwrap_or_default(),
+    };
     let parts = error.as_ref().map(ErrorLike::parts);
-    let c = js(&env, bearer::challenge_for(realm.as_deref(), parts.as_ref(), &required))?;
+    let c = js(&env, challenge::challenge_for(&params, parts.as_ref()))?;
     Ok(ChallengeInfo {
         status: c.status.into(),
         error: c.error.map(str::to_string),
@@ -134,8 +146,12 @@ pub fn challenge(env: Env, realm: Option<String>, error: Option<ErrorLike>, scop
 #[napi]
 pub fn www_authenticate(env: Env, realm: Option<String>, error: ErrorLike, scopes: Value) -> Result<String> {
     let e = js(&env, error.parts().to_error())?;
-    let required = scope_list(&scopes).unwrap_or_default();
-    Ok(bearer::www_authenticate(realm.as_deref(), Some(&e), &required))
+    let params = ChallengeParams {
+        realm,
+        scopes: scope_list(&scopes).unwrap_or_default(),
+        ..ChallengeParams::default()
+    };
+    Ok(challenge::www_authenticate(&params, Some(&e)))
 }
 
 /// The bearer token of an `Authorization` header: `null` when there is none, an

@@ -17,7 +17,8 @@ mod delegation;
 mod errors;
 mod verifier;
 
-use authsec_native::core::resource::bearer::{bearer_token as core_bearer_token, challenge_for, ErrorParts};
+use authsec_native::core::resource::bearer::bearer_token as core_bearer_token;
+use authsec_native::core::resource::challenge::{challenge_for, ChallengeParams, ErrorParts};
 use authsec_native::{ErrorClass, ErrorCode};
 use errors::IntoPyResult;
 
@@ -49,16 +50,18 @@ fn error_classes() -> Vec<(&'static str, &'static str)> {
 
 /// What a protected resource answers when it refuses a request (RFC 6750 §3):
 /// `(status, error, www_authenticate)`; `code=None` when no bearer token was sent. The error and
-/// the challenge are `None` for 5xx answers. Scopes: a list or one space-separated string.
+/// the challenge are `None` for 5xx answers. Scopes: a list or one space-separated string;
+/// `resource_metadata`: the URL of the resource's RFC 9728 metadata.
 #[pyfunction]
-#[pyo3(signature = (realm=None, code=None, message="", missing_scopes=None, required_scopes=None))]
+#[pyo3(signature = (realm=None, code=None, message="", missing_scopes=None, required_scopes=None, resource_metadata=None))]
 fn challenge(
     py: Python<'_>,
-    realm: Option<&str>,
+    realm: Option<String>,
     code: Option<&str>,
     message: &str,
     missing_scopes: Option<convert::Scopes>,
     required_scopes: Option<convert::Scopes>,
+    resource_metadata: Option<String>,
 ) -> PyResult<(u16, Option<&'static str>, Option<String>)> {
     let missing_scopes = missing_scopes.map(|s| s.0).unwrap_or_default();
     let parts = code.map(|code| ErrorParts {
@@ -66,7 +69,12 @@ fn challenge(
         message,
         missing_scopes,
     });
-    let c = challenge_for(realm, parts.as_ref(), &required_scopes.map(|s| s.0).unwrap_or_default()).py(py)?;
+    let params = ChallengeParams {
+        realm,
+        resource_metadata,
+        scopes: required_scopes.map(|s| s.0).unwrap_or_default(),
+    };
+    let c = challenge_for(&params, parts.as_ref()).py(py)?;
     Ok((c.status, c.error, c.www_authenticate))
 }
 

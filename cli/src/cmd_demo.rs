@@ -31,10 +31,15 @@ struct Api {
 
 /// The protected API: `GET /data` needs `read:data`, `GET /admin` needs `admin`.
 async fn protected(api: &Api, headers: &HeaderMap, scope: &str, body: serde_json::Value) -> Response {
-    let required = vec![scope.to_string()];
+    let params = ChallengeParams {
+        realm: Some(REALM.into()),
+        scopes: vec![scope.to_string()],
+        ..ChallengeParams::default()
+    };
+    let required = &params.scopes;
     let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let Some(token) = auth.and_then(|v| v.strip_prefix("Bearer ")) else {
-        let h = www_authenticate(Some(REALM), None, &required);
+        let h = www_authenticate(&params, None);
         return (
             StatusCode::UNAUTHORIZED,
             [(header::WWW_AUTHENTICATE, h)],
@@ -43,7 +48,7 @@ async fn protected(api: &Api, headers: &HeaderMap, scope: &str, body: serde_json
             .into_response();
     };
     let result = match api.verifier.verify(token).await {
-        Ok(claims) => ScopeRequirement::all(&required).check(&claims.scopes()).map(|_| claims),
+        Ok(claims) => ScopeRequirement::all(required).check(&claims.scopes()).map(|_| claims),
         Err(e) => Err(e),
     };
     match result {
@@ -54,7 +59,7 @@ async fn protected(api: &Api, headers: &HeaderMap, scope: &str, body: serde_json
         }
         Err(e) => {
             let status = StatusCode::from_u16(http_status(&e)).unwrap_or(StatusCode::UNAUTHORIZED);
-            let h = www_authenticate(Some(REALM), Some(&e), &required);
+            let h = www_authenticate(&params, Some(&e));
             (status, [(header::WWW_AUTHENTICATE, h)], format!("{}\n", e.code())).into_response()
         }
     }

@@ -4,7 +4,8 @@
 use crate::error::AuthsecCode;
 use crate::ffi::{json_arg, set_out, str_arg};
 use crate::panic::ffi_boundary;
-use authsec_native::core::resource::bearer::{bearer_token, challenge_for, ErrorParts};
+use authsec_native::core::resource::bearer::bearer_token;
+use authsec_native::core::resource::challenge::{challenge_for, ChallengeParams, ErrorParts};
 use authsec_native::Error as CoreError;
 use serde::Deserialize;
 use serde_json::json;
@@ -31,6 +32,8 @@ pub unsafe extern "C" fn authsec_bearer_token(
 #[serde(default)]
 struct ChallengeArg {
     realm: Option<String>,
+    /// The URL of the resource's RFC 9728 metadata.
+    resource_metadata: Option<String>,
     /// The error's code name (`token_expired`), absent when no token was sent.
     code: Option<String>,
     message: String,
@@ -39,7 +42,7 @@ struct ChallengeArg {
 }
 
 /// What a protected resource answers when it refuses a request (the core's `challenge_for`).
-/// In: `{"realm", "code", "message", "missing_scopes", "required_scopes"}` (`code` is the error's
+/// In: `{"realm", "resource_metadata", "code", "message", "missing_scopes", "required_scopes"}` (`code` is the error's
 /// name, e.g. `"insufficient_scope"`, absent when no token was sent). Out: `{"status", "error",
 /// "www_authenticate"}`.
 #[no_mangle]
@@ -57,7 +60,12 @@ pub unsafe extern "C" fn authsec_challenge(
             message: &a.message,
             missing_scopes: a.missing_scopes.clone(),
         });
-        let c = challenge_for(a.realm.as_deref(), parts.as_ref(), &a.required_scopes)?;
+        let params = ChallengeParams {
+            realm: a.realm.clone(),
+            resource_metadata: a.resource_metadata.clone(),
+            scopes: a.required_scopes.clone(),
+        };
+        let c = challenge_for(&params, parts.as_ref())?;
         let out = json!({"status": c.status, "error": c.error, "www_authenticate": c.www_authenticate});
         set_out(out_json, Some(out.to_string()));
         Ok(())

@@ -2,6 +2,7 @@
 
 use super::delegation::{DelegationPolicy, MAX_ACT_NESTING};
 use crate::jose::alg::Alg;
+use crate::resource::uri::AudienceMatch;
 use crate::util::quoted;
 use crate::{Error, Result};
 use std::time::Duration;
@@ -45,6 +46,8 @@ pub struct VerifierConfig {
     pub skip_issuer_check: bool,
     /// Accepted audiences: `aud` must contain at least one. Required unless `skip_audience_check`.
     pub audiences: Vec<String>,
+    /// How `aud` values are matched against `audiences` (default: exactly).
+    pub audience_match: AudienceMatch,
     pub skip_audience_check: bool,
     /// Allowed algorithms; empty means every supported asymmetric algorithm.
     pub algorithms: Vec<Alg>,
@@ -65,6 +68,7 @@ impl Default for VerifierConfig {
             issuer: None,
             skip_issuer_check: false,
             audiences: Vec::new(),
+            audience_match: AudienceMatch::Exact,
             skip_audience_check: false,
             algorithms: Vec::new(),
             leeway: DEFAULT_LEEWAY,

@@ -11,6 +11,7 @@ use crate::jose::keys::KeySet;
 use crate::key_provider::DiscoveredJwks;
 use crate::key_provider::{JwksCache, JwksPolicy, JwksStore, KeyProvider, StaticKeys};
 use crate::options::{OptionName, Options};
+use crate::resource::uri::AudienceMatch;
 use crate::runtime::Clock;
 use crate::{Error, Result};
 use serde_json::Value;
@@ -25,6 +26,8 @@ pub struct VerifierOptions {
     pub issuer: Option<String>,
     /// A string or a list of strings.
     pub audience: Option<Vec<String>>,
+    /// `"exact"` (the default), `"trailing_slash"` or `"path_prefix"`: see [`AudienceMatch`].
+    pub audience_match: Option<String>,
     pub jwks_uri: Option<String>,
     /// A JWKS document: an object, or its JSON text.
     pub jwks: Option<Value>,
@@ -99,9 +102,10 @@ impl KeySpec {
 }
 
 /// Every option: its name and its JavaScript spelling.
-const OPTIONS: [OptionName; 17] = [
+const OPTIONS: [OptionName; 18] = [
     ("issuer", "issuer"),
     ("audience", "audience"),
+    ("audience_match", "audienceMatch"),
     ("jwks_uri", "jwksUri"),
     ("jwks", "jwks"),
     ("discover", "discover"),
@@ -126,6 +130,7 @@ impl VerifierOptions {
         Ok(VerifierOptions {
             issuer: o.string("issuer")?,
             audience: o.one_or_many("audience")?,
+            audience_match: o.string("audience_match")?,
             jwks_uri: o.string("jwks_uri")?,
             jwks: o.value("jwks").cloned(),
             discover: o.bool("discover")?,
@@ -183,6 +188,9 @@ impl VerifierOptions {
         }
         if let Some(t) = &self.typ {
             cfg.typ = TypPolicy::parse(t)?;
+        }
+        if let Some(m) = &self.audience_match {
+            cfg.audience_match = AudienceMatch::parse(m)?;
         }
         if let Some(m) = self.max_token_bytes {
             cfg.max_token_bytes = m;

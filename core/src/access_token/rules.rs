@@ -204,7 +204,7 @@ pub fn check_claims(map: Map<String, Value>, cfg: &VerifierConfig, now_ms: i64) 
     }
     if !cfg.skip_audience_check {
         let ok = match map.get("aud") {
-            Some(Value::String(a)) => cfg.audiences.iter().any(|x| x == a),
+            Some(Value::String(a)) => cfg.audiences.iter().any(|x| cfg.audience_match.matches(x, a)),
             Some(Value::Array(arr)) => {
                 if !arr.iter().all(Value::is_string) {
                     return Err(Error::new(
@@ -212,8 +212,11 @@ pub fn check_claims(map: Map<String, Value>, cfg: &VerifierConfig, now_ms: i64) 
                         "\"aud\" must be a string or an array of strings",
                     ));
                 }
-                arr.iter()
-                    .any(|a| cfg.audiences.iter().any(|x| Some(x.as_str()) == a.as_str()))
+                arr.iter().filter_map(Value::as_str).any(|a| {
+                    cfg.audiences
+                        .iter()
+                        .any(|x| cfg.audience_match.matches(x, a))
+                })
             }
             None => {
                 return Err(Error::new(

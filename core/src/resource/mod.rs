@@ -1,4 +1,8 @@
-//! The protected resource's HTTP side: reading the credential from a request and answering a
-//! refused one (RFC 6750 bearer tokens; the DPoP scheme joins here).
+//! The protected resource's HTTP side: its identifier ([`uri`]) and RFC 9728 metadata
+//! ([`metadata`]), reading the credential from a request ([`bearer`]; the DPoP scheme joins here)
+//! and answering a refused one ([`challenge`]).
 
 pub mod bearer;
+pub mod challenge;
+pub mod metadata;
+pub mod uri;
