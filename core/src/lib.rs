@@ -26,6 +26,7 @@ pub mod error;
 pub mod http;
 pub mod jose;
 pub mod key_provider;
+pub mod mcp;
 pub mod options;
 pub mod random;
 pub mod refresh;

@@ -212,11 +212,9 @@ pub fn check_claims(map: Map<String, Value>, cfg: &VerifierConfig, now_ms: i64) 
                         "\"aud\" must be a string or an array of strings",
                     ));
                 }
-                arr.iter().filter_map(Value::as_str).any(|a| {
-                    cfg.audiences
-                        .iter()
-                        .any(|x| cfg.audience_match.matches(x, a))
-                })
+                arr.iter()
+                    .filter_map(Value::as_str)
+                    .any(|a| cfg.audiences.iter().any(|x| cfg.audience_match.matches(x, a)))
             }
             None => {
                 return Err(Error::new(

@@ -147,20 +147,36 @@ mod tests {
             c.www_authenticate.as_deref(),
             Some(format!("Bearer scope=\"files:read\", resource_metadata=\"{PRM}\"").as_str())
         );
-        assert_eq!(challenge(&ChallengeParams::default(), None).www_authenticate.as_deref(), Some("Bearer"));
+        assert_eq!(
+            challenge(&ChallengeParams::default(), None).www_authenticate.as_deref(),
+            Some("Bearer")
+        );
         let c = challenge(&params(Some("api"), None, &["read:data"]), None);
-        assert_eq!(c.www_authenticate.as_deref(), Some("Bearer realm=\"api\", scope=\"read:data\""));
+        assert_eq!(
+            c.www_authenticate.as_deref(),
+            Some("Bearer realm=\"api\", scope=\"read:data\"")
+        );
     }
 
     #[test]
     fn insufficient_scope_names_every_scope_the_operation_needs() {
         // The token holds files:read; the tool needs files:read and files:write.
-        let e = ScopeRequirement::all(&["files:read", "files:write"]).check(&["files:read".into()]).unwrap_err();
+        let e = ScopeRequirement::all(&["files:read", "files:write"])
+            .check(&["files:read"])
+            .unwrap_err();
         let c = challenge(&params(None, Some(PRM), &["files:read", "files:write"]), Some(&e));
         assert_eq!((c.status, c.error), (403, Some("insufficient_scope")));
         let h = c.www_authenticate.unwrap();
-        assert!(h.starts_with("Bearer error=\"insufficient_scope\", error_description=\""), "{h}");
-        assert!(h.ends_with(&format!("scope=\"files:read files:write\", resource_metadata=\"{PRM}\"")), "{h}");
+        assert!(
+            h.starts_with("Bearer error=\"insufficient_scope\", error_description=\""),
+            "{h}"
+        );
+        assert!(
+            h.ends_with(&format!(
+                "scope=\"files:read files:write\", resource_metadata=\"{PRM}\""
+            )),
+            "{h}"
+        );
         // Missing scopes the caller did not list are added, once.
         let c = challenge(&params(Some("api"), None, &["read"]), Some(&e));
         assert!(c.www_authenticate.unwrap().contains("scope=\"read files:write\""));
@@ -198,7 +214,9 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            challenge_for(&ChallengeParams::default(), Some(&bad)).unwrap_err().code(),
+            challenge_for(&ChallengeParams::default(), Some(&bad))
+                .unwrap_err()
+                .code(),
             ErrorCode::ConfigError
         );
     }

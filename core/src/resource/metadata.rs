@@ -31,13 +31,22 @@ const OPTIONS: [OptionName; 16] = [
     ("jwks_uri", "jwksUri"),
     ("scopes_supported", "scopesSupported"),
     ("bearer_methods_supported", "bearerMethodsSupported"),
-    ("resource_signing_alg_values_supported", "resourceSigningAlgValuesSupported"),
+    (
+        "resource_signing_alg_values_supported",
+        "resourceSigningAlgValuesSupported",
+    ),
     ("resource_name", "resourceName"),
     ("resource_documentation", "resourceDocumentation"),
     ("resource_policy_uri", "resourcePolicyUri"),
     ("resource_tos_uri", "resourceTosUri"),
-    ("tls_client_certificate_bound_access_tokens", "tlsClientCertificateBoundAccessTokens"),
-    ("authorization_details_types_supported", "authorizationDetailsTypesSupported"),
+    (
+        "tls_client_certificate_bound_access_tokens",
+        "tlsClientCertificateBoundAccessTokens",
+    ),
+    (
+        "authorization_details_types_supported",
+        "authorizationDetailsTypesSupported",
+    ),
     ("dpop_signing_alg_values_supported", "dpopSigningAlgValuesSupported"),
     ("dpop_bound_access_tokens_required", "dpopBoundAccessTokensRequired"),
     ("signed_metadata", "signedMetadata"),
@@ -53,9 +62,9 @@ impl ResourceMetadata {
     pub fn from_value(v: &Value) -> Result<ResourceMetadata> {
         let o = Options::read("resource metadata", v, &OPTIONS)?;
         let insecure = o.bool("allow_insecure_http")?.unwrap_or(false);
-        let raw = o
-            .string("resource")?
-            .ok_or_else(|| Error::config("resource metadata needs \"resource\": the URL clients use to reach this resource"))?;
+        let raw = o.string("resource")?.ok_or_else(|| {
+            Error::config("resource metadata needs \"resource\": the URL clients use to reach this resource")
+        })?;
         check_url(&raw, insecure, "resource")?;
         let resource = ResourceUri::parse(&raw)?;
         let mut d = Map::new();
@@ -91,7 +100,9 @@ impl ResourceMetadata {
             d.insert("scopes_supported".into(), scopes.into());
         }
 
-        let methods = o.strings("bearer_methods_supported")?.unwrap_or_else(|| vec!["header".into()]);
+        let methods = o
+            .strings("bearer_methods_supported")?
+            .unwrap_or_else(|| vec!["header".into()]);
         if let Some(bad) = methods.iter().find(|m| *m != "header") {
             return Err(Error::config(format!(
                 "bearer_methods_supported: {} is not offered; authsec reads tokens from the Authorization header only (\"header\")",
@@ -100,7 +111,10 @@ impl ResourceMetadata {
         }
         d.insert("bearer_methods_supported".into(), methods.into());
 
-        for name in ["resource_signing_alg_values_supported", "dpop_signing_alg_values_supported"] {
+        for name in [
+            "resource_signing_alg_values_supported",
+            "dpop_signing_alg_values_supported",
+        ] {
             if let Some(algs) = o.strings(name)? {
                 for a in &algs {
                     // `none` and the HMAC algorithms are refused: neither proves anything to a client.
@@ -115,7 +129,10 @@ impl ResourceMetadata {
         url("resource_documentation", &mut d)?;
         url("resource_policy_uri", &mut d)?;
         url("resource_tos_uri", &mut d)?;
-        for name in ["tls_client_certificate_bound_access_tokens", "dpop_bound_access_tokens_required"] {
+        for name in [
+            "tls_client_certificate_bound_access_tokens",
+            "dpop_bound_access_tokens_required",
+        ] {
             if let Some(b) = o.bool(name)? {
                 d.insert(name.into(), b.into());
             }
@@ -247,10 +264,16 @@ mod tests {
         assert_eq!(d["authorization_servers"], json!(["https://as.example"]));
         assert_eq!(d["bearer_methods_supported"], json!(["header"]));
         assert_eq!(d.as_object().unwrap().len(), 15);
-        assert_eq!(m.metadata_url(), "https://mcp.example.com/.well-known/oauth-protected-resource/mcp");
+        assert_eq!(
+            m.metadata_url(),
+            "https://mcp.example.com/.well-known/oauth-protected-resource/mcp"
+        );
         assert_eq!(
             m.well_known_paths(),
-            ["/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"]
+            [
+                "/.well-known/oauth-protected-resource/mcp",
+                "/.well-known/oauth-protected-resource"
+            ]
         );
         assert!(m.serves("/.well-known/oauth-protected-resource"));
         assert!(!m.serves("/.well-known/oauth-protected-resource/other"));
@@ -267,7 +290,10 @@ mod tests {
                 "https://x.example/public/mcp/",
                 vec!["/.well-known/oauth-protected-resource/public/mcp/", WELL_KNOWN],
             ),
-            ("https://x.example/r?t=1", vec!["/.well-known/oauth-protected-resource/r?t=1", WELL_KNOWN]),
+            (
+                "https://x.example/r?t=1",
+                vec!["/.well-known/oauth-protected-resource/r?t=1", WELL_KNOWN],
+            ),
         ] {
             let m = meta(json!({"resource": resource, "authorization_servers": ["https://as"]})).unwrap();
             assert_eq!(m.well_known_paths(), paths, "{resource}");
@@ -282,21 +308,28 @@ mod tests {
             o[k] = v;
             meta(o).unwrap_err().message().to_string()
         };
-        assert!(meta(json!({"authorization_servers": ["https://as"]})).unwrap_err().message().contains("\"resource\""));
+        assert!(meta(json!({"authorization_servers": ["https://as"]}))
+            .unwrap_err()
+            .message()
+            .contains("\"resource\""));
         assert!(with("authorization_servers", json!([])).contains("at least one"));
         assert!(with("resource", json!("http://x.example/mcp")).contains("plain http"));
         assert!(with("resource", json!("ftp://x")).contains("scheme"));
         assert!(with("bearer_methods_supported", json!(["query"])).contains("Authorization header only"));
         assert!(with("scopes_supported", json!(["a b"])).contains("not a scope"));
-        assert!(with("resource_signing_alg_values_supported", json!(["none"])).contains("resource_signing_alg_values_supported"));
+        assert!(with("resource_signing_alg_values_supported", json!(["none"]))
+            .contains("resource_signing_alg_values_supported"));
         assert!(with("dpop_signing_alg_values_supported", json!(["HS256"])).contains("dpop_signing"));
         assert!(with("signed_metadata", json!("x")).contains("JWT"));
         assert!(with("jwks_uri", json!("http://x.example/jwks")).contains("plain http"));
         assert!(with("resourceNam", json!("x")).contains("resourceNam"));
         // Loopback http is fine for development; elsewhere only with allow_insecure_http.
-        let m = meta(json!({"resource": "http://127.0.0.1:3000/mcp", "authorization_servers": ["http://localhost:9000"]}));
+        let m =
+            meta(json!({"resource": "http://127.0.0.1:3000/mcp", "authorization_servers": ["http://localhost:9000"]}));
         assert!(m.is_ok());
-        let m = meta(json!({"resource": "http://mcp.internal/mcp", "authorization_servers": ["http://as.internal"], "allow_insecure_http": true}));
+        let m = meta(
+            json!({"resource": "http://mcp.internal/mcp", "authorization_servers": ["http://as.internal"], "allow_insecure_http": true}),
+        );
         assert_eq!(m.unwrap().resource(), "http://mcp.internal/mcp");
     }
 }

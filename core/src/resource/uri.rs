@@ -22,7 +22,11 @@ impl ResourceUri {
     /// or control character. A fragment is dropped (RFC 9728 §2: the resource has none).
     pub fn parse(raw: &str) -> Result<ResourceUri> {
         // A URL with a user-info part may carry a password: not echoed.
-        let shown = if raw.contains('@') { "(not shown: it has an @)".to_string() } else { quoted(raw) };
+        let shown = if raw.contains('@') {
+            "(not shown: it has an @)".to_string()
+        } else {
+            quoted(raw)
+        };
         let not_url = |why: &str| Error::config(format!("resource {shown} is not an http(s) URL: {why}"));
         if raw.chars().any(|c| c.is_control() || c == ' ') {
             return Err(not_url("it contains a space or control character"));
@@ -70,7 +74,10 @@ impl ResourceUri {
     /// Whether the host is this machine (`localhost`, `127.0.0.1`, `[::1]`), where plain http is
     /// allowed for development.
     pub fn is_loopback(&self) -> bool {
-        let host = self.authority.rsplit_once(':').filter(|(h, p)| !h.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        let host = self
+            .authority
+            .rsplit_once(':')
+            .filter(|(h, p)| !h.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
         let host = host.map_or(self.authority.as_str(), |(h, _)| h);
         matches!(host, "localhost" | "127.0.0.1" | "[::1]")
     }
@@ -190,11 +197,21 @@ mod tests {
         ] {
             assert_eq!(canonical_resource(raw).unwrap(), canonical, "{raw}");
         }
-        for bad in ["mcp.example.com", "ftp://x", "https://", "https://u:p@x/", "https://x/a b", "https://x/\n"] {
+        for bad in [
+            "mcp.example.com",
+            "ftp://x",
+            "https://",
+            "https://u:p@x/",
+            "https://x/a b",
+            "https://x/\n",
+        ] {
             assert!(canonical_resource(bad).is_err(), "{bad}");
         }
         let e = canonical_resource("https://user:hunter2@x/").unwrap_err();
-        assert!(e.message().contains("credentials") && !e.message().contains("hunter2"), "{e:?}");
+        assert!(
+            e.message().contains("credentials") && !e.message().contains("hunter2"),
+            "{e:?}"
+        );
         assert!(ResourceUri::parse("http://localhost:3000/mcp").unwrap().is_loopback());
         assert!(ResourceUri::parse("http://[::1]/").unwrap().is_loopback());
         assert!(!ResourceUri::parse("http://localhost.evil/").unwrap().is_loopback());
