@@ -3,6 +3,7 @@
 //! ([`operation`]) and the scopes each needs ([`scopes`]). The official SDKs' adapters in each
 //! binding drive these; none of them decides anything itself.
 
+pub mod client;
 pub mod operation;
 pub mod scopes;
 pub mod server;
