@@ -134,6 +134,8 @@ struct ClientPatch {
     grant_types: Option<Vec<String>>,
     #[serde(default)]
     may_act: Option<Vec<String>>,
+    #[serde(default)]
+    resource: Option<String>,
 }
 
 pub async fn patch_client(
@@ -177,12 +179,16 @@ pub async fn patch_client(
         c.may_act = dedup(m);
         changed.push("may_act");
     }
+    if let Some(r) = patch.resource {
+        c.resource = Some(authsec_core::resource::uri::canonical_resource(&r).map_err(invalid)?);
+        changed.push("resource");
+    }
     c.validate(&roles).map_err(invalid)?;
     st.store.put_client(&c)?;
     st.audit(
         "client_updated",
         json!({"client_id": id, "changed": changed, "roles": c.roles, "allowed_scopes": c.allowed_scopes,
-               "default_scopes": c.default_scopes, "audiences": c.audiences, "grant_types": c.grant_types, "may_act": c.may_act}),
+               "default_scopes": c.default_scopes, "audiences": c.audiences, "grant_types": c.grant_types, "may_act": c.may_act, "resource": c.resource}),
     );
     let out = client_view(&c, &roles);
     clients.insert(id, c);

@@ -66,9 +66,17 @@ impl AppState {
             .unwrap_or(0)
             .max(self.cfg.token_lifetime) as i64
     }
-    /// What `client` may get now (its own scopes and audiences plus its roles').
+    /// What `client` may get now (its own scopes and audiences plus its roles'). An audience
+    /// that names an `mcp_server` client stands for that server's resource URL.
     pub fn permissions(&self, client: &Client) -> Permissions {
-        Permissions::of(client, &self.roles.read())
+        let mut p = Permissions::of(client, &self.roles.read());
+        let clients = self.clients.read();
+        for a in &mut p.audiences {
+            if let Some(r) = clients.get(a.as_str()).and_then(|c| c.resource.clone()) {
+                *a = r;
+            }
+        }
+        p
     }
     /// The audience a client without configured audiences gets.
     pub fn default_audience(&self) -> String {

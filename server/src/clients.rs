@@ -114,6 +114,9 @@ pub struct Client {
     /// Client ids written into this client's tokens as the RFC 8693 §4.4 `may_act` claim.
     #[serde(default)]
     pub may_act: Vec<String>,
+    /// An `mcp_server` client's resource URL, canonical (see [`ClientSpec::resource`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
 }
 
 fn default_grant_types() -> Vec<String> {
@@ -194,6 +197,11 @@ impl Client {
             roles: dedup(&spec.roles),
             grant_types: spec.grant_types.as_ref().map(dedup).unwrap_or_else(default_grant_types),
             may_act: dedup(&spec.may_act),
+            resource: spec
+                .resource
+                .as_deref()
+                .map(authsec_core::resource::uri::canonical_resource)
+                .transpose()?,
         };
         client.validate(roles)?;
         Ok((client, generated))
@@ -215,6 +223,11 @@ impl Client {
         if let Some(bad) = self.default_scopes.iter().flatten().find(|s| !allowed.contains(s)) {
             return Err(Error::config(format!(
                 "client {id}: default scope {bad:?} is not in allowed_scopes or the client's roles' scopes"
+            )));
+        }
+        if self.resource.is_some() && self.client_type != ClientType::McpServer {
+            return Err(Error::config(format!(
+                "client {id}: only mcp_server clients name a resource (the MCP server's URL)"
             )));
         }
         if self.grant_types.is_empty() {
@@ -276,6 +289,7 @@ impl Client {
             "roles": self.roles,
             "grant_types": self.grant_types,
             "may_act": self.may_act,
+            "resource": self.resource,
             "auth_methods": self.auth_methods(),
             "secrets": self.secrets.iter().map(|s| serde_json::json!({"created_at": s.created_at, "expires_at": s.expires_at})).collect::<Vec<_>>(),
             "created_at": self.created_at,

@@ -52,6 +52,10 @@ pub struct ClientSpec {
     /// Client ids that may exchange tokens issued to this client (RFC 8693 §4.4 `may_act`).
     #[serde(default)]
     pub may_act: Vec<String>,
+    /// For an `mcp_server` client: the MCP server's URL, the audience of tokens issued for it.
+    /// Other clients' `audiences` (and roles') may name the client id in its place.
+    #[serde(default)]
+    pub resource: Option<String>,
 }
 
 /// A role as written in the config file: scopes and audiences a client gets by listing it.

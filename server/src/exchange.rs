@@ -255,13 +255,16 @@ fn exchange_scopes(subject: &Claims, allowed: &[String], form: &Form) -> Result<
 
 /// requested (`audience`, `resource`) ⊆ subject's aud ∩ the actor's audiences; without a
 /// request, that intersection.
+use crate::roles::{canonical, same_audience};
+
 fn exchange_audiences(subject: &Claims, allowed: &[String], form: &Form) -> Result<Vec<String>, OAuthError> {
     let held = subject.audience();
-    let ok = |a: &str| held.contains(&a) && allowed.iter().any(|x| x == a);
+    let holds = |a: &str| held.iter().any(|h| same_audience(h, a));
+    let ok = |a: &str| holds(a) && allowed.iter().any(|x| same_audience(x, a));
     let mut requested: Vec<String> = Vec::new();
     for a in form.all("audience").into_iter().chain(form.all("resource")) {
         if !ok(a) {
-            let why = if held.contains(&a) {
+            let why = if holds(a) {
                 "is not an audience this client may get"
             } else {
                 "is not an audience of the subject token"
@@ -275,8 +278,9 @@ fn exchange_audiences(subject: &Claims, allowed: &[String], form: &Form) -> Resu
                 ),
             ));
         }
-        if !requested.iter().any(|x| x == a) {
-            requested.push(a.to_string());
+        let a = canonical(a);
+        if !requested.contains(&a) {
+            requested.push(a);
         }
     }
     if !requested.is_empty() {

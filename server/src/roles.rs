@@ -92,6 +92,17 @@ pub fn dedup<'a>(items: impl IntoIterator<Item = &'a String>) -> Vec<String> {
     out
 }
 
+/// Whether an audience a client asked for (`audience`, or an RFC 8707 `resource`) is `allowed`:
+/// equal, or the same URL in canonical form (scheme and host case, default port).
+pub fn same_audience(allowed: &str, asked: &str) -> bool {
+    allowed == asked || canonical(allowed) == canonical(asked)
+}
+
+/// An audience as tokens carry it: a URL in canonical form, anything else as given.
+pub fn canonical(a: &str) -> String {
+    authsec_core::resource::uri::canonical_resource(a).unwrap_or_else(|_| a.to_string())
+}
+
 /// What a client may get now: its own scopes and audiences, then its roles' (in the order the
 /// client lists them), each once. A role name that no longer exists adds nothing (the admin API
 /// refuses to delete a role that a client lists).

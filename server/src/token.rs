@@ -143,7 +143,7 @@ fn client_credentials(st: &AppState, client: &Client, method: AuthMethod, form: 
     // Audience: `audience` and RFC 8707 `resource` select it among the client's audiences.
     let mut aud: Vec<String> = Vec::new();
     for a in form.get("audience").into_iter().chain(form.all("resource")) {
-        if !perms.audiences.iter().any(|x| x == a) {
+        if !perms.audiences.iter().any(|x| crate::roles::same_audience(x, a)) {
             return Err((
                 OAuthError::new(
                     400,
@@ -153,8 +153,9 @@ fn client_credentials(st: &AppState, client: &Client, method: AuthMethod, form: 
                 cid(),
             ));
         }
-        if !aud.iter().any(|x| x == a) {
-            aud.push(a.to_string());
+        let a = crate::roles::canonical(a);
+        if !aud.contains(&a) {
+            aud.push(a);
         }
     }
     if aud.is_empty() {
