@@ -45,6 +45,22 @@ pub struct Attempt {
     stepped_up: bool,
 }
 
+impl Attempt {
+    /// The attempt as a small integer, for bindings that keep it between calls across an FFI.
+    pub fn to_bits(self) -> u8 {
+        u8::from(self.discovered) | u8::from(self.refreshed) << 1 | u8::from(self.stepped_up) << 2
+    }
+
+    /// The attempt [`Self::to_bits`] gave (other bits ignored; 0 is a new request).
+    pub fn from_bits(bits: u8) -> Attempt {
+        Attempt {
+            discovered: bits & 1 != 0,
+            refreshed: bits & 2 != 0,
+            stepped_up: bits & 4 != 0,
+        }
+    }
+}
+
 /// Where tokens for the server come from, once discovered.
 struct Session {
     /// The metadata's `resource`: the `resource` of every token request.
@@ -459,6 +475,10 @@ mod tests {
                 "https://mcp.example.com/.well-known/oauth-protected-resource",
             ]
         );
+        for bits in 0..8 {
+            assert_eq!(Attempt::from_bits(bits).to_bits(), bits);
+        }
+        assert_eq!(Attempt::from_bits(0), Attempt::default());
         let root = ResourceUri::parse("https://mcp.example.com").unwrap();
         assert_eq!(
             resource_metadata_urls(&root, None),
