@@ -216,6 +216,24 @@ pub fn token_client_with_clock(cfg: ClientConfig, clock: Option<Arc<dyn Clock>>)
     .with_spawner(Arc::new(TokioSpawner))
 }
 
+/// An MCP client (the agent side of MCP authorization) for the server at `server_url`, with the
+/// agent's client credentials, on the native transport at the time of `clock` (the system clock
+/// when `None`); token refreshes run in the background on the shared runtime.
+pub fn mcp_client(
+    server_url: &str,
+    cfg: ClientConfig,
+    clock: Option<Arc<dyn Clock>>,
+) -> Result<core::mcp::client::McpClient> {
+    Ok(core::mcp::client::McpClient::new(
+        server_url,
+        cfg,
+        HttpTransport::shared(),
+        clock.unwrap_or_else(|| Arc::new(SystemClock)),
+        Arc::new(TokioSleeper),
+    )?
+    .with_spawner(Arc::new(TokioSpawner)))
+}
+
 /// A verifier with keys from a static JWKS document.
 pub fn static_verifier(cfg: VerifierConfig, jwks_json: &str) -> Result<Verifier> {
     let keys = KeySet::from_jwks_json(jwks_json.as_bytes())?;
