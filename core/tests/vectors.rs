@@ -80,6 +80,9 @@ fn config(o: &Value) -> Result<VerifierConfig> {
     if let Some(m) = o["max_token_bytes"].as_u64() {
         cfg.max_token_bytes = m as usize;
     }
+    if let Some(m) = o["audience_match"].as_str() {
+        cfg.audience_match = authsec_core::resource::uri::AudienceMatch::parse(m)?;
+    }
     Ok(cfg)
 }
 

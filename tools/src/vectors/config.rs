@@ -12,7 +12,13 @@ pub(crate) fn file(g: &mut Gen) -> File {
     );
     // (name, option changes, builds and verifies, description)
     type Row = (&'static str, Vec<(&'static str, Value)>, bool, &'static str);
-    let rows: [Row; 6] = [
+    let rows: [Row; 7] = [
+        (
+            "config_unknown_audience_match",
+            vec![("audience_match", json!("loose"))],
+            false,
+            "audience_match must be exact, trailing_slash or path_prefix.",
+        ),
         (
             "config_no_issuer",
             vec![("issuer", del())],
