@@ -2,6 +2,7 @@
 
 use crate::common::{print_stdout, read_token};
 use authsec_native::access_token::config::DEFAULT_LEEWAY;
+use authsec_native::core::resource::uri::AudienceMatch;
 use authsec_native::{
     Alg, DelegationPolicy, Error, ErrorCode, JwksPolicy, KeySet, Result, ScopeRequirement, StaticKeys, SystemClock,
     TypPolicy, Verifier, VerifierConfig,
@@ -48,6 +49,10 @@ pub struct VerifyArgs {
     /// Accept any audience (only for tokens that are audience-less by design).
     #[arg(long)]
     pub no_audience_check: bool,
+    /// How `aud` is matched: `exact`; `trailing_slash` (the same URL, a trailing slash, case or
+    /// default port aside); `path_prefix` (also a URL above the audience on the same origin).
+    #[arg(long, value_name = "POLICY", default_value = "exact", value_parser = AudienceMatch::NAMES)]
+    pub audience_match: String,
     /// Fetch the keys from this JWKS URL.
     #[arg(long, value_name = "URL", conflicts_with = "jwks")]
     pub jwks_uri: Option<String>,
@@ -118,6 +123,7 @@ pub fn verifier_config(a: &VerifyArgs) -> Result<VerifierConfig> {
         issuer: Some(issuer.to_string()),
         audiences: if a.no_audience_check { Vec::new() } else { audiences },
         skip_audience_check: a.no_audience_check,
+        audience_match: AudienceMatch::parse(&a.audience_match)?,
         algorithms,
         leeway: Duration::from_secs(a.leeway),
         typ: TypPolicy::parse(&a.typ)?,

@@ -410,6 +410,36 @@ fn verify_wrong_audience_exits_1() {
 }
 
 #[test]
+fn verify_applies_the_audience_match_policy() {
+    let iss = Issuer::new();
+    let mut c = iss.claims();
+    c["aud"] = json!("https://mcp.example.com/");
+    let token = iss.sign(&c);
+    let args = |policy: &'static str| {
+        vec![
+            "verify",
+            "--issuer",
+            ISSUER,
+            "--audience",
+            "https://mcp.example.com/mcp",
+            "--audience-match",
+            policy,
+            "--jwks",
+            &iss.jwks_path,
+            &token,
+        ]
+    };
+    // A token for the origin: refused exactly and slash-tolerantly, accepted by path prefix.
+    for (policy, code) in [("exact", 1), ("trailing_slash", 1), ("path_prefix", 0)] {
+        let out = run(&args(policy), &[], None);
+        assert_eq!(out.code, code, "{policy}: {out:?}");
+    }
+    let out = run(&args("loose"), &[], None);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("--audience-match"), "{out:?}");
+}
+
+#[test]
 fn verify_missing_scope_exits_1() {
     let iss = Issuer::new();
     let token = iss.token();

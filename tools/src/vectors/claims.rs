@@ -15,7 +15,8 @@ pub(crate) fn file(g: &mut Gen) -> File {
         Option<&'static str>,
         &'static str,
     );
-    let rows: Vec<Row> = vec![
+    let rows: Vec<Row> =
+        vec![
         (
             "claims_valid",
             vec![],
