@@ -57,6 +57,12 @@ export interface VerifierOptions {
   issuer?: string;
   /** Expected `aud` (one of). */
   audience?: string | string[];
+  /**
+   * How `aud` is matched (default `'exact'`): `'trailing_slash'` accepts the same URL with or
+   * without a trailing slash (scheme/host case and default port aside); `'path_prefix'` also
+   * accepts a URL above the audience on the same origin. A token without `aud` always fails.
+   */
+  audienceMatch?: 'exact' | 'trailing_slash' | 'path_prefix';
   /** The issuer's JWKS URL (fetched with `fetch`, cached under the core's rules). */
   jwksUri?: string;
   /** A JWKS document (object or JSON text), instead of `jwksUri`. */
