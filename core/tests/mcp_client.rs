@@ -257,3 +257,49 @@ async fn a_refused_token_is_replaced_once() {
         Next::Done
     );
 }
+
+#[tokio::test]
+async fn first_in_metadata_pins_the_first_authorization_server() {
+    use authsec_core::mcp::client::IssuerPolicy;
+    let fake = Fake::new(
+        &ManualClock::new(T0),
+        routes(prm(SERVER, &[ISS, "https://second.test"])),
+    );
+    let clock = Arc::new(ManualClock::new(T0));
+    let cfg = ClientConfig {
+        issuer: None,
+        ..mcp_cfg()
+    };
+    let mcp = McpClient::with_policy(
+        SERVER,
+        cfg.clone(),
+        IssuerPolicy::FirstInMetadata,
+        fake.clone(),
+        clock.clone(),
+        clock.clone(),
+    )
+    .unwrap();
+    assert_eq!(
+        mcp.on_response(401, Some(CHALLENGE), None, &mut Attempt::default())
+            .await
+            .unwrap(),
+        Next::Retry
+    );
+    assert_eq!(urls(&fake), [PRM_HINT, AS_META]);
+    assert_eq!(mcp.authorization().await.unwrap().as_deref(), Some("Bearer tok-2"));
+    // Without the policy the same configuration is refused; with token_url it needs an issuer.
+    assert!(McpClient::new(SERVER, cfg.clone(), fake.clone(), clock.clone(), clock.clone()).is_err());
+    let e = McpClient::with_policy(
+        SERVER,
+        ClientConfig {
+            token_url: Some(TOKEN_URL.into()),
+            ..cfg
+        },
+        IssuerPolicy::FirstInMetadata,
+        fake,
+        clock.clone(),
+        clock,
+    )
+    .unwrap_err();
+    assert!(e.message().contains("token_url needs issuer"), "{e:?}");
+}

@@ -743,6 +743,32 @@ async fn private_key_jwt_assertions_verify_with_the_public_jwk() {
     assert_ne!(jtis[0], jtis[1], "every assertion has a fresh jti");
 }
 
+#[tokio::test]
+async fn private_key_jwt_assertions_name_the_issuer_when_it_is_known() {
+    // RFC 7523bis: aud is the issuer identifier, not an endpoint URL, when the client knows it.
+    let key = SigningKey::generate(Alg::ES256, Some("k1".into())).unwrap();
+    let clock = ManualClock::new(T0);
+    let fake = Fake::new(&clock, numbered_tokens(600));
+    let cfg = ClientConfig {
+        client_secret: None,
+        auth_method: AuthMethod::PrivateKeyJwt,
+        private_key: Some(key.to_pem().clone()),
+        issuer: Some(ISS.into()),
+        ..cfg()
+    };
+    client_with(cfg, &fake, RetryPolicy::default())
+        .get_token()
+        .await
+        .unwrap();
+    let req = fake.request(0);
+    assert_eq!(req.url, TOKEN_URL);
+    let a = values(&req, "client_assertion").pop().unwrap();
+    let payload = a.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(&util::b64url_decode(payload).unwrap()).unwrap();
+    assert_eq!(claims["aud"], ISS);
+    assert_eq!(claims["iss"], "agent-1");
+}
+
 // ---------------------------------------------------------------------------------------------
 // 5. Response parsing
 // ---------------------------------------------------------------------------------------------

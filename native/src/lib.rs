@@ -224,9 +224,21 @@ pub fn mcp_client(
     cfg: ClientConfig,
     clock: Option<Arc<dyn Clock>>,
 ) -> Result<core::mcp::client::McpClient> {
-    Ok(core::mcp::client::McpClient::new(
+    mcp_client_with(server_url, cfg, core::mcp::client::IssuerPolicy::Configured, clock)
+}
+
+/// [`mcp_client`] under an issuer policy (`FirstInMetadata`: no `issuer` configured; the first
+/// authorization server the MCP server's metadata names is pinned).
+pub fn mcp_client_with(
+    server_url: &str,
+    cfg: ClientConfig,
+    policy: core::mcp::client::IssuerPolicy,
+    clock: Option<Arc<dyn Clock>>,
+) -> Result<core::mcp::client::McpClient> {
+    Ok(core::mcp::client::McpClient::with_policy(
         server_url,
         cfg,
+        policy,
         HttpTransport::shared(),
         clock.unwrap_or_else(|| Arc::new(SystemClock)),
         Arc::new(TokioSleeper),

@@ -44,6 +44,9 @@ pub struct ClientSecretPost {
 pub struct PrivateKeyJwt {
     pub client_id: String,
     pub key: SigningKey,
+    /// The assertion's `aud`: the authorization server's issuer identifier when the
+    /// configuration names one, else (`None`) the token endpoint's URL.
+    pub audience: Option<String>,
 }
 
 impl ClientAuth for ClientSecretBasic {
@@ -75,7 +78,8 @@ impl ClientAuth for PrivateKeyJwt {
         AuthMethod::PrivateKeyJwt.as_str()
     }
     fn authenticate(&self, parts: &mut TokenRequestParts, now_ms: i64) -> Result<()> {
-        let assertion = client_assertion(&self.key, &self.client_id, &parts.url, now_ms)?;
+        let audience = self.audience.as_deref().unwrap_or(&parts.url);
+        let assertion = client_assertion(&self.key, &self.client_id, audience, now_ms)?;
         parts.param("client_id", &self.client_id);
         parts.param(
             "client_assertion_type",
@@ -110,7 +114,15 @@ pub fn from_config(cfg: &ClientConfig) -> Result<Arc<dyn ClientAuth>> {
                 .as_ref()
                 .ok_or_else(|| Error::config("private_key_jwt needs a private key"))?;
             let key = SigningKey::from_pem_or_jwk(pem.expose(), cfg.private_key_alg, cfg.private_key_id.clone())?;
-            Arc::new(PrivateKeyJwt { client_id, key })
+            // RFC 7523bis (after the 2025 audience-injection findings): the issuer identifier, one
+            // value the server cannot mistake for another endpoint's; without an issuer, the
+            // token endpoint, which RFC 7523 also allows.
+            let audience = cfg.issuer.clone();
+            Arc::new(PrivateKeyJwt {
+                client_id,
+                key,
+                audience,
+            })
         }
     })
 }
@@ -123,8 +135,8 @@ pub fn basic_auth_header(client_id: &str, secret: &str) -> String {
     )
 }
 
-/// An RFC 7523 client assertion: `iss` = `sub` = client_id, `aud` = token endpoint, unique `jti`,
-/// `iat` now, `exp` one minute later.
+/// An RFC 7523 client assertion: `iss` = `sub` = client_id, `aud` = `audience` (the issuer, else
+/// the token endpoint), unique `jti`, `iat` now, `exp` one minute later.
 pub fn client_assertion(key: &SigningKey, client_id: &str, audience: &str, now_ms: i64) -> Result<String> {
     let now = now_ms.div_euclid(1000);
     let claims = json!({

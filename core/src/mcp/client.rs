@@ -61,6 +61,19 @@ impl Attempt {
     }
 }
 
+/// Which authorization server the client's credentials go to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IssuerPolicy {
+    /// The configuration's `issuer` (required): the MCP server's metadata must list it. The
+    /// default, and the one for credentials registered with a known authorization server.
+    #[default]
+    Configured,
+    /// With no `issuer` configured: the first authorization server the MCP server's metadata
+    /// lists, pinned for the client's lifetime (trust on first use: the MCP server URL itself
+    /// must be trusted). For clients whose server is known but not its authorization server.
+    FirstInMetadata,
+}
+
 /// Where tokens for the server come from, once discovered.
 struct Session {
     /// The metadata's `resource`: the `resource` of every token request.
@@ -99,7 +112,9 @@ pub struct McpClient {
     server: ResourceUri,
     server_url: String,
     cfg: ClientConfig,
-    issuer: String,
+    /// The configured issuer; `None` under [`IssuerPolicy::FirstInMetadata`] without one.
+    issuer: Option<String>,
+    policy: IssuerPolicy,
     transport: Arc<dyn Transport>,
     clock: Arc<dyn Clock>,
     sleeper: Arc<dyn Sleeper>,
@@ -112,6 +127,7 @@ impl std::fmt::Debug for McpClient {
         f.debug_struct("McpClient")
             .field("server_url", &self.server_url)
             .field("issuer", &self.issuer)
+            .field("policy", &self.policy)
             .field("client_id", &self.cfg.client_id)
             .finish_non_exhaustive()
     }
@@ -191,17 +207,44 @@ impl McpClient {
         clock: Arc<dyn Clock>,
         sleeper: Arc<dyn Sleeper>,
     ) -> Result<McpClient> {
+        Self::with_policy(server_url, cfg, IssuerPolicy::Configured, transport, clock, sleeper)
+    }
+
+    /// [`Self::new`] under an [`IssuerPolicy`]. With `FirstInMetadata` an `issuer` may still be
+    /// configured, and then it is the one used (as with `Configured`).
+    pub fn with_policy(
+        server_url: &str,
+        cfg: ClientConfig,
+        policy: IssuerPolicy,
+        transport: Arc<dyn Transport>,
+        clock: Arc<dyn Clock>,
+        sleeper: Arc<dyn Sleeper>,
+    ) -> Result<McpClient> {
         check_url(server_url, cfg.allow_insecure_http, "the MCP server URL")?;
         let server = ResourceUri::parse(server_url)?;
-        let issuer = cfg.issuer.clone().ok_or_else(|| {
-            Error::config(
-                "an MCP client needs issuer: the authorization server its credentials belong to (tokens are asked for there only)",
-            )
-        })?;
-        check_url(&issuer, cfg.allow_insecure_http, "issuer")?;
+        let issuer = cfg.issuer.clone();
+        match &issuer {
+            Some(i) => check_url(i, cfg.allow_insecure_http, "issuer")?,
+            None if policy == IssuerPolicy::FirstInMetadata => {}
+            None => {
+                return Err(Error::config(
+                    "an MCP client needs issuer: the authorization server its credentials belong to (tokens are asked for there only)",
+                ))
+            }
+        }
+        if issuer.is_none() && cfg.token_url.is_some() {
+            return Err(Error::config(
+                "an MCP client with token_url needs issuer too: the metadata is checked against it",
+            ));
+        }
         // The token client's own checks (credentials, auth method), now rather than at first use.
         ClientConfig {
-            token_url: Some(cfg.token_url.clone().unwrap_or_else(|| issuer.clone())),
+            token_url: Some(
+                cfg.token_url
+                    .clone()
+                    .or_else(|| issuer.clone())
+                    .unwrap_or_else(|| server.canonical()),
+            ),
             ..cfg.clone()
         }
         .validate()?;
@@ -210,6 +253,7 @@ impl McpClient {
             server,
             cfg,
             issuer,
+            policy,
             transport,
             clock,
             sleeper,
@@ -298,10 +342,10 @@ impl McpClient {
     }
 
     async fn start_session(&self, hint: Option<&str>, asked: &[String]) -> Result<Arc<Session>> {
-        let (resource, metadata_scopes) = self.resource_metadata(hint).await?;
+        let (resource, metadata_scopes, issuer) = self.resource_metadata(hint).await?;
         let token_url = match &self.cfg.token_url {
             Some(u) => u.clone(),
-            None => self.token_endpoint().await?,
+            None => self.token_endpoint(&issuer).await?,
         };
         let mut scopes = self.cfg.scopes.clone();
         for s in asked {
@@ -315,6 +359,7 @@ impl McpClient {
         }
         let cfg = ClientConfig {
             token_url: Some(token_url),
+            issuer: Some(issuer),
             resource: vec![resource.clone()],
             scopes: scopes.clone(),
             ..self.cfg.clone()
@@ -333,8 +378,9 @@ impl McpClient {
         Ok(slot.get_or_insert(session).clone())
     }
 
-    /// Fetch and check the server's protected-resource metadata: its `resource` and its scopes.
-    async fn resource_metadata(&self, hint: Option<&str>) -> Result<(String, Vec<String>)> {
+    /// Fetch and check the server's protected-resource metadata: its `resource`, its scopes, and
+    /// the issuer to use.
+    async fn resource_metadata(&self, hint: Option<&str>) -> Result<(String, Vec<String>, String)> {
         let hint = match hint {
             Some(h) => {
                 check_url(h, self.cfg.allow_insecure_http, "the challenge's resource_metadata")?;
@@ -376,7 +422,7 @@ impl McpClient {
         Err(last.unwrap_or_else(|| Error::internal("no metadata URL")))
     }
 
-    fn check_resource_metadata(&self, doc: &Value) -> Result<(String, Vec<String>)> {
+    fn check_resource_metadata(&self, doc: &Value) -> Result<(String, Vec<String>, String)> {
         let resource = doc
             .get("resource")
             .and_then(Value::as_str)
@@ -394,37 +440,45 @@ impl McpClient {
             .get("authorization_servers")
             .and_then(crate::options::string_list)
             .unwrap_or_default();
-        if !servers.iter().any(|s| same_issuer(s, &self.issuer)) {
-            return Err(invalid(format!(
-                "the MCP server {} names the authorization servers {}, not {}, the issuer this client's credentials belong to; no token is requested elsewhere",
-                quoted(&self.server_url),
-                crate::util::quoted_list(&servers),
-                quoted(&self.issuer)
-            )));
-        }
+        let issuer = match &self.issuer {
+            Some(i) if servers.iter().any(|s| same_issuer(s, i)) => i.clone(),
+            Some(i) => {
+                return Err(invalid(format!(
+                    "the MCP server {} names the authorization servers {}, not {}, the issuer this client's credentials belong to; no token is requested elsewhere",
+                    quoted(&self.server_url),
+                    crate::util::quoted_list(&servers),
+                    quoted(i)
+                )))
+            }
+            None => {
+                debug_assert_eq!(self.policy, IssuerPolicy::FirstInMetadata);
+                let first = servers.first().ok_or_else(|| {
+                    invalid("the protected-resource metadata names no authorization server (RFC 9728 §2)".into())
+                })?;
+                check_url(first, self.cfg.allow_insecure_http, "the metadata's authorization server")?;
+                first.clone()
+            }
+        };
         let scopes = doc
             .get("scopes_supported")
             .and_then(crate::options::string_list)
             .unwrap_or_default();
-        Ok((resource.to_string(), scopes))
+        Ok((resource.to_string(), scopes, issuer))
     }
 
     /// The issuer's token endpoint, from its metadata (the MCP order of well-known URLs).
-    async fn token_endpoint(&self) -> Result<String> {
+    async fn token_endpoint(&self, issuer: &str) -> Result<String> {
         let mut last: Option<Error> = None;
-        for url in authorization_server_metadata_urls(&self.issuer)? {
+        for url in authorization_server_metadata_urls(issuer)? {
             match self.transport.send(HttpRequest::get(url)).await {
                 Ok(resp) if resp.status == 404 => {
                     last =
                         Some(invalid("no authorization-server metadata at the well-known URLs".into()).with_status(404))
                 }
                 Ok(resp) => {
-                    let meta = parse_metadata(&resp, &self.issuer)?;
+                    let meta = parse_metadata(&resp, issuer)?;
                     let endpoint = meta.token_endpoint.ok_or_else(|| {
-                        invalid(format!(
-                            "the metadata of {} names no token_endpoint",
-                            quoted(&self.issuer)
-                        ))
+                        invalid(format!("the metadata of {} names no token_endpoint", quoted(issuer)))
                     })?;
                     check_url(&endpoint, self.cfg.allow_insecure_http, "token_endpoint")?;
                     let method = self.cfg.auth_method.as_str();
@@ -432,7 +486,7 @@ impl McpClient {
                     if !methods.is_empty() && !methods.iter().any(|m| m == method) {
                         return Err(Error::config(format!(
                             "the authorization server {} does not take {method} (it lists {}); set auth_method to one it takes",
-                            quoted(&self.issuer),
+                            quoted(issuer),
                             crate::util::quoted_list(methods)
                         )));
                     }
