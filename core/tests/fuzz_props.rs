@@ -16,7 +16,7 @@ use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 
-const TARGETS: [&str; 4] = ["jwt_parse", "jwks_parse", "token_response", "config_interpolate"];
+const TARGETS: [&str; 5] = ["jwt_parse", "jwks_parse", "token_response", "config_interpolate", "mcp_request"];
 
 fn fuzz_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
@@ -558,6 +558,32 @@ fn json_with_templates() -> impl Strategy<Value = Value> {
     })
 }
 
+/// MCP request bodies: one message or a batch of calls, reads and gets naming the fuzz server's
+/// tools, resources and prompts (and others), now and then with a wrong type where a name goes.
+fn mcp_body() -> impl Strategy<Value = String> {
+    let target = prop_oneof![
+        prop::sample::select(vec![
+            "delete_file", "read_file", "read_secret", "echo", "review", "file:///private/k", "file:///a", "",
+        ])
+        .prop_map(|s| json!(s)),
+        any::<String>().prop_map(|s| json!(s)),
+        Just(json!(7)),
+        Just(Value::Null),
+    ];
+    let method = prop::sample::select(vec![
+        "tools/call", "resources/read", "prompts/get", "tools/list", "initialize", "resources/subscribe",
+    ]);
+    let message = (method, target, any::<bool>()).prop_map(|(m, t, uri)| {
+        let key = if uri { "uri" } else { "name" };
+        json!({"jsonrpc": "2.0", "id": 1, "method": m, "params": {key: t, "arguments": {"x": 1}}})
+    });
+    prop_oneof![
+        message.clone().prop_map(|m| m.to_string()),
+        prop::collection::vec(message, 0..4).prop_map(|b| Value::Array(b).to_string()),
+        any::<String>(),
+    ]
+}
+
 // ---------------------------------------------------------------------------------------------
 // The tests
 // ---------------------------------------------------------------------------------------------
@@ -565,11 +591,12 @@ fn json_with_templates() -> impl Strategy<Value = Value> {
 /// Every committed seed passes its target's checks (they are also the regression inputs).
 #[test]
 fn committed_seeds_pass() {
-    let check: [fn(&[u8]); 4] = [
+    let check: [fn(&[u8]); 5] = [
         checks::check_jwt,
         checks::check_jwks,
         checks::check_token_response,
         checks::check_config,
+        checks::check_mcp_request,
     ];
     for (target, check) in TARGETS.iter().zip(check) {
         for (name, data) in seeds(target) {
@@ -639,6 +666,16 @@ proptest! {
     #[test]
     fn token_response_bodies((resp, requested, secret) in token_response()) {
         checks::check_response(&resp, &requested, &secret);
+    }
+
+    #[test]
+    fn mcp_request_mutated_seeds(data in mutated("mcp_request")) {
+        checks::check_mcp_request(&data);
+    }
+
+    #[test]
+    fn mcp_request_bodies(granted in any::<u8>(), body in mcp_body()) {
+        checks::check_mcp_request(&[&[granted][..], body.as_bytes()].concat());
     }
 
     #[test]

@@ -16,6 +16,8 @@
 //!   client-secret line, `Content-Type`, requested scopes); then those lines; then the body.
 //! - `config_interpolate`: byte 0 selects the mode; the rest is split at NUL bytes into the text
 //!   and the values of the variables `A`, `B`, `C`, `AUTHSEC_CLIENT_ID`, `AUTHSEC_CLIENT_SECRET`.
+//! - `mcp_request`: byte 0 selects the scopes the token grants (bit i: `MCP_SCOPES[i]`); the rest
+//!   is an MCP request's HTTP body (and, read as JSON, a list result to filter).
 
 use authsec_core::access_token::rules::{parse_token, verify_parsed};
 use authsec_core::client::response::parse_token_response;
@@ -113,9 +115,11 @@ fn has_control(s: &str) -> bool {
 mod config_interpolate;
 mod jwks_parse;
 mod jwt_parse;
+mod mcp_request;
 mod token_response;
 
 pub use config_interpolate::*;
 pub use jwks_parse::*;
 pub use jwt_parse::*;
+pub use mcp_request::*;
 pub use token_response::*;
