@@ -16,7 +16,13 @@ use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 
-const TARGETS: [&str; 5] = ["jwt_parse", "jwks_parse", "token_response", "config_interpolate", "mcp_request"];
+const TARGETS: [&str; 5] = [
+    "jwt_parse",
+    "jwks_parse",
+    "token_response",
+    "config_interpolate",
+    "mcp_request",
+];
 
 fn fuzz_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
@@ -563,7 +569,14 @@ fn json_with_templates() -> impl Strategy<Value = Value> {
 fn mcp_body() -> impl Strategy<Value = String> {
     let target = prop_oneof![
         prop::sample::select(vec![
-            "delete_file", "read_file", "read_secret", "echo", "review", "file:///private/k", "file:///a", "",
+            "delete_file",
+            "read_file",
+            "read_secret",
+            "echo",
+            "review",
+            "file:///private/k",
+            "file:///a",
+            "",
         ])
         .prop_map(|s| json!(s)),
         any::<String>().prop_map(|s| json!(s)),
@@ -571,7 +584,12 @@ fn mcp_body() -> impl Strategy<Value = String> {
         Just(Value::Null),
     ];
     let method = prop::sample::select(vec![
-        "tools/call", "resources/read", "prompts/get", "tools/list", "initialize", "resources/subscribe",
+        "tools/call",
+        "resources/read",
+        "prompts/get",
+        "tools/list",
+        "initialize",
+        "resources/subscribe",
     ]);
     let message = (method, target, any::<bool>()).prop_map(|(m, t, uri)| {
         let key = if uri { "uri" } else { "name" };

@@ -303,3 +303,28 @@ async fn first_in_metadata_pins_the_first_authorization_server() {
     .unwrap_err();
     assert!(e.message().contains("token_url needs issuer"), "{e:?}");
 }
+
+#[tokio::test]
+async fn a_refused_step_up_leaves_the_scopes_as_they_were() {
+    let fake = Fake::new(&ManualClock::new(T0), move |req, n| {
+        Ok(match req.url.as_str() {
+            PRM_HINT => prm(SERVER, &[ISS]),
+            AS_META => as_meta(),
+            TOKEN_URL if form(req).iter().any(|(k, v)| k == "scope" && v.contains("files:write")) => {
+                oauth_error(400, "invalid_scope", "files:write is not allowed for this client")
+            }
+            TOKEN_URL => token_json(&format!("tok-{n}"), 3600),
+            _ => status(404),
+        })
+    });
+    let mcp = client(&fake, mcp_cfg());
+    let mut attempt = Attempt::default();
+    mcp.on_response(401, Some(CHALLENGE), None, &mut attempt).await.unwrap();
+    let first = mcp.authorization().await.unwrap().unwrap();
+    let more = "Bearer error=\"insufficient_scope\", scope=\"files:read files:write\"";
+    let e = mcp.on_response(403, Some(more), None, &mut attempt).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidScope);
+    assert_eq!(mcp.scopes(), ["files:read"]);
+    // The next request goes on with the token it had.
+    assert_eq!(mcp.authorization().await.unwrap().unwrap(), first);
+}

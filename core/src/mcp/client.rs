@@ -85,24 +85,35 @@ struct Session {
 
 impl Session {
     fn params(&self) -> TokenParams {
+        self.params_for(self.scopes.lock().clone())
+    }
+
+    fn params_for(&self, scopes: Vec<String>) -> TokenParams {
         TokenParams {
-            scopes: self.scopes.lock().clone(),
+            scopes,
             resource: vec![self.resource.clone()],
             ..self.tokens.default_params().clone()
         }
         .normalized()
     }
 
-    /// Add scopes; whether any was new.
-    fn widen(&self, more: &[String]) -> bool {
-        let mut s = self.scopes.lock();
+    /// The scopes held plus `more`; `None` when `more` adds nothing.
+    fn widened(&self, more: &[String]) -> Option<Vec<String>> {
+        let mut s = self.scopes.lock().clone();
         let before = s.len();
         for m in more {
             if !s.contains(m) {
                 s.push(m.clone());
             }
         }
-        s.len() > before
+        (s.len() > before).then_some(s)
+    }
+
+    /// Add scopes (after the authorization server granted them).
+    fn widen(&self, more: &[String]) {
+        if let Some(w) = self.widened(more) {
+            *self.scopes.lock() = w;
+        }
     }
 }
 
@@ -331,10 +342,15 @@ impl McpClient {
             }
             (403, Some(session)) if !attempt.stepped_up => {
                 let insufficient = challenge.as_ref().and_then(|c| c.param("error")) == Some("insufficient_scope");
-                if !insufficient || !session.widen(&asked) {
+                let Some(wider) = session.widened(&asked).filter(|_| insufficient) else {
                     return Ok(Next::Done);
-                }
+                };
                 attempt.stepped_up = true;
+                // Ask for the wider token now: if the authorization server refuses the scopes
+                // (invalid_scope), the caller gets that error and the session keeps the scopes it
+                // had, so later requests still work.
+                session.tokens.get_token_for(session.params_for(wider.clone())).await?;
+                session.widen(&wider);
                 Ok(Next::Retry)
             }
             _ => Ok(Next::Done),
