@@ -8,14 +8,15 @@
 #
 # It reuses what scripts/test.sh has built: the Python extensions (through cargo's target/ cache,
 # a temporary venv with `pip install ./bindings-python ./bindings-python/testing
-# -r examples/python/requirements.txt` takes seconds when warm), the Node addons in
+# -r examples/python/requirements.txt -r examples/mcp/python/requirements.txt` takes seconds when
+# warm), the Node addons in
 # bindings-node/native/ (`npm ci` here only links the package and installs express) and the Go
 # static library and testing library in bindings-go/lib/ (a missing addon or library is built
 # first). Each example starts the local authorization server
 # in-process and serves its API on 127.0.0.1, and runs under `timeout`, so nothing outlives it.
 #
 # Knobs: PYTHON (interpreter for the venv, default python3); AUTHSEC_EXAMPLES_PYTHON (an
-# interpreter that already has authsec, fastapi, uvicorn and httpx: no venv is made);
+# interpreter that already has authsec, fastapi, uvicorn, httpx and mcp: no venv is made);
 # AUTHSEC_CARGO_PROFILE (the cargo profile of the Python build, as in bindings-python/test.sh); EXAMPLE_TIMEOUT (seconds, default 60).
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -37,8 +38,9 @@ step() { printf '==> %s\n' "$*"; }
 
 # fail_setup LANG: count every example of LANG as failed (its set-up failed).
 fail_setup() {
-  local lang=$1
-  for name in get_token agent protected_api configuration delegation; do
+  local lang=$1 names=(get_token agent protected_api configuration delegation)
+  [[ -d "$here/mcp/$lang" ]] && names+=(mcp)
+  for name in "${names[@]}"; do
     failed=$((failed + 1))
     failures+=("$lang/$name (set-up failed)")
   done
@@ -145,6 +147,24 @@ check_configuration() {
     '^from config\.yaml: token for .*read:data.*, expires in 3[56][0-9][0-9] s$'
 }
 
+# A protected MCP server and an agent that calls its tools (examples/mcp/<lang>/): the agent
+# discovers where to get a token from the server's 401, calls a tool, is refused a tool its token
+# lacks the scope of (403 insufficient_scope) or steps up to it, and the server answers a request
+# without a token with a 401 that names its metadata.
+check_mcp() {
+  expect "$1" \
+    '^server: http://127\.0\.0\.1:[0-9]+/mcp ' \
+    '^agent: tools [a-z_]+' \
+    '^agent: call [a-z_]+ -> ' \
+    '^agent: (refused [a-z_]+ -> 403 insufficient_scope .*scope="[^"]+"|step-up [a-z_]+ -> )' \
+    '^done: mcp$'
+  # Shown by some examples: a request without a token gets a 401 whose challenge names the metadata.
+  if grep -q '^agent: no token' "$1" &&
+    ! grep -Eq '^agent: no token -> 401 WWW-Authenticate: Bearer .*resource_metadata="http://127\.0\.0\.1:[0-9]+/\.well-known/oauth-protected-resource/mcp"' "$1"; then
+    echo "the request without a token did not get a 401 whose challenge names the metadata"
+  fi
+}
+
 # ----- Python -----
 
 run_python() {
@@ -160,7 +180,8 @@ run_python() {
     fi
     if ! "${PYTHON:-python3}" -m venv "$work/venv" ||
       ! "$work/venv/bin/python" -m pip install --disable-pip-version-check -q \
-        "$root/bindings-python" "$root/bindings-python/testing" -r "$here/python/requirements.txt"; then
+        "$root/bindings-python" "$root/bindings-python/testing" -r "$here/python/requirements.txt" \
+        -r "$here/mcp/python/requirements.txt"; then
       echo "FAIL python: could not install the examples' dependencies"
       fail_setup python
       return
@@ -175,6 +196,11 @@ run_python() {
   run_example python protected_api check_protected_api "$dir" "$py" -B protected_api.py
   run_example python configuration check_configuration "$dir" "$py" -B configuration.py
   run_example python delegation check_delegation "$dir" "$py" -B delegation.py
+  if "$py" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
+    run_example python mcp check_mcp "$here/mcp/python" "$py" -B main.py
+  else
+    echo "skip python/mcp: the mcp SDK 2.x needs Python 3.10+"
+  fi
 }
 
 # ----- Node.js -----

@@ -15,6 +15,7 @@ mod clock;
 mod convert;
 mod delegation;
 mod errors;
+mod mcp;
 mod verifier;
 
 use authsec_native::core::resource::bearer::bearer_token as core_bearer_token;
@@ -93,6 +94,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<verifier::Verifier>()?;
     m.add_class::<verifier::Claims>()?;
     m.add_class::<clock::ManualClock>()?;
+    m.add_class::<mcp::McpServerAuth>()?;
+    m.add_class::<mcp::McpClient>()?;
+    m.add(
+        "MCP_MAX_BODY_BYTES",
+        authsec_native::core::mcp::operation::MAX_BODY_BYTES,
+    )?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(error_classes, m)?)?;
     m.add_function(wrap_pyfunction!(bearer_token, m)?)?;

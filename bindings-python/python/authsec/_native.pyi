@@ -16,6 +16,9 @@ __all__ = [
     "Verifier",
     "Claims",
     "ManualClock",
+    "McpServerAuth",
+    "McpClient",
+    "MCP_MAX_BODY_BYTES",
     "error_codes",
     "error_classes",
     "bearer_token",
@@ -27,6 +30,7 @@ __all__ = [
 ]
 
 _Scopes = Union[str, Sequence[str]]
+_Reply = Tuple[int, List[Tuple[str, str]], str]
 _Path = Union[str, os.PathLike[str]]
 
 @disjoint_base
@@ -117,6 +121,44 @@ class ManualClock:
     def advance(self, seconds: float) -> None: ...
     def _state_address(self) -> int: ...
 
+MCP_MAX_BODY_BYTES: int
+
+@disjoint_base
+class McpServerAuth:
+    """An MCP server as an OAuth protected resource; `authsec.mcp.McpServerAuth` is its public face."""
+
+    def __new__(cls, **options: Any) -> Self: ...
+    def begin(self, method: str, path: str, authorization: Optional[str]) -> Tuple[Optional[str], Optional[_Reply]]:
+        """`(token, None)` to verify, or `(None, (status, headers, body))` to answer with."""
+    def decide(
+        self, verified: Union[_Scopes, BaseException], body: Optional[bytes]
+    ) -> Tuple[Optional[List[Tuple[str, Optional[str]]]], Optional[_Reply]]:
+        """`(operations, None)` when allowed, else `(None, (status, headers, body))`."""
+    def filter_list(self, method: str, result: Mapping[str, Any], granted: _Scopes) -> Tuple[Dict[str, Any], int]:
+        """The list result cut to what `granted` may use, and the number of items removed."""
+    def allows(self, method: str, target: Optional[str], granted: _Scopes) -> bool: ...
+    @property
+    def _settings(self) -> Dict[str, Any]: ...
+
+@disjoint_base
+class McpClient:
+    """The agent side of MCP authorization; `authsec.mcp.McpClient` is its public face."""
+
+    def __new__(cls, server_url: str, *, _clock: Optional[ManualClock] = None, **settings: Any) -> Self: ...
+    def authorization(self) -> asyncio.Future[Optional[str]]:
+        """The `Authorization` header for the next request (`None` before discovery)."""
+    def on_response(
+        self, status: int, www_authenticate: Optional[str], sent_token: Optional[str], attempt: int
+    ) -> asyncio.Future[Tuple[bool, int]]:
+        """After a response: `(retry, attempt)`."""
+    def discover(self) -> asyncio.Future[None]: ...
+    @property
+    def server_url(self) -> str: ...
+    @property
+    def resource(self) -> Optional[str]: ...
+    @property
+    def scopes(self) -> List[str]: ...
+
 def error_codes() -> List[Tuple[str, str, str, str, bool]]: ...
 def error_classes() -> List[Tuple[str, str]]: ...
 def challenge(
@@ -125,6 +167,7 @@ def challenge(
     message: str = "",
     missing_scopes: Optional[_Scopes] = None,
     required_scopes: Optional[_Scopes] = None,
+    resource_metadata: Optional[str] = None,
 ) -> Tuple[int, Optional[str], Optional[str]]: ...
 def bearer_token(authorization: Optional[str]) -> Optional[str]: ...
 def _shutdown() -> None: ...

@@ -191,19 +191,28 @@ class AuthsecError(Exception):
         return self.challenge()[0]
 
     def www_authenticate(
-        self, realm: Optional[str] = None, required_scopes: Union[str, Sequence[str]] = ()
+        self,
+        realm: Optional[str] = None,
+        required_scopes: Union[str, Sequence[str]] = (),
+        resource_metadata: Optional[str] = None,
     ) -> Optional[str]:
         """The ``WWW-Authenticate: Bearer ...`` value for this error (RFC 6750 §3); ``None`` for
         errors a resource answers with a 5xx (keys unavailable), which carry no challenge."""
-        return self.challenge(realm, required_scopes)[2]
+        return self.challenge(realm, required_scopes, resource_metadata)[2]
 
     def challenge(
-        self, realm: Optional[str] = None, required_scopes: Union[str, Sequence[str]] = ()
+        self,
+        realm: Optional[str] = None,
+        required_scopes: Union[str, Sequence[str]] = (),
+        resource_metadata: Optional[str] = None,
     ) -> Tuple[int, Optional[str], Optional[str]]:
         """What a protected resource answers for this error (RFC 6750 §3):
         ``(status, error, www_authenticate)``, e.g. ``(403, "insufficient_scope", 'Bearer ...')``.
-        The error and the challenge are ``None`` for 5xx answers (keys unavailable)."""
-        return _native.challenge(realm, self.code, self.message, self.missing_scopes, required_scopes)
+        ``resource_metadata``: the URL of the resource's RFC 9728 metadata, named in the
+        challenge. The error and the challenge are ``None`` for 5xx answers (keys unavailable)."""
+        return _native.challenge(
+            realm, self.code, self.message, self.missing_scopes, required_scopes, resource_metadata
+        )
 
 
 def _info(code: str) -> CodeInfo:

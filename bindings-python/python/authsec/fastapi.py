@@ -43,6 +43,9 @@ class RequireToken:
         scopes: scopes the token must all have (a list or a space-separated string).
         any_scopes: scopes of which the token must have at least one.
         realm: the ``realm`` in ``WWW-Authenticate`` challenges.
+        resource_metadata: the URL of this API's RFC 9728 protected-resource metadata, named in
+            every challenge (``resource_metadata="..."``) so clients can discover where to get
+            a token.
     """
 
     def __init__(
@@ -52,11 +55,13 @@ class RequireToken:
         *,
         any_scopes: Scopes = (),
         realm: Optional[str] = None,
+        resource_metadata: Optional[str] = None,
     ) -> None:
         self.verifier = verifier
         self.scopes = scopes
         self.any_scopes = any_scopes
         self.realm = realm
+        self.resource_metadata = resource_metadata
 
     def __repr__(self) -> str:
         return f"RequireToken(scopes={self.scopes!r}, any_scopes={self.any_scopes!r}, realm={self.realm!r})"
@@ -71,7 +76,9 @@ class RequireToken:
         except AuthsecError as e:
             raise self._reject(e) from None
         if token is None:
-            status, _, challenge = _native.challenge(self.realm, None, "", None, self.scopes or None)
+            status, _, challenge = _native.challenge(
+                self.realm, None, "", None, self.scopes or None, self.resource_metadata
+            )
             headers = {"WWW-Authenticate": challenge} if challenge else None
             raise HTTPException(status_code=status, detail="a bearer token is required", headers=headers)
         try:
@@ -82,6 +89,6 @@ class RequireToken:
             raise self._reject(e) from None
 
     def _reject(self, e: AuthsecError) -> HTTPException:
-        status, _, challenge = e.challenge(self.realm, self.scopes)
+        status, _, challenge = e.challenge(self.realm, self.scopes, self.resource_metadata)
         headers = {"WWW-Authenticate": challenge} if challenge else None
         return HTTPException(status_code=status, detail=str(e), headers=headers)

@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence, TypedDict, Union
 
 from .delegation import Actor
 
-__all__ = ["ClientOptions", "TokenOptions", "VerifierOptions"]
+__all__ = ["ClientOptions", "TokenOptions", "VerifierOptions", "McpServerOptions"]
 
 Scopes = Union[str, Sequence[str]]
 """A list of scopes or one space-separated string."""
@@ -69,6 +69,10 @@ class VerifierOptions(TypedDict, total=False):
     skip_audience_check: Optional[bool]
     verified_cache_size: Optional[int]
     allow_insecure_http: Optional[bool]
+    # How `aud` must match `audience`: "exact" (default; RFC 9728 §3.3), "trailing_slash" (a
+    # trailing slash aside) or "path_prefix" (the audience is the token's resource or below it).
+    # A token without `aud` always fails.
+    audience_match: Optional[str]
     # Delegated tokens (RFC 8693 `act`; `claims.delegation`). Refusals raise DelegationError
     # (delegation_not_allowed).
     forbid_delegation: Optional[bool]  # refuse every token that carries `act`
@@ -78,3 +82,19 @@ class VerifierOptions(TypedDict, total=False):
     # successful verification of a delegated token (never for an undelegated one), on the
     # calling thread (`verify_async`: the event loop's).
     allowed_actors: Optional[Union[Sequence[str], Callable[[Actor], bool]]]
+
+
+class McpServerOptions(TypedDict, total=False):
+    """``authsec.mcp.McpServerAuth(**options)``: an MCP server as an OAuth protected resource."""
+
+    resource: str  # required: the server's URL as clients reach it, the tokens' audience
+    authorization_servers: Sequence[str]  # required: issuer URLs, at least one
+    metadata: Optional[Mapping[str, Any]]  # more RFC 9728 fields: scopes_supported, resource_name, ...
+    verifier: Optional[Mapping[str, Any]]  # VerifierOptions plus issuer and audience
+    required_scopes: Optional[Scopes]  # every request
+    # {"tools/call:write_file": "files:write", "tools/call:read_*": ["files:read"],
+    #  "resources/read:file:///private/*": "private", "prompts/get:review": "review"}
+    operation_scopes: Optional[Mapping[str, Scopes]]
+    filter_lists: Optional[bool]  # default True
+    realm: Optional[str]
+    allow_insecure_http: Optional[bool]

@@ -33,10 +33,12 @@ class Verifier(_native.Verifier):
     The keyword options are read by the core (see ``authsec.options.VerifierOptions``):
     ``algorithms``, ``leeway``, ``typ``, ``required_claims``, ``max_token_bytes``,
     ``skip_issuer_check``, ``skip_audience_check``, ``verified_cache_size``,
-    ``allow_insecure_http``, and for delegated tokens (RFC 8693 ``act``; ``claims.delegation``)
-    ``forbid_delegation``, ``max_delegation_depth`` and ``allowed_actors`` (a list of actor ids,
-    or a callable that takes the current ``authsec.Actor`` and returns whether it may act; it is
-    yours, the only check not made by the core). An unknown or ill-typed one raises
+    ``allow_insecure_http``, ``audience_match`` (how ``aud`` must match ``audience``: ``"exact"``,
+    the default, ``"trailing_slash"`` or ``"path_prefix"``), and for delegated tokens (RFC 8693
+    ``act``; ``claims.delegation``) ``forbid_delegation``, ``max_delegation_depth`` and
+    ``allowed_actors`` (a list of actor ids, or a callable that takes the current
+    ``authsec.Actor`` and returns whether it may act; it is yours, the only check not made by
+    the core). An unknown or ill-typed one raises
     ``ConfigError`` naming it.
     ``_clock`` takes an ``authsec.testing.ManualClock`` (tests).
     """
