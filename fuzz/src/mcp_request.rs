@@ -87,7 +87,10 @@ pub fn check_decision(body: &[u8], granted: &[&str]) {
         (Ok(ops), Err(r)) => {
             assert_eq!(r.status, 403, "a readable body is refused only for scopes: {r:?}");
             let needed = scopes.required_all(ops);
-            assert!(needed.iter().any(|s| !granted.contains(&s.as_str())), "refused with every scope: {ops:?}");
+            assert!(
+                needed.iter().any(|s| !granted.contains(&s.as_str())),
+                "refused with every scope: {ops:?}"
+            );
             let h = header(&r.headers, "www-authenticate").expect("a 403 has a challenge");
             let challenges = parse_challenges(h);
             assert_eq!(challenges.len(), 1, "one challenge: {h}");
@@ -97,7 +100,12 @@ pub fn check_decision(body: &[u8], granted: &[&str]) {
             assert_eq!(c.param("resource_metadata"), Some(prm.as_str()), "{h}");
             // The scope parameter names every scope the request needs (those made of characters
             // RFC 6750 allows in it, which the map's and the method names' are).
-            let challenged: Vec<&str> = c.param("scope").unwrap_or("").split(' ').filter(|s| !s.is_empty()).collect();
+            let challenged: Vec<&str> = c
+                .param("scope")
+                .unwrap_or("")
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .collect();
             assert_eq!(challenged, needed.iter().map(String::as_str).collect::<Vec<_>>(), "{h}");
             let body: Value = serde_json::from_str(&r.body).expect("a JSON body");
             assert_eq!(body["error"], "insufficient_scope");
