@@ -479,11 +479,6 @@ def test_step_up_after_one_403(w: World, request: Any) -> None:
         ([w.url], "files:read mcp"), ([w.url], "files:read files:write mcp")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core gap (core/src/mcp/client.rs, McpClient::on_response): a step-up the authorization server "
-    "refuses keeps the widened scopes in the session, so every later request asks for them and fails",
-)
 def test_a_refused_step_up_leaves_the_agent_working(w: World) -> None:
     agent = w.agent("reader")  # its client may not get files:write
 

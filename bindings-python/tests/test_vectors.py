@@ -57,6 +57,7 @@ def build(file: dict, case: dict) -> authsec.Verifier:
     return authsec.Verifier(
         issuer=o.get("issuer"),
         audience=o.get("audience", []),
+        audience_match=o.get("audience_match"),
         jwks=jwks,
         algorithms=o.get("algorithms"),
         leeway=o.get("leeway"),
