@@ -131,9 +131,9 @@ AuthsecCode authsec_bearer_token(const char *authorization, char **token_out, ch
 
 /**
  * What a protected resource answers when it refuses a request (the core's `challenge_for`).
- * In: `{"realm", "code", "message", "missing_scopes", "required_scopes"}` (`code` is the error's
- * name, e.g. `"insufficient_scope"`, absent when no token was sent). Out: `{"status", "error",
- * "www_authenticate"}`.
+ * In: `{"realm", "resource_metadata", "code", "message", "missing_scopes", "required_scopes"}`
+ * (`code` is the error's name, e.g. `"insufficient_scope"`, absent when no token was sent). Out:
+ * `{"status", "error", "www_authenticate"}`.
  */
 AuthsecCode authsec_challenge(const char *input_json, char **out_json, char **error_json);
 

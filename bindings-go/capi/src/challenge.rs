@@ -42,9 +42,9 @@ struct ChallengeArg {
 }
 
 /// What a protected resource answers when it refuses a request (the core's `challenge_for`).
-/// In: `{"realm", "resource_metadata", "code", "message", "missing_scopes", "required_scopes"}` (`code` is the error's
-/// name, e.g. `"insufficient_scope"`, absent when no token was sent). Out: `{"status", "error",
-/// "www_authenticate"}`.
+/// In: `{"realm", "resource_metadata", "code", "message", "missing_scopes", "required_scopes"}`
+/// (`code` is the error's name, e.g. `"insufficient_scope"`, absent when no token was sent). Out:
+/// `{"status", "error", "www_authenticate"}`.
 #[no_mangle]
 pub unsafe extern "C" fn authsec_challenge(
     input_json: *const c_char,
