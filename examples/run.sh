@@ -35,10 +35,12 @@ started=$SECONDS
 
 step() { printf '==> %s\n' "$*"; }
 
-# fail_setup LANG: count every example of LANG as failed (its set-up failed).
+# fail_setup LANG [NAME...]: count every example of LANG (the common ones and NAMEs) as failed
+# (its set-up failed).
 fail_setup() {
   local lang=$1
-  for name in get_token agent protected_api configuration delegation; do
+  shift
+  for name in get_token agent protected_api configuration delegation "$@"; do
     failed=$((failed + 1))
     failures+=("$lang/$name (set-up failed)")
   done
@@ -136,6 +138,18 @@ check_delegation() {
     '^done: delegation$'
 }
 
+# MCP (examples/mcp/<lang>/): a protected MCP server and an agent on the language's official MCP
+# SDK; the agent discovers the authorization server from the 401, calls tools, and is refused one
+# (403 insufficient_scope) or steps up to it.
+check_mcp() {
+  expect "$1" \
+    '^server: http://127\.0\.0\.1:[0-9]+/mcp( |$)' \
+    '^agent: tools [a-z_]+' \
+    '^agent: call [a-z_]+.* -> ' \
+    '^agent: (refused [a-z_]+.* -> 403 insufficient_scope|call [a-z_]+.* -> 403 insufficient_scope .*step-up)' \
+    '^done: mcp$'
+}
+
 check_configuration() {
   local file=$1 lang=$2
   expect "$file" \
@@ -215,14 +229,15 @@ run_go() {
     step "go: the static library or the testing library is not built yet: bindings-go/build.sh"
     if ! "$root/bindings-go/build.sh"; then
       echo "FAIL go: could not build the libraries"
-      fail_setup go
+      fail_setup go mcp
       return
     fi
   fi
-  step "go: go vet, go build ./... (cgo over bindings-go)"
-  if ! (cd "$here/go" && go vet ./... && go build -o "$work/go-bin/" ./...); then
+  step "go: go vet, go build ./... (cgo over bindings-go; examples/go and examples/mcp/go)"
+  if ! (cd "$here/go" && go vet ./... && go build -o "$work/go-bin/" ./...) ||
+    ! (cd "$here/mcp/go" && go vet ./... && go build -o "$work/go-bin/mcp" . && go build -o "$work/go-bin/mcp-server" ./server); then
     echo "FAIL go: build failed"
-    fail_setup go
+    fail_setup go mcp
     return
   fi
   echo "go: built in $((SECONDS - t0)) s"
@@ -232,6 +247,7 @@ run_go() {
   run_example go protected_api check_protected_api "$dir" "$bin/protectedapi"
   run_example go configuration check_configuration "$dir" "$bin/configuration"
   run_example go delegation check_delegation "$dir" "$bin/delegation"
+  run_example go mcp check_mcp "$here/mcp/go" "$bin/mcp"
 }
 
 # ----- Browser (@authsec/wasm in headless Chromium) -----
