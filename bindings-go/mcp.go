@@ -486,13 +486,17 @@ func (t *MCPTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	ctx := req.Context()
 	getBody := req.GetBody
-	if getBody == nil && req.Body != nil && req.Body != http.NoBody {
-		b, err := io.ReadAll(req.Body)
-		req.Body.Close()
-		if err != nil {
-			return nil, err
+	if req.Body != nil && req.Body != http.NoBody {
+		if getBody == nil {
+			b, err := io.ReadAll(req.Body)
+			req.Body.Close()
+			if err != nil {
+				return nil, err
+			}
+			getBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+		} else {
+			req.Body.Close() // every send reads a copy from GetBody
 		}
-		getBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 	}
 	var attempt MCPAttempt
 	for {

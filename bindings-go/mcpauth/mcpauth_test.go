@@ -133,7 +133,8 @@ func start(t *testing.T, sdkGate bool) *fixture {
 	all := []string{"mcp", "files:read", "files:write", "review", "private"}
 	f.as = authsectest.New(t, authsectest.Options{Clock: f.clock, TokenLifetime: 600, Clients: []map[string]any{
 		{"client_id": "files-mcp", "type": "mcp_server", "resource": f.resource, "client_secret": "files-mcp-secret-0123456789"},
-		{"client_id": "agent", "client_secret": agentSecret, "allowed_scopes": all, "audiences": []string{"files-mcp"}},
+		// Its first audience is another API's: a token for this server needs resource (RFC 8707).
+		{"client_id": "agent", "client_secret": agentSecret, "allowed_scopes": all, "audiences": []string{"https://other.example.test", "files-mcp"}},
 		{"client_id": "reader", "client_secret": readerSecret, "allowed_scopes": []string{"mcp", "files:read"}, "audiences": []string{"files-mcp"}},
 		{"client_id": "elsewhere", "client_secret": elsewhereSecret, "allowed_scopes": all, "audiences": []string{"https://other.example.test"}},
 	}})
@@ -183,14 +184,19 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
-// token is a token from f's authorization server for client id with scopes.
+// token is a token for this MCP server from f's authorization server for client id with scopes.
 func (f *fixture) token(t *testing.T, id string, scopes ...string) string {
 	t.Helper()
-	tok, err := f.as.Token(ctxT(t), id, scopes...)
+	c, err := f.as.Client(authsec.ClientConfig{ClientID: id, Scopes: scopes, Resource: []string{f.resource}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tok
+	defer c.Close()
+	tok, err := c.Token(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.AccessToken
 }
 
 type answer struct {
@@ -300,11 +306,15 @@ func TestMetadataAndChallengeWithoutToken(t *testing.T) {
 
 func TestRefusedTokens(t *testing.T) {
 	f := start(t, false)
-	f.checkRefusal(t, "wrong audience", send(t, "POST", f.resource, "Bearer "+f.token(t, "elsewhere", "mcp"), initialize), "audience")
+	elsewhere, err := f.as.Token(ctxT(t), "elsewhere", "mcp") // for https://other.example.test
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.checkRefusal(t, "wrong audience", send(t, "POST", f.resource, "Bearer "+elsewhere, initialize), "audience")
 
 	foreign := authsectest.New(t, authsectest.Options{Clock: f.clock, Clients: []map[string]any{
 		{"client_id": "agent", "client_secret": agentSecret, "allowed_scopes": []string{"mcp"}, "audiences": []string{f.resource}}}})
-	ft, err := foreign.Token(ctxT(t), "agent", "mcp")
+	ft, err := foreign.Token(ctxT(t), "agent", "mcp") // aud: this server's URL, from another issuer
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -567,7 +577,11 @@ func TestAgentRefusals(t *testing.T) {
 func TestSDKGateWithTokenVerifierAndMiddleware(t *testing.T) {
 	f := start(t, true)
 	// The SDK's own gate: token errors are 401 (ErrInvalidToken), not 500.
-	if a := send(t, "POST", f.resource, "Bearer "+f.token(t, "elsewhere", "mcp"), initialize); a.status != 401 || !strings.Contains(a.body, "audience") {
+	elsewhere, err := f.as.Token(ctxT(t), "elsewhere", "mcp") // for https://other.example.test
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := send(t, "POST", f.resource, "Bearer "+elsewhere, initialize); a.status != 401 || !strings.Contains(a.body, "audience") {
 		t.Fatalf("wrong audience through the SDK's gate: %d %s", a.status, a.body)
 	}
 	cs, err := connect(t, f.resource, &recorder{token: f.token(t, "agent", "mcp", "files:read")})
