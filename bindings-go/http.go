@@ -90,6 +90,10 @@ func ClaimsFromContext(ctx context.Context) (*Claims, bool) {
 // MiddlewareOptions configures Middleware.
 type MiddlewareOptions struct {
 	Realm string
+	// ResourceMetadata is the URL of the API's RFC 9728 protected-resource metadata, named in
+	// every challenge as resource_metadata (RFC 9728 §5.1) so clients can discover where to get a
+	// token.
+	ResourceMetadata string
 	// Every one of these scopes is required.
 	RequiredScopes []string
 	// At least one of these scopes is required.
@@ -116,10 +120,13 @@ type challengeOut struct {
 }
 
 // challenge asks the core what to answer for err (nil = no token was sent).
-func challenge(realm string, err *Error, required []string) challengeOut {
+func challenge(realm, resourceMetadata string, err *Error, required []string) challengeOut {
 	in := map[string]any{}
 	if realm != "" {
 		in["realm"] = realm
+	}
+	if resourceMetadata != "" {
+		in["resource_metadata"] = resourceMetadata
 	}
 	if len(required) > 0 {
 		in["required_scopes"] = required
@@ -154,7 +161,7 @@ func HTTPStatus(err error) int {
 	if !errors.As(err, &ae) {
 		return http.StatusInternalServerError
 	}
-	return challenge("", ae, nil).Status
+	return challenge("", "", ae, nil).Status
 }
 
 // Middleware verifies the request's bearer token with v; on success the claims are in the
@@ -183,7 +190,7 @@ func Middleware(v *Verifier, opts MiddlewareOptions) func(http.Handler) http.Han
 			if err != nil && !errors.As(err, &ae) {
 				ae = &Error{Code: CodeInternalError, Message: err.Error()}
 			}
-			c := challenge(opts.Realm, ae, opts.RequiredScopes)
+			c := challenge(opts.Realm, opts.ResourceMetadata, ae, opts.RequiredScopes)
 			if c.WWWAuthenticate != "" {
 				w.Header().Set("WWW-Authenticate", c.WWWAuthenticate)
 			}

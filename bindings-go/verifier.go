@@ -47,6 +47,12 @@ type VerifierConfig struct {
 	SkipIssuerCheck   bool
 	SkipAudienceCheck bool
 	AllowInsecureHTTP bool
+	// AudienceMatch is how aud is compared with Audience (the core's audience_match): "" or
+	// AudienceExact (byte for byte, RFC 9728 §3.3), AudienceTrailingSlash (the same URL once
+	// canonical, a trailing slash aside), AudiencePathPrefix (Audience or a URL above it on the
+	// same origin, at a "/" boundary: a token for https://api.example/ passes
+	// https://api.example/mcp). A token without aud fails them all.
+	AudienceMatch string
 
 	// Delegation (RFC 8693 act chains). A malformed chain is always refused (ErrInvalidDelegation);
 	// these refuse well-formed ones with ErrDelegationNotAllowed. Tokens without act pass them all.
@@ -72,6 +78,13 @@ type VerifierConfig struct {
 	extra map[string]any
 }
 
+// VerifierConfig.AudienceMatch values.
+const (
+	AudienceExact         = "exact"
+	AudienceTrailingSlash = "trailing_slash"
+	AudiencePathPrefix    = "path_prefix"
+)
+
 // NoVerifiedCache turns a verifier's verified-token cache off (VerifierConfig.VerifiedCacheSize).
 const NoVerifiedCache = -1
 
@@ -82,7 +95,8 @@ const NoActors = -1
 // options is the config as the core's options map (set fields only).
 func (c VerifierConfig) options() map[string]any {
 	m := map[string]any{}
-	for k, v := range map[string]string{"issuer": c.Issuer, "jwks_uri": c.JWKSURI, "jwks": c.JWKS, "typ": c.Typ} {
+	for k, v := range map[string]string{"issuer": c.Issuer, "jwks_uri": c.JWKSURI, "jwks": c.JWKS, "typ": c.Typ,
+		"audience_match": c.AudienceMatch} {
 		if v != "" {
 			m[k] = v
 		}
@@ -269,17 +283,22 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	if err != nil {
 		return nil, &Error{Code: CodeConfigError, Message: err.Error()}
 	}
-	cs := cString(string(b))
+	return newVerifier(b, cfg.Clock, cfg.AllowActor)
+}
+
+// newVerifier creates a verifier from the core's verifier options as JSON.
+func newVerifier(options []byte, clock *ManualClock, allowActor func(Actor) bool) (*Verifier, error) {
+	cs := cString(string(options))
 	defer free(cs)
 	var h *C.AuthsecVerifier
 	var e *C.char
 	var code C.AuthsecCode
-	cfg.Clock.with(func(clk *C.AuthsecClock) { code = C.authsec_verifier_new(cs, clk, &h, &e) })
+	clock.with(func(clk *C.AuthsecClock) { code = C.authsec_verifier_new(cs, clk, &h, &e) })
 	if code != 0 {
 		return nil, errorFrom(code, e)
 	}
 	v := &Verifier{h: handle{ptr: unsafe.Pointer(h), free: func(p unsafe.Pointer) { C.authsec_verifier_free((*C.AuthsecVerifier)(p)) }},
-		allowActor: cfg.AllowActor}
+		allowActor: allowActor}
 	runtime.SetFinalizer(v, (*Verifier).Close)
 	return v, nil
 }

@@ -36,7 +36,8 @@ started=$SECONDS
 
 step() { printf '==> %s\n' "$*"; }
 
-# fail_setup LANG: count every example of LANG as failed (its set-up failed).
+# fail_setup LANG: count every example of LANG (and its MCP example, if it has one) as failed
+# (its set-up failed).
 fail_setup() {
   local lang=$1 names=(get_token agent protected_api configuration delegation)
   [[ -d "$here/mcp/$lang" ]] && names+=(mcp)
@@ -153,10 +154,10 @@ check_configuration() {
 # without a token with a 401 that names its metadata.
 check_mcp() {
   expect "$1" \
-    '^server: http://127\.0\.0\.1:[0-9]+/mcp ' \
+    '^server: http://127\.0\.0\.1:[0-9]+/mcp( |$)' \
     '^agent: tools [a-z_]+' \
-    '^agent: call [a-z_]+ -> ' \
-    '^agent: (refused [a-z_]+ -> 403 insufficient_scope .*scope="[^"]+"|step-up [a-z_]+ -> )' \
+    '^agent: call [a-z_]+.* -> ' \
+    '^agent: (refused [a-z_]+.* -> 403 insufficient_scope|call [a-z_]+.* -> 403 insufficient_scope .*step-up|step-up [a-z_]+ -> )' \
     '^done: mcp$'
   # Shown by some examples: a request without a token gets a 401 whose challenge names the metadata.
   if grep -q '^agent: no token' "$1" &&
@@ -245,8 +246,9 @@ run_go() {
       return
     fi
   fi
-  step "go: go vet, go build ./... (cgo over bindings-go)"
-  if ! (cd "$here/go" && go vet ./... && go build -o "$work/go-bin/" ./...); then
+  step "go: go vet, go build ./... (cgo over bindings-go; examples/go and examples/mcp/go)"
+  if ! (cd "$here/go" && go vet ./... && go build -o "$work/go-bin/" ./...) ||
+    ! (cd "$here/mcp/go" && go vet ./... && go build -o "$work/go-bin/mcp" . && go build -o "$work/go-bin/mcp-server" ./server); then
     echo "FAIL go: build failed"
     fail_setup go
     return
@@ -258,6 +260,7 @@ run_go() {
   run_example go protected_api check_protected_api "$dir" "$bin/protectedapi"
   run_example go configuration check_configuration "$dir" "$bin/configuration"
   run_example go delegation check_delegation "$dir" "$bin/delegation"
+  run_example go mcp check_mcp "$here/mcp/go" "$bin/mcp"
 }
 
 # ----- Browser (@authsec/wasm in headless Chromium) -----

@@ -8,10 +8,10 @@
  *   this library hands out with authsec_string_free (static strings are marked).
  * - Every export runs in a panic boundary: a panic becomes AUTHSEC_CODE_INTERNAL_ERROR (or a
  *   NULL, 0 or false result), never an unwind into C.
- * - Handles (client, verifier, clock) have create/free pairs and are thread-safe; free each once,
- *   after its calls returned.
- * - Blocking calls take block and timeout_ms (0 = none) and fail with AUTHSEC_CODE_TIMEOUT on
- *   expiry; with block = false they return AUTHSEC_CODE_OK and no result instead of blocking.
+ * - Handles (client, verifier, clock, MCP server, MCP client) have create/free pairs and are
+ *   thread-safe; free each once, after its calls returned.
+ * - Blocking calls take timeout_ms (0 = none) and fail with AUTHSEC_CODE_TIMEOUT on expiry; those
+ *   that also take block return AUTHSEC_CODE_OK and no result instead of blocking when it is false.
  * - The local authorization server for tests is in the separate libauthsec_capi_testing.
  */
 
@@ -35,6 +35,16 @@ typedef struct AuthsecClient AuthsecClient;
  * A clock that moves only when told to. Opaque.
  */
 typedef struct AuthsecClock AuthsecClock;
+
+/**
+ * The agent side of MCP authorization (the core's `McpClient`). Opaque.
+ */
+typedef struct AuthsecMcpClient AuthsecMcpClient;
+
+/**
+ * An MCP server's authorization (the core's `McpServerAuth`). Opaque.
+ */
+typedef struct AuthsecMcpServer AuthsecMcpServer;
 
 /**
  * A JWT access-token verifier. Opaque.
@@ -131,9 +141,9 @@ AuthsecCode authsec_bearer_token(const char *authorization, char **token_out, ch
 
 /**
  * What a protected resource answers when it refuses a request (the core's `challenge_for`).
- * In: `{"realm", "code", "message", "missing_scopes", "required_scopes"}` (`code` is the error's
- * name, e.g. `"insufficient_scope"`, absent when no token was sent). Out: `{"status", "error",
- * "www_authenticate"}`.
+ * In: `{"realm", "resource_metadata", "code", "message", "missing_scopes", "required_scopes"}`
+ * (`code` is the error's name, e.g. `"insufficient_scope"`, absent when no token was sent). Out:
+ * `{"status", "error", "www_authenticate"}`.
  */
 AuthsecCode authsec_challenge(const char *input_json, char **out_json, char **error_json);
 
@@ -277,6 +287,133 @@ void authsec_string_free(char *s);
  * `authsec_string_free`.
  */
 char *authsec_error_codes_json(void);
+
+/**
+ * Create an MCP server's authorization from its options as JSON (the core's
+ * `McpServerAuth::from_value`: `resource`, `authorization_servers`, `metadata`, `verifier`,
+ * `required_scopes`, `operation_scopes`, `filter_lists`, `realm`, `allow_insecure_http`). Free
+ * with `authsec_mcp_server_free`.
+ */
+AuthsecCode authsec_mcp_server_new(const char *options_json,
+                                   struct AuthsecMcpServer **out,
+                                   char **error_json);
+
+/**
+ * Free an MCP server's authorization. NULL is fine.
+ */
+void authsec_mcp_server_free(struct AuthsecMcpServer *server);
+
+/**
+ * `{"resource", "metadata" (the RFC 9728 document), "metadata_url", "well_known_paths",
+ * "verifier_options" (for `authsec_verifier_new`), "max_body_bytes" (the core refuses a longer
+ * body), "filter_lists"}` as JSON; NULL for NULL. Free with `authsec_string_free`.
+ */
+char *authsec_mcp_server_info(const struct AuthsecMcpServer *server);
+
+/**
+ * The first step (the core's `begin`) for a request's method, path (no query) and `Authorization`
+ * (NULL if absent): `*response_json_out` is the answer to send (`{"status", "headers": [[name,
+ * value], ...], "body"}`), or `*token_out` the bearer token to verify, then decide on.
+ */
+AuthsecCode authsec_mcp_server_begin(const struct AuthsecMcpServer *server,
+                                     const char *method,
+                                     const char *path,
+                                     const char *authorization,
+                                     char **token_out,
+                                     char **response_json_out,
+                                     char **error_json);
+
+/**
+ * The second step (the core's `decide`): the verifier's answer, either the scopes the token
+ * grants (`granted`, space-separated) or, when `refusal_json` is not NULL, why it refused it
+ * (`{"code": the error's name, "message", "missing_scopes"}`); and the request body (`body_len`
+ * bytes; NULL/0 for a request without one). Refused: `*response_json_out` is the answer, as
+ * `authsec_mcp_server_begin` gives it; allowed: it is NULL.
+ */
+AuthsecCode authsec_mcp_server_decide(const struct AuthsecMcpServer *server,
+                                      const char *granted_scopes,
+                                      const char *refusal_json,
+                                      const uint8_t *body,
+                                      size_t body_len,
+                                      char **response_json_out,
+                                      char **error_json);
+
+/**
+ * Cut a list result (`tools/list`, `prompts/list`, `resources/list`; JSON) to what a token with
+ * the scopes `granted_scopes` (space-separated) may use (the core's `filter_list`): `*result_json_out`
+ * is the result, `*removed_out` how many items went.
+ */
+AuthsecCode authsec_mcp_server_filter_list(const struct AuthsecMcpServer *server,
+                                           const char *method,
+                                           const char *result_json,
+                                           const char *granted_scopes,
+                                           char **result_json_out,
+                                           uint64_t *removed_out,
+                                           char **error_json);
+
+/**
+ * Whether a token with the scopes `granted_scopes` (space-separated) may do `method` on `target` (NULL
+ * for none) (the core's `allows`). False for bad arguments.
+ */
+bool authsec_mcp_server_allows(const struct AuthsecMcpServer *server,
+                               const char *method,
+                               const char *target,
+                               const char *granted_scopes);
+
+/**
+ * The agent side for the MCP server at `server_url`, with client settings `config_json` as
+ * `authsec_client_new` reads them (`issuer` required: tokens come from there only). `clock`: NULL
+ * for the system clock, or a test clock. Free with `authsec_mcp_client_free`.
+ */
+AuthsecCode authsec_mcp_client_new(const char *server_url,
+                                   const char *config_json,
+                                   const struct AuthsecClock *clock,
+                                   struct AuthsecMcpClient **out,
+                                   char **error_json);
+
+/**
+ * Free the agent side. NULL is fine.
+ */
+void authsec_mcp_client_free(struct AuthsecMcpClient *client);
+
+/**
+ * The `Authorization` header for the next request (the core's `authorization`; NULL before
+ * discovery: send it without). Blocks while a token is requested; `timeout_ms` bounds it (0 = none).
+ */
+AuthsecCode authsec_mcp_client_authorization(const struct AuthsecMcpClient *client,
+                                             uint64_t timeout_ms,
+                                             char **authorization_out,
+                                             char **error_json);
+
+/**
+ * After a response (the core's `on_response`): its `status`, `WWW-Authenticate` and the request's
+ * `Authorization` (NULL if absent), and `attempt_bits` (0 for a request's first response).
+ * `*retry_out`: send it again with a fresh authorization, then pass `*attempt_out`. Blocks during
+ * discovery and token requests; `timeout_ms` bounds it (0 = none).
+ */
+AuthsecCode authsec_mcp_client_on_response(const struct AuthsecMcpClient *client,
+                                           uint16_t status,
+                                           const char *www_authenticate,
+                                           const char *sent_authorization,
+                                           uint8_t attempt_bits,
+                                           uint64_t timeout_ms,
+                                           bool *retry_out,
+                                           uint8_t *attempt_out,
+                                           char **error_json);
+
+/**
+ * Discover the MCP server now, without waiting for a 401 (the core's `discover`). Blocks;
+ * `timeout_ms` bounds it (0 = none).
+ */
+AuthsecCode authsec_mcp_client_discover(const struct AuthsecMcpClient *client,
+                                        uint64_t timeout_ms,
+                                        char **error_json);
+
+/**
+ * `{"server_url", "resource" (null before discovery), "scopes"}` as JSON; NULL for NULL. Free
+ * with `authsec_string_free`.
+ */
+char *authsec_mcp_client_info(const struct AuthsecMcpClient *client);
 
 /**
  * Create a verifier from options as JSON, read by the core (`VerifierOptions`: `issuer`,

@@ -4,6 +4,7 @@
 use crate::error::AuthsecCode;
 use crate::ffi::{json_arg, set_out, str_arg};
 use crate::panic::ffi_boundary;
+use crate::CoreResult;
 use authsec_native::core::resource::bearer::bearer_token;
 use authsec_native::core::resource::challenge::{challenge_for, ChallengeParams, ErrorParts};
 use authsec_native::Error as CoreError;
@@ -28,9 +29,11 @@ pub unsafe extern "C" fn authsec_bearer_token(
     }
 }
 
+/// An error as the binding's error object carries it, and the challenge's other parameters (also
+/// the `refusal_json` of `authsec_mcp_server_decide`).
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct ChallengeArg {
+pub(crate) struct ChallengeArg {
     realm: Option<String>,
     /// The URL of the resource's RFC 9728 metadata.
     resource_metadata: Option<String>,
@@ -41,10 +44,26 @@ struct ChallengeArg {
     required_scopes: Vec<String>,
 }
 
+impl ChallengeArg {
+    pub(crate) unsafe fn read(p: *const c_char, what: &str) -> CoreResult<ChallengeArg> {
+        serde_json::from_value(json_arg(what, str_arg(p, what)?)?)
+            .map_err(|e| CoreError::config(format!("{what}: {e}")))
+    }
+
+    /// The error, `None` when no token was sent.
+    pub(crate) fn parts(&self) -> Option<ErrorParts<'_>> {
+        self.code.as_deref().map(|code| ErrorParts {
+            code,
+            message: &self.message,
+            missing_scopes: self.missing_scopes.clone(),
+        })
+    }
+}
+
 /// What a protected resource answers when it refuses a request (the core's `challenge_for`).
-/// In: `{"realm", "resource_metadata", "code", "message", "missing_scopes", "required_scopes"}` (`code` is the error's
-/// name, e.g. `"insufficient_scope"`, absent when no token was sent). Out: `{"status", "error",
-/// "www_authenticate"}`.
+/// In: `{"realm", "resource_metadata", "code", "message", "missing_scopes", "required_scopes"}`
+/// (`code` is the error's name, e.g. `"insufficient_scope"`, absent when no token was sent). Out:
+/// `{"status", "error", "www_authenticate"}`.
 #[no_mangle]
 pub unsafe extern "C" fn authsec_challenge(
     input_json: *const c_char,
@@ -53,13 +72,8 @@ pub unsafe extern "C" fn authsec_challenge(
 ) -> AuthsecCode {
     ffi_boundary! { errors: error_json;
         set_out(out_json, None);
-        let a: ChallengeArg = serde_json::from_value(json_arg("challenge", str_arg(input_json, "input_json")?)?)
-            .map_err(|e| CoreError::config(format!("challenge: {e}")))?;
-        let parts = a.code.as_deref().map(|code| ErrorParts {
-            code,
-            message: &a.message,
-            missing_scopes: a.missing_scopes.clone(),
-        });
+        let a = ChallengeArg::read(input_json, "challenge")?;
+        let parts = a.parts();
         let params = ChallengeParams {
             realm: a.realm.clone(),
             resource_metadata: a.resource_metadata.clone(),
