@@ -28,6 +28,7 @@ type vectorFile struct {
 		Options struct {
 			Issuer             string   `json:"issuer"`
 			Audience           []string `json:"audience"`
+			AudienceMatch      string   `json:"audience_match"`
 			SkipIssuerCheck    bool     `json:"skip_issuer_check"`
 			SkipAudienceCheck  bool     `json:"skip_audience_check"`
 			Algorithms         []string `json:"algorithms"`
@@ -80,7 +81,8 @@ func TestSharedVectors(t *testing.T) {
 			}
 			o := c.Options
 			cfg := VerifierConfig{
-				Issuer: o.Issuer, Audience: o.Audience, JWKS: string(jwks), Algorithms: o.Algorithms,
+				Issuer: o.Issuer, Audience: o.Audience, AudienceMatch: o.AudienceMatch,
+				JWKS: string(jwks), Algorithms: o.Algorithms,
 				Typ: o.Typ, RequiredClaims: o.RequiredClaims,
 				SkipIssuerCheck: o.SkipIssuerCheck, SkipAudienceCheck: o.SkipAudienceCheck,
 				ForbidDelegation: o.ForbidDelegation, AllowedActors: o.AllowedActors,

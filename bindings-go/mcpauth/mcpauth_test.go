@@ -553,6 +553,17 @@ func TestAgentRefusals(t *testing.T) {
 	if n := f.ran("write_file"); n != 0 {
 		t.Fatalf("write_file ran %d times", n)
 	}
+	// The refusal left the agent's scopes as they were: the same transport calls what it may.
+	if got := rt.Client.Info().Scopes; strings.Contains(strings.Join(got, " "), "files:write") {
+		t.Fatalf("scopes after a refused step-up: %v", got)
+	}
+	cs2, err := connect(t, f.resource, rt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := cs2.CallTool(ctxT(t), &mcp.CallToolParams{Name: "read_file"}); err != nil || res.IsError {
+		t.Fatalf("read_file after a refused step-up: %v %+v", err, res)
+	}
 
 	// Credentials for another authorization server: no token is requested from the one the
 	// MCP server names, and none goes to it.
