@@ -38,7 +38,7 @@ step() { printf '==> %s\n' "$*"; }
 # fail_setup LANG: count every example of LANG as failed (its set-up failed).
 fail_setup() {
   local lang=$1
-  for name in get_token agent protected_api configuration delegation; do
+  for name in get_token agent protected_api configuration delegation mcp; do
     failed=$((failed + 1))
     failures+=("$lang/$name (set-up failed)")
   done
@@ -145,6 +145,18 @@ check_configuration() {
     '^from config\.yaml: token for .*read:data.*, expires in 3[56][0-9][0-9] s$'
 }
 
+# An MCP server protected by authsec and an agent on the official MCP SDK's client: the server's
+# URL, the tools the agent's token may see, a tool call, and a per-tool refusal (403
+# insufficient_scope) or a step-up.
+check_mcp() {
+  expect "$1" \
+    '^server: http://127\.0\.0\.1:[0-9]+/mcp( |$)' \
+    '^agent: tools [A-Za-z_]' \
+    '^agent: call [A-Za-z_]+ -> ' \
+    '^agent: (refused [A-Za-z_]+ -> 403 insufficient_scope|call [A-Za-z_]+ -> .*step-up)' \
+    '^done: mcp$'
+}
+
 # ----- Python -----
 
 run_python() {
@@ -189,9 +201,10 @@ run_node() {
       return
     fi
   fi
-  step "node: npm ci (links ../../bindings-node, installs express)"
+  step "node: npm ci (links ../../bindings-node, installs express; examples/mcp/node: the MCP SDK too)"
   # --ignore-scripts: the addon is already built; this only links the package.
-  if ! (cd "$here/node" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error); then
+  if ! (cd "$here/node" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) ||
+    ! (cd "$here/mcp/node" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error); then
     echo "FAIL node: npm ci failed"
     fail_setup node
     return
@@ -203,6 +216,7 @@ run_node() {
   run_example node protected_api check_protected_api "$dir" node protected-api.mjs
   run_example node configuration check_configuration "$dir" node configuration.mjs
   run_example node delegation check_delegation "$dir" node delegation.mjs
+  run_example node mcp check_mcp "$here/mcp/node" node mcp.mjs
 }
 
 # ----- Go -----
