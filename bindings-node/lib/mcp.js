@@ -32,11 +32,6 @@ function pathOf(req) {
   return q === -1 ? url : url.slice(0, q);
 }
 
-/** RFC 9112 §6.3: a request has a body when it says how long it is or that it is chunked. */
-function hasBody(req) {
-  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-}
-
 /**
  * The raw body, read up to one byte past `limit` (the core refuses a longer one): `{ bytes, cut }`,
  * `cut` when the rest was left unread.
@@ -68,12 +63,14 @@ function readBody(req, limit) {
 
 /**
  * The request body for the core: what `express.json()` parsed (serialized again), else the raw
- * bytes (then `parse` says to hand the SDK the parsed body); `null` without a body.
+ * bytes, read to the end whatever the headers say (HTTP/2 requests need not say how long they
+ * are), so the SDK can only ever see the body checked here (then `parse`: hand it on parsed);
+ * `null` without one.
  */
 async function bodyOf(req) {
   if (req.body !== undefined) return { bytes: Buffer.from(JSON.stringify(req.body)), parse: false, cut: false };
-  if (!hasBody(req)) return null;
-  return { ...(await readBody(req, native.MCP_MAX_BODY_BYTES)), parse: true };
+  const read = await readBody(req, native.MCP_MAX_BODY_BYTES);
+  return read.bytes.length === 0 ? null : { ...read, parse: true };
 }
 
 /** The verifier's answer: `[claims, null]` or `[null, error]`; other errors are thrown. */

@@ -4,6 +4,7 @@
 // McpClientAuth's fetch. Everything over real sockets on 127.0.0.1.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
 import express from 'express';
 import { z } from 'zod';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -469,6 +470,39 @@ describe('MCP server and agent with @modelcontextprotocol/sdk', () => {
     } finally {
       await s.close();
       await plain.close();
+    }
+  });
+
+  test('over HTTP/2 (bodies without content-length): the body is read and checked all the same', async () => {
+    const mw = auth.middleware();
+    const h2 = http2.createServer((req, res) => mw(req, res, (err) => (err ? res.writeHead(500).end(String(err)) : mcpHandler(auth)(req, res))));
+    await new Promise((resolve) => h2.listen(0, '127.0.0.1', resolve));
+    const session = http2.connect(`http://127.0.0.1:${h2.address().port}`);
+    /** POST `body` to /mcp with `token`; `{ status, body }`. */
+    const post = (token, body) =>
+      new Promise((resolve, reject) => {
+        const stream = session.request({ ':method': 'POST', ':path': '/mcp', authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' });
+        let status;
+        let text = '';
+        stream.on('response', (h) => (status = h[':status'])).on('data', (d) => (text += d)).on('end', () => resolve({ status, text })).on('error', reject);
+        stream.end(body);
+      });
+    try {
+      const reader = await token('reader', { scopes: 'mcp files:read' });
+      const writes = ran.write_file;
+      const call = (name) => JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: { path: 'h2', text: 't' } } });
+      const refused = await post(reader, call('write_file'));
+      assert.equal(refused.status, 403);
+      assert.equal(JSON.parse(refused.text).error, 'insufficient_scope');
+      assert.equal(ran.write_file, writes);
+      const ok = await post(reader, call('read_file'));
+      assert.equal(ok.status, 200);
+      assert.equal(JSON.parse(ok.text).result.content[0].text, 'contents of h2');
+      const empty = await post(reader, '');
+      assert.equal(empty.status, 400); // the SDK's parse error: nothing was left for it to read
+    } finally {
+      session.close();
+      await new Promise((resolve) => h2.close(resolve));
     }
   });
 
