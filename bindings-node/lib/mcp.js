@@ -148,6 +148,7 @@ class McpServerAuth {
     /** Where the middleware serves it: the path-aware well-known path, then the root one. */
     this.wellKnownPaths = m.paths;
     this.#resourceUrl = new URL(m.resource);
+    Object.freeze(this.metadata);
     Object.freeze(this.wellKnownPaths);
     Object.freeze(this);
   }
