@@ -318,6 +318,13 @@ export interface VerifierOptions {
   skipIssuerCheck?: boolean;
   /** Only when tokens are audience-less by design. */
   skipAudienceCheck?: boolean;
+  /**
+   * How a token's `aud` is compared with `audience` (a missing `aud` always fails): `"exact"` (the
+   * default; RFC 9728 §3.3), `"trailing_slash"` (`https://api.example` and `https://api.example/`
+   * are the same), or `"path_prefix"` (a token for a URL above `audience` on the same origin, at a
+   * `/` boundary, is accepted: `https://api.example/` for `https://api.example/mcp`).
+   */
+  audienceMatch?: AudienceMatch;
   /** Verified tokens remembered (default 10,000; 0 disables the cache). */
   verifiedCacheSize?: number;
   /** Allow a plain `http://` JWKS URL to hosts other than loopback. */
@@ -338,6 +345,9 @@ export interface VerifierOptions {
   /** INTERNAL test hook: a `ManualClock` from `@authsec/sdk/testing`. */
   clock?: ManualClock;
 }
+
+/** How a token's `aud` is compared with the configured audience. */
+export type AudienceMatch = 'exact' | 'trailing_slash' | 'path_prefix';
 
 /** An `allowedActors` callback: `true` accepts the current actor, `false` refuses the token. */
 export type AllowActor = (actor: Actor) => boolean | Promise<boolean>;
@@ -399,12 +409,28 @@ export declare class Verifier {
 // ----------------------------------------------------------------------------------------------
 // Express / node:http middleware
 
-/** What `requireAuth` puts on the request. */
+/**
+ * What `requireAuth` (and `@authsec/sdk/mcp`'s middleware) puts on the request: the claims and the
+ * token, with the fields of the MCP SDK's `AuthInfo`, so the request can go on to an MCP SDK
+ * transport (`transport.handleRequest(req, res, req.body)`) as it is.
+ */
 export interface AuthResult {
   /** The verified claims. */
   payload: Claims;
   /** The bearer token. */
   token: string;
+  /** The `client_id` claim, else `sub`. */
+  clientId: string;
+  /** The scopes the token grants (`scope` and/or `scp`). */
+  scopes: string[];
+  /** `exp`, Unix seconds. */
+  expiresAt: number;
+  /** The MCP server's URL (set by `@authsec/sdk/mcp`). */
+  resource?: URL;
+  /** The URL of the MCP server's RFC 9728 metadata (set by `@authsec/sdk/mcp`). */
+  resourceMetadataUrl?: string;
+  /** `{ sub, iss, claims, delegation }` (`delegation`: the `act` chain, current actor first). */
+  extra: { sub: string | undefined; iss: string | undefined; claims: Claims; delegation: readonly Actor[] };
 }
 
 /** A request after `requireAuth`. */
@@ -419,6 +445,8 @@ export interface RequireAuthOptions extends VerifierOptions {
   anyScopes?: Scopes;
   /** The `realm` of `WWW-Authenticate` challenges. */
   realm?: string;
+  /** The URL of the API's RFC 9728 protected-resource metadata: `resource_metadata` in every challenge. */
+  resourceMetadata?: string;
 }
 
 /** Require a valid bearer token; sets `req.auth`; answers 401/403 (400, 503) with `WWW-Authenticate`. */

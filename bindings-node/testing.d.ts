@@ -29,6 +29,11 @@ export interface LocalServerClient {
   name?: string;
   description?: string;
   type?: 'm2m' | 'ai_agent' | 'mcp_server';
+  /**
+   * For an `mcp_server` client: the MCP server's URL, the audience (canonical) of tokens issued
+   * for it. Other clients may name this client's id in their `audiences` in its place.
+   */
+  resource?: string;
   client_secret?: string;
   /** Public keys for `private_key_jwt`. */
   jwks?: Jwks;

@@ -155,9 +155,9 @@ check_configuration() {
 check_mcp() {
   expect "$1" \
     '^server: http://127\.0\.0\.1:[0-9]+/mcp( |$)' \
-    '^agent: tools [a-z_]+' \
-    '^agent: call [a-z_]+.* -> ' \
-    '^agent: (refused [a-z_]+.* -> 403 insufficient_scope|call [a-z_]+.* -> 403 insufficient_scope .*step-up|step-up [a-z_]+ -> )' \
+    '^agent: tools [A-Za-z_]+' \
+    '^agent: call [A-Za-z_]+.* -> ' \
+    '^agent: (refused [A-Za-z_]+.* -> 403 insufficient_scope|call [A-Za-z_]+.* -> .*403 insufficient_scope .*step-up|step-up [A-Za-z_]+ -> )' \
     '^done: mcp$'
   # Shown by some examples: a request without a token gets a 401 whose challenge names the metadata.
   if grep -q '^agent: no token' "$1" &&
@@ -216,9 +216,10 @@ run_node() {
       return
     fi
   fi
-  step "node: npm ci (links ../../bindings-node, installs express)"
+  step "node: npm ci (links ../../bindings-node, installs express; examples/mcp/node: the MCP SDK too)"
   # --ignore-scripts: the addon is already built; this only links the package.
-  if ! (cd "$here/node" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error); then
+  if ! (cd "$here/node" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) ||
+    ! (cd "$here/mcp/node" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error); then
     echo "FAIL node: npm ci failed"
     fail_setup node
     return
@@ -230,6 +231,7 @@ run_node() {
   run_example node protected_api check_protected_api "$dir" node protected-api.mjs
   run_example node configuration check_configuration "$dir" node configuration.mjs
   run_example node delegation check_delegation "$dir" node delegation.mjs
+  run_example node mcp check_mcp "$here/mcp/node" node mcp.mjs
 }
 
 # ----- Go -----

@@ -45,6 +45,32 @@ function splitOptions(options) {
   return [rest, clockOf(clock)];
 }
 
+const ACTOR_OPTIONS = ['allowedActors', 'allowed_actors'];
+
+/**
+ * The options for the core without an `allowedActors` callback, and the callback (or null). A
+ * list of ids stays in the options: the core applies it.
+ */
+function splitActorCallback(opts) {
+  const given = ACTOR_OPTIONS.filter((k) => opts !== undefined && opts[k] !== undefined);
+  const fn = given.find((k) => typeof opts[k] === 'function');
+  if (fn === undefined) return [opts, null];
+  if (given.length > 1) throw configError('give allowed_actors (allowedActors) only once');
+  const { [fn]: callback, ...rest } = opts;
+  return [rest, callback];
+}
+
+/**
+ * What the middleware puts on `req.auth` for a verified token: the claims (`payload`) and the
+ * token, with the fields of the MCP SDK's `AuthInfo` (`clientId`: the `client_id` claim, else
+ * `sub`; `scopes`, read as the core reads them; `expiresAt`: `exp`; `extra`), so the request can
+ * go on to an MCP SDK transport as it is.
+ */
+function authResult(token, claims, scopes = native.scopesOf(claims)) {
+  const extra = { sub: claims.sub, iss: claims.iss, claims, delegation: claims.delegation };
+  return { payload: claims, token, clientId: claims.client_id ?? claims.sub, scopes, expiresAt: claims.exp, extra };
+}
+
 /** Run a native call, re-throwing core errors as `AuthsecError` subclasses. */
 function call(fn) {
   try {
@@ -54,4 +80,4 @@ function call(fn) {
   }
 }
 
-module.exports = { NATIVE, CODE_CLASSES, fromNative, configError, clockOf, splitOptions, call };
+module.exports = { NATIVE, CODE_CLASSES, fromNative, configError, clockOf, splitOptions, splitActorCallback, authResult, call };

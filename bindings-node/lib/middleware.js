@@ -5,16 +5,16 @@
 
 const native = require('./native');
 const { AuthsecError } = require('./errors');
-const { fromNative, configError } = require('./internal');
+const { fromNative, configError, authResult } = require('./internal');
 const { Verifier } = require('./verifier');
 
 const CONTEXT = Symbol('authsec.requestContext');
 
 /** Answer a refused request: the core's status, error code and challenge (RFC 6750 §3). */
-function refuse(res, err, realm, scopes, next) {
+function refuse(res, err, realm, scopes, next, resourceMetadata) {
   if (err !== null && !(err instanceof AuthsecError)) return next(err);
   if (res.headersSent) return next(err ?? configError('the response was already sent'));
-  const c = native.challenge(realm ?? null, err, scopes ?? null);
+  const c = native.challenge(realm ?? null, err, scopes ?? null, resourceMetadata ?? null);
   res.statusCode = c.status;
   if (c.wwwAuthenticate) res.setHeader('WWW-Authenticate', c.wwwAuthenticate);
   res.setHeader('Cache-Control', 'no-store');
@@ -29,16 +29,19 @@ function authorizationHeader(req) {
 }
 
 /**
- * Middleware that requires a valid bearer token. On success `req.auth = { payload, token }`
- * (`payload` = the verified claims) and `next()` is called; otherwise it answers 401/403 (400 for a
+ * Middleware that requires a valid bearer token. On success `req.auth = { payload, token, clientId,
+ * scopes, expiresAt, extra }` (`payload` = the verified claims; the rest the MCP SDK's `AuthInfo`
+ * fields) and `next()` is called; otherwise it answers 401/403 (400 for a
  * malformed header, 503 when the keys are unavailable) with a `WWW-Authenticate` challenge.
  *
  * Options: the `Verifier` options (`issuer`, `audience`, `jwksUri` or `jwks`, `algorithms`,
- * `leeway`, ...) or an existing `verifier`; `requiredScopes` / `anyScopes`; `realm`. Without
- * `jwksUri`/`jwks`/`verifier`, the JWKS URL is discovered from the issuer (RFC 8414) on first use.
+ * `leeway`, `audienceMatch`, ...) or an existing `verifier`; `requiredScopes` / `anyScopes`;
+ * `realm`; `resourceMetadata` (the URL of the API's RFC 9728 metadata, named in every challenge).
+ * Without `jwksUri`/`jwks`/`verifier`, the JWKS URL is discovered from the issuer (RFC 8414) on
+ * first use.
  */
 function requireAuth(options = {}) {
-  const { realm, requiredScopes, anyScopes, verifier, ...verifierOptions } = options;
+  const { realm, resourceMetadata, requiredScopes, anyScopes, verifier, ...verifierOptions } = options;
   if (verifier !== undefined && !(verifier instanceof Verifier)) {
     throw new TypeError('requireAuth: verifier must be an @authsec/sdk Verifier');
   }
@@ -55,17 +58,17 @@ function requireAuth(options = {}) {
     try {
       token = native.bearerToken(authorizationHeader(req));
     } catch (e) {
-      return refuse(res, fromNative(e), realm, challengeScopes, next);
+      return refuse(res, fromNative(e), realm, challengeScopes, next, resourceMetadata);
     }
-    if (token === null) return refuse(res, null, realm, challengeScopes, next);
+    if (token === null) return refuse(res, null, realm, challengeScopes, next, resourceMetadata);
     v.verify(token, scopeOptions).then(
       (payload) => {
-        const auth = { payload, token };
-        Object.defineProperty(auth, CONTEXT, { value: { verifier: v, realm } });
+        const auth = authResult(token, payload);
+        Object.defineProperty(auth, CONTEXT, { value: { verifier: v, realm, resourceMetadata } });
         req.auth = auth;
         next();
       },
-      (e) => refuse(res, e, realm, challengeScopes, next),
+      (e) => refuse(res, e, realm, challengeScopes, next, resourceMetadata),
     );
   };
 }
@@ -83,7 +86,7 @@ function requiredScopes(scopes, options = {}) {
     // The token is in the verifier's verified-token cache: this re-check answers at once.
     ctx.verifier.verify(req.auth.token, scopeOptions).then(
       () => next(),
-      (e) => refuse(res, e, options.realm ?? ctx.realm, scopes, next),
+      (e) => refuse(res, e, options.realm ?? ctx.realm, scopes, next, ctx.resourceMetadata),
     );
   };
 }

@@ -4,22 +4,7 @@
 
 const { inspect } = require('node:util');
 const native = require('./native');
-const { NATIVE, call, fromNative, configError, splitOptions } = require('./internal');
-
-const ACTOR_OPTIONS = ['allowedActors', 'allowed_actors'];
-
-/**
- * The options for the core without an `allowedActors` callback, and the callback (or null). A
- * list of ids stays in the options: the core applies it.
- */
-function splitActorCallback(opts) {
-  const given = ACTOR_OPTIONS.filter((k) => opts !== undefined && opts[k] !== undefined);
-  const fn = given.find((k) => typeof opts[k] === 'function');
-  if (fn === undefined) return [opts, null];
-  if (given.length > 1) throw configError('give allowed_actors (allowedActors) only once');
-  const { [fn]: callback, ...rest } = opts;
-  return [rest, callback];
-}
+const { NATIVE, call, fromNative, configError, splitOptions, splitActorCallback } = require('./internal');
 
 /** Verifies JWT access tokens (RFC 9068) against a JWKS (`jwksUri`, cached; a static `jwks`; or `discover: true`). */
 class Verifier {

@@ -100,7 +100,7 @@ pub struct ErrorLike {
 }
 
 impl ErrorLike {
-    fn parts(&self) -> ErrorParts<'_> {
+    pub(crate) fn parts(&self) -> ErrorParts<'_> {
         ErrorParts {
             code: &self.code,
             message: &self.message,

@@ -15,5 +15,6 @@ mod client;
 mod clock;
 mod convert;
 mod errors;
+mod mcp;
 mod spawn;
 mod verifier;

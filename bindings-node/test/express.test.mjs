@@ -138,6 +138,33 @@ describe('Express middleware', () => {
     await assert.rejects(Verifier.discover({ audience: AUDIENCE }), ConfigError);
   });
 
+  test('resourceMetadata is named in every challenge; audienceMatch widens the audience check', async () => {
+    const prm = 'https://api.example/.well-known/oauth-protected-resource';
+    const app = express();
+    app.get('/x', requireAuth({ issuer: server.issuer, audience: AUDIENCE, jwksUri: server.jwksUri, realm: 'api', resourceMetadata: prm }), requiredScopes('admin'), (req, res) => res.json({}));
+    const s = await listen(app);
+    try {
+      const none = await get(`${s.url}/x`);
+      assert.equal(none.headers.get('www-authenticate'), `Bearer realm="api", resource_metadata="${prm}"`);
+      const t = await client.getToken();
+      const under = await get(`${s.url}/x`, { headers: { authorization: t.authorization } });
+      assert.equal(under.status, 403);
+      assert.match(under.headers.get('www-authenticate'), new RegExp(`^Bearer realm="api", error="insufficient_scope", error_description="[^"]+", scope="admin", resource_metadata="${prm}"$`));
+    } finally {
+      await s.close();
+    }
+    // The token's aud is AUDIENCE (no path); a verifier for a URL below it.
+    const t = await client.getToken();
+    const below = `${AUDIENCE}/v1/`;
+    const verifier = (audienceMatch) => new Verifier({ issuer: server.issuer, audience: below, jwksUri: server.jwksUri, audienceMatch });
+    await assert.rejects(verifier('exact').verify(t.accessToken), { code: 'invalid_audience' });
+    await assert.rejects(verifier('trailing_slash').verify(t.accessToken), { code: 'invalid_audience' });
+    assert.equal((await verifier('path_prefix').verify(t.accessToken)).aud, AUDIENCE);
+    const slash = new Verifier({ issuer: server.issuer, audience: `${AUDIENCE}/`, jwksUri: server.jwksUri, audienceMatch: 'trailing_slash' });
+    assert.equal((await slash.verify(t.accessToken)).aud, AUDIENCE);
+    assert.throws(() => verifier('loose'), /audience_match/);
+  });
+
   test('misconfiguration fails at startup', () => {
     assert.throws(() => requireAuth({ issuer: server.issuer }), /audience/);
     assert.throws(() => requireAuth({ audience: AUDIENCE, jwksUri: server.jwksUri }), /issuer/);

@@ -9,6 +9,7 @@ const { join } = require('node:path');
 
 const cjs = require('@authsec/sdk');
 const testing = require('@authsec/sdk/testing');
+const mcp = require('@authsec/sdk/mcp');
 
 function declared(file) {
   const text = readFileSync(join(__dirname, '..', file), 'utf8');
@@ -24,21 +25,28 @@ test('require() and import give the same module', async () => {
   assert.equal(cjs.default, cjs);
   const esmTesting = await import('@authsec/sdk/testing');
   assert.equal(esmTesting.ManualClock, testing.ManualClock);
+  const esmMcp = await import('@authsec/sdk/mcp');
+  assert.equal(esmMcp.McpServerAuth, mcp.McpServerAuth);
+  assert.equal(esmMcp.default, mcp);
 });
 
-test('every declared export exists (index.d.ts, testing.d.ts)', async () => {
+test('every declared export exists (index.d.ts, testing.d.ts, mcp.d.ts)', async () => {
   const esm = await import('@authsec/sdk');
   for (const name of declared('index.d.ts')) {
     assert.ok(name in cjs, `index.js lacks ${name}`);
     assert.ok(name in esm, `index.mjs lacks ${name}`);
   }
   for (const name of declared('testing.d.ts')) assert.ok(name in testing, `testing.js lacks ${name}`);
+  const esmMcp = await import('@authsec/sdk/mcp');
+  assert.deepEqual(declared('mcp.d.ts'), ['McpServerAuth', 'McpClientAuth', 'mcpFetch']);
+  for (const name of declared('mcp.d.ts')) assert.ok(name in mcp && name in esmMcp, `mcp.js lacks ${name}`);
+  assert.deepEqual(Object.keys(mcp).filter((k) => k !== 'default'), declared('mcp.d.ts'));
   const names = Object.keys(cjs).filter((k) => k !== 'default');
   assert.deepEqual(names.filter((n) => !(n in esm)), []);
   assert.deepEqual(names.filter((n) => !declared('index.d.ts').includes(n)), []);
 });
 
-test('the main entry neither exports nor loads the local server', () => {
+test('the main entry neither exports nor loads the local server, nor the MCP SDK', () => {
   for (const name of ['startLocalServer', 'LocalServer']) {
     assert.ok(!(name in cjs), `index.js exports ${name}`);
     assert.ok(name in testing, `testing.js lacks ${name}`);
@@ -49,6 +57,10 @@ test('the main entry neither exports nor loads the local server', () => {
   const loaded = JSON.parse(out);
   assert.ok(loaded.some((f) => /[\\/]authsec\.[^/\\]+\.node$/.test(f)), out);
   assert.deepEqual(loaded.filter((f) => /authsec-testing|[\\/]lib[\\/]server\.js$/.test(f)), []);
+  // @authsec/sdk/mcp loads without the MCP SDK (its error classes are imported on first use).
+  const probeMcp = `require('@authsec/sdk/mcp'); console.log(JSON.stringify(Object.keys(require.cache)))`;
+  const mcpLoaded = JSON.parse(execFileSync(process.execPath, ['-e', probeMcp], { cwd: join(__dirname, '..'), encoding: 'utf8', timeout: 30_000 }));
+  assert.deepEqual(mcpLoaded.filter((f) => /modelcontextprotocol/.test(f)), []);
 });
 
 test('the native module is private', () => {
