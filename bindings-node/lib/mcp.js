@@ -293,8 +293,6 @@ class McpServerAuth {
  */
 class McpClientAuth {
   #native;
-  /** Builds the native client again (see the WORKAROUND in #send). */
-  #make;
   #fetch;
   static #adopt = null;
 
@@ -303,8 +301,7 @@ class McpClientAuth {
     const { fetch, ...rest } = opts ?? {};
     const adopted = McpClientAuth.#adopt;
     McpClientAuth.#adopt = null;
-    this.#make = adopted ?? (() => new native.NativeMcpClient(String(serverUrl), rest, clock));
-    this.#native = call(this.#make);
+    this.#native = call(adopted ?? (() => new native.NativeMcpClient(String(serverUrl), rest, clock)));
     this.#fetch = fetch ?? null;
     /** `(input, init) => Promise<Response>`, for `new StreamableHTTPClientTransport(url, { fetch })`. */
     this.fetch = (input, init) => this.#send(input, init);
@@ -332,10 +329,6 @@ class McpClientAuth {
       try {
         authorization = await this.#native.authorization();
       } catch (e) {
-        // WORKAROUND (core gap, reported): McpClient keeps the scopes a 403 named even when the
-        // authorization server refuses them (invalid_scope), so every later request would ask for
-        // them again and fail. Until the core drops them, start a new session (discovery again).
-        if (e?.code === 'invalid_scope') this.#native = call(this.#make);
         throw fromNative(e);
       }
       const sent = request.clone();

@@ -20,6 +20,7 @@ function options(o, jwks) {
   const out = { jwks, clock: new ManualClock(o.now * 1000) };
   if (o.issuer !== undefined) out.issuer = o.issuer;
   if (o.audience !== undefined) out.audience = o.audience;
+  if (o.audience_match !== undefined) out.audienceMatch = o.audience_match;
   if (o.skip_issuer_check !== undefined) out.skipIssuerCheck = o.skip_issuer_check;
   if (o.skip_audience_check !== undefined) out.skipAudienceCheck = o.skip_audience_check;
   if (o.algorithms !== undefined) out.algorithms = o.algorithms;
