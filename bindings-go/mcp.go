@@ -357,10 +357,26 @@ type MCPClient struct {
 	h handle
 }
 
+// MCPClientOption changes how NewMCPClient builds a client.
+type MCPClientOption func(settings map[string]any)
+
+// TrustFirstIssuer lets a client without ClientConfig.Issuer use the first authorization server
+// the MCP server's metadata names, pinned for the client's lifetime (trust on first use: the MCP
+// server's URL must be trusted; the core's issuer_policy "first_in_metadata"). Without it, Issuer
+// is required.
+func TrustFirstIssuer() MCPClientOption {
+	return func(s map[string]any) { s["issuer_policy"] = "first_in_metadata" }
+}
+
 // NewMCPClient creates the agent side for the MCP server at serverURL. cfg are client
-// credentials as for NewClientCredentials; Issuer is required, TokenURL optional (discovered).
-func NewMCPClient(serverURL string, cfg ClientConfig) (*MCPClient, error) {
-	b, err := json.Marshal(cfg.settings())
+// credentials as for NewClientCredentials; Issuer is required (unless TrustFirstIssuer), TokenURL
+// optional (discovered).
+func NewMCPClient(serverURL string, cfg ClientConfig, opts ...MCPClientOption) (*MCPClient, error) {
+	settings := cfg.settings()
+	for _, o := range opts {
+		o(settings)
+	}
+	b, err := json.Marshal(settings)
 	if err != nil {
 		return nil, &Error{Code: CodeConfigError, Message: err.Error()}
 	}

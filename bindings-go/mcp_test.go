@@ -224,6 +224,18 @@ func TestMCPClientSteps(t *testing.T) {
 	if _, err := NewMCPClient(url, ClientConfig{ClientID: "svc", ClientSecret: testSecret, TokenURL: s.TokenEndpoint}); !errors.Is(err, ErrConfigError) || !strings.Contains(err.Error(), "issuer") {
 		t.Fatalf("without issuer: %v", err)
 	}
+	// Without an issuer but trusting the server's first one: discovery pins it.
+	f, err := NewMCPClient(url, ClientConfig{ClientID: "svc", ClientSecret: testSecret}, TrustFirstIssuer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Discover(ctx(t)); err != nil {
+		t.Fatalf("first issuer: %v", err)
+	}
+	if h, err := f.Authorization(ctx(t)); !strings.HasPrefix(h, "Bearer ") || err != nil {
+		t.Fatalf("first issuer: %q %v", h, err)
+	}
 	c.Close()
 	if _, err := c.Authorization(ctx(t)); !errors.Is(err, ErrConfigError) {
 		t.Fatalf("after Close: %v", err)

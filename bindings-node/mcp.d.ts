@@ -102,13 +102,27 @@ export declare class McpServerAuth {
 /** `fetch` as the MCP SDK's client transports take it (`FetchLike`). */
 export type McpFetch = (input: FetchInput, init?: RequestInit) => Promise<Response>;
 
-/** The agent's client credentials (`issuer` required), and how to send. */
-export interface McpClientAuthOptions extends Omit<ClientCredentialsOptions, 'issuer'> {
-  /** The authorization server the credentials belong to: tokens are asked for there only. */
-  issuer: string;
+/** The agent's client credentials and how to send, without `issuer`. */
+export interface McpClientAuthBase extends Omit<ClientCredentialsOptions, 'issuer'> {
   /** Send with this instead of the global `fetch`. */
   fetch?: (request: Request) => Promise<Response>;
 }
+
+/**
+ * The agent's client credentials (`issuer` required), and how to send. Without `issuer`,
+ * `issuerPolicy: 'first_in_metadata'` uses the first authorization server the MCP server's
+ * metadata names, pinned for the client's lifetime (trust on first use: the server's URL must be
+ * trusted).
+ */
+export type McpClientAuthOptions = McpClientAuthBase &
+  (
+    | {
+        /** The authorization server the credentials belong to: tokens are asked for there only. */
+        issuer: string;
+        issuerPolicy?: 'configured' | 'first_in_metadata';
+      }
+    | { issuer?: undefined; issuerPolicy: 'first_in_metadata' }
+  );
 
 /** An agent's side of MCP authorization: discovery from a 401, tokens for the server's resource, step-up on 403. */
 export declare class McpClientAuth {

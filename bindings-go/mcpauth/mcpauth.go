@@ -242,9 +242,10 @@ const positionKey = "\x00authsec_position"
 // discovered), over base (nil = http.DefaultTransport). Use it as
 // mcp.StreamableClientTransport{HTTPClient: &http.Client{Transport: rt}}: the first request goes
 // without a token, its 401 leads to discovery and a token for the server's resource, a 403
-// insufficient_scope to one request for more scopes. Close it with rt.Client.Close().
-func NewTransport(serverURL string, cfg authsec.ClientConfig, base http.RoundTripper) (*authsec.MCPTransport, error) {
-	c, err := authsec.NewMCPClient(serverURL, cfg)
+// insufficient_scope to one request for more scopes. Close it with rt.Client.Close(). opts:
+// authsec.TrustFirstIssuer() for a client without Issuer.
+func NewTransport(serverURL string, cfg authsec.ClientConfig, base http.RoundTripper, opts ...authsec.MCPClientOption) (*authsec.MCPTransport, error) {
+	c, err := authsec.NewMCPClient(serverURL, cfg, opts...)
 	if err != nil {
 		return nil, err
 	}

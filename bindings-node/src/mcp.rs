@@ -161,7 +161,9 @@ impl NativeMcpClient {
     /// For the MCP server at `server_url`, with the agent's client options (`issuer` required).
     #[napi(constructor)]
     pub fn new(env: Env, server_url: String, options: Value, clock: Option<&ManualClock>) -> Result<Self> {
-        client(&env, &server_url, ClientConfig::from_value(&options, ProcessEnv), clock)
+        let clock = clock.map(|m| Arc::new(m.inner.clone()) as Arc<dyn Clock>);
+        let c = authsec_native::mcp_client_from_value(&server_url, &options, ProcessEnv, clock);
+        js(&env, c).map(|c| NativeMcpClient { inner: Arc::new(c) })
     }
 
     /// With the client options from `AUTHSEC_*` variables (the JS layer passes them).

@@ -413,6 +413,23 @@ describe('MCP server and agent with @modelcontextprotocol/sdk', () => {
     assert.throws(() => McpClientAuth.fromEnv(url, { AUTHSEC_CLIENT_ID: 'reader', AUTHSEC_CLIENT_SECRET: SECRET }), /issuer/);
   });
 
+  test('issuerPolicy first_in_metadata: no issuer, the one the server names is pinned', async () => {
+    const agent = new McpClientAuth(url, { issuerPolicy: 'first_in_metadata', clientId: 'reader', clientSecret: SECRET });
+    const client = await connect(url, agent.fetch);
+    try {
+      const r = await client.callTool({ name: 'read_file', arguments: { path: 'tofu' } });
+      assert.equal(r.content[0].text, 'contents of tofu');
+    } finally {
+      await client.close();
+    }
+    assert.equal(agent.resource, url);
+    assert.throws(() => new McpClientAuth(url, { clientId: 'reader', clientSecret: SECRET }), /issuer/);
+    assert.throws(
+      () => new McpClientAuth(url, { issuerPolicy: 'tofu', clientId: 'reader', clientSecret: SECRET }),
+      /issuer_policy/,
+    );
+  });
+
   test('tokenVerifier() behind the SDK\'s requireBearerAuth', async () => {
     const verifier = auth.tokenVerifier();
     const reader = await token('reader', { scopes: 'mcp files:read' });

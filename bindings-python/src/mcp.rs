@@ -11,7 +11,7 @@ use authsec_native::core::mcp::client::{Attempt, McpClient as CoreClient, Next};
 use authsec_native::core::mcp::operation::Operation;
 use authsec_native::core::mcp::server::{McpServerAuth as CoreAuth, Response, Step};
 use authsec_native::core::resource::challenge::ErrorParts;
-use authsec_native::{mcp_client, ClientConfig, Clock, ProcessEnv};
+use authsec_native::{mcp_client_from_value, Clock, ProcessEnv};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pythonize::pythonize;
@@ -135,9 +135,11 @@ impl McpClient {
         _clock: Option<PyRef<'_, ManualClock>>,
         settings: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let cfg = ClientConfig::from_value(&to_json(settings.map(|d| d.as_any()))?, ProcessEnv).py(py)?;
+        let settings = to_json(settings.map(|d| d.as_any()))?;
         let clock = _clock.map(|c| Arc::new(c.0.clone()) as Arc<dyn Clock>);
-        Ok(McpClient(Arc::new(mcp_client(server_url, cfg, clock).py(py)?)))
+        Ok(McpClient(Arc::new(
+            mcp_client_from_value(server_url, &settings, ProcessEnv, clock).py(py)?,
+        )))
     }
 
     /// `await`: the `Authorization` header for the next request (`None` before discovery).

@@ -621,6 +621,24 @@ def test_httpx_async_client_drives_the_loop_too(w: World) -> None:
     assert agent.resource == w.url
 
 
+def test_issuer_policy_first_in_metadata_pins_the_servers_first_issuer(w: World) -> None:
+    # No issuer configured: the one the MCP server's metadata names is used, and only it.
+    agent = McpClient(
+        w.url, client_id="agent", client_secret=w.secret["agent"], scopes=["mcp", "files:read"],
+        issuer_policy="first_in_metadata",
+    )
+
+    async def work() -> Any:
+        async with httpx2.AsyncClient(auth=agent.auth(), timeout=30) as http:
+            return await http.post(w.url, json=INIT, headers=ACCEPT)
+
+    r = asyncio.run(work())
+    assert r.status_code == 200, r.text
+    assert agent.resource == w.url
+    with pytest.raises(authsec.ConfigError, match="issuer_policy"):
+        McpClient(w.url, client_id="a", client_secret="s", issuer_policy="tofu")  # type: ignore[arg-type]
+
+
 def test_credentials_never_go_to_another_authorization_server(w: World) -> None:
     # An agent whose credentials belong to another issuer: the server names only its own, so no
     # token is requested anywhere and the 401 goes to the caller.

@@ -246,6 +246,20 @@ pub fn mcp_client_with(
     .with_spawner(Arc::new(TokioSpawner)))
 }
 
+/// [`mcp_client_with`] from settings as the bindings pass them: the client settings plus
+/// `issuer_policy` (see `IssuerPolicy::split_settings`), with `*_file` settings read through `env`.
+pub fn mcp_client_from_value(
+    server_url: &str,
+    settings: &serde_json::Value,
+    env: impl ConfigEnv,
+    clock: Option<Arc<dyn Clock>>,
+) -> Result<core::mcp::client::McpClient> {
+    let (settings, policy) = core::mcp::client::IssuerPolicy::split_settings(settings)?;
+    // Read without validating: McpClient::with_policy checks the configuration the way it will
+    // use it (no issuer under FirstInMetadata).
+    mcp_client_with(server_url, ClientConfig::read_value(&settings, env)?, policy, clock)
+}
+
 /// A verifier with keys from a static JWKS document.
 pub fn static_verifier(cfg: VerifierConfig, jwks_json: &str) -> Result<Verifier> {
     let keys = KeySet::from_jwks_json(jwks_json.as_bytes())?;

@@ -362,7 +362,8 @@ bool authsec_mcp_server_allows(const struct AuthsecMcpServer *server,
 
 /**
  * The agent side for the MCP server at `server_url`, with client settings `config_json` as
- * `authsec_client_new` reads them (`issuer` required: tokens come from there only). `clock`: NULL
+ * `authsec_client_new` reads them, plus `issuer_policy` (`issuer` is required unless it is
+ * `"first_in_metadata"`: tokens come from that issuer only). `clock`: NULL
  * for the system clock, or a test clock. Free with `authsec_mcp_client_free`.
  */
 AuthsecCode authsec_mcp_client_new(const char *server_url,

@@ -11,7 +11,7 @@ use authsec_native::core::mcp::client::{Attempt, McpClient, Next};
 use authsec_native::core::mcp::operation::{Operation, MAX_BODY_BYTES};
 use authsec_native::core::mcp::server::{McpServerAuth, Response, Step};
 use authsec_native::core::resource::bearer::bearer_token;
-use authsec_native::{ClientConfig, Error as CoreError};
+use authsec_native::Error as CoreError;
 use serde_json::json;
 use std::ffi::c_char;
 
@@ -185,7 +185,8 @@ pub unsafe extern "C" fn authsec_mcp_server_allows(
 }
 
 /// The agent side for the MCP server at `server_url`, with client settings `config_json` as
-/// `authsec_client_new` reads them (`issuer` required: tokens come from there only). `clock`: NULL
+/// `authsec_client_new` reads them, plus `issuer_policy` (`issuer` is required unless it is
+/// `"first_in_metadata"`: tokens come from that issuer only). `clock`: NULL
 /// for the system clock, or a test clock. Free with `authsec_mcp_client_free`.
 #[no_mangle]
 pub unsafe extern "C" fn authsec_mcp_client_new(
@@ -197,8 +198,8 @@ pub unsafe extern "C" fn authsec_mcp_client_new(
 ) -> AuthsecCode {
     ffi_boundary! { errors: error_json;
         let url = str_arg(server_url, "server_url")?.unwrap_or_default();
-        let cfg = ClientConfig::from_value(&json_arg("client config", str_arg(config_json, "config_json")?)?, authsec_native::ProcessEnv)?;
-        let c = authsec_native::mcp_client(url, cfg, clock.as_ref().map(AuthsecClock::shared))?;
+        let settings = json_arg("client config", str_arg(config_json, "config_json")?)?;
+        let c = authsec_native::mcp_client_from_value(url, &settings, authsec_native::ProcessEnv, clock.as_ref().map(AuthsecClock::shared))?;
         put(out, AuthsecMcpClient(c))
     }
 }

@@ -55,7 +55,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-from typing import TYPE_CHECKING, Any, AsyncGenerator, Awaitable, Callable, Dict, Generator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, AsyncGenerator, Awaitable, Callable, Dict, Generator, List, Literal, Optional, Tuple
 
 from . import _native
 from .errors import AuthsecError
@@ -436,8 +436,11 @@ class McpClient(_native.McpClient):
     (RFC 9728 metadata, then the authorization server's), client-credentials tokens for the
     server's ``resource`` (cached and refreshed by the core), one step-up on a 403
     ``insufficient_scope``. ``issuer`` (the authorization server the credentials belong to) is
-    required: credentials and tokens never go to another one. The other settings are
-    ``ClientCredentials``' (``client_secret``, ``private_key``, ``scopes``, ``token_url``, ...).
+    required: credentials and tokens never go to another one; or, without it,
+    ``issuer_policy="first_in_metadata"`` uses the first authorization server the MCP server's
+    metadata names, pinned for the client's lifetime (trust on first use: the server's URL must
+    be trusted). The other settings are ``ClientCredentials``' (``client_secret``,
+    ``private_key``, ``scopes``, ``token_url``, ...).
 
     ``auth()`` plugs it into the SDKs' HTTP clients (``httpx2``, ``httpx``).
     """
@@ -449,10 +452,13 @@ class McpClient(_native.McpClient):
         server_url: str,
         *,
         client_id: str,
+        issuer_policy: Literal["configured", "first_in_metadata"] = "configured",
         _clock: Optional[ManualClock] = None,
         **options: Unpack[ClientOptions],
     ) -> McpClient:
-        return super().__new__(cls, server_url, _clock=_clock, client_id=client_id, **options)
+        return super().__new__(
+            cls, server_url, _clock=_clock, client_id=client_id, issuer_policy=issuer_policy, **options
+        )
 
     def auth(self) -> McpAuth:
         """An auth for ``httpx2.AsyncClient(auth=...)`` (``mcp`` 2.x, ``fastmcp``) and

@@ -260,6 +260,15 @@ impl ClientConfig {
     /// names or their camelCase spelling, strings or (for lists) lists or space-separated
     /// strings. Files named by `*_file` settings are read through `env`.
     pub fn from_value(v: &Value, env: impl ConfigEnv) -> Result<ClientConfig> {
+        let c = Self::read_value(v, env)?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// [`Self::from_value`] without [`Self::validate`], for a reader that completes the
+    /// configuration first (the MCP client, which may find its token endpoint by discovery from
+    /// the MCP server).
+    pub fn read_value(v: &Value, env: impl ConfigEnv) -> Result<ClientConfig> {
         let env = &env;
         if !v.is_object() {
             return Err(Error::config("the authsec config must be a mapping of settings"));
@@ -330,7 +339,6 @@ impl ClientConfig {
         if let Some(n) = o.count("max_attempts")? {
             c.retry.max_attempts = u32::try_from(n).unwrap_or(u32::MAX).max(1);
         }
-        c.validate()?;
         Ok(c)
     }
 

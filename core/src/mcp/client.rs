@@ -74,6 +74,38 @@ pub enum IssuerPolicy {
     FirstInMetadata,
 }
 
+impl IssuerPolicy {
+    /// The policy a setting names: `"configured"` or `"first_in_metadata"`.
+    pub fn parse(name: &str) -> Result<IssuerPolicy> {
+        match name {
+            "configured" => Ok(IssuerPolicy::Configured),
+            "first_in_metadata" => Ok(IssuerPolicy::FirstInMetadata),
+            other => Err(Error::config(format!(
+                "issuer_policy {} is not \"configured\" or \"first_in_metadata\"",
+                quoted(other)
+            ))),
+        }
+    }
+
+    /// An MCP client's settings as the bindings pass them: the client settings
+    /// ([`ClientConfig::from_value`]'s) plus `issuer_policy` (or `issuerPolicy`; default
+    /// `configured`). Returns the client settings without it, and the policy.
+    pub fn split_settings(settings: &Value) -> Result<(Value, IssuerPolicy)> {
+        let mut v = settings.clone();
+        let mut policy = IssuerPolicy::Configured;
+        if let Some(o) = v.as_object_mut() {
+            for key in ["issuer_policy", "issuerPolicy"] {
+                match o.remove(key) {
+                    None | Some(Value::Null) => {}
+                    Some(Value::String(name)) => policy = IssuerPolicy::parse(&name)?,
+                    Some(_) => return Err(Error::config("issuer_policy must be a string")),
+                }
+            }
+        }
+        Ok((v, policy))
+    }
+}
+
 /// Where tokens for the server come from, once discovered.
 struct Session {
     /// The metadata's `resource`: the `resource` of every token request.
@@ -545,6 +577,17 @@ mod tests {
                 "https://mcp.example.com/.well-known/oauth-protected-resource",
             ]
         );
+        let (rest, p) =
+            IssuerPolicy::split_settings(&serde_json::json!({"client_id": "a", "issuerPolicy": "first_in_metadata"}))
+                .unwrap();
+        assert_eq!(
+            (rest, p),
+            (serde_json::json!({"client_id": "a"}), IssuerPolicy::FirstInMetadata)
+        );
+        let (_, p) = IssuerPolicy::split_settings(&serde_json::json!({"client_id": "a"})).unwrap();
+        assert_eq!(p, IssuerPolicy::Configured);
+        assert!(IssuerPolicy::split_settings(&serde_json::json!({"issuer_policy": "tofu"})).is_err());
+        assert!(IssuerPolicy::split_settings(&serde_json::json!({"issuer_policy": 1})).is_err());
         for bits in 0..8 {
             assert_eq!(Attempt::from_bits(bits).to_bits(), bits);
         }
