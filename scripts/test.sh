@@ -82,7 +82,8 @@ step "Bindings' Rust layers: each at most 15 % of the core's lines (scripts/bind
 python3 scripts/binding-share.py --check
 
 step "Python package (fresh venv, pip install ./bindings-python[test] ./bindings-python/testing, pytest; shared vectors -> python.json)"
-bindings-python/test.sh 2>&1 | tee "$logs/python-test.log"
+# The venv is kept for the MCP conformance step (its test extras hold the mcp SDK).
+AUTHSEC_PYTHON_VENV="$logs/python-venv" bindings-python/test.sh 2>&1 | tee "$logs/python-test.log"
 
 step "Node.js package (npm ci, whose install script builds both addons; tsc --noEmit, node --test; shared vectors -> node.json)"
 bindings-node/test.sh 2>&1 | tee "$logs/node-test.log"
@@ -98,6 +99,9 @@ fuzz/run.sh 10 2>&1 | tee "$logs/fuzz.log"
 
 step "Examples (Python, Node.js, Go, browser; output checked) and README snippets"
 examples/run.sh 2>&1 | tee "$logs/examples.log"
+
+step "MCP conformance suite (@modelcontextprotocol/conformance on Node.js 22 from npm): client-credentials scenarios against the Python, Node.js and Go MCP clients"
+AUTHSEC_MCP_PYTHON="$logs/python-venv/bin/python" tests/mcp-conformance/run.sh 2>&1 | tee "$logs/mcp-conformance.log"
 
 step "Conformance (the outcomes the Rust, Python, Node.js, Go and wasm vector tests wrote: equal to the vectors' and to each other)"
 tests/conformance/run.sh 2>&1 | tee "$logs/conformance.log"
@@ -123,6 +127,7 @@ echo "wasm: ${wasm_passed:-0} passed, ${wasm_failed:-0} failed"
 echo "examples: ${ex_passed:-0} passed, ${ex_failed:-0} failed"
 grep -E '^fuzz: [0-9]+ targets' "$logs/fuzz.log" | tail -1 || echo "fuzz: no summary"
 grep -E '^conformance: [0-9]+ cases' "$logs/conformance.log" | tail -1 || echo "conformance: no summary"
+grep -E '^mcp conformance: [0-9]+ runs' "$logs/mcp-conformance.log" | tail -1 || echo "mcp conformance: no summary"
 echo "step times:"
 cat "$logs/timings"
 echo "all: $((rust_passed + ${py_passed:-0} + ${node_passed:-0} + ${go_passed:-0} + ${wasm_passed:-0} + ${ex_passed:-0})) passed, $((rust_failed + ${py_failed:-0} + ${node_failed:-0} + ${go_failed:-0} + ${wasm_failed:-0} + ${ex_failed:-0})) failed"
