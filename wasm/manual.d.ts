@@ -168,7 +168,12 @@ export declare function bearerToken(authorization: string | null | undefined): s
 /** The RFC 6750 answer for a verify error (or none: a missing token); no challenge for a 5xx. */
 export declare function challenge(
   error?: { code: string; message?: string; missingScopes?: string[] } | null,
-  options?: { realm?: string; requiredScopes?: string | string[] },
+  options?: {
+    realm?: string;
+    requiredScopes?: string | string[];
+    /** The URL of the resource's RFC 9728 metadata (`resource_metadata` in the challenge). */
+    resourceMetadata?: string;
+  },
 ): { status: number; error?: 'invalid_token' | 'insufficient_scope' | 'invalid_request'; wwwAuthenticate?: string };
 /** The core's stable error codes. */
 export declare function errorCodes(): { code: string; description: string; category: ErrorCategory; class: string; retryable: boolean }[];

@@ -139,9 +139,17 @@ export function bearerToken(authorization) {
   return wasm.bearerToken(authorization ?? undefined);
 }
 /** RFC 6750 answer for an error from verify (or none: a missing token): { status, error,
- * wwwAuthenticate } (no challenge for a 5xx: keys unavailable). */
-export function challenge(error, { realm, requiredScopes } = {}) {
-  return wasm.challenge(error?.code, error?.message, error?.missingScopes, realm, scopeList(requiredScopes));
+ * wwwAuthenticate } (no challenge for a 5xx: keys unavailable). `resourceMetadata`: the URL of the
+ * resource's RFC 9728 metadata, named in the challenge. */
+export function challenge(error, { realm, requiredScopes, resourceMetadata } = {}) {
+  return wasm.challenge(
+    error?.code,
+    error?.message,
+    error?.missingScopes,
+    realm,
+    scopeList(requiredScopes),
+    resourceMetadata,
+  );
 }
 /** A `jwksCache` over a Cloudflare Workers KV namespace (`env.MY_KV`). KV answers a missing key
  * with null (a miss here too) and refuses an `expirationTtl` under 60 s, so a shorter freshness is

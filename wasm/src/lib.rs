@@ -11,6 +11,7 @@
 use authsec_core::access_token::delegation;
 use authsec_core::http::{HttpRequest, HttpResponse, Transport};
 use authsec_core::resource::bearer as scopes;
+use authsec_core::resource::challenge::{self, ChallengeParams};
 use authsec_core::runtime::BoxFut;
 use authsec_core::scope;
 use authsec_core::util::{json_error_at, json_text, quoted};
@@ -437,7 +438,8 @@ pub fn bearer_token(authorization: Option<String>) -> std::result::Result<Option
 }
 
 /// The RFC 6750 answer for an error (`code` as thrown by `verify`, or undefined for a missing
-/// token): `{ status, error, wwwAuthenticate }` (no challenge for a 5xx).
+/// token): `{ status, error, wwwAuthenticate }` (no challenge for a 5xx). `resource_metadata`: the
+/// URL of the resource's RFC 9728 metadata, named in the challenge.
 #[wasm_bindgen]
 pub fn challenge(
     code: Option<String>,
@@ -445,6 +447,7 @@ pub fn challenge(
     missing_scopes: Option<Vec<String>>,
     realm: Option<String>,
     required_scopes: JsValue,
+    resource_metadata: Option<String>,
 ) -> std::result::Result<JsValue, JsValue> {
     let required = js_result(ScopeRequirement::from_values(
         &js_result(json_of(&required_scopes, "required scopes"))?,
@@ -462,7 +465,12 @@ pub fn challenge(
             .with_missing_scopes(missing_scopes.unwrap_or_default()),
         ),
     };
-    let c = scopes::challenge(realm.as_deref(), err.as_ref(), &required);
+    let params = ChallengeParams {
+        realm,
+        resource_metadata,
+        scopes: required,
+    };
+    let c = challenge::challenge(&params, err.as_ref());
     let mut props = vec![("status", c.status.into())];
     if let Some(e) = c.error {
         props.push(("error", e.into()));

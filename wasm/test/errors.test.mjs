@@ -58,4 +58,10 @@ test('challenge: the core answer for an error object, no challenge for a 5xx', (
   assert.deepEqual({ ...down }, { status: 503 });
   assert.deepEqual({ ...pkg.challenge(null, { realm: 'api' }) }, { status: 401, wwwAuthenticate: 'Bearer realm="api"' });
   assert.throws(() => pkg.challenge({ code: 'nope' }), (e) => e instanceof pkg.ConfigError);
+  // An MCP server's (RFC 9728): the metadata URL in the challenge, still no error code without a token.
+  const prm = 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp';
+  assert.deepEqual(
+    { ...pkg.challenge(null, { requiredScopes: 'mcp', resourceMetadata: prm }) },
+    { status: 401, wwwAuthenticate: `Bearer scope="mcp", resource_metadata="${prm}"` },
+  );
 });
