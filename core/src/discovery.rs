@@ -127,8 +127,19 @@ pub async fn discover(
     allow_insecure: bool,
 ) -> Result<ServerMetadata> {
     crate::http::check_url(issuer, allow_insecure, "issuer")?;
+    discover_at(transport, &discovery_urls(issuer)?, issuer).await
+}
+
+/// The first metadata document at `urls`, tried in order (a 404 or a failed request tries the
+/// next); its `issuer` must equal `issuer`. For orders other than [`discovery_urls`]' (the MCP
+/// client's).
+pub async fn discover_at(
+    transport: &dyn crate::http::Transport,
+    urls: &[String],
+    issuer: &str,
+) -> Result<ServerMetadata> {
     let mut last = None;
-    for url in discovery_urls(issuer)? {
+    for url in urls.iter().cloned() {
         match transport.send(crate::http::HttpRequest::get(url)).await {
             Ok(resp) if resp.status == 404 => {
                 last =

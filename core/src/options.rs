@@ -149,6 +149,12 @@ impl Options {
     }
 }
 
+/// Options given as JSON text: the value, or a `config_error` saying where the text is not JSON.
+pub fn parse_json(what: &str, text: &str) -> Result<Value> {
+    serde_json::from_str(text)
+        .map_err(|e| Error::config(format!("{what} are not JSON ({})", crate::util::json_error_at(&e))))
+}
+
 /// A JSON array of strings as a list (`None` for anything else).
 pub fn string_list(v: &Value) -> Option<Vec<String>> {
     v.as_array()?.iter().map(|x| x.as_str().map(str::to_string)).collect()

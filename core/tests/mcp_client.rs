@@ -68,6 +68,17 @@ fn urls(fake: &Fake) -> Vec<String> {
 
 const CHALLENGE: &str = "Bearer resource_metadata=\"https://mcp.test/prm\", scope=\"files:read\"";
 
+/// A client that has discovered the server from a first 401 (its `Attempt`) and holds a token
+/// (its `Authorization` value).
+async fn discovered() -> (Arc<Fake>, McpClient, Attempt, String) {
+    let fake = Fake::new(&ManualClock::new(T0), routes(prm(SERVER, &[ISS])));
+    let mcp = client(&fake, mcp_cfg());
+    let mut attempt = Attempt::default();
+    mcp.on_response(401, Some(CHALLENGE), None, &mut attempt).await.unwrap();
+    let first = mcp.authorization().await.unwrap().unwrap();
+    (fake, mcp, attempt, first)
+}
+
 #[tokio::test]
 async fn a_401_leads_to_a_token_for_this_server() {
     let fake = Fake::new(&ManualClock::new(T0), routes(prm(SERVER, &[ISS])));
@@ -186,11 +197,7 @@ async fn credentials_never_leave_for_another_issuer_and_tokens_are_for_this_serv
 
 #[tokio::test]
 async fn step_up_once_on_insufficient_scope() {
-    let fake = Fake::new(&ManualClock::new(T0), routes(prm(SERVER, &[ISS])));
-    let mcp = client(&fake, mcp_cfg());
-    let mut attempt = Attempt::default();
-    mcp.on_response(401, Some(CHALLENGE), None, &mut attempt).await.unwrap();
-    let first = mcp.authorization().await.unwrap().unwrap();
+    let (fake, mcp, mut attempt, first) = discovered().await;
     let sent = first.strip_prefix("Bearer ").unwrap().to_string();
     let more = "Bearer error=\"insufficient_scope\", scope=\"files:read files:write\", resource_metadata=\"https://mcp.test/prm\"";
     assert_eq!(
@@ -230,11 +237,7 @@ async fn step_up_once_on_insufficient_scope() {
 
 #[tokio::test]
 async fn a_refused_token_is_replaced_once() {
-    let fake = Fake::new(&ManualClock::new(T0), routes(prm(SERVER, &[ISS])));
-    let mcp = client(&fake, mcp_cfg());
-    let mut attempt = Attempt::default();
-    mcp.on_response(401, Some(CHALLENGE), None, &mut attempt).await.unwrap();
-    let first = mcp.authorization().await.unwrap().unwrap();
+    let (_fake, mcp, mut attempt, first) = discovered().await;
     let sent = first.strip_prefix("Bearer ").unwrap().to_string();
     let expired = "Bearer error=\"invalid_token\", resource_metadata=\"https://mcp.test/prm\"";
     assert_eq!(

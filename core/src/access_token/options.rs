@@ -151,13 +151,7 @@ impl VerifierOptions {
 
     /// Read options from JSON text.
     pub fn from_json(text: &str) -> Result<VerifierOptions> {
-        let v: Value = serde_json::from_str(text).map_err(|e| {
-            Error::config(format!(
-                "verifier options are not JSON ({})",
-                crate::util::json_error_at(&e)
-            ))
-        })?;
-        Self::from_value(&v)
+        Self::from_value(&crate::options::parse_json("verifier options", text)?)
     }
 
     /// The verifier configuration (validated when the verifier is built).

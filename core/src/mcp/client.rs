@@ -16,7 +16,7 @@ use crate::client::config::ClientConfig;
 use crate::client::request::TokenParams;
 use crate::client::token_client::TokenClient;
 use crate::client::unauthorized::{parse_challenges, Challenge};
-use crate::discovery::parse_metadata;
+use crate::discovery::discover_at;
 use crate::http::{check_url, HttpRequest, Transport};
 use crate::resource::metadata::WELL_KNOWN;
 use crate::resource::uri::{AudienceMatch, ResourceUri};
@@ -516,34 +516,22 @@ impl McpClient {
 
     /// The issuer's token endpoint, from its metadata (the MCP order of well-known URLs).
     async fn token_endpoint(&self, issuer: &str) -> Result<String> {
-        let mut last: Option<Error> = None;
-        for url in authorization_server_metadata_urls(issuer)? {
-            match self.transport.send(HttpRequest::get(url)).await {
-                Ok(resp) if resp.status == 404 => {
-                    last =
-                        Some(invalid("no authorization-server metadata at the well-known URLs".into()).with_status(404))
-                }
-                Ok(resp) => {
-                    let meta = parse_metadata(&resp, issuer)?;
-                    let endpoint = meta.token_endpoint.ok_or_else(|| {
-                        invalid(format!("the metadata of {} names no token_endpoint", quoted(issuer)))
-                    })?;
-                    check_url(&endpoint, self.cfg.allow_insecure_http, "token_endpoint")?;
-                    let method = self.cfg.auth_method.as_str();
-                    let methods = &meta.token_endpoint_auth_methods_supported;
-                    if !methods.is_empty() && !methods.iter().any(|m| m == method) {
-                        return Err(Error::config(format!(
-                            "the authorization server {} does not take {method} (it lists {}); set auth_method to one it takes",
-                            quoted(issuer),
-                            crate::util::quoted_list(methods)
-                        )));
-                    }
-                    return Ok(endpoint);
-                }
-                Err(e) => last = Some(e),
-            }
+        let urls = authorization_server_metadata_urls(issuer)?;
+        let meta = discover_at(&*self.transport, &urls, issuer).await?;
+        let endpoint = meta
+            .token_endpoint
+            .ok_or_else(|| invalid(format!("the metadata of {} names no token_endpoint", quoted(issuer))))?;
+        check_url(&endpoint, self.cfg.allow_insecure_http, "token_endpoint")?;
+        let method = self.cfg.auth_method.as_str();
+        let methods = &meta.token_endpoint_auth_methods_supported;
+        if !methods.is_empty() && !methods.iter().any(|m| m == method) {
+            return Err(Error::config(format!(
+                "the authorization server {} does not take {method} (it lists {}); set auth_method to one it takes",
+                quoted(issuer),
+                crate::util::quoted_list(methods)
+            )));
         }
-        Err(last.unwrap_or_else(|| Error::internal("no discovery URL")))
+        Ok(endpoint)
     }
 }
 

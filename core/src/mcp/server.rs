@@ -155,13 +155,7 @@ impl McpServerAuth {
 
     /// Read the options from JSON text.
     pub fn from_json(text: &str) -> Result<McpServerAuth> {
-        let v: Value = serde_json::from_str(text).map_err(|e| {
-            Error::config(format!(
-                "MCP server auth options are not JSON ({})",
-                crate::util::json_error_at(&e)
-            ))
-        })?;
-        Self::from_value(&v)
+        Self::from_value(&crate::options::parse_json("MCP server auth options", text)?)
     }
 
     pub fn metadata(&self) -> &ResourceMetadata {

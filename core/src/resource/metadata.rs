@@ -151,13 +151,7 @@ impl ResourceMetadata {
 
     /// Read the options from JSON text.
     pub fn from_json(text: &str) -> Result<ResourceMetadata> {
-        let v: Value = serde_json::from_str(text).map_err(|e| {
-            Error::config(format!(
-                "resource metadata options are not JSON ({})",
-                crate::util::json_error_at(&e)
-            ))
-        })?;
-        Self::from_value(&v)
+        Self::from_value(&crate::options::parse_json("resource metadata options", text)?)
     }
 
     /// The canonical resource URL (the document's `resource`, the audience tokens must carry).
