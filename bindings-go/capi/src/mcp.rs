@@ -18,8 +18,6 @@ use std::ffi::c_char;
 /// An MCP server's authorization (the core's `McpServerAuth`). Opaque.
 pub struct AuthsecMcpServer {
     auth: McpServerAuth,
-    /// `filter_lists` as the core reads it (workaround: no core accessor); cut lists are marked private.
-    filter_lists: bool,
 }
 
 /// The agent side of MCP authorization (the core's `McpClient`). Opaque.
@@ -46,9 +44,7 @@ pub unsafe extern "C" fn authsec_mcp_server_new(
 ) -> AuthsecCode {
     ffi_boundary! { errors: error_json;
         let v = json_arg("MCP server auth options", str_arg(options_json, "options_json")?)?;
-        let auth = McpServerAuth::from_value(&v)?;
-        let filter_lists = ["filter_lists", "filterLists"].iter().find_map(|k| v.get(k)?.as_bool()).unwrap_or(true);
-        put(out, AuthsecMcpServer { auth, filter_lists })
+        put(out, AuthsecMcpServer { auth: McpServerAuth::from_value(&v)? })
     }
 }
 
@@ -75,7 +71,7 @@ pub unsafe extern "C" fn authsec_mcp_server_info(server: *const AuthsecMcpServer
             "well_known_paths": m.well_known_paths(),
             "verifier_options": s.auth.verifier_options(),
             "max_body_bytes": MAX_BODY_BYTES,
-            "filter_lists": s.filter_lists,
+            "filter_lists": s.auth.filter_lists(),
         }).to_string())
     }
 }

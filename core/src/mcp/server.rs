@@ -171,6 +171,11 @@ impl McpServerAuth {
         &self.scopes
     }
 
+    /// Whether list results are cut to what the token may use (`filter_lists`, default true).
+    pub fn filter_lists(&self) -> bool {
+        self.filter_lists
+    }
+
     /// The first step for a request (see the module documentation). `path` is the request target's
     /// path, without query.
     pub fn begin<'a>(&self, method: &str, path: &str, authorization: Option<&'a str>) -> Step<'a> {
@@ -446,5 +451,6 @@ mod tests {
         let mut r = json!({"tools": [{"name": "write_file"}]});
         assert_eq!(off.filter_list("tools/list", &mut r, &[]), 0);
         assert!(off.allows(&Operation::new("tools/call", Some("write_file")), &[]));
+        assert!(a.filter_lists() && !off.filter_lists());
     }
 }
