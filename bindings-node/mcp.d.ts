@@ -91,6 +91,8 @@ export declare class McpServerAuth {
    * errors module, when the app loads another copy than `import()` finds from here.
    */
   tokenVerifier(options?: { errors?: object }): McpTokenVerifier;
+  /** Middleware serving only the RFC 9728 document (both well-known paths); other requests pass on. */
+  metadataRouter(): McpMiddleware;
   /** Cut the server's `tools/list`, `prompts/list` and `resources/list` results to the token's scopes; returns `server`. */
   filterLists<S extends object>(server: S): S;
   /** A v2 SDK `scopeChallenge` handler backed by `operationScopes`. */

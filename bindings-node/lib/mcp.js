@@ -174,6 +174,20 @@ class McpServerAuth {
     };
   }
 
+  /**
+   * Middleware `(req, res, next)` that serves only the RFC 9728 document, at both well-known paths
+   * (GET/HEAD, CORS preflight), and passes every other request on: for servers that keep the SDK's
+   * own `requireBearerAuth` with `tokenVerifier()` (the SDK's `mcpAuthMetadataRouter` needs a full
+   * authorization-server metadata and writes 5 of RFC 9728's fields).
+   */
+  metadataRouter() {
+    return (req, res, next) => {
+      const path = pathOf(req);
+      if (!this.wellKnownPaths.some((p) => p.split('?')[0] === path)) return next();
+      send(res, this.#native.begin(req.method ?? 'GET', path, null));
+    };
+  }
+
   async #handle(req, res) {
     const authorization = typeof req.headers.authorization === 'string' ? req.headers.authorization : null;
     const token = this.#native.begin(req.method ?? 'GET', pathOf(req), authorization);

@@ -443,10 +443,17 @@ describe('MCP server and agent with @modelcontextprotocol/sdk', () => {
     await assert.rejects(verifier.verifyAccessToken(nobase), InsufficientScopeError);
 
     const app = express();
+    app.use(auth.metadataRouter());
     app.use(express.json());
     app.post('/mcp', requireBearerAuth({ verifier, resourceMetadataUrl: auth.metadataUrl, expectedResource: new URL(url) }), mcpHandler(auth));
     const s = await listen(app);
     try {
+      // metadataRouter(): the document at both well-known paths; everything else passes on.
+      for (const path of auth.wellKnownPaths) {
+        const m = await fetch(`${s.url}${path}`);
+        assert.equal(m.status, 200);
+        assert.deepEqual(await m.json(), auth.metadata);
+      }
       const ok = await rpc(`${s.url}/mcp`, 'tools/list', {}, reader);
       assert.equal(ok.status, 200);
       assert.deepEqual(names(ok.body.result.tools), ['read_file', 'whoami']);
