@@ -36,7 +36,7 @@ const QUERY_OR_FRAGMENT: &str = "the issuer URL must not have a query or fragmen
 
 /// The issuer's origin (`https://host[:port]`) and path, with the `url` crate natively.
 #[cfg(not(target_arch = "wasm32"))]
-fn origin_and_path(issuer: &str) -> Result<(String, String)> {
+pub(crate) fn origin_and_path(issuer: &str) -> Result<(String, String)> {
     let u = url::Url::parse(issuer).map_err(|e| Error::config(format!("issuer {issuer:?} is not a URL ({e})")))?;
     if u.query().is_some() || u.fragment().is_some() {
         return Err(Error::config(QUERY_OR_FRAGMENT));
@@ -48,7 +48,7 @@ fn origin_and_path(issuer: &str) -> Result<(String, String)> {
 /// passed `check_url` (http(s), no credentials) only needs its origin and path split off. Kept in
 /// step with the `url` crate by `light_origin_and_path_agrees_with_the_url_crate`.
 #[cfg(target_arch = "wasm32")]
-fn origin_and_path(issuer: &str) -> Result<(String, String)> {
+pub(crate) fn origin_and_path(issuer: &str) -> Result<(String, String)> {
     origin_and_path_light(issuer)
 }
 

@@ -180,14 +180,8 @@ impl std::fmt::Debug for McpClient {
 /// path, RFC 8414's and OpenID Connect's well-known inserted after the host, then OpenID
 /// Connect's appended; without one, RFC 8414's then OpenID Connect's.
 pub fn authorization_server_metadata_urls(issuer: &str) -> Result<Vec<String>> {
-    let u = ResourceUri::parse(issuer)?;
-    if issuer.contains(['?', '#']) {
-        return Err(Error::config(
-            "the issuer URL must not have a query or fragment (RFC 8414 §2)",
-        ));
-    }
-    let origin = u.origin();
-    let path = u.path().trim_end_matches('/');
+    let (origin, path) = crate::discovery::origin_and_path(issuer)?;
+    let path = path.trim_end_matches('/');
     Ok(if path.is_empty() {
         vec![
             format!("{origin}/.well-known/oauth-authorization-server"),
