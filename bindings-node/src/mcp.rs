@@ -74,7 +74,12 @@ impl NativeMcpServerAuth {
     #[napi]
     pub fn metadata(&self) -> McpMetadata {
         let m = self.inner.metadata();
-        let (resource, url, json, paths) = (m.resource(), m.metadata_url(), m.to_json(), m.well_known_paths());
+        let (resource, url, json, paths) = (
+            m.resource(),
+            m.metadata_url(),
+            m.to_json(),
+            m.well_known_paths().to_vec(),
+        );
         McpMetadata {
             resource,
             url,

@@ -18,7 +18,7 @@ use crate::client::token_client::TokenClient;
 use crate::client::unauthorized::{parse_challenges, Challenge};
 use crate::discovery::discover_at;
 use crate::http::{check_url, HttpRequest, Transport};
-use crate::resource::metadata::WELL_KNOWN;
+use crate::resource::metadata::well_known_paths;
 use crate::resource::uri::{AudienceMatch, ResourceUri};
 use crate::runtime::{Clock, Sleeper, Spawner};
 use crate::util::quoted;
@@ -202,9 +202,8 @@ pub fn authorization_server_metadata_urls(issuer: &str) -> Result<Vec<String>> {
 pub fn resource_metadata_urls(server: &ResourceUri, hint: Option<&str>) -> Vec<String> {
     let mut out: Vec<String> = hint.map(str::to_string).into_iter().collect();
     let origin = server.origin();
-    let path = server.path();
-    let path = if path == "/" { "" } else { path };
-    for url in [format!("{origin}{WELL_KNOWN}{path}"), format!("{origin}{WELL_KNOWN}")] {
+    for path in well_known_paths(server) {
+        let url = format!("{origin}{path}");
         if !out.contains(&url) {
             out.push(url);
         }
@@ -574,6 +573,15 @@ mod tests {
             assert_eq!(Attempt::from_bits(bits).to_bits(), bits);
         }
         assert_eq!(Attempt::from_bits(0), Attempt::default());
+        // The same paths the server side serves its metadata at (RFC 9728 §3.1: the query too).
+        let with_query = ResourceUri::parse("https://mcp.example.com/mcp?tenant=a").unwrap();
+        assert_eq!(
+            resource_metadata_urls(&with_query, None),
+            [
+                "https://mcp.example.com/.well-known/oauth-protected-resource/mcp?tenant=a",
+                "https://mcp.example.com/.well-known/oauth-protected-resource",
+            ]
+        );
         let root = ResourceUri::parse("https://mcp.example.com").unwrap();
         assert_eq!(
             resource_metadata_urls(&root, None),

@@ -22,6 +22,24 @@ pub const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
 pub struct ResourceMetadata {
     resource: ResourceUri,
     document: Map<String, Value>,
+    /// [`well_known_paths`] of `resource`, computed once (every request is matched against them).
+    paths: Vec<String>,
+}
+
+/// The request paths at which a resource's metadata is served (RFC 9728 §3.1): the path-aware one
+/// first (`/.well-known/oauth-protected-resource/mcp` for `https://host/mcp`), then the root one,
+/// which MCP clients try next; one path when the resource has no path. A terminating slash right
+/// after the host is dropped; the rest of the path and the query are kept.
+pub fn well_known_paths(resource: &ResourceUri) -> Vec<String> {
+    let path = resource.path();
+    let path = if path == "/" { "" } else { path };
+    let query = resource.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let aware = format!("{WELL_KNOWN}{path}{query}");
+    if aware == WELL_KNOWN {
+        vec![aware]
+    } else {
+        vec![aware, WELL_KNOWN.to_string()]
+    }
 }
 
 /// Every option: its name and its JavaScript spelling. The document's members have the same names.
@@ -146,7 +164,11 @@ impl ResourceMetadata {
             }
             d.insert("signed_metadata".into(), jwt.into());
         }
-        Ok(ResourceMetadata { resource, document: d })
+        Ok(ResourceMetadata {
+            paths: well_known_paths(&resource),
+            resource,
+            document: d,
+        })
     }
 
     /// Read the options from JSON text.
@@ -185,30 +207,18 @@ impl ResourceMetadata {
     /// The URL of the document at the path-aware well-known location (RFC 9728 §3.1): the value of
     /// `resource_metadata` in this resource's challenges.
     pub fn metadata_url(&self) -> String {
-        format!("{}{}", self.resource.origin(), self.well_known_paths()[0])
+        format!("{}{}", self.resource.origin(), self.paths[0])
     }
 
-    /// The request paths at which to serve the document: the path-aware one first
-    /// (`/.well-known/oauth-protected-resource/mcp` for `https://host/mcp`), then the root one, which
-    /// clients try next; one path when the resource has no path.
-    pub fn well_known_paths(&self) -> Vec<String> {
-        // §3.1: a terminating slash right after the host is dropped; the rest of the path is kept.
-        let path = self.resource.path();
-        let path = if path == "/" { "" } else { path };
-        let query = self.resource.canonical();
-        let query = query.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
-        let aware = format!("{WELL_KNOWN}{path}{query}");
-        if aware == WELL_KNOWN {
-            vec![aware]
-        } else {
-            vec![aware, WELL_KNOWN.to_string()]
-        }
+    /// The request paths at which to serve the document (see [`well_known_paths`]).
+    pub fn well_known_paths(&self) -> &[String] {
+        &self.paths
     }
 
     /// Whether a request for `path` (the request target's path, without query) is for this
     /// document.
     pub fn serves(&self, path: &str) -> bool {
-        self.well_known_paths()
+        self.paths
             .iter()
             .any(|p| p.split_once('?').map_or(p.as_str(), |(p, _)| p) == path)
     }

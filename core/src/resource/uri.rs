@@ -71,6 +71,11 @@ impl ResourceUri {
         &self.path
     }
 
+    /// The query, without its `?` (`None` when there is none).
+    pub fn query(&self) -> Option<&str> {
+        self.query.as_deref()
+    }
+
     /// Whether the host is this machine (`localhost`, `127.0.0.1`, `[::1]`), where plain http is
     /// allowed for development.
     pub fn is_loopback(&self) -> bool {
