@@ -4,5 +4,6 @@
 
 pub mod bearer;
 pub mod challenge;
+pub mod dpop;
 pub mod metadata;
 pub mod uri;
