@@ -86,6 +86,8 @@ error_codes! {
     InvalidClaim = "invalid_claim", InvalidToken => "a required claim is missing or has the wrong type",
     InvalidDelegation = "invalid_delegation", Delegation => "the act (delegation) claim is malformed: not an object, a cycle, exp or aud inside it, or nested too deep",
     DelegationNotAllowed = "delegation_not_allowed", Delegation => "the token is delegated in a way this resource does not accept (forbid_delegation, max_delegation_depth, allowed_actors)",
+    InvalidDpopProof = "invalid_dpop_proof", InvalidToken => "the DPoP proof is missing, malformed, or does not match the request, its key or the token (RFC 9449 §4.3)",
+    UseDpopNonce = "use_dpop_nonce", InvalidToken => "the server requires a DPoP nonce: send a new proof with the one from its DPoP-Nonce header",
     InsufficientScope = "insufficient_scope", InsufficientScope => "the token is valid but lacks a required scope",
     // ----- other -----
     InternalError = "internal_error", Internal => "a bug or an impossible state; please report it",
