@@ -22,6 +22,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod discovery;
+pub mod dpop;
 pub mod error;
 pub mod http;
 pub mod jose;

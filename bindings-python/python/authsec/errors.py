@@ -92,6 +92,8 @@ ERROR_CODES: Tuple[str, ...] = (
     "invalid_claim",
     "invalid_delegation",
     "delegation_not_allowed",
+    "invalid_dpop_proof",
+    "use_dpop_nonce",
     "insufficient_scope",
     "internal_error",
 )

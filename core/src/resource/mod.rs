@@ -4,6 +4,5 @@
 
 pub mod bearer;
 pub mod challenge;
-pub mod dpop;
 pub mod metadata;
 pub mod uri;

@@ -1,14 +1,10 @@
-//! DPoP (RFC 9449) on the resource side. So far: the `htu` comparison of §4.3 step 9, "ignoring
-//! any query and fragment parts" and after RFC 3986 syntax- and scheme-based normalisation, the
-//! part the libraries most often get wrong (go-jwt-middleware compares with the query appended;
-//! proxies rewrite case and ports).
-//!
-//! [`verify_proof`] does the proof checks of §4.3 that need no state: one proof, `typ`, the
-//! algorithm policy, the embedded public `jwk` (a private one refused), the signature, `jti`,
-//! `htm`, `htu`, the `iat` window, `nonce`, `ath`, and the key's thumbprint against the token's
-//! `cnf.jkt`. To come (issue 16): the replay cache over (thumbprint, method, URI, `jti`), nonces,
-//! the challenges, the bindings.
+//! The stateless checks of a DPoP proof (RFC 9449 §4.3): one proof, `typ`, the algorithm policy,
+//! the embedded public `jwk` (a private one refused), the signature, `jti`, `htm`, `htu`, the
+//! `iat` window, `ath`, and the key's thumbprint against the token's `cnf.jkt`. What needs state
+//! (the replay cache, the server's nonces) is checked by the caller with what
+//! [`VerifiedProof`] returns: [`super::replay`], [`super::nonce`].
 
+use super::htu::normalize_htu;
 use crate::jose::alg::Alg;
 use crate::jose::compact::{check_signature, CompactJws};
 use crate::jose::keys::KeySet;
@@ -55,8 +51,6 @@ pub struct ProofRequest<'a> {
     pub access_token: Option<&'a str>,
     /// The token's `cnf.jkt`: the proof's key must have this thumbprint.
     pub jkt: Option<&'a str>,
-    /// The nonce the server expects, if it gave one.
-    pub nonce: Option<&'a str>,
 }
 
 /// A proof that passed [`verify_proof`].
@@ -67,6 +61,25 @@ pub struct VerifiedProof {
     pub jti: String,
     /// Seconds since the epoch.
     pub iat: i64,
+    /// The proof's `nonce`, for the server that issues them to check ([`super::nonce`]).
+    pub nonce: Option<String>,
+    /// The request's target URI as compared (normalised), for the replay key.
+    pub htu: String,
+}
+
+impl VerifiedProof {
+    /// The replay-cache key of RFC 9449 §11.1, "in the context of the target URI": the SHA-256 of
+    /// the key's thumbprint, the method, the normalised target URI and the `jti`, so a `jti` one
+    /// key used never blocks another key's, and the stored value is short whatever the `jti`.
+    pub fn replay_key(&self, method: &str) -> [u8; 32] {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        for part in [self.jkt.as_str(), method, self.htu.as_str(), self.jti.as_str()] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part.as_bytes());
+        }
+        h.finalize().into()
+    }
 }
 
 fn invalid(why: impl std::fmt::Display) -> Error {
@@ -83,8 +96,7 @@ pub fn access_token_hash(token: &str) -> String {
 }
 
 /// Check a DPoP proof against the request at `now_ms` (see the module documentation). Errors are
-/// `invalid_dpop_proof`, or `use_dpop_nonce` when the server expects a nonce the proof lacks or
-/// has wrong.
+/// `invalid_dpop_proof`.
 pub fn verify_proof(proof: &str, req: &ProofRequest<'_>, policy: &DpopPolicy, now_ms: i64) -> Result<VerifiedProof> {
     if proof.len() > MAX_PROOF_BYTES {
         return Err(invalid(format_args!("is longer than {MAX_PROOF_BYTES} bytes")));
@@ -140,8 +152,9 @@ pub fn verify_proof(proof: &str, req: &ProofRequest<'_>, policy: &DpopPolicy, no
             quoted(req.method)
         )));
     }
-    match text("htu") {
-        Some(htu) if htu_matches(htu, req.uri) => {}
+    let target = normalize_htu(req.uri)?;
+    match text("htu").map(normalize_htu) {
+        Some(Ok(htu)) if htu == target => {}
         _ => {
             return Err(invalid(format_args!(
                 "is for another URI (htu), not {}",
@@ -164,14 +177,6 @@ pub fn verify_proof(proof: &str, req: &ProofRequest<'_>, policy: &DpopPolicy, no
             policy.max_age.as_secs()
         )));
     }
-    if let Some(expected) = req.nonce {
-        if text("nonce") != Some(expected) {
-            return Err(Error::new(
-                ErrorCode::UseDpopNonce,
-                "the DPoP proof lacks the server's current nonce; send a new proof with the nonce from DPoP-Nonce",
-            ));
-        }
-    }
     if let Some(token) = req.access_token {
         if text("ath") != Some(access_token_hash(token).as_str()) {
             return Err(invalid("is not for this access token (ath)"));
@@ -187,152 +192,9 @@ pub fn verify_proof(proof: &str, req: &ProofRequest<'_>, policy: &DpopPolicy, no
         jkt,
         jti: jti.to_string(),
         iat,
+        nonce: text("nonce").map(str::to_string),
+        htu: target,
     })
-}
-
-/// The canonical form of a DPoP `htu` or a request's target URI, for comparing the two: scheme
-/// and host lower-case, the default port dropped, an empty path as `/`, dot segments removed
-/// (RFC 3986 §5.2.4), percent-encodings of unreserved characters decoded and the rest upper-cased
-/// (§6.2.2), query and fragment dropped (RFC 9449 §4.3). Refused: not an absolute http(s) URI,
-/// credentials, a malformed percent-encoding, a space or control character.
-pub fn normalize_htu(raw: &str) -> Result<String> {
-    // A URI with a user-info part may carry a password: not echoed.
-    let shown = if raw.contains('@') {
-        "(not shown: it has an @)".to_string()
-    } else {
-        quoted(raw)
-    };
-    let bad = |why: &str| Error::config(format!("htu {shown} is not an absolute http(s) URI: {why}"));
-    if raw.chars().any(|c| c.is_control() || c == ' ') {
-        return Err(bad("it contains a space or control character"));
-    }
-    let (scheme, rest) = raw.split_once("://").ok_or_else(|| bad("no scheme"))?;
-    let scheme = scheme.to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "https" => ":443",
-        "http" => ":80",
-        _ => return Err(bad("the scheme is not http or https")),
-    };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    if authority.is_empty() {
-        return Err(bad("no host"));
-    }
-    if authority.contains('@') {
-        return Err(bad("it carries credentials"));
-    }
-    let authority = authority.to_ascii_lowercase();
-    let authority = authority.strip_suffix(default_port).unwrap_or(&authority);
-    let path = tail.split(['?', '#']).next().unwrap_or("");
-    let path = normalize_percent(path).ok_or_else(|| bad("a malformed percent-encoding"))?;
-    let path = remove_dot_segments(if path.is_empty() { "/" } else { &path });
-    Ok(format!("{scheme}://{authority}{path}"))
-}
-
-/// Whether a proof's `htu` names the request's target URI (both normalised, queries ignored).
-pub fn htu_matches(htu: &str, request_uri: &str) -> bool {
-    matches!((normalize_htu(htu), normalize_htu(request_uri)), (Ok(a), Ok(b)) if a == b)
-}
-
-fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
-}
-
-/// Decode percent-encoded unreserved characters and upper-case the hex of the others (other
-/// characters are kept as they are); `None` for a `%` not followed by two hex digits.
-fn normalize_percent(path: &str) -> Option<String> {
-    let mut out = String::with_capacity(path.len());
-    let mut rest = path;
-    while let Some(p) = rest.find('%') {
-        out.push_str(&rest[..p]);
-        let hex = rest
-            .get(p + 1..p + 3)
-            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))?;
-        let value = u8::from_str_radix(hex, 16).ok()?;
-        if is_unreserved(value) {
-            out.push(value as char);
-        } else {
-            out.push('%');
-            out.push_str(&hex.to_ascii_uppercase());
-        }
-        rest = &rest[p + 3..];
-    }
-    out.push_str(rest);
-    Some(out)
-}
-
-/// RFC 3986 §5.2.4, for an absolute path.
-fn remove_dot_segments(path: &str) -> String {
-    let mut out: Vec<&str> = Vec::new();
-    let segments: Vec<&str> = path.split('/').skip(1).collect();
-    for (i, seg) in segments.iter().enumerate() {
-        let last = i + 1 == segments.len();
-        match *seg {
-            "." => {
-                if last {
-                    out.push("");
-                }
-            }
-            ".." => {
-                out.pop();
-                if last {
-                    out.push("");
-                }
-            }
-            s => out.push(s),
-        }
-    }
-    format!("/{}", out.join("/"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn htu_normal_forms() {
-        for (raw, want) in [
-            ("https://api.example.com/mcp", "https://api.example.com/mcp"),
-            ("HTTPS://API.Example.COM:443/mcp?x=1#f", "https://api.example.com/mcp"),
-            ("http://127.0.0.1:80", "http://127.0.0.1/"),
-            ("http://127.0.0.1:8080?q", "http://127.0.0.1:8080/"),
-            ("https://x/a/./b/../c", "https://x/a/c"),
-            ("https://x/a/b/..", "https://x/a/"),
-            ("https://x/%7euser/%2fa%2Fb/%41", "https://x/~user/%2Fa%2Fb/A"),
-            ("https://x/caf%c3%a9/é", "https://x/caf%C3%A9/é"),
-            ("https://[::1]:8443/p", "https://[::1]:8443/p"),
-        ] {
-            assert_eq!(normalize_htu(raw).unwrap(), want, "{raw}");
-        }
-        for bad in [
-            "/mcp",
-            "ftp://x/",
-            "https://",
-            "https://u:p@x/",
-            "https://x/%zz",
-            "https://x/%4",
-            "https://x/a b",
-        ] {
-            assert!(normalize_htu(bad).is_err(), "{bad}");
-        }
-        let e = normalize_htu("https://user:hunter2@x/").unwrap_err();
-        assert!(!e.message().contains("hunter2"), "{e:?}");
-    }
-
-    #[test]
-    fn htu_matching_ignores_the_query_both_ways() {
-        assert!(htu_matches(
-            "https://api.example/mcp",
-            "https://api.example/mcp?session=1"
-        ));
-        assert!(htu_matches("https://api.example/mcp?x", "https://api.example/mcp"));
-        assert!(htu_matches("https://API.example:443/m%63p", "https://api.example/mcp"));
-        assert!(!htu_matches("https://api.example/mcp", "https://api.example/mcp/"));
-        assert!(!htu_matches("https://api.example/mcp", "http://api.example/mcp"));
-        assert!(!htu_matches("https://api.example/mcp", "https://api.example:8443/mcp"));
-        assert!(!htu_matches("https://api.example/mcp", "https://other.example/mcp"));
-        assert!(!htu_matches("not a uri", "not a uri"));
-    }
 }
 
 #[cfg(all(test, feature = "aws_lc_rs"))]
@@ -501,16 +363,27 @@ mod proof_tests {
     }
 
     #[test]
-    fn nonces() {
+    fn the_nonce_is_returned_for_the_server_to_check() {
         let k = key();
-        let wants = ProofRequest {
-            nonce: Some("n-1"),
-            ..request()
-        };
-        let e = check(&proof(&k, json!({}), claims()), &wants).unwrap_err();
-        assert_eq!(e.code(), ErrorCode::UseDpopNonce);
-        let e = check(&proof(&k, json!({}), with("nonce", json!("n-0"))), &wants).unwrap_err();
-        assert_eq!(e.code(), ErrorCode::UseDpopNonce);
-        assert!(check(&proof(&k, json!({}), with("nonce", json!("n-1"))), &wants).is_ok());
+        assert_eq!(check(&proof(&k, json!({}), claims()), &request()).unwrap().nonce, None);
+        let got = check(&proof(&k, json!({}), with("nonce", json!("n-1"))), &request()).unwrap();
+        assert_eq!(got.nonce.as_deref(), Some("n-1"));
+    }
+
+    #[test]
+    fn replay_keys_differ_by_key_method_uri_and_jti() {
+        let k = key();
+        let a = check(&proof(&k, json!({}), claims()), &request()).unwrap();
+        let same_uri_other_query = check(
+            &proof(&k, json!({}), with("htu", json!("https://API.example/mcp?x"))),
+            &request(),
+        )
+        .unwrap();
+        assert_eq!(a.replay_key("POST"), same_uri_other_query.replay_key("POST"));
+        assert_ne!(a.replay_key("POST"), a.replay_key("GET"));
+        let other_key = check(&proof(&key(), json!({}), claims()), &request()).unwrap();
+        assert_ne!(a.replay_key("POST"), other_key.replay_key("POST"));
+        let other_jti = check(&proof(&k, json!({}), with("jti", json!("j-2"))), &request()).unwrap();
+        assert_ne!(a.replay_key("POST"), other_jti.replay_key("POST"));
     }
 }
