@@ -104,13 +104,13 @@ mod tests {
     #[test]
     fn a_key_is_accepted_once_until_it_expires() {
         let s = MemoryReplayStore::new(10);
-        assert_eq!(s.first_use_now([1; 32], 1_000, 0).unwrap(), true);
-        assert_eq!(s.first_use_now([1; 32], 1_000, 999).unwrap(), false);
-        assert_eq!(s.first_use_now([2; 32], 1_000, 999).unwrap(), true);
+        assert!(s.first_use_now([1; 32], 1_000, 0).unwrap());
+        assert!(!s.first_use_now([1; 32], 1_000, 999).unwrap());
+        assert!(s.first_use_now([2; 32], 1_000, 999).unwrap());
         assert_eq!(s.len(999), 2);
         // Expired entries are dropped: by then the proof's iat is refused anyway.
         assert_eq!(s.len(1_000), 0);
-        assert_eq!(s.first_use_now([1; 32], 2_000, 1_000).unwrap(), true);
+        assert!(s.first_use_now([1; 32], 2_000, 1_000).unwrap());
     }
 
     #[test]
@@ -122,7 +122,7 @@ mod tests {
         let e = s.first_use_now([9; 32], 500, 50).unwrap_err();
         assert_eq!(e.code(), ErrorCode::RateLimited);
         // The replays are still caught while full.
-        assert_eq!(s.first_use_now([0; 32], 500, 50).unwrap(), false);
+        assert!(!s.first_use_now([0; 32], 500, 50).unwrap());
         // One expired: room for one.
         assert!(s.first_use_now([9; 32], 500, 100).unwrap());
         assert!(s.first_use_now([8; 32], 500, 100).is_err());

@@ -5,12 +5,12 @@ use crate::{Error, ErrorCategory, ErrorCode, Result};
 
 /// The HTTP status for an error answered by a protected resource (RFC 6750 §3.1):
 /// 403 for `insufficient_scope`, 401 for token errors, 400 for malformed requests,
-/// 503 when keys are unavailable, 500 otherwise.
+/// 503 when keys are unavailable or a store is full, 500 otherwise.
 pub fn http_status(err: &Error) -> u16 {
     match err.code() {
         ErrorCode::InsufficientScope => 403,
         ErrorCode::InvalidRequest => 400,
-        ErrorCode::JwksUnavailable | ErrorCode::NetworkError | ErrorCode::Timeout => 503,
+        ErrorCode::JwksUnavailable | ErrorCode::NetworkError | ErrorCode::Timeout | ErrorCode::RateLimited => 503,
         c if c.category() == ErrorCategory::InvalidToken => 401,
         _ => 500,
     }

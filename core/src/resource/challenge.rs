@@ -9,8 +9,14 @@
 //!   the ones the token lacks included, in one challenge (MCP's SEP-2350: a client that asks for
 //!   exactly that set gets in on its next try).
 //! - Keys unavailable or a bug: 5xx, no error code and no challenge.
+//!
+//! A resource that takes DPoP (RFC 9449 §7.1) offers one challenge per scheme,
+//! `DPoP algs="ES256 ..."` and `Bearer` ([`challenges`]); the error goes on the scheme the client
+//! used, with the DPoP codes `invalid_dpop_proof` and `use_dpop_nonce` beside RFC 6750's.
 
 use super::bearer::http_status;
+use super::credential::Scheme;
+use crate::jose::alg::Alg;
 use crate::{Error, ErrorCode, Result};
 
 /// What goes into a resource's challenges besides the error.
@@ -38,6 +44,8 @@ pub fn bearer_error_code(err: &Error) -> &'static str {
     match err.code() {
         ErrorCode::InsufficientScope => "insufficient_scope",
         ErrorCode::InvalidRequest => "invalid_request",
+        ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
+        ErrorCode::UseDpopNonce => "use_dpop_nonce",
         _ => "invalid_token",
     }
 }
@@ -57,7 +65,16 @@ fn challenge_scopes<'a>(params: &'a ChallengeParams, err: Option<&'a Error>) -> 
 /// A `WWW-Authenticate: Bearer ...` value (RFC 6750 §3) for `err` (`None`: no credentials were sent,
 /// so no `error`), whatever status it is answered with.
 pub fn www_authenticate(params: &ChallengeParams, err: Option<&Error>) -> String {
+    scheme_challenge(Scheme::Bearer, &[], params, err)
+}
+
+/// One scheme's challenge: `algs` first for DPoP, then RFC 6750's parameters.
+fn scheme_challenge(scheme: Scheme, algs: &[Alg], params: &ChallengeParams, err: Option<&Error>) -> String {
     let mut out: Vec<String> = Vec::new();
+    if scheme == Scheme::Dpop {
+        let algs: Vec<&str> = algs.iter().map(|a| a.as_str()).collect();
+        out.push(format!("algs=\"{}\"", algs.join(" ")));
+    }
     if let Some(r) = &params.realm {
         out.push(format!("realm=\"{}\"", quote(r)));
     }
@@ -73,9 +90,9 @@ pub fn www_authenticate(params: &ChallengeParams, err: Option<&Error>) -> String
         out.push(format!("resource_metadata=\"{}\"", quote(m)));
     }
     if out.is_empty() {
-        "Bearer".to_string()
+        scheme.as_str().to_string()
     } else {
-        format!("Bearer {}", out.join(", "))
+        format!("{} {}", scheme.as_str(), out.join(", "))
     }
 }
 
@@ -86,17 +103,68 @@ pub struct Challenge {
     /// `invalid_token`, `insufficient_scope` or `invalid_request`; `None` when no token was sent
     /// and for 5xx answers.
     pub error: Option<&'static str>,
-    /// `None` for 5xx answers.
+    /// `None` for 5xx answers. With more than one scheme, every challenge, comma-separated (RFC 9110
+    /// §11.6.1); [`Challenge::challenges`] has them apart, one header line each.
     pub www_authenticate: Option<String>,
+    /// One `WWW-Authenticate` value per scheme offered (empty for 5xx answers).
+    pub challenges: Vec<String>,
 }
 
 /// The answer to a refused request; `err` `None` means no credentials were sent.
 pub fn challenge(params: &ChallengeParams, err: Option<&Error>) -> Challenge {
+    challenges(params, err, &Offer::default())
+}
+
+/// The schemes a resource offers in its challenges, and the one the refused request used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Offer<'a> {
+    /// In order; `[Bearer]` for a resource without DPoP.
+    pub schemes: &'a [Scheme],
+    /// The DPoP proof algorithms (`algs`).
+    pub dpop_algorithms: &'a [Alg],
+    /// The scheme of the refused credential (its challenge carries the error); `None` when none came.
+    pub used: Option<Scheme>,
+}
+
+impl Default for Offer<'_> {
+    fn default() -> Self {
+        Offer {
+            schemes: &[Scheme::Bearer],
+            dpop_algorithms: &[],
+            used: None,
+        }
+    }
+}
+
+/// The answer to a refused request, with a challenge per offered scheme; the error goes on the one
+/// the request used (or the first offered, when it used one this resource does not offer).
+pub fn challenges(params: &ChallengeParams, err: Option<&Error>, offer: &Offer<'_>) -> Challenge {
     let status = err.map_or(401, http_status);
+    if status >= 500 {
+        return Challenge {
+            status,
+            error: None,
+            www_authenticate: None,
+            challenges: Vec::new(),
+        };
+    }
+    let carrier = offer
+        .used
+        .filter(|u| offer.schemes.contains(u))
+        .or_else(|| offer.schemes.first().copied());
+    let list: Vec<String> = offer
+        .schemes
+        .iter()
+        .map(|&s| {
+            let e = err.filter(|_| Some(s) == carrier);
+            scheme_challenge(s, offer.dpop_algorithms, params, e)
+        })
+        .collect();
     Challenge {
         status,
-        error: err.filter(|_| status < 500).map(bearer_error_code),
-        www_authenticate: (status < 500).then(|| www_authenticate(params, err)),
+        error: err.map(bearer_error_code),
+        www_authenticate: Some(list.join(", ")),
+        challenges: list,
     }
 }
 
@@ -196,6 +264,56 @@ mod tests {
         let e = Error::new(ErrorCode::JwksUnavailable, "down");
         let c = challenge(&params(None, Some(PRM), &["x"]), Some(&e));
         assert_eq!((c.status, c.error, c.www_authenticate), (503, None, None));
+    }
+
+    #[test]
+    fn dpop_challenges_carry_algs_and_the_error_on_the_scheme_used() {
+        let offer = |used| Offer {
+            schemes: &[Scheme::Dpop, Scheme::Bearer],
+            dpop_algorithms: &[Alg::ES256, Alg::PS256],
+            used,
+        };
+        let p = params(Some("api"), None, &[]);
+        let c = challenges(&p, None, &offer(None));
+        assert_eq!(c.status, 401);
+        assert_eq!(
+            c.challenges,
+            ["DPoP algs=\"ES256 PS256\", realm=\"api\"", "Bearer realm=\"api\""]
+        );
+        assert_eq!(
+            c.www_authenticate.as_deref(),
+            Some("DPoP algs=\"ES256 PS256\", realm=\"api\", Bearer realm=\"api\"")
+        );
+        let e = Error::new(ErrorCode::UseDpopNonce, "send the nonce");
+        let c = challenges(&p, Some(&e), &offer(Some(Scheme::Dpop)));
+        assert_eq!((c.status, c.error), (401, Some("use_dpop_nonce")));
+        assert_eq!(
+            c.challenges,
+            [
+                "DPoP algs=\"ES256 PS256\", realm=\"api\", error=\"use_dpop_nonce\", error_description=\"send the nonce\"",
+                "Bearer realm=\"api\""
+            ]
+        );
+        let e = Error::new(ErrorCode::InvalidClaim, "bound token as Bearer");
+        let c = challenges(&p, Some(&e), &offer(Some(Scheme::Bearer)));
+        assert!(
+            c.challenges[1].starts_with("Bearer realm=\"api\", error=\"invalid_token\""),
+            "{c:?}"
+        );
+        assert!(!c.challenges[0].contains("error"));
+        // DPoP only: a Bearer attempt gets its error on the DPoP challenge.
+        let only = Offer {
+            schemes: &[Scheme::Dpop],
+            ..offer(Some(Scheme::Bearer))
+        };
+        let c = challenges(&p, Some(&e), &only);
+        assert_eq!(c.challenges.len(), 1);
+        assert!(c.challenges[0].contains("error=\"invalid_token\""));
+        let e = Error::new(ErrorCode::InvalidDpopProof, "bad htu");
+        assert_eq!(
+            challenges(&p, Some(&e), &offer(Some(Scheme::Dpop))).error,
+            Some("invalid_dpop_proof")
+        );
     }
 
     #[test]
