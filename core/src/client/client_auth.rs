@@ -1,6 +1,7 @@
 //! Client authentication: how the client proves who it is to the token endpoint (RFC 6749 §2.3).
-//! `client_secret_basic`, `client_secret_post` and `private_key_jwt` (RFC 7523) are here; mutual
-//! TLS (RFC 8705) and other methods are further implementations of [`ClientAuth`], and the token
+//! `client_secret_basic`, `client_secret_post`, `private_key_jwt` (RFC 7523) and the two mutual-TLS
+//! methods (RFC 8705, where the transport presents the certificate and the request names the
+//! client) are here; other methods are further implementations of [`ClientAuth`], and the token
 //! client does not change for them.
 
 use super::config::{AuthMethod, ClientConfig};
@@ -92,6 +93,24 @@ impl ClientAuth for PrivateKeyJwt {
 
 /// The method a configuration asks for, with its credentials (the private key loaded and checked
 /// now, so a bad key fails at construction).
+/// `tls_client_auth` and `self_signed_tls_client_auth` (RFC 8705 §2): the TLS connection carries
+/// the proof (the transport presents [`ClientConfig::tls_client_cert`]); the body names the client.
+#[derive(Debug)]
+pub struct TlsClientAuth {
+    pub client_id: String,
+    pub method: AuthMethod,
+}
+
+impl ClientAuth for TlsClientAuth {
+    fn method(&self) -> &str {
+        self.method.as_str()
+    }
+    fn authenticate(&self, parts: &mut TokenRequestParts, _now_ms: i64) -> Result<()> {
+        parts.param("client_id", &self.client_id);
+        Ok(())
+    }
+}
+
 pub fn from_config(cfg: &ClientConfig) -> Result<Arc<dyn ClientAuth>> {
     let secret = || {
         cfg.client_secret
@@ -123,6 +142,9 @@ pub fn from_config(cfg: &ClientConfig) -> Result<Arc<dyn ClientAuth>> {
                 key,
                 audience,
             })
+        }
+        method @ (AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth) => {
+            Arc::new(TlsClientAuth { client_id, method })
         }
     })
 }

@@ -20,6 +20,10 @@ pub enum AuthMethod {
     ClientSecretPost,
     /// A JWT assertion signed with the client's private key (RFC 7523 §2.2).
     PrivateKeyJwt,
+    /// Mutual TLS with a certificate from a CA the server trusts (RFC 8705 §2.1).
+    TlsClientAuth,
+    /// Mutual TLS with a self-signed certificate the server has registered (RFC 8705 §2.2).
+    SelfSignedTlsClientAuth,
 }
 
 impl AuthMethod {
@@ -28,8 +32,10 @@ impl AuthMethod {
             "client_secret_basic" | "basic" => Ok(AuthMethod::ClientSecretBasic),
             "client_secret_post" | "post" => Ok(AuthMethod::ClientSecretPost),
             "private_key_jwt" => Ok(AuthMethod::PrivateKeyJwt),
+            "tls_client_auth" => Ok(AuthMethod::TlsClientAuth),
+            "self_signed_tls_client_auth" => Ok(AuthMethod::SelfSignedTlsClientAuth),
             o => Err(Error::config(format!(
-                "auth_method {o:?} is not supported; use client_secret_basic, client_secret_post or private_key_jwt"
+                "auth_method {o:?} is not supported; use client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth or self_signed_tls_client_auth"
             ))),
         }
     }
@@ -38,7 +44,14 @@ impl AuthMethod {
             AuthMethod::ClientSecretBasic => "client_secret_basic",
             AuthMethod::ClientSecretPost => "client_secret_post",
             AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::TlsClientAuth => "tls_client_auth",
+            AuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
+    }
+
+    /// Whether the method authenticates with the TLS client certificate.
+    pub fn is_mtls(self) -> bool {
+        matches!(self, AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth)
     }
 }
 
@@ -70,6 +83,18 @@ pub struct ClientConfig {
     pub allow_insecure_http: bool,
     /// Retries of a failing token request (network errors, 5xx, 429).
     pub retry: RetryPolicy,
+    /// Ask for DPoP-bound tokens (RFC 9449) and prove possession of the key with every request.
+    pub dpop: bool,
+    /// The DPoP key (PEM or private JWK); a fresh in-memory key when absent.
+    pub dpop_key: Option<Secret>,
+    /// The algorithm of a generated DPoP key (ES256 by default), or of a given RSA key (PS256).
+    pub dpop_alg: Option<Alg>,
+    /// The TLS client certificate (PEM, the chain leaf first) for mutual TLS (RFC 8705): the
+    /// transport presents it; the `tls_client_auth` methods authenticate with it, and servers
+    /// bind tokens to it.
+    pub tls_client_cert: Option<String>,
+    /// Its private key (PEM).
+    pub tls_client_key: Option<Secret>,
 }
 
 impl Default for ClientConfig {
@@ -89,6 +114,11 @@ impl Default for ClientConfig {
             refresh_buffer: DEFAULT_REFRESH_BUFFER,
             allow_insecure_http: false,
             retry: RetryPolicy::default(),
+            dpop: false,
+            dpop_key: None,
+            dpop_alg: None,
+            tls_client_cert: None,
+            tls_client_key: None,
         }
     }
 }
@@ -111,6 +141,12 @@ pub mod env {
     pub const REFRESH_BUFFER: &str = "AUTHSEC_REFRESH_BUFFER";
     pub const ALLOW_INSECURE_HTTP: &str = "AUTHSEC_ALLOW_INSECURE_HTTP";
     pub const JWKS_URI: &str = "AUTHSEC_JWKS_URI";
+    pub const DPOP: &str = "AUTHSEC_DPOP";
+    pub const DPOP_KEY: &str = "AUTHSEC_DPOP_KEY";
+    pub const DPOP_KEY_FILE: &str = "AUTHSEC_DPOP_KEY_FILE";
+    pub const DPOP_ALG: &str = "AUTHSEC_DPOP_ALG";
+    pub const TLS_CLIENT_CERT_FILE: &str = "AUTHSEC_TLS_CLIENT_CERT_FILE";
+    pub const TLS_CLIENT_KEY_FILE: &str = "AUTHSEC_TLS_CLIENT_KEY_FILE";
     pub const CONFIG: &str = "AUTHSEC_CONFIG";
 }
 
@@ -156,7 +192,7 @@ fn read_file(env: &(impl ConfigEnv + ?Sized), name: &str, path: &str) -> Result<
 }
 
 /// Every setting: its name and its JavaScript spelling.
-const SETTINGS: [OptionName; 19] = [
+const SETTINGS: [OptionName; 27] = [
     ("client_id", "clientId"),
     ("client_secret", "clientSecret"),
     ("client_secret_file", "clientSecretFile"),
@@ -176,6 +212,14 @@ const SETTINGS: [OptionName; 19] = [
     ("allow_insecure_http", "allowInsecureHttp"),
     ("max_attempts", "maxAttempts"),
     ("jwks_uri", "jwksUri"),
+    ("dpop", "dpop"),
+    ("dpop_key", "dpopKey"),
+    ("dpop_key_file", "dpopKeyFile"),
+    ("dpop_alg", "dpopAlg"),
+    ("tls_client_cert", "tlsClientCert"),
+    ("tls_client_cert_file", "tlsClientCertFile"),
+    ("tls_client_key", "tlsClientKey"),
+    ("tls_client_key_file", "tlsClientKeyFile"),
 ];
 
 /// The token endpoint the product docs give for a tenant's `domain`: `https://{domain}/oauth/token`
@@ -238,6 +282,25 @@ impl ClientConfig {
         }
         if let Some(b) = get(env::ALLOW_INSECURE_HTTP) {
             c.allow_insecure_http = parse_bool(env::ALLOW_INSECURE_HTTP, &b)?;
+        }
+        c.dpop_key = match (get(env::DPOP_KEY), get(env::DPOP_KEY_FILE)) {
+            (Some(s), _) => Some(Secret::new(s)),
+            (None, Some(p)) => Some(Secret::new(read_file(env, env::DPOP_KEY_FILE, &p)?)),
+            _ => None,
+        };
+        c.dpop = match get(env::DPOP) {
+            Some(b) => parse_bool(env::DPOP, &b)?,
+            None => c.dpop_key.is_some(),
+        };
+        if let Some(a) = get(env::DPOP_ALG) {
+            c.dpop_alg =
+                Some(Alg::parse(&a).map_err(|e| Error::config(format!("{}: {}", env::DPOP_ALG, e.message())))?);
+        }
+        if let Some(p) = get(env::TLS_CLIENT_CERT_FILE) {
+            c.tls_client_cert = Some(read_file(env, env::TLS_CLIENT_CERT_FILE, &p)?);
+        }
+        if let Some(p) = get(env::TLS_CLIENT_KEY_FILE) {
+            c.tls_client_key = Some(Secret::new(read_file(env, env::TLS_CLIENT_KEY_FILE, &p)?));
         }
         c.validate()?;
         Ok(c)
@@ -339,6 +402,32 @@ impl ClientConfig {
         if let Some(n) = o.count("max_attempts")? {
             c.retry.max_attempts = u32::try_from(n).unwrap_or(u32::MAX).max(1);
         }
+        let dpop_key = match o.value("dpop_key") {
+            Some(jwk @ Value::Object(_)) => Some(jwk.to_string()),
+            _ => s("dpop_key")?,
+        };
+        c.dpop_key = match (dpop_key, s("dpop_key_file")?) {
+            (Some(x), _) => Some(Secret::new(x)),
+            (None, Some(p)) => Some(Secret::new(read_file(env, "dpop_key_file", &p)?)),
+            _ => None,
+        };
+        c.dpop = match s("dpop")? {
+            Some(b) => parse_bool("dpop", &b)?,
+            None => c.dpop_key.is_some(),
+        };
+        if let Some(a) = s("dpop_alg")? {
+            c.dpop_alg = Some(Alg::parse(&a).map_err(|e| Error::config(format!("dpop_alg: {}", e.message())))?);
+        }
+        c.tls_client_cert = match (s("tls_client_cert")?, s("tls_client_cert_file")?) {
+            (Some(x), _) => Some(x),
+            (None, Some(p)) => Some(read_file(env, "tls_client_cert_file", &p)?),
+            _ => None,
+        };
+        c.tls_client_key = match (s("tls_client_key")?, s("tls_client_key_file")?) {
+            (Some(x), _) => Some(Secret::new(x)),
+            (None, Some(p)) => Some(Secret::new(read_file(env, "tls_client_key_file", &p)?)),
+            _ => None,
+        };
         Ok(c)
     }
 
@@ -380,6 +469,26 @@ impl ClientConfig {
                     )));
                 }
             }
+            AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth => {
+                if self.tls_client_cert.is_none() || self.tls_client_key.is_none() {
+                    return Err(Error::config(format!(
+                        "{} needs a TLS client certificate and key; set tls_client_cert_file and tls_client_key_file (or {} / {})",
+                        self.auth_method.as_str(),
+                        env::TLS_CLIENT_CERT_FILE,
+                        env::TLS_CLIENT_KEY_FILE
+                    )));
+                }
+            }
+        }
+        if self.tls_client_cert.is_some() != self.tls_client_key.is_some() {
+            return Err(Error::config(
+                "a TLS client certificate needs its key and the other way round; set both tls_client_cert_file and tls_client_key_file",
+            ));
+        }
+        if self.dpop_key.is_some() && !self.dpop {
+            return Err(Error::config(
+                "dpop_key is set but dpop is false; drop the key or turn DPoP on",
+            ));
         }
         for s in &self.scopes {
             if s.is_empty() || s.chars().any(|c| c == ' ' || c == '"' || c == '\\' || c.is_control()) {

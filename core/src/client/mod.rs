@@ -1,10 +1,11 @@
 //! Getting tokens (the client side of OAuth 2.0): configuration, [`grant`]s (client credentials,
 //! and RFC 8693 token exchange in [`token_exchange`]), [`client_auth`] methods, building requests
-//! and reading answers (sans-IO), retries, the [`TokenClient`] cache, and what to do when a
-//! resource answers 401.
+//! and reading answers (sans-IO), retries, the [`TokenClient`] cache, DPoP proofs and nonces
+//! ([`dpop`]), and what to do when a resource answers 401.
 
 pub mod client_auth;
 pub mod config;
+pub mod dpop;
 pub mod grant;
 pub mod request;
 pub mod response;

@@ -16,6 +16,9 @@ pub struct TokenParams {
     pub scopes: Vec<String>,
     pub audience: Option<String>,
     pub resource: Vec<String>,
+    /// The thumbprint of the DPoP key the token is bound to (set by the token client, so a
+    /// token is never handed to a key it is not bound to, even from a shared cache).
+    pub dpop_jkt: Option<String>,
 }
 
 /// The per-call options of a token request, and their JavaScript spellings.
@@ -29,6 +32,7 @@ impl TokenParams {
             scopes: cfg.scopes.clone(),
             audience: cfg.audience.clone(),
             resource: cfg.resource.clone(),
+            dpop_jkt: None,
         }
     }
 

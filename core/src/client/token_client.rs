@@ -9,12 +9,18 @@
 //! [`TokenClient::downstream_token`]) is one more grant through the same cache: its token is never
 //! handed out past the subject token's expiry.
 //!
+//! With DPoP ([`ClientConfig::dpop`]) every token request carries a proof by the client's key
+//! ([`super::dpop`]); a `use_dpop_nonce` answer is retried once with the server's nonce (the
+//! request, a `private_key_jwt` assertion included, is built anew); a token that is not
+//! `token_type: DPoP` is refused (a downgrade); and the key's thumbprint is part of the cache key.
+//!
 //! The cache holds at most [`MAX_CACHE_KEYS`] parameter sets besides the default token (with one
 //! per inbound token, a busy service's exchanges would fill any bound): when it is full, entries
 //! with nothing left to hand out go first, then the least recently used.
 
 use super::client_auth::{self, ClientAuth};
 use super::config::ClientConfig;
+use super::dpop::{token_endpoint_wants_nonce, DpopClient};
 use super::request::{token_request, TokenParams};
 use super::response::{parse_token_response_for, Token};
 use super::retry::RetryPolicy;
@@ -117,6 +123,8 @@ struct Inner {
     retry: RetryPolicy,
     /// The issuer's metadata, when the token endpoint is discovered rather than configured.
     metadata: Option<MetadataCache>,
+    /// The DPoP key and nonces, when the client uses DPoP.
+    dpop: Option<Arc<DpopClient>>,
     default_slot: Arc<Slot>,
     slots: Mutex<HashMap<TokenParams, Arc<Slot>>>,
     /// Ticks for `Slot::last_used`.
@@ -161,7 +169,9 @@ impl TokenClient {
             )),
             _ => None,
         };
-        let default_params = TokenParams::from_config(&cfg).normalized();
+        let dpop = dpop_client(&cfg)?.map(Arc::new);
+        let mut default_params = TokenParams::from_config(&cfg).normalized();
+        default_params.dpop_jkt = dpop.as_ref().map(|d| d.key().thumbprint().to_string());
         let default_slot = Arc::new(Slot::new(default_params, clock.clone(), 0));
         Ok(TokenClient {
             inner: Arc::new(Inner {
@@ -172,6 +182,7 @@ impl TokenClient {
                 spawner: None,
                 retry: cfg.retry.clone(),
                 metadata,
+                dpop,
                 default_slot,
                 slots: Mutex::new(HashMap::new()),
                 uses: AtomicU64::new(0),
@@ -228,10 +239,20 @@ impl TokenClient {
         TokenParams::from_config(&self.inner.cfg).overridden_by(options)
     }
 
+    /// The DPoP key and nonces, when the client uses DPoP.
+    pub fn dpop(&self) -> Option<&Arc<DpopClient>> {
+        self.inner.dpop.as_ref()
+    }
+
+    pub(crate) fn clock_now_ms(&self) -> i64 {
+        self.inner.clock.now_ms()
+    }
+
     fn slot(&self, params: Option<TokenParams>) -> Arc<Slot> {
-        let Some(p) = params.map(TokenParams::normalized) else {
+        let Some(mut p) = params.map(TokenParams::normalized) else {
             return self.inner.default_slot.clone();
         };
+        p.dpop_jkt = self.inner.dpop.as_ref().map(|d| d.key().thumbprint().to_string());
         if p == self.inner.default_slot.params {
             return self.inner.default_slot.clone();
         }
@@ -362,17 +383,36 @@ impl TokenClient {
         Ok(url)
     }
 
+    /// Send the token request; with DPoP, a proof on it, the nonce remembered, and one more try
+    /// when the server asks for a nonce it has just given.
+    async fn send_token_request(&self, url: &str, params: &TokenParams) -> Result<crate::http::HttpResponse> {
+        let mut nonce_retried = false;
+        loop {
+            let now = self.inner.clock.now_ms();
+            let mut req = token_request(url, params, &*self.inner.auth, self.inner.cfg.allow_insecure_http, now)?;
+            if let Some(d) = &self.inner.dpop {
+                req.headers.push(("dpop".into(), d.proof("POST", url, None, now)?));
+            }
+            self.inner.requests.fetch_add(1, Ordering::Relaxed);
+            let resp = self.inner.transport.send(req).await?;
+            let Some(d) = &self.inner.dpop else { return Ok(resp) };
+            let fresh = d.remember_nonce(url, resp.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            if nonce_retried || !fresh || !token_endpoint_wants_nonce(&resp) {
+                return Ok(resp);
+            }
+            nonce_retried = true;
+        }
+    }
+
     async fn fetch_once(&self, params: &TokenParams) -> Result<Token> {
         let url = self.token_url().await?;
-        let now = self.inner.clock.now_ms();
-        let req = token_request(&url, params, &*self.inner.auth, self.inner.cfg.allow_insecure_http, now)?;
-        self.inner.requests.fetch_add(1, Ordering::Relaxed);
-        let resp = self.inner.transport.send(req).await?;
+        let resp = self.send_token_request(&url, params).await?;
         let now = self.inner.clock.now_ms();
         let grant = params.grant.grant();
         let mut secrets = grant.secrets();
         secrets.push(self.inner.cfg.client_secret.as_ref().map(|s| s.expose()).unwrap_or(""));
         let mut token = parse_token_response_for(grant.grant_type(), &resp, now, &params.scopes, &secrets)?;
+        check_token_type(&token, self.inner.dpop.is_some())?;
         grant.check_token(&token)?;
         if let Some(not_after) = grant.not_after_ms() {
             if now >= not_after {
@@ -439,6 +479,42 @@ impl TokenClient {
                 crate::secret::constant_time_eq(t.access_token.expose().as_bytes(), access_token.as_bytes())
             })
         });
+    }
+}
+
+/// The DPoP key the configuration asks for: its `dpop_key`, else a fresh one.
+fn dpop_client(cfg: &ClientConfig) -> Result<Option<DpopClient>> {
+    if !cfg.dpop {
+        return Ok(None);
+    }
+    let key = match &cfg.dpop_key {
+        Some(k) => crate::dpop::ProofKey::from_pem_or_jwk(k.expose(), cfg.dpop_alg)?,
+        #[cfg(feature = "aws_lc_rs")]
+        None => crate::dpop::ProofKey::generate(cfg.dpop_alg)?,
+        #[cfg(not(feature = "aws_lc_rs"))]
+        None => return Err(Error::config("this build cannot generate a DPoP key; give dpop_key")),
+    };
+    Ok(Some(DpopClient::new(key)))
+}
+
+/// RFC 9449 §5: a client that asked for a DPoP-bound token must not use another kind (a server
+/// that ignored the proof, or an attacker downgrading it, would otherwise get it sent as Bearer).
+/// A DPoP token without a key to prove it with would be useless.
+fn check_token_type(token: &Token, dpop: bool) -> Result<()> {
+    let is_dpop = token.token_type.eq_ignore_ascii_case("dpop");
+    match (dpop, is_dpop) {
+        (true, false) => Err(Error::new(
+            ErrorCode::InvalidResponse,
+            format!(
+                "the token endpoint answered a DPoP request with token_type {}, not DPoP: it does not bind tokens to the key (a downgrade); use a server that supports DPoP (RFC 9449) or turn dpop off",
+                crate::util::quoted(&token.token_type)
+            ),
+        )),
+        (false, true) => Err(Error::new(
+            ErrorCode::InvalidResponse,
+            "the token endpoint issued a DPoP-bound token to a client without a DPoP key; turn dpop on",
+        )),
+        _ => Ok(()),
     }
 }
 

@@ -390,6 +390,7 @@ impl ExchangeRequest {
             scopes: self.scopes,
             audience: self.audience,
             resource: self.resource,
+            dpop_jkt: None,
         }
         .normalized())
     }

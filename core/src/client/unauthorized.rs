@@ -4,7 +4,10 @@
 //! [`TokenClient::on_unauthorized`] instead of deciding themselves, so a new reason to retry (a
 //! DPoP nonce) is written once.
 
+use super::dpop::resource_wants_nonce;
+use super::response::Token;
 use super::token_client::TokenClient;
+use crate::{Error, ErrorCode, Result};
 
 /// What to do about a 401.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +42,61 @@ impl TokenClient {
         }
         self.invalidate_token(access_token);
         Unauthorized::Retry
+    }
+
+    /// The headers that authorize a request with `token` to `url`: `Authorization` with the
+    /// token's scheme, and for a DPoP token a fresh proof for this method and URL (with `ath` and
+    /// the origin's nonce). Build them anew for every request, retries included (RFC 9449 §7.3).
+    pub fn authorize(&self, token: &Token, method: &str, url: &str) -> Result<Vec<(String, String)>> {
+        let mut headers = vec![("Authorization".to_string(), token.authorization())];
+        if token.token_type.eq_ignore_ascii_case("dpop") {
+            let dpop = self.dpop().ok_or_else(|| {
+                Error::new(
+                    ErrorCode::ConfigError,
+                    "a DPoP token needs the client's DPoP key; turn dpop on",
+                )
+            })?;
+            let now = self.clock_now_ms();
+            headers.push((
+                "DPoP".to_string(),
+                dpop.proof(method, url, Some(token.access_token.expose()), now)?,
+            ));
+        }
+        Ok(headers)
+    }
+
+    /// A resource at `url` answered a request that carried `access_token` with `status` and
+    /// `headers`, after `retries` retries of that request. Every answer's `DPoP-Nonce` is kept for
+    /// the origin. A 401 is retried once: with the same token when the resource asks for a DPoP
+    /// nonce it has just given (`use_dpop_nonce`), else as [`TokenClient::on_unauthorized`] says.
+    pub fn on_resource_response<'a>(
+        &self,
+        url: &str,
+        access_token: &str,
+        status: u16,
+        headers: &[(&'a str, &'a str)],
+        retries: u32,
+    ) -> Unauthorized {
+        let fresh_nonce = self
+            .dpop()
+            .is_some_and(|d| d.remember_nonce(url, headers.iter().copied()));
+        if status != 401 {
+            return Unauthorized::GiveUp;
+        }
+        let challenges: Vec<&str> = headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("www-authenticate"))
+            .map(|(_, v)| *v)
+            .collect();
+        let joined = challenges.join(", ");
+        if fresh_nonce && resource_wants_nonce(&joined) {
+            return if retries >= MAX_UNAUTHORIZED_RETRIES {
+                Unauthorized::GiveUp
+            } else {
+                Unauthorized::Retry
+            };
+        }
+        self.on_unauthorized(access_token, (!joined.is_empty()).then_some(joined.as_str()), retries)
     }
 }
 
