@@ -19,6 +19,10 @@ pub struct ServerMetadata {
     pub introspection_endpoint: Option<String>,
     pub revocation_endpoint: Option<String>,
     pub token_endpoint_auth_methods_supported: Vec<String>,
+    /// RFC 8705 §5: the token endpoint a client presenting a TLS certificate uses instead.
+    pub mtls_token_endpoint: Option<String>,
+    /// RFC 9449 §5.1: the DPoP proof algorithms the server accepts (empty: not said).
+    pub dpop_signing_alg_values_supported: Vec<String>,
 }
 
 /// Metadata URLs to try, in order: RFC 8414 §3.1 (well-known inserted between host and path),
@@ -106,17 +110,25 @@ pub fn parse_metadata(resp: &HttpResponse, expected_issuer: &str) -> Result<Serv
             ),
         ));
     }
+    let strings = |name: &str| -> Vec<String> {
+        v.get(name)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default()
+    };
     Ok(ServerMetadata {
         issuer,
         token_endpoint: s("token_endpoint"),
         jwks_uri: s("jwks_uri"),
         introspection_endpoint: s("introspection_endpoint"),
         revocation_endpoint: s("revocation_endpoint"),
-        token_endpoint_auth_methods_supported: v
-            .get("token_endpoint_auth_methods_supported")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
-            .unwrap_or_default(),
+        token_endpoint_auth_methods_supported: strings("token_endpoint_auth_methods_supported"),
+        mtls_token_endpoint: v
+            .get("mtls_endpoint_aliases")
+            .and_then(|a| a.get("token_endpoint"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        dpop_signing_alg_values_supported: strings("dpop_signing_alg_values_supported"),
     })
 }
 

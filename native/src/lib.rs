@@ -42,6 +42,10 @@ pub struct TransportOptions {
     pub timeout: Duration,
     pub max_response_bytes: usize,
     pub user_agent: String,
+    /// The TLS client certificate chain and its key (PEM each), for mutual TLS (RFC 8705).
+    pub client_identity: Option<(String, Secret)>,
+    /// CA certificates (PEM) trusted besides the system's.
+    pub extra_roots: Option<String>,
 }
 
 impl Default for TransportOptions {
@@ -51,6 +55,8 @@ impl Default for TransportOptions {
             timeout: Duration::from_secs(30),
             max_response_bytes: MAX_RESPONSE_BYTES,
             user_agent: concat!("authsec/", env!("CARGO_PKG_VERSION")).to_string(),
+            client_identity: None,
+            extra_roots: None,
         }
     }
 }
@@ -70,12 +76,33 @@ impl std::fmt::Debug for HttpTransport {
 
 impl HttpTransport {
     pub fn new(opts: &TransportOptions) -> Result<HttpTransport> {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(opts.connect_timeout)
             .timeout(opts.timeout)
             .user_agent(opts.user_agent.clone())
             // A token request carries credentials: never follow a redirect with them.
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some((cert, key)) = &opts.client_identity {
+            let pem = zeroize::Zeroizing::new(format!("{}\n{}\n", cert.trim_end(), key.expose().trim_end()));
+            let identity = reqwest::Identity::from_pem(pem.as_bytes()).map_err(|e| {
+                Error::new(
+                    ErrorCode::InvalidKey,
+                    format!("the TLS client certificate or its key cannot be used ({e}); give PEM files (the certificate chain, and a PKCS#8, PKCS#1 or SEC1 key)"),
+                )
+            })?;
+            builder = builder.identity(identity);
+        }
+        if let Some(roots) = &opts.extra_roots {
+            let certs = reqwest::Certificate::from_pem_bundle(roots.as_bytes())
+                .map_err(|e| Error::config(format!("the CA certificates (tls_ca_file) are not PEM certificates ({e})")))?;
+            if certs.is_empty() {
+                return Err(Error::config("the CA file (tls_ca_file) holds no PEM certificate"));
+            }
+            for c in certs {
+                builder = builder.add_root_certificate(c);
+            }
+        }
+        let client = builder
             .build()
             .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
         Ok(HttpTransport {
@@ -198,6 +225,20 @@ impl runtime::Spawner for TokioSpawner {
     }
 }
 
+/// The shared transport, or one of its own for a client with a TLS client certificate or its own
+/// CA certificates.
+pub fn transport_for(cfg: &ClientConfig) -> Result<Arc<HttpTransport>> {
+    if cfg.tls_client_cert.is_none() && cfg.tls_ca_cert.is_none() {
+        return Ok(HttpTransport::shared());
+    }
+    let opts = TransportOptions {
+        client_identity: cfg.tls_client_cert.clone().zip(cfg.tls_client_key.clone()),
+        extra_roots: cfg.tls_ca_cert.clone(),
+        ..TransportOptions::default()
+    };
+    Ok(Arc::new(HttpTransport::new(&opts)?))
+}
+
 /// A token client on the native transport and the system clock; proactive refreshes run in the
 /// background on the shared runtime.
 pub fn token_client(cfg: ClientConfig) -> Result<TokenClient> {
@@ -207,9 +248,10 @@ pub fn token_client(cfg: ClientConfig) -> Result<TokenClient> {
 /// [`token_client`] at the time of `clock` (the system clock when `None`): a binding's test clock,
 /// as [`verifier_from_options`] takes it.
 pub fn token_client_with_clock(cfg: ClientConfig, clock: Option<Arc<dyn Clock>>) -> Result<TokenClient> {
+    let transport = transport_for(&cfg)?;
     TokenClient::new(
         cfg,
-        HttpTransport::shared(),
+        transport,
         clock.unwrap_or_else(|| Arc::new(SystemClock)),
         Arc::new(TokioSleeper),
     )?

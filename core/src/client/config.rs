@@ -95,6 +95,8 @@ pub struct ClientConfig {
     pub tls_client_cert: Option<String>,
     /// Its private key (PEM).
     pub tls_client_key: Option<Secret>,
+    /// CA certificates (PEM) to trust for the servers' TLS besides the system's (a private CA).
+    pub tls_ca_cert: Option<String>,
 }
 
 impl Default for ClientConfig {
@@ -119,6 +121,7 @@ impl Default for ClientConfig {
             dpop_alg: None,
             tls_client_cert: None,
             tls_client_key: None,
+            tls_ca_cert: None,
         }
     }
 }
@@ -147,6 +150,7 @@ pub mod env {
     pub const DPOP_ALG: &str = "AUTHSEC_DPOP_ALG";
     pub const TLS_CLIENT_CERT_FILE: &str = "AUTHSEC_TLS_CLIENT_CERT_FILE";
     pub const TLS_CLIENT_KEY_FILE: &str = "AUTHSEC_TLS_CLIENT_KEY_FILE";
+    pub const TLS_CA_FILE: &str = "AUTHSEC_TLS_CA_FILE";
     pub const CONFIG: &str = "AUTHSEC_CONFIG";
 }
 
@@ -192,7 +196,7 @@ fn read_file(env: &(impl ConfigEnv + ?Sized), name: &str, path: &str) -> Result<
 }
 
 /// Every setting: its name and its JavaScript spelling.
-const SETTINGS: [OptionName; 27] = [
+const SETTINGS: [OptionName; 29] = [
     ("client_id", "clientId"),
     ("client_secret", "clientSecret"),
     ("client_secret_file", "clientSecretFile"),
@@ -220,6 +224,8 @@ const SETTINGS: [OptionName; 27] = [
     ("tls_client_cert_file", "tlsClientCertFile"),
     ("tls_client_key", "tlsClientKey"),
     ("tls_client_key_file", "tlsClientKeyFile"),
+    ("tls_ca_cert", "tlsCaCert"),
+    ("tls_ca_file", "tlsCaFile"),
 ];
 
 /// The token endpoint the product docs give for a tenant's `domain`: `https://{domain}/oauth/token`
@@ -301,6 +307,9 @@ impl ClientConfig {
         }
         if let Some(p) = get(env::TLS_CLIENT_KEY_FILE) {
             c.tls_client_key = Some(Secret::new(read_file(env, env::TLS_CLIENT_KEY_FILE, &p)?));
+        }
+        if let Some(p) = get(env::TLS_CA_FILE) {
+            c.tls_ca_cert = Some(read_file(env, env::TLS_CA_FILE, &p)?);
         }
         c.validate()?;
         Ok(c)
@@ -426,6 +435,11 @@ impl ClientConfig {
         c.tls_client_key = match (s("tls_client_key")?, s("tls_client_key_file")?) {
             (Some(x), _) => Some(Secret::new(x)),
             (None, Some(p)) => Some(Secret::new(read_file(env, "tls_client_key_file", &p)?)),
+            _ => None,
+        };
+        c.tls_ca_cert = match (s("tls_ca_cert")?, s("tls_ca_file")?) {
+            (Some(x), _) => Some(x),
+            (None, Some(p)) => Some(read_file(env, "tls_ca_file", &p)?),
             _ => None,
         };
         Ok(c)

@@ -373,7 +373,9 @@ impl TokenClient {
             .as_ref()
             .ok_or_else(|| Error::config("no token_url and no issuer to discover it from"))?;
         let meta = metadata.get().await?;
-        let url = meta.token_endpoint.clone().ok_or_else(|| {
+        // RFC 8705 §5: with a client certificate, the server's mTLS alias when it names one.
+        let alias = meta.mtls_token_endpoint.clone().filter(|_| self.inner.cfg.tls_client_cert.is_some());
+        let url = alias.or_else(|| meta.token_endpoint.clone()).ok_or_else(|| {
             Error::new(
                 ErrorCode::InvalidResponse,
                 "the authorization-server metadata has no token_endpoint",
