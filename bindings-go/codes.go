@@ -70,6 +70,10 @@ const (
 	CodeInvalidDelegation Code = 34
 	// CodeDelegationNotAllowed: the token is delegated in a way this resource does not accept (forbid_delegation, max_delegation_depth, allowed_actors)
 	CodeDelegationNotAllowed Code = 35
+	// CodeInvalidDPoPProof: the DPoP proof is missing, malformed, or does not match the request, its key or the token (RFC 9449 §4.3)
+	CodeInvalidDPoPProof Code = 36
+	// CodeUseDPoPNonce: the server requires a DPoP nonce: send a new proof with the one from its DPoP-Nonce header
+	CodeUseDPoPNonce Code = 37
 	// CodeInsufficientScope: the token is valid but lacks a required scope
 	CodeInsufficientScope Code = 32
 	// CodeInternalError: a bug or an impossible state; please report it
@@ -111,6 +115,8 @@ var codeNames = map[Code]string{
 	CodeInvalidClaim:              "invalid_claim",
 	CodeInvalidDelegation:         "invalid_delegation",
 	CodeDelegationNotAllowed:      "delegation_not_allowed",
+	CodeInvalidDPoPProof:          "invalid_dpop_proof",
+	CodeUseDPoPNonce:              "use_dpop_nonce",
 	CodeInsufficientScope:         "insufficient_scope",
 	CodeInternalError:             "internal_error",
 }
@@ -150,6 +156,8 @@ var codeDescriptions = map[Code]string{
 	CodeInvalidClaim:              "a required claim is missing or has the wrong type",
 	CodeInvalidDelegation:         "the act (delegation) claim is malformed: not an object, a cycle, exp or aud inside it, or nested too deep",
 	CodeDelegationNotAllowed:      "the token is delegated in a way this resource does not accept (forbid_delegation, max_delegation_depth, allowed_actors)",
+	CodeInvalidDPoPProof:          "the DPoP proof is missing, malformed, or does not match the request, its key or the token (RFC 9449 §4.3)",
+	CodeUseDPoPNonce:              "the server requires a DPoP nonce: send a new proof with the one from its DPoP-Nonce header",
 	CodeInsufficientScope:         "the token is valid but lacks a required scope",
 	CodeInternalError:             "a bug or an impossible state; please report it",
 }
@@ -189,6 +197,8 @@ var allCodes = []Code{
 	CodeInvalidClaim,
 	CodeInvalidDelegation,
 	CodeDelegationNotAllowed,
+	CodeInvalidDPoPProof,
+	CodeUseDPoPNonce,
 	CodeInsufficientScope,
 	CodeInternalError,
 }
@@ -228,6 +238,8 @@ var (
 	ErrInvalidClaim              = &Error{Code: CodeInvalidClaim}
 	ErrInvalidDelegation         = &Error{Code: CodeInvalidDelegation}
 	ErrDelegationNotAllowed      = &Error{Code: CodeDelegationNotAllowed}
+	ErrInvalidDPoPProof          = &Error{Code: CodeInvalidDPoPProof}
+	ErrUseDPoPNonce              = &Error{Code: CodeUseDPoPNonce}
 	ErrInsufficientScope         = &Error{Code: CodeInsufficientScope}
 	ErrInternalError             = &Error{Code: CodeInternalError}
 )
@@ -254,7 +266,7 @@ func (c Code) Category() Category {
 		return CategoryUnavailable
 	case CodeInsecureTransport, CodeConfigError, CodeInvalidKey, CodeInvalidJWKS:
 		return CategoryConfig
-	case CodeMalformedToken, CodeTokenTooLarge, CodeUnsupportedAlgorithm, CodeAlgorithmMismatch, CodeKeyNotFound, CodeInvalidSignature, CodeTokenExpired, CodeTokenNotYetValid, CodeInvalidIssuer, CodeInvalidAudience, CodeInvalidTokenType, CodeUnsupportedCriticalHeader, CodeInvalidClaim, CodeInvalidDelegation, CodeDelegationNotAllowed:
+	case CodeMalformedToken, CodeTokenTooLarge, CodeUnsupportedAlgorithm, CodeAlgorithmMismatch, CodeKeyNotFound, CodeInvalidSignature, CodeTokenExpired, CodeTokenNotYetValid, CodeInvalidIssuer, CodeInvalidAudience, CodeInvalidTokenType, CodeUnsupportedCriticalHeader, CodeInvalidClaim, CodeInvalidDelegation, CodeDelegationNotAllowed, CodeInvalidDPoPProof, CodeUseDPoPNonce:
 		return CategoryInvalidToken
 	case CodeInsufficientScope:
 		return CategoryInsufficientScope

@@ -48,11 +48,13 @@ pub const AUTHSEC_CODE_UNSUPPORTED_CRITICAL_HEADER: AuthsecCode = 30;
 pub const AUTHSEC_CODE_INVALID_CLAIM: AuthsecCode = 31;
 pub const AUTHSEC_CODE_INVALID_DELEGATION: AuthsecCode = 34;
 pub const AUTHSEC_CODE_DELEGATION_NOT_ALLOWED: AuthsecCode = 35;
+pub const AUTHSEC_CODE_INVALID_DPOP_PROOF: AuthsecCode = 36;
+pub const AUTHSEC_CODE_USE_DPOP_NONCE: AuthsecCode = 37;
 pub const AUTHSEC_CODE_INSUFFICIENT_SCOPE: AuthsecCode = 32;
 pub const AUTHSEC_CODE_INTERNAL_ERROR: AuthsecCode = 33;
 /// The code of each core code, in the core's order.
 #[rustfmt::skip]
-const VALUES: [AuthsecCode; 35] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 34, 35, 32, 33];
+const VALUES: [AuthsecCode; 37] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 34, 35, 36, 37, 32, 33];
 // codes:end
 
 /// The C code of a core code.
