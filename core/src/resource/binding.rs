@@ -42,10 +42,11 @@ impl DpopMode {
         }
     }
 
-    /// The schemes a challenge offers.
+    /// The schemes a challenge offers: Bearer first when both are, for clients that read only
+    /// the first challenge (some MCP clients look for `resource_metadata` there).
     pub fn schemes(self) -> &'static [Scheme] {
         match self {
-            DpopMode::Allowed => &[Scheme::Dpop, Scheme::Bearer],
+            DpopMode::Allowed => &[Scheme::Bearer, Scheme::Dpop],
             DpopMode::Required => &[Scheme::Dpop],
             DpopMode::Disabled => &[Scheme::Bearer],
         }
