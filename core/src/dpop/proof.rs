@@ -7,7 +7,7 @@
 use super::htu::normalize_htu;
 use crate::jose::alg::Alg;
 use crate::jose::compact::{check_signature, CompactJws};
-use crate::jose::keys::KeySet;
+use crate::jose::keys::{KeySet, VerifyKey};
 use crate::util::{b64url_decode, b64url_encode, quoted};
 use crate::{Error, ErrorCode, Result};
 use serde_json::{Map, Value};
@@ -98,6 +98,60 @@ pub fn access_token_hash(token: &str) -> String {
 /// Check a DPoP proof against the request at `now_ms` (see the module documentation). Errors are
 /// `invalid_dpop_proof`.
 pub fn verify_proof(proof: &str, req: &ProofRequest<'_>, policy: &DpopPolicy, now_ms: i64) -> Result<VerifiedProof> {
+    let check = check_proof(proof, req, policy, now_ms)?;
+    let valid = check.verify_with_backend()?;
+    check.finish(valid)
+}
+
+/// What [`check_proof`] leaves to the caller: the signature, as data, for runtimes that check
+/// signatures with their own crypto (WebAssembly with WebCrypto), as [`crate::SignatureCheck`]
+/// does for tokens. Hand the outcome to [`ProofCheck::finish`].
+#[derive(Clone, Debug)]
+pub struct ProofCheck {
+    alg: Alg,
+    key: VerifyKey,
+    signing_input_len: usize,
+    proof: String,
+    signature: Vec<u8>,
+    verified: VerifiedProof,
+}
+
+impl ProofCheck {
+    pub fn alg(&self) -> Alg {
+        self.alg
+    }
+    /// The proof's embedded public key.
+    pub fn key(&self) -> &VerifyKey {
+        &self.key
+    }
+    /// The JWS signing input.
+    pub fn message(&self) -> &[u8] {
+        &self.proof.as_bytes()[..self.signing_input_len]
+    }
+    /// The decoded signature (raw `r || s` for ECDSA).
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+    /// Check the signature with this build's backend.
+    pub fn verify_with_backend(&self) -> Result<bool> {
+        match check_signature(self.alg, &self.key, self.message(), &self.signature) {
+            Ok(()) => Ok(true),
+            Err(e) if e.code() == ErrorCode::InvalidSignature => Ok(false),
+            Err(e) => Err(invalid(e.message())),
+        }
+    }
+    /// The proof, once its signature is known to be `valid` (or `invalid_dpop_proof`).
+    pub fn finish(self, valid: bool) -> Result<VerifiedProof> {
+        if valid {
+            Ok(self.verified)
+        } else {
+            Err(invalid("signature does not verify with its jwk"))
+        }
+    }
+}
+
+/// Every check of [`verify_proof`] but the signature's.
+pub fn check_proof(proof: &str, req: &ProofRequest<'_>, policy: &DpopPolicy, now_ms: i64) -> Result<ProofCheck> {
     if proof.len() > MAX_PROOF_BYTES {
         return Err(invalid(format_args!("is longer than {MAX_PROOF_BYTES} bytes")));
     }
@@ -128,13 +182,12 @@ pub fn verify_proof(proof: &str, req: &ProofRequest<'_>, policy: &DpopPolicy, no
         )));
     }
     let keys = KeySet::from_jwk_value(&Value::Object(jwk.clone())).map_err(|e| invalid(e.message()))?;
-    let key = &keys.keys()[0];
+    let key = keys.keys()[0].clone();
     if !key.fits(alg) {
         return Err(invalid(format_args!("jwk does not fit alg {alg}")));
     }
     let signature = jws.signature().map_err(|e| invalid(e.message()))?;
-    check_signature(alg, key, jws.signing_input.as_bytes(), &signature)
-        .map_err(|_| invalid("signature does not verify with its jwk"))?;
+    let signing_input_len = jws.signing_input.len();
 
     let claims: Map<String, Value> = b64url_decode(jws.payload_b64)
         .and_then(|b| serde_json::from_slice(&b).ok())
@@ -188,12 +241,20 @@ pub fn verify_proof(proof: &str, req: &ProofRequest<'_>, policy: &DpopPolicy, no
             "is signed by another key than the one the token is bound to (cnf.jkt)",
         ));
     }
-    Ok(VerifiedProof {
+    let verified = VerifiedProof {
         jkt,
         jti: jti.to_string(),
         iat,
         nonce: text("nonce").map(str::to_string),
         htu: target,
+    };
+    Ok(ProofCheck {
+        alg,
+        key,
+        signing_input_len,
+        proof: proof.to_string(),
+        signature,
+        verified,
     })
 }
 

@@ -11,7 +11,8 @@
 
 use super::credential::{Credential, Scheme};
 use crate::access_token::Claims;
-use crate::dpop::{verify_proof, DpopPolicy, ProofRequest, VerifiedProof};
+use crate::dpop::proof::{check_proof, ProofCheck};
+use crate::dpop::{DpopPolicy, ProofRequest, VerifiedProof};
 use crate::jose::alg::Alg;
 use crate::util::quoted;
 use crate::{Error, ErrorCode, Result};
@@ -106,6 +107,44 @@ pub fn check_binding(
     request: &Presented<'_>,
     now_ms: i64,
 ) -> Result<Binding> {
+    let check = check_binding_parts(policy, credential, claims, request, now_ms)?;
+    let valid = match check.proof() {
+        Some(p) => p.verify_with_backend()?,
+        None => true,
+    };
+    check.finish(valid)
+}
+
+/// What [`check_binding_parts`] leaves: the proof's signature ([`BindingCheck::proof`]), for
+/// runtimes that check it with their own crypto, then [`BindingCheck::finish`].
+#[derive(Clone, Debug)]
+pub struct BindingCheck {
+    proof: Option<ProofCheck>,
+    certificate: Option<String>,
+}
+
+impl BindingCheck {
+    /// The proof whose signature is still to be checked (DPoP scheme only).
+    pub fn proof(&self) -> Option<&ProofCheck> {
+        self.proof.as_ref()
+    }
+    /// The binding, once the proof's signature is known to be `valid` (ignored without a proof).
+    pub fn finish(self, valid: bool) -> Result<Binding> {
+        Ok(Binding {
+            proof: self.proof.map(|p| p.finish(valid)).transpose()?,
+            certificate: self.certificate,
+        })
+    }
+}
+
+/// Every check of [`check_binding`] but the proof's signature.
+pub fn check_binding_parts(
+    policy: &BindingPolicy,
+    credential: &Credential<'_>,
+    claims: &Claims,
+    request: &Presented<'_>,
+    now_ms: i64,
+) -> Result<BindingCheck> {
     let cnf = match claims.get("cnf") {
         None => None,
         Some(Value::Object(o)) => Some(o),
@@ -120,7 +159,10 @@ pub fn check_binding(
     };
     let jkt = member("jkt")?;
     let x5t = member("x5t#S256")?;
-    let mut binding = Binding::default();
+    let mut binding = BindingCheck {
+        proof: None,
+        certificate: None,
+    };
     match credential.scheme {
         Scheme::Dpop if policy.dpop == DpopMode::Disabled => {
             return Err(refused("this resource does not accept DPoP; send the token as Bearer"));
@@ -138,7 +180,7 @@ pub fn check_binding(
                 access_token: Some(credential.token),
                 jkt: Some(jkt),
             };
-            binding.proof = Some(verify_proof(proof, &req, &policy.proof, now_ms)?);
+            binding.proof = Some(check_proof(proof, &req, &policy.proof, now_ms)?);
         }
         Scheme::Bearer if jkt.is_some() => {
             return Err(refused(

@@ -9,7 +9,7 @@
 //! [`RequestPolicy::refusal`]) for runtimes that verify tokens their own way (WebAssembly);
 //! [`RequestVerifier`] runs them all with a [`Verifier`] and a [`ReplayStore`].
 
-use super::binding::{check_binding, Binding, BindingPolicy, DpopMode, Presented};
+use super::binding::{check_binding_parts, Binding, BindingCheck, BindingPolicy, DpopMode, Presented};
 use super::challenge::{challenges, ChallengeParams, Offer};
 use super::client_cert::{cert_thumbprint, header_thumbprint, CertSource};
 use super::credential::{read_credential, Credential, Scheme};
@@ -210,12 +210,27 @@ impl RequestPolicy {
 
     /// Step 2, once the token is verified: its binding, the nonce, the replay entry to record.
     pub fn confirm(&self, p: &Presentation<'_>, claims: &Claims, now_ms: i64) -> Result<Confirmed> {
+        let check = self.check_binding(p, claims, now_ms)?;
+        let valid = match check.proof() {
+            Some(proof) => proof.verify_with_backend()?,
+            None => true,
+        };
+        self.confirm_binding(p, check.finish(valid)?, now_ms)
+    }
+
+    /// Step 2a: the binding's checks but the proof's signature (for runtimes that check it with
+    /// their own crypto; then [`BindingCheck::finish`] and [`RequestPolicy::confirm_binding`]).
+    pub fn check_binding(&self, p: &Presentation<'_>, claims: &Claims, now_ms: i64) -> Result<BindingCheck> {
         let presented = Presented {
             method: p.method,
             uri: &p.uri,
             certificate: p.certificate.as_deref(),
         };
-        let binding = check_binding(&self.binding, &p.credential, claims, &presented, now_ms)?;
+        check_binding_parts(&self.binding, &p.credential, claims, &presented, now_ms)
+    }
+
+    /// Step 2b: the server's nonce, and the replay-cache entry to record, for a checked binding.
+    pub fn confirm_binding(&self, p: &Presentation<'_>, binding: Binding, now_ms: i64) -> Result<Confirmed> {
         let mut confirmed = Confirmed::default();
         if let Some(proof) = &binding.proof {
             if let Some(nonces) = &self.nonces {
