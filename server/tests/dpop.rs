@@ -189,6 +189,23 @@ async fn a_dpop_bound_client_must_send_a_proof() {
     assert!(stored
         .iter()
         .any(|c| c.client_id == "made" && c.dpop_bound_access_tokens));
+    // And PATCH turns it off again.
+    let patched = ts
+        .admin(
+            "PATCH",
+            "/admin/clients/made",
+            Some("adm"),
+            Some(json!({"dpop_bound_access_tokens": false})),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{patched:?}");
+    assert_eq!(patched.json["dpop_bound_access_tokens"], false);
+    let r = cc(&ts, "made", "made-secret", &[]).await;
+    assert_eq!(
+        (r.status, r.json["token_type"].as_str()),
+        (200, Some("Bearer")),
+        "{r:?}"
+    );
     ts.shutdown().await;
 }
 
