@@ -13,8 +13,8 @@ import http from 'node:http';
 import https from 'node:https';
 import express from 'express';
 import { ClientCredentials, Verifier, RequestVerifier, requireAuth, requiredScopes, authFetch, InvalidTokenError } from '../index.mjs';
-import { ManualClock } from '../testing.mjs';
-import { SECRET, AUDIENCE, keyPair, signJwt, listen, get } from './helpers.mjs';
+import { ManualClock, requestCount } from '../testing.mjs';
+import { SECRET, AUDIENCE, keyPair, signJwt, localServer, listen, get } from './helpers.mjs';
 
 const ISSUER = 'https://issuer.test';
 const b64urlJson = (part) => JSON.parse(Buffer.from(part, 'base64url').toString());
@@ -100,19 +100,22 @@ describe('DPoP: agent and API', () => {
   let resource;
   let client;
   before(async () => {
-    as = await authServer();
-    resource = await api();
-    client = new ClientCredentials({ tokenUrl: as.tokenUrl, clientId: 'agent', clientSecret: SECRET, dpop: true, allowInsecureHttp: true });
+    // The local authorization server binds a token to the key of the token request's proof, and
+    // (dpop.nonce) asks for its own nonce first: the client's one retry at the token endpoint.
+    as = await localServer({ dpop: { nonce: true } });
+    resource = await api({ verifier: as.verifier() });
+    client = as.client({ dpop: true, audience: AUDIENCE, scopes: 'read:data' });
   });
   after(async () => {
     await resource?.close();
     await as?.close();
   });
 
-  test('a DPoP-bound token, a proof with every request, accepted by requireAuth', async () => {
+  test('a DPoP-bound token from the local server, a proof with every request, accepted by requireAuth', async () => {
     const token = await client.getToken();
     assert.equal(token.tokenType, 'DPoP');
-    assert.equal(as.requests.at(-1).jkt, client.dpopThumbprint, 'the token request carried a proof by the client key');
+    assert.equal(b64urlJson(token.accessToken.split('.')[1]).cnf.jkt, client.dpopThumbprint, 'bound to the client key');
+    assert.equal(requestCount(client), 2, 'the token endpoint\'s nonce: one retry');
     const r = await client.fetch(`${resource.url}/data?x=1`, { signal: AbortSignal.timeout(10_000) });
     assert.equal(r.status, 200);
     assert.deepEqual(await r.json(), { scheme: 'DPoP', jkt: client.dpopThumbprint, x5t: null, sub: 'agent' });
@@ -151,9 +154,10 @@ describe('DPoP: agent and API', () => {
   });
 
   test('the resource\'s nonce: 401 use_dpop_nonce, then the one retry succeeds with the same token', async () => {
-    const nonceApi = await api({ dpopNonce: true });
+    const nonceApi = await api({ verifier: as.verifier(), dpopNonce: true });
     try {
-      const tokenRequests = as.requests.length;
+      await client.getToken();
+      const tokenRequests = requestCount(client);
       const r = await client.fetch(`${nonceApi.url}/data`);
       assert.equal(r.status, 200);
       assert.equal(nonceApi.calls.length, 2, 'one retry');
@@ -161,12 +165,12 @@ describe('DPoP: agent and API', () => {
       assert.notEqual(nonceApi.calls[0].dpop, nonceApi.calls[1].dpop, 'a new proof');
       assert.equal(b64urlJson(nonceApi.calls[0].dpop.split('.')[1]).nonce, undefined);
       assert.ok(b64urlJson(nonceApi.calls[1].dpop.split('.')[1]).nonce, 'the second proof has the nonce');
-      assert.equal(as.requests.length, tokenRequests, 'no new token');
+      assert.equal(requestCount(client), tokenRequests, 'no new token');
       // The client keeps the origin's nonce: its next proof carries it at once.
       const t = await client.getToken();
       assert.equal((await rawGet(`${nonceApi.url}/data`, client.authorize(t, 'GET', `${nonceApi.url}/data`))).status, 200);
       // A proof without a nonce: 401 use_dpop_nonce with a DPoP-Nonce header.
-      const other = new ClientCredentials({ tokenUrl: as.tokenUrl, clientId: 'agent', clientSecret: SECRET, dpop: true });
+      const other = as.client({ dpop: true, audience: AUDIENCE, scopes: 'read:data' });
       const t2 = await other.getToken();
       const refused = await rawGet(`${nonceApi.url}/data`, other.authorize(t2, 'GET', `${nonceApi.url}/data`));
       assert.equal(refused.status, 401);
@@ -192,7 +196,7 @@ describe('DPoP: agent and API', () => {
 
   test('a stolen token is refused: with a proof by another key, and as Bearer', async () => {
     const token = await client.getToken();
-    const thief = new ClientCredentials({ tokenUrl: as.tokenUrl, clientId: 'agent', clientSecret: SECRET, dpop: true });
+    const thief = as.client({ dpop: true, audience: AUDIENCE });
     assert.notEqual(thief.dpopThumbprint, client.dpopThumbprint);
     const url = `${resource.url}/data`;
     const otherKey = await rawGet(url, thief.authorize(token, 'GET', url));
