@@ -7,11 +7,7 @@ import initWasm, * as wasm from './dist/authsec_wasm_requests.js';
 import { makeApi, packageFile } from './js/api.js';
 import { setEd25519FallbackSource } from './js/glue.js';
 
-export {
-  AuthsecError, ConfigError, TokenRequestError, InvalidClientError, InvalidScopeError, UnavailableError,
-  NetworkError, TimeoutError, ServerError, RateLimitedError, InvalidTokenError, TokenExpiredError,
-  DelegationError, InsufficientScopeError, InternalError,
-} from './js/glue.js';
+export * from './js/errors.js';
 
 setEd25519FallbackSource(() => packageFile(new URL('./dist/ed25519_fallback.wasm', import.meta.url)));
 

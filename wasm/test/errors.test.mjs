@@ -21,7 +21,7 @@ test('the exported classes are the core class tree', () => {
 
 test('every code raises the class, category and retryable flag the core gives it', () => {
   const codes = pkg.errorCodes();
-  assert.equal(codes.length, 35);
+  assert.equal(codes.length, 37);
   for (const c of codes) {
     const e = makeError(c.code, 'm');
     assert.ok(e instanceof pkg.AuthsecError && e instanceof Error, c.code);
@@ -35,6 +35,10 @@ test('every code raises the class, category and retryable flag the core gives it
   }
   const by = Object.fromEntries(codes.map((c) => [c.code, c]));
   assert.equal(by.rate_limited.class, 'RateLimitedError');
+  for (const code of ['invalid_dpop_proof', 'use_dpop_nonce']) {
+    assert.equal(by[code].class, 'InvalidTokenError', code);
+    assert.equal(by[code].httpStatus, 401, code);
+  }
   assert.equal(by.timeout.class, 'TimeoutError');
   assert.ok(makeError('timeout', 'x') instanceof pkg.NetworkError);
   assert.equal(by.token_expired.category, 'invalid_token');

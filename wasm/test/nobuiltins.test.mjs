@@ -1,7 +1,7 @@
 // @authsec/wasm loads and works with no Node.js built-ins (as in browsers and edge workers):
 //  1. a static scan of every JavaScript file the package ships (package.json "files"): imports are
 //     relative and stay inside the package; no require(), node: specifiers, Buffer, __dirname;
-//     the one use of `process` is manual.js's optional Node convenience, guarded with ?.
+//     the one use of `process` is js/api.js's optional Node convenience, guarded with ?.
 //  2. at run time: resolution hooks (module.register) make any built-in import by a package
 //     module throw; manual.js is loaded under them with Buffer and process.getBuiltinModule
 //     hidden, initialised with initSync(bytes read here), and verifies vectors.
@@ -37,7 +37,7 @@ function shippedJs() {
 test('the shipped JavaScript imports nothing outside the package and no Node.js built-in', () => {
   const files = shippedJs();
   const rel = files.map((f) => relative(root, f));
-  for (const must of ['index.js', 'manual.js', 'js/glue.js', 'dist/authsec_wasm.js']) assert.ok(rel.includes(must), `ships ${must}`);
+  for (const must of ['index.js', 'manual.js', 'js/api.js', 'js/glue.js', 'dist/authsec_wasm.js', 'requests.js', 'requests-manual.js', 'dist/authsec_wasm_requests.js']) assert.ok(rel.includes(must), `ships ${must}`);
   assert.ok(rel.some((f) => /^dist\/snippets\/.+\/js\/glue\.js$/.test(f)), 'ships the wasm-bindgen snippet');
   for (const file of files) {
     const name = relative(root, file);
@@ -55,11 +55,11 @@ test('the shipped JavaScript imports nothing outside the package and no Node.js 
     assert.doesNotMatch(src, /\brequire\s*\(/, `${name}: require()`);
     assert.doesNotMatch(src, /['"]node:/, `${name}: a node: specifier`);
     assert.doesNotMatch(src, /\b(Buffer|__dirname|__filename|module\.exports|setImmediate)\b/, `${name}: a Node.js-only global`);
-    // `process` only as manual.js's optional convenience (reading the .wasm in Node.js when
+    // `process` only as js/api.js's optional convenience (reading the .wasm in Node.js when
     // init() is given nothing), reached through globalThis and optional chaining.
     for (const m of src.matchAll(/\bprocess\b[^\n]*/g)) {
-      assert.equal(name, 'manual.js', `${name} uses process: ${m[0]}`);
-      assert.match(m[0], /^process\?\.getBuiltinModule\?\.\('fs'\)/, `manual.js: an unguarded use of process: ${m[0]}`);
+      assert.equal(name, 'js/api.js', `${name} uses process: ${m[0]}`);
+      assert.match(m[0], /^process\?\.getBuiltinModule\?\.\('fs'\)/, `js/api.js: an unguarded use of process: ${m[0]}`);
       assert.match(src.slice(Math.max(0, m.index - 11), m.index), /globalThis\.$/);
     }
   }
