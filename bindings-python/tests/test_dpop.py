@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 
 import authsec
 from authsec.fastapi import RequireToken
-from authsec.testing import sign_token
+from authsec.testing import LocalAuthServer, sign_token
 from conftest import KEYS, asgi_server, http_server, json_response
 
 AUDIENCE = "https://api.example.test"
@@ -100,12 +100,17 @@ def app_for(dependency: RequireToken) -> FastAPI:
     return app
 
 
+SECRET = "agent-secret"
+
+
 @contextlib.contextmanager
-def world(**options: Any) -> Iterator[Tuple[AuthServer, str]]:
-    """The authorization server and the resource's URL (`/data`, needs read:data)."""
-    with auth_server() as auth:
-        with asgi_server(app_for(RequireToken(auth.verifier(), ["read:data"], **options))) as url:
-            yield auth, url + "/data"
+def world(server_config: Optional[Dict[str, Any]] = None, **options: Any) -> Iterator[Tuple[LocalAuthServer, str]]:
+    """The local authorization server (it issues DPoP-bound tokens to clients that send a proof)
+    and the resource's URL (`/data`, needs read:data, behind `RequireToken(**options)`)."""
+    clients = [{"client_id": "agent", "client_secret": SECRET, "allowed_scopes": ["read:data"]}]
+    with LocalAuthServer(clients=clients, config=server_config) as server:
+        with asgi_server(app_for(RequireToken(server.verifier(), ["read:data"], **options))) as url:
+            yield server, url + "/data"
 
 
 def call_with_each(client: authsec.ClientCredentials, url: str) -> List[Tuple[int, List[int], Dict[str, Any]]]:
@@ -127,39 +132,44 @@ def call_with_each(client: authsec.ClientCredentials, url: str) -> List[Tuple[in
 
 
 def test_an_agent_calls_a_dpop_api_through_each_integration() -> None:
-    with world() as (auth, url):
-        client = auth.client(dpop=True)
+    with world() as (server, url):
+        client = server.client(dpop=True)
         assert client.dpop and client.dpop_thumbprint
         for status, history, body in call_with_each(client, url):
             assert (status, history) == (200, []), body
             assert body == {"sub": "agent", "scheme": "DPoP", "jkt": client.dpop_thumbprint, "x5t": None}
-        assert client._request_count == 1 and len(auth.proofs) == 1  # one token, proven at the token endpoint
+        assert client._request_count == 1  # one token, for all three
+        token = client.get_token()
+        assert token.token_type == "DPoP"
+        assert server.verifier().verify(token.access_token)["cnf"] == {"jkt": client.dpop_thumbprint}
         # A Bearer client of the same resource is unaffected.
-        auth_bearer = auth.client()
-        assert auth_bearer.dpop_thumbprint is None
-        r = requests.get(url, auth=auth_bearer.auth(), timeout=10)
+        bearer = server.client()
+        assert bearer.dpop_thumbprint is None and bearer.get_token().token_type == "Bearer"
+        r = requests.get(url, auth=bearer.auth(), timeout=10)
         assert r.status_code == 200 and r.json()["scheme"] == "Bearer"
 
 
 def test_the_resources_nonce_dance_takes_one_retry() -> None:
-    with world(dpop_nonce=True) as (auth, url):
-        client = auth.client(dpop=True)
+    # The authorization server wants its nonces too: the client's token request does that dance
+    # inside the core.
+    with world({"dpop": {"nonce": True}}, dpop_nonce=True) as (server, url):
+        client = server.client(dpop=True)
         results = call_with_each(client, url)
         # The first call gets 401 use_dpop_nonce and the one retry, with the nonce, succeeds; the
         # nonce is kept for the origin, so the next integrations need no retry.
         assert [(s, h) for s, h, _ in results] == [(200, [401]), (200, []), (200, [])]
-        assert client._request_count == 1  # the same token: a nonce challenge is not a bad token
+        assert client._request_count == 2  # the token endpoint's nonce: one retry; one token for all
         # Without the integration, a client with no nonce yet gets the challenge and a nonce.
-        fresh = auth.client(dpop=True)
+        fresh = server.client(dpop=True)
         r = httpx.get(url, headers=dict(fresh.authorize(fresh.get_token(), "GET", url)), timeout=10)
         assert r.status_code == 401
-        assert 'error="use_dpop_nonce"' in ", ".join(r.headers.get_list("www-authenticate"))
+        assert 'error="use_dpop_nonce"' in r.headers.get_list("www-authenticate")[1]
         assert r.headers["dpop-nonce"]
 
 
 def test_a_replayed_proof_is_refused() -> None:
-    with world() as (auth, url):
-        client = auth.client(dpop=True)
+    with world() as (server, url):
+        client = server.client(dpop=True)
         sent: List[httpx.Request] = []
         with httpx.Client(auth=client.auth(), timeout=10, event_hooks={"request": [sent.append]}) as http:
             assert http.get(url).status_code == 200
@@ -173,12 +183,12 @@ def test_a_replayed_proof_is_refused() -> None:
 
 
 def test_a_stolen_token_without_the_key_is_refused() -> None:
-    with world() as (auth, url):
-        victim = auth.client(dpop=True)
+    with world() as (server, url):
+        victim = server.client(dpop=True)
         stolen = victim.get_token()
         assert stolen.token_type == "DPoP" and stolen.authorization.startswith("DPoP ")
         # With a proof by the thief's own key.
-        thief = auth.client(dpop=True)
+        thief = server.client(dpop=True)
         r = httpx.get(url, headers=dict(thief.authorize(stolen, "GET", url)), timeout=10)
         assert r.status_code == 401 and "invalid_dpop_proof" in r.json()["detail"]
         assert "cnf.jkt" in r.json()["detail"]
@@ -190,27 +200,37 @@ def test_a_stolen_token_without_the_key_is_refused() -> None:
 
 
 def test_a_token_downgraded_to_bearer_is_refused_by_the_client() -> None:
-    with world() as (auth, url):
+    # The local server never downgrades; this one answers a proof with a token typed Bearer.
+    with auth_server() as auth, asgi_server(app_for(RequireToken(auth.verifier(), ["read:data"]))) as url:
         auth.downgrade = True
         client = auth.client(dpop=True)
         with pytest.raises(authsec.AuthsecError) as info:
             client.get_token()
         assert info.value.code == "invalid_response" and "downgrade" in str(info.value)
         with pytest.raises(authsec.AuthsecError):
-            requests.get(url, auth=client.auth(), timeout=10)
+            requests.get(url + "/data", auth=client.auth(), timeout=10)
         with pytest.raises(authsec.AuthsecError), httpx.Client(auth=client.auth(), timeout=10) as http:
-            http.get(url)
+            http.get(url + "/data")
 
 
 def test_required_mode_and_the_challenges() -> None:
-    with world(dpop="required", realm="api") as (auth, url):
+    with world(dpop="required", realm="api") as (server, url):
         r = httpx.get(url, timeout=10)
         assert r.status_code == 401
         algs = "RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 EdDSA"
         assert r.headers.get_list("www-authenticate") == [f'DPoP algs="{algs}", realm="api", scope="read:data"']
-        bearer = auth.client()
+        bearer = server.client()
         assert requests.get(url, auth=bearer.auth(), timeout=10).status_code == 401
-        assert requests.get(url, auth=auth.client(dpop=True).auth(), timeout=10).status_code == 200
+        assert requests.get(url, auth=server.client(dpop=True).auth(), timeout=10).status_code == 200
+
+
+@contextlib.contextmanager
+def signed_world(**options: Any) -> Iterator[Tuple[AuthServer, str]]:
+    """`world()` with tokens the test signs (certificate-bound ones: the local server binds tokens
+    to the certificate of an mTLS token request, over HTTPS)."""
+    with auth_server() as auth:
+        with asgi_server(app_for(RequireToken(auth.verifier(), ["read:data"], **options))) as url:
+            yield auth, url + "/data"
 
 
 FAKE_CERT_DER = b"0\x82\x01\x0atest client certificate, as DER"
@@ -223,7 +243,7 @@ def x5t(der: bytes) -> str:
 
 def test_certificate_binding_through_the_proxy_header() -> None:
     options = {"client_cert_header": "x-forwarded-client-cert", "trusted_proxies": ["127.0.0.1"]}
-    with world(**options) as (auth, url):
+    with signed_world(**options) as (auth, url):
         token = auth.sign({"x5t#S256": x5t(FAKE_CERT_DER)})
         h = {"Authorization": f"Bearer {token}"}
         xfcc = f"By=spiffe://api;Hash={hashlib.sha256(FAKE_CERT_DER).hexdigest()};Subject=\"CN=agent\""
@@ -236,7 +256,7 @@ def test_certificate_binding_through_the_proxy_header() -> None:
         r = httpx.get(url, headers={**h, "X-Forwarded-Client-Cert": other}, timeout=10)
         assert r.status_code == 401 and "invalid_token" in r.headers["www-authenticate"]
     # From a peer that is not a trusted proxy, the header is not believed.
-    with world(client_cert_header="x-forwarded-client-cert", trusted_proxies=["10.0.0.0/8"]) as (auth, url):
+    with signed_world(client_cert_header="x-forwarded-client-cert", trusted_proxies=["10.0.0.0/8"]) as (auth, url):
         token = auth.sign({"x5t#S256": x5t(FAKE_CERT_DER)})
         h = {"Authorization": f"Bearer {token}", "X-Forwarded-Client-Cert": f"Hash={hashlib.sha256(FAKE_CERT_DER).hexdigest()}"}
         assert httpx.get(url, headers=h, timeout=10).status_code == 401
