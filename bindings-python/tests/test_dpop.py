@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import json
 import ssl
-import threading
 import time
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -332,3 +331,20 @@ def test_the_verifiers_allowed_actors_callable_still_decides() -> None:
                 assert isinstance(out, authsec.Refusal) and out.status == 401
                 assert isinstance(out.error, authsec.DelegationError) and out.error.code == "delegation_not_allowed"
                 assert 'error="invalid_token"' in out.headers[0][1]
+
+
+def test_client_settings_for_dpop_and_mtls() -> None:
+    key = KEYS["dpop-p256"]
+    client = authsec.ClientCredentials(client_id="a", client_secret="s", token_url="https://as.example/token",
+                                       dpop=True, dpop_key=key["private_pem"])
+    assert client.dpop and client.dpop_thumbprint == jwk_thumbprint(key["public_jwk"])
+    bad = [
+        (dict(dpop=True, dpop_key="junk"), "PEM private key"),
+        (dict(dpop=True, dpop_alg="HS256"), "dpop_alg"),
+        (dict(tls_client_cert="junk"), "needs its key"),
+        (dict(tls_client_cert="junk", tls_client_key="junk"), "TLS client certificate"),
+        (dict(auth_method="tls_client_auth"), "tls_client_auth needs"),
+    ]
+    for settings, message in bad:
+        with pytest.raises(authsec.ConfigError, match=message):
+            authsec.ClientCredentials(client_id="a", client_secret="s", token_url="https://as.example/token", **settings)
