@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 
 import authsec
 from authsec.fastapi import RequireToken
-from authsec.testing import LocalAuthServer, sign_token
+from authsec.testing import LocalAuthServer, ManualClock, sign_token
 from conftest import KEYS, asgi_server, http_server, json_response
 
 AUDIENCE = "https://api.example.test"
@@ -348,3 +348,23 @@ def test_client_settings_for_dpop_and_mtls() -> None:
     for settings, message in bad:
         with pytest.raises(authsec.ConfigError, match=message):
             authsec.ClientCredentials(client_id="a", client_secret="s", token_url="https://as.example/token", **settings)
+
+
+def test_an_accepted_answer_carries_the_renewed_nonce() -> None:
+    clock = ManualClock()
+    with auth_server() as auth:
+        verifier = authsec.Verifier(auth.issuer, AUDIENCE, jwks={"keys": [ISSUER_KEY["public_jwk"]]}, _clock=clock)
+        app = app_for(RequireToken(verifier, ["read:data"], dpop_nonce=True, dpop_nonce_lifetime=60))
+        client = auth.client(dpop=True)
+        with asgi_server(app) as url, httpx.Client(base_url=url, auth=client.auth(), timeout=10) as http:
+            r = http.get("/data")
+            assert r.status_code == 200 and [h.status_code for h in r.history] == [401]
+            first = r.history[0].headers["dpop-nonce"]
+            assert "dpop-nonce" not in r.headers
+            clock.advance(31)  # past half the nonce's life: still accepted, and a new one comes along
+            r = http.get("/data")
+            assert r.status_code == 200 and r.history == []
+            assert r.headers["dpop-nonce"] != first
+            clock.advance(31)  # the first nonce has expired; the client sends the renewed one
+            r = http.get("/data")
+            assert r.status_code == 200 and r.history == []
