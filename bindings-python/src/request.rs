@@ -77,18 +77,11 @@ fn refusal(py: Python<'_>, r: Refusal) -> PyResult<Bound<'_, PyAny>> {
 #[pymethods]
 impl RequestVerifier {
     /// `verifier` (its clock too) and the request options, read by the core (`dpop`,
-    /// `dpop_nonce`, `public_url`, `client_cert_header`, ...); `resource_metadata`: the URL of
-    /// the resource's RFC 9728 metadata, named in every challenge.
+    /// `dpop_nonce`, `public_url`, `client_cert_header`, `resource_metadata`, ...).
     #[new]
-    #[pyo3(signature = (verifier, resource_metadata=None, **options))]
-    fn new(
-        py: Python<'_>,
-        verifier: PyRef<'_, Verifier>,
-        resource_metadata: Option<String>,
-        options: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<Self> {
-        let mut policy = RequestPolicy::from_value(&to_json(options.map(|d| d.as_any()))?).py(py)?;
-        policy.challenge.resource_metadata = resource_metadata;
+    #[pyo3(signature = (verifier, **options))]
+    fn new(py: Python<'_>, verifier: PyRef<'_, Verifier>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let policy = RequestPolicy::from_value(&to_json(options.map(|d| d.as_any()))?).py(py)?;
         let (core, clock) = (Arc::new(verifier.verifier.clone()), verifier.clock.clone());
         Ok(RequestVerifier {
             inner: Arc::new(Core::new(core, policy, clock.clone())),

@@ -316,6 +316,8 @@ def test_request_verifier_directly() -> None:
             authsec.RequestVerifier(verifier, dpop="sometimes")
         with pytest.raises(authsec.ConfigError, match="unknown"):
             authsec.RequestVerifier(verifier, dpop_nonces=True)
+        with pytest.raises(authsec.ConfigError, match="trusted_proxies"):  # who may set the header
+            authsec.RequestVerifier(verifier, client_cert_header="x-forwarded-client-cert")
 
 
 def test_the_verifiers_allowed_actors_callable_still_decides() -> None:

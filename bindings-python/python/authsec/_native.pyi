@@ -126,7 +126,7 @@ class Verifier:
 class RequestVerifier:
     """The core's request checks; `authsec.RequestVerifier` (authsec/resource.py) is its public face."""
 
-    def __new__(cls, verifier: Verifier, resource_metadata: Optional[str] = None, **options: Any) -> Self: ...
+    def __new__(cls, verifier: Verifier, **options: Any) -> Self: ...
     def verify(
         self,
         method: str,

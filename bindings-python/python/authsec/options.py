@@ -113,10 +113,13 @@ class RequestOptions(TypedDict, total=False):
     dpop_nonce_lifetime: Optional[Seconds]
     replay_capacity: Optional[int]  # proofs remembered against replay
     public_url: Optional[str]  # the resource's URL as clients reach it (proofs sign it)
-    trust_forwarded: Optional[bool]  # believe Forwarded / X-Forwarded-* (from trusted_proxies)
-    trusted_proxies: Optional[StrOrList]  # addresses or CIDR ranges
+    trust_forwarded: Optional[bool]  # believe Forwarded / X-Forwarded-* (needs trusted_proxies)
+    # The proxies (addresses or CIDR ranges) believed about forwarded and certificate headers;
+    # required with trust_forwarded and client_cert_header (["0.0.0.0/0", "::/0"]: every peer).
+    trusted_proxies: Optional[StrOrList]
     # A header a TLS-terminating proxy sets with the client certificate, instead of the TLS
-    # connection's: x-forwarded-client-cert (Envoy), client-cert (RFC 9440), or a PEM one.
+    # connection's: x-forwarded-client-cert (Envoy), client-cert (RFC 9440), or a PEM one
+    # (needs trusted_proxies).
     client_cert_header: Optional[str]
     client_cert_header_format: Optional[str]  # "xfcc", "rfc9440", "pem" (default: by the name)
     require_certificate_binding: Optional[bool]  # refuse tokens not bound to a certificate

@@ -91,9 +91,9 @@ class RequestVerifier(_native.RequestVerifier):
     default: Bearer and DPoP tokens; ``"required"``; ``"disabled"``), ``dpop_algorithms``,
     ``dpop_max_age``, ``dpop_leeway``, ``dpop_nonce`` (require the resource's nonces; with
     ``dpop_nonce_key``, shared by every instance that has the key), ``dpop_nonce_lifetime``,
-    ``replay_capacity``, ``public_url``, ``trust_forwarded``, ``trusted_proxies``,
-    ``client_cert_header`` (a header a TLS-terminating proxy sets: ``x-forwarded-client-cert``,
-    ``client-cert``, ...), ``client_cert_header_format``, ``require_certificate_binding``, ``realm``,
+    ``replay_capacity``, ``public_url``, ``trust_forwarded``, ``client_cert_header`` (a header a
+    TLS-terminating proxy sets: ``x-forwarded-client-cert``, ``client-cert``, ...; both need
+    ``trusted_proxies``), ``client_cert_header_format``, ``require_certificate_binding``, ``realm``,
     and ``resource_metadata`` (the URL of the RFC 9728 metadata, named in every challenge).
     Share one across the routes of a service: it holds the nonces and the replay cache.
 
