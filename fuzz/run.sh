@@ -31,7 +31,7 @@ if ! [[ "$secs" =~ ^[0-9]+$ ]] || [ "$secs" -lt 1 ]; then
   echo "usage: fuzz/run.sh [seconds-per-target]" >&2
   exit 2
 fi
-read -r -a targets <<<"${FUZZ_TARGETS:-jwt_parse jwks_parse token_response config_interpolate mcp_request}"
+read -r -a targets <<<"${FUZZ_TARGETS:-jwt_parse jwks_parse token_response config_interpolate mcp_request dpop_request}"
 sanitizer="${FUZZ_SANITIZER:-none}"
 jobs="${FUZZ_JOBS:-1}"
 cores="$(nproc 2>/dev/null || echo 1)"

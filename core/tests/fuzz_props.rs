@@ -16,12 +16,13 @@ use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 
-const TARGETS: [&str; 5] = [
+const TARGETS: [&str; 6] = [
     "jwt_parse",
     "jwks_parse",
     "token_response",
     "config_interpolate",
     "mcp_request",
+    "dpop_request",
 ];
 
 fn fuzz_dir() -> PathBuf {
@@ -609,12 +610,13 @@ fn mcp_body() -> impl Strategy<Value = String> {
 /// Every committed seed passes its target's checks (they are also the regression inputs).
 #[test]
 fn committed_seeds_pass() {
-    let check: [fn(&[u8]); 5] = [
+    let check: [fn(&[u8]); 6] = [
         checks::check_jwt,
         checks::check_jwks,
         checks::check_token_response,
         checks::check_config,
         checks::check_mcp_request,
+        checks::check_dpop_request,
     ];
     for (target, check) in TARGETS.iter().zip(check) {
         for (name, data) in seeds(target) {
@@ -684,6 +686,16 @@ proptest! {
     #[test]
     fn token_response_bodies((resp, requested, secret) in token_response()) {
         checks::check_response(&resp, &requested, &secret);
+    }
+
+    #[test]
+    fn dpop_request_mutated_seeds(data in mutated("dpop_request")) {
+        checks::check_dpop_request(&data);
+    }
+
+    #[test]
+    fn dpop_request_any_text(mode in 0u8..4, text in any::<String>()) {
+        checks::check_dpop_request(&[&[mode][..], text.as_bytes()].concat());
     }
 
     #[test]

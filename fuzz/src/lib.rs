@@ -18,6 +18,8 @@
 //!   and the values of the variables `A`, `B`, `C`, `AUTHSEC_CLIENT_ID`, `AUTHSEC_CLIENT_SECRET`.
 //! - `mcp_request`: byte 0 selects the scopes the token grants (bit i: `MCP_SCOPES[i]`); the rest
 //!   is an MCP request's HTTP body (and, read as JSON, a list result to filter).
+//! - `dpop_request`: byte 0 selects the mode: a DPoP proof, a URI, request headers or a request
+//!   target (fuzz/src/dpop_request.rs).
 
 use authsec_core::access_token::rules::{parse_token, verify_parsed};
 use authsec_core::client::response::parse_token_response;
@@ -113,12 +115,14 @@ fn has_control(s: &str) -> bool {
 }
 
 mod config_interpolate;
+mod dpop_request;
 mod jwks_parse;
 mod jwt_parse;
 mod mcp_request;
 mod token_response;
 
 pub use config_interpolate::*;
+pub use dpop_request::*;
 pub use jwks_parse::*;
 pub use jwt_parse::*;
 pub use mcp_request::*;

@@ -24,25 +24,61 @@ pub fn normalize_htu(raw: &str) -> Result<String> {
     }
     let (scheme, rest) = raw.split_once("://").ok_or_else(|| bad("no scheme"))?;
     let scheme = scheme.to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "https" => ":443",
-        "http" => ":80",
+    let default_port: u16 = match scheme.as_str() {
+        "https" => 443,
+        "http" => 80,
         _ => return Err(bad("the scheme is not http or https")),
     };
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(end);
-    if authority.is_empty() {
-        return Err(bad("no host"));
-    }
     if authority.contains('@') {
         return Err(bad("it carries credentials"));
     }
-    let authority = authority.to_ascii_lowercase();
-    let authority = authority.strip_suffix(default_port).unwrap_or(&authority);
+    let authority = normalize_authority(&authority.to_ascii_lowercase(), default_port).ok_or_else(|| {
+        // Found by the fuzz target `dpop_request`: a port without a host, two ports.
+        bad("the authority is not host[:port]")
+    })?;
     let path = tail.split(['?', '#']).next().unwrap_or("");
     let path = normalize_percent(path).ok_or_else(|| bad("a malformed percent-encoding"))?;
     let path = remove_dot_segments(if path.is_empty() { "/" } else { &path });
     Ok(format!("{scheme}://{authority}{path}"))
+}
+
+/// `host[:port]` (the host a name, an IPv4 address or a bracketed IPv6 literal; the port digits)
+/// with the default port dropped and leading zeros gone; `None` when it is not that.
+fn normalize_authority(authority: &str, default_port: u16) -> Option<String> {
+    let (host, port) = if authority.starts_with('[') {
+        let close = authority.find(']')?;
+        let (host, rest) = authority.split_at(close + 1);
+        let port = match rest {
+            "" => None,
+            p => Some(p.strip_prefix(':')?),
+        };
+        if host.len() < 3 || host[1..host.len() - 1].contains(['[', ']']) {
+            return None;
+        }
+        (host, port)
+    } else {
+        match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() || (!host.starts_with('[') && host.contains(['[', ']', ':'])) {
+        return None;
+    }
+    match port {
+        None => Some(host.to_string()),
+        Some(p) if p.is_empty() => Some(host.to_string()),
+        Some(p) if p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => {
+            let n: u32 = p.parse().ok()?;
+            match u16::try_from(n).ok()? {
+                d if d == default_port => Some(host.to_string()),
+                d => Some(format!("{host}:{d}")),
+            }
+        }
+        Some(_) => None,
+    }
 }
 
 /// Whether a proof's `htu` names the request's target URI (both normalised, queries ignored).
@@ -117,6 +153,9 @@ mod tests {
             ("https://x/%7euser/%2fa%2Fb/%41", "https://x/~user/%2Fa%2Fb/A"),
             ("https://x/caf%c3%a9/é", "https://x/caf%C3%A9/é"),
             ("https://[::1]:8443/p", "https://[::1]:8443/p"),
+            ("https://x:0443/", "https://x/"),
+            ("http://x:08080/", "http://x:8080/"),
+            ("http://x:/", "http://x/"),
         ] {
             assert_eq!(normalize_htu(raw).unwrap(), want, "{raw}");
         }
@@ -128,6 +167,14 @@ mod tests {
             "https://x/%zz",
             "https://x/%4",
             "https://x/a b",
+            "http://:80/a",
+            "https://:8443/",
+            "http://[::1]:80:80/",
+            "http://a:b/",
+            "http://a:99999/",
+            "http://[::1/",
+            "http://[]/",
+            "http://a]/",
         ] {
             assert!(normalize_htu(bad).is_err(), "{bad}");
         }

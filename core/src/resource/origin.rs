@@ -115,8 +115,21 @@ impl OriginPolicy {
         self.trust_forwarded && self.peer_trusted(peer)
     }
 
-    /// The absolute target URI of `req` (query included; the DPoP comparison drops it).
+    /// The absolute target URI of `req` (query included; the DPoP comparison drops it). It is
+    /// always one [`crate::dpop::normalize_htu`] reads: a request whose target is not (a space, a
+    /// control character, a broken percent-encoding) is `invalid_request`.
     pub fn target_uri(&self, req: &RequestParts<'_>) -> Result<String> {
+        let uri = self.resolve(req)?;
+        match crate::dpop::normalize_htu(&uri) {
+            Ok(_) => Ok(uri),
+            Err(_) => Err(invalid_request(format!(
+                "the request target {} is not a valid URI path",
+                quoted(req.target)
+            ))),
+        }
+    }
+
+    fn resolve(&self, req: &RequestParts<'_>) -> Result<String> {
         let target = req.target;
         // Absolute-form (a forward proxy's): keep only the path and query.
         let path = if let Some(rest) = target.split_once("://").map(|(_, r)| r) {
@@ -214,6 +227,9 @@ mod tests {
             req("/mcp", "http", &[("Host", "evil\"/x")], ""),
             req("mcp", "http", &[("Host", "a")], ""),
             req("/mcp", "gopher", &[("Host", "a")], ""),
+            req("/a b", "http", &[("Host", "a")], ""),
+            req("/a%zz", "http", &[("Host", "a")], ""),
+            req("/a\u{1}", "http", &[("Host", "a")], ""),
         ] {
             assert_eq!(
                 p.target_uri(&bad).unwrap_err().code(),
