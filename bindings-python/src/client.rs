@@ -197,6 +197,50 @@ impl ClientCredentials {
         self.client.on_unauthorized(access_token, www_authenticate, retries) == Unauthorized::Retry
     }
 
+    /// The headers that authorize a request with the token (`access_token`, `token_type`) to
+    /// `method url`: `Authorization` with the token's scheme and, for a DPoP token, a fresh proof.
+    fn _authorize(
+        &self,
+        py: Python<'_>,
+        access_token: &str,
+        token_type: &str,
+        method: &str,
+        url: &str,
+    ) -> PyResult<Vec<(String, String)>> {
+        let token = CoreToken {
+            access_token: access_token.into(),
+            token_type: token_type.into(),
+            issued_at_ms: 0,
+            expires_at_ms: 0,
+            scopes: vec![],
+            issued_token_type: None,
+        };
+        self.client.authorize(&token, method, url).py(py)
+    }
+
+    /// A resource at `url` answered a request that carried `access_token` with `status` and
+    /// `headers`, after `retries` retries: `True` to resend (with fresh `authorize` headers).
+    #[pyo3(signature = (url, access_token, status, headers, retries=0))]
+    fn on_resource_response(
+        &self,
+        url: &str,
+        access_token: &str,
+        status: u16,
+        headers: Vec<(String, String)>,
+        retries: u32,
+    ) -> bool {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.client
+            .on_resource_response(url, access_token, status, &headers, retries)
+            == Unauthorized::Retry
+    }
+
+    /// The RFC 7638 thumbprint of the client's DPoP key (`cnf.jkt` of its tokens); `None` without DPoP.
+    #[getter]
+    fn dpop_thumbprint(&self) -> Option<&str> {
+        self.client.dpop().map(|d| d.key().thumbprint())
+    }
+
     /// The settings as the core read them (for `authsec.ClientCredentials`' properties and repr).
     #[getter]
     fn _settings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
@@ -210,6 +254,7 @@ impl ClientCredentials {
         d.set_item("resource", &c.resource)?;
         d.set_item("auth_method", c.auth_method.as_str())?;
         d.set_item("refresh_buffer", c.refresh_buffer.as_secs_f64())?;
+        d.set_item("dpop", c.dpop)?;
         Ok(d)
     }
     /// Test hook: token requests sent so far (every retry counts).

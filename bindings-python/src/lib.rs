@@ -16,6 +16,7 @@ mod convert;
 mod delegation;
 mod errors;
 mod mcp;
+mod request;
 mod verifier;
 
 use authsec_native::core::resource::bearer::bearer_token as core_bearer_token;
@@ -93,6 +94,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::ClientCredentials>()?;
     m.add_class::<verifier::Verifier>()?;
     m.add_class::<verifier::Claims>()?;
+    m.add_class::<request::RequestVerifier>()?;
     m.add_class::<clock::ManualClock>()?;
     m.add_class::<mcp::McpServerAuth>()?;
     m.add_class::<mcp::McpClient>()?;

@@ -10,7 +10,8 @@ use crate::convert::{to_json, Scopes};
 use crate::delegation::actor;
 use crate::errors::IntoPyResult;
 use authsec_native::{
-    block_on, verifier_from_options, Clock, KeySourceInfo, ScopeRequirement, Verifier as CoreVerifier, VerifierOptions,
+    block_on, verifier_from_options, Clock, KeySourceInfo, ScopeRequirement, SystemClock, Verifier as CoreVerifier,
+    VerifierOptions,
 };
 use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
@@ -25,7 +26,7 @@ type CoreClaims = authsec_native::Claims;
 /// `dict(claims)`) with typed helpers (`subject`, `scopes`, ...).
 #[pyclass(frozen, mapping, name = "Claims", module = "authsec._native")]
 pub struct Claims {
-    claims: Arc<CoreClaims>,
+    pub(crate) claims: Arc<CoreClaims>,
 }
 
 #[pymethods]
@@ -151,7 +152,9 @@ impl Claims {
 /// cached until they expire. Safe to share across threads.
 #[pyclass(frozen, subclass, name = "Verifier", module = "authsec._native")]
 pub struct Verifier {
-    verifier: CoreVerifier,
+    pub(crate) verifier: CoreVerifier,
+    /// The verifier's clock, for a `RequestVerifier` built on it.
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 /// The outcome of a verification as Python sees it.
@@ -160,7 +163,7 @@ fn done(py: Python<'_>, r: authsec_native::Result<Arc<CoreClaims>>) -> PyResult<
 }
 
 /// What a protected resource requires: every scope of `required`, one of `any`.
-fn requirement(required: Option<Scopes>, any: Option<Scopes>) -> ScopeRequirement {
+pub fn requirement(required: Option<Scopes>, any: Option<Scopes>) -> ScopeRequirement {
     ScopeRequirement::from_lists(required.map(|s| s.0), any.map(|s| s.0))
 }
 
@@ -195,9 +198,9 @@ impl Verifier {
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let options = VerifierOptions::from_value(&to_json(options.map(|d| d.as_any()))?).py(py)?;
-        let clock = _clock.map(|c| Arc::new(c.0.clone()) as Arc<dyn Clock>);
-        let verifier = verifier_from_options(&options, clock).py(py)?;
-        Ok(Verifier { verifier })
+        let clock = _clock.map_or_else(|| Arc::new(SystemClock) as Arc<dyn Clock>, |c| Arc::new(c.0.clone()));
+        let verifier = verifier_from_options(&options, Some(clock.clone())).py(py)?;
+        Ok(Verifier { verifier, clock })
     }
 
     /// Verify `token` (signature, algorithm, `typ`, `exp`/`nbf`/`iat`, `iss`, `aud`) and require

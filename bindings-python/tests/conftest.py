@@ -62,3 +62,29 @@ def json_response(status: int, doc: object, headers: Dict[str, str] = None) -> T
 @pytest.fixture
 def keys() -> Dict[str, dict]:
     return KEYS
+
+
+@contextlib.contextmanager
+def asgi_server(app: object) -> Iterator[str]:
+    """uvicorn serving `app` on 127.0.0.1 (ephemeral port) in a thread; yields its URL."""
+    import socket
+    import time
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

@@ -161,7 +161,12 @@ def test_fastapi_no_token_is_401_without_error(api) -> None:
     _, http, _ = api
     r = http.get("/read")
     assert r.status_code == 401
-    assert r.headers["www-authenticate"] == 'Bearer realm="api", scope="read:data"'
+    # A challenge per scheme the resource takes (DPoP since issue 16), each its own header line.
+    algs = "RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 EdDSA"
+    assert r.headers.get_list("www-authenticate") == [
+        'Bearer realm="api", scope="read:data"',
+        f'DPoP algs="{algs}", realm="api", scope="read:data"',
+    ]
     r = http.get("/read", headers={"Authorization": "Basic YTpi"})
     assert r.status_code == 401
 

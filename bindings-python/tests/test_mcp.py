@@ -695,9 +695,12 @@ def test_resource_metadata_in_the_other_challenges(authsec_server: LocalAuthServ
     with TestClient(app) as http:
         r = http.get("/data")
         assert r.status_code == 401
-        assert r.headers["www-authenticate"] == f'Bearer scope="read:data", resource_metadata="{prm}"'
+        # Since DPoP (issue 16), a challenge per scheme, each naming the metadata.
+        challenges = r.headers.get_list("www-authenticate")
+        assert challenges[0] == f'Bearer scope="read:data", resource_metadata="{prm}"'
+        assert challenges[1].startswith("DPoP algs=") and challenges[1].endswith(f'resource_metadata="{prm}"')
         r = http.get("/data", headers={"Authorization": "Bearer nope"})
-        assert r.headers["www-authenticate"].endswith(f'scope="read:data", resource_metadata="{prm}"')
+        assert r.headers.get_list("www-authenticate")[0].endswith(f'scope="read:data", resource_metadata="{prm}"')
     e = authsec.InsufficientScopeError("x", code="insufficient_scope", missing_scopes=["b"])
     assert e.challenge(None, ["a"], prm) == (
         403, "insufficient_scope", f'Bearer error="insufficient_scope", error_description="x", scope="a b", resource_metadata="{prm}"'

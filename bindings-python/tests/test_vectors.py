@@ -1,6 +1,8 @@
 """The shared verification vectors (tests/vectors): every case must reach the expected outcome
 through `Verifier.verify` and `Verifier.verify_async` alike. A success is the claims and the
-delegation chain the library reports (`claims.delegation`, each `Actor.to_dict()`).
+delegation chain the library reports (`claims.delegation`, each `Actor.to_dict()`). The cases of
+dpop_requests.json are sequences of whole requests through `RequestVerifier.verify` and
+`verify_async` alike.
 
 With AUTHSEC_CONFORMANCE_OUT=<dir> it also writes every case's outcome to <dir>/python.json for the
 cross-language comparison (tests/conformance/README.md)."""
@@ -8,6 +10,7 @@ cross-language comparison (tests/conformance/README.md)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import sys
@@ -150,3 +153,56 @@ def test_vector(name: str, file: dict, case: dict) -> None:
         first = v.verify(case["token"], all_of, any_scopes=any_of)
         again = v.verify(case["token"], all_of, any_scopes=any_of)
         assert first == again
+
+
+REQUESTS_FILE = VECTORS / "dpop_requests.json"
+REQUEST_FILE: dict = json.loads(REQUESTS_FILE.read_text()) if REQUESTS_FILE.exists() else {"cases": []}
+
+
+def run_requests(case: dict, asynchronous: bool) -> List[dict]:
+    """Each request's outcome, through one RequestVerifier (its replay cache lives for the case),
+    the clock at each request's `now`, shaped as the vector's `expect`."""
+    clock = ManualClock(0)
+    verifier = authsec.Verifier(jwks=REQUEST_FILE["jwks"][case["jwks"]], _clock=clock, **case["verifier"])
+    rv = authsec.RequestVerifier(verifier, **case["policy"])
+    req = case.get("required_scopes") or {}
+    out = []
+    for r in case["requests"]:
+        clock.set(r["now"])
+        cert = base64.b64decode(r["client_certificate"]) if r.get("client_certificate") else None
+        args = dict(scheme=r["scheme"], headers=[tuple(h) for h in r["headers"]], peer=r.get("peer"),
+                    client_certificate=cert, required_scopes=req.get("all_of"), any_scopes=req.get("any_of"))
+        if asynchronous:
+            got = asyncio.run(rv.verify_async(r["method"], r["target"], **args))
+        else:
+            got = rv.verify(r["method"], r["target"], **args)
+        nonce = any(k.lower() == "dpop-nonce" for k, _ in got.headers)
+        if isinstance(got, authsec.Accepted):
+            out.append({"accepted": True, "scheme": got.scheme, "jkt": got.dpop_jkt,
+                        "certificate": got.certificate_thumbprint, "dpop_nonce": nonce})
+            continue
+        challenges = [v for k, v in got.headers if k.lower() == "www-authenticate"]
+        out.append({
+            "accepted": False,
+            "status": got.status,
+            "error": None if got.error is None else got.error.code,
+            "challenges": [c.split(" ")[0] for c in challenges],
+            "error_scheme": next((c.split(" ")[0] for c in challenges if 'error="' in c), None),
+            "dpop_nonce": nonce,
+        })
+    return out
+
+
+def test_request_vectors_present() -> None:
+    assert REQUESTS_FILE.exists(), "tests/vectors/dpop_requests.json"
+    assert REQUEST_FILE["version"] == 1 and len(REQUEST_FILE["cases"]) >= 50
+
+
+@pytest.mark.parametrize("case", REQUEST_FILE["cases"], ids=[c["name"] for c in REQUEST_FILE["cases"]])
+def test_request_vector(case: dict) -> None:
+    assert case["description"]
+    got = run_requests(case, asynchronous=False)
+    OUTCOMES[f"{REQUESTS_FILE.name}#{case['name']}"] = {"requests": got}
+    for i, (r, outcome) in enumerate(zip(case["requests"], got)):
+        assert outcome == r["expect"], f"request {i}"
+    assert run_requests(case, asynchronous=True) == got

@@ -21,6 +21,12 @@ Verify them (JWT access tokens, RFC 9068)::
     claims = verifier.verify(token, required_scopes=["read:data"])
     claims.subject, claims.scopes, claims["client_id"]
     claims.actor, claims.delegation            # who acts for the subject (RFC 8693), if anyone
+
+Check whole requests, DPoP-bound (RFC 9449) and certificate-bound (RFC 8705) tokens included::
+
+    requests = authsec.RequestVerifier(verifier, dpop_nonce=True)
+    outcome = requests.verify("GET", "/data", scheme="https", headers=headers, peer=address)
+    # authsec.Accepted (claims, headers to add) or authsec.Refusal (status, error, headers)
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ from .errors import (
     TokenRequestError,
     UnavailableError,
 )
+from .resource import Accepted, Refusal, RequestVerifier
 from .verifier import Verifier
 
 __all__ = [
@@ -57,6 +64,9 @@ __all__ = [
     "ClientCredentials",
     "Token",
     "Verifier",
+    "RequestVerifier",
+    "Accepted",
+    "Refusal",
     "Claims",
     "Actor",
     "ERROR_CODES",

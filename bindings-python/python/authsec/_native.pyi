@@ -7,6 +7,7 @@ from authsec.client import Token
 from authsec.delegation import Actor
 from typing import Any, Dict, ItemsView, Iterator, KeysView, List, Mapping, Optional, Sequence, Tuple, Union, ValuesView, final
 from authsec.options import TokenOptions
+from authsec.resource import Accepted, Refusal
 from typing_extensions import Self, Unpack, disjoint_base
 
 __version__: str
@@ -15,6 +16,7 @@ __all__ = [
     "ClientCredentials",
     "Verifier",
     "Claims",
+    "RequestVerifier",
     "ManualClock",
     "McpServerAuth",
     "McpClient",
@@ -52,6 +54,15 @@ class ClientCredentials:
         """Drop the cached token only if it is `access_token` (after a 401 for it)."""
     def on_unauthorized(self, access_token: str, www_authenticate: Optional[str] = None, retries: int = 0) -> bool:
         """A 401 for `access_token`: True to get a token again and resend (the token is dropped)."""
+    def _authorize(self, access_token: str, token_type: str, method: str, url: str) -> List[Tuple[str, str]]:
+        """The headers that authorize a request with this token (`Authorization`, a DPoP proof)."""
+    def on_resource_response(
+        self, url: str, access_token: str, status: int, headers: Sequence[Tuple[str, str]], retries: int = 0
+    ) -> bool:
+        """A resource's answer to a request with `access_token`: True to resend (fresh headers)."""
+    @property
+    def dpop_thumbprint(self) -> Optional[str]:
+        """The RFC 7638 thumbprint of the client's DPoP key; None without DPoP."""
     @property
     def _settings(self) -> Dict[str, Any]: ...
     @property
@@ -110,6 +121,39 @@ class Verifier:
     def _settings(self) -> Dict[str, Any]: ...
     @property
     def _cached_tokens(self) -> int: ...
+
+@disjoint_base
+class RequestVerifier:
+    """The core's request checks; `authsec.RequestVerifier` (authsec/resource.py) is its public face."""
+
+    def __new__(cls, verifier: Verifier, **options: Any) -> Self: ...
+    def verify(
+        self,
+        method: str,
+        target: str,
+        scheme: str,
+        headers: Sequence[Tuple[str, str]],
+        peer: Optional[str] = None,
+        client_certificate: Optional[bytes] = None,
+        required_scopes: Optional[_Scopes] = None,
+        any_scopes: Optional[_Scopes] = None,
+    ) -> Union[Accepted, Refusal]:
+        """The request's outcome: `authsec.resource.Accepted` or `Refusal`."""
+    def verify_async(
+        self,
+        method: str,
+        target: str,
+        scheme: str,
+        headers: Sequence[Tuple[str, str]],
+        peer: Optional[str] = None,
+        client_certificate: Optional[bytes] = None,
+        required_scopes: Optional[_Scopes] = None,
+        any_scopes: Optional[_Scopes] = None,
+    ) -> asyncio.Future[Union[Accepted, Refusal]]: ...
+    def _refuse_actor(
+        self, actor: str, scheme: str, required_scopes: Optional[_Scopes] = None, any_scopes: Optional[_Scopes] = None
+    ) -> Refusal:
+        """The core's refusal of an accepted request whose current actor was refused."""
 
 @final
 class ManualClock:

@@ -1,9 +1,11 @@
 """``BearerAuth``: an auth for ``requests`` and ``httpx`` (sync and async clients).
 
-It sends ``Authorization: Bearer <token>`` with the client's cached token and, when the resource
-answers 401, asks the client what to do (``ClientCredentials.on_unauthorized``, the core's rule:
-drop that token and resend the request once with a fresh one, unless the resource says a scope is
-missing, which a fresh token would not fix)::
+It sends the client's cached token with the headers ``ClientCredentials.authorize`` gives
+(``Authorization: Bearer <token>``; for a DPoP-bound token ``Authorization: DPoP <token>`` and a
+fresh ``DPoP`` proof, RFC 9449), and hands every answer to
+``ClientCredentials.on_resource_response`` (the core's rule: keep the server's ``DPoP-Nonce``; on a
+401 resend once, with the same token after a nonce challenge, else with a fresh one, unless the
+resource says a scope is missing, which a fresh token would not fix)::
 
     auth = client.auth()
     requests.get(url, auth=auth)
@@ -18,7 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, AsyncGenerator, Generator, List, Tuple
 
 if TYPE_CHECKING:
-    from .client import ClientCredentials
+    from .client import ClientCredentials, Token
 
 __all__ = ["BearerAuth"]
 
@@ -41,8 +43,10 @@ def _bases() -> Tuple[type, ...]:
 
 
 class BearerAuth(*_bases()):  # type: ignore[misc]
-    """Bearer-token auth for ``requests`` and ``httpx``; on a 401, what the core's
-    ``on_unauthorized`` says (one retry with a fresh token)."""
+    """Token auth for ``requests`` and ``httpx``: each attempt carries the headers
+    ``ClientCredentials.authorize`` gives (``Bearer``, or ``DPoP`` with a fresh proof), each answer
+    goes to ``ClientCredentials.on_resource_response`` (the core's rule), and the request is sent
+    again at most once when it says so."""
 
     requires_request_body = False
     requires_response_body = False
@@ -53,17 +57,15 @@ class BearerAuth(*_bases()):  # type: ignore[misc]
     def __repr__(self) -> str:
         return f"BearerAuth({self._client!r})"
 
-    def _retry(self, token: str, response: Any, retries: int) -> bool:
-        """Whether to resend after ``response`` (the token is then already dropped)."""
-        if response.status_code != 401:
-            return False
-        return self._client.on_unauthorized(token, response.headers.get("WWW-Authenticate"), retries)
+    def _authorize(self, token: "Token", request: Any) -> None:
+        for name, value in self._client.authorize(token, request.method, str(request.url)):
+            request.headers[name] = value
 
     # ----- requests -----
 
     def __call__(self, r: Any) -> Any:
         token = self._client.get_token()
-        r.headers["Authorization"] = token.authorization
+        self._authorize(token, r)
         r._authsec_token = token.access_token
         r._authsec_retries = 0
         try:
@@ -73,50 +75,66 @@ class BearerAuth(*_bases()):  # type: ignore[misc]
         r.register_hook("response", self._requests_on_response)
         return r
 
+    def _requests_answered(self, response: Any) -> bool:
+        """The core's answer about a ``requests`` response: whether to resend."""
+        request = response.request
+        token = getattr(request, "_authsec_token", "")
+        retries = getattr(request, "_authsec_retries", 0)
+        return self._client.on_resource_response(
+            request.url, token, response.status_code, response.headers.items(), retries
+        )
+
     def _requests_on_response(self, response: Any, **kwargs: Any) -> Any:
+        if not self._requests_answered(response):
+            return response
         request = response.request
         body = request.body
         position = getattr(request, "_authsec_body_pos", None)
         if position is None and body is not None and not isinstance(body, (bytes, str)):
             return response  # a one-shot stream cannot be sent twice
-        retries = getattr(request, "_authsec_retries", 0)
-        if not self._retry(getattr(request, "_authsec_token", ""), response, retries):
-            return response
         if position is not None:
             body.seek(position)  # a file body: rewind it for the retry
         token = self._client.get_token()
         response.content  # read and release the connection for reuse
         response.close()
         retry = request.copy()
-        retry.headers["Authorization"] = token.authorization
+        self._authorize(token, retry)
         retry._authsec_token = token.access_token
-        retry._authsec_retries = retries + 1
+        retry._authsec_retries = request._authsec_retries + 1
         retry._authsec_body_pos = position
         again = response.connection.send(retry, **kwargs)
         again.history.append(response)
         again.request = retry
+        self._requests_answered(again)  # its DPoP-Nonce; never a second retry
         return again
 
     # ----- httpx -----
 
     def sync_auth_flow(self, request: Any) -> Generator[Any, Any, None]:
         token = self._client.get_token()
-        request.headers["Authorization"] = token.authorization
+        self._authorize(token, request)
         response = yield request
         retries = 0
-        while self._retry(token.access_token, response, retries):
+        while self._httpx_answered(token, response, retries):
             retries += 1
             token = self._client.get_token()
-            request.headers["Authorization"] = token.authorization
+            self._authorize(token, request)
             response = yield request
 
     async def async_auth_flow(self, request: Any) -> AsyncGenerator[Any, Any]:
         token = await self._client.get_token_async()
-        request.headers["Authorization"] = token.authorization
+        self._authorize(token, request)
         response = yield request
         retries = 0
-        while self._retry(token.access_token, response, retries):
+        while self._httpx_answered(token, response, retries):
             retries += 1
             token = await self._client.get_token_async()
-            request.headers["Authorization"] = token.authorization
+            self._authorize(token, request)
             response = yield request
+
+    def _httpx_answered(self, token: "Token", response: Any, retries: int) -> bool:
+        """The core's answer about an ``httpx`` response: whether to resend."""
+        url = str(response.request.url)
+        return self._client.on_resource_response(
+            url, token.access_token, response.status_code, response.headers.multi_items(), retries
+        )

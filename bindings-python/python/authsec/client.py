@@ -6,7 +6,7 @@ the keyword signature, properties, ``repr()`` and ``auth()``; every rule is the 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _native
 
@@ -32,7 +32,7 @@ class Token:
     access_token: str
     """The access token (send it as ``Authorization: Bearer <access_token>``)."""
     token_type: str
-    """``Bearer`` (or ``DPoP``)."""
+    """``Bearer`` or ``DPoP`` (bound to the client's DPoP key: send it with ``authorize()``'s headers)."""
     expires_at: int
     """When the token expires, in Unix seconds."""
     issued_at: int
@@ -40,7 +40,8 @@ class Token:
     scopes: List[str]
     """The granted scopes."""
     authorization: str
-    """The ``Authorization`` header value: ``Bearer <access_token>``."""
+    """The ``Authorization`` header value: ``Bearer <access_token>`` (``DPoP <access_token>``
+    for a DPoP token, which also needs a proof: ``ClientCredentials.authorize()``)."""
     issued_token_type: Optional[str]
     """What a token exchange issued (RFC 8693 ``issued_token_type``, e.g.
     ``urn:ietf:params:oauth:token-type:access_token``); ``None`` when the server did not say
@@ -88,7 +89,9 @@ class ClientCredentials(_native.ClientCredentials):
     The keyword arguments are the config file's settings, read by the core (see
     ``authsec.options.ClientOptions``): ``client_secret``, ``token_url`` (or ``domain``, or
     ``issuer`` to discover it), ``scopes``, ``audience``, ``resource``, ``auth_method``,
-    ``private_key``, ``refresh_buffer``, ``max_attempts``, ... An unknown or ill-typed one raises
+    ``private_key``, ``refresh_buffer``, ``max_attempts``, ``dpop`` (DPoP-bound tokens, RFC 9449;
+    ``dpop_key``, ``dpop_alg``), ``tls_client_cert`` / ``tls_client_key`` (mutual TLS, RFC 8705),
+    ``tls_ca_cert``, ... An unknown or ill-typed one raises
     ``ConfigError`` naming it. ``_clock`` takes an ``authsec.testing.ManualClock`` (tests).
 
     ``exchange_token(subject_token, ...)`` and ``downstream_token(inbound_token, audience=...)``
@@ -191,9 +194,33 @@ class ClientCredentials(_native.ClientCredentials):
         token again and resend it (the rejected token is already dropped), ``False`` to give up."""
         return super().on_unauthorized(_access_token(access_token), www_authenticate, retries)
 
+    def authorize(self, token: Token, method: str, url: str) -> List[Tuple[str, str]]:
+        """The headers that authorize a request with ``token`` to ``method url``:
+        ``Authorization`` with the token's scheme (``Bearer`` or ``DPoP``) and, for a DPoP token, a
+        fresh ``DPoP`` proof (for this method and URL, the token's hash and the server's latest
+        nonce). Build them anew for every request and every retry."""
+        return self._authorize(token.access_token, token.token_type, method, url)
+
+    def on_resource_response(
+        self,
+        url: str,
+        access_token: Union[str, Token],
+        status: int,
+        headers: Union[Mapping[str, str], Sequence[Tuple[str, str]]],
+        retries: int = 0,
+    ) -> bool:
+        """A resource at ``url`` answered a request that carried ``access_token`` with ``status``
+        and ``headers`` (every response: its ``DPoP-Nonce`` is kept), after ``retries`` retries of
+        the request. ``True``: resend it once with fresh ``authorize()`` headers and the token
+        ``get_token()`` gives then (the same one after a DPoP nonce challenge; the rejected one is
+        already dropped otherwise)."""
+        pairs = list(headers.items() if isinstance(headers, Mapping) else headers)
+        return super().on_resource_response(url, _access_token(access_token), status, pairs, retries)
+
     def auth(self) -> BearerAuth:
         """An auth object for ``requests`` and ``httpx`` (sync and async) that sends the cached
-        token and, on a 401, does what ``on_unauthorized`` says: ``requests.get(url, auth=client.auth())``."""
+        token with the headers ``authorize()`` gives and, for each answer, does what
+        ``on_resource_response`` says: ``requests.get(url, auth=client.auth())``."""
         from .auth import BearerAuth
 
         return BearerAuth(self)
@@ -225,8 +252,14 @@ class ClientCredentials(_native.ClientCredentials):
 
     @property
     def auth_method(self) -> str:
-        """``client_secret_basic``, ``client_secret_post`` or ``private_key_jwt``."""
+        """``client_secret_basic``, ``client_secret_post``, ``private_key_jwt``, ``tls_client_auth``
+        or ``self_signed_tls_client_auth``."""
         return self._settings["auth_method"]
+
+    @property
+    def dpop(self) -> bool:
+        """Whether tokens are DPoP-bound to this client's key (``dpop_thumbprint``)."""
+        return self._settings["dpop"]
 
     @property
     def refresh_buffer(self) -> float:

@@ -1,4 +1,4 @@
-"""FastAPI integration: a dependency that verifies the bearer token and checks scopes.
+"""FastAPI integration: a dependency that checks the request's token and scopes.
 
 ::
 
@@ -12,26 +12,36 @@
     async def data(claims: authsec.Claims = Depends(RequireToken(verifier, scopes=["read:data"]))):
         return {"hello": claims.subject}
 
-A request without a bearer token gets 401 with ``WWW-Authenticate: Bearer realm=...``; a bad or
-expired token 401 with ``error="invalid_token"``; a valid token without the scopes 403 with
-``error="insufficient_scope"`` (RFC 6750 §3). Install ``authsec[fastapi]``.
+It takes Bearer tokens and DPoP-bound tokens (``Authorization: DPoP`` with a ``DPoP`` proof,
+RFC 9449) and checks certificate-bound tokens (RFC 8705), as ``authsec.RequestVerifier`` does: the
+request options (``dpop="required"``, ``dpop_nonce=True``, ``public_url``, ``trust_forwarded``,
+``client_cert_header``, ...) go with it. A request without a token gets 401 with a
+``WWW-Authenticate`` challenge per scheme (``Bearer realm=...`` and ``DPoP algs=...``); a bad or
+expired token 401 with ``error="invalid_token"``; a DPoP proof that lacks the resource's nonce
+401 with ``error="use_dpop_nonce"`` and a ``DPoP-Nonce``; a valid token without the scopes 403
+with ``error="insufficient_scope"`` (RFC 6750 §3). Install ``authsec[fastapi]``.
 """
 
-from typing import Optional, Sequence, Union
+from typing import TYPE_CHECKING, Optional, Sequence, Union
 
-from fastapi import HTTPException, Request, Security
+from fastapi import HTTPException, Request, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import Headers
 
-from . import _native
 from ._native import Claims
+from .resource import Refusal, RequestVerifier
 from .verifier import Verifier
-from .errors import AuthsecError
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from .options import RequestOptions
 
 __all__ = ["RequireToken"]
 
 Scopes = Union[str, Sequence[str]]
 
-# Declares the bearer scheme in the OpenAPI document; the header itself is parsed by the core.
+# Declares the bearer scheme in the OpenAPI document; the header itself is read by the core.
 _bearer_scheme = HTTPBearer(auto_error=False)
 
 
@@ -39,29 +49,42 @@ class RequireToken:
     """A FastAPI dependency returning the verified ``Claims``.
 
     Args:
-        verifier: the ``authsec.Verifier`` to use.
+        verifier: the ``authsec.Verifier`` to use, or an ``authsec.RequestVerifier`` (share one
+            across routes: it holds the DPoP nonces and the replay cache).
         scopes: scopes the token must all have (a list or a space-separated string).
         any_scopes: scopes of which the token must have at least one.
-        realm: the ``realm`` in ``WWW-Authenticate`` challenges.
-        resource_metadata: the URL of this API's RFC 9728 protected-resource metadata, named in
-            every challenge (``resource_metadata="..."``) so clients can discover where to get
-            a token.
+        **options: with a ``Verifier``, the request options (``authsec.options.RequestOptions``):
+            ``realm`` (in ``WWW-Authenticate`` challenges), ``resource_metadata`` (the URL of this
+            API's RFC 9728 protected-resource metadata, named in every challenge so clients can
+            discover where to get a token), ``dpop``, ``dpop_nonce``, ``public_url``,
+            ``trust_forwarded``, ``trusted_proxies``, ``client_cert_header``,
+            ``require_certificate_binding``, ...
+
+    The route gets the claims; ``request.state.authsec`` is the whole ``authsec.Accepted``
+    (``scheme``, ``dpop_jkt``, ``certificate_thumbprint``). The TLS client certificate comes from the ASGI TLS extension when the server provides it
+    (uvicorn does not); behind a proxy that terminates TLS, name its header in
+    ``client_cert_header``.
     """
 
     def __init__(
         self,
-        verifier: Verifier,
+        verifier: Union[Verifier, RequestVerifier],
         scopes: Scopes = (),
         *,
         any_scopes: Scopes = (),
-        realm: Optional[str] = None,
-        resource_metadata: Optional[str] = None,
+        **options: "Unpack[RequestOptions]",
     ) -> None:
+        if isinstance(verifier, RequestVerifier):
+            if options:
+                raise TypeError("RequireToken: give the request options to the RequestVerifier")
+            self.requests = verifier
+        else:
+            self.requests = RequestVerifier(verifier, **options)
         self.verifier = verifier
         self.scopes = scopes
         self.any_scopes = any_scopes
-        self.realm = realm
-        self.resource_metadata = resource_metadata
+        self.realm = options.get("realm")
+        self.resource_metadata = options.get("resource_metadata")
 
     def __repr__(self) -> str:
         return f"RequireToken(scopes={self.scopes!r}, any_scopes={self.any_scopes!r}, realm={self.realm!r})"
@@ -69,26 +92,16 @@ class RequireToken:
     async def __call__(
         self,
         request: Request,
+        response: Response,
         _credentials: Optional[HTTPAuthorizationCredentials] = Security(_bearer_scheme),
     ) -> Claims:
-        try:
-            token = _native.bearer_token(request.headers.get("authorization"))
-        except AuthsecError as e:
-            raise self._reject(e) from None
-        if token is None:
-            status, _, challenge = _native.challenge(
-                self.realm, None, "", None, self.scopes or None, self.resource_metadata
-            )
-            headers = {"WWW-Authenticate": challenge} if challenge else None
-            raise HTTPException(status_code=status, detail="a bearer token is required", headers=headers)
-        try:
-            return await self.verifier.verify_async(
-                token, self.scopes or None, any_scopes=self.any_scopes or None
-            )
-        except AuthsecError as e:
-            raise self._reject(e) from None
-
-    def _reject(self, e: AuthsecError) -> HTTPException:
-        status, _, challenge = e.challenge(self.realm, self.scopes, self.resource_metadata)
-        headers = {"WWW-Authenticate": challenge} if challenge else None
-        return HTTPException(status_code=status, detail=str(e), headers=headers)
+        outcome = await self.requests.verify_asgi(request.scope, self.scopes or None, self.any_scopes or None)
+        if isinstance(outcome, Refusal):
+            detail = str(outcome.error) if outcome.error is not None else "an access token is required"
+            # Headers with repeated names (a challenge per scheme): FastAPI's handler passes them on.
+            headers = Headers(raw=[(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in outcome.headers])
+            raise HTTPException(status_code=outcome.status, detail=detail, headers=headers)  # type: ignore[arg-type]
+        for name, value in outcome.headers:
+            response.headers.append(name, value)
+        request.state.authsec = outcome
+        return outcome.claims

@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence, TypedDict, Union
 
 from .delegation import Actor
 
-__all__ = ["ClientOptions", "TokenOptions", "VerifierOptions", "McpServerOptions"]
+__all__ = ["ClientOptions", "TokenOptions", "VerifierOptions", "RequestOptions", "McpServerOptions"]
 
 Scopes = Union[str, Sequence[str]]
 """A list of scopes or one space-separated string."""
@@ -35,7 +35,9 @@ class ClientOptions(TypedDict, total=False):
     scope: Optional[Scopes]
     audience: Optional[str]
     resource: Optional[StrOrList]
-    auth_method: Optional[str]  # client_secret_basic (default), client_secret_post, private_key_jwt
+    # client_secret_basic (default), client_secret_post, private_key_jwt, tls_client_auth,
+    # self_signed_tls_client_auth (RFC 8705: the TLS client certificate below authenticates)
+    auth_method: Optional[str]
     private_key: Optional[Json]  # PEM, or a private JWK (text or dict)
     private_key_file: Optional[Path]
     private_key_alg: Optional[str]
@@ -44,6 +46,20 @@ class ClientOptions(TypedDict, total=False):
     allow_insecure_http: Optional[bool]
     max_attempts: Optional[int]
     jwks_uri: Optional[str]
+    # DPoP (RFC 9449): tokens bound to a key of the client's (generated unless dpop_key is given),
+    # a proof with each token request and, through authorize() / auth(), each resource request.
+    dpop: Optional[bool]
+    dpop_key: Optional[Json]  # PEM, or a private JWK (text or dict)
+    dpop_key_file: Optional[Path]
+    dpop_alg: Optional[str]  # ES256 (default for a generated key), RS256, PS256, EdDSA, ...
+    # Mutual TLS (RFC 8705): the client certificate for token requests (certificate-bound
+    # tokens; tls_client_auth), and extra CA certificates to trust. PEM text or files.
+    tls_client_cert: Optional[str]
+    tls_client_cert_file: Optional[Path]
+    tls_client_key: Optional[str]
+    tls_client_key_file: Optional[Path]
+    tls_ca_cert: Optional[str]
+    tls_ca_file: Optional[Path]
 
 
 class TokenOptions(TypedDict, total=False):
@@ -82,6 +98,33 @@ class VerifierOptions(TypedDict, total=False):
     # successful verification of a delegated token (never for an undelegated one), on the
     # calling thread (`verify_async`: the event loop's).
     allowed_actors: Optional[Union[Sequence[str], Callable[[Actor], bool]]]
+
+
+class RequestOptions(TypedDict, total=False):
+    """``RequestVerifier(verifier, **options)`` and ``authsec.fastapi.RequireToken(..., **options)``:
+    how a protected resource checks requests (DPoP, certificate-bound tokens, its public URL)."""
+
+    dpop: Optional[str]  # "allowed" (default: Bearer and DPoP tokens), "required", "disabled"
+    dpop_algorithms: Optional[Sequence[str]]  # the proofs' algorithms (default: every asymmetric one)
+    dpop_max_age: Optional[Seconds]  # how old a proof may be (its iat)
+    dpop_leeway: Optional[Seconds]
+    dpop_nonce: Optional[bool]  # require this resource's nonces in proofs (RFC 9449 section 9)
+    dpop_nonce_key: Optional[str]  # base64url, >= 32 bytes: nonces valid on every instance with the key
+    dpop_nonce_lifetime: Optional[Seconds]
+    replay_capacity: Optional[int]  # proofs remembered against replay
+    public_url: Optional[str]  # the resource's URL as clients reach it (proofs sign it)
+    trust_forwarded: Optional[bool]  # believe Forwarded / X-Forwarded-* (needs trusted_proxies)
+    # The proxies (addresses or CIDR ranges) believed about forwarded and certificate headers;
+    # required with trust_forwarded and client_cert_header (["0.0.0.0/0", "::/0"]: every peer).
+    trusted_proxies: Optional[StrOrList]
+    # A header a TLS-terminating proxy sets with the client certificate, instead of the TLS
+    # connection's: x-forwarded-client-cert (Envoy), client-cert (RFC 9440), or a PEM one
+    # (needs trusted_proxies).
+    client_cert_header: Optional[str]
+    client_cert_header_format: Optional[str]  # "xfcc", "rfc9440", "pem" (default: by the name)
+    require_certificate_binding: Optional[bool]  # refuse tokens not bound to a certificate
+    realm: Optional[str]
+    resource_metadata: Optional[str]  # the URL of the RFC 9728 metadata, named in challenges
 
 
 class McpServerOptions(TypedDict, total=False):

@@ -29,6 +29,7 @@ the ``authsec-testing`` distribution (``pip install authsec-testing``; from a ch
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from typing import Any, Dict, List, Optional, Sequence
@@ -37,7 +38,7 @@ from ._native import ManualClock
 from .client import ClientCredentials
 from .verifier import Verifier
 
-__all__ = ["LocalAuthServer", "ManualClock", "DEFAULT_AUDIENCE", "DEFAULT_CLIENT_ID", "DEFAULT_SCOPES"]
+__all__ = ["LocalAuthServer", "ManualClock", "sign_token", "DEFAULT_AUDIENCE", "DEFAULT_CLIENT_ID", "DEFAULT_SCOPES"]
 
 DEFAULT_AUDIENCE = "https://api.example.test"
 DEFAULT_CLIENT_ID = "test-client"
@@ -57,6 +58,17 @@ def _server_module() -> Any:
     except ImportError as e:
         raise ImportError(_INSTALL, name="authsec_testing") from e
     return authsec_testing
+
+
+def sign_token(claims: Dict[str, Any], private_key: str, *, alg: str = "ES256", kid: Optional[str] = None) -> str:
+    """A JWT access token (``typ`` ``at+jwt``) with ``claims``, signed with ``private_key`` (PEM
+    or JWK; ``alg`` must be its algorithm): for tokens the local server does not issue (a ``cnf``
+    of your choosing, odd claims). Needs ``authsec-testing``."""
+    header: Dict[str, Any] = {"alg": alg, "typ": "at+jwt"}
+    if kid is not None:
+        header["kid"] = kid
+    segments = [base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode() for part in (header, claims)]
+    return _server_module().sign_segments(private_key, *segments)
 
 
 class LocalAuthServer:

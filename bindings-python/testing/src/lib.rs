@@ -3,7 +3,7 @@
 //! distribution (`authsec-testing`), so that the `authsec` wheel does not link the server (axum,
 //! rusqlite, SQLite). Errors become `authsec.errors` exceptions, as in `authsec._native`.
 
-use authsec_native::{runtime, Clock, Error, ProcessEnv, SystemClock};
+use authsec_native::{runtime, Clock, Error, ProcessEnv, SigningKey, SystemClock};
 use authsec_server::{audit::Audit, RunningServer, ServerConfig, StartOptions};
 use parking_lot::Mutex;
 use pyo3::prelude::*;
@@ -144,8 +144,18 @@ impl Drop for LocalServer {
     }
 }
 
+/// `header.payload.signature`: the base64url `header` and `payload` segments signed with `key` (a
+/// private PEM or JWK; the header's `alg` must be the key's): tokens the local server does not
+/// issue, for tests.
+#[pyfunction]
+fn sign_segments(py: Python<'_>, key: &str, header: &str, payload: &str) -> PyResult<String> {
+    let key = SigningKey::from_pem_or_jwk(key, None, None).map_err(|e| to_py(py, e))?;
+    key.sign_segments(header, payload).map_err(|e| to_py(py, e))
+}
+
 #[pymodule]
 fn authsec_testing(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(sign_segments, m)?)?;
     m.add_class::<LocalServer>()
 }
