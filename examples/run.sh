@@ -210,6 +210,7 @@ run_python() {
   run_example python protected_api check_protected_api "$dir" "$py" -B protected_api.py
   run_example python configuration check_configuration "$dir" "$py" -B configuration.py
   run_example python delegation check_delegation "$dir" "$py" -B delegation.py
+  run_example python dpop check_dpop "$dir" "$py" -B dpop.py
   if "$py" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
     run_example python mcp check_mcp "$here/mcp/python" "$py" -B main.py
   else
