@@ -1,5 +1,5 @@
-//! Runs the shared test vectors in `tests/vectors/verify_*.json` (format: that directory's
-//! README.md) through the core: the Rust runner. That the files are what the generator writes
+//! Runs the shared test vectors in `tests/vectors/verify_*.json` and `dpop_requests.json` (format:
+//! that directory's README.md) through the core: the Rust runner. That the files are what the generator writes
 //! today is checked by the tools crate (`tools/tests/vectors_drift.rs`).
 //!
 //! With `AUTHSEC_CONFORMANCE_OUT=<dir>` it also writes every case's outcome to `<dir>/rust.json`
@@ -30,7 +30,7 @@ fn load_files() -> Vec<(String, Value)> {
         .filter(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("verify_") && n.ends_with(".json"))
+                .is_some_and(|n| (n.starts_with("verify_") && n.ends_with(".json")) || n == "dpop_requests.json")
         })
         .map(|p| {
             let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
@@ -207,6 +207,81 @@ fn write_outcomes(outcomes: Map<String, Value>) {
     println!("rust: {n} outcomes -> {}", path.display());
 }
 
+/// A `dpop_requests.json` case: its requests in order through one request verifier (its replay
+/// cache lives for the case), the clock at each request's `now`; each request's outcome.
+fn run_request_case(
+    file: &Value,
+    case: &Value,
+    rt: &tokio::runtime::Runtime,
+) -> std::result::Result<Vec<Value>, String> {
+    use authsec_core::resource::request::RequestParts;
+    use authsec_core::resource::request_verifier::{RequestPolicy, RequestVerifier};
+    let jwks = &file["jwks"][case["jwks"].as_str().ok_or("no jwks")?];
+    let keys = Arc::new(KeySet::from_jwks_value(jwks).map_err(|e| format!("key set: {e}"))?);
+    let clock = ManualClock::new(0);
+    let cfg = authsec_core::access_token::options::VerifierOptions::from_value(&case["verifier"])
+        .and_then(|o| o.config())
+        .map_err(|e| format!("verifier: {e}"))?;
+    let verifier =
+        Verifier::new(cfg, Arc::new(StaticKeys(keys)), Arc::new(clock.clone())).map_err(|e| e.to_string())?;
+    let policy = RequestPolicy::from_value(&case["policy"]).map_err(|e| format!("policy: {e}"))?;
+    let rv = RequestVerifier::new(Arc::new(verifier), policy, Arc::new(clock.clone()));
+    let scopes = ScopeRequirement {
+        all_of: strings(&case["required_scopes"]["all_of"]),
+        any_of: strings(&case["required_scopes"]["any_of"]),
+    };
+    let mut out = Vec::new();
+    for r in case["requests"].as_array().ok_or("no requests")? {
+        clock.set_ms(r["now"].as_i64().ok_or("a request without now")? * 1000);
+        let headers: Vec<(&str, &str)> = r["headers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|h| (h[0].as_str().unwrap_or_default(), h[1].as_str().unwrap_or_default()))
+            .collect();
+        let cert = r["client_certificate"]
+            .as_str()
+            .map(|c| authsec_core::util::b64_std_decode(c).ok_or("client_certificate is not base64"))
+            .transpose()?;
+        let parts = RequestParts {
+            method: r["method"].as_str().unwrap_or_default(),
+            target: r["target"].as_str().unwrap_or_default(),
+            scheme: r["scheme"].as_str().unwrap_or_default(),
+            headers,
+            peer: r["peer"].as_str().and_then(|p| p.parse().ok()),
+            client_certificate: cert.as_deref(),
+        };
+        let has_nonce = |h: &[(String, String)]| h.iter().any(|(k, _)| k.eq_ignore_ascii_case("dpop-nonce"));
+        out.push(match rt.block_on(rv.verify(&parts, &scopes)) {
+            Ok(a) => json!({
+                "accepted": true,
+                "scheme": a.scheme.as_str(),
+                "jkt": a.binding.proof.as_ref().map(|p| p.jkt.clone()),
+                "certificate": a.binding.certificate,
+                "dpop_nonce": has_nonce(&a.headers),
+            }),
+            Err(refusal) => {
+                let challenges: Vec<&str> = refusal
+                    .headers
+                    .iter()
+                    .filter(|(k, _)| k.eq_ignore_ascii_case("www-authenticate"))
+                    .map(|(_, v)| v.as_str())
+                    .collect();
+                let scheme = |c: &str| c.split(' ').next().unwrap_or_default().to_string();
+                json!({
+                    "accepted": false,
+                    "status": refusal.status,
+                    "error": refusal.error.as_ref().map(|e| e.code().as_str()),
+                    "challenges": challenges.iter().map(|c| scheme(c)).collect::<Vec<_>>(),
+                    "error_scheme": challenges.iter().find(|c| c.contains("error=\"")).map(|c| scheme(c)),
+                    "dpop_nonce": has_nonce(&refusal.headers),
+                })
+            }
+        });
+    }
+    Ok(out)
+}
+
 #[test]
 fn shared_vectors() {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -226,6 +301,28 @@ fn shared_vectors() {
                 case["description"].as_str().is_some_and(|d| !d.is_empty()),
                 "{id}: no description"
             );
+            if case.get("requests").is_some() {
+                let result = run_request_case(file, case, &rt).and_then(|got| {
+                    outcomes.insert(format!("{name}#{case_name}"), json!({ "requests": got }));
+                    let expected: Vec<&Value> = case["requests"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|r| &r["expect"])
+                        .collect();
+                    let got: Vec<&Value> = got.iter().collect();
+                    if got == expected {
+                        Ok(())
+                    } else {
+                        Err(format!("got {got:?}, expected {expected:?}"))
+                    }
+                });
+                match result {
+                    Ok(()) => passed += 1,
+                    Err(e) => failed.push(format!("{id}: {e}")),
+                }
+                continue;
+            }
             // A case that cannot be run is left out of the outcomes: the comparison reports it.
             let result = run_case(file, case, &rt).and_then(|got| {
                 outcomes.insert(

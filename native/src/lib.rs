@@ -93,8 +93,11 @@ impl HttpTransport {
             builder = builder.identity(identity);
         }
         if let Some(roots) = &opts.extra_roots {
-            let certs = reqwest::Certificate::from_pem_bundle(roots.as_bytes())
-                .map_err(|e| Error::config(format!("the CA certificates (tls_ca_file) are not PEM certificates ({e})")))?;
+            let certs = reqwest::Certificate::from_pem_bundle(roots.as_bytes()).map_err(|e| {
+                Error::config(format!(
+                    "the CA certificates (tls_ca_file) are not PEM certificates ({e})"
+                ))
+            })?;
             if certs.is_empty() {
                 return Err(Error::config("the CA file (tls_ca_file) holds no PEM certificate"));
             }

@@ -3,7 +3,8 @@
 
     tests/conformance/compare.py [--vectors DIR] [--corrupt SPEC]... OUT/rust.json OUT/python.json ...
 
-Every runtime's outcome for every case of tests/vectors/verify_*.json must equal the vector's
+Every runtime's outcome for every case of tests/vectors/verify_*.json (and of dpop_requests.json,
+whose outcome is the list of its requests' outcomes) must equal the vector's
 expected outcome (claims deep-equal, numbers compared numerically; the delegation chain equal;
 error code equal; missing_scopes equal when the vector gives them) AND the outcomes of all runtimes must equal each
 other (here missing_scopes always count). Prints every disagreement, a table (runtime -> cases
@@ -15,8 +16,8 @@ with equal outcomes, preferring a group that matches the vector.
 
 --corrupt WHO:CASE:KIND (self-test only; repeatable) mutates the loaded data before comparing, to
 prove the comparison bites. WHO is a runtime or `expect` (the vector's expected outcome); CASE is a
-case id (`<file>#<name>`), or `first-claims` / `first-error` / `first-delegation` for the first
-such case; KIND is `value` (a claim value, or the error code, changes), `missing_scopes` (a scope
+case id (`<file>#<name>`), or `first-claims` / `first-error` / `first-delegation` / `first-requests` for the first
+such case; KIND is `value` (a claim value, the error code, or a request outcome's dpop_nonce changes), `missing_scopes` (a scope
 is added to an error's missing_scopes), `delegation` (an actor is added to the chain) or `drop`
 (the case's outcome disappears).
 """
@@ -81,6 +82,8 @@ def normalize(o: Any) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
     if "claims" in o and set(o) == {"claims", "delegation"} and isinstance(o["claims"], dict):
         if isinstance(o["delegation"], list):
             return {"claims": o["claims"], "delegation": o["delegation"]}, None
+    if set(o) == {"requests"} and isinstance(o["requests"], list) and all(isinstance(r, dict) for r in o["requests"]):
+        return {"requests": o["requests"]}, None
     if "error" in o and set(o) <= {"error", "missing_scopes"} and isinstance(o["error"], str):
         missing = o.get("missing_scopes", [])
         if isinstance(missing, list):
@@ -91,12 +94,19 @@ def normalize(o: Any) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
 def describe(o: Dict[str, Any]) -> str:
     if "claims" in o:
         return "claims"
+    if "requests" in o:
+        return "requests"
     return f"error {o['error']}" + (f" missing_scopes {show(o['missing_scopes'])}" if o["missing_scopes"] else "")
 
 
 def versus(a: Dict[str, Any], b: Dict[str, Any], strict_missing: bool = True) -> Optional[str]:
     """None when a meets b, else what differs, a's value first. With strict_missing false (b is a
-    vector's expectation), missing_scopes count only when b gives them."""
+    vector's expectation), missing_scopes count only when b gives them. A dpop_requests.json case's
+    outcome is its requests' outcomes, compared whole."""
+    if ("requests" in a) or ("requests" in b):
+        if ("requests" in a) != ("requests" in b):
+            return f"{describe(a)} vs {describe(b)}"
+        return "; ".join(diff(a["requests"], b["requests"], "requests")) or None
     if ("claims" in a) != ("claims" in b):
         return f"{describe(a)} vs {describe(b) if strict_missing or 'claims' in b else 'error ' + b['error']}"
     if "claims" in a:
@@ -117,6 +127,10 @@ def load_vectors(dir: Path) -> Dict[str, Dict[str, Any]]:
     for path in sorted(dir.glob("verify_*.json")):
         for c in json.loads(path.read_text())["cases"]:
             cases[f"{path.name}#{c['name']}"] = c["expect"]
+    requests = dir / "dpop_requests.json"
+    if requests.exists():
+        for c in json.loads(requests.read_text())["cases"]:
+            cases[f"{requests.name}#{c['name']}"] = {"requests": [r["expect"] for r in c["requests"]]}
     if not cases:
         raise SystemExit(f"compare: no cases in {dir}/verify_*.json")
     return cases
@@ -127,7 +141,7 @@ def corrupt(spec: str, expected: Dict[str, Any], runs: Dict[str, Dict[str, Any]]
     case, _, kind = rest.rpartition(":")
     if kind not in KINDS or not case:
         raise SystemExit(f"compare: bad --corrupt {spec!r} (WHO:CASE:KIND, KIND one of {KINDS})")
-    if case in ("first-claims", "first-error", "first-delegation"):
+    if case in ("first-claims", "first-error", "first-delegation", "first-requests"):
         want = case.split("-")[1]
         case = next(cid for cid, e in expected.items() if e.get(want))
     if who == "expect":
@@ -145,6 +159,8 @@ def corrupt(spec: str, expected: Dict[str, Any], runs: Dict[str, Dict[str, Any]]
         o.setdefault("missing_scopes", []).append("corrupted:scope")
     elif kind == "delegation":
         o.setdefault("delegation", []).append({"sub": "corrupted-actor"})
+    elif "requests" in o:
+        o["requests"][-1]["dpop_nonce"] = not o["requests"][-1].get("dpop_nonce")
     elif "claims" in o:
         claims = o["claims"]
         key = "exp" if "exp" in claims else sorted(claims)[0]

@@ -61,13 +61,15 @@ report="$("${compare[@]}" ${corrupt[@]+"${corrupt[@]}"} ${files[@]+"${files[@]}"
 
 # Self-test: on a clean comparison, each injected fault must be caught, as exactly the expected
 # number of disagreements (a changed claim, a changed error code, an actor added to a chain, a missing_scopes difference the
-# vector does not pin (only the cross-runtime check sees it), a dropped outcome, a wrong vector).
+# vector does not pin (only the cross-runtime check sees it), a dropped outcome, a request outcome of dpop_requests.json
+# changed, a wrong vector).
 selftest_failed=0
 if [[ "$rc" -eq 0 && ${#corrupt[@]} -eq 0 && ${#stale[@]} -eq 0 ]]; then
   echo "==> self-test: the comparator must catch injected faults"
   caught=0 total=0
   for spec in node:first-claims:value:1 rust:first-error:value:1 go:first-error:missing_scopes:1 \
-      python:first-delegation:delegation:1 wasm:first-claims:drop:1 python:first-claims:drop:1 expect:first-claims:value:${#runtimes[@]}; do
+      python:first-delegation:delegation:1 wasm:first-claims:drop:1 python:first-claims:drop:1 go:first-requests:value:1 \
+      expect:first-claims:value:${#runtimes[@]}; do
     want="${spec##*:}"; spec="${spec%:*}"
     total=$((total + 1))
     src=0

@@ -15,11 +15,13 @@ use super::client_cert::{cert_thumbprint, header_thumbprint, CertSource};
 use super::credential::{read_credential, Credential, Scheme};
 use super::origin::{IpRange, OriginPolicy};
 use super::request::RequestParts;
-use crate::access_token::{Claims, Verifier};
+use crate::access_token::{Claims, Prepared, SignatureCheck, Verifier};
+use crate::dpop::proof::ProofCheck;
 use crate::dpop::{DpopPolicy, MemoryReplayStore, NonceCheck, NonceIssuer, ReplayStore};
 use crate::jose::alg::Alg;
 use crate::options::{OptionName, Options};
 use crate::runtime::Clock;
+use crate::runtime::{BoxFut, MaybeSend};
 use crate::scope::ScopeRequirement;
 use crate::util::b64url_decode;
 use crate::{Error, ErrorCode, Result};
@@ -283,6 +285,28 @@ impl RequestPolicy {
     }
 }
 
+/// Who checks signatures for [`RequestVerifier::verify_with`]: `Ok(true)` when valid.
+pub trait SignatureChecks: MaybeSend {
+    /// The access token's (a [`SignatureCheck`] of the verifier).
+    fn token<'a>(&'a self, check: &'a SignatureCheck) -> BoxFut<'a, Result<bool>>;
+    /// The DPoP proof's.
+    fn proof<'a>(&'a self, check: &'a ProofCheck) -> BoxFut<'a, Result<bool>>;
+}
+
+/// This build's own crypto backend.
+pub struct BackendSignatures;
+
+impl SignatureChecks for BackendSignatures {
+    fn token<'a>(&'a self, check: &'a SignatureCheck) -> BoxFut<'a, Result<bool>> {
+        let r = check.verify_with_backend();
+        Box::pin(async move { r })
+    }
+    fn proof<'a>(&'a self, check: &'a ProofCheck) -> BoxFut<'a, Result<bool>> {
+        let r = check.verify_with_backend();
+        Box::pin(async move { r })
+    }
+}
+
 /// A [`Verifier`] with a [`RequestPolicy`] and a replay store: checks whole requests.
 pub struct RequestVerifier {
     verifier: Arc<Verifier>,
@@ -325,11 +349,23 @@ impl RequestVerifier {
         &self.verifier
     }
 
-    /// Check a request and the scopes it needs (see the module documentation).
+    /// Check a request and the scopes it needs (see the module documentation), with this build's
+    /// signature checks.
     pub async fn verify(
         &self,
         req: &RequestParts<'_>,
         scopes: &ScopeRequirement,
+    ) -> std::result::Result<Accepted, Refusal> {
+        self.verify_with(req, scopes, &BackendSignatures).await
+    }
+
+    /// [`RequestVerifier::verify`] with the signatures (the token's and the proof's) checked by
+    /// `signatures` (WebCrypto in WebAssembly).
+    pub async fn verify_with(
+        &self,
+        req: &RequestParts<'_>,
+        scopes: &ScopeRequirement,
+        signatures: &dyn SignatureChecks,
     ) -> std::result::Result<Accepted, Refusal> {
         let listed: Vec<String> = scopes.all_of.iter().chain(&scopes.any_of).cloned().collect();
         let refuse =
@@ -346,40 +382,44 @@ impl RequestVerifier {
             }
         };
         let used = Some(p.credential.scheme);
-        let claims = match self.verifier.verify(p.credential.token).await {
-            Ok(c) => c,
-            Err(e) => return Err(refuse(Some(e), used)),
-        };
-        let now = self.clock.now_ms();
-        let confirmed = match self.policy.confirm(&p, &claims, now) {
-            Ok(c) => c,
-            Err(e) => return Err(refuse(Some(e), used)),
-        };
-        if let Some((key, expires)) = confirmed.replay {
-            match self.replay.first_use(key, expires, now).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    let e = Error::new(
+        let checked = async {
+            let claims = match self.verifier.prepare(p.credential.token).await? {
+                Prepared::Verified(c) => c,
+                Prepared::Check(check) => {
+                    let valid = signatures.token(&check).await?;
+                    self.verifier.complete(check, valid)?
+                }
+            };
+            let now = self.clock.now_ms();
+            let check = self.policy.check_binding(&p, &claims, now)?;
+            let valid = match check.proof() {
+                Some(proof) => signatures.proof(proof).await?,
+                None => true,
+            };
+            let confirmed = self.policy.confirm_binding(&p, check.finish(valid)?, now)?;
+            if let Some((key, expires)) = confirmed.replay {
+                if !self.replay.first_use(key, expires, now).await? {
+                    return Err(Error::new(
                         ErrorCode::InvalidDpopProof,
                         "the DPoP proof was already used (its jti was seen for this key, method and URI); send a new proof with each request",
-                    );
-                    return Err(refuse(Some(e), used));
+                    ));
                 }
-                Err(e) => return Err(refuse(Some(e), used)),
             }
+            scopes.check_claims(&claims)?;
+            Ok((claims, confirmed))
+        };
+        match checked.await {
+            Ok((claims, confirmed)) => Ok(Accepted {
+                claims,
+                scheme: p.credential.scheme,
+                binding: confirmed.binding,
+                headers: confirmed
+                    .nonce
+                    .into_iter()
+                    .map(|n| ("DPoP-Nonce".to_string(), n))
+                    .collect(),
+            }),
+            Err(e) => Err(refuse(Some(e), used)),
         }
-        if let Err(e) = scopes.check_claims(&claims) {
-            return Err(refuse(Some(e), used));
-        }
-        Ok(Accepted {
-            claims,
-            scheme: p.credential.scheme,
-            binding: confirmed.binding,
-            headers: confirmed
-                .nonce
-                .into_iter()
-                .map(|n| ("DPoP-Nonce".to_string(), n))
-                .collect(),
-        })
     }
 }

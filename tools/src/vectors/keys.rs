@@ -48,6 +48,21 @@ const KEY_SPECS: &[(&str, Kind, &str)] = &[
         "EC P-256: an attacker's key; never in an issuer key set",
     ),
     (
+        "dpop-p256",
+        Kind::P256,
+        "EC P-256: a client's DPoP proof key (ES256); never in an issuer key set",
+    ),
+    (
+        "dpop-ed25519",
+        Kind::Ed25519,
+        "Ed25519: a client's DPoP proof key (EdDSA); never in an issuer key set",
+    ),
+    (
+        "dpop-rsa",
+        Kind::Rsa,
+        "RSA 2048: a client's DPoP proof key (PS256); never in an issuer key set",
+    ),
+    (
         "rsa-1024-weak",
         Kind::WeakRsa,
         "RSA 1024: below the 2048-bit minimum; verifiers must skip it",

@@ -51,6 +51,20 @@ impl Gen {
                 continue;
             };
             for c in v["cases"].as_array().into_iter().flatten() {
+                // dpop_requests.json: the tokens and proofs in the requests' headers.
+                for r in c["requests"].as_array().into_iter().flatten() {
+                    for h in r["headers"].as_array().into_iter().flatten() {
+                        let value = h[1].as_str().unwrap_or_default();
+                        let jws = value.rsplit(' ').next().unwrap_or_default();
+                        let parts: Vec<&str> = jws.split('.').collect();
+                        if parts.len() == 3 {
+                            self.by_input
+                                .entry(format!("{}.{}", parts[0], parts[1]))
+                                .or_default()
+                                .push(parts[2].to_string());
+                        }
+                    }
+                }
                 let (Some(name), Some(token)) = (c["name"].as_str(), c["token"].as_str()) else {
                     continue;
                 };
