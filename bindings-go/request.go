@@ -108,7 +108,9 @@ type RequestParts struct {
 	Target string
 	// Scheme is "https" when the accepted connection was TLS, else "http".
 	Scheme string
-	// Header holds every header; Host must be among them (net/http keeps it in r.Host).
+	// Host is the Host header (net/http keeps it in r.Host, not in r.Header); "" when Header has it.
+	Host string
+	// Header holds every header.
 	Header http.Header
 	// Peer is the IP address of the peer that connected (a proxy, when there is one); "" = unknown.
 	Peer string
@@ -119,7 +121,7 @@ type RequestParts struct {
 // RequestPartsFrom reads r as a server received it: the TLS client certificate is
 // r.TLS.PeerCertificates[0].Raw, the peer the host of r.RemoteAddr.
 func RequestPartsFrom(r *http.Request) RequestParts {
-	p := RequestParts{Method: r.Method, Target: r.RequestURI, Scheme: "http", Header: r.Header}
+	p := RequestParts{Method: r.Method, Target: r.RequestURI, Scheme: "http", Host: r.Host, Header: r.Header}
 	if p.Target == "" {
 		p.Target = r.URL.RequestURI()
 	}
@@ -131,10 +133,6 @@ func RequestPartsFrom(r *http.Request) RequestParts {
 	}
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		p.Peer = host
-	}
-	if r.Host != "" && r.Header.Get("Host") == "" {
-		p.Header = r.Header.Clone()
-		p.Header.Set("Host", r.Host)
 	}
 	return p
 }
@@ -326,6 +324,9 @@ func (rv *RequestVerifier) verify(req, scopes []byte, cert []byte, wait bool, ms
 // verifier, an unreadable request) is the caller's to answer, as a 500. ctx bounds a JWKS fetch.
 func (rv *RequestVerifier) Verify(ctx context.Context, p RequestParts, opts ...VerifyOption) (*Accepted, error) {
 	var pairs [][2]string
+	if p.Host != "" {
+		pairs = append(pairs, [2]string{"Host", p.Host})
+	}
 	for k, vs := range p.Header {
 		for _, v := range vs {
 			pairs = append(pairs, [2]string{k, v})
