@@ -431,3 +431,55 @@ func TestRequestVerifierDirect(t *testing.T) {
 		t.Fatalf("a DPoP token without a key: %v", err)
 	}
 }
+
+// startDPoPServer starts the local server with a client that must get DPoP-bound tokens ("svc",
+// like startServer's); it skips the test while the local server cannot issue them (it refuses the
+// client setting).
+func startDPoPServer(t *testing.T) *LocalServer {
+	t.Helper()
+	cfg := `{"token_lifetime": 300, "clients": [
+		{"client_id": "svc", "client_secret": "` + testSecret + `", "allowed_scopes": ["read:data"],
+		 "audiences": ["https://api.example"], "dpop_bound_access_tokens": true}]}`
+	s, err := StartLocalServer(cfg)
+	if err != nil && strings.Contains(err.Error(), "dpop_bound_access_tokens") {
+		t.Skipf("the local server cannot issue DPoP-bound tokens yet: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// The same agent and API against the real local server: a DPoP-bound token from its token
+// endpoint, the resource's nonce dance through Transport and Middleware, the token refused as
+// Bearer, a replayed proof refused. (The local server binds every token requested with a proof, so
+// the downgrade is TestDPoPDowngradeRefused's, against a token endpoint of the test's.)
+func TestDPoPWithLocalServer(t *testing.T) {
+	s := startDPoPServer(t)
+	c, err := NewClientCredentials(ClientConfig{TokenURL: s.TokenEndpoint, ClientID: "svc", ClientSecret: testSecret,
+		Scopes: []string{"read:data"}, Audience: "https://api.example", DPoP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var calls atomic.Int32
+	srv := api(t, newTestVerifier(t, s), RequestOptions{DPoPNonce: true}, &calls)
+	rec := &recorder{}
+	a := call(t, c.HTTPClient(rec), "GET", srv.URL+"/data", nil)
+	if a.status != 200 || a.body != "DPoP "+c.DPoPThumbprint()+" " || calls.Load() != 2 || rec.status[0] != 401 {
+		t.Fatalf("agent: %d %q, %d calls, statuses %v", a.status, a.body, calls.Load(), rec.status)
+	}
+	tok, err := c.Token(ctx(t))
+	if err != nil || tok.TokenType != "DPoP" {
+		t.Fatalf("token %+v, %v", tok, err)
+	}
+	if a := call(t, http.DefaultClient, "GET", srv.URL+"/data", http.Header{"Authorization": {"Bearer " + tok.AccessToken}}); a.status != 401 ||
+		!strings.Contains(a.challenges[0], "DPoP-bound") {
+		t.Fatalf("as Bearer: %d %q", a.status, a.challenges)
+	}
+	// A replayed proof.
+	if a := call(t, http.DefaultClient, "GET", srv.URL+"/data", rec.sent[1]); a.status != 401 || a.body != `{"error":"invalid_dpop_proof"}` {
+		t.Fatalf("replay: %d %q", a.status, a.body)
+	}
+}
