@@ -284,12 +284,11 @@ func (d *verdict) decode() (*Accepted, error) {
 	return nil, &Error{Code: CodeInternalError, Message: "cannot read the request verifier's answer"}
 }
 
-// verify calls the core: wait=false never blocks and returns (nil, nil, false) when keys must be
-// fetched.
-func (rv *RequestVerifier) verify(req, scopes []byte, cert []byte, wait bool, ms C.uint64_t) (*Accepted, error, bool) {
+// verify calls the core: wait=false never blocks and answers pending when keys must be fetched.
+func (rv *RequestVerifier) verify(req, scopes []byte, cert []byte, wait bool, ms C.uint64_t) (a *Accepted, pending bool, err error) {
 	h := rv.h.acquire()
 	if h == nil {
-		return nil, errClosed, true
+		return nil, false, errClosed
 	}
 	defer rv.h.release()
 	rp, rn := bytesArg(req)
@@ -306,17 +305,17 @@ func (rv *RequestVerifier) verify(req, scopes []byte, cert []byte, wait bool, ms
 	runtime.KeepAlive(cert)
 	runtime.KeepAlive(rv)
 	if code != 0 {
-		return nil, errorFrom(code, e), true
+		return nil, false, errorFrom(code, e)
 	}
 	if out == nil {
-		return nil, nil, false
+		return nil, true, nil
 	}
 	var d verdict
 	if err := json.Unmarshal([]byte(goString(out)), &d); err != nil {
-		return nil, &Error{Code: CodeInternalError, Message: "cannot read the request verifier's answer"}, true
+		return nil, false, &Error{Code: CodeInternalError, Message: "cannot read the request verifier's answer"}
 	}
-	a, err := d.decode()
-	return a, err, true
+	a, err = d.decode()
+	return a, false, err
 }
 
 // Verify checks the request p and the scopes opts require. It returns the accepted request, or a
@@ -348,15 +347,13 @@ func (rv *RequestVerifier) Verify(ctx context.Context, p RequestParts, opts ...V
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	a, err, done := rv.verify(req, scopes, p.ClientCertificate, false, 0)
-	if !done {
+	a, pending, err := rv.verify(req, scopes, p.ClientCertificate, false, 0)
+	if pending {
 		ms := timeoutMs(ctx)
-		var r *Accepted
-		r, err = blocking(ctx, func() (*Accepted, error) {
-			a, err, _ := rv.verify(req, scopes, p.ClientCertificate, true, ms)
+		a, err = blocking(ctx, func() (*Accepted, error) {
+			a, _, err := rv.verify(req, scopes, p.ClientCertificate, true, ms)
 			return a, err
 		})
-		a = r
 	}
 	if err != nil {
 		return nil, err
