@@ -47,6 +47,8 @@ export type ErrorCode =
   | 'invalid_claim'
   | 'invalid_delegation'
   | 'delegation_not_allowed'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
   | 'insufficient_scope'
   | 'internal_error';
 
@@ -126,7 +128,14 @@ export declare class InternalError extends AuthsecError {}
 // ----------------------------------------------------------------------------------------------
 // Getting tokens
 
-export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+export type AuthMethod =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'private_key_jwt'
+  /** RFC 8705 mutual TLS with a CA-issued certificate (`tlsClientCert` / `tlsClientKey`). */
+  | 'tls_client_auth'
+  /** RFC 8705 mutual TLS with a self-signed certificate registered with the server. */
+  | 'self_signed_tls_client_auth';
 
 export interface ClientCredentialsOptions {
   /** The token endpoint. Without it, `https://{domain}/oauth/token`, or discovered from `issuer` (RFC 8414). */
@@ -157,6 +166,25 @@ export interface ClientCredentialsOptions {
   allowInsecureHttp?: boolean;
   /** Attempts per token request, the first included (default 4). */
   maxAttempts?: number;
+  /**
+   * DPoP (RFC 9449): ask for tokens bound to a key of the client's (a fresh one unless `dpopKey`
+   * gives it); `authorize` and the fetch wrapper then send a proof with every request.
+   */
+  dpop?: boolean;
+  /** The DPoP key: PEM or private JWK (JSON text); implies `dpop: true`. */
+  dpopKey?: string;
+  dpopKeyFile?: string;
+  /** The DPoP key's algorithm (for a generated key: `ES256` by default). */
+  dpopAlg?: string;
+  /** The TLS client certificate chain (PEM), for mutual TLS to the token endpoint (RFC 8705). */
+  tlsClientCert?: string;
+  tlsClientCertFile?: string;
+  /** The TLS client certificate's private key (PEM). */
+  tlsClientKey?: string;
+  tlsClientKeyFile?: string;
+  /** CA certificates (PEM) trusted besides the system's. */
+  tlsCaCert?: string;
+  tlsCaFile?: string;
   /** INTERNAL test hook: a `ManualClock` from `@authsec/sdk/testing`. */
   clock?: ManualClock;
 }
@@ -253,7 +281,27 @@ export declare class ClientCredentials {
   invalidate(): void;
   /** Drop the cached token only if it is this one (after a 401 for it). */
   invalidateToken(token: AccessToken | string): void;
-  /** `fetch` with this client's bearer token, retried once with a fresh token on 401. */
+  /** The RFC 7638 thumbprint of the client's DPoP key (its tokens' `cnf.jkt`); null without DPoP. */
+  readonly dpopThumbprint: string | null;
+  /**
+   * The headers that authorize one request with `token` to `url`: `Authorization` with the
+   * token's scheme and, for a DPoP token, a fresh `DPoP` proof. Build them anew for every attempt.
+   */
+  authorize(token: AccessToken, method: string, url: string | URL): Record<string, string>;
+  /**
+   * How a resource at `url` answered a request that carried `token` (call it for every answer: it
+   * keeps the resource's `DPoP-Nonce`): `'retry'` to resend once with fresh headers from
+   * `authorize` (after `getToken()` again), `'give_up'` to hand the answer on. `retries`: how many
+   * times this request was resent already.
+   */
+  onResourceResponse(
+    url: string | URL,
+    token: AccessToken | string,
+    status: number,
+    headers: Headers | Record<string, string | readonly string[] | undefined> | Iterable<readonly [string, string]>,
+    retries?: number,
+  ): 'retry' | 'give_up';
+  /** `fetch` with this client's token (Bearer, or DPoP with a proof); one resend when the core says so. */
   fetch(input: FetchInput, init?: RequestInit): Promise<Response>;
 }
 
@@ -269,7 +317,11 @@ export declare class AuthsecClient {
   readonly client: ClientCredentials;
 }
 
-/** `fetch` with `client`'s bearer token; on a 401 the core decides: the request is sent once more with a fresh token, or the 401 returned. */
+/**
+ * `fetch` with `client`'s token: headers from `client.authorize` for every attempt, every answer to
+ * `client.onResourceResponse`; the request is sent once more when it says `'retry'` (a DPoP nonce
+ * challenge, or a 401 a fresh token may fix), else the answer returned.
+ */
 export declare function authFetch(
   client: ClientCredentials,
   input: FetchInput,
@@ -431,6 +483,12 @@ export interface AuthResult {
   resourceMetadataUrl?: string;
   /** `{ sub, iss, claims, delegation }` (`delegation`: the `act` chain, current actor first). */
   extra: { sub: string | undefined; iss: string | undefined; claims: Claims; delegation: readonly Actor[] };
+  /** How the token came (set by `requireAuth`). */
+  scheme?: 'Bearer' | 'DPoP';
+  /** The thumbprint of the key whose DPoP proof came with the token (set by `requireAuth`). */
+  dpopThumbprint?: string | null;
+  /** The `x5t#S256` of the client certificate the token is bound to (set by `requireAuth`). */
+  certificateThumbprint?: string | null;
 }
 
 /** A request after `requireAuth`. */
@@ -438,18 +496,114 @@ export type AuthenticatedRequest = IncomingMessage & { auth?: AuthResult };
 
 export type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 
-export interface RequireAuthOptions extends VerifierOptions {
+/** How a resource checks requests (read by the core; snake_case names accepted too). */
+export interface RequestOptions {
+  /** Which DPoP-bound tokens are taken: `allowed` (default: Bearer and DPoP), `required`, `disabled`. */
+  dpop?: 'allowed' | 'required' | 'disabled';
+  /** The DPoP proof algorithms taken (default: every asymmetric one). */
+  dpopAlgorithms?: readonly string[];
+  /** How old a proof may be, in seconds. */
+  dpopMaxAge?: number;
+  /** Clock skew allowed for a proof's `iat`, in seconds. */
+  dpopLeeway?: number;
+  /** Require a nonce of this resource in every proof (RFC 9449 §9). */
+  dpopNonce?: boolean;
+  /** base64url, at least 32 bytes: instances sharing it accept each other's nonces. */
+  dpopNonceKey?: string;
+  /** Seconds a nonce is good for (default 60). */
+  dpopNonceLifetime?: number;
+  /** Proofs the in-memory replay cache remembers at most. */
+  replayCapacity?: number;
+  /** The resource's URL as clients reach it (the proofs' `htu` is compared with it). */
+  publicUrl?: string;
+  /** Believe `Forwarded` / `X-Forwarded-*` for the request's URL. */
+  trustForwarded?: boolean;
+  /** The proxies (IP addresses or CIDR ranges) whose forwarded and client-certificate headers are believed. */
+  trustedProxies?: string | readonly string[];
+  /** A header a TLS-terminating proxy puts the client certificate in (e.g. `x-forwarded-client-cert`). */
+  clientCertHeader?: string;
+  /** Its format: `xfcc` (Envoy), `rfc9440`, `pem`. */
+  clientCertHeaderFormat?: 'xfcc' | 'rfc9440' | 'pem';
+  /** Refuse tokens that are not bound to the request's client certificate. */
+  requireCertificateBinding?: boolean;
+  /** The `realm` of `WWW-Authenticate` challenges. */
+  realm?: string;
+}
+
+/** A request as the core reads it (`requestParts(req)` builds it from a `node:http` request). */
+export interface RequestParts {
+  method: string;
+  /** The request target as received: `/path?query`. */
+  target: string;
+  /** `https` when the connection was TLS, else `http`. */
+  scheme: 'http' | 'https';
+  /** Node's `rawHeaders` (name, value, name, value, ...). */
+  rawHeaders?: readonly string[];
+  /** Or the headers as pairs or an object (when there is no `rawHeaders`). */
+  headers?: Headers | Record<string, string | readonly string[] | undefined> | Iterable<readonly [string, string]>;
+  /** The peer's address. */
+  peer?: string | null;
+  /** The DER of the TLS client certificate. */
+  clientCertificate?: Uint8Array | null;
+}
+
+/** Response headers to send as they are (`WWW-Authenticate` once per scheme, `DPoP-Nonce`). */
+export type ResponseHeaders = readonly (readonly [string, string])[];
+
+export interface RequestAccepted {
+  ok: true;
+  claims: Claims;
+  token: string;
+  scheme: 'Bearer' | 'DPoP';
+  /** The thumbprint of the DPoP proof's key (the token's `cnf.jkt`), for the DPoP scheme. */
+  dpopThumbprint: string | null;
+  /** The `x5t#S256` of the client certificate the token is bound to. */
+  certificateThumbprint: string | null;
+  headers: ResponseHeaders;
+}
+
+export interface RequestRefused {
+  ok: false;
+  status: number;
+  /** Null when the request had no credential. */
+  error: AuthsecError | null;
+  /** The challenge's error code (`invalid_token`, `invalid_dpop_proof`, `use_dpop_nonce`, ...), for the body. */
+  oauthError: string | null;
+  headers: ResponseHeaders;
+}
+
+/** The parts of a `node:http` / Express request the core reads (the TLS client certificate included). */
+export declare function requestParts(req: IncomingMessage): RequestParts;
+
+/**
+ * Checks whole requests to a protected resource with a `Verifier`: the token, its scheme (Bearer,
+ * or DPoP with a proof), its binding to a DPoP key or the TLS client certificate, nonces, replays
+ * and scopes; a refusal comes with the status and headers to answer.
+ */
+export declare class RequestVerifier {
+  constructor(verifier: Verifier, options?: RequestOptions & { resourceMetadata?: string });
+  readonly verifier: Verifier;
+  verify(request: RequestParts, scopes?: { requiredScopes?: Scopes | null; anyScopes?: Scopes | null }): Promise<RequestAccepted | RequestRefused>;
+  /** The answer to a request refused after `verify` accepted it (a check of the host's). */
+  refusal(
+    error: AuthsecError | null,
+    options?: { scheme?: 'Bearer' | 'DPoP' | null; requiredScopes?: Scopes | null; anyScopes?: Scopes | null; realm?: string | null },
+  ): RequestRefused;
+}
+
+export interface RequireAuthOptions extends VerifierOptions, RequestOptions {
   /** An existing verifier (instead of the verifier options). */
   verifier?: Verifier;
   requiredScopes?: Scopes;
   anyScopes?: Scopes;
-  /** The `realm` of `WWW-Authenticate` challenges. */
-  realm?: string;
   /** The URL of the API's RFC 9728 protected-resource metadata: `resource_metadata` in every challenge. */
   resourceMetadata?: string;
 }
 
-/** Require a valid bearer token; sets `req.auth`; answers 401/403 (400, 503) with `WWW-Authenticate`. */
+/**
+ * Require a valid access token (Bearer, DPoP with its proof, or bound to the TLS client
+ * certificate); sets `req.auth`; answers 401/403 (400, 503) with a `WWW-Authenticate` per scheme.
+ */
 export declare function requireAuth(options: RequireAuthOptions): Middleware;
 
 /** After `requireAuth`: require all of `scopes` (or one of them with `{ any: true }`); answers 403 `insufficient_scope`. */

@@ -39,7 +39,7 @@ step() { printf '==> %s\n' "$*"; }
 # fail_setup LANG: count every example of LANG (and its MCP example, if it has one) as failed
 # (its set-up failed).
 fail_setup() {
-  local lang=$1 names=(get_token agent protected_api configuration delegation)
+  local lang=$1 names=(get_token agent protected_api configuration delegation dpop)
   [[ -d "$here/mcp/$lang" ]] && names+=(mcp)
   for name in "${names[@]}"; do
     failed=$((failed + 1))
@@ -95,12 +95,14 @@ check_get_token() {
     '^done: get_token$'
 }
 
+# The challenges: Bearer (with the error), and DPoP beside it where the binding prints every
+# WWW-Authenticate line joined (a resource takes both schemes by default).
 check_protected_api() {
   expect "$1" \
     '^GET /data with a read:data token -> 200 \{"client_id":"example-agent","scopes":\["read:data"\]\}$' \
-    '^GET /data without a token -> 401 WWW-Authenticate: Bearer realm="example-api", scope="read:data"$' \
+    '^GET /data without a token -> 401 WWW-Authenticate: Bearer realm="example-api", scope="read:data"(, DPoP algs="[^"]+", realm="example-api", scope="read:data")?$' \
     '^GET /data with a tampered token -> 401 WWW-Authenticate: Bearer realm="example-api", error="invalid_token", .*signature' \
-    '^POST /data with a read:data token -> 403 WWW-Authenticate: Bearer realm="example-api", error="insufficient_scope", .*scope="write:data"$' \
+    '^POST /data with a read:data token -> 403 WWW-Authenticate: Bearer realm="example-api", error="insufficient_scope", .*scope="write:data"(, DPoP algs="[^"]+", realm="example-api", scope="write:data")?$' \
     '^done: protected_api$'
 }
 
@@ -137,6 +139,17 @@ check_delegation() {
     '^tool: token for https://tool\.example\.test, scopes tasks:read, subject orchestrator, acting tool <- sub-agent$' \
     '^refused: the tool asks for reports:read -> invalid_scope: .*reports:read' \
     '^done: delegation$'
+}
+
+# DPoP (RFC 9449): the agent's bound token gets in (after the nonce challenges); the token alone,
+# as Bearer or with another key's proof, does not.
+check_dpop() {
+  expect "$1" \
+    '^authorization server: http://127\.0\.0\.1:[0-9]+ ' \
+    '^agent: 200 .*"scheme": ?"DPoP".*\(its key: [A-Za-z0-9_-]{43}\)$' \
+    '^stolen token as Bearer: 401 .*error="invalid_token".*DPoP-bound' \
+    '^stolen token with another key.s proof: 401 .*error="invalid_dpop_proof".*cnf\.jkt' \
+    '^done: dpop$'
 }
 
 check_configuration() {
@@ -231,6 +244,7 @@ run_node() {
   run_example node protected_api check_protected_api "$dir" node protected-api.mjs
   run_example node configuration check_configuration "$dir" node configuration.mjs
   run_example node delegation check_delegation "$dir" node delegation.mjs
+  run_example node dpop check_dpop "$dir" node dpop.mjs
   run_example node mcp check_mcp "$here/mcp/node" node mcp.mjs
 }
 

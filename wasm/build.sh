@@ -11,6 +11,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
 WASM_BINDGEN_VERSION=0.2.130   # = the wasm-bindgen crate pinned in Cargo.toml
 BUDGET_GZ=100000
+# The requests module (RequestVerifier: DPoP, certificate-bound tokens) on top of the same API.
+BUDGET_REQUESTS_GZ=120000
 # The toolchain of the wasm build only (the rest of the repository builds on stable): a pinned
 # nightly, for -Zbuild-std (std rebuilt with this profile and the flags below). Pinned, so the
 # module does not change size or behaviour under us from one nightly to the next; moving the pin is
@@ -54,9 +56,11 @@ export RUSTFLAGS="${RUSTFLAGS:-} -Zlocation-detail=none --remap-path-prefix=$rep
 cargo "+$NIGHTLY" build --locked --target wasm32-unknown-unknown --release \
   -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size \
   -Zpanic-immediate-abort --config 'profile.release.panic="immediate-abort"' \
-  -p authsec-wasm -p authsec-ed25519-fallback
+  -p authsec-wasm -p authsec-wasm-requests -p authsec-ed25519-fallback
 rm -rf dist && mkdir -p dist
 wasm-bindgen --target web --out-dir dist target/wasm32-unknown-unknown/release/authsec_wasm.wasm
+# The requests module (requests/): the same API plus RequestVerifier, a module of its own.
+wasm-bindgen --target web --out-dir dist target/wasm32-unknown-unknown/release/authsec_wasm_requests.wasm
 # wasm-bindgen copies js/glue.js into dist/snippets/<crate-hash>/js/; make that copy re-export the
 # package's own js/glue.js, so there is one module (one AuthsecError class, one key cache).
 for f in dist/snippets/*/js/glue.js; do
@@ -64,11 +68,13 @@ for f in dist/snippets/*/js/glue.js; do
 done
 # Explicit feature flags: what rustc's wasm32 target emits by default. --converge repeats the
 # passes while they still shrink the module (0.2 KB gzipped).
-node_modules/.bin/wasm-opt -Oz --converge \
-  --enable-bulk-memory --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
-  --enable-reference-types --enable-multivalue --strip-debug --strip-producers \
-  dist/authsec_wasm_bg.wasm -o dist/authsec_wasm_bg.opt.wasm
-mv dist/authsec_wasm_bg.opt.wasm dist/authsec_wasm_bg.wasm
+for m in authsec_wasm authsec_wasm_requests; do
+  node_modules/.bin/wasm-opt -Oz --converge \
+    --enable-bulk-memory --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
+    --enable-reference-types --enable-multivalue --strip-debug --strip-producers \
+    "dist/${m}_bg.wasm" -o "dist/${m}_bg.opt.wasm"
+  mv "dist/${m}_bg.opt.wasm" "dist/${m}_bg.wasm"
+done
 # The Ed25519 fallback module, loaded only where WebCrypto lacks Ed25519 (not counted in the size).
 node_modules/.bin/wasm-opt -Oz \
   --enable-bulk-memory --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
@@ -78,6 +84,13 @@ echo "wasm: dist/ed25519_fallback.wasm $(wc -c < dist/ed25519_fallback.wasm) byt
 raw=$(wc -c < dist/authsec_wasm_bg.wasm)
 gz=$(gzip -9 -c dist/authsec_wasm_bg.wasm | wc -c)
 echo "wasm size: dist/authsec_wasm_bg.wasm ${raw} bytes, ${gz} bytes gzipped (budget ${BUDGET_GZ}: $([ "$gz" -le "$BUDGET_GZ" ] && echo within || echo OVER))"
+rraw=$(wc -c < dist/authsec_wasm_requests_bg.wasm)
+rgz=$(gzip -9 -c dist/authsec_wasm_requests_bg.wasm | wc -c)
+echo "wasm size: dist/authsec_wasm_requests_bg.wasm ${rraw} bytes, ${rgz} bytes gzipped (@authsec/wasm/requests; budget ${BUDGET_REQUESTS_GZ}: $([ "$rgz" -le "$BUDGET_REQUESTS_GZ" ] && echo within || echo OVER))"
+if [ "$rgz" -gt "$BUDGET_REQUESTS_GZ" ]; then
+  echo "wasm: the requests module is over its size budget of ${BUDGET_REQUESTS_GZ} bytes gzipped" >&2
+  exit 1
+fi
 if [ "$gz" -gt "$BUDGET_GZ" ]; then
   echo "wasm: the module is over its size budget of ${BUDGET_GZ} bytes gzipped; see wasm/README.md (Size) for what costs what" >&2
   exit 1

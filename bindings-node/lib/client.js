@@ -5,9 +5,12 @@
 
 const { inspect } = require('node:util');
 const native = require('./native');
-const { NATIVE, call, fromNative, splitOptions } = require('./internal');
+const { NATIVE, call, fromNative, splitOptions, flatHeaders } = require('./internal');
 
 const REDACTED = '***';
+
+/** The core's token behind an `AccessToken` (for `authorize`). */
+let coreToken;
 
 /**
  * An access token. `accessToken` and `authorization` are getters, so `util.inspect`, `toJSON`
@@ -16,10 +19,16 @@ const REDACTED = '***';
 class AccessToken {
   #accessToken;
   #authorization;
+  #native;
+
+  static {
+    coreToken = (t) => (t !== null && typeof t === 'object' && #native in t ? t.#native : undefined);
+  }
 
   constructor(info) {
     this.#accessToken = info.accessToken;
     this.#authorization = info.authorization;
+    this.#native = info.native;
     /** `Bearer` (or `DPoP`), as the server sent it. */
     this.tokenType = info.tokenType;
     /** Expiry in Unix seconds. */
@@ -204,7 +213,41 @@ class ClientCredentials {
     this.#native.invalidateToken(t);
   }
 
-  /** `fetch` with this client's bearer token; on a 401 it retries once with a fresh token. */
+  /**
+   * The RFC 7638 thumbprint of the client's DPoP key (its tokens' `cnf.jkt`), or null when the
+   * client does not use DPoP (`dpop: true`, or a `dpopKey`).
+   */
+  get dpopThumbprint() {
+    return this.#native.dpopThumbprint();
+  }
+
+  /**
+   * The headers that authorize one request with `token` (from `getToken()`) to `url`:
+   * `Authorization` with the token's scheme and, for a DPoP token, a fresh `DPoP` proof for this
+   * method and URL (with the resource's nonce). Build them anew for every attempt.
+   * @returns {Record<string, string>}
+   */
+  authorize(token, method, url) {
+    const t = coreToken(token);
+    if (t === undefined) throw new TypeError('authorize takes an AccessToken from getToken()');
+    return Object.fromEntries(call(() => this.#native.authorize(t, String(method), String(url))));
+  }
+
+  /**
+   * Tell the client how a resource at `url` answered a request that carried `token` (call it for
+   * every answer: it keeps the resource's `DPoP-Nonce`): `'retry'` to send the request once more
+   * with fresh headers from `authorize` (for a nonce challenge the same token, else a new one from
+   * `getToken()`), `'give_up'` to hand the answer on. `retries`: how many times this request was
+   * resent already. `headers`: a `Headers`, an object, or `[name, value]` pairs.
+   * @returns {'retry' | 'give_up'}
+   */
+  onResourceResponse(url, token, status, headers, retries = 0) {
+    const accessToken = typeof token === 'string' ? token : token?.accessToken;
+    if (typeof accessToken !== 'string') throw new TypeError('onResourceResponse takes an AccessToken or its accessToken string');
+    return this.#native.onResourceResponse(String(url), accessToken, status, flatHeaders(headers), retries) ? 'retry' : 'give_up';
+  }
+
+  /** `fetch` with this client's token (Bearer or DPoP); on a 401 it retries once as the core says. */
   fetch(input, init) {
     return authFetch(this, input, init);
   }
@@ -268,16 +311,17 @@ class AuthsecClient {
   }
 }
 
-function withAuthorization(request, token) {
+function withHeaders(request, add) {
   const headers = new Headers(request.headers);
-  headers.set('authorization', token.authorization);
+  for (const [k, v] of Object.entries(add)) headers.set(k, v);
   return new Request(request, { headers });
 }
 
 /**
- * `fetch(input, init)` with `client`'s bearer token. When the resource answers 401, the core
- * decides (`onUnauthorized`): retry once with a fresh token (it dropped that token from the cache,
- * only that one: a newer one another caller fetched is kept), or hand the 401 back.
+ * `fetch(input, init)` with `client`'s token: the headers from `client.authorize` (Bearer, or
+ * DPoP with a fresh proof) for every attempt; every answer goes to `client.onResourceResponse`,
+ * and the request is resent at most once when the core says so (a DPoP nonce challenge: the same
+ * token with the new nonce; another 401: a fresh token), else the answer is returned.
  * @param {ClientCredentials} client
  * @param {RequestInfo | URL} input
  * @param {RequestInit} [init]
@@ -288,10 +332,8 @@ async function authFetch(client, input, init, options) {
   const request = new Request(input, init);
   for (let retries = 0; ; retries++) {
     const token = await client.getToken();
-    const res = await doFetch(withAuthorization(request.clone(), token));
-    if (res.status !== 401 || !client[NATIVE].onUnauthorized(token.accessToken, res.headers.get('www-authenticate'), retries)) {
-      return res;
-    }
+    const res = await doFetch(withHeaders(request.clone(), client.authorize(token, request.method, request.url)));
+    if (client.onResourceResponse(request.url, token, res.status, res.headers, retries) !== 'retry') return res;
     await res.body?.cancel().catch(() => {});
   }
 }

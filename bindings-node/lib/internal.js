@@ -7,6 +7,12 @@ const errors = require('./errors');
 /** The native object behind a public wrapper (for `@authsec/sdk/testing`). */
 const NATIVE = Symbol('authsec.native');
 
+/**
+ * A `Verifier`'s checks after the core's, or null: its `allowedActors` callback and then the
+ * scopes, as `(claims, requiredScopes, anyScopes) => Promise<void>` (for the request verifier).
+ */
+const AFTER_CORE = Symbol('authsec.afterCore');
+
 /** Every stable code of the core, in the core's order, and the class the core names for it. */
 const CODE_CLASSES = Object.freeze(Object.fromEntries(native.errorCodes().map((c) => [c.code, errors[c.class]])));
 
@@ -71,6 +77,17 @@ function authResult(token, claims, scopes = native.scopesOf(claims)) {
   return { payload: claims, token, clientId: claims.client_id ?? claims.sub, scopes, expiresAt: claims.exp, extra };
 }
 
+/** Headers as name, value, name, value, ...: from `[name, value]` pairs, a `Headers`, or an object of strings (or lists). */
+function flatHeaders(headers) {
+  const out = [];
+  if (headers === undefined || headers === null) return out;
+  const entries = typeof headers[Symbol.iterator] === 'function' ? headers : Object.entries(headers);
+  for (const [k, v] of entries) {
+    for (const x of Array.isArray(v) ? v : [v]) if (x !== undefined) out.push(String(k), String(x));
+  }
+  return out;
+}
+
 /** Run a native call, re-throwing core errors as `AuthsecError` subclasses. */
 function call(fn) {
   try {
@@ -80,4 +97,4 @@ function call(fn) {
   }
 }
 
-module.exports = { NATIVE, CODE_CLASSES, fromNative, configError, clockOf, splitOptions, splitActorCallback, authResult, call };
+module.exports = { NATIVE, AFTER_CORE, CODE_CLASSES, fromNative, configError, clockOf, splitOptions, splitActorCallback, authResult, flatHeaders, call };

@@ -1,75 +1,208 @@
 'use strict';
-// Express (and plain node:http) middleware in the spirit of express-oauth2-jwt-bearer. The
-// bearer-header parsing, verification, scope checks, status codes and WWW-Authenticate
-// challenges are the core's; this file only moves values between the request and the core.
+// The resource side: RequestVerifier (the core's whole-request check: Bearer and DPoP tokens,
+// certificate-bound tokens, nonces, replays, scopes, challenges) and Express (and plain node:http)
+// middleware on it, in the spirit of express-oauth2-jwt-bearer. Every decision, status code and
+// WWW-Authenticate challenge is the core's; this file only moves values between the request and
+// the core.
 
 const native = require('./native');
 const { AuthsecError } = require('./errors');
-const { fromNative, configError, authResult } = require('./internal');
+const { AFTER_CORE, NATIVE, fromNative, configError, authResult, flatHeaders } = require('./internal');
 const { Verifier } = require('./verifier');
 
 const CONTEXT = Symbol('authsec.requestContext');
 
-/** Answer a refused request: the core's status, error code and challenge (RFC 6750 §3). */
-function refuse(res, err, realm, scopes, next, resourceMetadata) {
-  if (err !== null && !(err instanceof AuthsecError)) return next(err);
-  if (res.headersSent) return next(err ?? configError('the response was already sent'));
-  const c = native.challenge(realm ?? null, err, scopes ?? null, resourceMetadata ?? null);
-  res.statusCode = c.status;
-  if (c.wwwAuthenticate) res.setHeader('WWW-Authenticate', c.wwwAuthenticate);
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  const body = { error: c.error ?? undefined, error_description: err === null ? 'a bearer token is required' : err.message };
-  res.end(JSON.stringify(body));
+/** The request options the core reads (`RequestPolicy`), both spellings: the rest go to the `Verifier`. */
+const REQUEST_OPTIONS = new Set(
+  [
+    ['dpop', 'dpop'],
+    ['dpop_algorithms', 'dpopAlgorithms'],
+    ['dpop_max_age', 'dpopMaxAge'],
+    ['dpop_leeway', 'dpopLeeway'],
+    ['dpop_nonce', 'dpopNonce'],
+    ['dpop_nonce_key', 'dpopNonceKey'],
+    ['dpop_nonce_lifetime', 'dpopNonceLifetime'],
+    ['replay_capacity', 'replayCapacity'],
+    ['public_url', 'publicUrl'],
+    ['trust_forwarded', 'trustForwarded'],
+    ['trusted_proxies', 'trustedProxies'],
+    ['client_cert_header', 'clientCertHeader'],
+    ['client_cert_header_format', 'clientCertHeaderFormat'],
+    ['require_certificate_binding', 'requireCertificateBinding'],
+    ['realm', 'realm'],
+  ].flat(),
+);
+
+/**
+ * The parts of a `node:http` (or Express) request the core reads: method, target as received
+ * (`originalUrl` under an Express router), scheme of the connection, every header, the peer's
+ * address and, on a TLS socket, the client certificate (DER).
+ */
+function requestParts(req) {
+  const socket = req.socket;
+  const tls = socket?.encrypted === true;
+  const cert = tls ? socket.getPeerCertificate?.(true)?.raw : undefined;
+  return {
+    method: req.method,
+    target: req.originalUrl ?? req.url,
+    scheme: tls ? 'https' : 'http',
+    rawHeaders: req.rawHeaders,
+    peer: socket?.remoteAddress,
+    clientCertificate: cert,
+  };
 }
 
-function authorizationHeader(req) {
-  const h = req.headers?.authorization;
-  return typeof h === 'string' ? h : null;
+/** The result as the JS API has it. */
+function outcome(o) {
+  if (o.accepted) {
+    return {
+      ok: true,
+      claims: o.claims,
+      token: o.token,
+      scheme: o.scheme,
+      dpopThumbprint: o.dpopJkt,
+      certificateThumbprint: o.certificateThumbprint,
+      headers: o.headers,
+    };
+  }
+  return { ok: false, status: o.status, error: fromNative(o.error), oauthError: o.oauthError, headers: o.headers };
 }
 
 /**
- * Middleware that requires a valid bearer token. On success `req.auth = { payload, token, clientId,
- * scopes, expiresAt, extra }` (`payload` = the verified claims; the rest the MCP SDK's `AuthInfo`
- * fields) and `next()` is called; otherwise it answers 401/403 (400 for a
- * malformed header, 503 when the keys are unavailable) with a `WWW-Authenticate` challenge.
+ * Checks whole requests to a protected resource: the token (with its `Verifier`), how it is
+ * presented (Bearer, or DPoP with a proof), its binding to a DPoP key or a TLS client certificate,
+ * the resource's DPoP nonces, replayed proofs, and the scopes. `options` are the core's request
+ * options (`dpop`, `dpopNonce`, `publicUrl`, `trustForwarded`, `clientCertHeader`, `realm`, ...)
+ * plus `resourceMetadata` (named in every challenge).
+ */
+class RequestVerifier {
+  #native;
+  #verifier;
+
+  constructor(verifier, options = {}) {
+    if (!(verifier instanceof Verifier)) throw new TypeError('RequestVerifier takes an @authsec/sdk Verifier and the request options');
+    const { resourceMetadata, resource_metadata, ...rest } = options ?? {};
+    try {
+      this.#native = new native.NativeRequestVerifier(verifier[NATIVE], rest, resourceMetadata ?? resource_metadata ?? null);
+    } catch (e) {
+      throw fromNative(e);
+    }
+    this.#verifier = verifier;
+  }
+
+  /** The `Verifier` it checks tokens with. */
+  get verifier() {
+    return this.#verifier;
+  }
+
+  /**
+   * Check a request: `{ method, target, scheme, headers | rawHeaders, peer, clientCertificate }`
+   * (see `requestParts(req)`) and the scopes it needs. Resolves to `{ ok: true, claims, token,
+   * scheme, dpopThumbprint, certificateThumbprint, headers }` or `{ ok: false, status, error,
+   * oauthError, headers }`; `headers` (`[name, value]` pairs) go on the response as they are.
+   */
+  async verify(request, scopes = {}) {
+    const { requiredScopes = null, anyScopes = null } = scopes ?? {};
+    const after = this.#verifier[AFTER_CORE];
+    const input = {
+      method: String(request.method ?? 'GET'),
+      target: String(request.target ?? '/'),
+      scheme: String(request.scheme ?? 'http'),
+      headers: request.rawHeaders !== undefined ? request.rawHeaders.map(String) : flatHeaders(request.headers),
+      peer: request.peer ?? undefined,
+      clientCertificate: request.clientCertificate ?? undefined,
+    };
+    let o;
+    try {
+      // With an allowedActors callback the scopes are checked after it (the core's order).
+      o = await this.#native.verify(input, after ? null : requiredScopes, after ? null : anyScopes);
+    } catch (e) {
+      throw fromNative(e);
+    }
+    if (o.accepted && after !== null) {
+      try {
+        await after(o.claims, requiredScopes, anyScopes);
+      } catch (e) {
+        if (!(e instanceof AuthsecError)) throw e;
+        return this.refusal(e, { scheme: o.scheme, requiredScopes, anyScopes });
+      }
+    }
+    return outcome(o);
+  }
+
+  /**
+   * The answer to a request refused after `verify` accepted it (a check of the host's): `error`
+   * an `AuthsecError` (or null: no credential), `scheme` the one the request used.
+   */
+  refusal(error, { scheme = null, requiredScopes = null, anyScopes = null, realm = null } = {}) {
+    try {
+      return outcome(this.#native.refusal(error, scheme, requiredScopes, anyScopes, realm));
+    } catch (e) {
+      throw fromNative(e);
+    }
+  }
+}
+
+/** Answer a refused request: the core's status and headers (one `WWW-Authenticate` line per scheme). */
+function refuse(res, r, next) {
+  if (res.headersSent) return next(r.error ?? configError('the response was already sent'));
+  res.statusCode = r.status;
+  for (const [k, v] of r.headers) res.appendHeader(k, v);
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  const body = { error: r.oauthError ?? undefined, error_description: r.error === null ? 'a bearer token is required' : r.error.message };
+  res.end(JSON.stringify(body));
+}
+
+/** The options for the core's request policy, and the rest (the `Verifier`'s). */
+function splitRequestOptions(options) {
+  const request = {};
+  const rest = {};
+  for (const [k, v] of Object.entries(options)) (REQUEST_OPTIONS.has(k) ? request : rest)[k] = v;
+  return [request, rest];
+}
+
+/**
+ * Middleware that requires a valid access token, Bearer or DPoP-bound (with its proof), or bound
+ * to the TLS client certificate. On success `req.auth = { payload, token, clientId, scopes,
+ * expiresAt, extra, scheme, dpopThumbprint, certificateThumbprint }` (`payload` = the verified
+ * claims; the MCP SDK's `AuthInfo` fields) and `next()` is called; otherwise it answers 401/403 (400
+ * for a malformed request, 503 when the keys are unavailable) with a `WWW-Authenticate` challenge
+ * per scheme (and `DPoP-Nonce` when the core asks for one).
  *
  * Options: the `Verifier` options (`issuer`, `audience`, `jwksUri` or `jwks`, `algorithms`,
  * `leeway`, `audienceMatch`, ...) or an existing `verifier`; `requiredScopes` / `anyScopes`;
- * `realm`; `resourceMetadata` (the URL of the API's RFC 9728 metadata, named in every challenge).
- * Without `jwksUri`/`jwks`/`verifier`, the JWKS URL is discovered from the issuer (RFC 8414) on
- * first use.
+ * `realm`; `resourceMetadata` (the URL of the API's RFC 9728 metadata, named in every challenge);
+ * the request options (`dpop`: `"allowed"` | `"required"` | `"disabled"`, `dpopNonce`,
+ * `publicUrl`, `trustForwarded`, `trustedProxies`, `clientCertHeader`, ...). Without
+ * `jwksUri`/`jwks`/`verifier`, the JWKS URL is discovered from the issuer (RFC 8414) on first use.
  */
 function requireAuth(options = {}) {
-  const { realm, resourceMetadata, requiredScopes, anyScopes, verifier, ...verifierOptions } = options;
+  const { resourceMetadata, requiredScopes, anyScopes, verifier, ...others } = options;
   if (verifier !== undefined && !(verifier instanceof Verifier)) {
     throw new TypeError('requireAuth: verifier must be an @authsec/sdk Verifier');
   }
+  const [requestOptions, verifierOptions] = splitRequestOptions(others);
   const { jwksUri, jwks_uri, jwks, discover } = verifierOptions;
   const keysGiven = [jwksUri, jwks_uri, jwks, discover].some((o) => o !== undefined);
   // Built now, so options that cannot work fail at startup; without a key source the core
   // discovers the JWKS from the issuer's metadata on first use.
   const v = verifier ?? new Verifier(keysGiven ? verifierOptions : { ...verifierOptions, discover: true });
+  const rv = new RequestVerifier(v, { ...requestOptions, resourceMetadata });
   const scopeOptions = { requiredScopes, anyScopes };
-  const challengeScopes = requiredScopes ?? anyScopes ?? null;
 
   return function authsecRequireAuth(req, res, next) {
-    let token;
-    try {
-      token = native.bearerToken(authorizationHeader(req));
-    } catch (e) {
-      return refuse(res, fromNative(e), realm, challengeScopes, next, resourceMetadata);
-    }
-    if (token === null) return refuse(res, null, realm, challengeScopes, next, resourceMetadata);
-    v.verify(token, scopeOptions).then(
-      (payload) => {
-        const auth = authResult(token, payload);
-        Object.defineProperty(auth, CONTEXT, { value: { verifier: v, realm, resourceMetadata } });
-        req.auth = auth;
-        next();
-      },
-      (e) => refuse(res, e, realm, challengeScopes, next, resourceMetadata),
-    );
+    rv.verify(requestParts(req), scopeOptions).then((r) => {
+      if (!r.ok) return refuse(res, r, next);
+      for (const [k, val] of r.headers) res.appendHeader(k, val);
+      const auth = authResult(r.token, r.claims);
+      auth.scheme = r.scheme;
+      auth.dpopThumbprint = r.dpopThumbprint;
+      auth.certificateThumbprint = r.certificateThumbprint;
+      Object.defineProperty(auth, CONTEXT, { value: { rv, scheme: r.scheme } });
+      req.auth = auth;
+      next();
+    }, next);
   };
 }
 
@@ -78,16 +211,19 @@ function requireAuth(options = {}) {
  * or a list), or at least one of them with `{ any: true }`. Answers 403 `insufficient_scope`.
  */
 function requiredScopes(scopes, options = {}) {
-  const { any = false } = options;
+  const { any = false, realm = null } = options;
   const scopeOptions = any ? { anyScopes: scopes } : { requiredScopes: scopes };
   return function authsecRequiredScopes(req, res, next) {
     const ctx = req.auth?.[CONTEXT];
     if (ctx === undefined) return next(configError('requiredScopes() must come after requireAuth()'));
-    // The token is in the verifier's verified-token cache: this re-check answers at once.
-    ctx.verifier.verify(req.auth.token, scopeOptions).then(
-      () => next(),
-      (e) => refuse(res, e, options.realm ?? ctx.realm, scopes, next, ctx.resourceMetadata),
-    );
+    try {
+      native.checkScopes(req.auth.payload, scopeOptions.requiredScopes ?? null, scopeOptions.anyScopes ?? null);
+    } catch (e) {
+      const err = fromNative(e);
+      if (!(err instanceof AuthsecError)) return next(err);
+      return refuse(res, ctx.rv.refusal(err, { ...scopeOptions, scheme: ctx.scheme, realm }), next);
+    }
+    next();
   };
 }
 
@@ -105,4 +241,4 @@ function scopesOf(claims) {
   return native.scopesOf(claims ?? {});
 }
 
-module.exports = { requireAuth, requiredScopes, bearerToken, scopesOf };
+module.exports = { RequestVerifier, requestParts, requireAuth, requiredScopes, bearerToken, scopesOf };

@@ -4,7 +4,7 @@
 
 const { inspect } = require('node:util');
 const native = require('./native');
-const { NATIVE, call, fromNative, configError, splitOptions, splitActorCallback } = require('./internal');
+const { NATIVE, AFTER_CORE, call, fromNative, configError, splitOptions, splitActorCallback } = require('./internal');
 
 /** Verifies JWT access tokens (RFC 9068) against a JWKS (`jwksUri`, cached; a static `jwks`; or `discover: true`). */
 class Verifier {
@@ -84,9 +84,18 @@ class Verifier {
     } catch (e) {
       throw fromNative(e);
     }
+    await this.#afterCore(claims, required, any);
+    return claims;
+  }
+
+  /** With an `allowedActors` callback: the callback on the current actor, then the scopes. */
+  async #afterCore(claims, required, any) {
     if (claims.actor !== null) await this.#checkActor(claims.actor);
     if (required !== null || any !== null) call(() => native.checkScopes(claims, required, any));
-    return claims;
+  }
+
+  get [AFTER_CORE]() {
+    return this.#allowActor === null ? null : (claims, required, any) => this.#afterCore(claims, required ?? null, any ?? null);
   }
 
   /** The `allowedActors` callback's answer for the current actor: true accepts, false refuses. */

@@ -2,14 +2,14 @@
 //! 401 decision) on the native transport.
 
 use crate::clock::ManualClock;
-use crate::convert::{f64_value, freeze_value, frozen_strings, new_object, set, str_value, Memo, Raw};
+use crate::convert::{define_hidden, f64_value, freeze_value, frozen_strings, new_object, set, str_value, Memo, Raw};
 use crate::errors::js;
 use crate::spawn::promise;
 use authsec_native::{
-    ClientConfig, ClientConfigFromProcess, Clock, ExchangeRequest, HttpTransport, ProcessEnv, Sleeper, SystemClock,
+    transport_for, ClientConfig, ClientConfigFromProcess, Clock, ExchangeRequest, ProcessEnv, Sleeper, SystemClock,
     Token, TokenClient, TokenParams, TokioSleeper, TokioSpawner, Unauthorized, VarsEnv,
 };
-use napi::bindgen_prelude::{Object, ObjectFinalize};
+use napi::bindgen_prelude::{External, Object, ObjectFinalize, ToNapiValue};
 use napi::{Env, Result};
 use napi_derive::napi;
 use parking_lot::Mutex;
@@ -22,8 +22,8 @@ const TOKEN_MEMO: usize = 64;
 
 /// A token as JavaScript sees it: a frozen `{ accessToken, tokenType, expiresAt (Unix seconds),
 /// scopes, authorization }`, plus `issuedTokenType` when the server said what it issued (a token
-/// exchange's RFC 8693 `issued_token_type`). The JS layer wraps it so `util.inspect` hides the
-/// token.
+/// exchange's RFC 8693 `issued_token_type`), and a hidden `native` (the core's token, for
+/// [`NativeClient::authorize`]). The JS layer wraps it so `util.inspect` hides the token.
 fn token_object(env: &Env, memo: &Mutex<Memo<Token>>, t: &Arc<Token>) -> Result<Raw> {
     let raw = memo.lock().get_or_build(env, t, |e| unsafe {
         let o = new_object(e)?;
@@ -35,6 +35,7 @@ fn token_object(env: &Env, memo: &Mutex<Memo<Token>>, t: &Arc<Token>) -> Result<
         if let Some(issued) = &t.issued_token_type {
             set(e, o, "issuedTokenType", str_value(e, issued)?)?;
         }
+        define_hidden(e, o, "native", External::to_napi_value(e, External::new(t.clone()))?)?;
         freeze_value(e, o)
     })?;
     Ok(Raw(raw))
@@ -71,8 +72,12 @@ fn build(env: &Env, cfg: authsec_native::Result<ClientConfig>, clock: Option<&Ma
         Some(m) => (Arc::new(m.inner.clone()), Arc::new(m.inner.clone())),
         None => (Arc::new(SystemClock), Arc::new(TokioSleeper)),
     };
+    // The shared transport, or one with the TLS client certificate / extra CA the config names.
     let client = cfg
-        .and_then(|cfg| TokenClient::new(cfg, HttpTransport::shared(), c, s))
+        .and_then(|cfg| {
+            let transport = transport_for(&cfg)?;
+            TokenClient::new(cfg, transport, c, s)
+        })
         .and_then(|client| client.with_spawner(Arc::new(TokioSpawner)));
     Ok(NativeClient {
         client: js(env, client)?,
@@ -170,15 +175,40 @@ impl NativeClient {
         self.client.invalidate_token(&access_token)
     }
 
-    /// A resource answered 401 to a request with `accessToken` (the core's `on_unauthorized`):
-    /// `true` to get a token again and resend (the token was dropped from the cache), `false` to
-    /// hand the 401 to the caller.
+    /// The headers that authorize a request with `token` (a token object's hidden `native`) to
+    /// `url` (the core's `authorize`): `Authorization` with the token's scheme and, for a DPoP
+    /// token, a fresh `DPoP` proof. As `[name, value]` pairs; build them anew for every attempt.
     #[napi]
-    pub fn on_unauthorized(&self, access_token: String, www_authenticate: Option<String>, retries: u32) -> bool {
+    pub fn authorize(&self, env: Env, token: &External<Arc<Token>>, method: String, url: String) -> Result<Vec<Vec<String>>> {
+        let headers = js(&env, self.client.authorize(token, &method, &url))?;
+        Ok(headers.into_iter().map(|(k, v)| vec![k, v]).collect())
+    }
+
+    /// A resource at `url` answered a request that carried `accessToken` (the core's
+    /// `on_resource_response`, for every answer): `headers` as name, value, name, value, ...;
+    /// `true` to resend once (with fresh headers from `authorize`), `false` to hand the answer on.
+    #[napi]
+    pub fn on_resource_response(
+        &self,
+        url: String,
+        access_token: String,
+        status: u32,
+        headers: Vec<String>,
+        retries: u32,
+    ) -> bool {
+        let pairs: Vec<(&str, &str)> = headers.chunks_exact(2).map(|p| (p[0].as_str(), p[1].as_str())).collect();
+        let status = u16::try_from(status).unwrap_or(0);
         let r = self
             .client
-            .on_unauthorized(&access_token, www_authenticate.as_deref(), retries);
+            .on_resource_response(&url, &access_token, status, &pairs, retries);
         r == Unauthorized::Retry
+    }
+
+    /// The RFC 7638 thumbprint of the client's DPoP key (`cnf.jkt` of its tokens), or `null`
+    /// when the client does not use DPoP.
+    #[napi]
+    pub fn dpop_thumbprint(&self) -> Option<String> {
+        self.client.dpop().map(|d| d.key().thumbprint().to_string())
     }
 
     /// Token requests sent so far, retries included (internal, for tests).

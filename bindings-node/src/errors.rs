@@ -37,6 +37,11 @@ fn build<'e>(env: &'e Env, e: &CoreError) -> Result<Unknown<'e>> {
     Ok(obj.to_unknown())
 }
 
+/// A core error as a JavaScript `Error` value (returned, not thrown: a refusal's error).
+pub fn error_value(env: &Env, e: &CoreError) -> Result<napi::sys::napi_value> {
+    Ok(build(env, e)?.raw())
+}
+
 /// The error for an actor the host's `allowedActors` callback refused (the core's
 /// `delegation::actor_refused`: `delegation_not_allowed`), returned (not thrown) for the JS layer
 /// to throw as its class.

@@ -16,5 +16,6 @@ mod clock;
 mod convert;
 mod errors;
 mod mcp;
+mod request;
 mod spawn;
 mod verifier;

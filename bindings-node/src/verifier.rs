@@ -11,7 +11,7 @@ use crate::spawn::promise;
 use authsec_native::core::access_token::delegation::Actor;
 use authsec_native::core::scope::scopes_of;
 use authsec_native::{
-    verifier_from_options, Claims, Clock, KeySourceInfo, ScopeRequirement, Verifier, VerifierOptions,
+    verifier_from_options, Claims, Clock, KeySourceInfo, ScopeRequirement, SystemClock, Verifier, VerifierOptions,
 };
 use napi::bindgen_prelude::{AsyncTask, JsValue, Object, ObjectFinalize};
 use napi::{sys, Env, Result, Task};
@@ -25,8 +25,10 @@ const CLAIMS_MEMO: usize = 4096;
 
 #[napi(custom_finalize)]
 pub struct NativeVerifier {
-    verifier: Verifier,
-    memo: Arc<Mutex<Memo<Claims>>>,
+    pub(crate) verifier: Verifier,
+    /// The clock the verifier reads (a request verifier built on it reads the same one).
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) memo: Arc<Mutex<Memo<Claims>>>,
 }
 
 impl ObjectFinalize for NativeVerifier {
@@ -36,7 +38,7 @@ impl ObjectFinalize for NativeVerifier {
     }
 }
 
-fn claims_object(env: &Env, memo: &Mutex<Memo<Claims>>, claims: &Arc<Claims>) -> Result<Raw> {
+pub(crate) fn claims_object(env: &Env, memo: &Mutex<Memo<Claims>>, claims: &Arc<Claims>) -> Result<Raw> {
     let raw = memo
         .lock()
         .get_or_build(env, claims, |e| unsafe { claims_value(e, claims) })?;
@@ -97,7 +99,7 @@ pub fn check_scopes(env: Env, claims: Value, all: Option<Value>, any: Option<Val
 
 /// `requiredScopes` / `anyScopes` as the core reads them (each a list or a space-separated string;
 /// `null` when absent, the hot path's common case).
-fn requirement(env: &Env, all: Option<Value>, any: Option<Value>) -> Result<ScopeRequirement> {
+pub(crate) fn requirement(env: &Env, all: Option<Value>, any: Option<Value>) -> Result<ScopeRequirement> {
     let (all, any) = (all.unwrap_or_default(), any.unwrap_or_default());
     js(env, ScopeRequirement::from_values(&all, &any))
 }
@@ -107,10 +109,15 @@ impl NativeVerifier {
     /// From the options object as JavaScript passes it (the core's `VerifierOptions`).
     #[napi(constructor)]
     pub fn new(env: Env, options: Value, clock: Option<&ManualClock>) -> Result<Self> {
-        let clock = clock.map(|m| Arc::new(m.inner.clone()) as Arc<dyn Clock>);
-        let verifier = VerifierOptions::from_value(&options).and_then(|o| verifier_from_options(&o, clock));
+        let clock: Arc<dyn Clock> = match clock {
+            Some(m) => Arc::new(m.inner.clone()),
+            None => Arc::new(SystemClock),
+        };
+        let verifier =
+            VerifierOptions::from_value(&options).and_then(|o| verifier_from_options(&o, Some(clock.clone())));
         Ok(NativeVerifier {
             verifier: js(&env, verifier)?,
+            clock,
             memo: Arc::new(Mutex::new(Memo::new(CLAIMS_MEMO, false))),
         })
     }

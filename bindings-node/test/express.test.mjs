@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import express from 'express';
 import { ClientCredentials, Verifier, requireAuth, requiredScopes, authFetch, createAuthFetch, AuthsecError, ConfigError } from '../index.mjs';
 import { ManualClock, requestCount } from '../testing.mjs';
-import { SECRET, AUDIENCE, localServer, listen, get } from './helpers.mjs';
+import { SECRET, AUDIENCE, DPOP_ALGS, localServer, listen, get } from './helpers.mjs';
 
 describe('Express middleware', () => {
   let server;
@@ -40,14 +40,16 @@ describe('Express middleware', () => {
   });
 
   test('no token: 401 with a challenge and no error code', async () => {
+    // A challenge per scheme the API takes (Bearer and DPoP, each its own header line; fetch's
+    // Headers joins them).
     const r = await get(`${api.url}/data`);
     assert.equal(r.status, 401);
-    assert.equal(r.headers.get('www-authenticate'), 'Bearer realm="api"');
+    assert.equal(r.headers.get('www-authenticate'), `Bearer realm="api", DPoP algs="${DPOP_ALGS}", realm="api"`);
     assert.deepEqual(await r.json(), { error_description: 'a bearer token is required' });
     // With the scopes given to requireAuth itself, the challenge names them.
     const scoped = await get(`${api.url}/discovered`);
     assert.equal(scoped.status, 401);
-    assert.equal(scoped.headers.get('www-authenticate'), 'Bearer scope="read:data"');
+    assert.equal(scoped.headers.get('www-authenticate'), `Bearer scope="read:data", DPoP algs="${DPOP_ALGS}", scope="read:data"`);
     const basic = await get(`${api.url}/data`, { headers: { authorization: 'Basic YTpi' } });
     assert.equal(basic.status, 401);
   });
@@ -145,11 +147,12 @@ describe('Express middleware', () => {
     const s = await listen(app);
     try {
       const none = await get(`${s.url}/x`);
-      assert.equal(none.headers.get('www-authenticate'), `Bearer realm="api", resource_metadata="${prm}"`);
+      assert.equal(none.headers.get('www-authenticate'), `Bearer realm="api", resource_metadata="${prm}", DPoP algs="${DPOP_ALGS}", realm="api", resource_metadata="${prm}"`);
       const t = await client.getToken();
       const under = await get(`${s.url}/x`, { headers: { authorization: t.authorization } });
       assert.equal(under.status, 403);
-      assert.match(under.headers.get('www-authenticate'), new RegExp(`^Bearer realm="api", error="insufficient_scope", error_description="[^"]+", scope="admin", resource_metadata="${prm}"$`));
+      // The error on the scheme the request used (Bearer); the DPoP challenge follows.
+      assert.match(under.headers.get('www-authenticate'), new RegExp(`^Bearer realm="api", error="insufficient_scope", error_description="[^"]+", scope="admin", resource_metadata="${prm}", DPoP algs="${DPOP_ALGS}", realm="api", scope="admin", resource_metadata="${prm}"$`));
     } finally {
       await s.close();
     }

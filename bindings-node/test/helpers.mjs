@@ -5,6 +5,8 @@ import { startLocalServer } from '../testing.mjs';
 
 export const SECRET = 'zq-S3cret-Value-7f3a9c1e';
 export const AUDIENCE = 'https://api.example';
+/** The `algs` of a resource's `DPoP` challenge by default (every asymmetric algorithm the core knows). */
+export const DPOP_ALGS = 'RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 EdDSA';
 
 /** A local server with the usual clients; the caller closes it. */
 export async function localServer(extra = {}) {

@@ -16,7 +16,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { McpServerAuth, McpClientAuth, mcpFetch } from '../mcp.mjs';
 import { ConfigError, InvalidScopeError, requireAuth } from '../index.mjs';
 import { ManualClock, startLocalServer } from '../testing.mjs';
-import { listen, get } from './helpers.mjs';
+import { DPOP_ALGS, listen, get } from './helpers.mjs';
 
 const SECRET = 'mcp-S3cret-Value-5b1d9e7a';
 const OPERATION_SCOPES = {
@@ -544,7 +544,8 @@ describe('MCP server and agent with @modelcontextprotocol/sdk', () => {
       assert.equal(info.expiresAt, info.payload.exp);
       assert.deepEqual(info.extra, { sub: 'reader', iss: as.issuer, delegation: [], aud: url });
       const none = await rpc(`${s.url}/mcp`, 'tools/list', {});
-      assert.equal(none.challenge, `Bearer scope="mcp", resource_metadata="${prm}"`);
+      // requireAuth takes DPoP too: a challenge per scheme, Bearer first (fetch joins the two lines).
+      assert.equal(none.challenge, `Bearer scope="mcp", resource_metadata="${prm}", DPoP algs="${DPOP_ALGS}", scope="mcp", resource_metadata="${prm}"`);
     } finally {
       await s.close();
     }

@@ -12,6 +12,10 @@ import {
   DelegationError,
   requireAuth,
   requiredScopes,
+  RequestVerifier,
+  requestParts,
+  type RequestAccepted,
+  type RequestRefused,
   authFetch,
   createAuthFetch,
   ERROR_CODES,
@@ -128,6 +132,47 @@ export function app(): express.Express {
     res.end();
   });
   return a;
+}
+
+export async function dpop(): Promise<void> {
+  const client = new ClientCredentials({ tokenUrl: 'https://a/t', clientId: 'a', clientSecret: 's', dpop: true, dpopAlg: 'ES256' });
+  const mtls = new ClientCredentials({
+    tokenUrl: 'https://a/t',
+    clientId: 'a',
+    authMethod: 'self_signed_tls_client_auth',
+    tlsClientCertFile: '/c.pem',
+    tlsClientKeyFile: '/k.pem',
+    tlsCaFile: '/ca.pem',
+  });
+  void mtls;
+  const jkt: string | null = client.dpopThumbprint;
+  void jkt;
+  const token = await client.getToken();
+  const headers: Record<string, string> = client.authorize(token, 'GET', new URL('https://api/x'));
+  const res = await fetch('https://api/x', { headers });
+  const next: 'retry' | 'give_up' = client.onResourceResponse('https://api/x', token, res.status, res.headers, 0);
+  void next;
+
+  const verifier = new Verifier({ issuer: 'https://i', audience: 'https://api', jwksUri: 'https://i/j' });
+  const rv = new RequestVerifier(verifier, { dpop: 'required', dpopNonce: true, publicUrl: 'https://api', clientCertHeader: 'x-forwarded-client-cert', resourceMetadata: 'https://api/.well-known/oauth-protected-resource' });
+  const app = express();
+  app.use(async (req, res, next) => {
+    const r: RequestAccepted | RequestRefused = await rv.verify(requestParts(req), { requiredScopes: 'read' });
+    for (const [k, v] of r.headers) res.appendHeader(k, v);
+    if (r.ok) {
+      const scheme: 'Bearer' | 'DPoP' = r.scheme;
+      const t: string | null = r.dpopThumbprint ?? r.certificateThumbprint;
+      void scheme;
+      void t;
+      next();
+    } else {
+      const status: number = r.status;
+      res.status(status).json({ error: r.oauthError, code: r.error?.code });
+    }
+  });
+  app.get('/x', requireAuth({ issuer: 'https://i', audience: 'https://api', dpop: 'allowed', trustForwarded: true, trustedProxies: ['10.0.0.0/8'] }), (req, res) => {
+    res.json({ scheme: req.auth?.scheme, jkt: req.auth?.dpopThumbprint });
+  });
 }
 
 export async function testing(): Promise<void> {

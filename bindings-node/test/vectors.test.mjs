@@ -1,5 +1,6 @@
 // The shared test vectors (tests/vectors/*.json, format in tests/vectors/README.md): every case
-// through the public Verifier, first sight (off the main thread) and again from the cache. With
+// through the public Verifier, first sight (off the main thread) and again from the cache; the
+// whole-request cases of dpop_requests.json through the public RequestVerifier. With
 // AUTHSEC_CONFORMANCE_OUT=<dir> the first-sight outcomes also go to <dir>/node.json for the
 // cross-language comparison (tests/conformance/README.md).
 import { test, describe, after } from 'node:test';
@@ -7,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { Verifier, AuthsecError, ERROR_CODES } from '../index.mjs';
+import { Verifier, RequestVerifier, AuthsecError, ERROR_CODES } from '../index.mjs';
 import { ManualClock } from '../testing.mjs';
 import { packageVersion, writeOutcomes } from '../../tests/conformance/outcomes.mjs';
 
@@ -71,6 +72,67 @@ function matches(expect, got) {
 let passed = 0;
 let failed = 0;
 const outcomes = {};
+
+/** A refused or accepted request, shaped as dpop_requests.json writes `expect`. */
+function requestOutcome(r) {
+  const hasNonce = r.headers.some(([k]) => k.toLowerCase() === 'dpop-nonce');
+  if (r.ok) return { accepted: true, scheme: r.scheme, jkt: r.dpopThumbprint, certificate: r.certificateThumbprint, dpop_nonce: hasNonce };
+  const challenges = r.headers.filter(([k]) => k.toLowerCase() === 'www-authenticate').map(([, v]) => v);
+  const scheme = (c) => c.split(' ')[0];
+  const withError = challenges.find((c) => c.includes('error="'));
+  assert.ok(r.error === null || ERROR_CODES.includes(r.error.code), `${r.error?.code} is not a stable code`);
+  return {
+    accepted: false,
+    status: r.status,
+    error: r.error?.code ?? null,
+    challenges: challenges.map(scheme),
+    error_scheme: withError === undefined ? null : scheme(withError),
+    dpop_nonce: hasNonce,
+  };
+}
+
+/** A dpop_requests.json case: its requests in order through one RequestVerifier, the clock at each `now`. */
+async function requestCase(doc, c) {
+  const clock = new ManualClock(0);
+  const verifier = new Verifier({ ...c.verifier, jwks: doc.jwks[c.jwks], clock });
+  const rv = new RequestVerifier(verifier, c.policy);
+  const scopes = { requiredScopes: c.required_scopes?.all_of ?? null, anyScopes: c.required_scopes?.any_of ?? null };
+  const got = [];
+  for (const r of c.requests) {
+    clock.set(r.now * 1000);
+    const parts = {
+      method: r.method,
+      target: r.target,
+      scheme: r.scheme,
+      headers: r.headers,
+      peer: r.peer,
+      clientCertificate: r.client_certificate === undefined ? undefined : Buffer.from(r.client_certificate, 'base64'),
+    };
+    got.push(requestOutcome(await rv.verify(parts, scopes)));
+  }
+  return { requests: got };
+}
+
+const requestFile = 'dpop_requests.json';
+if (readdirSync(dir).includes(requestFile)) {
+  const doc = JSON.parse(readFileSync(join(dir, requestFile), 'utf8'));
+  describe(requestFile, () => {
+    assert.equal(doc.version, 1);
+    for (const c of doc.cases) {
+      test(c.name, async () => {
+        try {
+          const got = await requestCase(doc, c);
+          outcomes[`${requestFile}#${c.name}`] = got;
+          assert.deepEqual(got.requests, c.requests.map((r) => r.expect));
+          passed++;
+        } catch (e) {
+          failed++;
+          throw e;
+        }
+      });
+    }
+  });
+}
 
 for (const file of files) {
   const doc = JSON.parse(readFileSync(join(dir, file), 'utf8'));

@@ -326,7 +326,7 @@ async fn behind_a_proxy_the_public_url_is_what_proofs_sign() {
     let headers = [("Authorization", auth.as_str()), ("DPoP", p.as_str())];
     assert!(s.call_as("GET", "/mcp", &headers, None, "10.0.0.1").await.is_err());
 
-    let s = setup(json!({"trust_forwarded": true}));
+    let s = setup(json!({"trust_forwarded": true, "trusted_proxies": ["10.0.0.0/8"]}));
     let token = s.token(Some(json!({"jkt": key.thumbprint()})));
     let auth = format!("DPoP {token}");
     let p = key
@@ -372,6 +372,8 @@ async fn scopes_and_options() {
         json!({"public_url": "ftp://x"}),
         json!({"trusted_proxies": ["x"]}),
         json!({"client_cert_header_format": "pem"}),
+        json!({"trust_forwarded": true}),
+        json!({"client_cert_header": "x-forwarded-client-cert"}),
         json!({"dpop_max_age": -1}),
         json!({"no_such_option": 1}),
     ] {

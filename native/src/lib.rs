@@ -186,7 +186,17 @@ fn map_err(e: reqwest::Error, url: &str) -> Error {
             "cannot connect to {host} ({cause}); check the URL, the network and any HTTPS_PROXY"
         ))
     } else {
-        Error::network(format!("the request to {host} failed ({})", e.without_url()))
+        // The innermost cause says what went wrong (a TLS alert, a certificate the server refused).
+        let mut cause = e.to_string();
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            cause = s.to_string();
+            src = s.source();
+        }
+        Error::network(format!(
+            "the request to {host} failed ({})",
+            crate::core::util::truncate(&cause)
+        ))
     }
 }
 

@@ -117,8 +117,8 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
 }
 
-/// The fields `PATCH /admin/clients/{id}` may change; `"default_scopes": null` unsets them
-/// (every effective allowed scope).
+/// The fields `PATCH /admin/clients/{id}` may change (the token binding flags among them);
+/// `"default_scopes": null` unsets them (every effective allowed scope).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ClientPatch {
@@ -136,6 +136,10 @@ struct ClientPatch {
     may_act: Option<Vec<String>>,
     #[serde(default)]
     resource: Option<String>,
+    #[serde(default)]
+    dpop_bound_access_tokens: Option<bool>,
+    #[serde(default)]
+    tls_client_certificate_bound_access_tokens: Option<bool>,
 }
 
 pub async fn patch_client(
@@ -182,6 +186,14 @@ pub async fn patch_client(
     if let Some(r) = patch.resource {
         c.resource = Some(authsec_core::resource::uri::canonical_resource(&r).map_err(invalid)?);
         changed.push("resource");
+    }
+    if let Some(b) = patch.dpop_bound_access_tokens {
+        c.dpop_bound_access_tokens = b;
+        changed.push("dpop_bound_access_tokens");
+    }
+    if let Some(b) = patch.tls_client_certificate_bound_access_tokens {
+        c.tls_client_certificate_bound_access_tokens = b;
+        changed.push("tls_client_certificate_bound_access_tokens");
     }
     c.validate(&roles).map_err(invalid)?;
     st.store.put_client(&c)?;

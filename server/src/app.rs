@@ -1,6 +1,6 @@
 //! The HTTP application: shared state, the router, request body reading, and the endpoints that
 //! are not the token endpoint or the admin API: JWKS, RFC 8414 metadata, RFC 7662
-//! introspection (which reports `act` and `may_act`), RFC 7009 revocation.
+//! introspection (which reports `act`, `may_act` and `cnf`), RFC 7009 revocation.
 //!
 //! The other endpoints live in [`crate::token`] (client credentials) and [`crate::exchange`]
 //! (RFC 8693 token exchange), behind one `POST /oauth/token`, and [`crate::admin`]; client
@@ -16,6 +16,7 @@ use crate::oauth::{
 use crate::ratelimit::RateLimiter;
 use crate::roles::{Permissions, Roles};
 use crate::store::Store;
+use crate::tls::PeerCert;
 use authsec_core::access_token::rules::{parse_token, verify_parsed};
 use authsec_core::{Alg, Claims, Clock, Secret, VerifierConfig};
 use axum::body::Body;
@@ -23,7 +24,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Extension, Router};
 use parking_lot::{Mutex, RwLock};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub admin_token: Option<Secret>,
     /// `token_exchange.max_delegation_depth`, checked.
     pub max_delegation_depth: usize,
+    /// DPoP replay cache and nonces.
+    pub dpop: crate::dpop::Dpop,
 }
 
 impl AppState {
@@ -232,11 +235,13 @@ pub(crate) fn is_active(st: &AppState, claims: &Claims) -> bool {
 async fn authenticated_token_request(
     st: &AppState,
     headers: &HeaderMap,
+    peer: Option<Extension<PeerCert>>,
     body: Body,
     event: &str,
 ) -> Result<(Client, String), Response> {
     let form = read_form(headers, body).await.map_err(IntoResponse::into_response)?;
-    let (client, _) = crate::client_auth::authenticate(st, headers, &form).map_err(|(e, id)| {
+    let peer = peer.as_ref().map(|p| &p.0);
+    let (client, _) = crate::client_auth::authenticate(st, headers, &form, peer).map_err(|(e, id)| {
         audit_failure(st, event, &e, id.as_deref());
         e.into_response()
     })?;
@@ -246,8 +251,13 @@ async fn authenticated_token_request(
     Ok((client, token.to_string()))
 }
 
-async fn introspect(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
-    let (client, token) = match authenticated_token_request(&st, &headers, body, "introspect").await {
+async fn introspect(
+    State(st): State<Arc<AppState>>,
+    peer: Option<Extension<PeerCert>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let (client, token) = match authenticated_token_request(&st, &headers, peer, body, "introspect").await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -273,16 +283,26 @@ async fn introspect(State(st): State<Arc<AppState>>, headers: HeaderMap, body: B
         "jti",
         "act",
         "may_act",
+        "cnf",
     ] {
         if let Some(v) = c.get(k) {
             out[k] = v.clone();
         }
     }
+    // RFC 9449 §6.2: a DPoP-bound token is introspected as token_type DPoP.
+    if c.get("cnf").and_then(|cnf| cnf.get("jkt")).is_some() {
+        out["token_type"] = json!("DPoP");
+    }
     json_no_store(200, out)
 }
 
-async fn revoke(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
-    let (client, token) = match authenticated_token_request(&st, &headers, body, "revoke").await {
+async fn revoke(
+    State(st): State<Arc<AppState>>,
+    peer: Option<Extension<PeerCert>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let (client, token) = match authenticated_token_request(&st, &headers, peer, body, "revoke").await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -346,7 +366,14 @@ async fn metadata(State(st): State<Arc<AppState>>) -> Response {
     scopes.extend(st.roles.read().values().flat_map(|r| r.scopes.clone()));
     scopes.sort();
     scopes.dedup();
-    let methods = ["client_secret_basic", "client_secret_post", "private_key_jwt"];
+    let tls = st.cfg.tls.is_some();
+    let mut methods = vec!["client_secret_basic", "client_secret_post", "private_key_jwt"];
+    if tls {
+        methods.extend([
+            crate::clients::TLS_CLIENT_AUTH,
+            crate::clients::SELF_SIGNED_TLS_CLIENT_AUTH,
+        ]);
+    }
     let algs: Vec<&str> = Alg::ALL.iter().map(|a| a.as_str()).collect();
     let mut grants = vec![GRANT_CLIENT_CREDENTIALS];
     if exchange {
@@ -366,7 +393,17 @@ async fn metadata(State(st): State<Arc<AppState>>) -> Response {
         "revocation_endpoint_auth_methods_supported": methods,
         "scopes_supported": scopes,
         "access_token_signing_alg_values_supported": st.keys.lock().published_algs(),
+        "dpop_signing_alg_values_supported": crate::dpop::signing_algs(),
     });
+    if tls {
+        // RFC 8705 §3.3 and §5: one listener serves both, so the aliases are the endpoints.
+        m["tls_client_certificate_bound_access_tokens"] = json!(true);
+        m["mtls_endpoint_aliases"] = json!({
+            "token_endpoint": format!("{i}/oauth/token"),
+            "introspection_endpoint": format!("{i}/oauth/introspect"),
+            "revocation_endpoint": format!("{i}/oauth/revoke"),
+        });
+    }
     if exchange {
         // Not registered RFC 8414 metadata names (RFC 8693 registers none); they follow the
         // pattern of the registered ones so that clients can discover what the server accepts.

@@ -1,10 +1,15 @@
 //! Client authentication at the token, introspection and revocation endpoints (RFC 6749 §2.3):
-//! `client_secret_basic`, `client_secret_post`, and `private_key_jwt` (RFC 7523 §3) with replay
-//! protection of assertion ids.
+//! `client_secret_basic`, `client_secret_post`, `private_key_jwt` (RFC 7523 §3) with replay
+//! protection of assertion ids, and RFC 8705 mutual TLS: `tls_client_auth` (a certificate that
+//! chains to `tls.client_ca_file` and names the registered subject DN or SAN) and
+//! `self_signed_tls_client_auth` (one of the registered certificates). A client registered with
+//! `token_endpoint_auth_method` may use that method only; the TLS methods are used only by
+//! clients registered with them, with `client_id` in the body and no other credentials.
 
 use crate::app::AppState;
-use crate::clients::Client;
+use crate::clients::{Client, SELF_SIGNED_TLS_CLIENT_AUTH, TLS_CLIENT_AUTH};
 use crate::oauth::{form_decode, Form, OAuthError};
+use crate::tls::PeerCert;
 use authsec_core::access_token::rules::{parse_token, verify_parsed};
 use authsec_core::util::b64_std_decode;
 use authsec_core::{KeySet, VerifierConfig};
@@ -21,6 +26,8 @@ pub enum AuthMethod {
     Basic,
     Post,
     PrivateKeyJwt,
+    TlsClientAuth,
+    SelfSignedTlsClientAuth,
 }
 
 impl AuthMethod {
@@ -29,12 +36,42 @@ impl AuthMethod {
             AuthMethod::Basic => "client_secret_basic",
             AuthMethod::Post => "client_secret_post",
             AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::TlsClientAuth => TLS_CLIENT_AUTH,
+            AuthMethod::SelfSignedTlsClientAuth => SELF_SIGNED_TLS_CLIENT_AUTH,
         }
     }
 }
 
-/// Authenticate the calling client with exactly one method (RFC 6749 §2.3).
-pub fn authenticate(st: &AppState, headers: &HeaderMap, form: &Form) -> Result<(Client, AuthMethod), Refusal> {
+/// Authenticate the calling client with exactly one method (RFC 6749 §2.3), one the client may
+/// use. `peer` is the connection's TLS client certificate.
+pub fn authenticate(
+    st: &AppState,
+    headers: &HeaderMap,
+    form: &Form,
+    peer: Option<&PeerCert>,
+) -> Result<(Client, AuthMethod), Refusal> {
+    let (client, method) = authenticate_any(st, headers, form, peer)?;
+    if !client.accepts_auth_method(method.as_str()) {
+        let mut e = OAuthError::invalid_client(format!(
+            "this client authenticates with {}, not {}",
+            client
+                .token_endpoint_auth_method
+                .as_deref()
+                .unwrap_or("a client secret or private_key_jwt"),
+            method.as_str()
+        ));
+        e.basic_challenge = method == AuthMethod::Basic;
+        return Err((e, Some(client.client_id)));
+    }
+    Ok((client, method))
+}
+
+fn authenticate_any(
+    st: &AppState,
+    headers: &HeaderMap,
+    form: &Form,
+    peer: Option<&PeerCert>,
+) -> Result<(Client, AuthMethod), Refusal> {
     let now = st.now();
     let basic = headers
         .get(header::AUTHORIZATION)
@@ -95,8 +132,14 @@ pub fn authenticate(st: &AppState, headers: &HeaderMap, form: &Form) -> Result<(
     if has_assertion {
         return authenticate_assertion(st, form, now).map(|c| (c, AuthMethod::PrivateKeyJwt));
     }
+    if let Some(c) = form.get("client_id").and_then(find) {
+        if crate::clients::is_tls_method(c.token_endpoint_auth_method.as_deref()) {
+            return authenticate_tls(st, c, peer);
+        }
+    }
     let mut e = OAuthError::invalid_client(
-        "no client authentication; use HTTP Basic, client_secret in the body, or a private_key_jwt client_assertion",
+        "no client authentication; use HTTP Basic, client_secret in the body, a private_key_jwt client_assertion, \
+         or (for a client registered with it) mutual TLS with client_id in the body",
     );
     e.basic_challenge = true;
     Err(fail(e, form.get("client_id")))
@@ -175,4 +218,53 @@ fn authenticate_assertion(st: &AppState, form: &Form, now: i64) -> Result<Client
         ));
     }
     Ok(client)
+}
+
+/// RFC 8705 §2: the connection's client certificate authenticates `client`.
+fn authenticate_tls(st: &AppState, client: Client, peer: Option<&PeerCert>) -> Result<(Client, AuthMethod), Refusal> {
+    let method = client.token_endpoint_auth_method.clone().unwrap_or_default();
+    let bad = |d: String| (OAuthError::invalid_client(d), Some(client.client_id.clone()));
+    let Some(peer) = peer else {
+        return Err(bad(format!(
+            "this client authenticates with {method}: connect over HTTPS and present its client certificate"
+        )));
+    };
+    if method == SELF_SIGNED_TLS_CLIENT_AUTH {
+        let registered = crate::tls::registered_certificates(client.jwks.as_ref()).unwrap_or_default();
+        let thumb = peer.x5t_s256();
+        let known = registered.iter().any(|der| der.as_slice() == peer.der.as_slice())
+            || client.tls_client_certificate_sha256.as_deref() == Some(thumb.as_str());
+        if !known {
+            return Err(bad(format!(
+                "the TLS client certificate (x5t#S256 {thumb}) is not one registered for this client"
+            )));
+        }
+        return Ok((client, AuthMethod::SelfSignedTlsClientAuth));
+    }
+    if st.cfg.tls.as_ref().and_then(|t| t.client_ca_file.as_ref()).is_none() {
+        return Err(bad(
+            "tls_client_auth needs the server's tls.client_ca_file, and none is configured".into(),
+        ));
+    }
+    if !peer.ca_verified {
+        return Err(bad(
+            "the TLS client certificate does not chain to the server's tls.client_ca_file (or is expired or not for client authentication)".into(),
+        ));
+    }
+    let (dns, uris) = peer.sans();
+    let matched = if let Some(dn) = &client.tls_client_auth_subject_dn {
+        peer.subject_dn().is_some_and(|s| crate::tls::same_dn(dn, &s))
+    } else if let Some(d) = &client.tls_client_auth_san_dns {
+        dns.iter().any(|x| x.eq_ignore_ascii_case(d))
+    } else if let Some(u) = &client.tls_client_auth_san_uri {
+        uris.iter().any(|x| x == u)
+    } else {
+        false
+    };
+    if !matched {
+        return Err(bad(
+            "the TLS client certificate does not name this client's registered subject DN or SAN".into(),
+        ));
+    }
+    Ok((client, AuthMethod::TlsClientAuth))
 }

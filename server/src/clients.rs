@@ -117,6 +117,43 @@ pub struct Client {
     /// An `mcp_server` client's resource URL, canonical (see [`ClientSpec::resource`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// See [`ClientSpec::dpop_bound_access_tokens`].
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub dpop_bound_access_tokens: bool,
+    /// See [`ClientSpec::tls_client_certificate_bound_access_tokens`].
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub tls_client_certificate_bound_access_tokens: bool,
+    /// See [`ClientSpec::token_endpoint_auth_method`]; checked to be one of [`AUTH_METHODS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_subject_dn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_san_dns: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_san_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_certificate_sha256: Option<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// Client authentication methods (RFC 7591 §2, RFC 8705 §2).
+pub const AUTH_METHODS: [&str; 5] = [
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+    TLS_CLIENT_AUTH,
+    SELF_SIGNED_TLS_CLIENT_AUTH,
+];
+pub const TLS_CLIENT_AUTH: &str = "tls_client_auth";
+pub const SELF_SIGNED_TLS_CLIENT_AUTH: &str = "self_signed_tls_client_auth";
+
+/// Whether a `token_endpoint_auth_method` is one of RFC 8705's (no secret or keys needed).
+pub fn is_tls_method(method: Option<&str>) -> bool {
+    matches!(method, Some(TLS_CLIENT_AUTH | SELF_SIGNED_TLS_CLIENT_AUTH))
 }
 
 fn default_grant_types() -> Vec<String> {
@@ -173,7 +210,7 @@ impl Client {
                 return Err(Error::config(format!("client {client_id}: client_secret is empty")))
             }
             Some(s) => secrets.push(SecretHash::new(s, now)?),
-            None if jwks.is_none() => {
+            None if jwks.is_none() && !is_tls_method(spec.token_endpoint_auth_method.as_deref()) => {
                 let s = format!("sec_{}", random_id(32)?);
                 secrets.push(SecretHash::new(&s, now)?);
                 generated = Some(s);
@@ -202,6 +239,13 @@ impl Client {
                 .as_deref()
                 .map(authsec_core::resource::uri::canonical_resource)
                 .transpose()?,
+            dpop_bound_access_tokens: spec.dpop_bound_access_tokens,
+            tls_client_certificate_bound_access_tokens: spec.tls_client_certificate_bound_access_tokens,
+            token_endpoint_auth_method: spec.token_endpoint_auth_method.clone(),
+            tls_client_auth_subject_dn: spec.tls_client_auth_subject_dn.clone(),
+            tls_client_auth_san_dns: spec.tls_client_auth_san_dns.clone(),
+            tls_client_auth_san_uri: spec.tls_client_auth_san_uri.clone(),
+            tls_client_certificate_sha256: spec.tls_client_certificate_sha256.clone(),
         };
         client.validate(roles)?;
         Ok((client, generated))
@@ -253,6 +297,7 @@ impl Client {
                 ))
             })?;
         }
+        self.validate_auth_method()?;
         // 1 s to 24 h; out of range is an error rather than a silent clamp, so a test asking for
         // short-lived tokens gets what it asked for or is told why not.
         if !(1..=86_400).contains(&self.token_lifetime) {
@@ -262,6 +307,81 @@ impl Client {
             )));
         }
         Ok(())
+    }
+
+    /// `token_endpoint_auth_method` and the RFC 8705 fields that go with it.
+    fn validate_auth_method(&self) -> Result<()> {
+        let id = &self.client_id;
+        let method = self.token_endpoint_auth_method.as_deref();
+        if let Some(m) = method.filter(|m| !AUTH_METHODS.contains(m)) {
+            return Err(Error::config(format!(
+                "client {id}: token_endpoint_auth_method {:?} is not offered; use one of {}",
+                authsec_core::util::truncate(m),
+                AUTH_METHODS.join(", ")
+            )));
+        }
+        let names = [
+            &self.tls_client_auth_subject_dn,
+            &self.tls_client_auth_san_dns,
+            &self.tls_client_auth_san_uri,
+        ];
+        let named = names.iter().filter(|n| n.is_some()).count();
+        match method {
+            Some(TLS_CLIENT_AUTH) if named != 1 => {
+                return Err(Error::config(format!(
+                    "client {id}: tls_client_auth needs exactly one of tls_client_auth_subject_dn, \
+                     tls_client_auth_san_dns, tls_client_auth_san_uri (RFC 8705 §2.1.2)"
+                )))
+            }
+            Some(TLS_CLIENT_AUTH) => {}
+            _ if named > 0 => {
+                return Err(Error::config(format!(
+                    "client {id}: tls_client_auth_* are used only with token_endpoint_auth_method: tls_client_auth"
+                )))
+            }
+            _ => {}
+        }
+        if let Some(dn) = &self.tls_client_auth_subject_dn {
+            crate::tls::normalize_dn(dn).map_err(|e| Error::config(format!("client {id}: {}", e.message())))?;
+        }
+        let certs = crate::tls::registered_certificates(self.jwks.as_ref())
+            .map_err(|e| Error::config(format!("client {id}: {}", e.message())))?;
+        if let Some(t) = &self.tls_client_certificate_sha256 {
+            if method != Some(SELF_SIGNED_TLS_CLIENT_AUTH) {
+                return Err(Error::config(format!(
+                    "client {id}: tls_client_certificate_sha256 is used only with token_endpoint_auth_method: \
+                     self_signed_tls_client_auth"
+                )));
+            }
+            if b64url_decode(t).is_none_or(|d| d.len() != 32) {
+                return Err(Error::config(format!(
+                    "client {id}: tls_client_certificate_sha256 is not the base64url SHA-256 of a certificate"
+                )));
+            }
+        }
+        let missing = match method {
+            Some(SELF_SIGNED_TLS_CLIENT_AUTH) if certs.is_empty() && self.tls_client_certificate_sha256.is_none() => {
+                "a certificate in jwks (x5c) or tls_client_certificate_sha256"
+            }
+            Some("client_secret_basic" | "client_secret_post") if self.secrets.is_empty() => "a client_secret",
+            Some("private_key_jwt") if self.jwks.is_none() => "jwks",
+            _ => "",
+        };
+        if !missing.is_empty() {
+            return Err(Error::config(format!(
+                "client {id}: token_endpoint_auth_method {} needs {missing}",
+                method.unwrap_or_default()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether this client may authenticate with `method` (an [`AUTH_METHODS`] name).
+    pub fn accepts_auth_method(&self, method: &str) -> bool {
+        match self.token_endpoint_auth_method.as_deref() {
+            Some(m) => m == method,
+            None => !is_tls_method(Some(method)),
+        }
     }
 
     pub fn may_use_grant(&self, grant_type: &str) -> bool {
@@ -291,12 +411,22 @@ impl Client {
             "may_act": self.may_act,
             "resource": self.resource,
             "auth_methods": self.auth_methods(),
+            "token_endpoint_auth_method": self.token_endpoint_auth_method,
+            "tls_client_auth_subject_dn": self.tls_client_auth_subject_dn,
+            "tls_client_auth_san_dns": self.tls_client_auth_san_dns,
+            "tls_client_auth_san_uri": self.tls_client_auth_san_uri,
+            "tls_client_certificate_sha256": self.tls_client_certificate_sha256,
+            "dpop_bound_access_tokens": self.dpop_bound_access_tokens,
+            "tls_client_certificate_bound_access_tokens": self.tls_client_certificate_bound_access_tokens,
             "secrets": self.secrets.iter().map(|s| serde_json::json!({"created_at": s.created_at, "expires_at": s.expires_at})).collect::<Vec<_>>(),
             "created_at": self.created_at,
         })
     }
 
     pub fn auth_methods(&self) -> Vec<&'static str> {
+        if let Some(only) = &self.token_endpoint_auth_method {
+            return AUTH_METHODS.iter().filter(|m| *m == only).copied().collect();
+        }
         let mut m = Vec::new();
         if !self.secrets.is_empty() {
             m.extend(["client_secret_basic", "client_secret_post"]);

@@ -56,6 +56,33 @@ pub struct ClientSpec {
     /// Other clients' `audiences` (and roles') may name the client id in its place.
     #[serde(default)]
     pub resource: Option<String>,
+    /// RFC 9449 §5.2: every token request of this client must carry a DPoP proof, and its tokens
+    /// are DPoP-bound.
+    #[serde(default)]
+    pub dpop_bound_access_tokens: bool,
+    /// RFC 8705 §3.4: this client's tokens are bound to the TLS client certificate it presents
+    /// (`cnf.x5t#S256`); a token request without one is refused. A certificate alone binds
+    /// nothing: the client asks for binding with this field.
+    #[serde(default)]
+    pub tls_client_certificate_bound_access_tokens: bool,
+    /// The one client authentication method this client may use (RFC 7591 names):
+    /// `client_secret_basic`, `client_secret_post`, `private_key_jwt`, `tls_client_auth`,
+    /// `self_signed_tls_client_auth`. Unset: any method the client has credentials for
+    /// (secrets, `jwks`), as before; the two TLS methods are used only when named here.
+    #[serde(default)]
+    pub token_endpoint_auth_method: Option<String>,
+    /// RFC 8705 §2.1.2, for `tls_client_auth` (exactly one of the three): the certificate's
+    /// subject DN (RFC 4514), a dNSName SAN, or a uniformResourceIdentifier SAN.
+    #[serde(default)]
+    pub tls_client_auth_subject_dn: Option<String>,
+    #[serde(default)]
+    pub tls_client_auth_san_dns: Option<String>,
+    #[serde(default)]
+    pub tls_client_auth_san_uri: Option<String>,
+    /// For `self_signed_tls_client_auth` (besides certificates in `jwks` `x5c`): the base64url
+    /// SHA-256 of the client certificate's DER (its `x5t#S256`).
+    #[serde(default)]
+    pub tls_client_certificate_sha256: Option<String>,
 }
 
 /// A role as written in the config file: scopes and audiences a client gets by listing it.
@@ -88,6 +115,47 @@ impl Default for TokenExchangeConfig {
 
 fn default_max_delegation_depth() -> u32 {
     3
+}
+
+/// DPoP (RFC 9449) at the token endpoint. Proofs are always accepted; `nonce` makes the server
+/// demand its own nonces in them (§8).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DpopConfig {
+    /// Refuse proofs without a nonce from this server (`use_dpop_nonce`); default off.
+    #[serde(default)]
+    pub nonce: bool,
+    /// Seconds a nonce is accepted (1 to 3600; default 60). Past half of it the server sends a
+    /// fresh one in `DPoP-Nonce` with a successful answer.
+    #[serde(default = "default_nonce_lifetime")]
+    pub nonce_lifetime: u64,
+}
+
+impl Default for DpopConfig {
+    fn default() -> Self {
+        DpopConfig {
+            nonce: false,
+            nonce_lifetime: default_nonce_lifetime(),
+        }
+    }
+}
+
+fn default_nonce_lifetime() -> u64 {
+    60
+}
+
+/// HTTPS (and with it RFC 8705 mutual TLS): PEM files. The server then asks every client for a
+/// certificate without requiring one.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The server's certificate chain (leaf first).
+    pub cert_file: String,
+    /// The server's private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: String,
+    /// CA certificates that `tls_client_auth` client certificates must chain to.
+    #[serde(default)]
+    pub client_ca_file: Option<String>,
 }
 
 /// The whole server configuration.
@@ -128,6 +196,11 @@ pub struct ServerConfig {
     pub roles: BTreeMap<String, RoleSpec>,
     #[serde(default)]
     pub token_exchange: TokenExchangeConfig,
+    #[serde(default)]
+    pub dpop: DpopConfig,
+    /// Serve HTTPS (the issuer is then `https://127.0.0.1:<port>`); absent: plain HTTP.
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
 }
 
 fn default_alg() -> String {
@@ -158,6 +231,8 @@ impl Default for ServerConfig {
             clients: Vec::new(),
             roles: BTreeMap::new(),
             token_exchange: TokenExchangeConfig::default(),
+            dpop: DpopConfig::default(),
+            tls: None,
         }
     }
 }
@@ -176,9 +251,26 @@ impl ServerConfig {
         let section = authsec_core::config::interpolate_value(section, &env)?;
         let cfg: ServerConfig =
             serde_json::from_value(section).map_err(|e| Error::config(format!("server config: {e}")))?;
-        cfg.signing_alg()?;
-        cfg.max_delegation_depth()?;
+        cfg.check()?;
         Ok(cfg)
+    }
+
+    /// The checks every way of building a configuration runs.
+    pub fn check(&self) -> Result<()> {
+        self.signing_alg()?;
+        self.max_delegation_depth()?;
+        self.dpop_nonce_lifetime()?;
+        Ok(())
+    }
+
+    /// `dpop.nonce_lifetime`, checked to be 1 to 3600 s.
+    pub fn dpop_nonce_lifetime(&self) -> Result<std::time::Duration> {
+        match self.dpop.nonce_lifetime {
+            s @ 1..=3600 => Ok(std::time::Duration::from_secs(s)),
+            s => Err(Error::config(format!(
+                "dpop.nonce_lifetime {s} is out of range (1 to 3600 seconds)"
+            ))),
+        }
     }
 
     pub fn from_yaml_file(path: &str) -> Result<ServerConfig> {
@@ -202,8 +294,7 @@ impl ServerConfig {
             (Some(v), None) => {
                 let cfg: ServerConfig = serde_json::from_value(v.clone())
                     .map_err(|e| Error::config(format!("local server config: {e}")))?;
-                cfg.signing_alg()?;
-                cfg.max_delegation_depth()?;
+                cfg.check()?;
                 cfg
             }
             (None, None) => ServerConfig::default(),

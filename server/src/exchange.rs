@@ -12,12 +12,16 @@
 //!   be exchanged into one without it.
 //! - A subject token's `may_act` must name the actor; the chain may be at most
 //!   `token_exchange.max_delegation_depth` deep and may not name an actor twice.
+//! - The issued token is bound to the DPoP key of the exchange request's proof, if any (and to
+//!   the actor's client certificate when it asks for certificate binding); the subject token's
+//!   own binding does not carry over.
 //! - Every exchange is recorded (new `jti` → subject `jti`), so revoking a token deactivates
 //!   every token exchanged from it.
 
 use crate::app::{is_active, verify_own_token, AppState};
 use crate::client_auth::{AuthMethod, Refusal};
 use crate::clients::Client;
+use crate::dpop::Binding;
 use crate::oauth::{Form, OAuthError, TOKEN_TYPES, TOKEN_TYPE_ACCESS_TOKEN};
 use crate::token::{names, requested_scopes, sign_access_token, token_response, NewToken};
 use authsec_core::util::quoted;
@@ -63,7 +67,13 @@ fn token_type(form: &Form, name: &str) -> Result<Option<&'static str>, OAuthErro
     }
 }
 
-pub fn exchange(st: &AppState, actor: &Client, method: AuthMethod, form: &Form) -> Result<Response, Refusal> {
+pub fn exchange(
+    st: &AppState,
+    actor: &Client,
+    method: AuthMethod,
+    form: &Form,
+    binding: &Binding,
+) -> Result<Response, Refusal> {
     let refuse = |e: OAuthError| (e, Some(actor.client_id.clone()));
     // Parameters (RFC 8693 §2.1).
     let subject_token = form.get("subject_token").filter(|t| !t.is_empty()).ok_or_else(|| {
@@ -192,6 +202,7 @@ pub fn exchange(st: &AppState, actor: &Client, method: AuthMethod, form: &Form) 
             iat: now,
             exp,
             act: act_claim(&chain),
+            cnf: binding.cnf(),
         },
     )
     .map_err(refuse)?;
@@ -203,9 +214,15 @@ pub fn exchange(st: &AppState, actor: &Client, method: AuthMethod, form: &Form) 
         json!({"outcome": "issued", "client_id": actor.client_id, "auth_method": method.as_str(), "sub": subject_sub,
                "chain": chain.iter().map(Actor::id).collect::<Vec<_>>(), "jti": signed.jti, "subject_jti": subject_jti,
                "kid": signed.kid, "scope": scopes.join(" "), "aud": aud, "expires_in": exp - now,
-               "issued_token_type": issued_type}),
+               "issued_token_type": issued_type, "token_type": binding.token_type(), "cnf": binding.cnf()}),
     );
-    Ok(token_response(&signed.token, exp - now, &scopes, Some(issued_type)))
+    Ok(token_response(
+        &signed.token,
+        binding.token_type(),
+        exp - now,
+        &scopes,
+        Some(issued_type),
+    ))
 }
 
 /// requested ∩ subject's scope ∩ the actor's allowed scopes; without a request, subject ∩ allowed.

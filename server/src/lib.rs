@@ -1,7 +1,9 @@
 //! # authsec-server
 //!
 //! A local OAuth 2.0 authorization server for development and tests: client credentials with
-//! `client_secret_basic`, `client_secret_post` and `private_key_jwt`; RFC 8693 token exchange
+//! `client_secret_basic`, `client_secret_post`, `private_key_jwt` and (over HTTPS) RFC 8705
+//! `tls_client_auth` / `self_signed_tls_client_auth`; DPoP-bound (RFC 9449) and
+//! certificate-bound (RFC 8705) access tokens; RFC 8693 token exchange
 //! for delegation chains (agent → sub-agent → tool) that never widen; RFC 9068 JWT access tokens
 //! signed with keys that rotate; JWKS; RFC 8414 metadata; RFC 7662 introspection; RFC 7009
 //! revocation (cascading to exchanged tokens); roles; an admin API; an audit log; per-client
@@ -24,15 +26,17 @@ pub mod audit;
 pub mod client_auth;
 pub mod clients;
 pub mod config;
+pub mod dpop;
 pub mod exchange;
 pub mod keys;
 pub mod oauth;
 pub mod ratelimit;
 pub mod roles;
 pub mod store;
+pub mod tls;
 pub mod token;
 
-pub use config::{ClientSpec, RoleSpec, ServerConfig, TokenExchangeConfig};
+pub use config::{ClientSpec, DpopConfig, RoleSpec, ServerConfig, TlsConfig, TokenExchangeConfig};
 
 use app::AppState;
 use authsec_core::{Clock, Error, Result, Secret, SystemClock};
@@ -118,6 +122,7 @@ pub fn build_state(
 ) -> Result<AppState> {
     let alg = cfg.signing_alg()?;
     let max_delegation_depth = cfg.max_delegation_depth()?;
+    let dpop = dpop::Dpop::new(&cfg)?;
     let store = store::Store::open(cfg.database.as_deref())?;
     let now = clock.now_ms().div_euclid(1000);
     let mut roles: roles::Roles = store.load_roles()?.into_iter().map(|r| (r.name.clone(), r)).collect();
@@ -132,9 +137,14 @@ pub fn build_state(
         .map(|c| (c.client_id.clone(), c))
         .collect();
     for spec in &cfg.clients {
-        if spec.client_secret.is_none() && spec.jwks.is_none() && spec.jwks_file.is_none() {
+        if spec.client_secret.is_none()
+            && spec.jwks.is_none()
+            && spec.jwks_file.is_none()
+            && !clients::is_tls_method(spec.token_endpoint_auth_method.as_deref())
+        {
             return Err(Error::config(format!(
-                "client {:?} in the config has neither client_secret nor jwks; set client_secret: ${{SOME_VAR}} or jwks_file",
+                "client {:?} in the config has neither client_secret nor jwks; set client_secret: ${{SOME_VAR}} or jwks_file \
+                 (or token_endpoint_auth_method: tls_client_auth)",
                 spec.client_id.as_deref().unwrap_or("?")
             )));
         }
@@ -174,18 +184,22 @@ pub fn build_state(
         clock,
         admin_token,
         max_delegation_depth,
+        dpop,
         cfg,
     })
 }
 
-/// Start listening (on the current tokio runtime) and serve in the background.
+/// Start listening (on the current tokio runtime) and serve in the background: HTTPS when the
+/// config has `tls`, else plain HTTP.
 pub async fn start(cfg: ServerConfig, opts: StartOptions) -> Result<RunningServer> {
+    let tls = cfg.tls.as_ref().map(tls::Tls::load).transpose()?.map(Arc::new);
     let listener = tokio::net::TcpListener::bind((opts.host.as_str(), opts.port))
         .await
         .map_err(|e| Error::config(format!("cannot listen on {}:{}: {e}", opts.host, opts.port)))?;
     let addr = listener.local_addr().map_err(|e| Error::internal(e.to_string()))?;
     let issuer = match &cfg.issuer {
         Some(i) => i.trim_end_matches('/').to_string(),
+        None if tls.is_some() => format!("https://{}", addr),
         None => format!("http://{}", addr),
     };
     let audit = match opts.audit {
@@ -202,6 +216,7 @@ pub async fn start(cfg: ServerConfig, opts: StartOptions) -> Result<RunningServe
     // gracefully, and each holds a clone of `alive` so that `shutdown` can wait for the last one.
     let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
     let (alive, connections) = tokio::sync::mpsc::channel::<()>(1);
+    let clock = state.clock.clone();
     let task = tokio::spawn(async move {
         loop {
             tokio::select! {
@@ -212,28 +227,29 @@ pub async fn start(cfg: ServerConfig, opts: StartOptions) -> Result<RunningServe
                 accepted = listener.accept() => {
                     let Ok((stream, _peer)) = accepted else { continue };
                     let _ = stream.set_nodelay(true);
-                    let svc = hyper_util::service::TowerToHyperService::new(router.clone());
-                    let mut closing = closing_rx.clone();
+                    let router = router.clone();
+                    let closing = closing_rx.clone();
                     let alive = alive.clone();
+                    let tls = tls.clone();
+                    let clock = clock.clone();
                     tokio::spawn(async move {
                         let _alive = alive;
-                        let mut b = hyper::server::conn::http1::Builder::new();
-                        b.timer(hyper_util::rt::TokioTimer::new())
-                            .header_read_timeout(Duration::from_secs(10))
-                            .max_headers(64)
-                            // max_buf_size alone lets a request head grow past it (up to the
-                            // last read's size); cap the head itself.
-                            .max_header_size(64 * 1024)
-                            .max_buf_size(64 * 1024);
-                        let conn = b.serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
-                        tokio::pin!(conn);
-                        tokio::select! {
-                            _ = conn.as_mut() => {}
-                            _ = closing.changed() => {
-                                conn.as_mut().graceful_shutdown();
-                                let _ = conn.await;
-                            }
-                        }
+                        let Some(tls) = tls else {
+                            return serve_connection(stream, router, None, closing).await;
+                        };
+                        // The handshake, like a request head, must complete within 10 s, and
+                        // stops when the server does.
+                        let handshake = tokio::time::timeout(Duration::from_secs(10), tls.acceptor.accept(stream));
+                        let mut stopping = closing.clone();
+                        let stream = tokio::select! {
+                            done = handshake => match done {
+                                Ok(Ok(s)) => s,
+                                _ => return,
+                            },
+                            _ = stopping.changed() => return,
+                        };
+                        let peer = tls.peer(stream.get_ref().1, clock.now_ms());
+                        serve_connection(stream, router, peer, closing).await
                     });
                 }
             }
@@ -246,4 +262,42 @@ pub async fn start(cfg: ServerConfig, opts: StartOptions) -> Result<RunningServe
         task,
         connections,
     })
+}
+
+/// Serve HTTP/1.1 on one connection until it ends or the server closes; `peer` (the TLS client
+/// certificate) goes into every request's extensions.
+async fn serve_connection<I>(
+    io: I,
+    router: axum::Router,
+    peer: Option<tls::PeerCert>,
+    mut closing: tokio::sync::watch::Receiver<bool>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    use tower::Service;
+    let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+        if let Some(p) = &peer {
+            req.extensions_mut().insert(p.clone());
+        }
+        // The router is always ready (axum documents `poll_ready` as a no-op).
+        let mut router = router.clone();
+        async move { router.call(req).await }
+    });
+    let mut b = hyper::server::conn::http1::Builder::new();
+    b.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(10))
+        .max_headers(64)
+        // max_buf_size alone lets a request head grow past it (up to the
+        // last read's size); cap the head itself.
+        .max_header_size(64 * 1024)
+        .max_buf_size(64 * 1024);
+    let conn = b.serve_connection(hyper_util::rt::TokioIo::new(io), svc);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = closing.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
 }

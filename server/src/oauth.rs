@@ -21,6 +21,8 @@ pub struct OAuthError {
     pub description: String,
     pub basic_challenge: bool,
     pub retry_after: Option<u64>,
+    /// A nonce for the client's next DPoP proof (`DPoP-Nonce`, RFC 9449 §8).
+    pub dpop_nonce: Option<String>,
 }
 
 impl OAuthError {
@@ -31,6 +33,7 @@ impl OAuthError {
             description: description.into(),
             basic_challenge: false,
             retry_after: None,
+            dpop_nonce: None,
         }
     }
     pub fn invalid_request(d: impl Into<String>) -> Self {
@@ -65,7 +68,17 @@ impl IntoResponse for OAuthError {
                 resp.headers_mut().insert(header::RETRY_AFTER, v);
             }
         }
+        if let Some(n) = &self.dpop_nonce {
+            set_dpop_nonce(&mut resp, n);
+        }
         resp
+    }
+}
+
+/// Send `nonce` in `DPoP-Nonce` (RFC 9449 §8).
+pub fn set_dpop_nonce(resp: &mut Response, nonce: &str) {
+    if let Ok(v) = HeaderValue::from_str(nonce) {
+        resp.headers_mut().insert("dpop-nonce", v);
     }
 }
 

@@ -1,21 +1,30 @@
 //! The token endpoint: the grant type is routed, the client authenticated, its grant types and
 //! rate limit checked, then the client credentials grant is served here and the token exchange
-//! grant in [`crate::exchange`]. Claim building and signing are shared by both grants.
+//! grant in [`crate::exchange`]. Claim building and signing are shared by both grants, and so is
+//! the binding of the token to a DPoP key or a TLS client certificate ([`crate::dpop`]).
 
 use crate::app::{audit_failure, read_form, AppState};
 use crate::client_auth::{authenticate, AuthMethod, Refusal};
 use crate::clients::Client;
-use crate::oauth::{json_no_store, Form, OAuthError, GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE};
+use crate::dpop::Binding;
+use crate::oauth::{json_no_store, set_dpop_nonce, Form, OAuthError, GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE};
+use crate::tls::PeerCert;
 use authsec_core::random::random_id;
 use authsec_core::util::{quoted, truncate};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
-pub async fn token(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
+pub async fn token(
+    State(st): State<Arc<AppState>>,
+    peer: Option<Extension<PeerCert>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let form = match read_form(&headers, body).await {
         Ok(f) => f,
         Err(e) => {
@@ -28,7 +37,7 @@ pub async fn token(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bo
     } else {
         "token"
     };
-    match issue(&st, &headers, &form) {
+    match issue(&st, &headers, &form, peer.as_ref().map(|p| &p.0)) {
         Ok(r) => r,
         Err((e, client)) => {
             audit_failure(&st, event, &e, client.as_deref());
@@ -37,7 +46,7 @@ pub async fn token(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bo
     }
 }
 
-fn issue(st: &AppState, headers: &HeaderMap, form: &Form) -> Result<Response, Refusal> {
+fn issue(st: &AppState, headers: &HeaderMap, form: &Form, peer: Option<&PeerCert>) -> Result<Response, Refusal> {
     let claimed = || form.get("client_id").map(str::to_string);
     let grant = match form.get("grant_type") {
         None => {
@@ -63,7 +72,8 @@ fn issue(st: &AppState, headers: &HeaderMap, form: &Form) -> Result<Response, Re
             ))
         }
     };
-    let (client, method) = authenticate(st, headers, form)?;
+    let proof = crate::dpop::check_proof(st, headers).map_err(|e| (e, claimed()))?;
+    let (client, method) = authenticate(st, headers, form, peer)?;
     let cid = Some(client.client_id.clone());
     if !client.may_use_grant(grant) {
         return Err((
@@ -91,11 +101,19 @@ fn issue(st: &AppState, headers: &HeaderMap, form: &Form) -> Result<Response, Re
         e.retry_after = Some(wait);
         return Err((e, cid));
     }
-    if grant == GRANT_TOKEN_EXCHANGE {
-        crate::exchange::exchange(st, &client, method, form)
-    } else {
-        client_credentials(st, &client, method, form)
+    let binding = Binding::for_request(&client, proof.as_ref(), peer).map_err(|e| (e, cid.clone()))?;
+    if let Some(p) = &proof {
+        crate::dpop::record_use(st, p).map_err(|e| (e, cid.clone()))?;
     }
+    let mut resp = if grant == GRANT_TOKEN_EXCHANGE {
+        crate::exchange::exchange(st, &client, method, form, &binding)
+    } else {
+        client_credentials(st, &client, method, form, &binding)
+    }?;
+    if let Some(n) = proof.as_ref().and_then(|p| p.renewed_nonce.as_deref()) {
+        set_dpop_nonce(&mut resp, n);
+    }
+    Ok(resp)
 }
 
 /// The scopes of a `scope` parameter in order, each once; `None` when it is absent or blank.
@@ -115,7 +133,13 @@ pub(crate) fn names(items: &[&str]) -> String {
     items.iter().map(|s| quoted(s)).collect::<Vec<_>>().join(", ")
 }
 
-fn client_credentials(st: &AppState, client: &Client, method: AuthMethod, form: &Form) -> Result<Response, Refusal> {
+fn client_credentials(
+    st: &AppState,
+    client: &Client,
+    method: AuthMethod,
+    form: &Form,
+    binding: &Binding,
+) -> Result<Response, Refusal> {
     let cid = || Some(client.client_id.clone());
     let perms = st.permissions(client);
     // Scopes: a subset of the allowed ones; none requested → the client's default scopes.
@@ -179,15 +203,22 @@ fn client_credentials(st: &AppState, client: &Client, method: AuthMethod, form: 
             iat: now,
             exp: now + lifetime,
             act: None,
+            cnf: binding.cnf(),
         },
     )
     .map_err(|e| (e, cid()))?;
     st.audit(
         "token",
         json!({"outcome": "issued", "client_id": client.client_id, "auth_method": method.as_str(), "jti": signed.jti, "kid": signed.kid,
-               "scope": scopes.join(" "), "aud": aud, "expires_in": lifetime}),
+               "scope": scopes.join(" "), "aud": aud, "expires_in": lifetime, "token_type": binding.token_type(), "cnf": binding.cnf()}),
     );
-    Ok(token_response(&signed.token, lifetime, &scopes, None))
+    Ok(token_response(
+        &signed.token,
+        binding.token_type(),
+        lifetime,
+        &scopes,
+        None,
+    ))
 }
 
 /// What an access token says.
@@ -201,6 +232,9 @@ pub(crate) struct NewToken<'a> {
     pub exp: i64,
     /// RFC 8693 §4.1 `act`, for exchanged tokens.
     pub act: Option<Value>,
+    /// RFC 7800 `cnf`: the key (RFC 9449 `jkt`) or certificate (RFC 8705 `x5t#S256`) the token
+    /// is bound to.
+    pub cnf: Option<Value>,
 }
 
 pub(crate) struct Signed {
@@ -244,6 +278,9 @@ pub(crate) fn sign_access_token(st: &AppState, t: NewToken<'_>) -> Result<Signed
     if let Some(may_act) = may_act_claim(&t.holder.may_act) {
         claims.insert("may_act".into(), may_act);
     }
+    if let Some(cnf) = t.cnf {
+        claims.insert("cnf".into(), cnf);
+    }
     let key = st.keys.lock().signing_key(t.iat)?;
     let token = key.sign(Some("at+jwt"), &Map::new(), &Value::Object(claims))?;
     Ok(Signed {
@@ -253,14 +290,16 @@ pub(crate) fn sign_access_token(st: &AppState, t: NewToken<'_>) -> Result<Signed
     })
 }
 
-/// The token response; `issued_token_type` for a token exchange (RFC 8693 §2.2.1).
+/// The token response (`token_type` `Bearer` or `DPoP`); `issued_token_type` for a token
+/// exchange (RFC 8693 §2.2.1).
 pub(crate) fn token_response(
     token: &str,
+    token_type: &str,
     expires_in: i64,
     scopes: &[String],
     issued_token_type: Option<&str>,
 ) -> Response {
-    let mut resp = json!({"access_token": token, "token_type": "Bearer", "expires_in": expires_in});
+    let mut resp = json!({"access_token": token, "token_type": token_type, "expires_in": expires_in});
     if let Some(t) = issued_token_type {
         resp["issued_token_type"] = json!(t);
     }

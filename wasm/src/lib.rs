@@ -7,6 +7,9 @@
 //! through `js/glue.js`), falling back to Rust (ed25519-dalek, in a separate module loaded on
 //! first use) only for Ed25519 where the runtime's WebCrypto lacks it, and fetches the JWKS with
 //! `fetch`.
+//!
+//! The helpers marked `#[doc(hidden)] pub` are for the `@authsec/wasm/requests` module
+//! (`requests/`), which links this crate and adds whole-request checks (DPoP, mTLS).
 
 use authsec_core::access_token::delegation;
 use authsec_core::http::{HttpRequest, HttpResponse, Transport};
@@ -46,12 +49,12 @@ extern "C" {
     fn with_delegation(claims: JsValue, chain: JsValue) -> JsValue;
 }
 
-fn js_error(e: &Error) -> JsValue {
+pub fn js_error(e: &Error) -> JsValue {
     let missing: Array = e.missing_scopes().iter().map(|s| JsValue::from_str(s)).collect();
     make_error(e.code().as_str(), e.message(), missing)
 }
 
-fn js_result<T>(r: Result<T>) -> std::result::Result<T, JsValue> {
+pub fn js_result<T>(r: Result<T>) -> std::result::Result<T, JsValue> {
     r.map_err(|e| js_error(&e))
 }
 
@@ -63,7 +66,7 @@ fn text_of(v: &JsValue) -> String {
 }
 
 /// `JSON.stringify` of a JS value, read by serde (undefined fields disappear, as JS users expect).
-fn json_of(v: &JsValue, what: &str) -> Result<serde_json::Value> {
+pub fn json_of(v: &JsValue, what: &str) -> Result<serde_json::Value> {
     if v.is_undefined() || v.is_null() {
         return Ok(serde_json::Value::Null);
     }
@@ -81,7 +84,7 @@ fn to_js(v: &str) -> std::result::Result<JsValue, JsValue> {
 /// Verified claims for JavaScript: the payload as a fresh plain object, with the chain the core
 /// read from `act` (current actor first) as `[{ sub, clientId, iss, id }]`, members absent from
 /// the token left out; `id` is the core's (`client_id`, else `sub`).
-fn claims_js(claims: &authsec_core::Claims) -> std::result::Result<JsValue, JsValue> {
+pub fn claims_js(claims: &authsec_core::Claims) -> std::result::Result<JsValue, JsValue> {
     let mut chain = String::from("[");
     for (i, a) in claims.delegation().iter().enumerate() {
         if i > 0 {
@@ -216,24 +219,29 @@ impl JwksStore for JsStore {
 /// off its curve when they read the set; this module does not carry the curve arithmetic, 19 KB):
 /// when no candidate is left, the token has no key.
 async fn signature_ok(check: &SignatureCheck) -> Result<bool> {
+    signed_by_any(check.alg(), check.keys(), check.message(), check.signature()).await
+}
+
+/// Whether one of `keys` verifies `signature` over `message` under `alg` (see [`signature_ok`]).
+pub async fn signed_by_any(
+    alg: authsec_core::Alg,
+    keys: &[authsec_core::VerifyKey],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<bool> {
     let mut unusable = 0;
-    for key in check.keys() {
+    for key in keys {
         let key = key.public_key();
-        let verdict = JsFuture::from(webcrypto_verify(
-            check.alg().as_str(),
-            &key.canonical_jwk(),
-            check.message(),
-            check.signature(),
-        ))
-        .await
-        .map_err(|e| Error::internal(format!("WebCrypto failed: {}", text_of(&e))))?;
+        let verdict = JsFuture::from(webcrypto_verify(alg.as_str(), &key.canonical_jwk(), message, signature))
+            .await
+            .map_err(|e| Error::internal(format!("WebCrypto failed: {}", text_of(&e))))?;
         if verdict.as_string().is_some() {
             unusable += 1;
             continue;
         }
         let ok = match (verdict.as_bool(), key) {
             (Some(ok), _) => ok,
-            (None, PublicKey::Ed25519 { x }) => JsFuture::from(fallback_ed25519(x, check.message(), check.signature()))
+            (None, PublicKey::Ed25519 { x }) => JsFuture::from(fallback_ed25519(x, message, signature))
                 .await
                 .map_err(|e| Error::internal(format!("the Ed25519 fallback failed: {}", text_of(&e))))?
                 .as_bool()
@@ -241,10 +249,7 @@ async fn signature_ok(check: &SignatureCheck) -> Result<bool> {
             (None, _) => {
                 return Err(Error::new(
                     ErrorCode::UnsupportedAlgorithm,
-                    format!(
-                        "this runtime's WebCrypto cannot check {} signatures; use a runtime with crypto.subtle",
-                        check.alg()
-                    ),
+                    format!("this runtime's WebCrypto cannot check {alg} signatures; use a runtime with crypto.subtle"),
                 ))
             }
         };
@@ -252,7 +257,7 @@ async fn signature_ok(check: &SignatureCheck) -> Result<bool> {
             return Ok(true);
         }
     }
-    if unusable == check.keys().len() {
+    if unusable == keys.len() {
         return Err(Error::new(
             ErrorCode::KeyNotFound,
             "the key set has no usable key for this token (WebCrypto refused the key's data: an EC point off its curve)",
@@ -285,7 +290,7 @@ async fn verify_core(
 // ----------------------------------------------------------------------------------------------
 // The API.
 
-fn requirement(v: &JsValue) -> Result<ScopeRequirement> {
+pub fn requirement(v: &JsValue) -> Result<ScopeRequirement> {
     let o = json_of(v, "verify options")?;
     if let Some(m) = o.as_object() {
         if let Some(k) = m.keys().find(|k| *k != "requiredScopes" && *k != "anyScopes") {
@@ -303,6 +308,9 @@ fn requirement(v: &JsValue) -> Result<ScopeRequirement> {
 #[wasm_bindgen]
 pub struct Verifier {
     inner: authsec_core::Verifier,
+    clock: Arc<dyn Clock>,
+    /// The testing clock, when `now_ms` was given.
+    manual: Option<authsec_core::ManualClock>,
 }
 
 #[wasm_bindgen]
@@ -336,15 +344,18 @@ impl Verifier {
                 ));
             };
             let o = VerifierOptions::from_value(&value)?;
-            let clock: Arc<dyn Clock> = match now_ms {
-                Some(ms) => Arc::new(authsec_core::ManualClock::new(ms as i64)),
+            let manual = now_ms.map(|ms| authsec_core::ManualClock::new(ms as i64));
+            let clock: Arc<dyn Clock> = match &manual {
+                Some(m) => Arc::new(m.clone()),
                 None => Arc::new(JsClock),
             };
             let keys = o
                 .keys()?
                 .into_provider(Arc::new(FetchTransport), clock.clone(), store)?;
             Ok(Verifier {
-                inner: authsec_core::Verifier::new(o.config()?, keys, clock)?,
+                inner: authsec_core::Verifier::new(o.config()?, keys, clock.clone())?,
+                clock,
+                manual,
             })
         })())
     }
@@ -385,10 +396,36 @@ impl Verifier {
         }
     }
 
+    /// Tests only: move the testing clock (a Verifier built with `now_ms`) to `now_ms`.
+    #[wasm_bindgen(js_name = setNowMs)]
+    pub fn set_now_ms(&self, now_ms: f64) -> std::result::Result<(), JsValue> {
+        match &self.manual {
+            Some(m) => {
+                m.set_ms(now_ms as i64);
+                Ok(())
+            }
+            None => Err(js_error(&Error::config(
+                "this Verifier has no testing clock (testing.nowMs)",
+            ))),
+        }
+    }
+
     /// Tokens in the verified-token cache.
     #[wasm_bindgen(getter, js_name = cachedTokens)]
     pub fn cached_tokens(&self) -> usize {
         self.inner.cached_tokens()
+    }
+}
+
+/// For the `@authsec/wasm/requests` module (not exported to JavaScript).
+impl Verifier {
+    #[doc(hidden)]
+    pub fn core(&self) -> &authsec_core::Verifier {
+        &self.inner
+    }
+    #[doc(hidden)]
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
     }
 }
 
@@ -524,7 +561,7 @@ pub fn error_classes() -> std::result::Result<JsValue, JsValue> {
 
 /// A plain JS object with these properties (built directly; `json!` would format a can't-happen
 /// serialization error into the module).
-fn js_object(props: &[(&str, JsValue)]) -> JsValue {
+pub fn js_object(props: &[(&str, JsValue)]) -> JsValue {
     let o = js_sys::Object::new();
     for (k, v) in props {
         let _ = Reflect::set(&o, &JsValue::from_str(k), v);

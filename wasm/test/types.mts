@@ -50,3 +50,23 @@ export async function chain(token: string): Promise<string[]> {
     throw e;
   }
 }
+
+// @authsec/wasm/requests: RequestVerifier over a fetch Request (DPoP, certificate-bound tokens).
+import * as requests from '../requests.js';
+const rv = new requests.RequestVerifier(new requests.Verifier({ issuer: 'https://auth.example', audience: 'https://api.example', jwksUri: 'https://auth.example/jwks' }), {
+  dpop: 'allowed',
+  dpopNonce: true,
+  publicUrl: 'https://api.example',
+  trustedProxies: ['10.0.0.0/8'],
+  clientCertHeader: 'x-forwarded-client-cert',
+});
+export async function handleRequest(request: Request): Promise<Response> {
+  const outcome: requests.RequestOutcome = await rv.verify(request, { requiredScopes: 'read:data' });
+  if (!outcome.accepted) {
+    const code: string | undefined = outcome.error?.code;
+    return new Response(code ?? null, { status: outcome.status, headers: outcome.headers });
+  }
+  const jkt: string | null = outcome.jkt;
+  const sub: unknown = outcome.claims.sub;
+  return new Response(JSON.stringify({ sub, jkt }), { headers: outcome.headers });
+}

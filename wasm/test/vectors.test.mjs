@@ -10,6 +10,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import * as pkg from '../index.js';
+import * as requests from '../requests.js';
 import { _setUnsupported } from '../js/glue.js';
 import { caseRunner } from './support/vector-runner.mjs';
 import { packageVersion, writeOutcomes } from '../../tests/conformance/outcomes.mjs';
@@ -42,6 +43,67 @@ for (const fallback of [false, true]) {
       }
     });
   }
+}
+
+// dpop_requests.json through @authsec/wasm/requests (the module with RequestVerifier): each case's
+// requests through one RequestVerifier (its replay cache lives for the case), the Verifier's
+// testing clock moved to each request's `now`.
+const dpop = JSON.parse(readFileSync(join(dir, 'dpop_requests.json'), 'utf8'));
+describe('dpop_requests.json', () => {
+  for (const c of dpop.cases) {
+    test(c.name, async () => {
+      total++;
+      const got = await runRequestCase(dpop, c);
+      outcomes[`dpop_requests.json#${c.name}`] = { requests: got };
+      assert.deepEqual(got, c.requests.map((r) => r.expect));
+      passed++;
+    });
+  }
+});
+
+async function runRequestCase(doc, c) {
+  const clock = { nowMs: c.requests[0].now * 1000 };
+  const verifier = new requests.Verifier({ ...toCamel(c.verifier), jwks: doc.jwks[c.jwks] }, clock);
+  const rv = new requests.RequestVerifier(verifier, c.policy);
+  const scopes = c.required_scopes ? { requiredScopes: c.required_scopes.all_of, anyScopes: c.required_scopes.any_of } : undefined;
+  const out = [];
+  for (const r of c.requests) {
+    requests._setNowMs(verifier, r.now * 1000);
+    const res = await rv.verify(
+      {
+        method: r.method,
+        target: r.target,
+        scheme: r.scheme,
+        headers: r.headers,
+        peer: r.peer,
+        clientCertificate: r.client_certificate === undefined ? undefined : Uint8Array.from(Buffer.from(r.client_certificate, 'base64')),
+      },
+      scopes,
+    );
+    const has = (name) => res.headers.some(([k]) => k.toLowerCase() === name);
+    if (res.accepted) {
+      out.push({ accepted: true, scheme: res.scheme, jkt: res.jkt, certificate: res.certificate, dpop_nonce: has('dpop-nonce') });
+    } else {
+      const challenges = res.headers.filter(([k]) => k.toLowerCase() === 'www-authenticate').map(([, v]) => v);
+      const scheme = (v) => v.split(' ')[0];
+      const carrier = challenges.find((v) => v.includes('error="'));
+      out.push({
+        accepted: false,
+        status: res.status,
+        error: res.error === null ? null : res.error.code,
+        challenges: challenges.map(scheme),
+        error_scheme: carrier === undefined ? null : scheme(carrier),
+        dpop_nonce: has('dpop-nonce'),
+      });
+    }
+  }
+  rv.free();
+  verifier.free();
+  return out;
+}
+
+function toCamel(o) {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/_([a-z])/g, (_, x) => x.toUpperCase()), v]));
 }
 
 after(() => {

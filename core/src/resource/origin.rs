@@ -7,8 +7,8 @@
 //!   followed by the path the server received. Forwarded headers are ignored.
 //! - `trust_forwarded`: the scheme, host and prefix come from `Forwarded` (RFC 7239) or
 //!   `X-Forwarded-Proto` / `-Host` / `-Prefix`, the first (client-facing) value of each, and only
-//!   from peers in `trusted_proxies` when that list is not empty. Turn it on only behind a proxy
-//!   that overwrites those headers.
+//!   from peers in `trusted_proxies` (which the request options require with it). Turn it on only
+//!   behind a proxy that overwrites those headers.
 //! - Neither: the scheme of the accepted connection and the `Host` header.
 
 use super::request::RequestParts;

@@ -42,7 +42,9 @@ pub struct RequestPolicy {
     pub replay_capacity: Option<usize>,
 }
 
-const OPTIONS: [OptionName; 15] = [
+/// The request options' names (snake_case, camelCase): bindings that take verifier and request
+/// options in one object split them with these.
+pub const OPTION_NAMES: [OptionName; 16] = [
     ("dpop", "dpop"),
     ("dpop_algorithms", "dpopAlgorithms"),
     ("dpop_max_age", "dpopMaxAge"),
@@ -58,6 +60,7 @@ const OPTIONS: [OptionName; 15] = [
     ("client_cert_header_format", "clientCertHeaderFormat"),
     ("require_certificate_binding", "requireCertificateBinding"),
     ("realm", "realm"),
+    ("resource_metadata", "resourceMetadata"),
 ];
 
 /// A request's credential and what it is checked against, read from the request.
@@ -96,6 +99,8 @@ pub struct Refusal {
 #[derive(Clone, Debug)]
 pub struct Accepted {
     pub claims: Arc<Claims>,
+    /// The access token as presented.
+    pub token: String,
     pub scheme: Scheme,
     pub binding: Binding,
     /// Headers to add to the response (a renewed `DPoP-Nonce`).
@@ -105,7 +110,7 @@ pub struct Accepted {
 impl RequestPolicy {
     /// Read the options (names as in the module's `OPTIONS`; camelCase accepted).
     pub fn from_value(v: &Value) -> Result<RequestPolicy> {
-        let o = Options::read("resource request options", v, &OPTIONS)?;
+        let o = Options::read("resource request options", v, &OPTION_NAMES)?;
         let mut proof = DpopPolicy::default();
         if let Some(algs) = o.strings("dpop_algorithms")? {
             proof.algorithms = algs
@@ -165,6 +170,14 @@ impl RequestPolicy {
             .iter()
             .map(|r| IpRange::parse(r))
             .collect::<Result<_>>()?;
+        // A forwarded header or a certificate header believed from any peer would let a client
+        // choose the URI its proofs are checked against, or the certificate it holds: the peers
+        // that may set them are listed (every peer only by saying so: 0.0.0.0/0 and ::/0).
+        if origin.trusted_proxies.is_empty() && (origin.trust_forwarded || o.is_given("client_cert_header")) {
+            return Err(Error::config(
+                "resource request options: trust_forwarded and client_cert_header need trusted_proxies, the addresses of the proxies that set those headers (e.g. [\"10.0.0.0/8\"]; [\"0.0.0.0/0\", \"::/0\"] trusts every peer)",
+            ));
+        }
         let certificate = match o.string("client_cert_header")? {
             Some(name) => CertSource::header(&name, o.string("client_cert_header_format")?.as_deref())?,
             None if o.is_given("client_cert_header_format") => {
@@ -181,6 +194,7 @@ impl RequestPolicy {
             certificate,
             challenge: ChallengeParams {
                 realm: o.string("realm")?,
+                resource_metadata: o.string("resource_metadata")?,
                 ..Default::default()
             },
             replay_capacity: o.count("replay_capacity")?,
@@ -411,6 +425,7 @@ impl RequestVerifier {
         match checked.await {
             Ok((claims, confirmed)) => Ok(Accepted {
                 claims,
+                token: p.credential.token.to_string(),
                 scheme: p.credential.scheme,
                 binding: confirmed.binding,
                 headers: confirmed

@@ -775,10 +775,10 @@ pub(crate) fn file(g: &mut Gen) -> Result<String, String> {
         ];
         b.push(
             name,
-            "RFC 9440 Client-Cert (base64 DER between colons).",
-            json!({"client_cert_header": "client-cert"}),
+            "RFC 9440 Client-Cert (base64 DER between colons), from a proxy at any address (trusted_proxies 0.0.0.0/0 and ::/0, said explicitly).",
+            json!({"client_cert_header": "client-cert", "trusted_proxies": ["0.0.0.0/0", "::/0"]}),
             None,
-            vec![Req::new(&h, accepted("Bearer", None, Some(&x5t), false))],
+            vec![Req::new(&h, accepted("Bearer", None, Some(&x5t), false)).peer("203.0.113.7")],
         );
     }
 

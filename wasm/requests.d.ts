@@ -1,0 +1,2 @@
+// @authsec/wasm/requests: initialised on import (top-level await).
+export * from './requests-manual.js';
