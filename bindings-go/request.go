@@ -43,11 +43,12 @@ type RequestOptions struct {
 	// proofs' htu are compared with when the server is behind a proxy.
 	PublicURL string
 	// TrustForwarded reads Forwarded / X-Forwarded-* from TrustedProxies (IP addresses or CIDR
-	// ranges) to find the URL the client used.
+	// ranges; required with it, "0.0.0.0/0" and "::/0" trust every peer) to find the URL the
+	// client used.
 	TrustForwarded bool
 	TrustedProxies []string
-	// ClientCertHeader names the header a TLS-terminating proxy in TrustedProxies puts the client
-	// certificate in ("" = take it from the TLS connection); ClientCertHeaderFormat is "xfcc"
+	// ClientCertHeader names the header a TLS-terminating proxy in TrustedProxies (required with
+	// it) puts the client certificate in ("" = take it from the TLS connection); ClientCertHeaderFormat is "xfcc"
 	// (Envoy's x-forwarded-client-cert), "rfc9440" (Client-Cert) or "pem".
 	ClientCertHeader       string
 	ClientCertHeaderFormat string
@@ -140,6 +141,8 @@ func RequestPartsFrom(r *http.Request) RequestParts {
 // Accepted is a request the RequestVerifier let through.
 type Accepted struct {
 	Claims *Claims
+	// Token is the access token as presented (for DownstreamToken, say).
+	Token string
 	// Scheme is "Bearer" or "DPoP".
 	Scheme string
 	// DPoPThumbprint is the jkt of the key whose proof came with a DPoP token ("" otherwise).
@@ -242,6 +245,7 @@ func (rv *RequestVerifier) Close() error {
 type verdict struct {
 	Accepted *struct {
 		Claims      json.RawMessage `json:"claims"`
+		Token       string          `json:"token"`
 		Scheme      string          `json:"scheme"`
 		JKT         string          `json:"jkt"`
 		Certificate string          `json:"certificate"`
@@ -272,7 +276,7 @@ func (d *verdict) decode() (*Accepted, error) {
 			return nil, err
 		}
 		a := d.Accepted
-		return &Accepted{Claims: c, Scheme: a.Scheme, DPoPThumbprint: a.JKT, CertificateThumbprint: a.Certificate,
+		return &Accepted{Claims: c, Token: a.Token, Scheme: a.Scheme, DPoPThumbprint: a.JKT, CertificateThumbprint: a.Certificate,
 			Header: headerOf(a.Headers)}, nil
 	case d.Refused != nil:
 		r := &Refusal{Status: d.Refused.Status, OAuthError: d.Refused.OAuthError, Header: headerOf(d.Refused.Headers)}

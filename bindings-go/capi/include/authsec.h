@@ -466,9 +466,8 @@ char *authsec_mcp_client_info(const struct AuthsecMcpClient *client);
  * clock, from options as JSON read by the core (`RequestPolicy::from_value`: `dpop`,
  * `dpop_algorithms`, `dpop_max_age`, `dpop_leeway`, `dpop_nonce`, `dpop_nonce_key`,
  * `dpop_nonce_lifetime`, `replay_capacity`, `public_url`, `trust_forwarded`, `trusted_proxies`,
- * `client_cert_header`, `client_cert_header_format`, `require_certificate_binding`, `realm`),
- * plus `resource_metadata` (the RFC 9728 metadata URL every challenge names). Free with
- * `authsec_request_verifier_free`.
+ * `client_cert_header`, `client_cert_header_format`, `require_certificate_binding`, `realm`,
+ * `resource_metadata`). Free with `authsec_request_verifier_free`.
  */
 AuthsecCode authsec_request_verifier_new(const struct AuthsecVerifier *verifier,
                                          const char *options_json,
@@ -490,7 +489,7 @@ void authsec_request_verifier_free(struct AuthsecRequestVerifier *rv);
  * `timeout_ms` bounds a blocking call (0 = none).
  *
  * `*out_json` is `{"accepted": {"claims": {as authsec_verifier_verify_pinned gives them},
- * "scheme": "Bearer"|"DPoP", "jkt": the DPoP key's thumbprint or null, "certificate": the bound
+ * "token": the access token as presented, "scheme": "Bearer"|"DPoP", "jkt": the DPoP key's thumbprint or null, "certificate": the bound
  * certificate's x5t#S256 or null, "headers": [[name, value], ...] to add to the response}}` or
  * `{"refused": {"status", "error": the error object or null (no credential), "oauth_error": its
  * RFC 6750 code, "headers": [[name, value], ...] to answer with (one WWW-Authenticate per scheme,

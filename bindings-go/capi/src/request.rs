@@ -28,9 +28,8 @@ pub struct AuthsecRequestVerifier {
 /// clock, from options as JSON read by the core (`RequestPolicy::from_value`: `dpop`,
 /// `dpop_algorithms`, `dpop_max_age`, `dpop_leeway`, `dpop_nonce`, `dpop_nonce_key`,
 /// `dpop_nonce_lifetime`, `replay_capacity`, `public_url`, `trust_forwarded`, `trusted_proxies`,
-/// `client_cert_header`, `client_cert_header_format`, `require_certificate_binding`, `realm`),
-/// plus `resource_metadata` (the RFC 9728 metadata URL every challenge names). Free with
-/// `authsec_request_verifier_free`.
+/// `client_cert_header`, `client_cert_header_format`, `require_certificate_binding`, `realm`,
+/// `resource_metadata`). Free with `authsec_request_verifier_free`.
 #[no_mangle]
 pub unsafe extern "C" fn authsec_request_verifier_new(
     verifier: *const AuthsecVerifier,
@@ -40,10 +39,7 @@ pub unsafe extern "C" fn authsec_request_verifier_new(
 ) -> AuthsecCode {
     ffi_boundary! { errors: error_json;
         let av = obj(verifier, "verifier")?;
-        let mut o = json_arg("request options", str_arg(options_json, "options_json")?)?;
-        let metadata = o.as_object_mut().and_then(|m| m.remove("resource_metadata"));
-        let mut policy = RequestPolicy::from_value(&o)?;
-        policy.challenge.resource_metadata = metadata.and_then(|m| m.as_str().map(str::to_string));
+        let policy = RequestPolicy::from_value(&json_arg("request options", str_arg(options_json, "options_json")?)?)?;
         let rv = RequestVerifier::new(Arc::new(av.verifier.clone()), policy, av.clock.clone());
         put(out, AuthsecRequestVerifier { rv, clock: av.clock.clone() })
     }
@@ -92,7 +88,7 @@ fn refusal_value(r: &Refusal) -> Value {
 /// `timeout_ms` bounds a blocking call (0 = none).
 ///
 /// `*out_json` is `{"accepted": {"claims": {as authsec_verifier_verify_pinned gives them},
-/// "scheme": "Bearer"|"DPoP", "jkt": the DPoP key's thumbprint or null, "certificate": the bound
+/// "token": the access token as presented, "scheme": "Bearer"|"DPoP", "jkt": the DPoP key's thumbprint or null, "certificate": the bound
 /// certificate's x5t#S256 or null, "headers": [[name, value], ...] to add to the response}}` or
 /// `{"refused": {"status", "error": the error object or null (no credential), "oauth_error": its
 /// RFC 6750 code, "headers": [[name, value], ...] to answer with (one WWW-Authenticate per scheme,
@@ -146,6 +142,7 @@ pub unsafe extern "C" fn authsec_request_verifier_verify(
         let out = match outcome {
             Ok(a) => json!({"accepted": {
                 "claims": serde_json::from_str::<Value>(&claims_out(&a.claims)?).map_err(|e| CoreError::internal(e.to_string()))?,
+                "token": a.token,
                 "scheme": a.scheme.as_str(),
                 "jkt": a.binding.proof.as_ref().map(|p| &p.jkt),
                 "certificate": a.binding.certificate,
