@@ -61,20 +61,27 @@ func free(p *C.char) {
 
 // errorFrom turns a C error result into an *Error.
 func errorFrom(code C.uint32_t, errJSON *C.char) error {
-	text := goString(errJSON)
-	e := &Error{Code: Code(code)}
-	if text != "" {
+	return errorFromJSON(Code(code), []byte(goString(errJSON)))
+}
+
+// errorFromJSON reads the C library's JSON error (its code, when code is 0).
+func errorFromJSON(code Code, text []byte) *Error {
+	e := &Error{Code: code}
+	if len(text) > 0 {
 		var w struct {
-			Name          string   `json:"name"`
+			Code          Code     `json:"code"`
 			Message       string   `json:"message"`
 			Status        int      `json:"status"`
 			RetryAfterMs  int64    `json:"retry_after_ms"`
 			MissingScopes []string `json:"missing_scopes"`
 			OAuthError    string   `json:"oauth_error"`
 		}
-		if json.Unmarshal([]byte(text), &w) == nil {
+		if json.Unmarshal(text, &w) == nil {
 			e.Message, e.Status, e.MissingScopes, e.OAuthError = w.Message, w.Status, w.MissingScopes, w.OAuthError
 			e.RetryAfter = time.Duration(w.RetryAfterMs) * time.Millisecond
+			if e.Code == 0 {
+				e.Code = w.Code
+			}
 		}
 	}
 	return e

@@ -14,6 +14,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -34,7 +35,8 @@ type ClientConfig struct {
 	Scopes       []string
 	Audience     string
 	Resource     []string
-	// "client_secret_basic" (default), "client_secret_post" or "private_key_jwt".
+	// "client_secret_basic" (default), "client_secret_post", "private_key_jwt", "tls_client_auth"
+	// or "self_signed_tls_client_auth" (RFC 8705: the client authenticates with TLSClientCert).
 	AuthMethod string
 	// PEM private key for private_key_jwt.
 	PrivateKey string
@@ -50,6 +52,27 @@ type ClientConfig struct {
 	MaxAttempts int
 	// Allow plain http:// to a non-loopback host.
 	AllowInsecureHTTP bool
+
+	// DPoP (RFC 9449) asks for DPoP-bound tokens, proving a key with every token request and (with
+	// Transport) every resource request; on by default when DPoPKey or DPoPKeyFile is set.
+	DPoP bool
+	// DPoPKey is the proof key as PEM or a private JWK (empty = a fresh key per client);
+	// DPoPKeyFile reads it from a file. Never in fmt output.
+	DPoPKey     string
+	DPoPKeyFile string
+	// DPoPAlg is the proof algorithm (empty = the key's, ES256 for a fresh key).
+	DPoPAlg string
+	// TLSClientCert (PEM, or TLSClientCertFile) and TLSClientKey (PEM, or TLSClientKeyFile) are
+	// presented to the token endpoint (RFC 8705: tls_client_auth and certificate-bound tokens);
+	// TLSCACert (PEM, or TLSCAFile) adds trusted CA certificates. TLSClientKey is never in fmt
+	// output.
+	TLSClientCert     string
+	TLSClientCertFile string
+	TLSClientKey      string
+	TLSClientKeyFile  string
+	TLSCACert         string
+	TLSCAFile         string
+
 	// Clock is a test clock (authsectest.NewClock); nil is the system clock.
 	Clock *ManualClock
 }
@@ -62,8 +85,9 @@ func (c ClientConfig) Format(f fmt.State, verb rune) {
 		}
 		return "[REDACTED]"
 	}
-	fmt.Fprintf(f, "{TokenURL:%s Domain:%s Issuer:%s ClientID:%s ClientSecret:%s Scopes:%v Audience:%s Resource:%v AuthMethod:%s PrivateKey:%s PrivateKeyID:%s PrivateKeyAlg:%s RefreshBuffer:%s MaxAttempts:%d}",
-		c.TokenURL, c.Domain, c.Issuer, c.ClientID, redact(c.ClientSecret), c.Scopes, c.Audience, c.Resource, c.AuthMethod, redact(c.PrivateKey), c.PrivateKeyID, c.PrivateKeyAlg, c.RefreshBuffer, c.MaxAttempts)
+	fmt.Fprintf(f, "{TokenURL:%s Domain:%s Issuer:%s ClientID:%s ClientSecret:%s Scopes:%v Audience:%s Resource:%v AuthMethod:%s PrivateKey:%s PrivateKeyID:%s PrivateKeyAlg:%s RefreshBuffer:%s MaxAttempts:%d DPoP:%t DPoPKey:%s DPoPKeyFile:%s DPoPAlg:%s TLSClientCertFile:%s TLSClientKey:%s TLSClientKeyFile:%s TLSCAFile:%s}",
+		c.TokenURL, c.Domain, c.Issuer, c.ClientID, redact(c.ClientSecret), c.Scopes, c.Audience, c.Resource, c.AuthMethod, redact(c.PrivateKey), c.PrivateKeyID, c.PrivateKeyAlg, c.RefreshBuffer, c.MaxAttempts,
+		c.DPoP, redact(c.DPoPKey), c.DPoPKeyFile, c.DPoPAlg, c.TLSClientCertFile, redact(c.TLSClientKey), c.TLSClientKeyFile, c.TLSCAFile)
 }
 
 // settings is the config as the core's settings map (set fields only).
@@ -73,6 +97,10 @@ func (c ClientConfig) settings() map[string]any {
 		"token_url": c.TokenURL, "domain": c.Domain, "issuer": c.Issuer, "client_id": c.ClientID,
 		"client_secret": c.ClientSecret, "audience": c.Audience, "auth_method": c.AuthMethod,
 		"private_key": c.PrivateKey, "private_key_id": c.PrivateKeyID, "private_key_alg": c.PrivateKeyAlg,
+		"dpop_key": c.DPoPKey, "dpop_key_file": c.DPoPKeyFile, "dpop_alg": c.DPoPAlg,
+		"tls_client_cert": c.TLSClientCert, "tls_client_cert_file": c.TLSClientCertFile,
+		"tls_client_key": c.TLSClientKey, "tls_client_key_file": c.TLSClientKeyFile,
+		"tls_ca_cert": c.TLSCACert, "tls_ca_file": c.TLSCAFile,
 	} {
 		if v != "" {
 			m[k] = v
@@ -100,6 +128,9 @@ func (c ClientConfig) settings() map[string]any {
 	if c.AllowInsecureHTTP {
 		m["allow_insecure_http"] = true
 	}
+	if c.DPoP {
+		m["dpop"] = true
+	}
 	return m
 }
 
@@ -117,7 +148,8 @@ type Token struct {
 	TokenType   string
 	Expiry      time.Time
 	Scopes      []string
-	// The Authorization header value ("Bearer ...").
+	// The Authorization header value ("Bearer ..." or "DPoP ..."). A DPoP token also needs a
+	// proof with every request: use ClientCredentials.Authorize (Transport does).
 	Authorization string
 	// The response's issued_token_type (RFC 8693 §2.2.1): for a token exchange the requested
 	// type's URN (the core checks it), "" when the response has none.
@@ -333,4 +365,73 @@ func (c *ClientCredentials) requestCount() uint64 {
 	}
 	defer c.h.release()
 	return uint64(C.authsec_client_request_count((*C.AuthsecClient)(h)))
+}
+
+// DPoPThumbprint is the RFC 7638 thumbprint of the client's DPoP key (the cnf.jkt its tokens are
+// bound to), "" when the client does not use DPoP.
+func (c *ClientCredentials) DPoPThumbprint() string {
+	h := c.h.acquire()
+	if h == nil {
+		return ""
+	}
+	defer c.h.release()
+	s := goString(C.authsec_client_dpop_thumbprint((*C.AuthsecClient)(h)))
+	runtime.KeepAlive(c)
+	return s
+}
+
+// Authorize returns the headers that authorize one request with t (a token of this client) to
+// url: Authorization with the token's scheme and, for a DPoP token, a fresh DPoP proof for method
+// and url (the core's authorize). Call it for every attempt, a retry included: a proof is good
+// for one request.
+func (c *ClientCredentials) Authorize(t *Token, method, url string) (http.Header, error) {
+	h := c.h.acquire()
+	if h == nil {
+		return nil, errClosed
+	}
+	defer c.h.release()
+	ct, ca, cm, cu := cString(t.TokenType), cString(t.AccessToken), cString(method), cString(url)
+	defer free(ct)
+	defer free(ca)
+	defer free(cm)
+	defer free(cu)
+	var out, e *C.char
+	code := C.authsec_client_authorize((*C.AuthsecClient)(h), ct, ca, cm, cu, &out, &e)
+	runtime.KeepAlive(c)
+	if code != 0 {
+		return nil, errorFrom(code, e)
+	}
+	var pairs [][2]string
+	if json.Unmarshal([]byte(goString(out)), &pairs) != nil {
+		return nil, &Error{Code: CodeInternalError, Message: "cannot read the headers from the core"}
+	}
+	return headerOf(pairs), nil
+}
+
+// OnResourceResponse tells the core how the resource at url answered a request that carried
+// accessToken, after retries retries of that request (the core's on_resource_response). Call it
+// for every answer: it keeps the origin's DPoP-Nonce. True means send the request once more,
+// with fresh Authorize headers for the token Token now returns (the same one after a DPoP nonce
+// challenge; a new one when the core dropped a refused token); false means hand the answer over.
+func (c *ClientCredentials) OnResourceResponse(url, accessToken string, status int, header http.Header, retries int) bool {
+	h := c.h.acquire()
+	if h == nil {
+		return false
+	}
+	defer c.h.release()
+	var pairs [][2]string
+	for k, vs := range header {
+		for _, v := range vs {
+			pairs = append(pairs, [2]string{k, v})
+		}
+	}
+	b, _ := json.Marshal(pairs)
+	cu, ct := cString(url), cString(accessToken)
+	defer free(cu)
+	defer free(ct)
+	bp, bn := bytesArg(b)
+	retry := C.authsec_client_on_resource_response((*C.AuthsecClient)(h), cu, ct, C.uint16_t(status), bp, bn, C.uint32_t(retries))
+	runtime.KeepAlive(b)
+	runtime.KeepAlive(c)
+	return bool(retry)
 }

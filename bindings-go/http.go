@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"runtime"
 )
@@ -17,10 +18,12 @@ import (
 // ---------------------------------------------------------------------------------------------
 // Client side: an http.RoundTripper that adds the bearer token.
 
-// Transport adds the client's bearer token to every request. When the resource server answers
-// 401 it asks the core (on_unauthorized), which drops that token and says whether to send the
-// request again with a fresh one (once; not for insufficient_scope); only requests whose body can
-// be replayed are sent again.
+// Transport authorizes every request with the client's token: the headers of the core's
+// authorize for each attempt (Authorization with the token's scheme and, for a DPoP token, a fresh
+// DPoP proof for the method and URL). Every answer goes to the core's on_resource_response (which
+// keeps the origin's DPoP-Nonce); when it says so after a 401 (a DPoP nonce challenge: same token;
+// a refused token: the core dropped it, so a fresh one) the request is sent once more, if its body
+// can be replayed (GetBody).
 type Transport struct {
 	Client *ClientCredentials
 	// Base is the underlying transport (nil = http.DefaultTransport).
@@ -34,39 +37,46 @@ func (t *Transport) base() http.RoundTripper {
 	return http.DefaultTransport
 }
 
-func (t *Transport) send(req *http.Request) (*http.Response, *Token, error) {
+// send makes one attempt with body (nil: the request's own).
+func (t *Transport) send(req *http.Request, body io.ReadCloser) (*http.Response, *Token, error) {
 	tok, err := t.Client.Token(req.Context())
 	if err != nil {
 		return nil, nil, err
 	}
+	h, err := t.Client.Authorize(tok, req.Method, req.URL.String())
+	if err != nil {
+		return nil, nil, err
+	}
 	r := req.Clone(req.Context())
-	r.Header.Set("Authorization", tok.Authorization)
+	if body != nil {
+		r.Body = body
+	}
+	for k, v := range h {
+		r.Header[k] = v
+	}
 	resp, err := t.base().RoundTrip(r)
 	return resp, tok, err
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, tok, err := t.send(req)
-	// The core ends this loop: it answers false after its retries.
-	for retries := 0; err == nil && resp.StatusCode == http.StatusUnauthorized; retries++ {
-		if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+	url := req.URL.String()
+	resp, tok, err := t.send(req, nil)
+	// The core ends this loop: it answers false after its retry.
+	for retries := 0; err == nil; retries++ {
+		if !t.Client.OnResourceResponse(url, tok.AccessToken, resp.StatusCode, resp.Header, retries) {
 			return resp, nil
 		}
-		if !t.Client.onUnauthorized(tok.AccessToken, resp.Header.Get("WWW-Authenticate"), retries) {
-			return resp, nil
-		}
-		retry := req
+		var body io.ReadCloser
 		if req.GetBody != nil {
-			body, err := req.GetBody()
-			if err != nil {
+			if body, err = req.GetBody(); err != nil {
 				return resp, nil
 			}
-			retry = req.Clone(req.Context())
-			retry.Body = body
+		} else if req.Body != nil && req.Body != http.NoBody {
+			return resp, nil
 		}
 		resp.Body.Close()
-		resp, tok, err = t.send(retry)
+		resp, tok, err = t.send(req, body)
 	}
 	return resp, err
 }
@@ -98,19 +108,9 @@ type MiddlewareOptions struct {
 	RequiredScopes []string
 	// At least one of these scopes is required.
 	AnyScopes []string
-}
-
-func bearerToken(header string) (string, bool, error) {
-	ch := cString(header)
-	defer free(ch)
-	var out, e *C.char
-	if code := C.authsec_bearer_token(ch, &out, &e); code != 0 {
-		return "", false, errorFrom(code, e)
-	}
-	if out == nil {
-		return "", false, nil
-	}
-	return goString(out), true, nil
+	// Request configures DPoP, nonces, the public URL and proxies, and certificate-bound tokens
+	// (its Realm defaults to Realm).
+	Request RequestOptions
 }
 
 type challengeOut struct {
@@ -164,10 +164,24 @@ func HTTPStatus(err error) int {
 	return challenge("", "", ae, nil).Status
 }
 
-// Middleware verifies the request's bearer token with v; on success the claims are in the
-// request context (ClaimsFromContext), otherwise it answers 400/401/403 with WWW-Authenticate
-// (or 5xx when keys are unavailable), as the core decides.
-func Middleware(v *Verifier, opts MiddlewareOptions) func(http.Handler) http.Handler {
+type acceptedKey struct{}
+
+// AcceptedFromContext returns what the middleware accepted for the request: the claims, the
+// scheme, the DPoP key's and the client certificate's thumbprints.
+func AcceptedFromContext(ctx context.Context) (*Accepted, bool) {
+	a, ok := ctx.Value(acceptedKey{}).(*Accepted)
+	return a, ok
+}
+
+// NewMiddleware checks every request with a RequestVerifier over v (Bearer and DPoP tokens,
+// certificate-bound tokens, the scopes): on success the claims are in the request context
+// (ClaimsFromContext, AcceptedFromContext) and the accepted result's headers (a renewed
+// DPoP-Nonce) are added to the response; otherwise it answers the core's refusal: its status
+// (400/401/403, or 5xx when keys are unavailable), every WWW-Authenticate challenge on its own
+// header line, DPoP-Nonce, and a JSON body {"error": "..."}. The TLS client certificate is taken
+// from r.TLS, unless opts.Request.ClientCertHeader names a proxy's header. It fails on invalid
+// request options.
+func NewMiddleware(v *Verifier, opts MiddlewareOptions) (func(http.Handler) http.Handler, error) {
 	var vopts []VerifyOption
 	if len(opts.RequiredScopes) > 0 {
 		vopts = append(vopts, RequireScopes(opts.RequiredScopes...))
@@ -175,32 +189,39 @@ func Middleware(v *Verifier, opts MiddlewareOptions) func(http.Handler) http.Han
 	if len(opts.AnyScopes) > 0 {
 		vopts = append(vopts, RequireAnyScope(opts.AnyScopes...))
 	}
+	ro := opts.Request
+	if ro.Realm == "" {
+		ro.Realm = opts.Realm
+	}
+	ro.resourceMetadata = opts.ResourceMetadata
+	rv, err := NewRequestVerifier(v, ro)
+	if err != nil {
+		return nil, err
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			token, ok, err := bearerToken(r.Header.Get("Authorization"))
-			var claims *Claims
-			if err == nil && ok {
-				claims, err = v.Verify(r.Context(), token, vopts...)
+			a, err := rv.Verify(r.Context(), RequestPartsFrom(r), vopts...)
+			var refusal *Refusal
+			switch {
+			case err == nil:
+				addHeader(w.Header(), a.Header)
+				ctx := context.WithValue(context.WithValue(r.Context(), claimsKey{}, a.Claims), acceptedKey{}, a)
+				next.ServeHTTP(w, r.WithContext(ctx))
+			case errors.As(err, &refusal):
+				refusal.WriteTo(w)
+			default:
+				(&Refusal{Status: http.StatusInternalServerError}).WriteTo(w)
 			}
-			if err == nil && ok {
-				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), claimsKey{}, claims)))
-				return
-			}
-			var ae *Error
-			if err != nil && !errors.As(err, &ae) {
-				ae = &Error{Code: CodeInternalError, Message: err.Error()}
-			}
-			c := challenge(opts.Realm, opts.ResourceMetadata, ae, opts.RequiredScopes)
-			if c.WWWAuthenticate != "" {
-				w.Header().Set("WWW-Authenticate", c.WWWAuthenticate)
-			}
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(c.Status)
-			body := map[string]string{}
-			if c.Error != "" {
-				body["error"] = c.Error
-			}
-			json.NewEncoder(w).Encode(body)
 		})
+	}, nil
+}
+
+// Middleware is NewMiddleware for options known to be valid: it panics on invalid
+// opts.Request (the zero RequestOptions are always valid).
+func Middleware(v *Verifier, opts MiddlewareOptions) func(http.Handler) http.Handler {
+	m, err := NewMiddleware(v, opts)
+	if err != nil {
+		panic(err)
 	}
+	return m
 }

@@ -6,16 +6,19 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
 
-// The shared test vectors (tests/vectors/verify_*.json, format in tests/vectors/README.md): every
-// case through the public Verifier, the clock fixed with the public ManualClock. With AUTHSEC_CONFORMANCE_OUT=<dir>
+// The shared test vectors (tests/vectors/verify_*.json and dpop_requests.json, format in
+// tests/vectors/README.md): every case through the public Verifier (and RequestVerifier), the
+// clock fixed with the public ManualClock. With AUTHSEC_CONFORMANCE_OUT=<dir>
 // the outcomes also go to <dir>/go.json for the cross-language comparison
 // (tests/conformance/README.md).
 
@@ -152,8 +155,136 @@ func TestSharedVectors(t *testing.T) {
 			}
 		}
 	}
+	p, f := requestVectors(t, outcomes)
+	passed, failed = passed+p, failed+f
 	t.Logf("vectors: %d passed, %d failed", passed, failed)
 	writeOutcomes(t, outcomes, notes)
+}
+
+// requestVectors runs tests/vectors/dpop_requests.json: each case's requests in order through one
+// public RequestVerifier (its replay cache lives for the case), the verifier's ManualClock at each
+// request's now. The outcome of a case is {"requests": [each request's outcome, shaped as its expect]}.
+func requestVectors(t *testing.T, outcomes map[string]any) (passed, failed int) {
+	b, err := os.ReadFile("../tests/vectors/dpop_requests.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vf struct {
+		JWKS  map[string]json.RawMessage `json:"jwks"`
+		Cases []struct {
+			Name     string `json:"name"`
+			JWKS     string `json:"jwks"`
+			Verifier struct {
+				Issuer   string   `json:"issuer"`
+				Audience []string `json:"audience"`
+			} `json:"verifier"`
+			Policy struct {
+				DPoP              string   `json:"dpop"`
+				DPoPAlgorithms    []string `json:"dpop_algorithms"`
+				DPoPNonce         bool     `json:"dpop_nonce"`
+				DPoPNonceKey      string   `json:"dpop_nonce_key"`
+				DPoPNonceLifetime float64  `json:"dpop_nonce_lifetime"`
+				PublicURL         string   `json:"public_url"`
+				TrustForwarded    bool     `json:"trust_forwarded"`
+				TrustedProxies    []string `json:"trusted_proxies"`
+				ClientCertHeader  string   `json:"client_cert_header"`
+			} `json:"policy"`
+			RequiredScopes struct {
+				AllOf []string `json:"all_of"`
+				AnyOf []string `json:"any_of"`
+			} `json:"required_scopes"`
+			Requests []struct {
+				Now               int64       `json:"now"`
+				Method            string      `json:"method"`
+				Scheme            string      `json:"scheme"`
+				Target            string      `json:"target"`
+				Headers           [][2]string `json:"headers"`
+				Peer              string      `json:"peer"`
+				ClientCertificate []byte      `json:"client_certificate"` // standard base64
+				Expect            any         `json:"expect"`
+			} `json:"requests"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(b, &vf); err != nil {
+		t.Fatalf("dpop_requests.json: %v", err)
+	}
+	schemeOf := func(c string) string { s, _, _ := strings.Cut(c, " "); return s }
+	for _, c := range vf.Cases {
+		clk := NewManualClock(time.Unix(0, 0))
+		v, err := NewVerifier(VerifierConfig{Issuer: c.Verifier.Issuer, Audience: c.Verifier.Audience,
+			JWKS: string(vf.JWKS[c.JWKS]), Clock: clk})
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		p := c.Policy
+		rv, err := NewRequestVerifier(v, RequestOptions{DPoP: p.DPoP, DPoPAlgorithms: p.DPoPAlgorithms, DPoPNonce: p.DPoPNonce,
+			DPoPNonceKey: p.DPoPNonceKey, DPoPNonceLifetime: time.Duration(p.DPoPNonceLifetime * float64(time.Second)),
+			PublicURL: p.PublicURL, TrustForwarded: p.TrustForwarded, TrustedProxies: p.TrustedProxies,
+			ClientCertHeader: p.ClientCertHeader})
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		var opts []VerifyOption
+		if c.RequiredScopes.AllOf != nil || c.RequiredScopes.AnyOf != nil {
+			opts = append(opts, RequireScopes(c.RequiredScopes.AllOf...), RequireAnyScope(c.RequiredScopes.AnyOf...))
+		}
+		var got, want []any
+		for _, r := range c.Requests {
+			clk.Set(time.Unix(r.Now, 0))
+			h := http.Header{}
+			for _, kv := range r.Headers {
+				h.Add(kv[0], kv[1])
+			}
+			a, err := rv.Verify(context.Background(), RequestParts{Method: r.Method, Target: r.Target, Scheme: r.Scheme,
+				Header: h, Peer: r.Peer, ClientCertificate: r.ClientCertificate}, opts...)
+			var out map[string]any
+			var refusal *Refusal
+			switch {
+			case err == nil:
+				out = map[string]any{"accepted": true, "scheme": a.Scheme, "jkt": nilIfEmpty(a.DPoPThumbprint),
+					"certificate": nilIfEmpty(a.CertificateThumbprint), "dpop_nonce": a.Header.Get("DPoP-Nonce") != ""}
+			case errors.As(err, &refusal):
+				var code any
+				if refusal.Err != nil {
+					code = refusal.Err.Code.String()
+				}
+				challenges, errorScheme := []any{}, any(nil)
+				for _, ch := range refusal.Header.Values("WWW-Authenticate") {
+					challenges = append(challenges, schemeOf(ch))
+					if errorScheme == nil && strings.Contains(ch, `error="`) {
+						errorScheme = schemeOf(ch)
+					}
+				}
+				out = map[string]any{"accepted": false, "status": refusal.Status, "error": code, "challenges": challenges,
+					"error_scheme": errorScheme, "dpop_nonce": refusal.Header.Get("DPoP-Nonce") != ""}
+			default:
+				t.Fatalf("%s: %v", c.Name, err)
+			}
+			// As JSON values, to compare with the file's.
+			var o any
+			ob, _ := json.Marshal(out)
+			json.Unmarshal(ob, &o)
+			got, want = append(got, o), append(want, r.Expect)
+		}
+		rv.Close()
+		v.Close()
+		clk.Close()
+		outcomes["dpop_requests.json#"+c.Name] = map[string]any{"requests": got}
+		if reflect.DeepEqual(got, want) {
+			passed++
+		} else {
+			failed++
+			t.Errorf("%s: got %v, expected %v", c.Name, got, want)
+		}
+	}
+	return passed, failed
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // delegationJSON is a chain as the vectors and the outcome files give it (always a list).

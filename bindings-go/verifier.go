@@ -347,21 +347,13 @@ func (v *Verifier) verify(token string, scopes []byte, wait bool, ms C.uint64_t)
 			want = true
 			continue
 		}
-		var w struct {
-			Claims     map[string]any `json:"claims"`
-			Scopes     []string       `json:"scopes"`
-			Delegation []Actor        `json:"delegation"`
-		}
-		if err := json.Unmarshal([]byte(goString(out)), &w); err != nil {
+		c, err := decodeClaims([]byte(goString(out)))
+		if err != nil {
 			if seq != 0 {
 				C.authsec_verifier_unpin((*C.AuthsecVerifier)(h), id, seq)
 			}
-			return nil, &Error{Code: CodeInternalError, Message: "cannot read the claims from the core"}
+			return nil, err
 		}
-		if len(w.Delegation) == 0 {
-			w.Delegation = nil
-		}
-		c := &Claims{raw: w.Claims, scopes: w.Scopes, delegation: w.Delegation}
 		if seq != 0 {
 			for _, old := range v.memo.store(uint64(id), uint64(seq), c) {
 				C.authsec_verifier_unpin((*C.AuthsecVerifier)(h), C.uint64_t(old.id), C.uint64_t(old.seq))
@@ -370,6 +362,22 @@ func (v *Verifier) verify(token string, scopes []byte, wait bool, ms C.uint64_t)
 		runtime.KeepAlive(v)
 		return c, nil
 	}
+}
+
+// decodeClaims reads the core's claims JSON ({"claims", "scopes", "delegation"}).
+func decodeClaims(text []byte) (*Claims, error) {
+	var w struct {
+		Claims     map[string]any `json:"claims"`
+		Scopes     []string       `json:"scopes"`
+		Delegation []Actor        `json:"delegation"`
+	}
+	if err := json.Unmarshal(text, &w); err != nil {
+		return nil, &Error{Code: CodeInternalError, Message: "cannot read the claims from the core"}
+	}
+	if len(w.Delegation) == 0 {
+		w.Delegation = nil
+	}
+	return &Claims{raw: w.Claims, scopes: w.Scopes, delegation: w.Delegation}, nil
 }
 
 // pinnedCount is how many claims objects the core holds for this verifier's memo (tests).

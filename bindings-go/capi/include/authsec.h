@@ -8,7 +8,7 @@
  *   this library hands out with authsec_string_free (static strings are marked).
  * - Every export runs in a panic boundary: a panic becomes AUTHSEC_CODE_INTERNAL_ERROR (or a
  *   NULL, 0 or false result), never an unwind into C.
- * - Handles (client, verifier, clock, MCP server, MCP client) have create/free pairs and are
+ * - Handles (client, verifier, request verifier, clock, MCP server, MCP client) have create/free pairs and are
  *   thread-safe; free each once, after its calls returned.
  * - Blocking calls take timeout_ms (0 = none) and fail with AUTHSEC_CODE_TIMEOUT on expiry; those
  *   that also take block return AUTHSEC_CODE_OK and no result instead of blocking when it is false.
@@ -45,6 +45,11 @@ typedef struct AuthsecMcpClient AuthsecMcpClient;
  * An MCP server's authorization (the core's `McpServerAuth`). Opaque.
  */
 typedef struct AuthsecMcpServer AuthsecMcpServer;
+
+/**
+ * A request verifier: a verifier, the request policy and a replay cache. Opaque.
+ */
+typedef struct AuthsecRequestVerifier AuthsecRequestVerifier;
 
 /**
  * A JWT access-token verifier. Opaque.
@@ -234,6 +239,42 @@ bool authsec_client_on_unauthorized(const struct AuthsecClient *client,
                                     uint32_t retries);
 
 /**
+ * The RFC 7638 thumbprint of the client's DPoP key (the `jkt` its tokens are bound to), NULL when
+ * the client does not use DPoP. Free with `authsec_string_free`.
+ */
+char *authsec_client_dpop_thumbprint(const struct AuthsecClient *client);
+
+/**
+ * The headers that authorize one request (one attempt: call it again for a retry) to `url` with
+ * `method` and a token of this client given by its `token_type` and `access_token` (the core's
+ * `authorize`): `Authorization` with the token's scheme and, for a DPoP token, a fresh `DPoP`
+ * proof (with `ath` and the origin's last nonce). `*headers_json_out` is `[[name, value], ...]`.
+ */
+AuthsecCode authsec_client_authorize(const struct AuthsecClient *client,
+                                     const char *token_type,
+                                     const char *access_token,
+                                     const char *method,
+                                     const char *url,
+                                     char **headers_json_out,
+                                     char **error_json);
+
+/**
+ * A resource at `url` answered a request that carried `access_token` with `status` and the
+ * headers `headers_json` (a byte range: `[[name, value], ...]`, repeated headers repeated), after
+ * `retries` retries of that request: call it for every answer (the core keeps the origin's
+ * `DPoP-Nonce`). True means send the request again, once, with fresh `authorize` headers (and a
+ * fresh token, which the core's cache hands out when it dropped this one); false means hand the
+ * answer to the caller (the core's `on_resource_response`).
+ */
+bool authsec_client_on_resource_response(const struct AuthsecClient *client,
+                                         const char *url,
+                                         const char *access_token,
+                                         uint16_t status,
+                                         const char *headers_json,
+                                         size_t headers_len,
+                                         uint32_t retries);
+
+/**
  * Token requests sent so far, retries included (for tests).
  */
 uint64_t authsec_client_request_count(const struct AuthsecClient *client);
@@ -419,6 +460,66 @@ AuthsecCode authsec_mcp_client_discover(const struct AuthsecMcpClient *client,
  * with `authsec_string_free`.
  */
 char *authsec_mcp_client_info(const struct AuthsecMcpClient *client);
+
+/**
+ * Create a request verifier over `verifier` (which it keeps: free them in any order), with its
+ * clock, from options as JSON read by the core (`RequestPolicy::from_value`: `dpop`,
+ * `dpop_algorithms`, `dpop_max_age`, `dpop_leeway`, `dpop_nonce`, `dpop_nonce_key`,
+ * `dpop_nonce_lifetime`, `replay_capacity`, `public_url`, `trust_forwarded`, `trusted_proxies`,
+ * `client_cert_header`, `client_cert_header_format`, `require_certificate_binding`, `realm`,
+ * `resource_metadata`). Free with `authsec_request_verifier_free`.
+ */
+AuthsecCode authsec_request_verifier_new(const struct AuthsecVerifier *verifier,
+                                         const char *options_json,
+                                         struct AuthsecRequestVerifier **out,
+                                         char **error_json);
+
+/**
+ * Free a request verifier. NULL is fine.
+ */
+void authsec_request_verifier_free(struct AuthsecRequestVerifier *rv);
+
+/**
+ * Check a request (the core's `RequestVerifier::verify`): `request_json` (a byte range) is
+ * `{"method", "target" (path and query as received), "scheme" ("http"/"https" of the accepted
+ * connection), "headers": [[name, value], ...] (all, Host included), "peer" (IP address)}`;
+ * `certificate` the DER of the TLS client certificate (NULL/0: none); `scopes_json` (NULL/0,
+ * or `{"all_of", "any_of"}`) the scopes the request needs. When the key set must be fetched first
+ * and `block` is false it returns `AUTHSEC_CODE_OK` with `*out_json` NULL (nothing was recorded);
+ * `timeout_ms` bounds a blocking call (0 = none).
+ *
+ * `*out_json` is `{"accepted": {"claims": {as authsec_verifier_verify_pinned gives them},
+ * "token": the access token as presented, "scheme": "Bearer"|"DPoP", "jkt": the DPoP key's thumbprint or null, "certificate": the bound
+ * certificate's x5t#S256 or null, "headers": [[name, value], ...] to add to the response}}` or
+ * `{"refused": {"status", "error": the error object or null (no credential), "oauth_error": its
+ * RFC 6750 code, "headers": [[name, value], ...] to answer with (one WWW-Authenticate per scheme,
+ * DPoP-Nonce)}}`. A failing code is an unreadable argument.
+ */
+AuthsecCode authsec_request_verifier_verify(const struct AuthsecRequestVerifier *rv,
+                                            const char *request_json,
+                                            size_t request_len,
+                                            const uint8_t *certificate,
+                                            size_t certificate_len,
+                                            const char *scopes_json,
+                                            size_t scopes_len,
+                                            bool block,
+                                            uint64_t timeout_ms,
+                                            char **out_json,
+                                            char **error_json);
+
+/**
+ * The refusal the request verifier answers for an error found after it accepted the request (the
+ * Go `VerifierConfig.AllowActor` callback refused the current actor, then the scopes; the core's
+ * order): `error_in` is `{"code" (its name), "message", "missing_scopes"}`, `scheme` the accepted
+ * scheme (`Bearer`/`DPoP`), `scopes_json` (NULL or `{"all_of", "any_of"}`) the scopes the request
+ * needs. `*out_json` is `{"refused": {...}}` as `authsec_request_verifier_verify` gives it.
+ */
+AuthsecCode authsec_request_verifier_refusal(const struct AuthsecRequestVerifier *rv,
+                                             const char *error_in,
+                                             const char *scheme,
+                                             const char *scopes_json,
+                                             char **out_json,
+                                             char **error_json);
 
 /**
  * Create a verifier from options as JSON, read by the core (`VerifierOptions`: `issuer`,

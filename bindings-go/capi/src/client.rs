@@ -2,11 +2,10 @@
 
 use crate::clock::AuthsecClock;
 use crate::error::AuthsecCode;
-use crate::ffi::{bytes_arg, free, json_arg, obj, put, set_out, set_u64, str_arg, wait};
+use crate::ffi::{bytes_arg, free, json_arg, obj, put, set_out, set_u64, str_arg, to_c, wait};
 use crate::panic::ffi_boundary;
 use authsec_native::{
-    ClientConfig, ClientConfigFromProcess, ExchangeRequest, HttpTransport, Token, TokenClient, TokioSleeper,
-    TokioSpawner, Unauthorized,
+    ClientConfig, ClientConfigFromProcess, ExchangeRequest, Secret, Token, TokenClient, Unauthorized,
 };
 use serde_json::json;
 use std::ffi::c_char;
@@ -76,11 +75,7 @@ pub unsafe extern "C" fn authsec_client_new(
             (None, Some(text)) => ClientConfig::from_value(&json_arg("client config", Some(text))?, authsec_native::ProcessEnv)?,
             (None, None) => ClientConfig::from_env()?,
         };
-        let client = match clock.as_ref() {
-            None => authsec_native::token_client(cfg)?,
-            Some(c) => TokenClient::new(cfg, HttpTransport::shared(), c.shared(), Arc::new(TokioSleeper))?
-                .with_spawner(Arc::new(TokioSpawner))?,
-        };
+        let client = authsec_native::token_client_with_clock(cfg, clock.as_ref().map(AuthsecClock::shared))?;
         put(out, AuthsecClient { client, last: Mutex::new((None, 0)) })
     }
 }
@@ -212,6 +207,82 @@ pub unsafe extern "C" fn authsec_client_on_unauthorized(
             return false;
         };
         c.client.on_unauthorized(t, w, retries) == Unauthorized::Retry
+    }
+}
+
+/// The RFC 7638 thumbprint of the client's DPoP key (the `jkt` its tokens are bound to), NULL when
+/// the client does not use DPoP. Free with `authsec_string_free`.
+#[no_mangle]
+pub unsafe extern "C" fn authsec_client_dpop_thumbprint(client: *const AuthsecClient) -> *mut c_char {
+    ffi_boundary! {
+        client
+            .as_ref()
+            .and_then(|c| c.client.dpop())
+            .map_or(std::ptr::null_mut(), |d| to_c(d.key().thumbprint().to_string()))
+    }
+}
+
+/// The headers that authorize one request (one attempt: call it again for a retry) to `url` with
+/// `method` and a token of this client given by its `token_type` and `access_token` (the core's
+/// `authorize`): `Authorization` with the token's scheme and, for a DPoP token, a fresh `DPoP`
+/// proof (with `ath` and the origin's last nonce). `*headers_json_out` is `[[name, value], ...]`.
+#[no_mangle]
+pub unsafe extern "C" fn authsec_client_authorize(
+    client: *const AuthsecClient,
+    token_type: *const c_char,
+    access_token: *const c_char,
+    method: *const c_char,
+    url: *const c_char,
+    headers_json_out: *mut *mut c_char,
+    error_json: *mut *mut c_char,
+) -> AuthsecCode {
+    ffi_boundary! { errors: error_json;
+        set_out(headers_json_out, None);
+        let ac = obj(client, "client")?;
+        // authorize reads the token's type and value only.
+        let token = Token {
+            access_token: Secret::new(str_arg(access_token, "access_token")?.unwrap_or_default()),
+            token_type: str_arg(token_type, "token_type")?.unwrap_or_default().to_string(),
+            issued_at_ms: 0,
+            expires_at_ms: 0,
+            scopes: Vec::new(),
+            issued_token_type: None,
+        };
+        let method = str_arg(method, "method")?.unwrap_or("GET");
+        let headers = ac.client.authorize(&token, method, str_arg(url, "url")?.unwrap_or_default())?;
+        set_out(headers_json_out, Some(json!(headers).to_string()));
+        Ok(())
+    }
+}
+
+/// A resource at `url` answered a request that carried `access_token` with `status` and the
+/// headers `headers_json` (a byte range: `[[name, value], ...]`, repeated headers repeated), after
+/// `retries` retries of that request: call it for every answer (the core keeps the origin's
+/// `DPoP-Nonce`). True means send the request again, once, with fresh `authorize` headers (and a
+/// fresh token, which the core's cache hands out when it dropped this one); false means hand the
+/// answer to the caller (the core's `on_resource_response`).
+#[no_mangle]
+pub unsafe extern "C" fn authsec_client_on_resource_response(
+    client: *const AuthsecClient,
+    url: *const c_char,
+    access_token: *const c_char,
+    status: u16,
+    headers_json: *const c_char,
+    headers_len: usize,
+    retries: u32,
+) -> bool {
+    ffi_boundary! {
+        let (Some(c), Ok(Some(url)), Ok(Some(t)), Ok(h)) = (
+            client.as_ref(),
+            str_arg(url, "url"),
+            str_arg(access_token, "access_token"),
+            bytes_arg(headers_json, headers_len, "headers_json"),
+        ) else {
+            return false;
+        };
+        let headers: Vec<(String, String)> = if h.is_empty() { Vec::new() } else { serde_json::from_str(h).unwrap_or_default() };
+        let pairs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        c.client.on_resource_response(url, t, status, &pairs, retries) == Unauthorized::Retry
     }
 }
 

@@ -63,7 +63,8 @@ pub(crate) fn from_core(c: ErrorCode) -> AuthsecCode {
     i.map_or(AUTHSEC_CODE_INTERNAL_ERROR, |i| VALUES[i])
 }
 
-fn error_json(e: &CoreError) -> String {
+/// An error as the JSON object every fallible export hands out.
+pub(crate) fn error_value(e: &CoreError) -> Value {
     json!({
         "code": from_core(e.code()),
         "name": e.code().as_str(),
@@ -73,7 +74,10 @@ fn error_json(e: &CoreError) -> String {
         "missing_scopes": e.missing_scopes(),
         "oauth_error": e.oauth_error(),
     })
-    .to_string()
+}
+
+fn error_json(e: &CoreError) -> String {
+    error_value(e).to_string()
 }
 
 /// The end of a fallible export (see `ffi_boundary!`): its code, and its error in `*err`.

@@ -13,6 +13,7 @@ pub mod error;
 mod ffi;
 pub mod mcp;
 mod panic;
+pub mod request;
 pub mod verifier;
 
 pub(crate) use error::result_code;

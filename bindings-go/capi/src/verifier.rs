@@ -7,14 +7,16 @@ use crate::panic::ffi_boundary;
 use crate::CoreResult;
 use authsec_native::core::access_token::delegation;
 use authsec_native::core::VerifierOptions;
-use authsec_native::{Claims, Error as CoreError, ScopeRequirement, Verifier};
+use authsec_native::{Claims, Clock, Error as CoreError, ScopeRequirement, SystemClock, Verifier};
 use std::collections::HashMap;
 use std::ffi::c_char;
 use std::sync::{Arc, Mutex};
 
 /// A JWT access-token verifier. Opaque.
 pub struct AuthsecVerifier {
-    verifier: Verifier,
+    pub(crate) verifier: Verifier,
+    /// The verifier's clock, for the request verifiers made from it.
+    pub(crate) clock: Arc<dyn Clock>,
     pins: Mutex<Pins>,
 }
 
@@ -46,8 +48,9 @@ pub unsafe extern "C" fn authsec_verifier_new(
 ) -> AuthsecCode {
     ffi_boundary! { errors: error_json;
         let o = VerifierOptions::from_value(&json_arg("verifier config", str_arg(config_json, "config_json")?)?)?;
-        let verifier = authsec_native::verifier_from_options(&o, clock.as_ref().map(AuthsecClock::shared))?;
-        put(out, AuthsecVerifier { verifier, pins: Mutex::default() })
+        let clock = clock.as_ref().map_or_else(|| Arc::new(SystemClock) as Arc<dyn Clock>, AuthsecClock::shared);
+        let verifier = authsec_native::verifier_from_options(&o, Some(clock.clone()))?;
+        put(out, AuthsecVerifier { verifier, clock, pins: Mutex::default() })
     }
 }
 
@@ -59,15 +62,20 @@ pub unsafe extern "C" fn authsec_verifier_free(verifier: *mut AuthsecVerifier) {
     }
 }
 
-/// The core's verification with scopes: `None` when it would block and `block` is false.
-fn verify(v: &Verifier, token: &str, scopes: &str, block: bool, timeout_ms: u64) -> CoreResult<Option<Arc<Claims>>> {
-    let req = match scopes {
-        "" => ScopeRequirement::default(),
+/// A scope requirement as JSON (`""`: none).
+pub(crate) fn scope_requirement(scopes: &str) -> CoreResult<ScopeRequirement> {
+    match scopes {
+        "" => Ok(ScopeRequirement::default()),
         s => {
             let s = json_arg("scopes_json", Some(s))?;
-            ScopeRequirement::from_values(&s["all_of"], &s["any_of"])?
+            ScopeRequirement::from_values(&s["all_of"], &s["any_of"])
         }
-    };
+    }
+}
+
+/// The core's verification with scopes: `None` when it would block and `block` is false.
+fn verify(v: &Verifier, token: &str, scopes: &str, block: bool, timeout_ms: u64) -> CoreResult<Option<Arc<Claims>>> {
+    let req = scope_requirement(scopes)?;
     match (v.try_verify_now_with(token, &req), block) {
         (Some(r), _) => r.map(Some),
         (None, true) => wait(v.verify_with_scopes(token, &req), timeout_ms).map(Some),
@@ -75,7 +83,7 @@ fn verify(v: &Verifier, token: &str, scopes: &str, block: bool, timeout_ms: u64)
     }
 }
 
-fn claims_out(claims: &Claims) -> CoreResult<String> {
+pub(crate) fn claims_out(claims: &Claims) -> CoreResult<String> {
     let scopes = serde_json::to_string(&claims.scopes()).map_err(|e| CoreError::internal(e.to_string()))?;
     let delegation = claims.delegation_value();
     Ok(format!(
