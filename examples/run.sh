@@ -41,6 +41,7 @@ step() { printf '==> %s\n' "$*"; }
 fail_setup() {
   local lang=$1 names=(get_token agent protected_api configuration delegation dpop)
   [[ -d "$here/mcp/$lang" ]] && names+=(mcp)
+  [[ $lang == go ]] && names+=(mtls)
   for name in "${names[@]}"; do
     failed=$((failed + 1))
     failures+=("$lang/$name (set-up failed)")
@@ -150,6 +151,17 @@ check_dpop() {
     '^stolen token as Bearer: 401 .*error="invalid_token".*DPoP-bound' \
     '^stolen token with another key.s proof: 401 .*error="invalid_dpop_proof".*cnf\.jkt' \
     '^done: dpop$'
+}
+
+# RFC 8705: a token bound to the agent's TLS certificate is accepted only over a connection with it.
+check_mtls() {
+  expect "$1" \
+    '^authorization server: https://127\.0\.0\.1:[0-9]+ ' \
+    '^token: Bearer, bound to \{"x5t#S256":"[A-Za-z0-9_-]{43}"\}$' \
+    '^agent, its certificate: 200 \{"certificate":"[A-Za-z0-9_-]{43}","client":"example-agent"\}$' \
+    '^stolen token, another certificate: 401 Bearer error="invalid_token", .*another client certificate' \
+    '^stolen token, no certificate: 401 Bearer error="invalid_token", .*no client certificate' \
+    '^done: mtls$'
 }
 
 check_configuration() {
@@ -277,6 +289,8 @@ run_go() {
   run_example go protected_api check_protected_api "$dir" "$bin/protectedapi"
   run_example go configuration check_configuration "$dir" "$bin/configuration"
   run_example go delegation check_delegation "$dir" "$bin/delegation"
+  run_example go dpop check_dpop "$dir" "$bin/dpop"
+  run_example go mtls check_mtls "$dir" "$bin/mtls"
   run_example go mcp check_mcp "$here/mcp/go" "$bin/mcp"
 }
 
