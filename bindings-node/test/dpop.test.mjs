@@ -6,7 +6,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
@@ -316,7 +316,9 @@ describe('certificate-bound tokens', () => {
           '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.pem`)], { stdio: 'ignore' });
         return { key: readFileSync(join(dir, `${name}.key`)), cert: readFileSync(join(dir, `${name}.pem`)) };
       };
-      return { server: make('server', '127.0.0.1', ['-addext', 'subjectAltName=IP:127.0.0.1']), client: make('client', 'agent'), other: make('other', 'thief') };
+      // The server's certificate is its own trust anchor: CA:FALSE, or webpki refuses a CA as an end entity.
+      const server = make('server', '127.0.0.1', ['-addext', 'subjectAltName=IP:127.0.0.1', '-addext', 'basicConstraints=critical,CA:FALSE']);
+      return { server, client: make('client', 'agent'), other: make('other', 'thief') };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -355,6 +357,75 @@ describe('certificate-bound tokens', () => {
       assert.equal((await call(certs.other, bound)).status, 401, 'another certificate');
       assert.equal((await call({}, bound)).status, 401, 'no certificate');
       assert.equal((await call(certs.client, accessToken())).status, 401, 'an unbound token where binding is required');
+
+      // The same API with a token the local server issued over HTTPS to that certificate
+      // (self_signed_tls_client_auth; the server binds the token to it).
+      const dir = mkdtempSync(join(tmpdir(), 'authsec-mtls-server-'));
+      writeFileSync(join(dir, 'server.pem'), certs.server.cert);
+      writeFileSync(join(dir, 'server.key'), certs.server.key);
+      const as = await localServer({
+        clients: [
+          {
+            client_id: 'mtls-agent',
+            allowed_scopes: ['read:data'],
+            audiences: [AUDIENCE],
+            token_endpoint_auth_method: 'self_signed_tls_client_auth',
+            tls_client_certificate_sha256: clientX5t,
+            tls_client_certificate_bound_access_tokens: true,
+          },
+        ],
+        tls: { cert_file: join(dir, 'server.pem'), key_file: join(dir, 'server.key') },
+      });
+      try {
+        assert.match(as.issuer, /^https:\/\/127\.0\.0\.1:/);
+        const agent = new ClientCredentials({
+          tokenUrl: as.tokenEndpoint,
+          clientId: 'mtls-agent',
+          authMethod: 'self_signed_tls_client_auth',
+          tlsClientCert: certs.client.cert.toString(),
+          tlsClientKey: certs.client.key.toString(),
+          tlsCaCert: certs.server.cert.toString(),
+        });
+        const token = await agent.getToken();
+        assert.equal(token.tokenType, 'Bearer');
+        const payload = JSON.parse(Buffer.from(token.accessToken.split('.')[1], 'base64url').toString());
+        assert.deepEqual(payload.cnf, { 'x5t#S256': clientX5t });
+        // Its verifier takes the server's key set as a document (the HTTPS issuer's CA is the test's).
+        const jwksText = await new Promise((resolve, reject) => {
+          https
+            .get(as.jwksUri, { ca: certs.server.cert, agent: false }, (res) => {
+              const chunks = [];
+              res.on('data', (c) => chunks.push(c));
+              res.on('end', () => resolve(Buffer.concat(chunks).toString()));
+            })
+            .on('error', reject);
+        });
+        const app2 = express();
+        app2.get('/data', requireAuth({ issuer: as.issuer, audience: AUDIENCE, jwks: JSON.parse(jwksText), requireCertificateBinding: true }), (req, res) =>
+          res.json({ x5t: req.auth.certificateThumbprint }),
+        );
+        const api2 = https.createServer({ ...certs.server, requestCert: true, rejectUnauthorized: false }, app2);
+        await new Promise((resolve) => api2.listen(0, '127.0.0.1', resolve));
+        try {
+          const call2 = (tls) =>
+            new Promise((resolve, reject) => {
+              https
+                .get({ host: '127.0.0.1', port: api2.address().port, path: '/data', ca: certs.server.cert, ...tls, headers: { authorization: `Bearer ${token.accessToken}` }, agent: false }, (res) => {
+                  res.resume();
+                  res.on('end', () => resolve(res.statusCode));
+                })
+                .on('error', reject);
+            });
+          assert.equal(await call2(certs.client), 200, 'with the certificate the token is bound to');
+          assert.equal(await call2(certs.other), 401, 'with another certificate');
+        } finally {
+          api2.closeAllConnections?.();
+          await new Promise((resolve) => api2.close(resolve));
+        }
+      } finally {
+        await as.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
     } finally {
       server.closeAllConnections?.();
       await new Promise((resolve) => server.close(resolve));
