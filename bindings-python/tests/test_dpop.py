@@ -370,3 +370,58 @@ def test_an_accepted_answer_carries_the_renewed_nonce() -> None:
             clock.advance(31)  # the first nonce has expired; the client sends the renewed one
             r = http.get("/data")
             assert r.status_code == 200 and r.history == []
+
+
+def _openssl_certificate(directory: Any, name: str, cn: str, *extra: str) -> Tuple[str, str]:
+    """A self-signed P-256 certificate and key (PEM) made with the openssl command."""
+    import subprocess
+
+    key, cert = directory / f"{name}.key", directory / f"{name}.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+         "-subj", f"/CN={cn}", *extra, "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=30,
+    )
+    return cert.read_text(), key.read_text()
+
+
+def test_a_token_over_https_with_a_client_certificate(tmp_path: Any) -> None:
+    import shutil
+
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl command to make the test certificates")
+    # The server's certificate is its own trust anchor: CA:FALSE, or webpki refuses a CA as an end entity.
+    server_pem, _ = _openssl_certificate(
+        tmp_path, "server", "127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        "-addext", "basicConstraints=critical,CA:FALSE",
+    )
+    client_pem, client_key = _openssl_certificate(tmp_path, "client", "agent")
+    other_pem, _ = _openssl_certificate(tmp_path, "other", "thief")
+    client_der = ssl.PEM_cert_to_DER_cert(client_pem)
+    clients = [{
+        "client_id": "mtls-agent", "allowed_scopes": ["read:data"], "audiences": ["https://api.example.test"],
+        "token_endpoint_auth_method": "self_signed_tls_client_auth",
+        "tls_client_certificate_sha256": x5t(client_der),
+        "tls_client_certificate_bound_access_tokens": True,
+    }]
+    tls = {"cert_file": str(tmp_path / "server.pem"), "key_file": str(tmp_path / "server.key")}
+    with LocalAuthServer(clients=clients, audience="https://api.example.test", config={"tls": tls}) as server:
+        assert server.issuer.startswith("https://127.0.0.1:")
+        agent = authsec.ClientCredentials(
+            client_id="mtls-agent", token_url=server.token_endpoint, auth_method="self_signed_tls_client_auth",
+            tls_client_cert=client_pem, tls_client_key=client_key, tls_ca_cert=server_pem,
+        )
+        token = agent.get_token()
+        payload = json.loads(base64.urlsafe_b64decode(token.access_token.split(".")[1] + "=="))
+        assert payload["cnf"] == {"x5t#S256": x5t(client_der)}
+        # The API: its verifier takes the server's key set (read over HTTPS, trusting its certificate).
+        context = ssl.create_default_context(cadata=server_pem)
+        jwks = httpx.get(server.jwks_uri, verify=context, timeout=10).json()
+        verifier = authsec.Verifier(issuer=server.issuer, audience="https://api.example.test", jwks=jwks)
+        api = authsec.RequestVerifier(verifier, require_certificate_binding=True)
+        headers = [("host", "api.example.test"), ("authorization", f"Bearer {token.access_token}")]
+        ok = api.verify("GET", "/data", scheme="https", headers=headers, client_certificate=client_der)
+        assert isinstance(ok, authsec.Accepted) and ok.certificate_thumbprint == x5t(client_der)
+        for cert in (ssl.PEM_cert_to_DER_cert(other_pem), None):
+            refused = api.verify("GET", "/data", scheme="https", headers=headers, client_certificate=cert)
+            assert isinstance(refused, authsec.Refusal) and refused.status == 401, refused
