@@ -179,7 +179,13 @@ impl NativeClient {
     /// `url` (the core's `authorize`): `Authorization` with the token's scheme and, for a DPoP
     /// token, a fresh `DPoP` proof. As `[name, value]` pairs; build them anew for every attempt.
     #[napi]
-    pub fn authorize(&self, env: Env, token: &External<Arc<Token>>, method: String, url: String) -> Result<Vec<Vec<String>>> {
+    pub fn authorize(
+        &self,
+        env: Env,
+        token: &External<Arc<Token>>,
+        method: String,
+        url: String,
+    ) -> Result<Vec<Vec<String>>> {
         let headers = js(&env, self.client.authorize(token, &method, &url))?;
         Ok(headers.into_iter().map(|(k, v)| vec![k, v]).collect())
     }
@@ -196,7 +202,10 @@ impl NativeClient {
         headers: Vec<String>,
         retries: u32,
     ) -> bool {
-        let pairs: Vec<(&str, &str)> = headers.chunks_exact(2).map(|p| (p[0].as_str(), p[1].as_str())).collect();
+        let pairs: Vec<(&str, &str)> = headers
+            .chunks_exact(2)
+            .map(|p| (p[0].as_str(), p[1].as_str()))
+            .collect();
         let status = u16::try_from(status).unwrap_or(0);
         let r = self
             .client

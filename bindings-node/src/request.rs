@@ -96,7 +96,10 @@ impl NativeRequestVerifier {
                 method: &method,
                 target: &target,
                 scheme: &scheme,
-                headers: headers.chunks_exact(2).map(|p| (p[0].as_str(), p[1].as_str())).collect(),
+                headers: headers
+                    .chunks_exact(2)
+                    .map(|p| (p[0].as_str(), p[1].as_str()))
+                    .collect(),
                 peer: peer.as_deref().and_then(|p| p.parse().ok()),
                 client_certificate: cert.as_deref(),
             };
@@ -130,7 +133,13 @@ impl NativeRequestVerifier {
         realm: Option<String>,
     ) -> Result<Raw> {
         let err = error.map(|e| js(&env, e.parts().to_error())).transpose()?;
-        let used = scheme.map(|s| if s == Scheme::Dpop.as_str() { Scheme::Dpop } else { Scheme::Bearer });
+        let used = scheme.map(|s| {
+            if s == Scheme::Dpop.as_str() {
+                Scheme::Dpop
+            } else {
+                Scheme::Bearer
+            }
+        });
         let req = requirement(&env, all, any)?;
         let scopes: Vec<String> = req.all_of.iter().chain(&req.any_of).cloned().collect();
         let now = self.clock.now_ms();
@@ -172,11 +181,9 @@ impl Task for RequestTask {
                 // Polled again by the runtime with its own waker (a future re-registers on every poll).
                 let fut = self.fut.take().expect("polled once");
                 let memo = self.memo.clone();
-                let p = promise(
-                    &env,
-                    async move { Ok(fut.await) },
-                    move |env, c| outcome_value(env, &memo, c),
-                )?;
+                let p = promise(&env, async move { Ok(fut.await) }, move |env, c| {
+                    outcome_value(env, &memo, c)
+                })?;
                 Ok(Raw(napi::bindgen_prelude::JsValue::raw(&p)))
             }
         }
@@ -225,7 +232,12 @@ unsafe fn refusal_value(e: sys::napi_env, r: &Refusal) -> Result<sys::napi_value
             None => (null_value(e)?, None),
         };
         set(e, o, "error", error)?;
-        set(e, o, "oauthError", oauth.map_or_else(|| null_value(e), |s| str_value(e, s))?)?;
+        set(
+            e,
+            o,
+            "oauthError",
+            oauth.map_or_else(|| null_value(e), |s| str_value(e, s))?,
+        )?;
         set(e, o, "headers", headers_value(e, &r.headers)?)?;
         freeze_value(e, o)
     }
