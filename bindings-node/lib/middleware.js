@@ -13,25 +13,7 @@ const { Verifier } = require('./verifier');
 const CONTEXT = Symbol('authsec.requestContext');
 
 /** The request options the core reads (`RequestPolicy`), both spellings: the rest go to the `Verifier`. */
-const REQUEST_OPTIONS = new Set(
-  [
-    ['dpop', 'dpop'],
-    ['dpop_algorithms', 'dpopAlgorithms'],
-    ['dpop_max_age', 'dpopMaxAge'],
-    ['dpop_leeway', 'dpopLeeway'],
-    ['dpop_nonce', 'dpopNonce'],
-    ['dpop_nonce_key', 'dpopNonceKey'],
-    ['dpop_nonce_lifetime', 'dpopNonceLifetime'],
-    ['replay_capacity', 'replayCapacity'],
-    ['public_url', 'publicUrl'],
-    ['trust_forwarded', 'trustForwarded'],
-    ['trusted_proxies', 'trustedProxies'],
-    ['client_cert_header', 'clientCertHeader'],
-    ['client_cert_header_format', 'clientCertHeaderFormat'],
-    ['require_certificate_binding', 'requireCertificateBinding'],
-    ['realm', 'realm'],
-  ].flat(),
-);
+const REQUEST_OPTIONS = new Set(native.requestOptionNames());
 
 /**
  * The parts of a `node:http` (or Express) request the core reads: method, target as received

@@ -8,9 +8,11 @@ use crate::errors::{error_value, js, ErrorLike};
 use crate::spawn::promise;
 use crate::verifier::{claims_object, requirement, NativeVerifier};
 use authsec_native::core::resource::challenge::{challenge, ChallengeParams};
-use authsec_native::core::resource::credential::{read_credential, Scheme};
+use authsec_native::core::resource::credential::Scheme;
 use authsec_native::core::resource::request::RequestParts;
-use authsec_native::core::resource::request_verifier::{Accepted, Refusal, RequestPolicy, RequestVerifier};
+use authsec_native::core::resource::request_verifier::{
+    Accepted, Refusal, RequestPolicy, RequestVerifier, OPTION_NAMES,
+};
 use authsec_native::{Claims, Clock};
 use napi::bindgen_prelude::{AsyncTask, Buffer};
 use napi::{sys, Env, Result, Task};
@@ -38,13 +40,20 @@ pub struct RequestInput {
     pub client_certificate: Option<Buffer>,
 }
 
-/// What a check ends with, and the accepted request's token (for `req.auth.token`).
-pub struct Checked {
-    outcome: std::result::Result<Accepted, Refusal>,
-    token: Option<String>,
-}
+/// What a check ends with.
+pub type Checked = std::result::Result<Accepted, Refusal>;
 
 type CheckFuture = Pin<Box<dyn Future<Output = Checked> + Send>>;
+
+/// The request options the core reads (`RequestPolicy`), both spellings: the JS layer gives them to
+/// the request verifier and the rest of a middleware's options to the `Verifier`.
+#[napi]
+pub fn request_option_names() -> Vec<&'static str> {
+    OPTION_NAMES
+        .iter()
+        .flat_map(|(snake, camel)| [*snake, *camel])
+        .collect()
+}
 
 #[napi]
 pub struct NativeRequestVerifier {
@@ -103,15 +112,7 @@ impl NativeRequestVerifier {
                 peer: peer.as_deref().and_then(|p| p.parse().ok()),
                 client_certificate: cert.as_deref(),
             };
-            let outcome = rv.verify(&parts, &scopes).await;
-            let token = match &outcome {
-                Ok(_) => read_credential(&parts.header_values("authorization"), &parts.header_values("dpop"))
-                    .ok()
-                    .flatten()
-                    .map(|c| c.token.to_string()),
-                Err(_) => None,
-            };
-            Checked { outcome, token }
+            rv.verify(&parts, &scopes).await
         };
         Ok(AsyncTask::new(RequestTask {
             fut: Some(Box::pin(fut)),
@@ -133,15 +134,8 @@ impl NativeRequestVerifier {
         realm: Option<String>,
     ) -> Result<Raw> {
         let err = error.map(|e| js(&env, e.parts().to_error())).transpose()?;
-        let used = scheme.map(|s| {
-            if s == Scheme::Dpop.as_str() {
-                Scheme::Dpop
-            } else {
-                Scheme::Bearer
-            }
-        });
-        let req = requirement(&env, all, any)?;
-        let scopes: Vec<String> = req.all_of.iter().chain(&req.any_of).cloned().collect();
+        let used = scheme.map(|s| Scheme::parse(&s).unwrap_or(Scheme::Bearer));
+        let scopes = requirement(&env, all, any)?;
         let now = self.clock.now_ms();
         let r = match realm {
             None => self.rv.policy().refusal(err, used, &scopes, now),
@@ -193,7 +187,7 @@ impl Task for RequestTask {
 /// `{ accepted: true, claims, token, scheme, dpopJkt, certificateThumbprint, headers }` or the
 /// refusal's object.
 fn outcome_value(env: &Env, memo: &Mutex<Memo<Claims>>, c: Checked) -> Result<Raw> {
-    let a = match c.outcome {
+    let a = match c {
         Ok(a) => a,
         Err(r) => return unsafe { refusal_value(env.raw(), &r) }.map(Raw),
     };
@@ -207,7 +201,7 @@ fn outcome_value(env: &Env, memo: &Mutex<Memo<Claims>>, c: Checked) -> Result<Ra
         let o = new_object(e)?;
         set(e, o, "accepted", true_value(e)?)?;
         set(e, o, "claims", claims.0)?;
-        set(e, o, "token", opt(c.token.as_deref())?)?;
+        set(e, o, "token", str_value(e, &a.token)?)?;
         set(e, o, "scheme", str_value(e, a.scheme.as_str())?)?;
         set(e, o, "dpopJkt", opt(a.binding.proof.as_ref().map(|p| p.jkt.as_str()))?)?;
         set(e, o, "certificateThumbprint", opt(a.binding.certificate.as_deref())?)?;

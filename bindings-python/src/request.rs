@@ -38,6 +38,29 @@ struct Request {
 }
 
 impl Request {
+    /// The arguments of `verify` and `verify_async`, as the core's runtime holds them.
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        method: String,
+        target: String,
+        scheme: String,
+        headers: Vec<(String, String)>,
+        peer: Option<String>,
+        client_certificate: Option<PyBackedBytes>,
+        required_scopes: Option<Scopes>,
+        any_scopes: Option<Scopes>,
+    ) -> Request {
+        Request {
+            method,
+            target,
+            scheme,
+            headers,
+            peer,
+            certificate: client_certificate.map(|c| c.to_vec()),
+            scopes: requirement(required_scopes, any_scopes),
+        }
+    }
+
     async fn verify(&self, rv: &Core) -> Result<Accepted, Refusal> {
         let parts = RequestParts {
             method: &self.method,
@@ -104,17 +127,16 @@ impl RequestVerifier {
         required_scopes: Option<Scopes>,
         any_scopes: Option<Scopes>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let scopes = requirement(required_scopes, any_scopes);
-        let certificate = client_certificate.map(|c| c.to_vec());
-        let req = Request {
+        let req = Request::new(
             method,
             target,
             scheme,
             headers,
             peer,
-            certificate,
-            scopes,
-        };
+            client_certificate,
+            required_scopes,
+            any_scopes,
+        );
         let rv = &self.inner;
         outcome(py, py.detach(|| block_on(req.verify(rv))))
     }
@@ -134,17 +156,16 @@ impl RequestVerifier {
         required_scopes: Option<Scopes>,
         any_scopes: Option<Scopes>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let scopes = requirement(required_scopes, any_scopes);
-        let certificate = client_certificate.map(|c| c.to_vec());
-        let req = Request {
+        let req = Request::new(
             method,
             target,
             scheme,
             headers,
             peer,
-            certificate,
-            scopes,
-        };
+            client_certificate,
+            required_scopes,
+            any_scopes,
+        );
         let rv = self.inner.clone();
         aio::spawn(py, async move { req.verify(&rv).await }, outcome)
     }
@@ -160,17 +181,12 @@ impl RequestVerifier {
         required_scopes: Option<Scopes>,
         any_scopes: Option<Scopes>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let req = requirement(required_scopes, any_scopes);
-        let listed: Vec<String> = req.all_of.into_iter().chain(req.any_of).collect();
-        let used = if scheme == Scheme::Dpop.as_str() {
-            Scheme::Dpop
-        } else {
-            Scheme::Bearer
-        };
+        let scopes = requirement(required_scopes, any_scopes);
+        let used = Scheme::parse(scheme).unwrap_or(Scheme::Bearer);
         let r = self
             .inner
             .policy()
-            .refusal(Some(actor_refused(actor)), Some(used), &listed, self.clock.now_ms());
+            .refusal(Some(actor_refused(actor)), Some(used), &scopes, self.clock.now_ms());
         refusal(py, r)
     }
 }

@@ -106,8 +106,7 @@ pub fn check_proof(st: &AppState, headers: &HeaderMap) -> std::result::Result<Op
 /// Record the proof's first use (RFC 9449 §11.1); a replay is `invalid_dpop_proof`.
 pub fn record_use(st: &AppState, proof: &Proof) -> std::result::Result<(), OAuthError> {
     let v = &proof.verified;
-    let window = (st.dpop.policy.max_age + st.dpop.policy.leeway).as_millis() as i64;
-    let expires_at_ms = v.iat.saturating_mul(1000).saturating_add(window);
+    let expires_at_ms = st.dpop.policy.replay_until_ms(v.iat);
     match st
         .dpop
         .replay

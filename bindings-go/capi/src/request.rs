@@ -174,13 +174,9 @@ pub unsafe extern "C" fn authsec_request_verifier_refusal(
         let arv = obj(rv, "request verifier")?;
         let arg = ChallengeArg::read(error_in, "error_in")?;
         let err = arg.parts().map(|p| p.to_error()).transpose()?;
-        let used = match str_arg(scheme, "scheme")? {
-            Some(s) if s.eq_ignore_ascii_case("dpop") => Scheme::Dpop,
-            _ => Scheme::Bearer,
-        };
+        let used = str_arg(scheme, "scheme")?.and_then(Scheme::parse).unwrap_or(Scheme::Bearer);
         let scopes = scope_requirement(str_arg(scopes_json, "scopes_json")?.unwrap_or(""))?;
-        let listed: Vec<String> = scopes.all_of.iter().chain(&scopes.any_of).cloned().collect();
-        let refusal = arv.rv.policy().refusal(err, Some(used), &listed, arv.clock.now_ms());
+        let refusal = arv.rv.policy().refusal(err, Some(used), &scopes, arv.clock.now_ms());
         set_out(out_json, Some(refusal_value(&refusal).to_string()));
         Ok(())
     }

@@ -69,7 +69,7 @@ fn normalize_authority(authority: &str, default_port: u16) -> Option<String> {
     }
     match port {
         None => Some(host.to_string()),
-        Some(p) if p.is_empty() => Some(host.to_string()),
+        Some("") => Some(host.to_string()),
         Some(p) if p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => {
             let n: u32 = p.parse().ok()?;
             match u16::try_from(n).ok()? {

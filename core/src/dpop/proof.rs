@@ -30,6 +30,15 @@ pub struct DpopPolicy {
     pub leeway: Duration,
 }
 
+impl DpopPolicy {
+    /// Until when a proof issued at `iat` (seconds) could still be accepted, in ms: how long the
+    /// replay cache must remember it (RFC 9449 §11.1).
+    pub fn replay_until_ms(&self, iat: i64) -> i64 {
+        let window = (self.max_age + self.leeway).as_millis() as i64;
+        iat.saturating_mul(1000).saturating_add(window)
+    }
+}
+
 impl Default for DpopPolicy {
     fn default() -> Self {
         DpopPolicy {

@@ -97,26 +97,8 @@ pub struct Presented<'a> {
     pub certificate: Option<&'a str>,
 }
 
-/// Check `claims`' `cnf` against the credential and the request (see the module documentation).
-/// Errors are `invalid_dpop_proof` for a bad proof, `invalid_claim` (an `invalid_token`) for a
-/// binding that does not hold.
-pub fn check_binding(
-    policy: &BindingPolicy,
-    credential: &Credential<'_>,
-    claims: &Claims,
-    request: &Presented<'_>,
-    now_ms: i64,
-) -> Result<Binding> {
-    let check = check_binding_parts(policy, credential, claims, request, now_ms)?;
-    let valid = match check.proof() {
-        Some(p) => p.verify_with_backend()?,
-        None => true,
-    };
-    check.finish(valid)
-}
-
-/// What [`check_binding_parts`] leaves: the proof's signature ([`BindingCheck::proof`]), for
-/// runtimes that check it with their own crypto, then [`BindingCheck::finish`].
+/// What [`check_binding`] leaves: the proof's signature ([`BindingCheck::proof`]), checked by the
+/// build's backend or the runtime's own crypto, then [`BindingCheck::finish`].
 #[derive(Clone, Debug)]
 pub struct BindingCheck {
     proof: Option<ProofCheck>,
@@ -137,8 +119,10 @@ impl BindingCheck {
     }
 }
 
-/// Every check of [`check_binding`] but the proof's signature.
-pub fn check_binding_parts(
+/// Check `claims`' `cnf` against the credential and the request (see the module documentation),
+/// all but the proof's signature. Errors are `invalid_dpop_proof` for a bad proof, `invalid_claim`
+/// (an `invalid_token`) for a binding that does not hold.
+pub fn check_binding(
     policy: &BindingPolicy,
     credential: &Credential<'_>,
     claims: &Claims,

@@ -12,6 +12,22 @@ pub enum Scheme {
 }
 
 impl Scheme {
+    /// The scheme named `name` (case-insensitive, as RFC 9110 §11.1 says).
+    pub fn parse(name: &str) -> Option<Scheme> {
+        if name.eq_ignore_ascii_case("bearer") {
+            Some(Scheme::Bearer)
+        } else if name.eq_ignore_ascii_case("dpop") {
+            Some(Scheme::Dpop)
+        } else {
+            None
+        }
+    }
+
+    /// The scheme of an `Authorization` header value, if it is one of these.
+    pub fn of_authorization(value: &str) -> Option<Scheme> {
+        Scheme::parse(value.trim().split([' ', '\t']).next().unwrap_or(""))
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Scheme::Bearer => "Bearer",
@@ -52,11 +68,7 @@ pub fn read_credential<'a>(authorization: &[&'a str], dpop: &[&'a str]) -> Resul
         }
     };
     let (name, rest) = value.split_once([' ', '\t']).unwrap_or((value, ""));
-    let scheme = if name.eq_ignore_ascii_case("bearer") {
-        Scheme::Bearer
-    } else if name.eq_ignore_ascii_case("dpop") {
-        Scheme::Dpop
-    } else {
+    let Some(scheme) = Scheme::parse(name) else {
         return Ok(None);
     };
     let token = rest.trim();

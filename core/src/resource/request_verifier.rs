@@ -5,11 +5,12 @@
 //! cache ([`crate::dpop::replay`]) and the scopes; answer a refusal with its status, challenges and
 //! `DPoP-Nonce` ([`super::challenge`]).
 //!
-//! [`RequestPolicy`] holds the sans-IO steps ([`RequestPolicy::present`], [`RequestPolicy::confirm`],
-//! [`RequestPolicy::refusal`]) for runtimes that verify tokens their own way (WebAssembly);
-//! [`RequestVerifier`] runs them all with a [`Verifier`] and a [`ReplayStore`].
+//! [`RequestPolicy`] holds the sans-IO steps ([`RequestPolicy::present`],
+//! [`RequestPolicy::check_binding`], [`RequestPolicy::confirm_binding`], [`RequestPolicy::refusal`]);
+//! [`RequestVerifier`] runs them all with a [`Verifier`], a [`ReplayStore`] and the signature checks
+//! of the build's backend or the runtime's own ([`RequestVerifier::verify_with`]).
 
-use super::binding::{check_binding_parts, Binding, BindingCheck, BindingPolicy, DpopMode, Presented};
+use super::binding::{check_binding, Binding, BindingCheck, BindingPolicy, DpopMode, Presented};
 use super::challenge::{challenges, ChallengeParams, Offer};
 use super::client_cert::{cert_thumbprint, header_thumbprint, CertSource};
 use super::credential::{read_credential, Credential, Scheme};
@@ -74,8 +75,8 @@ pub struct Presentation<'a> {
     pub certificate: Option<String>,
 }
 
-/// What [`RequestPolicy::confirm`] found: the binding, the replay-cache entry to record, and a
-/// fresh nonce to send.
+/// What [`RequestPolicy::confirm_binding`] found: the binding, the replay-cache entry to record,
+/// and a fresh nonce to send.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Confirmed {
     pub binding: Binding,
@@ -224,28 +225,19 @@ impl RequestPolicy {
         }))
     }
 
-    /// Step 2, once the token is verified: its binding, the nonce, the replay entry to record.
-    pub fn confirm(&self, p: &Presentation<'_>, claims: &Claims, now_ms: i64) -> Result<Confirmed> {
-        let check = self.check_binding(p, claims, now_ms)?;
-        let valid = match check.proof() {
-            Some(proof) => proof.verify_with_backend()?,
-            None => true,
-        };
-        self.confirm_binding(p, check.finish(valid)?, now_ms)
-    }
-
-    /// Step 2a: the binding's checks but the proof's signature (for runtimes that check it with
-    /// their own crypto; then [`BindingCheck::finish`] and [`RequestPolicy::confirm_binding`]).
+    /// Step 2, once the token is verified: the binding's checks but the proof's signature (the
+    /// caller's [`SignatureChecks`]; then [`BindingCheck::finish`] and
+    /// [`RequestPolicy::confirm_binding`]).
     pub fn check_binding(&self, p: &Presentation<'_>, claims: &Claims, now_ms: i64) -> Result<BindingCheck> {
         let presented = Presented {
             method: p.method,
             uri: &p.uri,
             certificate: p.certificate.as_deref(),
         };
-        check_binding_parts(&self.binding, &p.credential, claims, &presented, now_ms)
+        check_binding(&self.binding, &p.credential, claims, &presented, now_ms)
     }
 
-    /// Step 2b: the server's nonce, and the replay-cache entry to record, for a checked binding.
+    /// Step 3: the server's nonce, and the replay-cache entry to record, for a checked binding.
     pub fn confirm_binding(&self, p: &Presentation<'_>, binding: Binding, now_ms: i64) -> Result<Confirmed> {
         let mut confirmed = Confirmed::default();
         if let Some(proof) = &binding.proof {
@@ -261,17 +253,19 @@ impl RequestPolicy {
                     }
                 }
             }
-            let window = self.binding.proof.max_age + self.binding.proof.leeway;
-            let expires = proof.iat.saturating_mul(1000).saturating_add(window.as_millis() as i64);
-            confirmed.replay = Some((proof.replay_key(p.method), expires));
+            confirmed.replay = Some((
+                proof.replay_key(p.method),
+                self.binding.proof.replay_until_ms(proof.iat),
+            ));
         }
         confirmed.binding = binding;
         Ok(confirmed)
     }
 
-    /// The answer to a refused request: status, a challenge per offered scheme (the error on
-    /// `used`), and a fresh `DPoP-Nonce` for `use_dpop_nonce`.
-    pub fn refusal(&self, err: Option<Error>, used: Option<Scheme>, scopes: &[String], now_ms: i64) -> Refusal {
+    /// The answer to a refused request that needed `scopes`: status, a challenge per offered scheme
+    /// (the error on `used`; `scope` naming every scope of the requirement), and a fresh
+    /// `DPoP-Nonce` for `use_dpop_nonce`.
+    pub fn refusal(&self, err: Option<Error>, used: Option<Scheme>, scopes: &ScopeRequirement, now_ms: i64) -> Refusal {
         let algs = self.binding.dpop_algorithms();
         let offer = Offer {
             schemes: self.binding.dpop.schemes(),
@@ -279,7 +273,7 @@ impl RequestPolicy {
             used,
         };
         let params = ChallengeParams {
-            scopes: scopes.to_vec(),
+            scopes: scopes.all_of.iter().chain(&scopes.any_of).cloned().collect(),
             ..self.challenge.clone()
         };
         let c = challenges(&params, err.as_ref(), &offer);
@@ -381,18 +375,14 @@ impl RequestVerifier {
         scopes: &ScopeRequirement,
         signatures: &dyn SignatureChecks,
     ) -> std::result::Result<Accepted, Refusal> {
-        let listed: Vec<String> = scopes.all_of.iter().chain(&scopes.any_of).cloned().collect();
         let refuse =
-            |err: Option<Error>, used: Option<Scheme>| self.policy.refusal(err, used, &listed, self.clock.now_ms());
+            |err: Option<Error>, used: Option<Scheme>| self.policy.refusal(err, used, scopes, self.clock.now_ms());
         let p = match self.policy.present(req) {
             Ok(Some(p)) => p,
             Ok(None) => return Err(refuse(None, None)),
             Err(e) => {
-                let used = req.header("authorization").and_then(|a| {
-                    let scheme = a.trim().split([' ', '\t']).next().unwrap_or("");
-                    scheme.eq_ignore_ascii_case("dpop").then_some(Scheme::Dpop)
-                });
-                return Err(refuse(Some(e), used.or(Some(Scheme::Bearer))));
+                let used = req.header("authorization").and_then(Scheme::of_authorization);
+                return Err(refuse(Some(e), Some(used.unwrap_or(Scheme::Bearer))));
             }
         };
         let used = Some(p.credential.scheme);
