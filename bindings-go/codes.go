@@ -40,6 +40,8 @@ const (
 	CodeInvalidJWKS Code = 17
 	// CodeJWKSUnavailable: no key set could be fetched and none is cached
 	CodeJWKSUnavailable Code = 18
+	// CodeWorkloadApiUnavailable: the SPIFFE Workload API could not be reached, or has no identity for this workload yet
+	CodeWorkloadApiUnavailable Code = 38
 	// CodeMalformedToken: not a well-formed compact JWS (segments, base64url, JSON)
 	CodeMalformedToken Code = 19
 	// CodeTokenTooLarge: the token exceeds the size limit
@@ -74,8 +76,14 @@ const (
 	CodeInvalidDPoPProof Code = 36
 	// CodeUseDPoPNonce: the server requires a DPoP nonce: send a new proof with the one from its DPoP-Nonce header
 	CodeUseDPoPNonce Code = 37
+	// CodeInvalidSpiffeID: not a SPIFFE ID (spiffe://trust-domain/path), or a JWT-SVID whose sub is not one
+	CodeInvalidSpiffeID Code = 39
+	// CodeUnknownTrustDomain: no trust bundle is configured for the SVID's trust domain
+	CodeUnknownTrustDomain Code = 40
 	// CodeInsufficientScope: the token is valid but lacks a required scope
 	CodeInsufficientScope Code = 32
+	// CodeSpiffeIDNotAllowed: the SVID is valid, but its SPIFFE ID is not one this service accepts
+	CodeSpiffeIDNotAllowed Code = 41
 	// CodeInternalError: a bug or an impossible state; please report it
 	CodeInternalError Code = 33
 )
@@ -100,6 +108,7 @@ var codeNames = map[Code]string{
 	CodeInvalidKey:                "invalid_key",
 	CodeInvalidJWKS:               "invalid_jwks",
 	CodeJWKSUnavailable:           "jwks_unavailable",
+	CodeWorkloadApiUnavailable:    "workload_api_unavailable",
 	CodeMalformedToken:            "malformed_token",
 	CodeTokenTooLarge:             "token_too_large",
 	CodeUnsupportedAlgorithm:      "unsupported_algorithm",
@@ -117,7 +126,10 @@ var codeNames = map[Code]string{
 	CodeDelegationNotAllowed:      "delegation_not_allowed",
 	CodeInvalidDPoPProof:          "invalid_dpop_proof",
 	CodeUseDPoPNonce:              "use_dpop_nonce",
+	CodeInvalidSpiffeID:           "invalid_spiffe_id",
+	CodeUnknownTrustDomain:        "unknown_trust_domain",
 	CodeInsufficientScope:         "insufficient_scope",
+	CodeSpiffeIDNotAllowed:        "spiffe_id_not_allowed",
 	CodeInternalError:             "internal_error",
 }
 
@@ -141,6 +153,7 @@ var codeDescriptions = map[Code]string{
 	CodeInvalidKey:                "a signing or verification key could not be used",
 	CodeInvalidJWKS:               "a JWKS document could not be parsed",
 	CodeJWKSUnavailable:           "no key set could be fetched and none is cached",
+	CodeWorkloadApiUnavailable:    "the SPIFFE Workload API could not be reached, or has no identity for this workload yet",
 	CodeMalformedToken:            "not a well-formed compact JWS (segments, base64url, JSON)",
 	CodeTokenTooLarge:             "the token exceeds the size limit",
 	CodeUnsupportedAlgorithm:      "alg is none, HMAC, or not in the allow-list",
@@ -158,7 +171,10 @@ var codeDescriptions = map[Code]string{
 	CodeDelegationNotAllowed:      "the token is delegated in a way this resource does not accept (forbid_delegation, max_delegation_depth, allowed_actors)",
 	CodeInvalidDPoPProof:          "the DPoP proof is missing, malformed, or does not match the request, its key or the token (RFC 9449 §4.3)",
 	CodeUseDPoPNonce:              "the server requires a DPoP nonce: send a new proof with the one from its DPoP-Nonce header",
+	CodeInvalidSpiffeID:           "not a SPIFFE ID (spiffe://trust-domain/path), or a JWT-SVID whose sub is not one",
+	CodeUnknownTrustDomain:        "no trust bundle is configured for the SVID's trust domain",
 	CodeInsufficientScope:         "the token is valid but lacks a required scope",
+	CodeSpiffeIDNotAllowed:        "the SVID is valid, but its SPIFFE ID is not one this service accepts",
 	CodeInternalError:             "a bug or an impossible state; please report it",
 }
 
@@ -182,6 +198,7 @@ var allCodes = []Code{
 	CodeInvalidKey,
 	CodeInvalidJWKS,
 	CodeJWKSUnavailable,
+	CodeWorkloadApiUnavailable,
 	CodeMalformedToken,
 	CodeTokenTooLarge,
 	CodeUnsupportedAlgorithm,
@@ -199,7 +216,10 @@ var allCodes = []Code{
 	CodeDelegationNotAllowed,
 	CodeInvalidDPoPProof,
 	CodeUseDPoPNonce,
+	CodeInvalidSpiffeID,
+	CodeUnknownTrustDomain,
 	CodeInsufficientScope,
+	CodeSpiffeIDNotAllowed,
 	CodeInternalError,
 }
 
@@ -223,6 +243,7 @@ var (
 	ErrInvalidKey                = &Error{Code: CodeInvalidKey}
 	ErrInvalidJWKS               = &Error{Code: CodeInvalidJWKS}
 	ErrJWKSUnavailable           = &Error{Code: CodeJWKSUnavailable}
+	ErrWorkloadApiUnavailable    = &Error{Code: CodeWorkloadApiUnavailable}
 	ErrMalformedToken            = &Error{Code: CodeMalformedToken}
 	ErrTokenTooLarge             = &Error{Code: CodeTokenTooLarge}
 	ErrUnsupportedAlgorithm      = &Error{Code: CodeUnsupportedAlgorithm}
@@ -240,7 +261,10 @@ var (
 	ErrDelegationNotAllowed      = &Error{Code: CodeDelegationNotAllowed}
 	ErrInvalidDPoPProof          = &Error{Code: CodeInvalidDPoPProof}
 	ErrUseDPoPNonce              = &Error{Code: CodeUseDPoPNonce}
+	ErrInvalidSpiffeID           = &Error{Code: CodeInvalidSpiffeID}
+	ErrUnknownTrustDomain        = &Error{Code: CodeUnknownTrustDomain}
 	ErrInsufficientScope         = &Error{Code: CodeInsufficientScope}
+	ErrSpiffeIDNotAllowed        = &Error{Code: CodeSpiffeIDNotAllowed}
 	ErrInternalError             = &Error{Code: CodeInternalError}
 )
 
@@ -262,13 +286,13 @@ func (c Code) Category() Category {
 	switch c {
 	case CodeInvalidRequest, CodeInvalidClient, CodeInvalidGrant, CodeUnauthorizedClient, CodeUnsupportedGrantType, CodeInvalidScope, CodeInvalidTarget, CodeOAuthError:
 		return CategoryTokenRequest
-	case CodeRateLimited, CodeServerError, CodeInvalidResponse, CodeNetworkError, CodeTimeout, CodeJWKSUnavailable:
+	case CodeRateLimited, CodeServerError, CodeInvalidResponse, CodeNetworkError, CodeTimeout, CodeJWKSUnavailable, CodeWorkloadApiUnavailable:
 		return CategoryUnavailable
 	case CodeInsecureTransport, CodeConfigError, CodeInvalidKey, CodeInvalidJWKS:
 		return CategoryConfig
-	case CodeMalformedToken, CodeTokenTooLarge, CodeUnsupportedAlgorithm, CodeAlgorithmMismatch, CodeKeyNotFound, CodeInvalidSignature, CodeTokenExpired, CodeTokenNotYetValid, CodeInvalidIssuer, CodeInvalidAudience, CodeInvalidTokenType, CodeUnsupportedCriticalHeader, CodeInvalidClaim, CodeInvalidDelegation, CodeDelegationNotAllowed, CodeInvalidDPoPProof, CodeUseDPoPNonce:
+	case CodeMalformedToken, CodeTokenTooLarge, CodeUnsupportedAlgorithm, CodeAlgorithmMismatch, CodeKeyNotFound, CodeInvalidSignature, CodeTokenExpired, CodeTokenNotYetValid, CodeInvalidIssuer, CodeInvalidAudience, CodeInvalidTokenType, CodeUnsupportedCriticalHeader, CodeInvalidClaim, CodeInvalidDelegation, CodeDelegationNotAllowed, CodeInvalidDPoPProof, CodeUseDPoPNonce, CodeInvalidSpiffeID, CodeUnknownTrustDomain:
 		return CategoryInvalidToken
-	case CodeInsufficientScope:
+	case CodeInsufficientScope, CodeSpiffeIDNotAllowed:
 		return CategoryInsufficientScope
 	case CodeInternalError:
 		return CategoryInternal
@@ -279,7 +303,7 @@ func (c Code) Category() Category {
 // Retryable reports whether retrying the same request may succeed after an error with this code.
 func (c Code) Retryable() bool {
 	switch c {
-	case CodeRateLimited, CodeServerError, CodeNetworkError, CodeTimeout:
+	case CodeRateLimited, CodeServerError, CodeNetworkError, CodeTimeout, CodeWorkloadApiUnavailable:
 		return true
 	}
 	return false

@@ -70,6 +70,7 @@ error_codes! {
     InvalidKey = "invalid_key", Config => "a signing or verification key could not be used",
     InvalidJwks = "invalid_jwks", Config => "a JWKS document could not be parsed",
     JwksUnavailable = "jwks_unavailable", Network => "no key set could be fetched and none is cached",
+    WorkloadApiUnavailable = "workload_api_unavailable", Network => "the SPIFFE Workload API could not be reached, or has no identity for this workload yet",
     // ----- token verification (RFC 7519, RFC 8725, RFC 9068) -----
     MalformedToken = "malformed_token", InvalidToken => "not a well-formed compact JWS (segments, base64url, JSON)",
     TokenTooLarge = "token_too_large", InvalidToken => "the token exceeds the size limit",
@@ -88,7 +89,10 @@ error_codes! {
     DelegationNotAllowed = "delegation_not_allowed", Delegation => "the token is delegated in a way this resource does not accept (forbid_delegation, max_delegation_depth, allowed_actors)",
     InvalidDpopProof = "invalid_dpop_proof", InvalidToken => "the DPoP proof is missing, malformed, or does not match the request, its key or the token (RFC 9449 §4.3)",
     UseDpopNonce = "use_dpop_nonce", InvalidToken => "the server requires a DPoP nonce: send a new proof with the one from its DPoP-Nonce header",
+    InvalidSpiffeId = "invalid_spiffe_id", InvalidToken => "not a SPIFFE ID (spiffe://trust-domain/path), or a JWT-SVID whose sub is not one",
+    UnknownTrustDomain = "unknown_trust_domain", InvalidToken => "no trust bundle is configured for the SVID's trust domain",
     InsufficientScope = "insufficient_scope", InsufficientScope => "the token is valid but lacks a required scope",
+    SpiffeIdNotAllowed = "spiffe_id_not_allowed", InsufficientScope => "the SVID is valid, but its SPIFFE ID is not one this service accepts",
     // ----- other -----
     InternalError = "internal_error", Internal => "a bug or an impossible state; please report it",
 }
@@ -104,7 +108,11 @@ impl ErrorCode {
     pub fn is_retryable(self) -> bool {
         matches!(
             self,
-            ErrorCode::NetworkError | ErrorCode::Timeout | ErrorCode::ServerError | ErrorCode::RateLimited
+            ErrorCode::NetworkError
+                | ErrorCode::Timeout
+                | ErrorCode::ServerError
+                | ErrorCode::RateLimited
+                | ErrorCode::WorkloadApiUnavailable
         )
     }
 

@@ -35,6 +35,7 @@ pub mod resource;
 pub mod runtime;
 pub mod scope;
 pub mod secret;
+pub mod spiffe;
 pub mod util;
 
 pub use access_token::{

@@ -33,6 +33,7 @@ pub const AUTHSEC_CODE_CONFIG_ERROR: AuthsecCode = 15;
 pub const AUTHSEC_CODE_INVALID_KEY: AuthsecCode = 16;
 pub const AUTHSEC_CODE_INVALID_JWKS: AuthsecCode = 17;
 pub const AUTHSEC_CODE_JWKS_UNAVAILABLE: AuthsecCode = 18;
+pub const AUTHSEC_CODE_WORKLOAD_API_UNAVAILABLE: AuthsecCode = 38;
 pub const AUTHSEC_CODE_MALFORMED_TOKEN: AuthsecCode = 19;
 pub const AUTHSEC_CODE_TOKEN_TOO_LARGE: AuthsecCode = 20;
 pub const AUTHSEC_CODE_UNSUPPORTED_ALGORITHM: AuthsecCode = 21;
@@ -50,11 +51,14 @@ pub const AUTHSEC_CODE_INVALID_DELEGATION: AuthsecCode = 34;
 pub const AUTHSEC_CODE_DELEGATION_NOT_ALLOWED: AuthsecCode = 35;
 pub const AUTHSEC_CODE_INVALID_DPOP_PROOF: AuthsecCode = 36;
 pub const AUTHSEC_CODE_USE_DPOP_NONCE: AuthsecCode = 37;
+pub const AUTHSEC_CODE_INVALID_SPIFFE_ID: AuthsecCode = 39;
+pub const AUTHSEC_CODE_UNKNOWN_TRUST_DOMAIN: AuthsecCode = 40;
 pub const AUTHSEC_CODE_INSUFFICIENT_SCOPE: AuthsecCode = 32;
+pub const AUTHSEC_CODE_SPIFFE_ID_NOT_ALLOWED: AuthsecCode = 41;
 pub const AUTHSEC_CODE_INTERNAL_ERROR: AuthsecCode = 33;
 /// The code of each core code, in the core's order.
 #[rustfmt::skip]
-const VALUES: [AuthsecCode; 37] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 34, 35, 36, 37, 32, 33];
+const VALUES: [AuthsecCode; 41] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 38, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 34, 35, 36, 37, 39, 40, 32, 41, 33];
 // codes:end
 
 /// The C code of a core code.

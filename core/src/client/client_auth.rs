@@ -8,7 +8,7 @@ use super::config::{AuthMethod, ClientConfig};
 use super::request::TokenRequestParts;
 use crate::jose::signing::SigningKey;
 use crate::random::random_id;
-use crate::runtime::MaybeSend;
+use crate::runtime::{BoxFut, MaybeSend};
 use crate::util::{b64_std_encode, form_encode};
 use crate::{Error, Result, Secret};
 use serde_json::{json, Map};
@@ -22,6 +22,11 @@ pub const ASSERTION_LIFETIME_SECS: i64 = 60;
 pub trait ClientAuth: MaybeSend + fmt::Debug {
     /// Its `token_endpoint_auth_method` name (RFC 8414).
     fn method(&self) -> &str;
+    /// Get ready to authenticate a request sent at `now_ms` (for credentials fetched from
+    /// elsewhere, such as a JWT-SVID from the Workload API); called before every request.
+    fn prepare(&self, _now_ms: i64) -> BoxFut<'_, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
     /// Add the client's credentials to a token request for `parts.url`, sent at `now_ms`.
     fn authenticate(&self, parts: &mut TokenRequestParts, now_ms: i64) -> Result<()>;
 }
@@ -146,6 +151,8 @@ pub fn from_config(cfg: &ClientConfig) -> Result<Arc<dyn ClientAuth>> {
         method @ (AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth) => {
             Arc::new(TlsClientAuth { client_id, method })
         }
+        // The JWT-SVIDs come from a source attached later (TokenClient::with_workload_identity).
+        AuthMethod::SpiffeJwt => Arc::new(super::workload_identity::AwaitingWorkloadApi),
     })
 }
 

@@ -2,6 +2,7 @@
 //! file, with `${VAR}` interpolation: one reader), or from `AUTHSEC_*` environment variables.
 
 use super::retry::RetryPolicy;
+pub use super::workload_identity::SpiffeSettings;
 use crate::config::{interpolate_value, parse_yaml, ConfigEnv};
 use crate::jose::alg::Alg;
 use crate::options::{OptionName, Options};
@@ -24,6 +25,9 @@ pub enum AuthMethod {
     TlsClientAuth,
     /// Mutual TLS with a self-signed certificate the server has registered (RFC 8705 §2.2).
     SelfSignedTlsClientAuth,
+    /// The workload's JWT-SVID from the SPIFFE Workload API as the client assertion
+    /// (draft-ietf-oauth-spiffe-client-auth), or as a JWT-bearer grant: no secret at all.
+    SpiffeJwt,
 }
 
 impl AuthMethod {
@@ -34,8 +38,9 @@ impl AuthMethod {
             "private_key_jwt" => Ok(AuthMethod::PrivateKeyJwt),
             "tls_client_auth" => Ok(AuthMethod::TlsClientAuth),
             "self_signed_tls_client_auth" => Ok(AuthMethod::SelfSignedTlsClientAuth),
+            "spiffe_jwt" => Ok(AuthMethod::SpiffeJwt),
             o => Err(Error::config(format!(
-                "auth_method {o:?} is not supported; use client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth or self_signed_tls_client_auth"
+                "auth_method {o:?} is not supported; use client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth, self_signed_tls_client_auth or spiffe_jwt"
             ))),
         }
     }
@@ -46,6 +51,7 @@ impl AuthMethod {
             AuthMethod::PrivateKeyJwt => "private_key_jwt",
             AuthMethod::TlsClientAuth => "tls_client_auth",
             AuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
+            AuthMethod::SpiffeJwt => "spiffe_jwt",
         }
     }
 
@@ -97,6 +103,8 @@ pub struct ClientConfig {
     pub tls_client_key: Option<Secret>,
     /// CA certificates (PEM) to trust for the servers' TLS besides the system's (a private CA).
     pub tls_ca_cert: Option<String>,
+    /// Where `spiffe_jwt` gets its JWT-SVIDs and how it presents them.
+    pub spiffe: SpiffeSettings,
 }
 
 impl Default for ClientConfig {
@@ -122,6 +130,7 @@ impl Default for ClientConfig {
             tls_client_cert: None,
             tls_client_key: None,
             tls_ca_cert: None,
+            spiffe: SpiffeSettings::default(),
         }
     }
 }
@@ -151,6 +160,11 @@ pub mod env {
     pub const TLS_CLIENT_CERT_FILE: &str = "AUTHSEC_TLS_CLIENT_CERT_FILE";
     pub const TLS_CLIENT_KEY_FILE: &str = "AUTHSEC_TLS_CLIENT_KEY_FILE";
     pub const TLS_CA_FILE: &str = "AUTHSEC_TLS_CA_FILE";
+    pub const SPIFFE_ENDPOINT_SOCKET: &str = "AUTHSEC_SPIFFE_ENDPOINT_SOCKET";
+    pub const SPIFFE_ID: &str = "AUTHSEC_SPIFFE_ID";
+    pub const SPIFFE_AUDIENCE: &str = "AUTHSEC_SPIFFE_AUDIENCE";
+    pub const SPIFFE_REUSE_SVID: &str = "AUTHSEC_SPIFFE_REUSE_SVID";
+    pub const SPIFFE_GRANT: &str = "AUTHSEC_SPIFFE_GRANT";
     pub const CONFIG: &str = "AUTHSEC_CONFIG";
 }
 
@@ -196,7 +210,7 @@ fn read_file(env: &(impl ConfigEnv + ?Sized), name: &str, path: &str) -> Result<
 }
 
 /// Every setting: its name and its JavaScript spelling.
-const SETTINGS: [OptionName; 29] = [
+const SETTINGS: [OptionName; 34] = [
     ("client_id", "clientId"),
     ("client_secret", "clientSecret"),
     ("client_secret_file", "clientSecretFile"),
@@ -226,6 +240,11 @@ const SETTINGS: [OptionName; 29] = [
     ("tls_client_key_file", "tlsClientKeyFile"),
     ("tls_ca_cert", "tlsCaCert"),
     ("tls_ca_file", "tlsCaFile"),
+    ("spiffe_endpoint_socket", "spiffeEndpointSocket"),
+    ("spiffe_id", "spiffeId"),
+    ("spiffe_audience", "spiffeAudience"),
+    ("spiffe_reuse_svid", "spiffeReuseSvid"),
+    ("spiffe_grant", "spiffeGrant"),
 ];
 
 /// The token endpoint the product docs give for a tenant's `domain`: `https://{domain}/oauth/token`
@@ -252,8 +271,7 @@ impl ClientConfig {
         let env = &env;
         let get = |k: &str| non_empty(env.var(k));
         let mut c = ClientConfig {
-            client_id: get(env::CLIENT_ID)
-                .ok_or_else(|| Error::config(format!("{} is not set; set it to your client's id", env::CLIENT_ID)))?,
+            client_id: get(env::CLIENT_ID).unwrap_or_default(),
             token_url: get(env::TOKEN_URL),
             issuer: get(env::ISSUER),
             scopes: get(env::SCOPES).map(|s| split_scopes(&s)).unwrap_or_default(),
@@ -311,6 +329,13 @@ impl ClientConfig {
         if let Some(p) = get(env::TLS_CA_FILE) {
             c.tls_ca_cert = Some(read_file(env, env::TLS_CA_FILE, &p)?);
         }
+        c.spiffe = SpiffeSettings::read(&|name| Ok(get(&format!("AUTHSEC_{}", name.to_ascii_uppercase()))))?;
+        if c.client_id.is_empty() && c.auth_method != AuthMethod::SpiffeJwt {
+            return Err(Error::config(format!(
+                "{} is not set; set it to your client's id",
+                env::CLIENT_ID
+            )));
+        }
         c.validate()?;
         Ok(c)
     }
@@ -354,7 +379,7 @@ impl ClientConfig {
             (None, None) => None,
         };
         let mut c = ClientConfig {
-            client_id: s("client_id")?.ok_or_else(|| Error::config("the config has no client_id"))?,
+            client_id: s("client_id")?.unwrap_or_default(),
             token_url,
             issuer: s("issuer")?,
             audience: s("audience")?,
@@ -442,13 +467,23 @@ impl ClientConfig {
             (None, Some(p)) => Some(read_file(env, "tls_ca_file", &p)?),
             _ => None,
         };
+        c.spiffe = SpiffeSettings::read(&s)?;
+        if c.client_id.is_empty() && c.auth_method != AuthMethod::SpiffeJwt {
+            return Err(Error::config("the config has no client_id"));
+        }
         Ok(c)
     }
 
     /// Check that the settings fit together; errors name the setting to fix.
     pub fn validate(&self) -> Result<()> {
-        if self.client_id.trim().is_empty() {
+        // A workload with a SPIFFE identity may leave client_id out: its SPIFFE ID is its id.
+        if self.client_id.trim().is_empty() && self.auth_method != AuthMethod::SpiffeJwt {
             return Err(Error::config("client_id is empty"));
+        }
+        if self.spiffe.is_set() && self.auth_method != AuthMethod::SpiffeJwt {
+            return Err(Error::config(
+                "spiffe_* settings are set but auth_method is not spiffe_jwt; set auth_method: spiffe_jwt (AUTHSEC_AUTH_METHOD=spiffe_jwt)",
+            ));
         }
         if self.token_url.is_none() && self.issuer.is_none() {
             return Err(Error::config(format!(
@@ -491,6 +526,13 @@ impl ClientConfig {
                         env::TLS_CLIENT_CERT_FILE,
                         env::TLS_CLIENT_KEY_FILE
                     )));
+                }
+            }
+            AuthMethod::SpiffeJwt => {
+                if self.client_secret.is_some() || self.private_key.is_some() {
+                    return Err(Error::config(
+                        "spiffe_jwt authenticates with the workload's JWT-SVID; drop client_secret and private_key",
+                    ));
                 }
             }
         }

@@ -1,11 +1,12 @@
 //! Grants: what the client presents to the token endpoint to get a token (RFC 6749 §4). Client
 //! credentials (§4.4) is here; token exchange (RFC 8693) is
-//! [`TokenExchange`](super::token_exchange::TokenExchange), and JWT bearer (RFC 7523) would be a
-//! further implementation of [`Grant`]: the token client does not change for them. A grant is part
+//! [`TokenExchange`](super::token_exchange::TokenExchange), and JWT bearer (RFC 7523) with a JWT-SVID
+//! is [`JwtBearerSvid`](super::workload_identity::JwtBearerSvid): the token client does not change
+//! for them. A grant is part
 //! of the cache key: tokens from different grants are never handed out for one another.
 
 use super::response::Token;
-use crate::runtime::MaybeSend;
+use crate::runtime::{BoxFut, MaybeSend};
 use crate::Result;
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -15,6 +16,11 @@ use std::sync::Arc;
 pub trait Grant: MaybeSend + fmt::Debug {
     /// The `grant_type` form value.
     fn grant_type(&self) -> &str;
+    /// Get ready for a request sent at `now_ms` (for an assertion fetched from elsewhere, such
+    /// as a JWT-SVID); called before every request.
+    fn prepare(&self, _now_ms: i64) -> BoxFut<'_, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
     /// The grant's own form parameters (besides `grant_type`, the requested scopes, audience and
     /// resources, and the client's authentication), for a request sent at `now_ms`.
     fn parameters(&self, now_ms: i64) -> Result<Vec<(String, String)>>;

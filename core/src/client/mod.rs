@@ -1,7 +1,8 @@
 //! Getting tokens (the client side of OAuth 2.0): configuration, [`grant`]s (client credentials,
 //! and RFC 8693 token exchange in [`token_exchange`]), [`client_auth`] methods, building requests
 //! and reading answers (sans-IO), retries, the [`TokenClient`] cache, DPoP proofs and nonces
-//! ([`dpop`]), and what to do when a resource answers 401.
+//! ([`dpop`]), what to do when a resource answers 401, and secretless requests with the workload's
+//! SPIFFE identity ([`workload_identity`]).
 
 pub mod client_auth;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod retry;
 pub mod token_client;
 pub mod token_exchange;
 pub mod unauthorized;
+pub mod workload_identity;
 
 pub use client_auth::ClientAuth;
 pub use config::{AuthMethod, ClientConfig};

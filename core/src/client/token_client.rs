@@ -19,17 +19,20 @@
 //! with nothing left to hand out go first, then the least recently used.
 
 use super::client_auth::{self, ClientAuth};
-use super::config::ClientConfig;
+use super::config::{AuthMethod, ClientConfig};
 use super::dpop::{token_endpoint_wants_nonce, DpopClient};
+use super::grant::GrantRef;
 use super::request::{token_request, TokenParams};
 use super::response::{parse_token_response_for, Token};
 use super::retry::RetryPolicy;
 use super::token_exchange::{Downstream, ExchangeRequest};
+use super::workload_identity::{self, SvidPresentation};
 use crate::discovery::MetadataCache;
 use crate::http::Transport;
 use crate::random::random_unit;
 use crate::refresh::{Failure, Fresh, RefreshCell, Step};
 use crate::runtime::{BoxFut, Clock, Sleeper, Spawner};
+use crate::spiffe::svid_source::JwtSvidSource;
 use crate::{Error, ErrorCode, Result, Secret};
 use futures::future::FutureExt;
 use parking_lot::Mutex;
@@ -126,6 +129,9 @@ struct Inner {
     /// The DPoP key and nonces, when the client uses DPoP.
     dpop: Option<Arc<DpopClient>>,
     default_slot: Arc<Slot>,
+    /// The grant of the default token and of per-call parameters (client credentials, unless a
+    /// workload identity presents its SVIDs as a JWT-bearer grant).
+    default_grant: GrantRef,
     slots: Mutex<HashMap<TokenParams, Arc<Slot>>>,
     /// Ticks for `Slot::last_used`.
     uses: AtomicU64,
@@ -184,6 +190,7 @@ impl TokenClient {
                 metadata,
                 dpop,
                 default_slot,
+                default_grant: GrantRef::default(),
                 slots: Mutex::new(HashMap::new()),
                 uses: AtomicU64::new(0),
                 requests: AtomicU64::new(0),
@@ -208,6 +215,34 @@ impl TokenClient {
     /// Authenticate with another method than the configuration's (before first use).
     pub fn with_client_auth(self, auth: Arc<dyn ClientAuth>) -> Result<TokenClient> {
         self.rebuild("with_client_auth", |i| i.auth = auth)
+    }
+
+    /// Authenticate with the workload's JWT-SVIDs from `source` (the SPIFFE Workload API), as
+    /// the configuration's `spiffe_*` settings say: as the client assertion, or as a JWT-bearer
+    /// grant, which then is the default grant (before first use).
+    pub fn with_workload_identity(self, source: Arc<dyn JwtSvidSource>) -> Result<TokenClient> {
+        let cfg = &self.inner.cfg;
+        if cfg.auth_method != AuthMethod::SpiffeJwt {
+            return Err(Error::config("with_workload_identity needs auth_method: spiffe_jwt"));
+        }
+        let svids = workload_identity::svid_cache(cfg, source)?;
+        let client_id = cfg.client_id.clone();
+        match cfg.spiffe.presentation {
+            SvidPresentation::ClientAssertion => {
+                self.with_client_auth(Arc::new(workload_identity::SpiffeJwtAuth { client_id, svids }))
+            }
+            SvidPresentation::JwtBearer => {
+                let grant = GrantRef::new(Arc::new(workload_identity::JwtBearerSvid { svids: svids.clone() }));
+                let auth = Arc::new(workload_identity::SvidGrantClient { client_id, svids });
+                self.rebuild("with_workload_identity", |i| {
+                    let mut params = i.default_slot.params.clone();
+                    params.grant = grant.clone();
+                    i.default_slot = Arc::new(Slot::new(params, i.clock.clone(), 0));
+                    i.default_grant = grant;
+                    i.auth = auth;
+                })
+            }
+        }
     }
 
     /// Run proactive refreshes in the background: the caller that enters the refresh window gets
@@ -236,7 +271,9 @@ impl TokenClient {
     /// Per-call options as bindings pass them (`{scopes, audience, resource}`) over the
     /// configured ones; `None` for the default token.
     pub fn params_from(&self, options: &Value) -> Result<Option<TokenParams>> {
-        TokenParams::from_config(&self.inner.cfg).overridden_by(options)
+        let mut base = TokenParams::from_config(&self.inner.cfg);
+        base.grant = self.inner.default_grant.clone();
+        base.overridden_by(options)
     }
 
     /// The DPoP key and nonces, when the client uses DPoP.
@@ -393,6 +430,9 @@ impl TokenClient {
     async fn send_token_request(&self, url: &str, params: &TokenParams) -> Result<crate::http::HttpResponse> {
         let mut nonce_retried = false;
         loop {
+            let now = self.inner.clock.now_ms();
+            params.grant.grant().prepare(now).await?;
+            self.inner.auth.prepare(now).await?;
             let now = self.inner.clock.now_ms();
             let mut req = token_request(url, params, &*self.inner.auth, self.inner.cfg.allow_insecure_http, now)?;
             if let Some(d) = &self.inner.dpop {

@@ -94,7 +94,13 @@ pub struct JoseHeader {
     pub kid: Option<String>,
     /// `crit`, if present and not `null` (see [`check_crit`]).
     pub crit: Option<Value>,
+    /// The names of the other members, in order (the first [`MAX_OTHER_MEMBERS_NAMED`]), for
+    /// token kinds that allow no others (JWT-SVIDs).
+    pub others: Vec<String>,
 }
+
+/// How many names of other header members [`JoseHeader::others`] keeps.
+pub const MAX_OTHER_MEMBERS_NAMED: usize = 8;
 
 /// Read by hand through `deserialize_any` only: serde's typed deserializers would also do, but
 /// their type-error messages pull float formatting into the wasm module for nothing (the message
@@ -136,6 +142,7 @@ impl<'de> serde::de::Visitor<'de> for HeaderVisitor {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> std::result::Result<JoseHeader, A::Error> {
         use serde::de::Error as _;
         let (mut alg, mut typ, mut kid, mut crit) = (None, None, None, None);
+        let mut others = Vec::new();
         while let Some(HeaderKey(key)) = m.next_key()? {
             let slot = match key.as_str() {
                 "alg" => &mut alg,
@@ -146,6 +153,9 @@ impl<'de> serde::de::Visitor<'de> for HeaderVisitor {
                     // Read, not skipped (IgnoredAny): skipping lets through what no JSON reader
                     // can hold, such as a number out of range, which `decode` would then refuse.
                     m.next_value::<Value>()?;
+                    if others.len() < MAX_OTHER_MEMBERS_NAMED {
+                        others.push(key);
+                    }
                     continue;
                 }
             };
@@ -164,6 +174,7 @@ impl<'de> serde::de::Visitor<'de> for HeaderVisitor {
             typ: string(typ)?,
             kid: string(kid)?,
             crit: crit.filter(|v| !v.is_null()),
+            others,
         })
     }
 }
