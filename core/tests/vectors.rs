@@ -1,4 +1,5 @@
-//! Runs the shared test vectors in `tests/vectors/verify_*.json` and `dpop_requests.json` (format:
+//! Runs the shared test vectors in `tests/vectors/verify_*.json`, `dpop_requests.json` and
+//! `jwt_svid.json` (format:
 //! that directory's README.md) through the core: the Rust runner. That the files are what the generator writes
 //! today is checked by the tools crate (`tools/tests/vectors_drift.rs`).
 //!
@@ -28,9 +29,9 @@ fn load_files() -> Vec<(String, Value)> {
         .flatten()
         .map(|e| e.path())
         .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| (n.starts_with("verify_") && n.ends_with(".json")) || n == "dpop_requests.json")
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                (n.starts_with("verify_") && n.ends_with(".json")) || n == "dpop_requests.json" || n == "jwt_svid.json"
+            })
         })
         .map(|p| {
             let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
@@ -282,6 +283,58 @@ fn run_request_case(
     Ok(out)
 }
 
+/// A `jwt_svid.json` case: the verifier from the case's options plus its bundles as
+/// `trust_domains`, the clock at `now`; the outcome by the sync path and the async path, which
+/// must agree.
+fn run_svid_case(file: &Value, case: &Value, rt: &tokio::runtime::Runtime) -> Value {
+    use authsec_core::spiffe::JwtSvidOptions;
+    let mut options = case["options"].clone();
+    let now = options["now"].as_i64().expect("now");
+    options.as_object_mut().expect("options").remove("now");
+    let bundles = &file["bundles"][case["bundles"].as_str().expect("bundles name")];
+    let trust_domains: Map<String, Value> = bundles
+        .as_object()
+        .expect("bundles")
+        .iter()
+        .map(|(td, doc)| (td.clone(), json!({ "bundle": doc })))
+        .collect();
+    options["trust_domains"] = Value::Object(trust_domains);
+    let outcome = |r: Result<authsec_core::spiffe::JwtSvid>| match r {
+        Ok(s) => {
+            json!({"svid": {"spiffe_id": s.spiffe_id.as_str(), "audience": s.audience, "expires_at": s.expires_at}})
+        }
+        Err(e) => json!({"error": e.code().as_str()}),
+    };
+    let clock = Arc::new(ManualClock::new(now * 1000));
+    let verifier = match JwtSvidOptions::from_value(&options, &|_: &str| None)
+        .and_then(|o| o.build(Arc::new(NoTransport), clock, None))
+    {
+        Ok(v) => v,
+        Err(e) => return json!({"error": e.code().as_str()}),
+    };
+    let token = case["token"].as_str().expect("token");
+    let sync = outcome(verifier.verify_now(token).expect("static bundles are at hand"));
+    let asynchronous = outcome(rt.block_on(verifier.verify(token)));
+    assert_eq!(
+        sync, asynchronous,
+        "{}: the sync and async paths disagree",
+        case["name"]
+    );
+    sync
+}
+
+/// No I/O: vector cases carry their bundles.
+struct NoTransport;
+
+impl authsec_core::http::Transport for NoTransport {
+    fn send(
+        &self,
+        _: authsec_core::http::HttpRequest,
+    ) -> authsec_core::runtime::BoxFut<'static, Result<authsec_core::http::HttpResponse>> {
+        Box::pin(async { Err(Error::internal("the vectors do no I/O")) })
+    }
+}
+
 #[test]
 fn shared_vectors() {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -301,6 +354,16 @@ fn shared_vectors() {
                 case["description"].as_str().is_some_and(|d| !d.is_empty()),
                 "{id}: no description"
             );
+            if case.get("bundles").is_some() {
+                let got = run_svid_case(file, case, &rt);
+                outcomes.insert(format!("{name}#{case_name}"), got.clone());
+                if got == case["expect"] {
+                    passed += 1;
+                } else {
+                    failed.push(format!("{id}: got {got}, expected {}", case["expect"]));
+                }
+                continue;
+            }
             if case.get("requests").is_some() {
                 let result = run_request_case(file, case, &rt).and_then(|got| {
                     outcomes.insert(format!("{name}#{case_name}"), json!({ "requests": got }));

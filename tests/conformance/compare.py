@@ -4,7 +4,8 @@
     tests/conformance/compare.py [--vectors DIR] [--corrupt SPEC]... OUT/rust.json OUT/python.json ...
 
 Every runtime's outcome for every case of tests/vectors/verify_*.json (and of dpop_requests.json,
-whose outcome is the list of its requests' outcomes) must equal the vector's
+whose outcome is the list of its requests' outcomes, and of jwt_svid.json, whose outcome is the
+verified SVID or an error) must equal the vector's
 expected outcome (claims deep-equal, numbers compared numerically; the delegation chain equal;
 error code equal; missing_scopes equal when the vector gives them) AND the outcomes of all runtimes must equal each
 other (here missing_scopes always count). Prints every disagreement, a table (runtime -> cases
@@ -84,6 +85,8 @@ def normalize(o: Any) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
             return {"claims": o["claims"], "delegation": o["delegation"]}, None
     if set(o) == {"requests"} and isinstance(o["requests"], list) and all(isinstance(r, dict) for r in o["requests"]):
         return {"requests": o["requests"]}, None
+    if set(o) == {"svid"} and isinstance(o["svid"], dict):
+        return {"svid": o["svid"]}, None
     if "error" in o and set(o) <= {"error", "missing_scopes"} and isinstance(o["error"], str):
         missing = o.get("missing_scopes", [])
         if isinstance(missing, list):
@@ -96,6 +99,8 @@ def describe(o: Dict[str, Any]) -> str:
         return "claims"
     if "requests" in o:
         return "requests"
+    if "svid" in o:
+        return "svid"
     return f"error {o['error']}" + (f" missing_scopes {show(o['missing_scopes'])}" if o["missing_scopes"] else "")
 
 
@@ -107,6 +112,10 @@ def versus(a: Dict[str, Any], b: Dict[str, Any], strict_missing: bool = True) ->
         if ("requests" in a) != ("requests" in b):
             return f"{describe(a)} vs {describe(b)}"
         return "; ".join(diff(a["requests"], b["requests"], "requests")) or None
+    if ("svid" in a) or ("svid" in b):
+        if ("svid" in a) != ("svid" in b):
+            return f"{describe(a)} vs {describe(b)}"
+        return "; ".join(diff(a["svid"], b["svid"], "svid")) or None
     if ("claims" in a) != ("claims" in b):
         return f"{describe(a)} vs {describe(b) if strict_missing or 'claims' in b else 'error ' + b['error']}"
     if "claims" in a:
@@ -131,6 +140,10 @@ def load_vectors(dir: Path) -> Dict[str, Dict[str, Any]]:
     if requests.exists():
         for c in json.loads(requests.read_text())["cases"]:
             cases[f"{requests.name}#{c['name']}"] = {"requests": [r["expect"] for r in c["requests"]]}
+    svids = dir / "jwt_svid.json"
+    if svids.exists():
+        for c in json.loads(svids.read_text())["cases"]:
+            cases[f"{svids.name}#{c['name']}"] = c["expect"]
     if not cases:
         raise SystemExit(f"compare: no cases in {dir}/verify_*.json")
     return cases
@@ -161,6 +174,8 @@ def corrupt(spec: str, expected: Dict[str, Any], runs: Dict[str, Dict[str, Any]]
         o.setdefault("delegation", []).append({"sub": "corrupted-actor"})
     elif "requests" in o:
         o["requests"][-1]["dpop_nonce"] = not o["requests"][-1].get("dpop_nonce")
+    elif "svid" in o:
+        o["svid"]["expires_at"] = o["svid"]["expires_at"] + 1
     elif "claims" in o:
         claims = o["claims"]
         key = "exp" if "exp" in claims else sorted(claims)[0]

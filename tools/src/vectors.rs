@@ -16,8 +16,8 @@
 //! Modules: `keys` (the test keys; `der` for their DER forms, `weak_rsa` for the 1024-bit key
 //! aws-lc will not use), `json` (canonical and pretty JSON writing), `signing` (signatures reused
 //! from disk, key sets, HMAC), `case` (the case builders), and one module per vector file:
-//! `algorithms`, `attacks`, `structure`, `claims`, `scopes`, `config`, `delegation`, and `dpop` (whole
-//! requests: `dpop_requests.json`).
+//! `algorithms`, `attacks`, `structure`, `claims`, `scopes`, `config`, `delegation`, `dpop` (whole
+//! requests: `dpop_requests.json`) and `jwt_svid` (SPIFFE JWT-SVIDs: `jwt_svid.json`).
 
 mod algorithms;
 mod attacks;
@@ -28,6 +28,7 @@ mod delegation;
 mod der;
 mod dpop;
 mod json;
+mod jwt_svid;
 mod keys;
 mod scopes;
 mod signing;
@@ -75,6 +76,7 @@ pub fn generate(dir: &Path, allow_new_keys: bool) -> Result<Generated, String> {
         files.push((f.file.to_string(), f.render(&g)?));
     }
     files.push((dpop::FILE.to_string(), dpop::file(&mut g)?));
+    files.push((jwt_svid::FILE.to_string(), jwt_svid::file(&mut g)?));
     // Case names are unique across files too (bindings may report them without the file).
     let mut all = BTreeSet::new();
     for (name, content) in &files[1..] {
