@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs a command next to a real SPIRE server and agent (tests/spire/spire.sh): installs SPIRE when
+# missing (tests/spire/install.sh), starts both in a temporary directory, runs the command with
+# SPIFFE_ENDPOINT_SOCKET and AUTHSEC_SPIRE_* exported, then stops them and removes the directory.
+# Usage: tests/spire/run.sh [command...]     (default: tests/spire/smoke.sh)
+# Exit status: the command's (or 1 when SPIRE could not start).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+
+AUTHSEC_SPIRE_BIN="$("$here/install.sh" | tail -n 1)"
+export AUTHSEC_SPIRE_BIN
+# shellcheck source=tests/spire/spire.sh
+source "$here/spire.sh"
+
+wd="$(mktemp -d "${TMPDIR:-/tmp}/authsec-spire.XXXXXX")"
+cleanup() {
+  local status=$?
+  spire_stop
+  if ((status != 0)) && [[ -z "${AUTHSEC_SPIRE_STARTED:-}" ]]; then
+    # SPIRE did not come up: its logs are the only clue.
+    for log in "$wd/server.log" "$wd/agent.log"; do
+      [[ -f "$log" ]] && { echo "---- last lines of $log" >&2; tail -n 20 "$log" >&2; }
+    done
+  fi
+  rm -rf "$wd"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+start=$SECONDS
+spire_start "$wd"
+export AUTHSEC_SPIRE_STARTED=1
+export AUTHSEC_SPIRE_STARTUP_SECONDS=$((SECONDS - start))
+echo "spire: server and agent up in $AUTHSEC_SPIRE_STARTUP_SECONDS s ($SPIFFE_ENDPOINT_SOCKET)" >&2
+
+if (($# == 0)); then set -- "$here/smoke.sh"; fi
+set +e
+"$@"
+status=$?
+set -e
+exit "$status"
