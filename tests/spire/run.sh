@@ -36,8 +36,15 @@ export AUTHSEC_SPIRE_STARTUP_SECONDS=$((SECONDS - start))
 echo "spire: server and agent up in $AUTHSEC_SPIRE_STARTUP_SECONDS s ($SPIFFE_ENDPOINT_SOCKET)" >&2
 
 if (($# == 0)); then set -- "$here/smoke.sh"; fi
+# In the background and waited for, so that SIGINT/SIGTERM reach the traps at once (bash runs them
+# only after a foreground command ends); the command keeps this script's stdin.
+"$@" <&0 &
+command_pid=$!
+stop_command() { kill -TERM "$command_pid" 2>/dev/null; wait "$command_pid" 2>/dev/null; }
+trap 'stop_command; exit 130' INT
+trap 'stop_command; exit 143' TERM
 set +e
-"$@"
+wait "$command_pid"
 status=$?
 set -e
 exit "$status"
