@@ -15,6 +15,7 @@ source "$here/spire.sh"
 wd="$(mktemp -d "${TMPDIR:-/tmp}/authsec-spire.XXXXXX")"
 cleanup() {
   local status=$?
+  set +e
   spire_stop
   if ((status != 0)) && [[ -z "${AUTHSEC_SPIRE_STARTED:-}" ]]; then
     # SPIRE did not come up: its logs are the only clue.
@@ -29,10 +30,11 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-start=$SECONDS
+start=$EPOCHREALTIME
 spire_start "$wd"
 export AUTHSEC_SPIRE_STARTED=1
-export AUTHSEC_SPIRE_STARTUP_SECONDS=$((SECONDS - start))
+AUTHSEC_SPIRE_STARTUP_SECONDS="$(spire_since "$start")"
+export AUTHSEC_SPIRE_STARTUP_SECONDS
 echo "spire: server and agent up in $AUTHSEC_SPIRE_STARTUP_SECONDS s ($SPIFFE_ENDPOINT_SOCKET)" >&2
 
 if (($# == 0)); then set -- "$here/smoke.sh"; fi

@@ -21,9 +21,9 @@ aud=authsec-smoke
 old="$(check "$(spire_fetch_jwt "$aud")" "$aud")"
 expect "$(bundle_kids)" "$old" "jwt-svid kids in the bundle before rotation"
 
-start=$SECONDS
+start=$EPOCHREALTIME
 new="$(spire_rotate_jwt_key)"
-rotation=$((SECONDS - start))
+rotation="$(spire_since "$start")"
 [[ "$new" != "$old" ]] || { echo "spire smoke: the kid did not change" >&2; exit 1; }
 spire_refresh_bundle_file
 expect "$(check "$(spire_fetch_jwt "$aud-after")" "$aud-after")" "$new" "kid of an SVID for a new audience"
@@ -33,16 +33,16 @@ expect "$(bundle_kids)" "$(sorted "$old" "$new")" "jwt-svid kids in the refreshe
 cached="$(check "$(spire_fetch_jwt "$aud")" "$aud")"
 echo "spire smoke: after rotation, the audience fetched before it still gets kid $cached ($([[ $cached == "$old" ]] && echo cached, old || echo new))" >&2
 
-start=$SECONDS
+start=$EPOCHREALTIME
 spire_taint_old_jwt_key "$aud" >/dev/null
-taint=$((SECONDS - start))
+taint="$(spire_since "$start")"
 spire_refresh_bundle_file
 expect "$(check "$(spire_fetch_jwt "$aud")" "$aud")" "$new" "kid for the old audience after the taint"
 expect "$(bundle_kids)" "$(sorted "$old" "$new")" "jwt-svid kids in the bundle after the taint"
 
-start=$SECONDS
+start=$EPOCHREALTIME
 spire_revoke_old_jwt_key >/dev/null
-revoke=$((SECONDS - start))
+revoke="$(spire_since "$start")"
 spire_refresh_bundle_file
 expect "$(bundle_kids)" "$new" "jwt-svid kids in the bundle after the revocation"
 

@@ -28,14 +28,21 @@ _spire_server() { "$(_spire_bin)/spire-server" "$@"; }
 _spire_agent() { "$(_spire_bin)/spire-agent" "$@"; }
 _spire_log() { echo "spire: $*" >&2; }
 
-# _spire_wait <seconds> <what> <command...>: runs the command every 0.5 s until it succeeds or the
-# time is up (then says what it waited for and fails).
+# _spire_wait [--pid <pidfile>] <seconds> <what> <command...>: runs the command every 0.5 s until it
+# succeeds or the time is up (then says what it waited for and fails). With --pid, it fails at once
+# when that process has exited.
 _spire_wait() {
-  local seconds="$1" what="$2" deadline tries=0
+  local pidfile="" seconds what deadline tries=0
+  if [[ "$1" == --pid ]]; then pidfile="$2"; shift 2; fi
+  seconds="$1" what="$2"
   shift 2
   deadline=$((SECONDS + seconds))
   while ((tries < seconds * 4)); do
     if "$@" >/dev/null 2>&1; then return 0; fi
+    if [[ -n "$pidfile" ]] && ! _spire_alive "$pidfile"; then
+      _spire_log "$(basename "$pidfile" .pid) exited while waiting for $what"
+      return 1
+    fi
     ((SECONDS < deadline)) || break
     tries=$((tries + 1))
     sleep 0.5
@@ -43,6 +50,9 @@ _spire_wait() {
   _spire_log "timed out after ${seconds} s waiting for $what"
   return 1
 }
+
+# spire_since <start>: seconds since <start> (an $EPOCHREALTIME), with one decimal.
+spire_since() { LC_ALL=C awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f\n", b - a }'; }
 
 # _spire_alive <pidfile>: the process in the PID file is running.
 _spire_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
@@ -175,7 +185,7 @@ EOF
   # The binaries themselves in the background (not a function: $! must be their PID).
   "$(_spire_bin)/spire-server" run -config "$wd/server.conf" >"$wd/server.log" 2>&1 &
   echo $! >"$wd/server.pid"
-  _spire_wait 60 "spire-server healthcheck (log: $wd/server.log)" \
+  _spire_wait --pid "$wd/server.pid" 60 "spire-server healthcheck (log: $wd/server.log)" \
     _spire_check_server || return 1
 
   # The join token goes to the agent in a file (not on its command line).
@@ -193,24 +203,20 @@ EOF
   "$(_spire_bin)/spire-agent" run -config "$wd/agent.conf" -joinTokenFile "$wd/join_token" \
     >"$wd/agent.log" 2>&1 &
   echo $! >"$wd/agent.pid"
-  _spire_wait 60 "spire-agent healthcheck (log: $wd/agent.log)" _spire_check_agent || return 1
+  _spire_wait --pid "$wd/agent.pid" 60 "spire-agent healthcheck (log: $wd/agent.log)" \
+    _spire_check_agent || return 1
 
   export SPIFFE_ENDPOINT_SOCKET="unix://$wd/agent.sock"
   export AUTHSEC_SPIRE_TRUST_DOMAIN="$SPIRE_TRUST_DOMAIN"
   export AUTHSEC_SPIRE_SPIFFE_ID="$SPIRE_WORKLOAD_ID"
   export AUTHSEC_SPIRE_BUNDLE_FILE="$wd/bundle.jwks.json"
-  _spire_wait 60 "a JWT-SVID from the agent (log: $wd/agent.log)" spire_fetch_jwt probe || return 1
+  _spire_wait --pid "$wd/agent.pid" 60 "a JWT-SVID from the agent (log: $wd/agent.log)" \
+    spire_fetch_jwt probe || return 1
   spire_refresh_bundle_file
 }
 
-_spire_check_server() {
-  _spire_alive "$AUTHSEC_SPIRE_DIR/server.pid" &&
-    _spire_server healthcheck -socketPath "$AUTHSEC_SPIRE_DIR/server/api.sock"
-}
-_spire_check_agent() {
-  _spire_alive "$AUTHSEC_SPIRE_DIR/agent.pid" &&
-    _spire_agent healthcheck -socketPath "$AUTHSEC_SPIRE_DIR/agent.sock"
-}
+_spire_check_server() { _spire_server healthcheck -socketPath "$AUTHSEC_SPIRE_DIR/server/api.sock"; }
+_spire_check_agent() { _spire_agent healthcheck -socketPath "$AUTHSEC_SPIRE_DIR/agent.sock"; }
 
 # spire_refresh_bundle_file: (re)writes $AUTHSEC_SPIRE_BUNDLE_FILE, the trust domain's bundle in SPIFFE
 # format (a JWKS: use x509-svid with x5c, use jwt-svid with kid; spiffe_sequence), atomically.
@@ -298,7 +304,7 @@ _spire_stop_pid() {
     fi
   fi
   # Reaps it when this shell started it.
-  wait "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null || true
   rm -f "$pidfile"
 }
 
