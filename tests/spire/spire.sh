@@ -228,8 +228,9 @@ spire_refresh_bundle_file() {
 }
 
 # _spire_agent_has_kid <kid>: the agent's JWT bundle (Workload API) holds that key.
-_spire_agent_has_kid() { [[ " $(_spire_agent_bundle_kids probe) " == *" $1 "* ]]; }
-_spire_agent_lacks_kid() { [[ " $(_spire_agent_bundle_kids probe) " != *" $1 "* ]]; }
+# _spire_agent_lacks_kid <kid>: it does not (and the agent answered).
+_spire_agent_has_kid() { local kids; kids="$(_spire_agent_bundle_kids probe)" && [[ " $kids " == *" $1 "* ]]; }
+_spire_agent_lacks_kid() { local kids; kids="$(_spire_agent_bundle_kids probe)" && [[ " $kids " != *" $1 "* ]]; }
 # _spire_agent_signs_with <kid>: a JWT-SVID for an audience never asked for before carries that kid.
 _spire_agent_signs_with() {
   local jwt
@@ -257,13 +258,13 @@ spire_rotate_jwt_key() {
   echo "$new"
 }
 
-# spire_taint_old_jwt_key: taints the server's "old" JWT key (the one spire_rotate_jwt_key replaced).
+# spire_taint_old_jwt_key [AUD]: taints the server's "old" JWT key (the one spire_rotate_jwt_key replaced).
 # A tainted key stays in the bundle (verifiers still accept what it signed), but the server tells the
 # agents, and an agent drops every cached JWT-SVID that key signed: the next fetch for any audience is
 # signed anew with the active key. Waits until a fetch for the audience given (default "probe") carries
 # the active kid. Prints the tainted kid.
 spire_taint_old_jwt_key() {
-  local sock="$AUTHSEC_SPIRE_DIR/server/api.sock" old active jwt
+  local sock="$AUTHSEC_SPIRE_DIR/server/api.sock" old active
   old="$(_spire_authority old)" && active="$(_spire_authority active)" || return 1
   [[ -n "$old" ]] || { _spire_log "no old JWT authority to taint (rotate first)"; return 1; }
   _spire_server localauthority jwt taint -authorityID "$old" -socketPath "$sock" >/dev/null || return 1
