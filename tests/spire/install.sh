@@ -5,12 +5,13 @@
 # `go get -tool` pins it instead, and `go install` builds from there.
 #
 # The build is long (about 10 CPU-minutes per core on 2 cores, ~1.1 GB of module cache, cgo for
-# SQLite): it runs once per machine and is reused from AUTHSEC_SPIRE_DIR afterwards.
+# SQLite): it runs once per machine and is reused from AUTHSEC_SPIRE_INSTALL_DIR afterwards
+# (AUTHSEC_SPIRE_DIR is the running harness's workdir; see spire.sh).
 # Usage: tests/spire/install.sh   ->   prints the bin directory on its last line
 set -euo pipefail
 
 version=v1.13.3
-dir="${AUTHSEC_SPIRE_DIR:-$HOME/.cache/authsec/spire-$version}"
+dir="${AUTHSEC_SPIRE_INSTALL_DIR:-$HOME/.cache/authsec/spire-$version}"
 bin="$dir/bin"
 
 if [[ -x "$bin/spire-server" && -x "$bin/spire-agent" ]]; then
