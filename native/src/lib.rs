@@ -11,6 +11,8 @@
 pub use authsec_core as core;
 pub use authsec_core::*;
 
+pub mod spiffe;
+
 use authsec_core::http::{HttpRequest, HttpResponse, Method, Transport, MAX_RESPONSE_BYTES};
 use authsec_core::runtime::BoxFut;
 use std::sync::{Arc, OnceLock};
@@ -262,13 +264,24 @@ pub fn token_client(cfg: ClientConfig) -> Result<TokenClient> {
 /// as [`verifier_from_options`] takes it.
 pub fn token_client_with_clock(cfg: ClientConfig, clock: Option<Arc<dyn Clock>>) -> Result<TokenClient> {
     let transport = transport_for(&cfg)?;
-    TokenClient::new(
+    // A workload with a SPIFFE identity takes its JWT-SVIDs from the Workload API.
+    let svids = match cfg.auth_method {
+        AuthMethod::SpiffeJwt => Some(spiffe::WorkloadSvidSource(spiffe::workload_api(
+            cfg.spiffe.endpoint_socket.as_deref(),
+        )?)),
+        _ => None,
+    };
+    let client = TokenClient::new(
         cfg,
         transport,
         clock.unwrap_or_else(|| Arc::new(SystemClock)),
         Arc::new(TokioSleeper),
-    )?
-    .with_spawner(Arc::new(TokioSpawner))
+    )?;
+    let client = match svids {
+        Some(source) => client.with_workload_identity(Arc::new(source))?,
+        None => client,
+    };
+    client.with_spawner(Arc::new(TokioSpawner))
 }
 
 /// An MCP client (the agent side of MCP authorization) for the server at `server_url`, with the
