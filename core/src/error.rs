@@ -91,6 +91,8 @@ error_codes! {
     InsufficientScope = "insufficient_scope", InsufficientScope => "the token is valid but lacks a required scope",
     // ----- other -----
     InternalError = "internal_error", Internal => "a bug or an impossible state; please report it",
+    // ----- SPIFFE -----
+    WorkloadApiUnavailable = "workload_api_unavailable", Unavailable => "the SPIFFE Workload API (the SPIRE agent's socket) could not be reached or has no identity for this workload yet",
 }
 
 impl fmt::Display for ErrorCode {
@@ -104,7 +106,11 @@ impl ErrorCode {
     pub fn is_retryable(self) -> bool {
         matches!(
             self,
-            ErrorCode::NetworkError | ErrorCode::Timeout | ErrorCode::ServerError | ErrorCode::RateLimited
+            ErrorCode::NetworkError
+                | ErrorCode::Timeout
+                | ErrorCode::ServerError
+                | ErrorCode::RateLimited
+                | ErrorCode::WorkloadApiUnavailable
         )
     }
 

@@ -52,9 +52,10 @@ pub const AUTHSEC_CODE_INVALID_DPOP_PROOF: AuthsecCode = 36;
 pub const AUTHSEC_CODE_USE_DPOP_NONCE: AuthsecCode = 37;
 pub const AUTHSEC_CODE_INSUFFICIENT_SCOPE: AuthsecCode = 32;
 pub const AUTHSEC_CODE_INTERNAL_ERROR: AuthsecCode = 33;
+pub const AUTHSEC_CODE_WORKLOAD_API_UNAVAILABLE: AuthsecCode = 38;
 /// The code of each core code, in the core's order.
 #[rustfmt::skip]
-const VALUES: [AuthsecCode; 37] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 34, 35, 36, 37, 32, 33];
+const VALUES: [AuthsecCode; 38] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 34, 35, 36, 37, 32, 33, 38];
 // codes:end
 
 /// The C code of a core code.
