@@ -51,6 +51,7 @@ struct Inner {
     changes: watch::Sender<u64>,
     stopped: watch::Sender<bool>,
     deny: AtomicU32,
+    invalid: AtomicU32,
     calls: AtomicU64,
 }
 
@@ -120,6 +121,7 @@ impl FakeWorkloadApi {
             changes: watch::channel(0).0,
             stopped: watch::channel(false).0,
             deny: AtomicU32::new(0),
+            invalid: AtomicU32::new(0),
             calls: AtomicU64::new(0),
         });
         let incoming = futures::stream::unfold(listener, |l| async move {
@@ -211,6 +213,11 @@ impl FakeWorkloadApi {
     /// before the workload is attested and registered.
     pub fn deny_next(&self, n: u32) {
         self.inner.deny.store(n, Ordering::SeqCst);
+    }
+
+    /// Answer the next `n` calls with `InvalidArgument`, as SPIRE answers a request it refuses.
+    pub fn refuse_next(&self, n: u32) {
+        self.inner.invalid.store(n, Ordering::SeqCst);
     }
 
     /// How many of the denials asked for are still to come.
@@ -351,6 +358,13 @@ async fn dispatch(inner: Arc<Inner>, req: http::Request<Body>) -> http::Response
         .is_ok();
     if denied {
         return Status::permission_denied("no identity issued").into_http();
+    }
+    let refused = inner
+        .invalid
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok();
+    if refused {
+        return Status::invalid_argument("the fake Workload API refuses this request").into_http();
     }
     match req.uri().path() {
         proto::FETCH_JWT_SVID => {
