@@ -235,7 +235,7 @@ fn a_bundles_watch_sees_a_rotation() {
     block_on(watch.wait_first(WAIT)).unwrap();
     assert_eq!(watch.updates(), 1);
     let old = fake.jwt_kid();
-    assert_eq!(kids(&seen.lock().unwrap()[0]), [old.clone()]);
+    assert_eq!(kids(&seen.lock().unwrap()[0]), std::slice::from_ref(&old));
 
     fake.rotate_jwt_key().unwrap();
     eventually("the rotated bundle", || watch.updates() >= 2);
@@ -307,7 +307,11 @@ fn the_x509_context_parses_and_follows_rotations() {
             _ => None,
         })
         .collect();
-    assert_eq!(uris, [svid.spiffe_id.clone()], "the URI SAN is the SPIFFE ID");
+    assert_eq!(
+        uris,
+        std::slice::from_ref(&svid.spiffe_id),
+        "the URI SAN is the SPIFFE ID"
+    );
     let (_, ca) = x509_parser::parse_x509_certificate(&svid.bundle_der[0]).unwrap();
     assert_eq!(leaf.issuer(), ca.subject());
     assert!(ca.is_ca() && !leaf.is_ca());
