@@ -137,6 +137,8 @@ typedef uint32_t AuthsecCode;
 
 #define AUTHSEC_CODE_INTERNAL_ERROR 33
 
+#define AUTHSEC_CODE_WORKLOAD_API_UNAVAILABLE 38
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
