@@ -78,8 +78,8 @@ const (
 	CodeInsufficientScope Code = 32
 	// CodeInternalError: a bug or an impossible state; please report it
 	CodeInternalError Code = 33
-	// CodeWorkloadApiUnavailable: the SPIFFE Workload API (the SPIRE agent's socket) could not be reached or has no identity for this workload yet
-	CodeWorkloadApiUnavailable Code = 38
+	// CodeWorkloadAPIUnavailable: the SPIFFE Workload API (the SPIRE agent's socket) could not be reached or has no identity for this workload yet
+	CodeWorkloadAPIUnavailable Code = 38
 )
 
 // codeNames is the stable snake_case name of every code, in the core's order.
@@ -121,7 +121,7 @@ var codeNames = map[Code]string{
 	CodeUseDPoPNonce:              "use_dpop_nonce",
 	CodeInsufficientScope:         "insufficient_scope",
 	CodeInternalError:             "internal_error",
-	CodeWorkloadApiUnavailable:    "workload_api_unavailable",
+	CodeWorkloadAPIUnavailable:    "workload_api_unavailable",
 }
 
 // codeDescriptions is the core's one-line description of every code.
@@ -163,7 +163,7 @@ var codeDescriptions = map[Code]string{
 	CodeUseDPoPNonce:              "the server requires a DPoP nonce: send a new proof with the one from its DPoP-Nonce header",
 	CodeInsufficientScope:         "the token is valid but lacks a required scope",
 	CodeInternalError:             "a bug or an impossible state; please report it",
-	CodeWorkloadApiUnavailable:    "the SPIFFE Workload API (the SPIRE agent's socket) could not be reached or has no identity for this workload yet",
+	CodeWorkloadAPIUnavailable:    "the SPIFFE Workload API (the SPIRE agent's socket) could not be reached or has no identity for this workload yet",
 }
 
 // allCodes is every code in the core's order.
@@ -205,7 +205,7 @@ var allCodes = []Code{
 	CodeUseDPoPNonce,
 	CodeInsufficientScope,
 	CodeInternalError,
-	CodeWorkloadApiUnavailable,
+	CodeWorkloadAPIUnavailable,
 }
 
 // Sentinel errors, one per code, for errors.Is.
@@ -247,7 +247,7 @@ var (
 	ErrUseDPoPNonce              = &Error{Code: CodeUseDPoPNonce}
 	ErrInsufficientScope         = &Error{Code: CodeInsufficientScope}
 	ErrInternalError             = &Error{Code: CodeInternalError}
-	ErrWorkloadApiUnavailable    = &Error{Code: CodeWorkloadApiUnavailable}
+	ErrWorkloadAPIUnavailable    = &Error{Code: CodeWorkloadAPIUnavailable}
 )
 
 // Category groups error codes: what failed (the core's categories).
@@ -268,7 +268,7 @@ func (c Code) Category() Category {
 	switch c {
 	case CodeInvalidRequest, CodeInvalidClient, CodeInvalidGrant, CodeUnauthorizedClient, CodeUnsupportedGrantType, CodeInvalidScope, CodeInvalidTarget, CodeOAuthError:
 		return CategoryTokenRequest
-	case CodeRateLimited, CodeServerError, CodeInvalidResponse, CodeNetworkError, CodeTimeout, CodeJWKSUnavailable, CodeWorkloadApiUnavailable:
+	case CodeRateLimited, CodeServerError, CodeInvalidResponse, CodeNetworkError, CodeTimeout, CodeJWKSUnavailable, CodeWorkloadAPIUnavailable:
 		return CategoryUnavailable
 	case CodeInsecureTransport, CodeConfigError, CodeInvalidKey, CodeInvalidJWKS:
 		return CategoryConfig
@@ -285,7 +285,7 @@ func (c Code) Category() Category {
 // Retryable reports whether retrying the same request may succeed after an error with this code.
 func (c Code) Retryable() bool {
 	switch c {
-	case CodeRateLimited, CodeServerError, CodeNetworkError, CodeTimeout, CodeWorkloadApiUnavailable:
+	case CodeRateLimited, CodeServerError, CodeNetworkError, CodeTimeout, CodeWorkloadAPIUnavailable:
 		return true
 	}
 	return false
