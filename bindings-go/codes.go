@@ -40,8 +40,8 @@ const (
 	CodeInvalidJWKS Code = 17
 	// CodeJWKSUnavailable: no key set could be fetched and none is cached
 	CodeJWKSUnavailable Code = 18
-	// CodeWorkloadApiUnavailable: the SPIFFE Workload API could not be reached, or has no identity for this workload yet
-	CodeWorkloadApiUnavailable Code = 38
+	// CodeWorkloadAPIUnavailable: the SPIFFE Workload API could not be reached, or has no identity for this workload yet
+	CodeWorkloadAPIUnavailable Code = 38
 	// CodeMalformedToken: not a well-formed compact JWS (segments, base64url, JSON)
 	CodeMalformedToken Code = 19
 	// CodeTokenTooLarge: the token exceeds the size limit
@@ -108,7 +108,7 @@ var codeNames = map[Code]string{
 	CodeInvalidKey:                "invalid_key",
 	CodeInvalidJWKS:               "invalid_jwks",
 	CodeJWKSUnavailable:           "jwks_unavailable",
-	CodeWorkloadApiUnavailable:    "workload_api_unavailable",
+	CodeWorkloadAPIUnavailable:    "workload_api_unavailable",
 	CodeMalformedToken:            "malformed_token",
 	CodeTokenTooLarge:             "token_too_large",
 	CodeUnsupportedAlgorithm:      "unsupported_algorithm",
@@ -153,7 +153,7 @@ var codeDescriptions = map[Code]string{
 	CodeInvalidKey:                "a signing or verification key could not be used",
 	CodeInvalidJWKS:               "a JWKS document could not be parsed",
 	CodeJWKSUnavailable:           "no key set could be fetched and none is cached",
-	CodeWorkloadApiUnavailable:    "the SPIFFE Workload API could not be reached, or has no identity for this workload yet",
+	CodeWorkloadAPIUnavailable:    "the SPIFFE Workload API could not be reached, or has no identity for this workload yet",
 	CodeMalformedToken:            "not a well-formed compact JWS (segments, base64url, JSON)",
 	CodeTokenTooLarge:             "the token exceeds the size limit",
 	CodeUnsupportedAlgorithm:      "alg is none, HMAC, or not in the allow-list",
@@ -198,7 +198,7 @@ var allCodes = []Code{
 	CodeInvalidKey,
 	CodeInvalidJWKS,
 	CodeJWKSUnavailable,
-	CodeWorkloadApiUnavailable,
+	CodeWorkloadAPIUnavailable,
 	CodeMalformedToken,
 	CodeTokenTooLarge,
 	CodeUnsupportedAlgorithm,
@@ -243,7 +243,7 @@ var (
 	ErrInvalidKey                = &Error{Code: CodeInvalidKey}
 	ErrInvalidJWKS               = &Error{Code: CodeInvalidJWKS}
 	ErrJWKSUnavailable           = &Error{Code: CodeJWKSUnavailable}
-	ErrWorkloadApiUnavailable    = &Error{Code: CodeWorkloadApiUnavailable}
+	ErrWorkloadAPIUnavailable    = &Error{Code: CodeWorkloadAPIUnavailable}
 	ErrMalformedToken            = &Error{Code: CodeMalformedToken}
 	ErrTokenTooLarge             = &Error{Code: CodeTokenTooLarge}
 	ErrUnsupportedAlgorithm      = &Error{Code: CodeUnsupportedAlgorithm}
@@ -286,7 +286,7 @@ func (c Code) Category() Category {
 	switch c {
 	case CodeInvalidRequest, CodeInvalidClient, CodeInvalidGrant, CodeUnauthorizedClient, CodeUnsupportedGrantType, CodeInvalidScope, CodeInvalidTarget, CodeOAuthError:
 		return CategoryTokenRequest
-	case CodeRateLimited, CodeServerError, CodeInvalidResponse, CodeNetworkError, CodeTimeout, CodeJWKSUnavailable, CodeWorkloadApiUnavailable:
+	case CodeRateLimited, CodeServerError, CodeInvalidResponse, CodeNetworkError, CodeTimeout, CodeJWKSUnavailable, CodeWorkloadAPIUnavailable:
 		return CategoryUnavailable
 	case CodeInsecureTransport, CodeConfigError, CodeInvalidKey, CodeInvalidJWKS:
 		return CategoryConfig
@@ -303,7 +303,7 @@ func (c Code) Category() Category {
 // Retryable reports whether retrying the same request may succeed after an error with this code.
 func (c Code) Retryable() bool {
 	switch c {
-	case CodeRateLimited, CodeServerError, CodeNetworkError, CodeTimeout, CodeWorkloadApiUnavailable:
+	case CodeRateLimited, CodeServerError, CodeNetworkError, CodeTimeout, CodeWorkloadAPIUnavailable:
 		return true
 	}
 	return false

@@ -50,7 +50,8 @@ export type ErrorCode =
   | 'invalid_dpop_proof'
   | 'use_dpop_nonce'
   | 'insufficient_scope'
-  | 'internal_error';
+  | 'internal_error'
+  | 'workload_api_unavailable';
 
 export declare const ERROR_CODES: readonly ErrorCode[];
 

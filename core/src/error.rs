@@ -70,7 +70,7 @@ error_codes! {
     InvalidKey = "invalid_key", Config => "a signing or verification key could not be used",
     InvalidJwks = "invalid_jwks", Config => "a JWKS document could not be parsed",
     JwksUnavailable = "jwks_unavailable", Network => "no key set could be fetched and none is cached",
-    WorkloadApiUnavailable = "workload_api_unavailable", Network => "the SPIFFE Workload API could not be reached, or has no identity for this workload yet",
+    WorkloadApiUnavailable = "workload_api_unavailable", Unavailable => "the SPIFFE Workload API could not be reached, or has no identity for this workload yet",
     // ----- token verification (RFC 7519, RFC 8725, RFC 9068) -----
     MalformedToken = "malformed_token", InvalidToken => "not a well-formed compact JWS (segments, base64url, JSON)",
     TokenTooLarge = "token_too_large", InvalidToken => "the token exceeds the size limit",
@@ -95,6 +95,7 @@ error_codes! {
     SpiffeIdNotAllowed = "spiffe_id_not_allowed", InsufficientScope => "the SVID is valid, but its SPIFFE ID is not one this service accepts",
     // ----- other -----
     InternalError = "internal_error", Internal => "a bug or an impossible state; please report it",
+    // ----- SPIFFE -----
 }
 
 impl fmt::Display for ErrorCode {

@@ -8,6 +8,8 @@
 //! from any executor (tokio, a binding's own runtime, or [`block_on`] on a plain thread) because
 //! the transport and the sleeper hand their work to that runtime and only await a join handle.
 
+pub mod workload_api;
+
 pub use authsec_core as core;
 pub use authsec_core::*;
 

@@ -96,6 +96,7 @@ ERROR_CODES: Tuple[str, ...] = (
     "use_dpop_nonce",
     "insufficient_scope",
     "internal_error",
+    "workload_api_unavailable",
 )
 
 
