@@ -76,14 +76,14 @@ const (
 	CodeInvalidDPoPProof Code = 36
 	// CodeUseDPoPNonce: the server requires a DPoP nonce: send a new proof with the one from its DPoP-Nonce header
 	CodeUseDPoPNonce Code = 37
-	// CodeInvalidSpiffeID: not a SPIFFE ID (spiffe://trust-domain/path), or a JWT-SVID whose sub is not one
-	CodeInvalidSpiffeID Code = 39
+	// CodeInvalidSPIFFEID: not a SPIFFE ID (spiffe://trust-domain/path), or a JWT-SVID whose sub is not one
+	CodeInvalidSPIFFEID Code = 39
 	// CodeUnknownTrustDomain: no trust bundle is configured for the SVID's trust domain
 	CodeUnknownTrustDomain Code = 40
 	// CodeInsufficientScope: the token is valid but lacks a required scope
 	CodeInsufficientScope Code = 32
-	// CodeSpiffeIDNotAllowed: the SVID is valid, but its SPIFFE ID is not one this service accepts
-	CodeSpiffeIDNotAllowed Code = 41
+	// CodeSPIFFEIDNotAllowed: the SVID is valid, but its SPIFFE ID is not one this service accepts
+	CodeSPIFFEIDNotAllowed Code = 41
 	// CodeInternalError: a bug or an impossible state; please report it
 	CodeInternalError Code = 33
 )
@@ -126,10 +126,10 @@ var codeNames = map[Code]string{
 	CodeDelegationNotAllowed:      "delegation_not_allowed",
 	CodeInvalidDPoPProof:          "invalid_dpop_proof",
 	CodeUseDPoPNonce:              "use_dpop_nonce",
-	CodeInvalidSpiffeID:           "invalid_spiffe_id",
+	CodeInvalidSPIFFEID:           "invalid_spiffe_id",
 	CodeUnknownTrustDomain:        "unknown_trust_domain",
 	CodeInsufficientScope:         "insufficient_scope",
-	CodeSpiffeIDNotAllowed:        "spiffe_id_not_allowed",
+	CodeSPIFFEIDNotAllowed:        "spiffe_id_not_allowed",
 	CodeInternalError:             "internal_error",
 }
 
@@ -171,10 +171,10 @@ var codeDescriptions = map[Code]string{
 	CodeDelegationNotAllowed:      "the token is delegated in a way this resource does not accept (forbid_delegation, max_delegation_depth, allowed_actors)",
 	CodeInvalidDPoPProof:          "the DPoP proof is missing, malformed, or does not match the request, its key or the token (RFC 9449 §4.3)",
 	CodeUseDPoPNonce:              "the server requires a DPoP nonce: send a new proof with the one from its DPoP-Nonce header",
-	CodeInvalidSpiffeID:           "not a SPIFFE ID (spiffe://trust-domain/path), or a JWT-SVID whose sub is not one",
+	CodeInvalidSPIFFEID:           "not a SPIFFE ID (spiffe://trust-domain/path), or a JWT-SVID whose sub is not one",
 	CodeUnknownTrustDomain:        "no trust bundle is configured for the SVID's trust domain",
 	CodeInsufficientScope:         "the token is valid but lacks a required scope",
-	CodeSpiffeIDNotAllowed:        "the SVID is valid, but its SPIFFE ID is not one this service accepts",
+	CodeSPIFFEIDNotAllowed:        "the SVID is valid, but its SPIFFE ID is not one this service accepts",
 	CodeInternalError:             "a bug or an impossible state; please report it",
 }
 
@@ -216,10 +216,10 @@ var allCodes = []Code{
 	CodeDelegationNotAllowed,
 	CodeInvalidDPoPProof,
 	CodeUseDPoPNonce,
-	CodeInvalidSpiffeID,
+	CodeInvalidSPIFFEID,
 	CodeUnknownTrustDomain,
 	CodeInsufficientScope,
-	CodeSpiffeIDNotAllowed,
+	CodeSPIFFEIDNotAllowed,
 	CodeInternalError,
 }
 
@@ -261,10 +261,10 @@ var (
 	ErrDelegationNotAllowed      = &Error{Code: CodeDelegationNotAllowed}
 	ErrInvalidDPoPProof          = &Error{Code: CodeInvalidDPoPProof}
 	ErrUseDPoPNonce              = &Error{Code: CodeUseDPoPNonce}
-	ErrInvalidSpiffeID           = &Error{Code: CodeInvalidSpiffeID}
+	ErrInvalidSPIFFEID           = &Error{Code: CodeInvalidSPIFFEID}
 	ErrUnknownTrustDomain        = &Error{Code: CodeUnknownTrustDomain}
 	ErrInsufficientScope         = &Error{Code: CodeInsufficientScope}
-	ErrSpiffeIDNotAllowed        = &Error{Code: CodeSpiffeIDNotAllowed}
+	ErrSPIFFEIDNotAllowed        = &Error{Code: CodeSPIFFEIDNotAllowed}
 	ErrInternalError             = &Error{Code: CodeInternalError}
 )
 
@@ -290,9 +290,9 @@ func (c Code) Category() Category {
 		return CategoryUnavailable
 	case CodeInsecureTransport, CodeConfigError, CodeInvalidKey, CodeInvalidJWKS:
 		return CategoryConfig
-	case CodeMalformedToken, CodeTokenTooLarge, CodeUnsupportedAlgorithm, CodeAlgorithmMismatch, CodeKeyNotFound, CodeInvalidSignature, CodeTokenExpired, CodeTokenNotYetValid, CodeInvalidIssuer, CodeInvalidAudience, CodeInvalidTokenType, CodeUnsupportedCriticalHeader, CodeInvalidClaim, CodeInvalidDelegation, CodeDelegationNotAllowed, CodeInvalidDPoPProof, CodeUseDPoPNonce, CodeInvalidSpiffeID, CodeUnknownTrustDomain:
+	case CodeMalformedToken, CodeTokenTooLarge, CodeUnsupportedAlgorithm, CodeAlgorithmMismatch, CodeKeyNotFound, CodeInvalidSignature, CodeTokenExpired, CodeTokenNotYetValid, CodeInvalidIssuer, CodeInvalidAudience, CodeInvalidTokenType, CodeUnsupportedCriticalHeader, CodeInvalidClaim, CodeInvalidDelegation, CodeDelegationNotAllowed, CodeInvalidDPoPProof, CodeUseDPoPNonce, CodeInvalidSPIFFEID, CodeUnknownTrustDomain:
 		return CategoryInvalidToken
-	case CodeInsufficientScope, CodeSpiffeIDNotAllowed:
+	case CodeInsufficientScope, CodeSPIFFEIDNotAllowed:
 		return CategoryInsufficientScope
 	case CodeInternalError:
 		return CategoryInternal

@@ -16,7 +16,7 @@ import (
 var update = flag.Bool("update", false, "rewrite codes.go from the core's list of error codes")
 
 // initialisms are spelled as Go spells them (CodeOAuthError, CodeInvalidJWKS).
-var initialisms = map[string]string{"oauth": "OAuth", "jwks": "JWKS", "dpop": "DPoP", "jwt": "JWT", "http": "HTTP", "id": "ID", "url": "URL", "api": "API"}
+var initialisms = map[string]string{"oauth": "OAuth", "jwks": "JWKS", "dpop": "DPoP", "jwt": "JWT", "http": "HTTP", "id": "ID", "url": "URL", "api": "API", "spiffe": "SPIFFE"}
 
 // goName turns a core name (token_expired, invalid_jwks) into a Go identifier part (TokenExpired,
 // InvalidJWKS).
