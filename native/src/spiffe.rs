@@ -132,7 +132,9 @@ pub async fn jwt_svid_verifier(
 ) -> Result<JwtSvidVerifier> {
     let o = JwtSvidOptions::from_value(options, env)?;
     let watched: Option<Arc<dyn BundleSource>> = match &o.workload_api {
-        Some(endpoint) => Some(Arc::new(WatchedBundles::start(&workload_api(endpoint.as_deref())?).await?)),
+        Some(endpoint) => Some(Arc::new(
+            WatchedBundles::start(&workload_api(endpoint.as_deref())?).await?,
+        )),
         None => None,
     };
     o.build(

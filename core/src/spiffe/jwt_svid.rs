@@ -101,6 +101,23 @@ pub struct JwtSvid {
     pub claims: Map<String, Value>,
 }
 
+impl JwtSvid {
+    /// As the bindings hand it out: `{spiffe_id, trust_domain, audience, expires_at, issued_at,
+    /// alg, kid, claims}`.
+    pub fn to_value(&self) -> Value {
+        serde_json::json!({
+            "spiffe_id": self.spiffe_id.as_str(),
+            "trust_domain": self.spiffe_id.trust_domain_name(),
+            "audience": self.audience,
+            "expires_at": self.expires_at,
+            "issued_at": self.issued_at,
+            "alg": self.alg.as_str(),
+            "kid": self.kid,
+            "claims": self.claims,
+        })
+    }
+}
+
 /// A JWT-SVID split, its header checked and its claims decoded; the signature is not yet checked.
 pub struct ParsedSvid<'a> {
     pub alg: Alg,
