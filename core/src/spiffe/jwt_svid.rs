@@ -244,7 +244,12 @@ pub fn signing_keys(parsed: &ParsedSvid<'_>, bundle: &JwtBundle) -> Result<Vec<V
 }
 
 /// The signature with `bundle` (the bundle of the SVID's trust domain), then the claims.
-pub fn verify_parsed(parsed: ParsedSvid<'_>, bundle: &JwtBundle, policy: &JwtSvidPolicy, now_ms: i64) -> Result<JwtSvid> {
+pub fn verify_parsed(
+    parsed: ParsedSvid<'_>,
+    bundle: &JwtBundle,
+    policy: &JwtSvidPolicy,
+    now_ms: i64,
+) -> Result<JwtSvid> {
     let candidates = signing_keys(&parsed, bundle)?;
     let mut outcome = Err(crate::jose::compact::bad_signature());
     for key in &candidates {

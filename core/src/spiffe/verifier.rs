@@ -172,7 +172,9 @@ impl JwtSvidOptions {
     /// `bundle_endpoint` or `workload_api` is a configuration error there.
     pub fn static_bundles(&self) -> Result<BundleSet> {
         if self.workload_api.is_some() {
-            return Err(Error::config("workload_api is not available here; pass each trust domain's bundle"));
+            return Err(Error::config(
+                "workload_api is not available here; pass each trust domain's bundle",
+            ));
         }
         let mut set = BundleSet::new();
         for (td, spec) in &self.trust_domains {
