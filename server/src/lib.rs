@@ -150,6 +150,7 @@ pub fn build_state(
             && spec.jwks.is_none()
             && spec.jwks_file.is_none()
             && spec.spiffe_id.is_none()
+            && spec.token_endpoint_auth_method.as_deref() != Some(clients::SPIFFE_JWT)
             && !clients::is_tls_method(spec.token_endpoint_auth_method.as_deref())
         {
             return Err(Error::config(format!(
