@@ -126,7 +126,7 @@ fn issue(
         crate::dpop::record_use(st, p).map_err(|e| (e, cid.clone()))?;
     }
     let mut resp = if grant == GRANT_TOKEN_EXCHANGE {
-        crate::exchange::exchange(st, &client, method, form, &binding)
+        crate::exchange::exchange(st, &client, method, form, &binding, spiffe_id.as_deref())
     } else {
         client_credentials(st, &client, method, form, &binding, spiffe_id.as_deref())
     }?;

@@ -184,6 +184,27 @@ async fn the_jwt_bearer_grant_issues_like_client_credentials() {
         (Some("spiffe_jwt"), Some(AGENT))
     );
     assert_eq!(last["grant_type"], JWT_BEARER);
+    // DPoP binds a JWT-bearer token as it binds any other.
+    let dpop = key("dpop");
+    let proof = dpop
+        .sign_raw(
+            &json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": dpop.public_jwk()}),
+            &json!({"jti": "p1", "htm": "POST", "htu": ts.server.token_endpoint(), "iat": ts.now_s()}),
+        )
+        .unwrap();
+    let r = send(authsec_native::http::HttpRequest {
+        method: authsec_native::http::Method::Post,
+        url: ts.token_url(),
+        headers: vec![
+            ("content-type".into(), "application/x-www-form-urlencoded".into()),
+            ("DPoP".into(), proof),
+        ],
+        body: form(&[("grant_type", JWT_BEARER), ("assertion", &t)]).into_bytes(),
+    })
+    .await;
+    assert_eq!(issued_to(&r), "ml-agent");
+    assert_eq!(r.json["token_type"], "DPoP");
+    assert!(decode_jwt(r.json["access_token"].as_str().unwrap()).1["cnf"]["jkt"].is_string());
     // Without client_id the SVID selects the client too.
     let r = ts
         .token_request(None, &[("grant_type", JWT_BEARER), ("assertion", &t)])
@@ -289,6 +310,55 @@ async fn svids_that_do_not_verify_or_fit_are_refused_with_the_reason() {
         .await;
     r.assert_oauth_error(401, "invalid_client");
     assert_audit_clean(&ts, &[&t, &b]);
+    ts.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spiffe_client_made_through_the_admin_api_is_persisted() {
+    let k = key("k1");
+    let dir = TempDir::new("spiffe-db");
+    let mut cfg: ServerConfig = serde_json::from_value(json!({
+        "audit_log": "off", "admin_token": "adm", "database": dir.path("server.db"),
+        "spiffe": {"trust_domains": {"example.org": {"bundle": bundle_doc(&[&k], json!({}))}}},
+    }))
+    .unwrap();
+    let clock = manual_clock();
+    let ts = TestServer::start_with_clock(cfg.clone(), clock.clone()).await;
+    let spec =
+        json!({"client_id": "late-agent", "spiffe_id": "spiffe://example.org/late", "allowed_scopes": ["read:data"]});
+    let r = ts.admin("POST", "/admin/clients", Some("adm"), Some(spec)).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    assert!(r.json.get("client_secret").is_none(), "no secret is generated: {r:?}");
+    assert_eq!(r.json["spiffe_id"], "spiffe://example.org/late");
+    let bad = json!({"client_id": "x", "spiffe_id": "spiffe://example.org/a*"});
+    let r = ts.admin("POST", "/admin/clients", Some("adm"), Some(bad)).await;
+    r.assert_oauth_error(400, "invalid_request");
+    assert!(r.description().contains("client x: spiffe_id"), "{r:?}");
+    ts.shutdown().await;
+
+    let ts = TestServer::start_with_clock(cfg.clone(), clock.clone()).await;
+    let v = ts.admin("GET", "/admin/clients/late-agent", Some("adm"), None).await;
+    assert_eq!(v.json["spiffe_id"], "spiffe://example.org/late");
+    let t = good_svid(&ts, &k, "spiffe://example.org/late");
+    assert_eq!(issued_to(&assertion_request(&ts, &t, None).await), "late-agent");
+    ts.shutdown().await;
+
+    // Without the spiffe section, such a client cannot be made.
+    cfg.spiffe = None;
+    cfg.database = None;
+    let ts = TestServer::start(cfg).await;
+    let spec = json!({"client_id": "y", "spiffe_id": "spiffe://example.org/y"});
+    let r = ts.admin("POST", "/admin/clients", Some("adm"), Some(spec)).await;
+    r.assert_oauth_error(400, "invalid_request");
+    assert!(r.description().contains("spiffe section"), "{r:?}");
+    let meta = ts.get("/.well-known/oauth-authorization-server").await;
+    assert!(!meta.text().contains("spiffe_jwt") && !meta.text().contains(JWT_BEARER));
+    let r = ts
+        .token_request(None, &[("grant_type", JWT_BEARER), ("assertion", &t)])
+        .await;
+    r.assert_oauth_error(400, "unsupported_grant_type");
+    let r = assertion_request(&ts, &t, None).await;
+    refused(&r, 401, "invalid_client", "no spiffe section", &t);
     ts.shutdown().await;
 }
 
