@@ -491,6 +491,14 @@ async fn a_bundle_endpoint_rotation_is_picked_up_after_its_refresh_hint() {
     assert_eq!(issued_to(&assertion_request(&ts, &t2, None).await), "ml-agent");
     assert_eq!(*hits.lock(), 2);
     ts.shutdown().await;
+
+    // An endpoint that cannot be reached, with no bundle at hand: the server's trouble, not the
+    // client's.
+    let ts = server_with(json!({"bundle_endpoint": "http://127.0.0.1:1/bundle"})).await;
+    let t = good_svid(&ts, &k1, AGENT);
+    let r = assertion_request(&ts, &t, None).await;
+    refused(&r, 503, "temporarily_unavailable", "jwks_unavailable", &t);
+    ts.shutdown().await;
 }
 
 /// A Workload API stand-in: SVIDs for `AGENT` signed by the test authority, on the server's clock.
