@@ -170,7 +170,14 @@ pub struct TlsConfig {
 #[serde(deny_unknown_fields)]
 pub struct SpiffeConfig {
     /// Trust domain name (`example.org`) -> where its JWT bundle comes from.
+    #[serde(default)]
     pub trust_domains: BTreeMap<String, TrustDomainBundle>,
+    /// The server runs beside a SPIRE agent: `true` (the agent at `SPIFFE_ENDPOINT_SOCKET`) or
+    /// its endpoint (`unix:///path/agent.sock`). The JWT bundles the Workload API streams (the
+    /// server's own trust domain and its federated ones) then serve every trust domain not named in
+    /// `trust_domains`, rotations included.
+    #[serde(default)]
+    pub workload_api: Option<Value>,
 }
 
 /// Where one trust domain's JWT bundle comes from: exactly one of the three.

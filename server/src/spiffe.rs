@@ -67,6 +67,12 @@ impl Spiffe {
             };
             sources.insert(td, source);
         }
+        if let Some(endpoint) = workload_api_endpoint(cfg)? {
+            // Startup waits (bounded) for the agent's first bundles, as go-spiffe's sources do.
+            let api = authsec_native::spiffe::workload_api(endpoint.as_deref())?;
+            let watched = authsec_native::block_on(authsec_native::spiffe::WatchedBundles::start(&api))?;
+            sources.set_fallback(Arc::new(watched));
+        }
         let mut policy = JwtSvidPolicy::new(vec![issuer.to_string()]);
         policy.sole_audience = true;
         let verifier = JwtSvidVerifier::new(policy, Arc::new(sources), clock)?;
@@ -79,6 +85,19 @@ impl Spiffe {
             Some(r) => r,
             None => self.verifier.verify(token).await,
         }
+    }
+}
+
+/// `spiffe.workload_api`: `None` when off, `Some(None)` for `SPIFFE_ENDPOINT_SOCKET`, else the
+/// endpoint given.
+fn workload_api_endpoint(cfg: &SpiffeConfig) -> Result<Option<Option<String>>> {
+    match &cfg.workload_api {
+        None | Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(false)) => Ok(None),
+        Some(serde_json::Value::Bool(true)) => Ok(Some(None)),
+        Some(serde_json::Value::String(s)) => Ok(Some(Some(s.clone()))),
+        Some(_) => Err(Error::config(
+            "spiffe.workload_api is true or the agent's endpoint (unix:///path/agent.sock)",
+        )),
     }
 }
 
@@ -96,10 +115,10 @@ fn inline_bundle(td: &TrustDomain, v: &serde_json::Value) -> Result<JwtBundle> {
 /// The checks of the `spiffe` section that need no I/O: at least one trust domain, valid names,
 /// exactly one bundle source each, inline bundles that parse.
 pub fn check_config(cfg: &SpiffeConfig) -> Result<()> {
-    if cfg.trust_domains.is_empty() {
+    if cfg.trust_domains.is_empty() && workload_api_endpoint(cfg)?.is_none() {
         return Err(Error::config(
             "spiffe.trust_domains is empty; name at least one trust domain and its bundle \
-             (bundle, bundle_file or bundle_endpoint)",
+             (bundle, bundle_file or bundle_endpoint), or set spiffe.workload_api",
         ));
     }
     for (name, spec) in &cfg.trust_domains {
