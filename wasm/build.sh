@@ -13,6 +13,8 @@ WASM_BINDGEN_VERSION=0.2.130   # = the wasm-bindgen crate pinned in Cargo.toml
 BUDGET_GZ=100000
 # The requests module (RequestVerifier: DPoP, certificate-bound tokens) on top of the same API.
 BUDGET_REQUESTS_GZ=120000
+# The spiffe module (JwtSvidVerifier: SPIFFE JWT-SVIDs against given bundles) on top of the same API.
+BUDGET_SPIFFE_GZ=120000
 # The toolchain of the wasm build only (the rest of the repository builds on stable): a pinned
 # nightly, for -Zbuild-std (std rebuilt with this profile and the flags below). Pinned, so the
 # module does not change size or behaviour under us from one nightly to the next; moving the pin is
@@ -56,11 +58,13 @@ export RUSTFLAGS="${RUSTFLAGS:-} -Zlocation-detail=none --remap-path-prefix=$rep
 cargo "+$NIGHTLY" build --locked --target wasm32-unknown-unknown --release \
   -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size \
   -Zpanic-immediate-abort --config 'profile.release.panic="immediate-abort"' \
-  -p authsec-wasm -p authsec-wasm-requests -p authsec-ed25519-fallback
+  -p authsec-wasm -p authsec-wasm-requests -p authsec-wasm-spiffe -p authsec-ed25519-fallback
 rm -rf dist && mkdir -p dist
 wasm-bindgen --target web --out-dir dist target/wasm32-unknown-unknown/release/authsec_wasm.wasm
 # The requests module (requests/): the same API plus RequestVerifier, a module of its own.
 wasm-bindgen --target web --out-dir dist target/wasm32-unknown-unknown/release/authsec_wasm_requests.wasm
+# The spiffe module (spiffe/): the same API plus JwtSvidVerifier, a module of its own.
+wasm-bindgen --target web --out-dir dist target/wasm32-unknown-unknown/release/authsec_wasm_spiffe.wasm
 # wasm-bindgen copies js/glue.js into dist/snippets/<crate-hash>/js/; make that copy re-export the
 # package's own js/glue.js, so there is one module (one AuthsecError class, one key cache).
 for f in dist/snippets/*/js/glue.js; do
@@ -68,7 +72,7 @@ for f in dist/snippets/*/js/glue.js; do
 done
 # Explicit feature flags: what rustc's wasm32 target emits by default. --converge repeats the
 # passes while they still shrink the module (0.2 KB gzipped).
-for m in authsec_wasm authsec_wasm_requests; do
+for m in authsec_wasm authsec_wasm_requests authsec_wasm_spiffe; do
   node_modules/.bin/wasm-opt -Oz --converge \
     --enable-bulk-memory --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
     --enable-reference-types --enable-multivalue --strip-debug --strip-producers \
@@ -87,6 +91,13 @@ echo "wasm size: dist/authsec_wasm_bg.wasm ${raw} bytes, ${gz} bytes gzipped (bu
 rraw=$(wc -c < dist/authsec_wasm_requests_bg.wasm)
 rgz=$(gzip -9 -c dist/authsec_wasm_requests_bg.wasm | wc -c)
 echo "wasm size: dist/authsec_wasm_requests_bg.wasm ${rraw} bytes, ${rgz} bytes gzipped (@authsec/wasm/requests; budget ${BUDGET_REQUESTS_GZ}: $([ "$rgz" -le "$BUDGET_REQUESTS_GZ" ] && echo within || echo OVER))"
+sraw=$(wc -c < dist/authsec_wasm_spiffe_bg.wasm)
+sgz=$(gzip -9 -c dist/authsec_wasm_spiffe_bg.wasm | wc -c)
+echo "wasm size: dist/authsec_wasm_spiffe_bg.wasm ${sraw} bytes, ${sgz} bytes gzipped (@authsec/wasm/spiffe; budget ${BUDGET_SPIFFE_GZ}: $([ "$sgz" -le "$BUDGET_SPIFFE_GZ" ] && echo within || echo OVER))"
+if [ "$sgz" -gt "$BUDGET_SPIFFE_GZ" ]; then
+  echo "wasm: the spiffe module is over its size budget of ${BUDGET_SPIFFE_GZ} bytes gzipped" >&2
+  exit 1
+fi
 if [ "$rgz" -gt "$BUDGET_REQUESTS_GZ" ]; then
   echo "wasm: the requests module is over its size budget of ${BUDGET_REQUESTS_GZ} bytes gzipped" >&2
   exit 1

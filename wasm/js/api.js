@@ -232,7 +232,10 @@ export function makeApi(wasm, initWasm, defaultModule) {
   }
 
   return {
-    init, initSync, Verifier, JwtSvidVerifier, spiffeIdMatches, _setNowMs,
+    init, initSync, Verifier, _setNowMs,
+    // Only the spiffe module has the WebAssembly side of these.
+    JwtSvidVerifier: wasm.JwtSvidVerifier === undefined ? undefined : JwtSvidVerifier,
+    spiffeIdMatches: wasm.spiffeIdMatches === undefined ? undefined : spiffeIdMatches,
     // Only the requests module has the WebAssembly side of it.
     RequestVerifier: wasm.RequestVerifier === undefined ? undefined : RequestVerifier,
     decode, scopesOf, requireScopes, hasScopes, bearerToken, challenge, workersKvStore, errorCodes, errorClasses };

@@ -21,7 +21,7 @@ test('the exported classes are the core class tree', () => {
 
 test('every code raises the class, category and retryable flag the core gives it', () => {
   const codes = pkg.errorCodes();
-  assert.equal(codes.length, 37);
+  assert.equal(codes.length, 41);
   for (const c of codes) {
     const e = makeError(c.code, 'm');
     assert.ok(e instanceof pkg.AuthsecError && e instanceof Error, c.code);
@@ -35,6 +35,14 @@ test('every code raises the class, category and retryable flag the core gives it
   }
   const by = Object.fromEntries(codes.map((c) => [c.code, c]));
   assert.equal(by.rate_limited.class, 'RateLimitedError');
+  assert.equal(by.workload_api_unavailable.class, 'UnavailableError');
+  assert.equal(by.workload_api_unavailable.retryable, true);
+  for (const code of ['invalid_spiffe_id', 'unknown_trust_domain']) {
+    assert.equal(by[code].class, 'InvalidTokenError', code);
+    assert.equal(by[code].httpStatus, 401, code);
+  }
+  assert.equal(by.spiffe_id_not_allowed.class, 'InsufficientScopeError');
+  assert.equal(by.spiffe_id_not_allowed.httpStatus, 403);
   for (const code of ['invalid_dpop_proof', 'use_dpop_nonce']) {
     assert.equal(by[code].class, 'InvalidTokenError', code);
     assert.equal(by[code].httpStatus, 401, code);

@@ -2,7 +2,8 @@
 // against its bundle, the verifier refuses what it must, and spiffeIdMatches follows the core.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as pkg from '../index.js';
+import * as pkg from '../spiffe.js';
+import * as main from '../index.js';
 
 const b64url = (bytes) => Buffer.from(bytes).toString('base64url');
 
@@ -42,6 +43,13 @@ test('a JWT-SVID verifies against its trust bundle; other domains, audiences and
   verifier.free();
   assert.throws(() => new pkg.JwtSvidVerifier({ audience: 'x', trustDomains: { 'example.org': { bundleEndpoint: 'https://b.example' } } }), (e) => e.code === 'config_error');
   assert.throws(() => new pkg.JwtSvidVerifier({ audience: 'x', workloadApi: true }), (e) => e.code === 'config_error');
+});
+
+test('the spiffe entry point is the main API plus SPIFFE; the main entry point has no SPIFFE', () => {
+  assert.equal(typeof pkg.Verifier, 'function');
+  assert.equal(main.JwtSvidVerifier, undefined);
+  assert.equal(main.spiffeIdMatches, undefined);
+  assert.equal(pkg.AuthsecError, main.AuthsecError, 'one AuthsecError class');
 });
 
 test('spiffeIdMatches: exact, trust domain, path prefix; bad patterns throw', () => {

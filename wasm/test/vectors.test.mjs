@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import * as pkg from '../index.js';
 import * as requests from '../requests.js';
+import * as spiffe from '../spiffe.js';
 import { _setUnsupported } from '../js/glue.js';
 import { caseRunner } from './support/vector-runner.mjs';
 import { packageVersion, writeOutcomes } from '../../tests/conformance/outcomes.mjs';
@@ -122,11 +123,11 @@ async function runSvidCase(doc, c) {
   const trustDomains = Object.fromEntries(Object.entries(doc.bundles[c.bundles]).map(([td, bundle]) => [td, { bundle }]));
   let verifier;
   try {
-    verifier = new pkg.JwtSvidVerifier({ ...toCamel(options), trustDomains }, { nowMs: now * 1000 });
+    verifier = new spiffe.JwtSvidVerifier({ ...toCamel(options), trustDomains }, { nowMs: now * 1000 });
     const s = await verifier.verify(c.token);
     return { svid: { spiffe_id: s.spiffeId, audience: s.audience, expires_at: s.expiresAt } };
   } catch (e) {
-    if (!(e instanceof pkg.AuthsecError)) throw e;
+    if (!(e instanceof spiffe.AuthsecError)) throw e;
     return { error: e.code };
   } finally {
     verifier?.free();

@@ -8,9 +8,13 @@ use crate::{Error, ErrorCategory, ErrorCode, Result};
 /// 503 when keys are unavailable or a store is full, 500 otherwise.
 pub fn http_status(err: &Error) -> u16 {
     match err.code() {
-        ErrorCode::InsufficientScope => 403,
+        ErrorCode::InsufficientScope | ErrorCode::SpiffeIdNotAllowed => 403,
         ErrorCode::InvalidRequest => 400,
-        ErrorCode::JwksUnavailable | ErrorCode::NetworkError | ErrorCode::Timeout | ErrorCode::RateLimited => 503,
+        ErrorCode::JwksUnavailable
+        | ErrorCode::WorkloadApiUnavailable
+        | ErrorCode::NetworkError
+        | ErrorCode::Timeout
+        | ErrorCode::RateLimited => 503,
         c if c.category() == ErrorCategory::InvalidToken => 401,
         _ => 500,
     }
