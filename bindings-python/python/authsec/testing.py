@@ -33,7 +33,7 @@ in a temporary directory, issuing JWT-SVIDs and X.509-SVIDs for one trust domain
         svid = authsec.WorkloadApiClient(agent.endpoint).fetch_jwt_svid("https://api.example.test")
         verifier = authsec.JwtSvidVerifier(audience="https://api.example.test", workload_api=agent.endpoint)
         agent.rotate_jwt_key()            # the verifier follows the new bundle
-
+"""
 
 from __future__ import annotations
 
