@@ -259,7 +259,7 @@ class ClientCredentials(_native.ClientCredentials):
     @property
     def auth_method(self) -> str:
         """``client_secret_basic``, ``client_secret_post``, ``private_key_jwt``, ``tls_client_auth``,
-        ``self_signed_tls_client_auth`` or ``spiffe_jwt``."""
+        ``self_signed_tls_client_auth``, ``spiffe_jwt`` or ``spiffe_x509``."""
         return self._settings["auth_method"]
 
     @property
@@ -278,7 +278,7 @@ class ClientCredentials(_native.ClientCredentials):
             endpoint = f"issuer={s['issuer']!r}"
         else:
             endpoint = f"token_url={s['token_url']!r}"
-        if s["auth_method"] == "spiffe_jwt":  # no secret: the workload's SVIDs
+        if s["auth_method"] in ("spiffe_jwt", "spiffe_x509"):  # no secret: the workload's SVIDs
             credential = f"spiffe_id={s['spiffe_id']!r}"
         else:
             credential = ("private_key" if s["auth_method"] == "private_key_jwt" else "client_secret") + "='***'"
