@@ -51,7 +51,11 @@ impl JwtSvidVerifier {
     /// released) for the first bundles.
     #[new]
     #[pyo3(signature = (*, _clock=None, **options))]
-    fn new(py: Python<'_>, _clock: Option<PyRef<'_, ManualClock>>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+    fn new(
+        py: Python<'_>,
+        _clock: Option<PyRef<'_, ManualClock>>,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
         let options = to_json(options.map(|d| d.as_any()))?;
         let clock = _clock.map(|c| Arc::new(c.0.clone()) as Arc<dyn Clock>);
         let verifier = py.detach(|| block_on(jwt_svid_verifier(&options, &ProcessEnv, clock)));
@@ -104,7 +108,9 @@ fn jwt_svid(py: Python<'_>, r: authsec_native::Result<Vec<JwtSvidEntry>>) -> PyR
     static CLASS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     // The first is the workload's default identity (the Workload API's order; never empty).
     let first = r.py(py)?.into_iter().next();
-    let e = first.ok_or_else(|| Error::new(ErrorCode::WorkloadApiUnavailable, "no JWT-SVID")).py(py)?;
+    let e = first
+        .ok_or_else(|| Error::new(ErrorCode::WorkloadApiUnavailable, "no JWT-SVID"))
+        .py(py)?;
     let fields = PyDict::new(py);
     fields.set_item("spiffe_id", e.spiffe_id)?;
     fields.set_item("token", e.svid.expose())?;
@@ -116,7 +122,12 @@ fn bundles(py: Python<'_>, r: authsec_native::Result<JwtBundles>) -> PyResult<Bo
     let out = PyDict::new(py);
     for (td, doc) in r.py(py)?.bundles {
         let doc: serde_json::Value = serde_json::from_slice(&doc)
-            .map_err(|e| Error::new(ErrorCode::InvalidJwks, format!("the JWT bundle of {td} is not JSON: {e}")))
+            .map_err(|e| {
+                Error::new(
+                    ErrorCode::InvalidJwks,
+                    format!("the JWT bundle of {td} is not JSON: {e}"),
+                )
+            })
             .py(py)?;
         out.set_item(td, pythonize(py, &doc)?)?;
     }
@@ -126,7 +137,9 @@ fn bundles(py: Python<'_>, r: authsec_native::Result<JwtBundles>) -> PyResult<Bo
 fn x509_svid(py: Python<'_>, r: authsec_native::Result<X509Context>) -> PyResult<Bound<'_, PyAny>> {
     static CLASS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let first = r.py(py)?.svids.into_iter().next();
-    let s = first.ok_or_else(|| Error::new(ErrorCode::WorkloadApiUnavailable, "no X.509-SVID")).py(py)?;
+    let s = first
+        .ok_or_else(|| Error::new(ErrorCode::WorkloadApiUnavailable, "no X.509-SVID"))
+        .py(py)?;
     let fields = PyDict::new(py);
     fields.set_item("spiffe_id", &s.spiffe_id)?;
     fields.set_item("cert_chain_pem", s.cert_chain_pem())?;
@@ -165,7 +178,12 @@ impl WorkloadApiClient {
     /// The workload's JWT-SVID for `audience` (one or a list): its default identity's, or
     /// `spiffe_id`'s. An `authsec.WorkloadJwtSvid`.
     #[pyo3(signature = (audience, *, spiffe_id=None))]
-    fn fetch_jwt_svid<'py>(&self, py: Python<'py>, audience: Audience, spiffe_id: Option<String>) -> PyResult<Bound<'py, PyAny>> {
+    fn fetch_jwt_svid<'py>(
+        &self,
+        py: Python<'py>,
+        audience: Audience,
+        spiffe_id: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let r = py.detach(|| block_on(self.client.fetch_jwt_svids(&audience.0, spiffe_id.as_deref())));
         jwt_svid(py, r)
     }
@@ -178,7 +196,11 @@ impl WorkloadApiClient {
         spiffe_id: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client.clone();
-        aio::spawn(py, async move { c.fetch_jwt_svids(&audience.0, spiffe_id.as_deref()).await }, jwt_svid)
+        aio::spawn(
+            py,
+            async move { c.fetch_jwt_svids(&audience.0, spiffe_id.as_deref()).await },
+            jwt_svid,
+        )
     }
 
     /// The JWT bundles: trust domain name -> its JWKS document.
