@@ -428,3 +428,31 @@ def test_the_example_runs(fake_workload_api: FakeWorkloadApi, tmp_path: Any) -> 
     assert "workload identity: spiffe://example.org/agents/ml-training" in r.stdout
     assert '-> 200 {"client_id":"ml-agents","scopes":["read:data"]}' in r.stdout, r.stdout
     assert r.stdout.rstrip().endswith("done: spiffe_agent")
+
+
+def test_the_constructor_waits_for_the_first_bundles_without_the_gil(fake_workload_api: FakeWorkloadApi) -> None:
+    import threading
+
+    agent = fake_workload_api
+    agent.deny_next(1)  # not attested yet: the watch retries (after about a second)
+    ticks = [0]
+    done = threading.Event()
+
+    def tick() -> None:
+        while not done.is_set():
+            ticks[0] += 1
+            time.sleep(0.001)
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    try:
+        t0 = time.monotonic()
+        verifier = authsec.JwtSvidVerifier(audience=AUD, workload_api=agent.endpoint)
+        waited = time.monotonic() - t0
+    finally:
+        done.set()
+        ticker.join(timeout=5)
+    assert agent.calls >= 2 and waited > 0.3
+    assert ticks[0] > 50, "the thread did not run while the constructor waited"
+    token = authsec.WorkloadApiClient(agent.endpoint).fetch_jwt_svid(AUD).token
+    assert verifier.verify(token).spiffe_id == agent.spiffe_id
