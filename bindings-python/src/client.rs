@@ -255,6 +255,7 @@ impl ClientCredentials {
         d.set_item("auth_method", c.auth_method.as_str())?;
         d.set_item("refresh_buffer", c.refresh_buffer.as_secs_f64())?;
         d.set_item("dpop", c.dpop)?;
+        d.set_item("spiffe_id", &c.spiffe.spiffe_id)?;
         Ok(d)
     }
     /// Test hook: token requests sent so far (every retry counts).

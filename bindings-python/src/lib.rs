@@ -17,6 +17,7 @@ mod delegation;
 mod errors;
 mod mcp;
 mod request;
+mod spiffe;
 mod verifier;
 
 use authsec_native::core::resource::bearer::bearer_token as core_bearer_token;
@@ -98,6 +99,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<clock::ManualClock>()?;
     m.add_class::<mcp::McpServerAuth>()?;
     m.add_class::<mcp::McpClient>()?;
+    m.add_class::<spiffe::JwtSvidVerifier>()?;
+    m.add_class::<spiffe::WorkloadApiClient>()?;
     m.add(
         "MCP_MAX_BODY_BYTES",
         authsec_native::core::mcp::operation::MAX_BODY_BYTES,
@@ -109,6 +112,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(delegation::actor_id, m)?)?;
     m.add_function(wrap_pyfunction!(delegation::actor_refused, m)?)?;
     m.add_function(wrap_pyfunction!(verifier::check_scopes, m)?)?;
+    m.add_function(wrap_pyfunction!(spiffe::spiffe_id_matches, m)?)?;
     m.add_function(wrap_pyfunction!(aio::_shutdown, m)?)?;
     Ok(())
 }

@@ -147,5 +147,6 @@ def test_config_errors_are_value_errors() -> None:
     with pytest.raises(authsec.ConfigError) as info:
         authsec.Verifier(issuer="https://i", audience="https://a", jwks={"keys": []}, algorithms=["HS256"])
     assert "algorithms" in info.value.message
-    with pytest.raises(TypeError):
-        authsec.ClientCredentials(client_secret="s")  # client_id is required
+    with pytest.raises(authsec.ConfigError) as info:  # client_id is required (but with spiffe_jwt)
+        authsec.ClientCredentials(client_secret="s", token_url="https://a/t")
+    assert "client_id" in info.value.message

@@ -206,3 +206,44 @@ def test_request_vector(case: dict) -> None:
     for i, (r, outcome) in enumerate(zip(case["requests"], got)):
         assert outcome == r["expect"], f"request {i}"
     assert run_requests(case, asynchronous=True) == got
+
+
+SVID_FILE_PATH = VECTORS / "jwt_svid.json"
+SVID_FILE: dict = json.loads(SVID_FILE_PATH.read_text())
+
+
+def run_svid(case: dict, asynchronous: bool) -> dict:
+    """A jwt_svid.json case through authsec.JwtSvidVerifier: its options without `now`, the named
+    bundle set as `trust_domains`, the clock at `now`; the outcome shaped as the vector's `expect`."""
+    options = dict(case["options"])
+    clock = ManualClock(options.pop("now"))
+    bundles = SVID_FILE["bundles"][case["bundles"]]
+    trust_domains = {td: {"bundle": doc} for td, doc in bundles.items()}
+    try:
+        v = authsec.JwtSvidVerifier(trust_domains=trust_domains, _clock=clock, **options)
+        if asynchronous:
+            svid = asyncio.run(_verify_async(v, case["token"]))
+        else:
+            svid = v.verify(case["token"])
+    except authsec.AuthsecError as e:
+        assert e.code in authsec.ERROR_CODES
+        return {"error": e.code}
+    assert isinstance(svid, authsec.JwtSvid)
+    return {"svid": {"spiffe_id": svid.spiffe_id, "audience": svid.audience, "expires_at": svid.expires_at}}
+
+
+async def _verify_async(v: authsec.JwtSvidVerifier, token: str) -> authsec.JwtSvid:
+    return await v.verify_async(token)
+
+
+def test_svid_vectors_present() -> None:
+    assert SVID_FILE["version"] == 1 and len(SVID_FILE["cases"]) >= 50
+
+
+@pytest.mark.parametrize("case", SVID_FILE["cases"], ids=[c["name"] for c in SVID_FILE["cases"]])
+def test_svid_vector(case: dict) -> None:
+    assert case["description"]
+    got = run_svid(case, asynchronous=False)
+    OUTCOMES[f"{SVID_FILE_PATH.name}#{case['name']}"] = got
+    assert got == case["expect"]
+    assert run_svid(case, asynchronous=True) == got

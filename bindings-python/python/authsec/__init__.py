@@ -27,6 +27,13 @@ Check whole requests, DPoP-bound (RFC 9449) and certificate-bound (RFC 8705) tok
     requests = authsec.RequestVerifier(verifier, dpop_nonce=True)
     outcome = requests.verify("GET", "/data", scheme="https", headers=headers, peer=address)
     # authsec.Accepted (claims, headers to add) or authsec.Refusal (status, error, headers)
+
+SPIFFE workload identity: JWT-SVIDs verified against the Workload API's bundles (or given ones),
+and token clients with no secret at all (``auth_method="spiffe_jwt"``)::
+
+    svids = authsec.JwtSvidVerifier(audience="https://api.example.com", workload_api=True)
+    svid = svids.verify(token)                 # svid.spiffe_id, svid.trust_domain, svid.claims
+    svid = authsec.WorkloadApiClient().fetch_jwt_svid("https://api.example.com")
 """
 
 from __future__ import annotations
@@ -57,6 +64,7 @@ from .errors import (
     UnavailableError,
 )
 from .resource import Accepted, Refusal, RequestVerifier
+from .spiffe import JwtSvid, JwtSvidVerifier, WorkloadApiClient, WorkloadJwtSvid, X509Svid, spiffe_id_matches
 from .verifier import Verifier
 
 __all__ = [
@@ -69,6 +77,12 @@ __all__ = [
     "Refusal",
     "Claims",
     "Actor",
+    "JwtSvidVerifier",
+    "JwtSvid",
+    "WorkloadApiClient",
+    "WorkloadJwtSvid",
+    "X509Svid",
+    "spiffe_id_matches",
     "ERROR_CODES",
     "AuthsecError",
     "ConfigError",

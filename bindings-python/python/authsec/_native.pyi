@@ -8,6 +8,7 @@ from authsec.delegation import Actor
 from typing import Any, Dict, ItemsView, Iterator, KeysView, List, Mapping, Optional, Sequence, Tuple, Union, ValuesView, final
 from authsec.options import TokenOptions
 from authsec.resource import Accepted, Refusal
+from authsec.spiffe import JwtSvid, WorkloadJwtSvid, X509Svid
 from typing_extensions import Self, Unpack, disjoint_base
 
 __version__: str
@@ -20,6 +21,9 @@ __all__ = [
     "ManualClock",
     "McpServerAuth",
     "McpClient",
+    "JwtSvidVerifier",
+    "WorkloadApiClient",
+    "spiffe_id_matches",
     "MCP_MAX_BODY_BYTES",
     "error_codes",
     "error_classes",
@@ -203,6 +207,40 @@ class McpClient:
     @property
     def scopes(self) -> List[str]: ...
 
+@disjoint_base
+class JwtSvidVerifier:
+    """The core's JWT-SVID verifier; `authsec.JwtSvidVerifier` (authsec/spiffe.py) is its public face."""
+
+    def __new__(cls, *, _clock: Optional[ManualClock] = None, **options: Any) -> Self: ...
+    def verify(self, token: str) -> JwtSvid: ...
+    def verify_async(self, token: str) -> asyncio.Future[JwtSvid]: ...
+    @property
+    def audience(self) -> List[str]:
+        """The audiences accepted."""
+
+@final
+class WorkloadApiClient:
+    """A SPIFFE Workload API client: `endpoint` (`unix:///path`, `tcp://IP:PORT`), else
+    `SPIFFE_ENDPOINT_SOCKET`'s."""
+
+    def __new__(cls, endpoint: Optional[str] = None) -> WorkloadApiClient: ...
+    @property
+    def endpoint(self) -> str: ...
+    def fetch_jwt_svid(self, audience: Union[str, Sequence[str]], *, spiffe_id: Optional[str] = None) -> WorkloadJwtSvid:
+        """The workload's JWT-SVID for `audience`: its default identity's, or `spiffe_id`'s."""
+    def fetch_jwt_svid_async(
+        self, audience: Union[str, Sequence[str]], *, spiffe_id: Optional[str] = None
+    ) -> asyncio.Future[WorkloadJwtSvid]: ...
+    def fetch_jwt_bundles(self) -> Dict[str, Dict[str, Any]]:
+        """The JWT bundles: trust domain name -> its JWKS document."""
+    def fetch_jwt_bundles_async(self) -> asyncio.Future[Dict[str, Dict[str, Any]]]: ...
+    def fetch_x509_svid(self) -> X509Svid:
+        """The workload's default X.509-SVID, its key and its trust domain's CA certificates (PEM)."""
+    def fetch_x509_svid_async(self) -> asyncio.Future[X509Svid]: ...
+
+def spiffe_id_matches(spiffe_id: str, patterns: Sequence[str]) -> bool:
+    """Whether `spiffe_id` matches one of `patterns` (the core's SpiffeIdMatcher; a bad pattern
+    raises ConfigError)."""
 def error_codes() -> List[Tuple[str, str, str, str, bool]]: ...
 def error_classes() -> List[Tuple[str, str]]: ...
 def challenge(

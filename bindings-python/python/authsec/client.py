@@ -91,7 +91,9 @@ class ClientCredentials(_native.ClientCredentials):
     ``issuer`` to discover it), ``scopes``, ``audience``, ``resource``, ``auth_method``,
     ``private_key``, ``refresh_buffer``, ``max_attempts``, ``dpop`` (DPoP-bound tokens, RFC 9449;
     ``dpop_key``, ``dpop_alg``), ``tls_client_cert`` / ``tls_client_key`` (mutual TLS, RFC 8705),
-    ``tls_ca_cert``, ... An unknown or ill-typed one raises
+    ``tls_ca_cert``, ``auth_method="spiffe_jwt"`` (the workload's JWT-SVIDs from the SPIFFE
+    Workload API, no secret; ``spiffe_endpoint_socket``, ``spiffe_id``, ``spiffe_audience``,
+    ``spiffe_reuse_svid``, ``spiffe_grant``), ... An unknown or ill-typed one raises
     ``ConfigError`` naming it. ``_clock`` takes an ``authsec.testing.ManualClock`` (tests).
 
     ``exchange_token(subject_token, ...)`` and ``downstream_token(inbound_token, audience=...)``
@@ -103,9 +105,13 @@ class ClientCredentials(_native.ClientCredentials):
     __slots__ = ()
 
     def __new__(
-        cls, *, client_id: str, _clock: Optional[ManualClock] = None, **options: Unpack[ClientOptions]
+        cls, *, client_id: Optional[str] = None, _clock: Optional[ManualClock] = None, **options: Unpack[ClientOptions]
     ) -> ClientCredentials:
-        return super().__new__(cls, _clock=_clock, client_id=client_id, **options)
+        # client_id is required, except with auth_method="spiffe_jwt" (the SVID's SPIFFE ID is used)
+        settings: Dict[str, Any] = dict(options)
+        if client_id is not None:
+            settings["client_id"] = client_id
+        return super().__new__(cls, _clock=_clock, **settings)
 
     @classmethod
     def from_env(cls, *, _clock: Optional[ManualClock] = None) -> ClientCredentials:
@@ -252,8 +258,8 @@ class ClientCredentials(_native.ClientCredentials):
 
     @property
     def auth_method(self) -> str:
-        """``client_secret_basic``, ``client_secret_post``, ``private_key_jwt``, ``tls_client_auth``
-        or ``self_signed_tls_client_auth``."""
+        """``client_secret_basic``, ``client_secret_post``, ``private_key_jwt``, ``tls_client_auth``,
+        ``self_signed_tls_client_auth``, ``spiffe_jwt`` or ``spiffe_x509``."""
         return self._settings["auth_method"]
 
     @property
@@ -272,10 +278,13 @@ class ClientCredentials(_native.ClientCredentials):
             endpoint = f"issuer={s['issuer']!r}"
         else:
             endpoint = f"token_url={s['token_url']!r}"
-        credential = "private_key" if s["auth_method"] == "private_key_jwt" else "client_secret"
+        if s["auth_method"] in ("spiffe_jwt", "spiffe_x509"):  # no secret: the workload's SVIDs
+            credential = f"spiffe_id={s['spiffe_id']!r}"
+        else:
+            credential = ("private_key" if s["auth_method"] == "private_key_jwt" else "client_secret") + "='***'"
         return (
             f"ClientCredentials(client_id={s['client_id']!r}, {endpoint}, scopes={s['scopes']!r}, "
-            f"auth_method={s['auth_method']!r}, {credential}='***')"
+            f"auth_method={s['auth_method']!r}, {credential})"
         )
 
 

@@ -77,6 +77,7 @@ ERROR_CODES: Tuple[str, ...] = (
     "invalid_key",
     "invalid_jwks",
     "jwks_unavailable",
+    "workload_api_unavailable",
     "malformed_token",
     "token_too_large",
     "unsupported_algorithm",
@@ -94,9 +95,11 @@ ERROR_CODES: Tuple[str, ...] = (
     "delegation_not_allowed",
     "invalid_dpop_proof",
     "use_dpop_nonce",
+    "invalid_spiffe_id",
+    "unknown_trust_domain",
     "insufficient_scope",
+    "spiffe_id_not_allowed",
     "internal_error",
-    "workload_api_unavailable",
 )
 
 
@@ -244,7 +247,8 @@ class InvalidScopeError(TokenRequestError):
 
 class UnavailableError(AuthsecError):
     """No usable answer could be had: network, timeouts, 5xx, 429, an answer that could not be
-    understood, no key set. Retrying later may help."""
+    understood, no key set, no SPIFFE Workload API (``workload_api_unavailable``). Retrying later
+    may help."""
 
 
 class NetworkError(UnavailableError):
@@ -264,7 +268,8 @@ class RateLimitedError(UnavailableError):
 
 
 class InvalidTokenError(AuthsecError):
-    """The token is not acceptable: malformed, bad signature, expired, wrong issuer/audience, ..."""
+    """The token is not acceptable: malformed, bad signature, expired, wrong issuer/audience, ...
+    (for JWT-SVIDs also ``invalid_spiffe_id`` and ``unknown_trust_domain``)."""
 
 
 class TokenExpiredError(InvalidTokenError):
@@ -278,7 +283,8 @@ class DelegationError(InvalidTokenError):
 
 
 class InsufficientScopeError(AuthsecError):
-    """The token is valid but lacks a required scope (``missing_scopes`` names them)."""
+    """The token is valid but lacks a required scope (``missing_scopes`` names them); or a valid
+    JWT-SVID's SPIFFE ID is not one the verifier accepts (``spiffe_id_not_allowed``)."""
 
 
 class InternalError(AuthsecError):

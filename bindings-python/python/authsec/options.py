@@ -36,7 +36,9 @@ class ClientOptions(TypedDict, total=False):
     audience: Optional[str]
     resource: Optional[StrOrList]
     # client_secret_basic (default), client_secret_post, private_key_jwt, tls_client_auth,
-    # self_signed_tls_client_auth (RFC 8705: the TLS client certificate below authenticates)
+    # self_signed_tls_client_auth (RFC 8705: the TLS client certificate below authenticates),
+    # spiffe_jwt (the workload's JWT-SVID from the SPIFFE Workload API: no secret at all),
+    # spiffe_x509 (its X.509-SVID as the TLS client certificate, tls_client_auth on the wire)
     auth_method: Optional[str]
     private_key: Optional[Json]  # PEM, or a private JWK (text or dict)
     private_key_file: Optional[Path]
@@ -60,6 +62,16 @@ class ClientOptions(TypedDict, total=False):
     tls_client_key_file: Optional[Path]
     tls_ca_cert: Optional[str]
     tls_ca_file: Optional[Path]
+    # auth_method spiffe_jwt (and spiffe_x509): the Workload API (else SPIFFE_ENDPOINT_SOCKET), which of the
+    # workload's identities (a SPIFFE ID), the SVID's audience (default: issuer, else token_url),
+    # whether an SVID is reused while it has half its lifetime left (default True), and how it is
+    # presented: "client_assertion" (default; jwt-spiffe client assertion) or "jwt_bearer"
+    # (RFC 7523 grant). client_id is optional: the SVID's SPIFFE ID is used.
+    spiffe_endpoint_socket: Optional[str]
+    spiffe_id: Optional[str]
+    spiffe_audience: Optional[str]
+    spiffe_reuse_svid: Optional[bool]
+    spiffe_grant: Optional[str]
 
 
 class TokenOptions(TypedDict, total=False):

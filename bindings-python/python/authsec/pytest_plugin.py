@@ -12,6 +12,12 @@ Customize it with indirect parametrization, passing ``LocalAuthServer`` argument
 
     @pytest.mark.parametrize("authsec_server", [{"signing_alg": "EdDSA"}], indirect=True)
     def test_eddsa(authsec_server): ...
+
+``fake_workload_api``: a running ``authsec.testing.FakeWorkloadApi`` (a SPIFFE Workload API for
+``example.org``; indirect parametrization passes its arguments, e.g. ``{"trust_domain": "x.test"}``)::
+
+    def test_agent_identity(fake_workload_api):
+        svid = authsec.WorkloadApiClient(fake_workload_api.endpoint).fetch_jwt_svid("https://api.example.test")
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from .testing import LocalAuthServer
+from .testing import FakeWorkloadApi, LocalAuthServer
 
 
 @pytest.fixture
@@ -29,3 +35,11 @@ def authsec_server(request: Any) -> Iterator[LocalAuthServer]:
     options = getattr(request, "param", None) or {}
     with LocalAuthServer(**options) as server:
         yield server
+
+
+@pytest.fixture
+def fake_workload_api(request: Any) -> Iterator[FakeWorkloadApi]:
+    """A fake SPIFFE Workload API on a Unix socket in a temporary directory, stopped after the test."""
+    options = getattr(request, "param", None) or {}
+    with FakeWorkloadApi(**options) as agent:
+        yield agent

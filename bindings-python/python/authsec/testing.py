@@ -25,20 +25,31 @@ the ``authsec-testing`` distribution (``pip install authsec-testing``; from a ch
         token = server.token()
         clock.advance(65)
         server.verifier().verify(token)   # raises authsec.TokenExpiredError
+
+``FakeWorkloadApi`` is a SPIFFE Workload API (a SPIRE agent's socket) of its own, on a Unix socket
+in a temporary directory, issuing JWT-SVIDs and X.509-SVIDs for one trust domain::
+
+    with FakeWorkloadApi() as agent:
+        svid = authsec.WorkloadApiClient(agent.endpoint).fetch_jwt_svid("https://api.example.test")
+        verifier = authsec.JwtSvidVerifier(audience="https://api.example.test", workload_api=agent.endpoint)
+        agent.rotate_jwt_key()            # the verifier follows the new bundle
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import secrets
-from typing import Any, Dict, List, Optional, Sequence
+import shutil
+import tempfile
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 from ._native import ManualClock
 from .client import ClientCredentials
 from .verifier import Verifier
 
-__all__ = ["LocalAuthServer", "ManualClock", "sign_token", "DEFAULT_AUDIENCE", "DEFAULT_CLIENT_ID", "DEFAULT_SCOPES"]
+__all__ = ["LocalAuthServer", "FakeWorkloadApi", "ManualClock", "sign_token", "DEFAULT_AUDIENCE", "DEFAULT_CLIENT_ID", "DEFAULT_SCOPES"]
 
 DEFAULT_AUDIENCE = "https://api.example.test"
 DEFAULT_CLIENT_ID = "test-client"
@@ -237,3 +248,114 @@ class LocalAuthServer:
     def __repr__(self) -> str:
         where = self._server.issuer if self._server is not None else "not started"
         return f"LocalAuthServer({where}, clients={[c.get('client_id') for c in self._clients]})"
+
+
+class FakeWorkloadApi:
+    """A fake SPIFFE Workload API, as a context manager: a gRPC server on a Unix socket (in a
+    temporary directory of its own) that is the authority of one trust domain. It issues
+    JWT-SVIDs (ES256, ``exp`` 5 minutes ahead) for ``spiffe_id``, serves the JWT bundle (keys
+    without ``use``, as a SPIRE agent sends them) and an X.509-SVID, streams every change, and,
+    like SPIRE, refuses calls without the ``workload.spiffe.io`` header. Stopped (the socket
+    removed) when the ``with`` block ends. Needs ``authsec-testing``.
+
+    ``endpoint`` is what ``SPIFFE_ENDPOINT_SOCKET`` (or ``spiffe_endpoint_socket``,
+    ``WorkloadApiClient(endpoint)``, ``JwtSvidVerifier(workload_api=endpoint)``) takes.
+    """
+
+    def __init__(self, trust_domain: str = "example.org", *, spiffe_id: Optional[str] = None) -> None:
+        self._module = _server_module()
+        self._trust_domain = trust_domain
+        self._initial_id = spiffe_id
+        self._dir: Optional[str] = None
+        self._fake: Any = None
+
+    def start(self) -> "FakeWorkloadApi":
+        """Start serving (``with`` does this for you)."""
+        if self._fake is None:
+            # A short path: a Unix socket's path is limited to about 100 bytes.
+            self._dir = tempfile.mkdtemp(prefix="authsec-wl-")
+            self._fake = self._module.FakeWorkloadApi(self._dir, self._trust_domain)
+            if self._initial_id is not None:
+                self._fake.set_spiffe_id(self._initial_id)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and remove the socket (idempotent)."""
+        if self._fake is not None:
+            self._fake.stop()
+            self._fake = None
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    def __enter__(self) -> "FakeWorkloadApi":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def _running(self) -> Any:
+        if self._fake is None:
+            raise RuntimeError("the fake Workload API is not started; use `with FakeWorkloadApi() as agent:`")
+        return self._fake
+
+    @property
+    def endpoint(self) -> str:
+        """``unix:///.../agent.sock``."""
+        return self._running().endpoint
+
+    @property
+    def trust_domain(self) -> str:
+        return self._trust_domain
+
+    @property
+    def spiffe_id(self) -> str:
+        """The SPIFFE ID the SVIDs are issued for now (``spiffe://<trust domain>/workload`` first)."""
+        return self._running().spiffe_id
+
+    def set_spiffe_id(self, spiffe_id: str) -> None:
+        """Issue SVIDs for another SPIFFE ID from now on."""
+        self._running().set_spiffe_id(spiffe_id)
+
+    def rotate_jwt_key(self) -> None:
+        """A new JWT signing key (and kid) signs from now on; the bundle holds the old and the new
+        (the watching verifiers get it at once)."""
+        self._running().rotate_jwt_key()
+
+    @property
+    def jwt_kid(self) -> str:
+        """The kid of the key that signs now."""
+        return self._running().jwt_kid
+
+    def rotate_x509(self) -> None:
+        """A new X.509-SVID (new key, same CA)."""
+        self._running().rotate_x509()
+
+    def jwt_bundle(self) -> Dict[str, Any]:
+        """The JWT bundle served now (a JWKS document): for ``trust_domains={td: {"bundle": ...}}``."""
+        return json.loads(self._running().jwt_bundle_json())
+
+    def write_jwt_bundle(self, path: Union[str, "os.PathLike[str]"]) -> str:
+        """Write the JWT bundle to ``path`` (for ``bundle_file`` settings); returns the path."""
+        path = os.fspath(path)
+        with open(path, "w") as f:
+            f.write(self._running().jwt_bundle_json())
+        return path
+
+    def deny_next(self, n: int) -> None:
+        """Answer the next ``n`` calls with PermissionDenied ("no identity issued"), as an agent
+        does before the workload is attested."""
+        self._running().deny_next(n)
+
+    def refuse_next(self, n: int) -> None:
+        """Answer the next ``n`` calls with InvalidArgument."""
+        self._running().refuse_next(n)
+
+    @property
+    def calls(self) -> int:
+        """How many calls were made (refused ones included)."""
+        return self._running().calls
+
+    def __repr__(self) -> str:
+        where = self._fake.endpoint if self._fake is not None else "not started"
+        return f"FakeWorkloadApi({where}, trust_domain={self._trust_domain!r})"

@@ -3,6 +3,7 @@
 //! distribution (`authsec-testing`), so that the `authsec` wheel does not link the server (axum,
 //! rusqlite, SQLite). Errors become `authsec.errors` exceptions, as in `authsec._native`.
 
+use authsec_native::workload_api::fake::FakeWorkloadApi as CoreFake;
 use authsec_native::{runtime, Clock, Error, ProcessEnv, SigningKey, SystemClock};
 use authsec_server::{audit::Audit, RunningServer, ServerConfig, StartOptions};
 use parking_lot::Mutex;
@@ -153,9 +154,68 @@ fn sign_segments(py: Python<'_>, key: &str, header: &str, payload: &str) -> PyRe
     key.sign_segments(header, payload).map_err(|e| to_py(py, e))
 }
 
+/// A fake SPIFFE Workload API on a Unix socket (the `authsec-native` test double): its own
+/// authority for one trust domain, issuing JWT-SVIDs and X.509-SVIDs. `authsec.testing.FakeWorkloadApi`
+/// is its Python face.
+#[pyclass(frozen, name = "FakeWorkloadApi", module = "authsec_testing")]
+pub struct FakeWorkloadApi(CoreFake);
+
+#[pymethods]
+impl FakeWorkloadApi {
+    /// Serve on `path` (a directory: `agent.sock` in it; or the socket's path) for `trust_domain`.
+    #[new]
+    #[pyo3(signature = (path, trust_domain="example.org"))]
+    fn new(py: Python<'_>, path: std::path::PathBuf, trust_domain: &str) -> PyResult<Self> {
+        let fake = py.detach(|| CoreFake::start_for(&path, trust_domain));
+        Ok(FakeWorkloadApi(fake.map_err(|e| to_py(py, e))?))
+    }
+    #[getter]
+    fn endpoint(&self) -> String {
+        self.0.endpoint()
+    }
+    #[getter]
+    fn trust_domain(&self) -> &str {
+        self.0.trust_domain()
+    }
+    #[getter]
+    fn spiffe_id(&self) -> String {
+        self.0.spiffe_id()
+    }
+    fn set_spiffe_id(&self, py: Python<'_>, spiffe_id: &str) -> PyResult<()> {
+        self.0.set_spiffe_id(spiffe_id).map_err(|e| to_py(py, e))
+    }
+    fn rotate_jwt_key(&self, py: Python<'_>) -> PyResult<()> {
+        self.0.rotate_jwt_key().map_err(|e| to_py(py, e))
+    }
+    #[getter]
+    fn jwt_kid(&self) -> String {
+        self.0.jwt_kid()
+    }
+    fn rotate_x509(&self, py: Python<'_>) -> PyResult<()> {
+        self.0.rotate_x509().map_err(|e| to_py(py, e))
+    }
+    fn deny_next(&self, n: u32) {
+        self.0.deny_next(n)
+    }
+    fn refuse_next(&self, n: u32) {
+        self.0.refuse_next(n)
+    }
+    #[getter]
+    fn calls(&self) -> u64 {
+        self.0.calls()
+    }
+    fn jwt_bundle_json(&self) -> String {
+        self.0.jwt_bundle_json()
+    }
+    fn stop(&self) {
+        self.0.stop()
+    }
+}
+
 #[pymodule]
 fn authsec_testing(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(sign_segments, m)?)?;
+    m.add_class::<FakeWorkloadApi>()?;
     m.add_class::<LocalServer>()
 }
