@@ -21,5 +21,6 @@ run() {
   fi
 }
 run rust cargo test --profile "$profile" --locked -p authsec-server --test spire
+run python "${AUTHSEC_SPIRE_PYTHON:-python3}" -m pytest -q -p no:cacheprovider bindings-python/tests/test_spire.py
 echo "spire: $passed languages passed, $failed failed"
 [[ $failed -eq 0 ]]
