@@ -5,9 +5,10 @@ use crate::clock::ManualClock;
 use crate::convert::{define_hidden, f64_value, freeze_value, frozen_strings, new_object, set, str_value, Memo, Raw};
 use crate::errors::js;
 use crate::spawn::promise;
+use authsec_native::spiffe::{workload_api, WorkloadSvidSource};
 use authsec_native::{
-    transport_for, ClientConfig, ClientConfigFromProcess, Clock, ExchangeRequest, ProcessEnv, Sleeper, SystemClock,
-    Token, TokenClient, TokenParams, TokioSleeper, TokioSpawner, Unauthorized, VarsEnv,
+    transport_for, AuthMethod, ClientConfig, ClientConfigFromProcess, Clock, ExchangeRequest, ProcessEnv, Sleeper,
+    SystemClock, Token, TokenClient, TokenParams, TokioSleeper, TokioSpawner, Unauthorized, VarsEnv,
 };
 use napi::bindgen_prelude::{External, Object, ObjectFinalize, ToNapiValue};
 use napi::{Env, Result};
@@ -76,7 +77,17 @@ fn build(env: &Env, cfg: authsec_native::Result<ClientConfig>, clock: Option<&Ma
     let client = cfg
         .and_then(|cfg| {
             let transport = transport_for(&cfg)?;
-            TokenClient::new(cfg, transport, c, s)
+            // `authMethod: 'spiffe_jwt'`: the JWT-SVIDs come from the Workload API (as the native
+            // layer's `token_client` wires it).
+            let svids = match cfg.auth_method {
+                AuthMethod::SpiffeJwt => Some(WorkloadSvidSource(workload_api(cfg.spiffe.endpoint_socket.as_deref())?)),
+                _ => None,
+            };
+            let client = TokenClient::new(cfg, transport, c, s)?;
+            match svids {
+                Some(source) => client.with_workload_identity(Arc::new(source)),
+                None => Ok(client),
+            }
         })
         .and_then(|client| client.with_spawner(Arc::new(TokioSpawner)));
     Ok(NativeClient {
