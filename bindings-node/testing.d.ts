@@ -103,6 +103,43 @@ export declare class LocalServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/**
+ * A fake SPIFFE Workload API on a Unix socket in a temporary directory (its own SPIFFE authority:
+ * an ES256 JWT key, an X.509 CA): `endpoint` for `SPIFFE_ENDPOINT_SOCKET`, `WorkloadApiClient`,
+ * `workloadApi` or `spiffeEndpointSocket`.
+ */
+export declare class FakeWorkloadApi {
+  private constructor();
+  /** Start serving (trust domain `example.org` unless told otherwise). */
+  static start(options?: { trustDomain?: string }): Promise<FakeWorkloadApi>;
+  static startSync(options?: { trustDomain?: string }): FakeWorkloadApi;
+  /** `unix:///…/agent.sock`. */
+  readonly endpoint: string;
+  readonly socketPath: string;
+  readonly trustDomain: string;
+  /** The SPIFFE ID its SVIDs name now (default `spiffe://<trustDomain>/workload`). */
+  readonly spiffeId: string;
+  setSpiffeId(id: string): void;
+  /** A new JWT signing key (new `kid`) signs from now on; the bundle keeps the old one too and is pushed to watchers. */
+  rotateJwtKey(): void;
+  /** The `kid` of the key that signs now. */
+  readonly jwtKid: string;
+  /** A new X.509-SVID (new key, same CA). */
+  rotateX509(): void;
+  /** The JWT bundle served now. */
+  jwtBundle(): Jwks;
+  /** Answer the next `n` calls with "no identity issued" (PermissionDenied). */
+  denyNext(n: number): void;
+  /** Answer the next `n` calls with InvalidArgument. */
+  refuseNext(n: number): void;
+  /** Calls made so far. */
+  readonly calls: number;
+  /** Stop serving and remove the socket's directory (idempotent). */
+  stop(): void;
+  [Symbol.dispose](): void;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
 /** Start a local OAuth authorization server (for tests and offline development). */
 export declare function startLocalServer(options?: LocalServerOptions): Promise<LocalServer>;
 
