@@ -144,7 +144,9 @@ export type AuthMethod =
    * No secret: the workload's SPIFFE JWT-SVID from the Workload API (the SPIRE agent), as a
    * client assertion or a JWT-bearer grant (`spiffeGrant`).
    */
-  | 'spiffe_jwt';
+  | 'spiffe_jwt'
+  /** No secret: the workload's X.509-SVID from the Workload API as the TLS client certificate (rotated without a restart). */
+  | 'spiffe_x509';
 
 export interface ClientCredentialsOptions {
   /** The token endpoint. Without it, `https://{domain}/oauth/token`, or discovered from `issuer` (RFC 8414). */
@@ -195,7 +197,7 @@ export interface ClientCredentialsOptions {
   /** CA certificates (PEM) trusted besides the system's. */
   tlsCaCert?: string;
   tlsCaFile?: string;
-  /** `spiffe_jwt`: the Workload API's endpoint (`unix:///path`; default `SPIFFE_ENDPOINT_SOCKET`). */
+  /** `spiffe_jwt` / `spiffe_x509`: the Workload API's endpoint (`unix:///path`; default `SPIFFE_ENDPOINT_SOCKET`). */
   spiffeEndpointSocket?: string;
   /** `spiffe_jwt`: the SPIFFE ID to ask for (default: the workload's default identity). */
   spiffeId?: string;

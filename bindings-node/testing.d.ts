@@ -35,6 +35,13 @@ export interface LocalServerClient {
    */
   resource?: string;
   client_secret?: string;
+  /**
+   * The SPIFFE IDs this client is (an exact ID, a trust domain `spiffe://td` or a prefix
+   * `spiffe://td/path/*`): it then authenticates with a JWT-SVID (no secret). Needs `spiffe`.
+   */
+  spiffe_id?: string;
+  /** e.g. `spiffe_jwt` (only JWT-SVIDs), `client_secret_basic`, `private_key_jwt`. */
+  token_endpoint_auth_method?: string;
   /** Public keys for `private_key_jwt`. */
   jwks?: Jwks;
   jwks_file?: string;
@@ -75,6 +82,10 @@ export interface LocalServerOptions {
   roles?: Record<string, LocalServerRole>;
   /** Token exchange (RFC 8693): `max_delegation_depth`, the longest `act` chain it issues. */
   token_exchange?: { max_delegation_depth?: number };
+  /** SPIFFE trust: the trust domains whose JWT-SVIDs authenticate clients with a `spiffe_id`. */
+  spiffe?: {
+    trust_domains: Record<string, { bundle?: Jwks | string; bundle_file?: string; bundle_endpoint?: string }>;
+  };
   /** The whole configuration as YAML text instead. */
   yaml?: string;
   /** Port to listen on (default: an ephemeral one). */
