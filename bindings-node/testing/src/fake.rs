@@ -90,12 +90,18 @@ impl NativeFakeWorkloadApi {
     /// Answer the next `n` calls with `PermissionDenied` (no identity issued yet).
     #[napi]
     pub fn deny_next(&self, env: Env, n: u32) -> Result<()> {
-        self.with(&env, |f| Ok(f.deny_next(n)))
+        self.with(&env, |f| {
+            f.deny_next(n);
+            Ok(())
+        })
     }
     /// Answer the next `n` calls with `InvalidArgument`.
     #[napi]
     pub fn refuse_next(&self, env: Env, n: u32) -> Result<()> {
-        self.with(&env, |f| Ok(f.refuse_next(n)))
+        self.with(&env, |f| {
+            f.refuse_next(n);
+            Ok(())
+        })
     }
     /// Calls made so far (refused ones included).
     #[napi]
