@@ -32,6 +32,7 @@ export type ErrorCode =
   | 'invalid_key'
   | 'invalid_jwks'
   | 'jwks_unavailable'
+  | 'workload_api_unavailable'
   | 'malformed_token'
   | 'token_too_large'
   | 'unsupported_algorithm'
@@ -49,9 +50,11 @@ export type ErrorCode =
   | 'delegation_not_allowed'
   | 'invalid_dpop_proof'
   | 'use_dpop_nonce'
+  | 'invalid_spiffe_id'
+  | 'unknown_trust_domain'
   | 'insufficient_scope'
-  | 'internal_error'
-  | 'workload_api_unavailable';
+  | 'spiffe_id_not_allowed'
+  | 'internal_error';
 
 export declare const ERROR_CODES: readonly ErrorCode[];
 
@@ -136,7 +139,14 @@ export type AuthMethod =
   /** RFC 8705 mutual TLS with a CA-issued certificate (`tlsClientCert` / `tlsClientKey`). */
   | 'tls_client_auth'
   /** RFC 8705 mutual TLS with a self-signed certificate registered with the server. */
-  | 'self_signed_tls_client_auth';
+  | 'self_signed_tls_client_auth'
+  /**
+   * No secret: the workload's SPIFFE JWT-SVID from the Workload API (the SPIRE agent), as a
+   * client assertion or a JWT-bearer grant (`spiffeGrant`).
+   */
+  | 'spiffe_jwt'
+  /** No secret: the workload's X.509-SVID from the Workload API as the TLS client certificate (rotated without a restart). */
+  | 'spiffe_x509';
 
 export interface ClientCredentialsOptions {
   /** The token endpoint. Without it, `https://{domain}/oauth/token`, or discovered from `issuer` (RFC 8414). */
@@ -144,7 +154,8 @@ export interface ClientCredentialsOptions {
   /** e.g. `auth.authsec.ai` (token endpoint `https://{domain}/oauth/token`), or a full URL. */
   domain?: string;
   issuer?: string;
-  clientId: string;
+  /** Required, except with `authMethod: 'spiffe_jwt'` (the SVID's SPIFFE ID is the client then). */
+  clientId?: string;
   clientSecret?: string;
   /** A file holding the client secret. */
   clientSecretFile?: string;
@@ -186,6 +197,16 @@ export interface ClientCredentialsOptions {
   /** CA certificates (PEM) trusted besides the system's. */
   tlsCaCert?: string;
   tlsCaFile?: string;
+  /** `spiffe_jwt` / `spiffe_x509`: the Workload API's endpoint (`unix:///path`; default `SPIFFE_ENDPOINT_SOCKET`). */
+  spiffeEndpointSocket?: string;
+  /** `spiffe_jwt`: the SPIFFE ID to ask for (default: the workload's default identity). */
+  spiffeId?: string;
+  /** `spiffe_jwt`: the SVID's audience (default: `issuer`, else `tokenUrl`). */
+  spiffeAudience?: string;
+  /** `spiffe_jwt`: reuse an SVID while it has half its life left (default true). */
+  spiffeReuseSvid?: boolean;
+  /** `spiffe_jwt`: send the SVID as a client assertion (default) or as a JWT-bearer grant (RFC 7523). */
+  spiffeGrant?: 'client_assertion' | 'jwt_bearer';
   /** INTERNAL test hook: a `ManualClock` from `@authsec/sdk/testing`. */
   clock?: ManualClock;
 }
@@ -615,6 +636,9 @@ export declare function bearerToken(authorization: string | null | undefined): s
 
 /** The scopes a claims object grants (`scope`, space-separated, and/or `scp`), as the core reads them. */
 export declare function scopesOf(claims: Readonly<Record<string, unknown>>): string[];
+
+// SPIFFE workload identity (JwtSvidVerifier, WorkloadApiClient, spiffeIdMatches): spiffe.d.ts.
+export * from './spiffe';
 
 declare global {
   namespace Express {

@@ -6,6 +6,7 @@ module.exports = {
   ...require('./lib/client'),
   ...require('./lib/verifier'),
   ...require('./lib/middleware'),
+  ...require('./lib/spiffe'),
   ...require('./lib/errors'),
 };
 module.exports.default = module.exports;

@@ -35,6 +35,13 @@ export interface LocalServerClient {
    */
   resource?: string;
   client_secret?: string;
+  /**
+   * The SPIFFE IDs this client is (an exact ID, a trust domain `spiffe://td` or a prefix
+   * `spiffe://td/path/*`): it then authenticates with a JWT-SVID (no secret). Needs `spiffe`.
+   */
+  spiffe_id?: string;
+  /** e.g. `spiffe_jwt` (only JWT-SVIDs), `client_secret_basic`, `private_key_jwt`. */
+  token_endpoint_auth_method?: string;
   /** Public keys for `private_key_jwt`. */
   jwks?: Jwks;
   jwks_file?: string;
@@ -75,6 +82,10 @@ export interface LocalServerOptions {
   roles?: Record<string, LocalServerRole>;
   /** Token exchange (RFC 8693): `max_delegation_depth`, the longest `act` chain it issues. */
   token_exchange?: { max_delegation_depth?: number };
+  /** SPIFFE trust: the trust domains whose JWT-SVIDs authenticate clients with a `spiffe_id`. */
+  spiffe?: {
+    trust_domains: Record<string, { bundle?: Jwks | string; bundle_file?: string; bundle_endpoint?: string }>;
+  };
   /** The whole configuration as YAML text instead. */
   yaml?: string;
   /** Port to listen on (default: an ephemeral one). */
@@ -100,6 +111,43 @@ export declare class LocalServer {
   /** A fresh access token for a configured client (a new token request every time). */
   token(options?: LocalServerClientOptions): Promise<string>;
   close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * A fake SPIFFE Workload API on a Unix socket in a temporary directory (its own SPIFFE authority:
+ * an ES256 JWT key, an X.509 CA): `endpoint` for `SPIFFE_ENDPOINT_SOCKET`, `WorkloadApiClient`,
+ * `workloadApi` or `spiffeEndpointSocket`.
+ */
+export declare class FakeWorkloadApi {
+  private constructor();
+  /** Start serving (trust domain `example.org` unless told otherwise). */
+  static start(options?: { trustDomain?: string }): Promise<FakeWorkloadApi>;
+  static startSync(options?: { trustDomain?: string }): FakeWorkloadApi;
+  /** `unix:///…/agent.sock`. */
+  readonly endpoint: string;
+  readonly socketPath: string;
+  readonly trustDomain: string;
+  /** The SPIFFE ID its SVIDs name now (default `spiffe://<trustDomain>/workload`). */
+  readonly spiffeId: string;
+  setSpiffeId(id: string): void;
+  /** A new JWT signing key (new `kid`) signs from now on; the bundle keeps the old one too and is pushed to watchers. */
+  rotateJwtKey(): void;
+  /** The `kid` of the key that signs now. */
+  readonly jwtKid: string;
+  /** A new X.509-SVID (new key, same CA). */
+  rotateX509(): void;
+  /** The JWT bundle served now. */
+  jwtBundle(): Jwks;
+  /** Answer the next `n` calls with "no identity issued" (PermissionDenied). */
+  denyNext(n: number): void;
+  /** Answer the next `n` calls with InvalidArgument. */
+  refuseNext(n: number): void;
+  /** Calls made so far. */
+  readonly calls: number;
+  /** Stop serving and remove the socket's directory (idempotent). */
+  stop(): void;
+  [Symbol.dispose](): void;
   [Symbol.asyncDispose](): Promise<void>;
 }
 

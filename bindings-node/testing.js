@@ -1,11 +1,12 @@
 'use strict';
-// @authsec/sdk/testing: the local authorization server (a separate testing addon, never loaded by
-// the main entry), a manual clock, and INTERNAL test hooks (request counters). Not for production
+// @authsec/sdk/testing: the local authorization server and a fake SPIFFE Workload API (a separate
+// testing addon, never loaded by the main entry), a manual clock, and INTERNAL test hooks (request counters). Not for production
 // code; the hooks are not covered by semver.
 
 const native = require('./lib/native');
 const { NATIVE } = require('./lib/internal');
 const { LocalServer, startLocalServer } = require('./lib/server');
+const { FakeWorkloadApi } = require('./lib/fake-workload-api');
 
 /**
  * A clock that only moves when told to (Unix milliseconds). Pass it as `clock` to
@@ -33,5 +34,5 @@ function nativeErrorClasses() {
   return native.errorClasses();
 }
 
-module.exports = { startLocalServer, LocalServer, ManualClock, requestCount, cachedTokens, nativeErrorCodes, nativeErrorClasses };
+module.exports = { startLocalServer, LocalServer, FakeWorkloadApi, ManualClock, requestCount, cachedTokens, nativeErrorCodes, nativeErrorClasses };
 module.exports.default = module.exports;

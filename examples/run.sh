@@ -42,6 +42,7 @@ fail_setup() {
   local lang=$1 names=(get_token agent protected_api configuration delegation dpop)
   [[ -d "$here/mcp/$lang" ]] && names+=(mcp)
   [[ $lang == go ]] && names+=(mtls)
+  [[ $lang == node ]] && names+=(spiffe_agent)
   for name in "${names[@]}"; do
     failed=$((failed + 1))
     failures+=("$lang/$name (set-up failed)")
@@ -129,6 +130,16 @@ check_agent() {
   [[ $requests -ge 2 && $requests -le 3 ]] || echo "expected 2-3 token requests (one or two refreshes), got $requests"
   [[ $reused -eq $((30 - requests)) && $reused -eq $cached ]] ||
     echo "calls on a cached token: summary says $reused, $cached calls say cached, expected $((30 - requests))"
+}
+
+# An agent with no secret: a JWT-SVID from the (fake) Workload API as its client assertion.
+check_spiffe_agent() {
+  expect "$1" \
+    '^workload API: unix://.+$' \
+    '^SPIFFE ID: spiffe://example\.org/agents/ml-training$' \
+    '^token: Bearer, scopes read:data, expires in 3[56][0-9][0-9] s \(no client secret\)$' \
+    '^GET /data -> 200 \{"client_id":"ml-agent","scopes":\["read:data"\]\}$' \
+    '^done: spiffe_agent$'
 }
 
 # orchestrator -> sub-agent -> tool by token exchange (RFC 8693): the chain, and one refused widening.
@@ -258,6 +269,8 @@ run_node() {
   run_example node configuration check_configuration "$dir" node configuration.mjs
   run_example node delegation check_delegation "$dir" node delegation.mjs
   run_example node dpop check_dpop "$dir" node dpop.mjs
+  # Without SPIFFE_ENDPOINT_SOCKET it starts the fake Workload API (tests/spire/run.sh: a real agent).
+  run_example node spiffe_agent check_spiffe_agent "$dir" env -u SPIFFE_ENDPOINT_SOCKET node spiffe-agent.mjs
   run_example node mcp check_mcp "$here/mcp/node" node mcp.mjs
 }
 

@@ -53,4 +53,11 @@ function loadNative(binary, envVar, pkg, what) {
   );
 }
 
-module.exports = { loadNative, platformName };
+let testingNative = null;
+/** The testing addon (local server, fake Workload API), loaded on first use: never by the main entry. */
+function loadTesting() {
+  testingNative ??= loadNative('authsec-testing', 'AUTHSEC_NODE_TESTING_NATIVE', '@authsec/sdk-testing', '@authsec/sdk/testing');
+  return testingNative;
+}
+
+module.exports = { loadNative, loadTesting, platformName };

@@ -4,16 +4,11 @@
 // loaded on the first start, never by the package's main entry.
 
 const { inspect } = require('node:util');
-const { loadNative } = require('./load');
+const { loadTesting: testing } = require('./load');
 const { ClientCredentials } = require('./client');
 const { Verifier } = require('./verifier');
 const { fromNative, configError, clockOf } = require('./internal');
 
-let testingNative = null;
-function testing() {
-  testingNative ??= loadNative('authsec-testing', 'AUTHSEC_NODE_TESTING_NATIVE', '@authsec/sdk-testing', '@authsec/sdk/testing');
-  return testingNative;
-}
 
 class LocalServer {
   #native;

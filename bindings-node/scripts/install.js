@@ -45,33 +45,39 @@ if (cargo.status !== 0) {
   console.error('@authsec/sdk: building the native module needs a Rust toolchain (https://rustup.rs): cargo was not found');
   process.exit(1);
 }
-// Both addons in one cargo invocation, in the workspace's target directory: with the profile the
-// rest of a test run uses (AUTHSEC_CARGO_PROFILE), the build reuses every dependency it compiled.
-// Plain cargo rather than `napi build`, which always passes --target (a target directory of its
-// own) and forces a rebuild of the napi crates for its type definitions (unused here).
+// Each addon in a cargo invocation of its own (so the testing addon's features, such as the
+// fake Workload API, never reach the production addon through feature unification), in the
+// workspace's target directory: with the profile the rest of a test run uses
+// (AUTHSEC_CARGO_PROFILE), the build reuses every dependency it compiled. Plain cargo rather than
+// `napi build`, which always passes --target (a target directory of its own) and forces a rebuild
+// of the napi crates for its type definitions (unused here).
 const debug = process.env.AUTHSEC_NODE_PROFILE === 'debug' || process.argv.includes('--debug');
 const profile = process.env.AUTHSEC_CARGO_PROFILE || (debug ? 'dev' : 'release');
 console.error(`@authsec/sdk: building the native modules (cargo build --profile ${profile})`);
-const build = spawnSync(
-  'cargo',
-  ['build', '--locked', '--profile', profile, '-p', 'authsec-node', '-p', 'authsec-node-testing', '--message-format', 'json-render-diagnostics'],
-  { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-);
-if (build.status !== 0) process.exit(build.status ?? 1);
-// The cdylibs cargo reports, copied to where lib/load.js looks for them.
-const built = {};
-for (const line of build.stdout.split('\n')) {
-  if (!line.startsWith('{')) continue;
-  const m = JSON.parse(line);
-  if (m.reason === 'compiler-artifact' && m.target.kind.includes('cdylib')) built[m.target.name] = m.filenames[0];
-}
 mkdirSync(join(root, 'native'), { recursive: true });
-for (const [crate, binary] of [['authsec_node', 'authsec'], ['authsec_node_testing', 'authsec-testing']]) {
-  if (!built[crate]) {
+for (const [pkg, crate, binary] of [
+  ['authsec-node', 'authsec_node', 'authsec'],
+  ['authsec-node-testing', 'authsec_node_testing', 'authsec-testing'],
+]) {
+  const build = spawnSync('cargo', ['build', '--locked', '--profile', profile, '-p', pkg, '--message-format', 'json-render-diagnostics'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+  // The cdylib cargo reports, copied to where lib/load.js looks for it.
+  let built = null;
+  for (const line of build.stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const m = JSON.parse(line);
+    if (m.reason === 'compiler-artifact' && m.target.kind.includes('cdylib') && m.target.name === crate) built = m.filenames[0];
+  }
+  if (built === null) {
     console.error(`@authsec/sdk: cargo built no ${crate} library`);
     process.exit(1);
   }
-  copyFileSync(built[crate], join(root, 'native', `${binary}.${platformName()}.node`));
+  copyFileSync(built, join(root, 'native', `${binary}.${platformName()}.node`));
 }
 const err = tryLoad();
 if (err) {

@@ -6,8 +6,8 @@ use crate::convert::{define_hidden, f64_value, freeze_value, frozen_strings, new
 use crate::errors::js;
 use crate::spawn::promise;
 use authsec_native::{
-    transport_for, ClientConfig, ClientConfigFromProcess, Clock, ExchangeRequest, ProcessEnv, Sleeper, SystemClock,
-    Token, TokenClient, TokenParams, TokioSleeper, TokioSpawner, Unauthorized, VarsEnv,
+    token_client_with_clock, transport_for, ClientConfig, ClientConfigFromProcess, Clock, ExchangeRequest, ProcessEnv,
+    Token, TokenClient, TokenParams, TokioSpawner, Unauthorized, VarsEnv,
 };
 use napi::bindgen_prelude::{External, Object, ObjectFinalize, ToNapiValue};
 use napi::{Env, Result};
@@ -66,19 +66,20 @@ impl ObjectFinalize for NativeClient {
     }
 }
 
-/// A client for `cfg` on the native transport, at the time of `clock` (the system clock when none).
+/// A client for `cfg` on the native transport, at the time of `clock` (the system clock when none):
+/// the native layer's `token_client_with_clock` (a SPIFFE identity, `spiffe_jwt` or `spiffe_x509`,
+/// wired to the Workload API), except that a test's `ManualClock` also sleeps for the client's
+/// retries when the client needs no Workload API.
 fn build(env: &Env, cfg: authsec_native::Result<ClientConfig>, clock: Option<&ManualClock>) -> Result<NativeClient> {
-    let (c, s): (Arc<dyn Clock>, Arc<dyn Sleeper>) = match clock {
-        Some(m) => (Arc::new(m.inner.clone()), Arc::new(m.inner.clone())),
-        None => (Arc::new(SystemClock), Arc::new(TokioSleeper)),
-    };
-    // The shared transport, or one with the TLS client certificate / extra CA the config names.
-    let client = cfg
-        .and_then(|cfg| {
+    let client = cfg.and_then(|cfg| match clock {
+        Some(m) if !cfg.auth_method.is_spiffe() => {
+            // The shared transport, or one with the TLS client certificate / extra CA the config names.
             let transport = transport_for(&cfg)?;
-            TokenClient::new(cfg, transport, c, s)
-        })
-        .and_then(|client| client.with_spawner(Arc::new(TokioSpawner)));
+            TokenClient::new(cfg, transport, Arc::new(m.inner.clone()), Arc::new(m.inner.clone()))?
+                .with_spawner(Arc::new(TokioSpawner))
+        }
+        _ => token_client_with_clock(cfg, clock.map(|m| Arc::new(m.inner.clone()) as Arc<dyn Clock>)),
+    });
     Ok(NativeClient {
         client: js(env, client)?,
         memo: Arc::new(Mutex::new(Memo::new(TOKEN_MEMO, true))),

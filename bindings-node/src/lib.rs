@@ -18,4 +18,5 @@ mod errors;
 mod mcp;
 mod request;
 mod spawn;
+mod spiffe;
 mod verifier;

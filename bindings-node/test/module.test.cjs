@@ -13,7 +13,10 @@ const mcp = require('@authsec/sdk/mcp');
 
 function declared(file) {
   const text = readFileSync(join(__dirname, '..', file), 'utf8');
-  return [...text.matchAll(/^export declare (?:class|function|const) (\w+)/gm)].map((m) => m[1]);
+  const names = [...text.matchAll(/^export declare (?:class|function|const) (\w+)/gm)].map((m) => m[1]);
+  // `export * from './x'` re-exports another declaration file's names.
+  for (const m of text.matchAll(/^export \* from '\.\/(\w+)';/gm)) names.push(...declared(`${m[1]}.d.ts`));
+  return names;
 }
 
 test('require() and import give the same module', async () => {

@@ -1,6 +1,7 @@
 // The shared test vectors (tests/vectors/*.json, format in tests/vectors/README.md): every case
 // through the public Verifier, first sight (off the main thread) and again from the cache; the
-// whole-request cases of dpop_requests.json through the public RequestVerifier. With
+// whole-request cases of dpop_requests.json through the public RequestVerifier; the JWT-SVID cases
+// of jwt_svid.json through the public JwtSvidVerifier (async and sync). With
 // AUTHSEC_CONFORMANCE_OUT=<dir> the first-sight outcomes also go to <dir>/node.json for the
 // cross-language comparison (tests/conformance/README.md).
 import { test, describe, after } from 'node:test';
@@ -8,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { Verifier, RequestVerifier, AuthsecError, ERROR_CODES } from '../index.mjs';
+import { Verifier, RequestVerifier, JwtSvidVerifier, AuthsecError, ERROR_CODES } from '../index.mjs';
 import { ManualClock } from '../testing.mjs';
 import { packageVersion, writeOutcomes } from '../../tests/conformance/outcomes.mjs';
 
@@ -124,6 +125,50 @@ if (readdirSync(dir).includes(requestFile)) {
           const got = await requestCase(doc, c);
           outcomes[`${requestFile}#${c.name}`] = got;
           assert.deepEqual(got.requests, c.requests.map((r) => r.expect));
+          passed++;
+        } catch (e) {
+          failed++;
+          throw e;
+        }
+      });
+    }
+  });
+}
+
+/** `{svid: {spiffe_id, audience, expires_at}}` or `{error}`, as jwt_svid.json writes outcomes. */
+async function svidOutcome(run) {
+  try {
+    const s = await run();
+    return { svid: { spiffe_id: s.spiffeId, audience: [...s.audience], expires_at: s.expiresAt } };
+  } catch (e) {
+    if (!(e instanceof AuthsecError)) throw e;
+    assert.ok(ERROR_CODES.includes(e.code), `${e.code} is not a stable code`);
+    return { error: e.code };
+  }
+}
+
+const svidFile = 'jwt_svid.json';
+if (readdirSync(dir).includes(svidFile)) {
+  const doc = JSON.parse(readFileSync(join(dir, svidFile), 'utf8'));
+  describe(svidFile, () => {
+    assert.equal(doc.version, 1);
+    for (const c of doc.cases) {
+      test(c.name, async () => {
+        try {
+          // The case's options (snake_case, as the core reads them) without `now`, the named
+          // bundle set as `trust_domains`, and the test clock at `now`.
+          const { now, ...opts } = c.options;
+          const trustDomains = Object.fromEntries(Object.entries(doc.bundles[c.bundles]).map(([td, b]) => [td, { bundle: b }]));
+          let verifier;
+          const built = await svidOutcome(async () => {
+            verifier = await JwtSvidVerifier.create({ ...opts, trust_domains: trustDomains, clock: new ManualClock(now * 1000) });
+            return { spiffeId: null, audience: [], expiresAt: null };
+          });
+          const got = built.error !== undefined ? built : await svidOutcome(() => verifier.verify(c.token));
+          outcomes[`${svidFile}#${c.name}`] = got;
+          assert.deepEqual(got, c.expect);
+          // The bundles are at hand: verifySync agrees.
+          if (built.error === undefined) assert.deepEqual(await svidOutcome(async () => verifier.verifySync(c.token)), got);
           passed++;
         } catch (e) {
           failed++;

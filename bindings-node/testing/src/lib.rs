@@ -9,6 +9,9 @@
 //! addon is a `ManualClock`'s state (see `ManualClock::_shareState` in `src/clock.rs` for how it
 //! crosses and why that is sound).
 
+#[cfg(unix)]
+mod fake;
+
 use authsec_native::{runtime, Clock, Error as CoreError, ManualClock, ProcessEnv, SystemClock};
 use authsec_server::{RunningServer, ServerConfig, StartOptions};
 use napi::bindgen_prelude::{BigInt, JsObjectValue, JsValue, Object, ToNapiValue};
