@@ -21,6 +21,7 @@ run() {
   fi
 }
 run rust cargo test --profile "$profile" --locked -p authsec-server --test spire
+run node node --test --test-timeout=120000 bindings-node/test/spire.test.mjs
 run python "${AUTHSEC_SPIRE_PYTHON:-python3}" -m pytest -q -p no:cacheprovider bindings-python/tests/test_spire.py
 echo "spire: $passed languages passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -42,7 +42,8 @@ fn quote(s: &str) -> String {
 /// The RFC 6750 §3.1 error code for an error answered by a protected resource.
 pub fn bearer_error_code(err: &Error) -> &'static str {
     match err.code() {
-        ErrorCode::InsufficientScope => "insufficient_scope",
+        // RFC 6750 has one code for a valid credential that is not enough (403).
+        ErrorCode::InsufficientScope | ErrorCode::SpiffeIdNotAllowed => "insufficient_scope",
         ErrorCode::InvalidRequest => "invalid_request",
         ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
         ErrorCode::UseDpopNonce => "use_dpop_nonce",
