@@ -13,6 +13,6 @@ export * from './js/errors.js';
 setEd25519FallbackSource(() => packageFile(new URL('./dist/ed25519_fallback.wasm', import.meta.url)));
 
 export const {
-  init, initSync, Verifier, decode, scopesOf, requireScopes, hasScopes, bearerToken, challenge, workersKvStore,
+  init, initSync, Verifier, JwtSvidVerifier, spiffeIdMatches, decode, scopesOf, requireScopes, hasScopes, bearerToken, challenge, workersKvStore,
   errorCodes, errorClasses, _setNowMs,
 } = makeApi(wasm, initWasm, () => packageFile(new URL('./dist/authsec_wasm_bg.wasm', import.meta.url)));

@@ -12,6 +12,6 @@ export * from './js/errors.js';
 setEd25519FallbackSource(() => packageFile(new URL('./dist/ed25519_fallback.wasm', import.meta.url)));
 
 export const {
-  init, initSync, Verifier, RequestVerifier, decode, scopesOf, requireScopes, hasScopes, bearerToken, challenge,
+  init, initSync, Verifier, RequestVerifier, JwtSvidVerifier, spiffeIdMatches, decode, scopesOf, requireScopes, hasScopes, bearerToken, challenge,
   workersKvStore, errorCodes, errorClasses, _setNowMs,
 } = makeApi(wasm, initWasm, () => packageFile(new URL('./dist/authsec_wasm_requests_bg.wasm', import.meta.url)));

@@ -264,14 +264,30 @@ pub fn token_client(cfg: ClientConfig) -> Result<TokenClient> {
 
 /// [`token_client`] at the time of `clock` (the system clock when `None`): a binding's test clock,
 /// as [`verifier_from_options`] takes it.
-pub fn token_client_with_clock(cfg: ClientConfig, clock: Option<Arc<dyn Clock>>) -> Result<TokenClient> {
-    let transport = transport_for(&cfg)?;
-    // A workload with a SPIFFE identity takes its JWT-SVIDs from the Workload API.
-    let svids = match cfg.auth_method {
-        AuthMethod::SpiffeJwt => Some(spiffe::WorkloadSvidSource(spiffe::workload_api(
-            cfg.spiffe.endpoint_socket.as_deref(),
-        )?)),
-        _ => None,
+pub fn token_client_with_clock(mut cfg: ClientConfig, clock: Option<Arc<dyn Clock>>) -> Result<TokenClient> {
+    // A workload with a SPIFFE identity takes its SVIDs from the Workload API: JWT-SVIDs as
+    // assertions, or its X.509-SVID as the TLS client certificate (rotated by a watch).
+    let mut svids = None;
+    let transport: Arc<dyn Transport> = match cfg.auth_method {
+        AuthMethod::SpiffeJwt => {
+            svids = Some(spiffe::WorkloadSvidSource(spiffe::workload_api(
+                cfg.spiffe.endpoint_socket.as_deref(),
+            )?));
+            transport_for(&cfg)?
+        }
+        AuthMethod::SpiffeX509 => {
+            let api = spiffe::workload_api(cfg.spiffe.endpoint_socket.as_deref())?;
+            let t = block_on(spiffe::X509SvidTransport::start(
+                &api,
+                cfg.spiffe.spiffe_id.clone(),
+                cfg.tls_ca_cert.clone(),
+            ))?;
+            if cfg.client_id.is_empty() {
+                cfg.client_id = t.identity().spiffe_id;
+            }
+            Arc::new(t)
+        }
+        _ => transport_for(&cfg)?,
     };
     let client = TokenClient::new(
         cfg,

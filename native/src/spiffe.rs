@@ -143,3 +143,117 @@ pub async fn jwt_svid_verifier(
         watched,
     )
 }
+
+/// HTTP whose TLS client certificate is the workload's X.509-SVID, kept current by a watch: each
+/// update from the Workload API (a rotation) builds the transport anew, so connections made after
+/// it present the new certificate; no restart.
+#[derive(Clone)]
+pub struct X509SvidTransport {
+    inner: Arc<X509Inner>,
+}
+
+struct X509Inner {
+    current: parking_lot::RwLock<(Arc<crate::HttpTransport>, X509Identity)>,
+    rebuilds: std::sync::atomic::AtomicU64,
+    last_error: parking_lot::Mutex<Option<Error>>,
+    /// Stops the watch when the last clone goes.
+    _watch: parking_lot::Mutex<Option<Watch>>,
+}
+
+/// Which X.509-SVID the transport presents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct X509Identity {
+    pub spiffe_id: String,
+    /// The leaf certificate's DER, for comparing identities.
+    pub leaf_der: Vec<u8>,
+}
+
+impl X509SvidTransport {
+    /// Watch the X.509-SVIDs of `client` and present the one for `spiffe_id` (the first, the
+    /// workload's default, when `None`), trusting `extra_roots` (PEM) besides the system's for the
+    /// servers' certificates. Waits (at most [`FIRST_UPDATE_TIMEOUT`]) for the first SVID.
+    pub async fn start(
+        client: &WorkloadApiClient,
+        spiffe_id: Option<String>,
+        extra_roots: Option<String>,
+    ) -> Result<X509SvidTransport> {
+        let first = client.fetch_x509_context().await?;
+        let (transport, identity) = build_x509(&first, spiffe_id.as_deref(), extra_roots.as_deref())?;
+        let inner = Arc::new(X509Inner {
+            current: parking_lot::RwLock::new((transport, identity)),
+            rebuilds: std::sync::atomic::AtomicU64::new(0),
+            last_error: parking_lot::Mutex::new(None),
+            _watch: parking_lot::Mutex::new(None),
+        });
+        let weak = Arc::downgrade(&inner);
+        let watch = client.watch_x509_context(Arc::new(move |ctx: crate::workload_api::X509Context| {
+            let Some(inner) = weak.upgrade() else { return };
+            match build_x509(&ctx, spiffe_id.as_deref(), extra_roots.as_deref()) {
+                Ok((t, id)) => {
+                    let mut cur = inner.current.write();
+                    if cur.1 != id {
+                        *cur = (t, id);
+                        inner.rebuilds.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                    }
+                }
+                // Keep presenting the last good SVID; say why the update was not taken.
+                Err(e) => *inner.last_error.lock() = Some(e),
+            }
+        }));
+        *inner._watch.lock() = Some(watch);
+        Ok(X509SvidTransport { inner })
+    }
+
+    /// The identity presented now.
+    pub fn identity(&self) -> X509Identity {
+        self.inner.current.read().1.clone()
+    }
+    /// How many times a new SVID replaced the presented one.
+    pub fn rotations(&self) -> u64 {
+        self.inner.rebuilds.load(std::sync::atomic::Ordering::Acquire)
+    }
+    /// Why the last update could not be used, if one could not.
+    pub fn last_error(&self) -> Option<Error> {
+        self.inner.last_error.lock().clone()
+    }
+}
+
+fn build_x509(
+    ctx: &crate::workload_api::X509Context,
+    spiffe_id: Option<&str>,
+    extra_roots: Option<&str>,
+) -> Result<(Arc<crate::HttpTransport>, X509Identity)> {
+    let svid = ctx
+        .svids
+        .iter()
+        .find(|s| spiffe_id.is_none_or(|want| want == s.spiffe_id))
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::WorkloadApiUnavailable,
+                format!(
+                    "the Workload API issued no X.509-SVID{}",
+                    spiffe_id.map(|i| format!(" for {i}")).unwrap_or_default()
+                ),
+            )
+        })?;
+    let opts = crate::TransportOptions {
+        client_identity: Some((svid.cert_chain_pem(), svid.private_key_pem())),
+        extra_roots: extra_roots.map(str::to_string),
+        ..crate::TransportOptions::default()
+    };
+    let identity = X509Identity {
+        spiffe_id: svid.spiffe_id.clone(),
+        leaf_der: svid.cert_chain_der.first().cloned().unwrap_or_default(),
+    };
+    Ok((Arc::new(crate::HttpTransport::new(&opts)?), identity))
+}
+
+impl authsec_core::http::Transport for X509SvidTransport {
+    fn send(
+        &self,
+        request: authsec_core::http::HttpRequest,
+    ) -> BoxFut<'static, Result<authsec_core::http::HttpResponse>> {
+        let transport = self.inner.current.read().0.clone();
+        transport.send(request)
+    }
+}

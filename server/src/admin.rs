@@ -91,6 +91,7 @@ pub async fn create_client(State(st): State<Arc<AppState>>, headers: HeaderMap, 
     // Held until the client is in place, so that its roles cannot be deleted meanwhile.
     let roles = st.roles.read();
     let (client, generated) = Client::from_spec(&spec, st.cfg.token_lifetime, &roles, st.now()).map_err(invalid)?;
+    crate::spiffe::check_client(&client, st.spiffe.is_some()).map_err(invalid)?;
     let mut clients = st.clients.write();
     if clients.contains_key(&client.client_id) {
         return Err(OAuthError::new(

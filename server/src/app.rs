@@ -48,6 +48,8 @@ pub struct AppState {
     pub max_delegation_depth: usize,
     /// DPoP replay cache and nonces.
     pub dpop: crate::dpop::Dpop,
+    /// The trusted SPIFFE trust domains, when the config has a `spiffe` section.
+    pub spiffe: Option<crate::spiffe::Spiffe>,
 }
 
 impl AppState {
@@ -241,7 +243,8 @@ async fn authenticated_token_request(
 ) -> Result<(Client, String), Response> {
     let form = read_form(headers, body).await.map_err(IntoResponse::into_response)?;
     let peer = peer.as_ref().map(|p| &p.0);
-    let (client, _) = crate::client_auth::authenticate(st, headers, &form, peer).map_err(|(e, id)| {
+    let svids = crate::spiffe::verify_presented(st, &form).await;
+    let (client, _) = crate::client_auth::authenticate(st, headers, &form, peer, &svids).map_err(|(e, id)| {
         audit_failure(st, event, &e, id.as_deref());
         e.into_response()
     })?;
@@ -353,7 +356,8 @@ async fn jwks(State(st): State<Arc<AppState>>) -> Response {
     }
 }
 
-/// RFC 8414 metadata. Token exchange is advertised once some client may use it.
+/// RFC 8414 metadata. Token exchange is advertised once some client may use it; `spiffe_jwt` and
+/// the JWT-bearer grant when the server trusts SPIFFE workloads.
 async fn metadata(State(st): State<Arc<AppState>>) -> Response {
     let i = &st.issuer;
     let (mut scopes, exchange): (Vec<String>, bool) = {
@@ -374,10 +378,16 @@ async fn metadata(State(st): State<Arc<AppState>>) -> Response {
             crate::clients::SELF_SIGNED_TLS_CLIENT_AUTH,
         ]);
     }
+    if st.spiffe.is_some() {
+        methods.push(crate::clients::SPIFFE_JWT);
+    }
     let algs: Vec<&str> = Alg::ALL.iter().map(|a| a.as_str()).collect();
     let mut grants = vec![GRANT_CLIENT_CREDENTIALS];
     if exchange {
         grants.push(GRANT_TOKEN_EXCHANGE);
+    }
+    if st.spiffe.is_some() {
+        grants.push(crate::oauth::GRANT_JWT_BEARER);
     }
     let mut m = json!({
         "issuer": i,

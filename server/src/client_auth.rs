@@ -4,11 +4,14 @@
 //! chains to `tls.client_ca_file` and names the registered subject DN or SAN) and
 //! `self_signed_tls_client_auth` (one of the registered certificates). A client registered with
 //! `token_endpoint_auth_method` may use that method only; the TLS methods are used only by
-//! clients registered with them, with `client_id` in the body and no other credentials.
+//! clients registered with them, with `client_id` in the body and no other credentials. A JWT-SVID
+//! as the client assertion (`spiffe_jwt`) is handled in [`crate::spiffe`], with the SVID verified
+//! beforehand (a [`PresentedSvids`]).
 
 use crate::app::AppState;
-use crate::clients::{Client, SELF_SIGNED_TLS_CLIENT_AUTH, TLS_CLIENT_AUTH};
+use crate::clients::{Client, SELF_SIGNED_TLS_CLIENT_AUTH, SPIFFE_JWT, TLS_CLIENT_AUTH};
 use crate::oauth::{form_decode, Form, OAuthError};
+use crate::spiffe::PresentedSvids;
 use crate::tls::PeerCert;
 use authsec_core::access_token::rules::{parse_token, verify_parsed};
 use authsec_core::util::b64_std_decode;
@@ -28,6 +31,7 @@ pub enum AuthMethod {
     PrivateKeyJwt,
     TlsClientAuth,
     SelfSignedTlsClientAuth,
+    SpiffeJwt,
 }
 
 impl AuthMethod {
@@ -38,19 +42,22 @@ impl AuthMethod {
             AuthMethod::PrivateKeyJwt => "private_key_jwt",
             AuthMethod::TlsClientAuth => TLS_CLIENT_AUTH,
             AuthMethod::SelfSignedTlsClientAuth => SELF_SIGNED_TLS_CLIENT_AUTH,
+            AuthMethod::SpiffeJwt => SPIFFE_JWT,
         }
     }
 }
 
 /// Authenticate the calling client with exactly one method (RFC 6749 §2.3), one the client may
-/// use. `peer` is the connection's TLS client certificate.
+/// use. `peer` is the connection's TLS client certificate; `svids` the request's JWT-SVIDs,
+/// verified.
 pub fn authenticate(
     st: &AppState,
     headers: &HeaderMap,
     form: &Form,
     peer: Option<&PeerCert>,
+    svids: &PresentedSvids,
 ) -> Result<(Client, AuthMethod), Refusal> {
-    let (client, method) = authenticate_any(st, headers, form, peer)?;
+    let (client, method) = authenticate_any(st, headers, form, peer, svids)?;
     if !client.accepts_auth_method(method.as_str()) {
         let mut e = OAuthError::invalid_client(format!(
             "this client authenticates with {}, not {}",
@@ -71,6 +78,7 @@ fn authenticate_any(
     headers: &HeaderMap,
     form: &Form,
     peer: Option<&PeerCert>,
+    svids: &PresentedSvids,
 ) -> Result<(Client, AuthMethod), Refusal> {
     let now = st.now();
     let basic = headers
@@ -129,6 +137,9 @@ fn authenticate_any(
             )),
         };
     }
+    if has_assertion && form.get("client_assertion_type") == Some(crate::spiffe::JWT_SPIFFE_ASSERTION_TYPE) {
+        return crate::spiffe::authenticate_assertion(st, form, svids).map(|c| (c, AuthMethod::SpiffeJwt));
+    }
     if has_assertion {
         return authenticate_assertion(st, form, now).map(|c| (c, AuthMethod::PrivateKeyJwt));
     }
@@ -139,7 +150,8 @@ fn authenticate_any(
     }
     let mut e = OAuthError::invalid_client(
         "no client authentication; use HTTP Basic, client_secret in the body, a private_key_jwt client_assertion, \
-         or (for a client registered with it) mutual TLS with client_id in the body",
+         a JWT-SVID client_assertion (jwt-spiffe), or (for a client registered with it) mutual TLS with client_id \
+         in the body",
     );
     e.basic_challenge = true;
     Err(fail(e, form.get("client_id")))

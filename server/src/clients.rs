@@ -1,8 +1,8 @@
 //! Registered clients: hashed secrets (compared in constant time), public JWKS for
-//! `private_key_jwt`, scopes, audiences, roles, grant types, `may_act`, lifetimes.
+//! `private_key_jwt`, SPIFFE ID patterns for `spiffe_jwt`, scopes, audiences, roles, grant types, `may_act`, lifetimes.
 
 use crate::config::ClientSpec;
-use crate::oauth::{GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE};
+use crate::oauth::{GRANT_CLIENT_CREDENTIALS, GRANT_JWT_BEARER, GRANT_TOKEN_EXCHANGE};
 use crate::roles::{check_scope, dedup, Permissions, Roles};
 use authsec_core::random::random_id;
 use authsec_core::secret::constant_time_eq;
@@ -134,20 +134,26 @@ pub struct Client {
     pub tls_client_auth_san_uri: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_client_certificate_sha256: Option<String>,
+    /// See [`ClientSpec::spiffe_id`]; checked to be a SPIFFE ID pattern.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spiffe_id: Option<String>,
 }
 
 fn is_false(b: &bool) -> bool {
     !*b
 }
 
-/// Client authentication methods (RFC 7591 §2, RFC 8705 §2).
-pub const AUTH_METHODS: [&str; 5] = [
+/// Client authentication methods (RFC 7591 §2, RFC 8705 §2, and a JWT-SVID as the client
+/// assertion, draft-ietf-oauth-spiffe-client-auth).
+pub const AUTH_METHODS: [&str; 6] = [
     "client_secret_basic",
     "client_secret_post",
     "private_key_jwt",
     TLS_CLIENT_AUTH,
     SELF_SIGNED_TLS_CLIENT_AUTH,
+    SPIFFE_JWT,
 ];
+pub const SPIFFE_JWT: &str = "spiffe_jwt";
 pub const TLS_CLIENT_AUTH: &str = "tls_client_auth";
 pub const SELF_SIGNED_TLS_CLIENT_AUTH: &str = "self_signed_tls_client_auth";
 
@@ -210,7 +216,11 @@ impl Client {
                 return Err(Error::config(format!("client {client_id}: client_secret is empty")))
             }
             Some(s) => secrets.push(SecretHash::new(s, now)?),
-            None if jwks.is_none() && !is_tls_method(spec.token_endpoint_auth_method.as_deref()) => {
+            None if jwks.is_none()
+                && spec.spiffe_id.is_none()
+                && !is_tls_method(spec.token_endpoint_auth_method.as_deref())
+                && spec.token_endpoint_auth_method.as_deref() != Some(SPIFFE_JWT) =>
+            {
                 let s = format!("sec_{}", random_id(32)?);
                 secrets.push(SecretHash::new(&s, now)?);
                 generated = Some(s);
@@ -246,6 +256,7 @@ impl Client {
             tls_client_auth_san_dns: spec.tls_client_auth_san_dns.clone(),
             tls_client_auth_san_uri: spec.tls_client_auth_san_uri.clone(),
             tls_client_certificate_sha256: spec.tls_client_certificate_sha256.clone(),
+            spiffe_id: spec.spiffe_id.clone(),
         };
         client.validate(roles)?;
         Ok((client, generated))
@@ -282,11 +293,21 @@ impl Client {
         if let Some(bad) = self
             .grant_types
             .iter()
-            .find(|g| ![GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE].contains(&g.as_str()))
+            .find(|g| ![GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE, GRANT_JWT_BEARER].contains(&g.as_str()))
         {
             return Err(Error::config(format!(
-                "client {id}: grant type {:?} is not offered; use {GRANT_CLIENT_CREDENTIALS} and/or {GRANT_TOKEN_EXCHANGE}",
+                "client {id}: grant type {:?} is not offered; use {GRANT_CLIENT_CREDENTIALS}, {GRANT_TOKEN_EXCHANGE} \
+                 and/or (for a client with a spiffe_id) {GRANT_JWT_BEARER}",
                 authsec_core::util::truncate(bad)
+            )));
+        }
+        if let Some(p) = &self.spiffe_id {
+            authsec_core::spiffe::IdPattern::parse(p)
+                .map_err(|e| Error::config(format!("client {id}: spiffe_id: {}", e.message())))?;
+        }
+        if self.spiffe_id.is_none() && self.may_use_grant(GRANT_JWT_BEARER) {
+            return Err(Error::config(format!(
+                "client {id}: the grant type {GRANT_JWT_BEARER} takes a JWT-SVID; it needs the client's spiffe_id"
             )));
         }
         for m in &self.may_act {
@@ -365,6 +386,7 @@ impl Client {
             }
             Some("client_secret_basic" | "client_secret_post") if self.secrets.is_empty() => "a client_secret",
             Some("private_key_jwt") if self.jwks.is_none() => "jwks",
+            Some(SPIFFE_JWT) if self.spiffe_id.is_none() => "spiffe_id (the SPIFFE ID or pattern of its workloads)",
             _ => "",
         };
         if !missing.is_empty() {
@@ -380,6 +402,7 @@ impl Client {
     pub fn accepts_auth_method(&self, method: &str) -> bool {
         match self.token_endpoint_auth_method.as_deref() {
             Some(m) => m == method,
+            None if method == SPIFFE_JWT => self.spiffe_id.is_some(),
             None => !is_tls_method(Some(method)),
         }
     }
@@ -416,6 +439,7 @@ impl Client {
             "tls_client_auth_san_dns": self.tls_client_auth_san_dns,
             "tls_client_auth_san_uri": self.tls_client_auth_san_uri,
             "tls_client_certificate_sha256": self.tls_client_certificate_sha256,
+            "spiffe_id": self.spiffe_id,
             "dpop_bound_access_tokens": self.dpop_bound_access_tokens,
             "tls_client_certificate_bound_access_tokens": self.tls_client_certificate_bound_access_tokens,
             "secrets": self.secrets.iter().map(|s| serde_json::json!({"created_at": s.created_at, "expires_at": s.expires_at})).collect::<Vec<_>>(),
@@ -433,6 +457,9 @@ impl Client {
         }
         if self.jwks.is_some() {
             m.push("private_key_jwt");
+        }
+        if self.spiffe_id.is_some() {
+            m.push(SPIFFE_JWT);
         }
         m
     }

@@ -83,6 +83,12 @@ pub struct ClientSpec {
     /// SHA-256 of the client certificate's DER (its `x5t#S256`).
     #[serde(default)]
     pub tls_client_certificate_sha256: Option<String>,
+    /// The SPIFFE workload (or workloads) this client is: an exact SPIFFE ID
+    /// (`spiffe://example.org/agents/ml`), a trust domain (`spiffe://example.org`) or a path
+    /// prefix (`spiffe://example.org/agents/*`). Such a client authenticates with a JWT-SVID
+    /// (`spiffe_jwt`) and needs no secret or keys; the server needs a `spiffe` section.
+    #[serde(default)]
+    pub spiffe_id: Option<String>,
 }
 
 /// A role as written in the config file: scopes and audiences a client gets by listing it.
@@ -158,6 +164,34 @@ pub struct TlsConfig {
     pub client_ca_file: Option<String>,
 }
 
+/// SPIFFE workload identity (`spiffe:`): the trust domains whose JWT-SVIDs authenticate clients
+/// registered with a `spiffe_id`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpiffeConfig {
+    /// Trust domain name (`example.org`) -> where its JWT bundle comes from.
+    pub trust_domains: BTreeMap<String, TrustDomainBundle>,
+}
+
+/// Where one trust domain's JWT bundle comes from: exactly one of the three.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustDomainBundle {
+    /// The bundle itself: a SPIFFE bundle (a JWK Set, `spiffe_sequence` and
+    /// `spiffe_refresh_hint` optional) as an object or as JSON text.
+    #[serde(default)]
+    pub bundle: Option<Value>,
+    /// A file holding the bundle (`spire-server bundle show -format spiffe`); read again when its
+    /// modification time or size changes (looked at once a second at most), so a rotated bundle
+    /// written there takes effect without a restart.
+    #[serde(default)]
+    pub bundle_file: Option<String>,
+    /// A SPIFFE bundle endpoint (`https_web`; plain http only to loopback), fetched again as its
+    /// `spiffe_refresh_hint` says.
+    #[serde(default)]
+    pub bundle_endpoint: Option<String>,
+}
+
 /// The whole server configuration.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -201,6 +235,10 @@ pub struct ServerConfig {
     /// Serve HTTPS (the issuer is then `https://127.0.0.1:<port>`); absent: plain HTTP.
     #[serde(default)]
     pub tls: Option<TlsConfig>,
+    /// Trust SPIFFE workloads: clients with a `spiffe_id` authenticate with JWT-SVIDs issued for
+    /// this server's issuer.
+    #[serde(default)]
+    pub spiffe: Option<SpiffeConfig>,
 }
 
 fn default_alg() -> String {
@@ -233,6 +271,7 @@ impl Default for ServerConfig {
             token_exchange: TokenExchangeConfig::default(),
             dpop: DpopConfig::default(),
             tls: None,
+            spiffe: None,
         }
     }
 }
@@ -260,6 +299,9 @@ impl ServerConfig {
         self.signing_alg()?;
         self.max_delegation_depth()?;
         self.dpop_nonce_lifetime()?;
+        if let Some(s) = &self.spiffe {
+            crate::spiffe::check_config(s)?;
+        }
         Ok(())
     }
 

@@ -73,6 +73,7 @@ pub fn exchange(
     method: AuthMethod,
     form: &Form,
     binding: &Binding,
+    spiffe_id: Option<&str>,
 ) -> Result<Response, Refusal> {
     let refuse = |e: OAuthError| (e, Some(actor.client_id.clone()));
     // Parameters (RFC 8693 §2.1).
@@ -214,7 +215,8 @@ pub fn exchange(
         json!({"outcome": "issued", "client_id": actor.client_id, "auth_method": method.as_str(), "sub": subject_sub,
                "chain": chain.iter().map(Actor::id).collect::<Vec<_>>(), "jti": signed.jti, "subject_jti": subject_jti,
                "kid": signed.kid, "scope": scopes.join(" "), "aud": aud, "expires_in": exp - now,
-               "issued_token_type": issued_type, "token_type": binding.token_type(), "cnf": binding.cnf()}),
+               "issued_token_type": issued_type, "token_type": binding.token_type(), "cnf": binding.cnf(),
+               "spiffe_id": spiffe_id}),
     );
     Ok(token_response(
         &signed.token,

@@ -7,7 +7,8 @@
 //! for delegation chains (agent → sub-agent → tool) that never widen; RFC 9068 JWT access tokens
 //! signed with keys that rotate; JWKS; RFC 8414 metadata; RFC 7662 introspection; RFC 7009
 //! revocation (cascading to exchanged tokens); roles; an admin API; an audit log; per-client
-//! rate limits; SQLite persistence.
+//! rate limits; SQLite persistence; secretless SPIFFE workloads (a JWT-SVID as the client
+//! assertion, `spiffe_jwt`, or as a JWT-bearer grant).
 //!
 //! It shares its signing, JWKS and claim code with the authsec verifier (the core crate). It is
 //! not built to scale out: production traffic belongs to a real identity provider.
@@ -32,11 +33,14 @@ pub mod keys;
 pub mod oauth;
 pub mod ratelimit;
 pub mod roles;
+pub mod spiffe;
 pub mod store;
 pub mod tls;
 pub mod token;
 
-pub use config::{ClientSpec, DpopConfig, RoleSpec, ServerConfig, TlsConfig, TokenExchangeConfig};
+pub use config::{
+    ClientSpec, DpopConfig, RoleSpec, ServerConfig, SpiffeConfig, TlsConfig, TokenExchangeConfig, TrustDomainBundle,
+};
 
 use app::AppState;
 use authsec_core::{Clock, Error, Result, Secret, SystemClock};
@@ -124,6 +128,11 @@ pub fn build_state(
     let max_delegation_depth = cfg.max_delegation_depth()?;
     let dpop = dpop::Dpop::new(&cfg)?;
     let store = store::Store::open(cfg.database.as_deref())?;
+    let spiffe = cfg
+        .spiffe
+        .as_ref()
+        .map(|s| spiffe::Spiffe::new(s, &issuer, clock.clone()))
+        .transpose()?;
     let now = clock.now_ms().div_euclid(1000);
     let mut roles: roles::Roles = store.load_roles()?.into_iter().map(|r| (r.name.clone(), r)).collect();
     for (name, spec) in &cfg.roles {
@@ -140,15 +149,18 @@ pub fn build_state(
         if spec.client_secret.is_none()
             && spec.jwks.is_none()
             && spec.jwks_file.is_none()
+            && spec.spiffe_id.is_none()
+            && spec.token_endpoint_auth_method.as_deref() != Some(clients::SPIFFE_JWT)
             && !clients::is_tls_method(spec.token_endpoint_auth_method.as_deref())
         {
             return Err(Error::config(format!(
                 "client {:?} in the config has neither client_secret nor jwks; set client_secret: ${{SOME_VAR}} or jwks_file \
-                 (or token_endpoint_auth_method: tls_client_auth)",
+                 (or token_endpoint_auth_method: tls_client_auth, or a spiffe_id)",
                 spec.client_id.as_deref().unwrap_or("?")
             )));
         }
         let (mut client, _) = clients::Client::from_spec(spec, cfg.token_lifetime, &roles, now)?;
+        spiffe::check_client(&client, spiffe.is_some())?;
         if let Some(existing) = clients.get(&client.client_id) {
             // Keep rotated secrets when the configured secret is still one of them.
             if spec
@@ -185,6 +197,7 @@ pub fn build_state(
         admin_token,
         max_delegation_depth,
         dpop,
+        spiffe,
         cfg,
     })
 }

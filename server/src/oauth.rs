@@ -8,6 +8,8 @@ use serde_json::{json, Value};
 pub const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
 /// RFC 8693 §2.1.
 pub const GRANT_TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+/// RFC 7523 §2.1, with a JWT-SVID as the assertion (see [`crate::spiffe`]).
+pub const GRANT_JWT_BEARER: &str = authsec_core::client::workload_identity::JWT_BEARER_GRANT_TYPE;
 /// RFC 8693 §3: the token types this server accepts and issues in a token exchange.
 pub const TOKEN_TYPE_ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
 pub const TOKEN_TYPE_JWT: &str = "urn:ietf:params:oauth:token-type:jwt";

@@ -1,13 +1,17 @@
 //! The token endpoint: the grant type is routed, the client authenticated, its grant types and
-//! rate limit checked, then the client credentials grant is served here and the token exchange
-//! grant in [`crate::exchange`]. Claim building and signing are shared by both grants, and so is
+//! rate limit checked, then the client credentials grant (and the JWT-bearer grant of a SPIFFE
+//! workload, which issues alike: see [`crate::spiffe`]) is served here and the token exchange
+//! grant in [`crate::exchange`]. JWT-SVIDs are verified first, in the async handler. Claim building and signing are shared by both grants, and so is
 //! the binding of the token to a DPoP key or a TLS client certificate ([`crate::dpop`]).
 
 use crate::app::{audit_failure, read_form, AppState};
 use crate::client_auth::{authenticate, AuthMethod, Refusal};
 use crate::clients::Client;
 use crate::dpop::Binding;
-use crate::oauth::{json_no_store, set_dpop_nonce, Form, OAuthError, GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE};
+use crate::oauth::{
+    json_no_store, set_dpop_nonce, Form, OAuthError, GRANT_CLIENT_CREDENTIALS, GRANT_JWT_BEARER, GRANT_TOKEN_EXCHANGE,
+};
+use crate::spiffe::PresentedSvids;
 use crate::tls::PeerCert;
 use authsec_core::random::random_id;
 use authsec_core::util::{quoted, truncate};
@@ -37,7 +41,9 @@ pub async fn token(
     } else {
         "token"
     };
-    match issue(&st, &headers, &form, peer.as_ref().map(|p| &p.0)) {
+    // A bundle endpoint may need a fetch: SVIDs are verified here, before the synchronous part.
+    let svids = crate::spiffe::verify_presented(&st, &form).await;
+    match issue(&st, &headers, &form, peer.as_ref().map(|p| &p.0), &svids) {
         Ok(r) => r,
         Err((e, client)) => {
             audit_failure(&st, event, &e, client.as_deref());
@@ -46,7 +52,13 @@ pub async fn token(
     }
 }
 
-fn issue(st: &AppState, headers: &HeaderMap, form: &Form, peer: Option<&PeerCert>) -> Result<Response, Refusal> {
+fn issue(
+    st: &AppState,
+    headers: &HeaderMap,
+    form: &Form,
+    peer: Option<&PeerCert>,
+    svids: &PresentedSvids,
+) -> Result<Response, Refusal> {
     let claimed = || form.get("client_id").map(str::to_string);
     let grant = match form.get("grant_type") {
         None => {
@@ -58,6 +70,7 @@ fn issue(st: &AppState, headers: &HeaderMap, form: &Form, peer: Option<&PeerCert
             ))
         }
         Some(g) if g == GRANT_CLIENT_CREDENTIALS || g == GRANT_TOKEN_EXCHANGE => g,
+        Some(g) if g == GRANT_JWT_BEARER && st.spiffe.is_some() => g,
         Some(g) => {
             return Err((
                 OAuthError::new(
@@ -73,7 +86,14 @@ fn issue(st: &AppState, headers: &HeaderMap, form: &Form, peer: Option<&PeerCert
         }
     };
     let proof = crate::dpop::check_proof(st, headers).map_err(|e| (e, claimed()))?;
-    let (client, method) = authenticate(st, headers, form, peer)?;
+    let (client, method) = if grant == GRANT_JWT_BEARER {
+        crate::spiffe::jwt_bearer_client(st, headers, form, peer, svids)?
+    } else {
+        authenticate(st, headers, form, peer, svids)?
+    };
+    let spiffe_id = (method == AuthMethod::SpiffeJwt || grant == GRANT_JWT_BEARER)
+        .then(|| svids.spiffe_id().map(|i| i.to_string()))
+        .flatten();
     let cid = Some(client.client_id.clone());
     if !client.may_use_grant(grant) {
         return Err((
@@ -106,9 +126,9 @@ fn issue(st: &AppState, headers: &HeaderMap, form: &Form, peer: Option<&PeerCert
         crate::dpop::record_use(st, p).map_err(|e| (e, cid.clone()))?;
     }
     let mut resp = if grant == GRANT_TOKEN_EXCHANGE {
-        crate::exchange::exchange(st, &client, method, form, &binding)
+        crate::exchange::exchange(st, &client, method, form, &binding, spiffe_id.as_deref())
     } else {
-        client_credentials(st, &client, method, form, &binding)
+        client_credentials(st, &client, method, form, &binding, spiffe_id.as_deref())
     }?;
     if let Some(n) = proof.as_ref().and_then(|p| p.renewed_nonce.as_deref()) {
         set_dpop_nonce(&mut resp, n);
@@ -139,6 +159,7 @@ fn client_credentials(
     method: AuthMethod,
     form: &Form,
     binding: &Binding,
+    spiffe_id: Option<&str>,
 ) -> Result<Response, Refusal> {
     let cid = || Some(client.client_id.clone());
     let perms = st.permissions(client);
@@ -210,7 +231,8 @@ fn client_credentials(
     st.audit(
         "token",
         json!({"outcome": "issued", "client_id": client.client_id, "auth_method": method.as_str(), "jti": signed.jti, "kid": signed.kid,
-               "scope": scopes.join(" "), "aud": aud, "expires_in": lifetime, "token_type": binding.token_type(), "cnf": binding.cnf()}),
+               "scope": scopes.join(" "), "aud": aud, "expires_in": lifetime, "token_type": binding.token_type(), "cnf": binding.cnf(),
+               "grant_type": form.get("grant_type"), "spiffe_id": spiffe_id}),
     );
     Ok(token_response(
         &signed.token,

@@ -144,6 +144,32 @@ export function makeApi(wasm, initWasm, defaultModule) {
     }
   }
 
+  /** Verifies SPIFFE JWT-SVIDs (the JWT-SVID standard) against the trust bundles it is given. */
+  class JwtSvidVerifier {
+    #inner;
+    /** { audience, trustDomains: { 'example.org': { bundle } }, allowedIds, soleAudience,
+     *    algorithms, leeway, maxTokenBytes } (the core reads them; bundles are JWKS objects or
+     * their JSON text). `testing.nowMs` fixes the clock (tests only). */
+    constructor(options, testing) {
+      this.#inner = new wasm.JwtSvidVerifier(options, testing?.nowMs);
+    }
+    /** Resolves to { spiffeId, trustDomain, audience, expiresAt, issuedAt, alg, kid, claims };
+     * rejects with an AuthsecError (`err.code`). */
+    async verify(token) {
+      if (typeof token !== 'string') throw makeError('malformed_token', 'the token must be a string');
+      return this.#inner.verify(token);
+    }
+    free() {
+      this.#inner.free();
+    }
+  }
+
+  /** Whether a SPIFFE ID matches one of the patterns: an ID, a trust domain (`spiffe://td`) or a
+   * path prefix (`spiffe://td/agents/*`). A bad pattern throws config_error. */
+  function spiffeIdMatches(spiffeId, patterns) {
+    return wasm.spiffeIdMatches(String(spiffeId), [...patterns].map(String));
+  }
+
   /** Tests only (not part of the API): move a Verifier's testing clock (`testing.nowMs`). */
   function _setNowMs(verifier, nowMs) {
     wasmVerifiers.get(verifier)?.inner.setNowMs(nowMs);
@@ -206,7 +232,7 @@ export function makeApi(wasm, initWasm, defaultModule) {
   }
 
   return {
-    init, initSync, Verifier, _setNowMs,
+    init, initSync, Verifier, JwtSvidVerifier, spiffeIdMatches, _setNowMs,
     // Only the requests module has the WebAssembly side of it.
     RequestVerifier: wasm.RequestVerifier === undefined ? undefined : RequestVerifier,
     decode, scopesOf, requireScopes, hasScopes, bearerToken, challenge, workersKvStore, errorCodes, errorClasses };

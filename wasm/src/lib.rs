@@ -27,6 +27,8 @@ use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
+pub mod spiffe;
+
 #[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
     /// `Promise<boolean | null | "unusable">`: the WebCrypto verdict, null when the runtime's
@@ -77,7 +79,7 @@ pub fn json_of(v: &JsValue, what: &str) -> Result<serde_json::Value> {
     serde_json::from_str(&s).map_err(|e| Error::config(format!("{what}: {}", json_error_at(&e))))
 }
 
-fn to_js(v: &str) -> std::result::Result<JsValue, JsValue> {
+pub(crate) fn to_js(v: &str) -> std::result::Result<JsValue, JsValue> {
     js_sys::JSON::parse(v)
 }
 
@@ -111,7 +113,7 @@ pub fn claims_js(claims: &authsec_core::Claims) -> std::result::Result<JsValue, 
 // ----------------------------------------------------------------------------------------------
 // Environment: clock and transport.
 
-struct JsClock;
+pub(crate) struct JsClock;
 impl Clock for JsClock {
     fn now_ms(&self) -> i64 {
         js_sys::Date::now() as i64

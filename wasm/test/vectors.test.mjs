@@ -102,6 +102,37 @@ async function runRequestCase(doc, c) {
   return out;
 }
 
+// jwt_svid.json through JwtSvidVerifier: the case's options (camelCase) plus its bundle set as
+// trustDomains, the clock at `now`.
+const svids = JSON.parse(readFileSync(join(dir, 'jwt_svid.json'), 'utf8'));
+describe('jwt_svid.json', () => {
+  for (const c of svids.cases) {
+    test(c.name, async () => {
+      total++;
+      const got = await runSvidCase(svids, c);
+      outcomes[`jwt_svid.json#${c.name}`] = got;
+      assert.deepEqual(got, c.expect);
+      passed++;
+    });
+  }
+});
+
+async function runSvidCase(doc, c) {
+  const { now, ...options } = c.options;
+  const trustDomains = Object.fromEntries(Object.entries(doc.bundles[c.bundles]).map(([td, bundle]) => [td, { bundle }]));
+  let verifier;
+  try {
+    verifier = new pkg.JwtSvidVerifier({ ...toCamel(options), trustDomains }, { nowMs: now * 1000 });
+    const s = await verifier.verify(c.token);
+    return { svid: { spiffe_id: s.spiffeId, audience: s.audience, expires_at: s.expiresAt } };
+  } catch (e) {
+    if (!(e instanceof pkg.AuthsecError)) throw e;
+    return { error: e.code };
+  } finally {
+    verifier?.free();
+  }
+}
+
 function toCamel(o) {
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/_([a-z])/g, (_, x) => x.toUpperCase()), v]));
 }

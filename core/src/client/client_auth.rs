@@ -153,6 +153,19 @@ pub fn from_config(cfg: &ClientConfig) -> Result<Arc<dyn ClientAuth>> {
         }
         // The JWT-SVIDs come from a source attached later (TokenClient::with_workload_identity).
         AuthMethod::SpiffeJwt => Arc::new(super::workload_identity::AwaitingWorkloadApi),
+        // The transport presents the X.509-SVID (the native layer's rotating transport); the
+        // request names the client, its SPIFFE ID unless a client_id is configured.
+        AuthMethod::SpiffeX509 => {
+            if client_id.is_empty() {
+                return Err(Error::config(
+                    "spiffe_x509 needs the workload's SPIFFE ID as client_id; the native token client fills it in from the X.509-SVID",
+                ));
+            }
+            Arc::new(TlsClientAuth {
+                client_id,
+                method: AuthMethod::TlsClientAuth,
+            })
+        }
     })
 }
 

@@ -28,6 +28,9 @@ pub enum AuthMethod {
     /// The workload's JWT-SVID from the SPIFFE Workload API as the client assertion
     /// (draft-ietf-oauth-spiffe-client-auth), or as a JWT-bearer grant: no secret at all.
     SpiffeJwt,
+    /// The workload's X.509-SVID from the SPIFFE Workload API as the TLS client certificate
+    /// (`tls_client_auth` on the wire, the SPIFFE ID as client_id), rotated without a restart.
+    SpiffeX509,
 }
 
 impl AuthMethod {
@@ -39,8 +42,9 @@ impl AuthMethod {
             "tls_client_auth" => Ok(AuthMethod::TlsClientAuth),
             "self_signed_tls_client_auth" => Ok(AuthMethod::SelfSignedTlsClientAuth),
             "spiffe_jwt" => Ok(AuthMethod::SpiffeJwt),
+            "spiffe_x509" => Ok(AuthMethod::SpiffeX509),
             o => Err(Error::config(format!(
-                "auth_method {o:?} is not supported; use client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth, self_signed_tls_client_auth or spiffe_jwt"
+                "auth_method {o:?} is not supported; use client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth, self_signed_tls_client_auth, spiffe_jwt or spiffe_x509"
             ))),
         }
     }
@@ -52,12 +56,21 @@ impl AuthMethod {
             AuthMethod::TlsClientAuth => "tls_client_auth",
             AuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
             AuthMethod::SpiffeJwt => "spiffe_jwt",
+            AuthMethod::SpiffeX509 => "spiffe_x509",
         }
     }
 
     /// Whether the method authenticates with the TLS client certificate.
     pub fn is_mtls(self) -> bool {
-        matches!(self, AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth)
+        matches!(
+            self,
+            AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth | AuthMethod::SpiffeX509
+        )
+    }
+
+    /// Whether the workload's SPIFFE identity (from the Workload API) authenticates it.
+    pub fn is_spiffe(self) -> bool {
+        matches!(self, AuthMethod::SpiffeJwt | AuthMethod::SpiffeX509)
     }
 }
 
@@ -330,7 +343,7 @@ impl ClientConfig {
             c.tls_ca_cert = Some(read_file(env, env::TLS_CA_FILE, &p)?);
         }
         c.spiffe = SpiffeSettings::read(&|name| Ok(get(&format!("AUTHSEC_{}", name.to_ascii_uppercase()))))?;
-        if c.client_id.is_empty() && c.auth_method != AuthMethod::SpiffeJwt {
+        if c.client_id.is_empty() && !c.auth_method.is_spiffe() {
             return Err(Error::config(format!(
                 "{} is not set; set it to your client's id",
                 env::CLIENT_ID
@@ -468,7 +481,7 @@ impl ClientConfig {
             _ => None,
         };
         c.spiffe = SpiffeSettings::read(&s)?;
-        if c.client_id.is_empty() && c.auth_method != AuthMethod::SpiffeJwt {
+        if c.client_id.is_empty() && !c.auth_method.is_spiffe() {
             return Err(Error::config("the config has no client_id"));
         }
         Ok(c)
@@ -477,12 +490,12 @@ impl ClientConfig {
     /// Check that the settings fit together; errors name the setting to fix.
     pub fn validate(&self) -> Result<()> {
         // A workload with a SPIFFE identity may leave client_id out: its SPIFFE ID is its id.
-        if self.client_id.trim().is_empty() && self.auth_method != AuthMethod::SpiffeJwt {
+        if self.client_id.trim().is_empty() && !self.auth_method.is_spiffe() {
             return Err(Error::config("client_id is empty"));
         }
-        if self.spiffe.is_set() && self.auth_method != AuthMethod::SpiffeJwt {
+        if self.spiffe.is_set() && !self.auth_method.is_spiffe() {
             return Err(Error::config(
-                "spiffe_* settings are set but auth_method is not spiffe_jwt; set auth_method: spiffe_jwt (AUTHSEC_AUTH_METHOD=spiffe_jwt)",
+                "spiffe_* settings are set but auth_method is not spiffe_jwt or spiffe_x509; set auth_method: spiffe_jwt (AUTHSEC_AUTH_METHOD=spiffe_jwt)",
             ));
         }
         if self.token_url.is_none() && self.issuer.is_none() {
@@ -528,11 +541,12 @@ impl ClientConfig {
                     )));
                 }
             }
-            AuthMethod::SpiffeJwt => {
-                if self.client_secret.is_some() || self.private_key.is_some() {
-                    return Err(Error::config(
-                        "spiffe_jwt authenticates with the workload's JWT-SVID; drop client_secret and private_key",
-                    ));
+            AuthMethod::SpiffeJwt | AuthMethod::SpiffeX509 => {
+                if self.client_secret.is_some() || self.private_key.is_some() || self.tls_client_cert.is_some() {
+                    return Err(Error::config(format!(
+                        "{} authenticates with the workload's SVID from the Workload API; drop client_secret, private_key and tls_client_cert",
+                        self.auth_method.as_str()
+                    )));
                 }
             }
         }

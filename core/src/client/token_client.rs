@@ -411,10 +411,9 @@ impl TokenClient {
             .ok_or_else(|| Error::config("no token_url and no issuer to discover it from"))?;
         let meta = metadata.get().await?;
         // RFC 8705 §5: with a client certificate, the server's mTLS alias when it names one.
-        let alias = meta
-            .mtls_token_endpoint
-            .clone()
-            .filter(|_| self.inner.cfg.tls_client_cert.is_some());
+        let alias = meta.mtls_token_endpoint.clone().filter(|_| {
+            self.inner.cfg.tls_client_cert.is_some() || self.inner.cfg.auth_method == AuthMethod::SpiffeX509
+        });
         let url = alias.or_else(|| meta.token_endpoint.clone()).ok_or_else(|| {
             Error::new(
                 ErrorCode::InvalidResponse,

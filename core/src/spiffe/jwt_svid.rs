@@ -13,6 +13,7 @@ use super::id::SpiffeId;
 use super::id_matcher::SpiffeIdMatcher;
 use crate::jose::alg::Alg;
 use crate::jose::compact::{check_signature, CompactJws};
+use crate::jose::keys::VerifyKey;
 use crate::util::{b64url_decode, quoted, quoted_list, truncate};
 use crate::{Error, ErrorCode, Result};
 use serde_json::{Map, Value};
@@ -204,13 +205,20 @@ pub fn parse_jwt_svid<'a>(token: &'a str, policy: &JwtSvidPolicy) -> Result<Pars
     })
 }
 
-/// The signature with `bundle` (the bundle of the SVID's trust domain), then the claims.
-pub fn verify_parsed(
-    parsed: ParsedSvid<'_>,
-    bundle: &JwtBundle,
-    policy: &JwtSvidPolicy,
-    now_ms: i64,
-) -> Result<JwtSvid> {
+impl ParsedSvid<'_> {
+    /// The signature's input, `BASE64URL(header) '.' BASE64URL(payload)`.
+    pub fn signing_input(&self) -> &[u8] {
+        self.signing_input.as_bytes()
+    }
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+}
+
+/// The keys of `bundle` (the bundle of the SVID's trust domain) that may have signed the SVID: the
+/// ones with its `kid`, or, for a kid-less SVID, the bundle's only key. For callers that check
+/// signatures elsewhere (WebCrypto), then call [`finish`].
+pub fn signing_keys(parsed: &ParsedSvid<'_>, bundle: &JwtBundle) -> Result<Vec<VerifyKey>> {
     if !parsed.spiffe_id.is_member_of(&bundle.trust_domain) {
         return Err(Error::internal(format!(
             "the bundle of {} was used for an SVID of {}",
@@ -219,22 +227,30 @@ pub fn verify_parsed(
         )));
     }
     let keys = bundle.keys.keys();
-    let candidates = match parsed.kid.as_deref() {
-        Some(kid) => bundle.keys.candidates(Some(kid), parsed.alg)?,
+    match parsed.kid.as_deref() {
+        Some(kid) => bundle.keys.candidates(Some(kid), parsed.alg),
         // The standard makes kid optional; without one, only a bundle of exactly one key says
         // which key it must be.
-        None if keys.len() == 1 => bundle.keys.candidates(None, parsed.alg)?,
-        None => {
-            return Err(Error::new(
-                ErrorCode::KeyNotFound,
-                format!(
-                    "the JWT-SVID has no kid and the bundle of {} holds {} keys; the issuer must set kid",
-                    bundle.trust_domain,
-                    keys.len()
-                ),
-            ))
-        }
-    };
+        None if keys.len() == 1 => bundle.keys.candidates(None, parsed.alg),
+        None => Err(Error::new(
+            ErrorCode::KeyNotFound,
+            format!(
+                "the JWT-SVID has no kid and the bundle of {} holds {} keys; the issuer must set kid",
+                bundle.trust_domain,
+                keys.len()
+            ),
+        )),
+    }
+}
+
+/// The signature with `bundle` (the bundle of the SVID's trust domain), then the claims.
+pub fn verify_parsed(
+    parsed: ParsedSvid<'_>,
+    bundle: &JwtBundle,
+    policy: &JwtSvidPolicy,
+    now_ms: i64,
+) -> Result<JwtSvid> {
+    let candidates = signing_keys(&parsed, bundle)?;
     let mut outcome = Err(crate::jose::compact::bad_signature());
     for key in &candidates {
         outcome = check_signature(parsed.alg, key, parsed.signing_input.as_bytes(), &parsed.signature);
@@ -243,6 +259,15 @@ pub fn verify_parsed(
         }
     }
     outcome?;
+    finish(parsed, true, policy, now_ms)
+}
+
+/// The rest of the rules once the signature was checked with one of [`signing_keys`]
+/// (`signature_valid` false: `invalid_signature`).
+pub fn finish(parsed: ParsedSvid<'_>, signature_valid: bool, policy: &JwtSvidPolicy, now_ms: i64) -> Result<JwtSvid> {
+    if !signature_valid {
+        return Err(crate::jose::compact::bad_signature());
+    }
     check_claims(parsed, policy, now_ms)
 }
 

@@ -168,6 +168,33 @@ impl JwtSvidOptions {
         })
     }
 
+    /// The bundles given as documents, for a runtime that fetches nothing (wasm): a
+    /// `bundle_endpoint` or `workload_api` is a configuration error there.
+    pub fn static_bundles(&self) -> Result<BundleSet> {
+        if self.workload_api.is_some() {
+            return Err(Error::config(
+                "workload_api is not available here; pass each trust domain's bundle",
+            ));
+        }
+        let mut set = BundleSet::new();
+        for (td, spec) in &self.trust_domains {
+            match spec {
+                BundleSpec::Document(text) => {
+                    for b in BundleSet::from_json(text, Some(td))?.bundles() {
+                        set.insert_shared(b.clone())?;
+                    }
+                }
+                BundleSpec::Endpoint(_) => {
+                    return Err(Error::config(format!(
+                        "trust_domains.{}: bundle_endpoint is not available here; pass the bundle",
+                        quoted(td.name())
+                    )))
+                }
+            }
+        }
+        Ok(set)
+    }
+
     /// The verifier, with `workload_bundles` as the source for trust domains not configured one by
     /// one (required when `workload_api` is set).
     pub fn build(
