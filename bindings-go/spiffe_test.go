@@ -308,3 +308,72 @@ func TestSPIFFETokenClient(t *testing.T) {
 		t.Fatalf("a bad grant: %v", err)
 	}
 }
+
+// The local authorization server trusts example.org (its bundle from a file): a spiffe_jwt client
+// with no secret and no client_id gets tokens with its SVID as the client assertion or as a
+// jwt-bearer grant; the access token verifies; after a key rotation (the bundle file rewritten,
+// as SPIRE's harness does) a new SVID still gets tokens, with no restart anywhere.
+func TestSPIFFETokenFromLocalServer(t *testing.T) {
+	f := startFakeWorkloadAPI(t)
+	if err := f.Control("set_spiffe_id", "spiffe://example.org/agents/ml-training"); err != nil {
+		t.Fatal(err)
+	}
+	ep := f.Info().Endpoint
+	bundleFile := filepath.Join(t.TempDir(), "bundle.json")
+	if err := os.WriteFile(bundleFile, f.Info().JWTBundle, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := json.Marshal(map[string]any{
+		"spiffe": map[string]any{"trust_domains": map[string]any{"example.org": map[string]any{"bundle_file": bundleFile}}},
+		"clients": []map[string]any{{"client_id": "ml-agent", "spiffe_id": "spiffe://example.org/agents/*",
+			"allowed_scopes": []string{"read:data"}, "audiences": []string{"https://api.example"},
+			"grant_types": []string{"client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer"}}},
+	})
+	s, err := StartLocalServer(string(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	api := newTestVerifier(t, s)
+	token := func(grant string) (*Token, error) {
+		c, err := NewClientCredentials(ClientConfig{TokenURL: s.TokenEndpoint, AuthMethod: "spiffe_jwt", SPIFFEAudience: s.Issuer,
+			SPIFFEEndpointSocket: ep, SPIFFEGrant: grant, Scopes: []string{"read:data"}})
+		if err != nil {
+			return nil, err
+		}
+		defer c.Close()
+		return c.Token(ctx(t))
+	}
+	for _, grant := range []string{"client_assertion", "jwt_bearer"} {
+		tok, err := token(grant)
+		if err != nil {
+			t.Fatalf("%s: %v", grant, err)
+		}
+		claims, err := api.Verify(ctx(t), tok.AccessToken, RequireScopes("read:data"))
+		if err != nil || claims.ClientID() != "ml-agent" {
+			t.Fatalf("%s: the access token: %v %v", grant, claims, err)
+		}
+	}
+	// A workload outside agents/* is no client of this server.
+	f.Control("set_spiffe_id", "spiffe://example.org/billing")
+	if _, err := token("client_assertion"); !errors.Is(err, ErrInvalidClient) {
+		t.Fatalf("an unregistered SPIFFE ID: %v", err)
+	}
+	f.Control("set_spiffe_id", "spiffe://example.org/agents/ml-training")
+	// Rotation: the new key signs; the bundle file gets the new bundle; tokens keep coming.
+	f.Control("rotate_jwt_key", "")
+	if err := os.WriteFile(bundleFile, f.Info().JWTBundle, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := token("client_assertion")
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no token after the rotation: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

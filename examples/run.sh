@@ -41,7 +41,7 @@ step() { printf '==> %s\n' "$*"; }
 fail_setup() {
   local lang=$1 names=(get_token agent protected_api configuration delegation dpop)
   [[ -d "$here/mcp/$lang" ]] && names+=(mcp)
-  [[ $lang == go ]] && names+=(mtls)
+  [[ $lang == go ]] && names+=(mtls spiffe_agent)
   for name in "${names[@]}"; do
     failed=$((failed + 1))
     failures+=("$lang/$name (set-up failed)")
@@ -154,6 +154,16 @@ check_dpop() {
 }
 
 # RFC 8705: a token bound to the agent's TLS certificate is accepted only over a connection with it.
+# A secretless agent: a token for its JWT-SVID from the fake Workload API (no secret), and its SVID
+# verified on the Workload API's bundles.
+check_spiffe_agent() {
+  expect "$1" \
+    '^workload API: a fake one ' \
+    '^token: client_id ml-agent, scopes \[read:data\], no secret sent$' \
+    '^service: verified the SVID of spiffe://example\.org/agents/ml-training \(ES256\)$' \
+    '^done: spiffe_agent$'
+}
+
 check_mtls() {
   expect "$1" \
     '^authorization server: https://127\.0\.0\.1:[0-9]+ ' \
@@ -291,6 +301,7 @@ run_go() {
   run_example go delegation check_delegation "$dir" "$bin/delegation"
   run_example go dpop check_dpop "$dir" "$bin/dpop"
   run_example go mtls check_mtls "$dir" "$bin/mtls"
+  run_example go spiffe_agent check_spiffe_agent "$dir" "$bin/spiffe-agent"
   run_example go mcp check_mcp "$here/mcp/go" "$bin/mcp"
 }
 

@@ -1,32 +1,39 @@
 // Command spiffe-agent is an agent with no secret anywhere: its identity is the JWT-SVID the SPIFFE
-// Workload API (the SPIRE agent) issues to it, and a service it calls verifies that SVID.
+// Workload API (a SPIRE agent) issues to it.
 //
-//	tests/spire/run.sh sh -c 'cd examples/go && go run ./spiffe-agent'
+//	go run ./spiffe-agent                                                  # a fake Workload API
+//	tests/spire/run.sh sh -c 'cd examples/go && go run ./spiffe-agent'     # a real SPIRE agent
 //
-// getToken is the agent's side: a ClientCredentials with AuthMethod "spiffe_jwt" asks the agent
-// for a JWT-SVID (audience: the authorization server) and presents it as an RFC 7523 client
-// assertion; the core caches SVIDs and tokens and refreshes both. It runs when AUTHSEC_TOKEN_URL
-// names an authorization server that trusts the trust domain (the local server's spiffe config).
-// verifySVID is a receiving service's side: a JWTSVIDVerifier on the bundles the Workload API
-// streams (key rotations arrive without a restart), accepting only the agents' IDs.
+// getToken is the agent's side: a ClientCredentials with AuthMethod "spiffe_jwt" and no ClientID
+// or secret asks the Workload API for a JWT-SVID (audience: the authorization server) and presents
+// it as the client assertion; the core caches SVIDs and tokens and refreshes both. verifySVID is
+// the side of a service the agent calls directly with its SVID: a JWTSVIDVerifier on the bundles
+// the Workload API streams (key rotations arrive without a restart), accepting only agents' IDs.
+// main starts the local authorization server, trusting the trust domain's bundle, and, unless
+// SPIFFE_ENDPOINT_SOCKET names an agent, the testing package's fake Workload API.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log"
 	"os"
 	"time"
 
 	authsec "github.com/authsec/authsec/bindings-go"
+	"github.com/authsec/authsec/bindings-go/authsectest"
 )
 
+const agentID = "spiffe://example.org/agents/ml-training"
+
 // [START spiffe_agent]
-func getToken(ctx context.Context, tokenURL string) (*authsec.Token, error) {
+func getToken(ctx context.Context, tokenURL, issuer string) (*authsec.Token, error) {
 	client, err := authsec.NewClientCredentials(authsec.ClientConfig{
-		TokenURL:   tokenURL,
-		AuthMethod: "spiffe_jwt", // no ClientID, no secret: the SVID's SPIFFE ID is the client
-		Scopes:     []string{"read:data"},
+		TokenURL:       tokenURL,
+		AuthMethod:     "spiffe_jwt", // no ClientID, no secret: the SVID's SPIFFE ID is the client
+		SPIFFEAudience: issuer,       // the default: Issuer, else TokenURL
+		Scopes:         []string{"read:data"},
 		// SPIFFEEndpointSocket: "" -> SPIFFE_ENDPOINT_SOCKET
 	})
 	if err != nil {
@@ -54,30 +61,63 @@ func verifySVID(ctx context.Context, audience, svid string) (*authsec.JWTSVID, e
 func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	trust := map[string]any{"bundle_file": os.Getenv("AUTHSEC_SPIRE_BUNDLE_FILE")}
 	if os.Getenv("SPIFFE_ENDPOINT_SOCKET") == "" {
-		log.Fatal("SPIFFE_ENDPOINT_SOCKET is not set: run under tests/spire/run.sh (or next to a SPIRE agent)")
+		fake, err := authsectest.StartFakeWorkloadAPI("example.org")
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer fake.Close()
+		if err := fake.SetSPIFFEID(agentID); err != nil {
+			log.Fatal(err)
+		}
+		os.Setenv("SPIFFE_ENDPOINT_SOCKET", fake.Endpoint)
+		trust = map[string]any{"bundle": fake.JWTBundle()}
+		fmt.Println("workload API: a fake one (set SPIFFE_ENDPOINT_SOCKET for a SPIRE agent)")
+	} else {
+		fmt.Println("workload API: " + os.Getenv("SPIFFE_ENDPOINT_SOCKET"))
 	}
+	// The local authorization server: the agents of example.org are one client, "ml-agent".
+	config, _ := json.Marshal(map[string]any{
+		"spiffe": map[string]any{"trust_domains": map[string]any{"example.org": trust}},
+		"clients": []map[string]any{{"client_id": "ml-agent", "spiffe_id": "spiffe://example.org/agents/*",
+			"allowed_scopes": []string{"read:data"}, "audiences": []string{"https://api.example.test"}}},
+	})
+	server, err := authsectest.StartLocalServer(string(config))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer server.Close()
+
+	tok, err := getToken(ctx, server.TokenEndpoint, server.Issuer)
+	if err != nil {
+		log.Fatal(err)
+	}
+	api, err := authsec.NewVerifier(authsec.VerifierConfig{Issuer: server.Issuer,
+		Audience: []string{"https://api.example.test"}, JWKSURI: server.JWKSURI})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer api.Close()
+	claims, err := api.Verify(ctx, tok.AccessToken, authsec.RequireScopes("read:data"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("token: client_id %s, scopes %v, no secret sent\n", claims.ClientID(), claims.Scopes())
+
 	wl, err := authsec.NewWorkloadAPIClient("")
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer wl.Close()
-	const audience = "https://api.example.test"
-	svid, err := wl.FetchJWTSVID(ctx, audience, "")
+	svid, err := wl.FetchJWTSVID(ctx, "https://api.example.test", "")
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("agent: my SPIFFE ID is %s\n", svid.SPIFFEID)
-	got, err := verifySVID(ctx, audience, svid.Token)
+	got, err := verifySVID(ctx, "https://api.example.test", svid.Token)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("service: verified %s (kid %s, expires %s)\n", got.SPIFFEID, got.KeyID, got.ExpiresAt.Format(time.RFC3339))
-	if u := os.Getenv("AUTHSEC_TOKEN_URL"); u != "" {
-		tok, err := getToken(ctx, u)
-		if err != nil {
-			log.Fatal(err)
-		}
-		fmt.Printf("agent: access token for scopes %v, expires %s\n", tok.Scopes, tok.Expiry.Format(time.RFC3339))
-	}
+	fmt.Printf("service: verified the SVID of %s (%s)\n", got.SPIFFEID, got.Alg)
+	fmt.Println("done: spiffe_agent")
 }
