@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -39,7 +40,8 @@ type ClientConfig struct {
 	// "client_secret_basic" (default), "client_secret_post", "private_key_jwt", "tls_client_auth"
 	// or "self_signed_tls_client_auth" (RFC 8705: the client authenticates with TLSClientCert), or
 	// "spiffe_jwt" (no secret: the workload's JWT-SVID from the SPIFFE Workload API; ClientID may
-	// be empty, the SVID's SPIFFE ID is used).
+	// be empty, the SVID's SPIFFE ID is used) or "spiffe_x509" (its X.509-SVID as the TLS client
+	// certificate, rotated without a restart).
 	AuthMethod string
 	// PEM private key for private_key_jwt.
 	PrivateKey string
@@ -230,7 +232,7 @@ func NewClientCredentials(cfg ClientConfig) (*ClientCredentials, error) {
 	if err != nil {
 		return nil, &Error{Code: CodeConfigError, Message: err.Error()}
 	}
-	if cfg.AuthMethod == "spiffe_jwt" {
+	if strings.HasPrefix(cfg.AuthMethod, "spiffe_") {
 		handleSIGPIPE()
 	}
 	cs := cString(string(b))
@@ -252,7 +254,7 @@ func createClient(settings, file *C.char, clock *ManualClock) (*ClientCredential
 
 // NewClientCredentialsFromEnv creates a client from the AUTHSEC_* environment variables.
 func NewClientCredentialsFromEnv() (*ClientCredentials, error) {
-	if os.Getenv("AUTHSEC_AUTH_METHOD") == "spiffe_jwt" {
+	if strings.HasPrefix(os.Getenv("AUTHSEC_AUTH_METHOD"), "spiffe_") {
 		handleSIGPIPE()
 	}
 	return createClient(nil, nil, nil)

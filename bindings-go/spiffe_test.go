@@ -377,3 +377,34 @@ func TestSPIFFETokenFromLocalServer(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// ClientConfig's SPIFFE fields reach the core, which checks them.
+func TestSPIFFEClientConfig(t *testing.T) {
+	no := false
+	cfg := ClientConfig{TokenURL: "http://127.0.0.1:9/t", AuthMethod: "spiffe_jwt", SPIFFEEndpointSocket: "unix:///tmp/x.sock",
+		SPIFFEID: "spiffe://example.org/a", SPIFFEAudience: "https://as", SPIFFEReuseSVID: &no, SPIFFEGrant: "jwt_bearer"}
+	m := cfg.settings()
+	for k, want := range map[string]any{"spiffe_endpoint_socket": "unix:///tmp/x.sock", "spiffe_id": "spiffe://example.org/a",
+		"spiffe_audience": "https://as", "spiffe_reuse_svid": false, "spiffe_grant": "jwt_bearer"} {
+		if m[k] != want {
+			t.Errorf("%s: %v, want %v", k, m[k], want)
+		}
+	}
+	if s := fmt.Sprintf("%+v", cfg); !strings.Contains(s, "SPIFFEID:spiffe://example.org/a") {
+		t.Errorf("fmt: %s", s)
+	}
+	c, err := NewClientCredentials(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	for _, bad := range []ClientConfig{
+		{TokenURL: cfg.TokenURL, AuthMethod: "spiffe_jwt", SPIFFEID: "not-an-id"},
+		{TokenURL: cfg.TokenURL, ClientID: "x", ClientSecret: "s", SPIFFEID: "spiffe://example.org/a"},
+		{TokenURL: cfg.TokenURL, AuthMethod: "spiffe_jwt", ClientSecret: "s"},
+	} {
+		if _, err := NewClientCredentials(bad); !errors.Is(err, ErrConfigError) {
+			t.Errorf("%+v: %v", bad, err)
+		}
+	}
+}
