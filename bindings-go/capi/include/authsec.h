@@ -8,7 +8,8 @@
  *   this library hands out with authsec_string_free (static strings are marked).
  * - Every export runs in a panic boundary: a panic becomes AUTHSEC_CODE_INTERNAL_ERROR (or a
  *   NULL, 0 or false result), never an unwind into C.
- * - Handles (client, verifier, request verifier, clock, MCP server, MCP client) have create/free pairs and are
+ * - Handles (client, verifier, request verifier, clock, MCP server, MCP client, JWT-SVID verifier,
+ *   Workload API client) have create/free pairs and are
  *   thread-safe; free each once, after its calls returned.
  * - Blocking calls take timeout_ms (0 = none) and fail with AUTHSEC_CODE_TIMEOUT on expiry; those
  *   that also take block return AUTHSEC_CODE_OK and no result instead of blocking when it is false.
