@@ -13,7 +13,10 @@ CBINDGEN_VERSION=0.29.2
 
 cd "$root"
 profile="${AUTHSEC_CARGO_PROFILE:-release}"
-cargo build --profile "$profile" --locked -p authsec-capi -p authsec-capi-testing
+# Two builds, so that cargo does not unify features across them: the testing library turns on
+# authsec-native's fake-workload-api, which must stay out of the production library.
+cargo build --profile "$profile" --locked -p authsec-capi
+cargo build --profile "$profile" --locked -p authsec-capi-testing
 target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 out_dir="$target_dir/$profile"
 [ "$profile" = dev ] && out_dir="$target_dir/debug"
@@ -32,6 +35,12 @@ sqlite_in_testing=$(nm --defined-only "$dest/$testing_lib" | grep -c ' [Tt] _\?s
 echo "== nm: libauthsec_capi.a defines ${sqlite_in_capi} sqlite3_* functions, the testing library ${sqlite_in_testing}"
 if [ "$sqlite_in_capi" -ne 0 ] || [ "$sqlite_in_testing" -eq 0 ]; then
   echo "build.sh: SQLite belongs in the testing library only" >&2
+  exit 1
+fi
+fake_in_capi=$(nm --defined-only "$dest/libauthsec_capi.a" 2>/dev/null | grep -c 'FakeWorkloadApi' || true)
+echo "== nm: libauthsec_capi.a defines ${fake_in_capi} symbols of the fake Workload API"
+if [ "$fake_in_capi" -ne 0 ]; then
+  echo "build.sh: the fake Workload API belongs in the testing library only" >&2
   exit 1
 fi
 

@@ -15,7 +15,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -36,7 +38,10 @@ type ClientConfig struct {
 	Audience     string
 	Resource     []string
 	// "client_secret_basic" (default), "client_secret_post", "private_key_jwt", "tls_client_auth"
-	// or "self_signed_tls_client_auth" (RFC 8705: the client authenticates with TLSClientCert).
+	// or "self_signed_tls_client_auth" (RFC 8705: the client authenticates with TLSClientCert), or
+	// "spiffe_jwt" (no secret: the workload's JWT-SVID from the SPIFFE Workload API; ClientID may
+	// be empty, the SVID's SPIFFE ID is used) or "spiffe_x509" (its X.509-SVID as the TLS client
+	// certificate, rotated without a restart).
 	AuthMethod string
 	// PEM private key for private_key_jwt.
 	PrivateKey string
@@ -73,6 +78,17 @@ type ClientConfig struct {
 	TLSCACert         string
 	TLSCAFile         string
 
+	// SPIFFE (AuthMethod "spiffe_jwt"). SPIFFEEndpointSocket is the Workload API ("" =
+	// SPIFFE_ENDPOINT_SOCKET); SPIFFEID picks one of the workload's identities ("" = the default);
+	// SPIFFEAudience is the SVID's audience ("" = Issuer, else TokenURL); SPIFFEReuseSVID (nil =
+	// true) reuses an SVID until close to its expiry; SPIFFEGrant is "client_assertion" (default:
+	// RFC 7523 client authentication with the SVID) or "jwt_bearer" (the SVID as the grant).
+	SPIFFEEndpointSocket string
+	SPIFFEID             string
+	SPIFFEAudience       string
+	SPIFFEReuseSVID      *bool
+	SPIFFEGrant          string
+
 	// Clock is a test clock (authsectest.NewClock); nil is the system clock.
 	Clock *ManualClock
 }
@@ -85,9 +101,10 @@ func (c ClientConfig) Format(f fmt.State, verb rune) {
 		}
 		return "[REDACTED]"
 	}
-	fmt.Fprintf(f, "{TokenURL:%s Domain:%s Issuer:%s ClientID:%s ClientSecret:%s Scopes:%v Audience:%s Resource:%v AuthMethod:%s PrivateKey:%s PrivateKeyID:%s PrivateKeyAlg:%s RefreshBuffer:%s MaxAttempts:%d DPoP:%t DPoPKey:%s DPoPKeyFile:%s DPoPAlg:%s TLSClientCertFile:%s TLSClientKey:%s TLSClientKeyFile:%s TLSCAFile:%s}",
+	fmt.Fprintf(f, "{TokenURL:%s Domain:%s Issuer:%s ClientID:%s ClientSecret:%s Scopes:%v Audience:%s Resource:%v AuthMethod:%s PrivateKey:%s PrivateKeyID:%s PrivateKeyAlg:%s RefreshBuffer:%s MaxAttempts:%d DPoP:%t DPoPKey:%s DPoPKeyFile:%s DPoPAlg:%s TLSClientCertFile:%s TLSClientKey:%s TLSClientKeyFile:%s TLSCAFile:%s SPIFFEEndpointSocket:%s SPIFFEID:%s SPIFFEAudience:%s SPIFFEGrant:%s}",
 		c.TokenURL, c.Domain, c.Issuer, c.ClientID, redact(c.ClientSecret), c.Scopes, c.Audience, c.Resource, c.AuthMethod, redact(c.PrivateKey), c.PrivateKeyID, c.PrivateKeyAlg, c.RefreshBuffer, c.MaxAttempts,
-		c.DPoP, redact(c.DPoPKey), c.DPoPKeyFile, c.DPoPAlg, c.TLSClientCertFile, redact(c.TLSClientKey), c.TLSClientKeyFile, c.TLSCAFile)
+		c.DPoP, redact(c.DPoPKey), c.DPoPKeyFile, c.DPoPAlg, c.TLSClientCertFile, redact(c.TLSClientKey), c.TLSClientKeyFile, c.TLSCAFile,
+		c.SPIFFEEndpointSocket, c.SPIFFEID, c.SPIFFEAudience, c.SPIFFEGrant)
 }
 
 // settings is the config as the core's settings map (set fields only).
@@ -101,6 +118,8 @@ func (c ClientConfig) settings() map[string]any {
 		"tls_client_cert": c.TLSClientCert, "tls_client_cert_file": c.TLSClientCertFile,
 		"tls_client_key": c.TLSClientKey, "tls_client_key_file": c.TLSClientKeyFile,
 		"tls_ca_cert": c.TLSCACert, "tls_ca_file": c.TLSCAFile,
+		"spiffe_endpoint_socket": c.SPIFFEEndpointSocket, "spiffe_id": c.SPIFFEID,
+		"spiffe_audience": c.SPIFFEAudience, "spiffe_grant": c.SPIFFEGrant,
 	} {
 		if v != "" {
 			m[k] = v
@@ -130,6 +149,9 @@ func (c ClientConfig) settings() map[string]any {
 	}
 	if c.DPoP {
 		m["dpop"] = true
+	}
+	if c.SPIFFEReuseSVID != nil {
+		m["spiffe_reuse_svid"] = *c.SPIFFEReuseSVID
 	}
 	return m
 }
@@ -210,6 +232,9 @@ func NewClientCredentials(cfg ClientConfig) (*ClientCredentials, error) {
 	if err != nil {
 		return nil, &Error{Code: CodeConfigError, Message: err.Error()}
 	}
+	if strings.HasPrefix(cfg.AuthMethod, "spiffe_") {
+		handleSIGPIPE()
+	}
 	cs := cString(string(b))
 	defer free(cs)
 	return createClient(cs, nil, cfg.Clock)
@@ -229,6 +254,9 @@ func createClient(settings, file *C.char, clock *ManualClock) (*ClientCredential
 
 // NewClientCredentialsFromEnv creates a client from the AUTHSEC_* environment variables.
 func NewClientCredentialsFromEnv() (*ClientCredentials, error) {
+	if strings.HasPrefix(os.Getenv("AUTHSEC_AUTH_METHOD"), "spiffe_") {
+		handleSIGPIPE()
+	}
 	return createClient(nil, nil, nil)
 }
 
@@ -237,6 +265,7 @@ func NewClientCredentialsFromEnv() (*ClientCredentials, error) {
 // file's structure; unknown settings and unset variables are errors that name them). The same
 // file works with the Python and Node packages.
 func NewClientCredentialsFromConfigFile(path string) (*ClientCredentials, error) {
+	handleSIGPIPE() // the file may say spiffe_jwt
 	cs := cString(path)
 	defer free(cs)
 	return createClient(nil, cs, nil)

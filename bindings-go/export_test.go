@@ -3,6 +3,8 @@ package authsec
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 
 	"github.com/authsec/authsec/bindings-go/internal/clockshare"
 	"github.com/authsec/authsec/bindings-go/internal/testserver"
@@ -49,4 +51,25 @@ func newHangingServer(t interface {
 	}))
 	t.Cleanup(s.Close)
 	return s.URL
+}
+
+// startFakeWorkloadAPI starts the testing library's fake SPIFFE Workload API (example.org) in a
+// short temporary directory, stopped when the test ends.
+func startFakeWorkloadAPI(t interface {
+	Helper()
+	Fatal(...any)
+	Cleanup(func())
+}) *testserver.FakeWorkloadAPI {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "authsec-wl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := testserver.StartFakeWorkloadAPI(filepath.Join(dir, "agent.sock"), "")
+	if err != nil {
+		os.RemoveAll(dir)
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close(); os.RemoveAll(dir) })
+	return f
 }

@@ -16,8 +16,9 @@ import (
 	"time"
 )
 
-// The shared test vectors (tests/vectors/verify_*.json and dpop_requests.json, format in
-// tests/vectors/README.md): every case through the public Verifier (and RequestVerifier), the
+// The shared test vectors (tests/vectors/verify_*.json, dpop_requests.json and jwt_svid.json,
+// format in tests/vectors/README.md): every case through the public Verifier (RequestVerifier,
+// JWTSVIDVerifier), the
 // clock fixed with the public ManualClock. With AUTHSEC_CONFORMANCE_OUT=<dir>
 // the outcomes also go to <dir>/go.json for the cross-language comparison
 // (tests/conformance/README.md).
@@ -157,6 +158,8 @@ func TestSharedVectors(t *testing.T) {
 	}
 	p, f := requestVectors(t, outcomes)
 	passed, failed = passed+p, failed+f
+	p, f = svidVectors(t, outcomes)
+	passed, failed = passed+p, failed+f
 	t.Logf("vectors: %d passed, %d failed", passed, failed)
 	writeOutcomes(t, outcomes, notes)
 }
@@ -275,6 +278,81 @@ func requestVectors(t *testing.T, outcomes map[string]any) (passed, failed int) 
 		} else {
 			failed++
 			t.Errorf("%s: got %v, expected %v", c.Name, got, want)
+		}
+	}
+	return passed, failed
+}
+
+// svidVectors runs tests/vectors/jwt_svid.json through the public JWTSVIDVerifier: the case's
+// options, its bundle set as TrustDomains ({td: {Bundle: doc}}), the ManualClock at now. The
+// outcome is {"svid": {spiffe_id, audience, expires_at}} or {"error": code}.
+func svidVectors(t *testing.T, outcomes map[string]any) (passed, failed int) {
+	b, err := os.ReadFile("../tests/vectors/jwt_svid.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vf struct {
+		Bundles map[string]map[string]json.RawMessage `json:"bundles"`
+		Cases   []struct {
+			Name    string `json:"name"`
+			Token   string `json:"token"`
+			Bundles string `json:"bundles"`
+			Options struct {
+				Audience      []string `json:"audience"`
+				SoleAudience  bool     `json:"sole_audience"`
+				AllowedIDs    []string `json:"allowed_ids"`
+				Algorithms    []string `json:"algorithms"`
+				Leeway        *int64   `json:"leeway"`
+				MaxTokenBytes int      `json:"max_token_bytes"`
+				Now           int64    `json:"now"`
+			} `json:"options"`
+			Expect map[string]any `json:"expect"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(b, &vf); err != nil {
+		t.Fatalf("jwt_svid.json: %v", err)
+	}
+	for _, c := range vf.Cases {
+		o := c.Options
+		tds := map[string]TrustDomainBundle{}
+		for td, doc := range vf.Bundles[c.Bundles] {
+			tds[td] = TrustDomainBundle{Bundle: doc}
+		}
+		clk := NewManualClock(time.Unix(o.Now, 0))
+		opts := JWTSVIDOptions{Audience: o.Audience, SoleAudience: o.SoleAudience, AllowedIDs: o.AllowedIDs,
+			Algorithms: o.Algorithms, MaxTokenBytes: o.MaxTokenBytes, TrustDomains: tds, Clock: clk}
+		if o.Leeway != nil {
+			opts.Leeway = time.Duration(*o.Leeway) * time.Second
+			if *o.Leeway == 0 {
+				opts.Leeway = NoLeeway
+			}
+		}
+		var out map[string]any
+		v, err := NewJWTSVIDVerifier(context.Background(), opts)
+		var s *JWTSVID
+		if err == nil {
+			s, err = v.Verify(context.Background(), c.Token)
+			v.Close()
+		}
+		clk.Close()
+		var ae *Error
+		switch {
+		case err == nil:
+			out = map[string]any{"svid": map[string]any{"spiffe_id": s.SPIFFEID, "audience": s.Audience, "expires_at": s.ExpiresAt.Unix()}}
+		case errors.As(err, &ae):
+			out = map[string]any{"error": ae.Code.String()}
+		default:
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		var got any
+		ob, _ := json.Marshal(out)
+		json.Unmarshal(ob, &got)
+		outcomes["jwt_svid.json#"+c.Name] = got
+		if reflect.DeepEqual(got, any(c.Expect)) {
+			passed++
+		} else {
+			failed++
+			t.Errorf("%s: got %v, expected %v", c.Name, got, c.Expect)
 		}
 	}
 	return passed, failed

@@ -41,8 +41,8 @@ step() { printf '==> %s\n' "$*"; }
 fail_setup() {
   local lang=$1 names=(get_token agent protected_api configuration delegation dpop)
   [[ -d "$here/mcp/$lang" ]] && names+=(mcp)
-  [[ $lang == go ]] && names+=(mtls)
-  [[ $lang == node ]] && names+=(spiffe_agent)
+  [[ $lang == go ]] && names+=(mtls spiffe_agent)
+  [[ $lang == node || $lang == python ]] && names+=(spiffe_agent)
   for name in "${names[@]}"; do
     failed=$((failed + 1))
     failures+=("$lang/$name (set-up failed)")
@@ -133,7 +133,7 @@ check_agent() {
 }
 
 # An agent with no secret: a JWT-SVID from the (fake) Workload API as its client assertion.
-check_spiffe_agent() {
+check_node_spiffe_agent() {
   expect "$1" \
     '^workload API: unix://.+$' \
     '^SPIFFE ID: spiffe://example\.org/agents/ml-training$' \
@@ -162,6 +162,25 @@ check_dpop() {
     '^stolen token as Bearer: 401 .*error="invalid_token".*DPoP-bound' \
     '^stolen token with another key.s proof: 401 .*error="invalid_dpop_proof".*cnf\.jkt' \
     '^done: dpop$'
+}
+
+# A secretless agent: a token for its JWT-SVID from the fake Workload API (no secret), and its SVID
+# verified on the Workload API's bundles.
+check_go_spiffe_agent() {
+  expect "$1" \
+    '^workload API: a fake one ' \
+    '^token: client_id ml-agent, scopes \[read:data\], no secret sent$' \
+    '^service: verified the SVID of spiffe://example\.org/agents/ml-training \(ES256\)$' \
+    '^done: spiffe_agent$'
+}
+
+# The Python agent with no secret: its SPIFFE ID, a token, a call to a protected API.
+check_python_spiffe_agent() {
+  expect "$1" \
+    '^workload identity: spiffe://example\.org/agents/ml-training$' \
+    '^token: Bearer, scopes .*read:data.*, expires in 3[56][0-9][0-9] s$' \
+    '^GET /data -> 200 \{"client_id":"ml-agents","scopes":\["read:data"\]\}$' \
+    '^done: spiffe_agent$'
 }
 
 # RFC 8705: a token bound to the agent's TLS certificate is accepted only over a connection with it.
@@ -234,6 +253,7 @@ run_python() {
   run_example python configuration check_configuration "$dir" "$py" -B configuration.py
   run_example python delegation check_delegation "$dir" "$py" -B delegation.py
   run_example python dpop check_dpop "$dir" "$py" -B dpop.py
+  run_example python spiffe_agent check_python_spiffe_agent "$dir" env -u SPIFFE_ENDPOINT_SOCKET "$py" -B spiffe_agent.py
   if "$py" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
     run_example python mcp check_mcp "$here/mcp/python" "$py" -B main.py
   else
@@ -270,7 +290,7 @@ run_node() {
   run_example node delegation check_delegation "$dir" node delegation.mjs
   run_example node dpop check_dpop "$dir" node dpop.mjs
   # Without SPIFFE_ENDPOINT_SOCKET it starts the fake Workload API (tests/spire/run.sh: a real agent).
-  run_example node spiffe_agent check_spiffe_agent "$dir" env -u SPIFFE_ENDPOINT_SOCKET node spiffe-agent.mjs
+  run_example node spiffe_agent check_node_spiffe_agent "$dir" env -u SPIFFE_ENDPOINT_SOCKET node spiffe-agent.mjs
   run_example node mcp check_mcp "$here/mcp/node" node mcp.mjs
 }
 
@@ -304,6 +324,7 @@ run_go() {
   run_example go delegation check_delegation "$dir" "$bin/delegation"
   run_example go dpop check_dpop "$dir" "$bin/dpop"
   run_example go mtls check_mtls "$dir" "$bin/mtls"
+  run_example go spiffe_agent check_go_spiffe_agent "$dir" "$bin/spiffe-agent"
   run_example go mcp check_mcp "$here/mcp/go" "$bin/mcp"
 }
 

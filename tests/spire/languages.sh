@@ -22,6 +22,7 @@ run() {
 }
 run rust cargo test --profile "$profile" --locked -p authsec-server --test spire
 run node node --test --test-timeout=120000 bindings-node/test/spire.test.mjs
+run go env -C bindings-go go test -count=1 -run TestSPIRE .
 run python "${AUTHSEC_SPIRE_PYTHON:-python3}" -m pytest -q -p no:cacheprovider bindings-python/tests/test_spire.py
 echo "spire: $passed languages passed, $failed failed"
 [[ $failed -eq 0 ]]

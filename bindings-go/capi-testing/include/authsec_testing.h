@@ -15,6 +15,11 @@
 #include <stdlib.h>
 
 /**
+ * A running fake Workload API. Opaque.
+ */
+typedef struct AuthsecTestingFakeWorkloadApi AuthsecTestingFakeWorkloadApi;
+
+/**
  * A running local server. Opaque.
  */
 typedef struct AuthsecTestingServer AuthsecTestingServer;
@@ -49,6 +54,39 @@ void authsec_testing_server_free(struct AuthsecTestingServer *server);
  * Free a string handed out by this library. NULL is fine.
  */
 void authsec_testing_string_free(char *s);
+
+/**
+ * Serve a fake Workload API on `path` (a directory, where the socket is `agent.sock`, or the
+ * socket's path) as the authority of `trust_domain` (NULL: `example.org`); the SPIFFE ID served
+ * is `spiffe://<trust_domain>/workload`. Returns 0, or 1 with `{"name", "message"}` in
+ * `*error_json`. Stop and free with `authsec_testing_fake_workload_api_free`.
+ */
+uint32_t authsec_testing_fake_workload_api_start(const char *path,
+                                                 const char *trust_domain,
+                                                 struct AuthsecTestingFakeWorkloadApi **out,
+                                                 char **error_json);
+
+/**
+ * Stop a fake Workload API (its socket is removed) and free it. NULL is fine.
+ */
+void authsec_testing_fake_workload_api_free(struct AuthsecTestingFakeWorkloadApi *fake);
+
+/**
+ * The fake's state as JSON: `{"endpoint", "trust_domain", "spiffe_id", "jwt_kid", "jwt_bundle"
+ * (the JWKS it serves), "calls", "denials_left"}` (free with `authsec_testing_string_free`;
+ * NULL for NULL).
+ */
+char *authsec_testing_fake_workload_api_info(const struct AuthsecTestingFakeWorkloadApi *fake);
+
+/**
+ * Change the fake: `action` is `set_spiffe_id` (`arg`: the ID), `rotate_jwt_key`, `rotate_x509`,
+ * `deny_next` / `refuse_next` (`arg`: how many calls answer `PermissionDenied` /
+ * `InvalidArgument`) or `stop`. Returns 0, or 1 with `{"name", "message"}` in `*error_json`.
+ */
+uint32_t authsec_testing_fake_workload_api_control(const struct AuthsecTestingFakeWorkloadApi *fake,
+                                                   const char *action,
+                                                   const char *arg,
+                                                   char **error_json);
 
 #ifdef __cplusplus
 }  // extern "C"

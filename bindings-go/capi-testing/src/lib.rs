@@ -4,9 +4,12 @@
 //! shared library (`libauthsec_capi_testing`) that the Go package `authsectest` links with an rpath, so
 //! the production static library (`libauthsec_capi.a`) carries no server. Shared, because two Rust
 //! static libraries cannot be linked into one Go binary (each carries the Rust runtime's symbols):
-//! this one keeps its runtime private and exports only the `authsec_testing_*` functions.
+//! this one keeps its runtime private and exports only the `authsec_testing_*` functions. With the
+//! (default) feature `fake-workload-api` it also serves a fake SPIFFE Workload API ([`fake`]).
 #![allow(clippy::missing_safety_doc)]
 
+#[cfg(feature = "fake-workload-api")]
+mod fake;
 #[path = "../../capi/src/panic.rs"]
 mod panic;
 
@@ -50,6 +53,11 @@ impl Drop for SharedClock {
         // SAFETY: the reference handed to this clock is given back exactly once.
         unsafe { (self.release)(self.state.cast()) }
     }
+}
+
+/// A heap C string for the caller (freed with `authsec_testing_string_free`).
+fn to_c(v: serde_json::Value) -> *mut c_char {
+    CString::new(v.to_string()).map_or(std::ptr::null_mut(), CString::into_raw)
 }
 
 /// A running local server. Opaque.

@@ -8,7 +8,8 @@
  *   this library hands out with authsec_string_free (static strings are marked).
  * - Every export runs in a panic boundary: a panic becomes AUTHSEC_CODE_INTERNAL_ERROR (or a
  *   NULL, 0 or false result), never an unwind into C.
- * - Handles (client, verifier, request verifier, clock, MCP server, MCP client) have create/free pairs and are
+ * - Handles (client, verifier, request verifier, clock, MCP server, MCP client, JWT-SVID verifier,
+ *   Workload API client) have create/free pairs and are
  *   thread-safe; free each once, after its calls returned.
  * - Blocking calls take timeout_ms (0 = none) and fail with AUTHSEC_CODE_TIMEOUT on expiry; those
  *   that also take block return AUTHSEC_CODE_OK and no result instead of blocking when it is false.
@@ -37,6 +38,12 @@ typedef struct AuthsecClient AuthsecClient;
 typedef struct AuthsecClock AuthsecClock;
 
 /**
+ * A JWT-SVID verifier (with a Workload API bundle watch when its options ask for one, stopped
+ * when it is freed). Opaque.
+ */
+typedef struct AuthsecJwtSvidVerifier AuthsecJwtSvidVerifier;
+
+/**
  * The agent side of MCP authorization (the core's `McpClient`). Opaque.
  */
 typedef struct AuthsecMcpClient AuthsecMcpClient;
@@ -55,6 +62,11 @@ typedef struct AuthsecRequestVerifier AuthsecRequestVerifier;
  * A JWT access-token verifier. Opaque.
  */
 typedef struct AuthsecVerifier AuthsecVerifier;
+
+/**
+ * A SPIFFE Workload API client. Opaque.
+ */
+typedef struct AuthsecWorkloadApi AuthsecWorkloadApi;
 
 /**
  * Stable error codes (`AUTHSEC_CODE_OK` = 0 is success); `authsec_error_codes_json` describes them.
@@ -528,6 +540,93 @@ AuthsecCode authsec_request_verifier_refusal(const struct AuthsecRequestVerifier
                                              const char *scopes_json,
                                              char **out_json,
                                              char **error_json);
+
+/**
+ * Create a JWT-SVID verifier from options as JSON, read by the core (`JwtSvidOptions`:
+ * `audience`, `sole_audience`, `allowed_ids`, `algorithms`, `leeway`, `max_token_bytes`,
+ * `trust_domains: {"<td>": {"bundle" | "bundle_file" | "bundle_endpoint"}}`, `workload_api`:
+ * true or `"unix:///path"`, `allow_insecure_http`). With `workload_api` it blocks until the
+ * first bundles arrive (at most `timeout_ms`, 0 = the native layer's own bound). `clock`: NULL
+ * for the system clock, or a test clock. Free with `authsec_jwt_svid_verifier_free`.
+ */
+AuthsecCode authsec_jwt_svid_verifier_new(const char *options_json,
+                                          const struct AuthsecClock *clock,
+                                          uint64_t timeout_ms,
+                                          struct AuthsecJwtSvidVerifier **out,
+                                          char **error_json);
+
+/**
+ * Free a JWT-SVID verifier (its bundle watch stops). NULL is fine.
+ */
+void authsec_jwt_svid_verifier_free(struct AuthsecJwtSvidVerifier *verifier);
+
+/**
+ * Verify the JWT-SVID `token` (a byte range, taken exactly as given). When the trust domain's
+ * bundle must be fetched first and `block` is false it returns `AUTHSEC_CODE_OK` with
+ * `*svid_json` NULL; `timeout_ms` bounds a blocking call (0 = none). On success `*svid_json` is
+ * `{"spiffe_id", "trust_domain", "audience", "expires_at", "issued_at", "alg", "kid", "claims"}`
+ * (the core's `JwtSvid::to_value`; times in Unix seconds).
+ */
+AuthsecCode authsec_jwt_svid_verifier_verify(const struct AuthsecJwtSvidVerifier *verifier,
+                                             const char *token,
+                                             size_t token_len,
+                                             bool block,
+                                             uint64_t timeout_ms,
+                                             char **svid_json,
+                                             char **error_json);
+
+/**
+ * Whether the SPIFFE ID `id` matches one of `patterns_json` (a JSON list: exact IDs,
+ * `spiffe://td` for a whole trust domain, `spiffe://td/path/*` for a prefix). An invalid ID is
+ * `AUTHSEC_CODE_INVALID_SPIFFE_ID`, an invalid pattern `AUTHSEC_CODE_CONFIG_ERROR`.
+ */
+AuthsecCode authsec_spiffe_id_matches(const char *id,
+                                      const char *patterns_json,
+                                      bool *matches,
+                                      char **error_json);
+
+/**
+ * A Workload API client for `endpoint` (`unix:///path` or `tcp://IP:PORT`; NULL or "" for the one
+ * `SPIFFE_ENDPOINT_SOCKET` names). Nothing is connected yet. Free with `authsec_workload_api_free`.
+ */
+AuthsecCode authsec_workload_api_new(const char *endpoint,
+                                     struct AuthsecWorkloadApi **out,
+                                     char **error_json);
+
+/**
+ * Free a Workload API client. NULL is fine.
+ */
+void authsec_workload_api_free(struct AuthsecWorkloadApi *client);
+
+/**
+ * A JWT-SVID for `audience` (required): the default identity's, or `spiffe_id`'s (NULL/"" for the
+ * default). Blocks, at most `timeout_ms` (0 = the client's own 30 s). `*svid_json` is
+ * `{"spiffe_id", "token", "hint"}`.
+ */
+AuthsecCode authsec_workload_api_fetch_jwt_svid(const struct AuthsecWorkloadApi *client,
+                                                const char *audience,
+                                                const char *spiffe_id,
+                                                uint64_t timeout_ms,
+                                                char **svid_json,
+                                                char **error_json);
+
+/**
+ * The JWT bundles: `*bundles_json` is `{"<trust domain>": <its JWKS document>, ...}` (a document
+ * that is not JSON is given as a string).
+ */
+AuthsecCode authsec_workload_api_fetch_jwt_bundles(const struct AuthsecWorkloadApi *client,
+                                                   uint64_t timeout_ms,
+                                                   char **bundles_json,
+                                                   char **error_json);
+
+/**
+ * The default X.509-SVID: `*svid_json` is `{"spiffe_id", "cert_chain_pem" (leaf first),
+ * "private_key_pem" (PKCS#8), "bundle_pem" (the trust domain's CAs), "hint"}`.
+ */
+AuthsecCode authsec_workload_api_fetch_x509_svid(const struct AuthsecWorkloadApi *client,
+                                                 uint64_t timeout_ms,
+                                                 char **svid_json,
+                                                 char **error_json);
 
 /**
  * Create a verifier from options as JSON, read by the core (`VerifierOptions`: `issuer`,

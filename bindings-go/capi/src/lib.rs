@@ -14,6 +14,7 @@ mod ffi;
 pub mod mcp;
 mod panic;
 pub mod request;
+pub mod spiffe;
 pub mod verifier;
 
 pub(crate) use error::result_code;

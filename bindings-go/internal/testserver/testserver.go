@@ -83,3 +83,85 @@ func (s *Server) Close() error {
 	}
 	return nil
 }
+
+// FakeWorkloadAPI is the testing library's fake SPIFFE Workload API: gRPC on a Unix socket, the
+// authority of one trust domain (JWT-SVIDs signed with ES256, X.509-SVIDs from its own CA).
+type FakeWorkloadAPI struct {
+	mu sync.Mutex
+	h  *C.AuthsecTestingFakeWorkloadApi
+}
+
+// FakeInfo is a fake Workload API's state.
+type FakeInfo struct {
+	Endpoint    string          `json:"endpoint"`
+	TrustDomain string          `json:"trust_domain"`
+	SPIFFEID    string          `json:"spiffe_id"`
+	JWTKeyID    string          `json:"jwt_kid"`
+	JWTBundle   json.RawMessage `json:"jwt_bundle"`
+	Calls       uint64          `json:"calls"`
+	DenialsLeft uint32          `json:"denials_left"`
+}
+
+// StartFakeWorkloadAPI serves a fake Workload API on path (a directory: the socket is
+// agent.sock in it) for trustDomain ("" = example.org).
+func StartFakeWorkloadAPI(path, trustDomain string) (*FakeWorkloadAPI, error) {
+	cp := C.CString(path)
+	defer C.free(unsafe.Pointer(cp))
+	var ct *C.char
+	if trustDomain != "" {
+		ct = C.CString(trustDomain)
+		defer C.free(unsafe.Pointer(ct))
+	}
+	var h *C.AuthsecTestingFakeWorkloadApi
+	var e *C.char
+	if C.authsec_testing_fake_workload_api_start(cp, ct, &h, &e) != 0 {
+		return nil, errorOf(e)
+	}
+	return &FakeWorkloadAPI{h: h}, nil
+}
+
+func errorOf(e *C.char) error {
+	fail := &Error{Name: "internal_error", Message: "the fake Workload API failed"}
+	json.Unmarshal([]byte(goString(e)), fail)
+	return fail
+}
+
+// Info is the fake's state now.
+func (f *FakeWorkloadAPI) Info() FakeInfo {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var i FakeInfo
+	if f.h != nil {
+		json.Unmarshal([]byte(goString(C.authsec_testing_fake_workload_api_info(f.h))), &i)
+	}
+	return i
+}
+
+// Control changes the fake: "set_spiffe_id" (arg: the ID), "rotate_jwt_key", "rotate_x509",
+// "deny_next" / "refuse_next" (arg: a count) or "stop".
+func (f *FakeWorkloadAPI) Control(action, arg string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.h == nil {
+		return &Error{Name: "config_error", Message: "the fake Workload API was closed"}
+	}
+	ca, cg := C.CString(action), C.CString(arg)
+	defer C.free(unsafe.Pointer(ca))
+	defer C.free(unsafe.Pointer(cg))
+	var e *C.char
+	if C.authsec_testing_fake_workload_api_control(f.h, ca, cg, &e) != 0 {
+		return errorOf(e)
+	}
+	return nil
+}
+
+// Close stops the fake and frees it; closing twice is fine.
+func (f *FakeWorkloadAPI) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.h != nil {
+		C.authsec_testing_fake_workload_api_free(f.h)
+		f.h = nil
+	}
+	return nil
+}
