@@ -5,10 +5,10 @@
 use crate::clock::ManualClock;
 use crate::errors::{js, to_js_error};
 use crate::spawn::promise;
-use authsec_native::core::spiffe::{BundleSource, JwtSvid, JwtSvidOptions, JwtSvidVerifier, SpiffeId, SpiffeIdMatcher};
-use authsec_native::spiffe::{workload_api, WatchedBundles};
+use authsec_native::core::spiffe::{JwtSvid, JwtSvidOptions, JwtSvidVerifier, SpiffeId, SpiffeIdMatcher};
+use authsec_native::spiffe::{jwt_svid_verifier_from, workload_api};
 use authsec_native::workload_api::WorkloadApiClient;
-use authsec_native::{Clock, Error as CoreError, ErrorCode, HttpTransport, ProcessEnv, SystemClock};
+use authsec_native::{Clock, Error as CoreError, ErrorCode, ProcessEnv};
 use napi::bindgen_prelude::{AsyncTask, Object};
 use napi::{Env, Result, Task};
 use napi_derive::napi;
@@ -52,28 +52,15 @@ pub struct NativeJwtSvidVerifier {
 
 /// Build a JWT-SVID verifier from the options object (the core's `JwtSvidOptions`; Promise): with
 /// `workloadApi` it resolves once the Workload API has sent the first bundles (and keeps watching).
-/// (`authsec_native::spiffe::jwt_svid_verifier` in steps: its future holds the `&dyn ConfigEnv`,
-/// which is not `Send`, so the options are read here first.)
 #[napi(ts_return_type = "Promise<NativeJwtSvidVerifier>")]
 pub fn create_jwt_svid_verifier<'env>(
     env: &'env Env,
     options: Value,
     clock: Option<&ManualClock>,
 ) -> Result<Object<'env>> {
-    let clock: Arc<dyn Clock> = match clock {
-        Some(m) => Arc::new(m.inner.clone()),
-        None => Arc::new(SystemClock),
-    };
+    let clock: Option<Arc<dyn Clock>> = clock.map(|m| Arc::new(m.inner.clone()) as Arc<dyn Clock>);
     let opts = js(env, JwtSvidOptions::from_value(&options, &ProcessEnv))?;
-    let fut = async move {
-        let watched: Option<Arc<dyn BundleSource>> = match &opts.workload_api {
-            Some(endpoint) => Some(Arc::new(
-                WatchedBundles::start(&workload_api(endpoint.as_deref())?).await?,
-            )),
-            None => None,
-        };
-        opts.build(HttpTransport::shared(), clock, watched)
-    };
+    let fut = jwt_svid_verifier_from(opts, clock);
     promise(env, fut, |_, v| Ok(NativeJwtSvidVerifier { inner: Arc::new(v) }))
 }
 

@@ -130,7 +130,11 @@ pub async fn jwt_svid_verifier(
     env: &dyn ConfigEnv,
     clock: Option<Arc<dyn Clock>>,
 ) -> Result<JwtSvidVerifier> {
-    let o = JwtSvidOptions::from_value(options, env)?;
+    jwt_svid_verifier_from(JwtSvidOptions::from_value(options, env)?, clock).await
+}
+
+/// [`jwt_svid_verifier`] from options already read (a future that is `Send`: no `ConfigEnv` held).
+pub async fn jwt_svid_verifier_from(o: JwtSvidOptions, clock: Option<Arc<dyn Clock>>) -> Result<JwtSvidVerifier> {
     let watched: Option<Arc<dyn BundleSource>> = match &o.workload_api {
         Some(endpoint) => Some(Arc::new(
             WatchedBundles::start(&workload_api(endpoint.as_deref())?).await?,
