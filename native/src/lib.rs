@@ -27,10 +27,26 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("authsec-io")
+            .on_thread_start(block_sigpipe)
             .enable_all()
             .build()
             .expect("authsec: cannot start the I/O runtime")
     })
+}
+
+/// Block SIGPIPE on the calling thread (each I/O thread): a write to a peer that went away (the
+/// Workload API's Unix socket, whose writes are plain `write`s) then fails with `EPIPE` instead of
+/// raising a signal, which a host process (Go, for threads it did not start) would die of.
+fn block_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: a signal set initialised by sigemptyset/sigaddset, changed for this thread only.
+    #[allow(unsafe_code)]
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGPIPE);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
 }
 
 /// Run a future to completion on the current thread. Do not call it from inside an async task.
