@@ -103,7 +103,7 @@ bindings-go/test.sh 2>&1 | tee "$logs/go-test.log"
 step "WebAssembly package (build + size, shared vectors under Node (-> wasm.json) and in headless Chromium, remote JWKS, no Node built-ins)"
 wasm/test.sh 2>&1 | tee "$logs/wasm-test.log"
 
-step "Fuzzing: token, JWKS, token-response and config parsers, MCP request decisions, DPoP proofs and requests, 10 s per target (installs nightly + cargo-fuzz if missing; falls back loudly to the property tests if it cannot)"
+step "Fuzzing: token, JWKS, token-response and config parsers, MCP request decisions, DPoP proofs and requests, SPIFFE IDs, bundles and JWT-SVIDs, 10 s per target (installs nightly + cargo-fuzz if missing; falls back loudly to the property tests if it cannot)"
 fuzz/run.sh 10 2>&1 | tee "$logs/fuzz.log"
 
 step "Examples (Python, Node.js, Go, browser; output checked) and README snippets"

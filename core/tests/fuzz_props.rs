@@ -16,13 +16,14 @@ use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 
-const TARGETS: [&str; 6] = [
+const TARGETS: [&str; 7] = [
     "jwt_parse",
     "jwks_parse",
     "token_response",
     "config_interpolate",
     "mcp_request",
     "dpop_request",
+    "jwt_svid",
 ];
 
 fn fuzz_dir() -> PathBuf {
@@ -554,6 +555,43 @@ fn yaml_config() -> impl Strategy<Value = String> {
     })
 }
 
+/// Text near SPIFFE IDs and patterns: example.org and other trust domains, odd characters, dot
+/// segments, a trailing `/` or `/*`, upper case, ports, queries.
+fn spiffe_id_text() -> impl Strategy<Value = String> {
+    let td = prop::sample::select(vec![
+        "example.org",
+        "Example.org",
+        "example.org:443",
+        "partner.test",
+        "",
+        "a_b-c.d",
+        "ex%41",
+    ]);
+    let seg = prop::sample::select(vec![
+        "agents",
+        "billing",
+        "ml-training",
+        ".",
+        "..",
+        "",
+        "A.b_c-9",
+        "a b",
+        "a?x",
+        "*",
+        "é",
+    ]);
+    (
+        prop::sample::select(vec!["spiffe://", "spiffe://", "spiffe://", "SPIFFE://", "spiffe:/", ""]),
+        td,
+        prop::collection::vec(seg, 0..4),
+        prop::sample::select(vec!["", "", "/", "/*", "#f"]),
+    )
+        .prop_map(|(scheme, td, segs, tail)| {
+            let path: String = segs.iter().map(|s| format!("/{s}")).collect();
+            format!("{scheme}{td}{path}{tail}")
+        })
+}
+
 fn json_with_templates() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![template().prop_map(Value::String), Just(json!(1)), Just(json!(null))];
     leaf.prop_recursive(3, 16, 4, |inner| {
@@ -610,13 +648,14 @@ fn mcp_body() -> impl Strategy<Value = String> {
 /// Every committed seed passes its target's checks (they are also the regression inputs).
 #[test]
 fn committed_seeds_pass() {
-    let check: [fn(&[u8]); 6] = [
+    let check: [fn(&[u8]); 7] = [
         checks::check_jwt,
         checks::check_jwks,
         checks::check_token_response,
         checks::check_config,
         checks::check_mcp_request,
         checks::check_dpop_request,
+        checks::check_jwt_svid,
     ];
     for (target, check) in TARGETS.iter().zip(check) {
         for (name, data) in seeds(target) {
@@ -624,6 +663,34 @@ fn committed_seeds_pass() {
             assert!(r.is_ok(), "fuzz/corpus/{target}/{name} fails its checks");
         }
         assert!(!dictionary(target).is_empty(), "the {target} dictionary parses");
+    }
+}
+
+/// The `jwt_svid` seeds reach what they are for: the fixed bundle verifies the vectors' p256-a
+/// SVIDs and mode 3's signatures, so the fuzzer starts past the signature, at the claim rules.
+#[test]
+fn jwt_svid_seeds_verify() {
+    use authsec_core::spiffe::verify_jwt_svid;
+    let f = checks::svid_bundles();
+    for (name, sel, ok) in [
+        ("token_es256_valid", 2, true),
+        ("token_kidless_single_key_bundle", 2, true),
+        ("token_rs256_valid", 2, false),
+        ("signed_valid", 3, true),
+        ("signed_payload_only", 3, true),
+        ("signed_not_allowed", 3 | 8 | 4, false),
+    ] {
+        let data = &seeds("jwt_svid").into_iter().find(|(n, _)| n == name).expect(name).1;
+        assert_eq!(data[0], sel, "{name}");
+        let token = match sel & 3 {
+            2 => String::from_utf8(data[1..].to_vec()).unwrap(),
+            _ => match data[1..].iter().position(|b| *b == 0) {
+                Some(i) => checks::sign_svid(&data[1..i + 1], &data[i + 2..]),
+                None => checks::sign_svid(checks::SVID_HEADER.as_bytes(), &data[1..]),
+            },
+        };
+        let r = verify_jwt_svid(&token, f, &checks::svid_policy(sel), checks::NOW_MS);
+        assert_eq!(r.is_ok(), ok, "{name}: {r:?}");
     }
 }
 
@@ -696,6 +763,34 @@ proptest! {
     #[test]
     fn dpop_request_any_text(mode in 0u8..4, text in any::<String>()) {
         checks::check_dpop_request(&[&[mode][..], text.as_bytes()].concat());
+    }
+
+    #[test]
+    fn jwt_svid_mutated_seeds(data in mutated("jwt_svid")) {
+        checks::check_jwt_svid(&data);
+    }
+
+    #[test]
+    fn jwt_svid_any_text(sel in any::<u8>(), text in any::<String>()) {
+        checks::check_jwt_svid(&[&[sel][..], text.as_bytes()].concat());
+    }
+
+    #[test]
+    fn jwt_svid_ids(text in spiffe_id_text(), id in prop::option::of(spiffe_id_text())) {
+        // Mode 0: near-IDs (and a pattern matched against a second one).
+        let text = match id { Some(id) => format!("{text}\n{id}"), None => text };
+        checks::check_jwt_svid(&[&[0u8][..], text.as_bytes()].concat());
+    }
+
+    #[test]
+    fn jwt_svid_signed_claims(sel in any::<u8>(), sub in spiffe_id_text(), claims in claims()) {
+        // Mode 3: SVID claims around the rules' edges with a sub near example.org's IDs, signed by
+        // p256-a under a valid header, so the claim rules decide.
+        let mut claims = claims;
+        claims["sub"] = json!(sub);
+        let claims = claims.to_string().replace(checks::AUDIENCE, checks::SVID_AUDIENCE);
+        let data = [&[sel | 3][..], claims.as_bytes()].concat();
+        checks::check_jwt_svid(&data);
     }
 
     #[test]

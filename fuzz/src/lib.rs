@@ -20,6 +20,8 @@
 //!   is an MCP request's HTTP body (and, read as JSON, a list result to filter).
 //! - `dpop_request`: byte 0 selects the mode: a DPoP proof, a URI, request headers or a request
 //!   target (fuzz/src/dpop_request.rs).
+//! - `jwt_svid`: byte 0 selects the mode (a SPIFFE ID, a bundle document, a JWT-SVID, or a header
+//!   and payload signed with the test key `p256-a`) and the JWT-SVID policy (fuzz/src/jwt_svid.rs).
 
 use authsec_core::access_token::rules::{parse_token, verify_parsed};
 use authsec_core::client::response::parse_token_response;
@@ -118,6 +120,7 @@ mod config_interpolate;
 mod dpop_request;
 mod jwks_parse;
 mod jwt_parse;
+mod jwt_svid;
 mod mcp_request;
 mod token_response;
 
@@ -125,5 +128,6 @@ pub use config_interpolate::*;
 pub use dpop_request::*;
 pub use jwks_parse::*;
 pub use jwt_parse::*;
+pub use jwt_svid::*;
 pub use mcp_request::*;
 pub use token_response::*;
