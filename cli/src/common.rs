@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 
 /// The token (or whatever else) was rejected: verification failed, a scope is missing, or the
-/// authorization server refused the request.
+/// authorization server (its token endpoint or its management API) refused the request.
 pub const EXIT_REJECTED: u8 = 1;
 /// Usage or configuration error.
 pub const EXIT_USAGE: u8 = 2;
@@ -20,7 +20,10 @@ pub const MAX_STDIN_BYTES: u64 = 1024 * 1024;
 /// The process exit code for an error: from its category.
 pub fn exit_code(code: ErrorCode) -> u8 {
     match code.category() {
-        ErrorCategory::InvalidToken | ErrorCategory::InsufficientScope | ErrorCategory::TokenRequest => EXIT_REJECTED,
+        ErrorCategory::InvalidToken
+        | ErrorCategory::InsufficientScope
+        | ErrorCategory::TokenRequest
+        | ErrorCategory::Management => EXIT_REJECTED,
         ErrorCategory::Unavailable => EXIT_UNAVAILABLE,
         ErrorCategory::Config | ErrorCategory::Internal => EXIT_USAGE,
     }

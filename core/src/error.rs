@@ -95,7 +95,11 @@ error_codes! {
     SpiffeIdNotAllowed = "spiffe_id_not_allowed", InsufficientScope => "the SVID is valid, but its SPIFFE ID is not one this service accepts",
     // ----- other -----
     InternalError = "internal_error", Internal => "a bug or an impossible state; please report it",
-    // ----- SPIFFE -----
+    // ----- the management API -----
+    NotFound = "not_found", Management => "no such client, scope, role or secret (HTTP 404 from the management API)",
+    Conflict = "conflict", Management => "it exists already, or is still in use (HTTP 409 from the management API)",
+    InvalidClientMetadata = "invalid_client_metadata", Management => "a client field is unknown or invalid (the message names it)",
+    AccessDenied = "access_denied", Management => "the management API refused the credentials (not a scope problem)",
 }
 
 impl fmt::Display for ErrorCode {
@@ -146,17 +150,21 @@ pub enum ErrorCategory {
     InsufficientScope,
     /// A bug or an impossible state.
     Internal,
+    /// The management API refused an operation: no such object, a conflict, invalid client
+    /// metadata, or credentials it does not accept.
+    Management,
 }
 
 impl ErrorCategory {
     /// Every category, in this order.
-    pub const ALL: [ErrorCategory; 6] = [
+    pub const ALL: [ErrorCategory; 7] = [
         ErrorCategory::TokenRequest,
         ErrorCategory::Unavailable,
         ErrorCategory::Config,
         ErrorCategory::InvalidToken,
         ErrorCategory::InsufficientScope,
         ErrorCategory::Internal,
+        ErrorCategory::Management,
     ];
 
     /// The stable snake_case name (`token_request`, `unavailable`, ...).
@@ -168,6 +176,7 @@ impl ErrorCategory {
             ErrorCategory::InvalidToken => "invalid_token",
             ErrorCategory::InsufficientScope => "insufficient_scope",
             ErrorCategory::Internal => "internal",
+            ErrorCategory::Management => "management",
         }
     }
 
@@ -180,6 +189,7 @@ impl ErrorCategory {
             ErrorCategory::InvalidToken => ErrorClass::InvalidToken,
             ErrorCategory::InsufficientScope => ErrorClass::InsufficientScope,
             ErrorCategory::Internal => ErrorClass::Internal,
+            ErrorCategory::Management => ErrorClass::Management,
         }
     }
 }
@@ -209,11 +219,12 @@ pub enum ErrorClass {
     Delegation,
     InsufficientScope,
     Internal,
+    Management,
 }
 
 impl ErrorClass {
     /// Every class, parents before their children.
-    pub const ALL: [ErrorClass; 14] = [
+    pub const ALL: [ErrorClass; 15] = [
         ErrorClass::Config,
         ErrorClass::TokenRequest,
         ErrorClass::InvalidClient,
@@ -228,6 +239,7 @@ impl ErrorClass {
         ErrorClass::Delegation,
         ErrorClass::InsufficientScope,
         ErrorClass::Internal,
+        ErrorClass::Management,
     ];
 
     /// The class name, the same in every language (`InvalidClientError`).
@@ -247,6 +259,7 @@ impl ErrorClass {
             ErrorClass::Delegation => "DelegationError",
             ErrorClass::InsufficientScope => "InsufficientScopeError",
             ErrorClass::Internal => "InternalError",
+            ErrorClass::Management => "ManagementError",
         }
     }
 
@@ -276,6 +289,7 @@ impl ErrorClass {
             ErrorClass::InvalidToken | ErrorClass::TokenExpired | ErrorClass::Delegation => ErrorCategory::InvalidToken,
             ErrorClass::InsufficientScope => ErrorCategory::InsufficientScope,
             ErrorClass::Internal => ErrorCategory::Internal,
+            ErrorClass::Management => ErrorCategory::Management,
         }
     }
 }
