@@ -13,6 +13,10 @@ pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 pub enum Method {
     Get,
     Post,
+    /// The management API's methods (RFC 9110 §9.3.4, §9.3.5; RFC 5789).
+    Put,
+    Patch,
+    Delete,
 }
 
 impl Method {
@@ -20,6 +24,9 @@ impl Method {
         match self {
             Method::Get => "GET",
             Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
         }
     }
 }

@@ -27,6 +27,7 @@ pub mod error;
 pub mod http;
 pub mod jose;
 pub mod key_provider;
+pub mod management;
 pub mod mcp;
 pub mod options;
 pub mod random;

@@ -146,6 +146,9 @@ impl HttpTransport {
         let method = match req.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
         };
         let mut rb = client.request(method, &req.url);
         for (k, v) in &req.headers {
