@@ -14,6 +14,14 @@ pub trait ConfigEnv {
     fn read_file(&self, path: &str) -> std::result::Result<String, String>;
 }
 
+/// Reads files for a client while it runs: the secret and key files of its configuration, read
+/// again when the token endpoint refuses the client (`invalid_client`), in case they were rotated.
+/// The native crate gives the file system; the core reads nothing itself.
+pub trait FileReader: crate::runtime::MaybeSend {
+    /// A file's text (`Err` says why it cannot be read).
+    fn read_file(&self, path: &str) -> std::result::Result<String, String>;
+}
+
 /// Variables from a function, and no files: for tests, and for callers with no file system.
 impl<F: Fn(&str) -> Option<String>> ConfigEnv for F {
     fn var(&self, name: &str) -> Option<String> {

@@ -118,6 +118,12 @@ pub struct ClientConfig {
     pub tls_ca_cert: Option<String>,
     /// Where `spiffe_jwt` gets its JWT-SVIDs and how it presents them.
     pub spiffe: SpiffeSettings,
+    /// The file `client_secret` was read from (`client_secret_file`, `AUTHSEC_CLIENT_SECRET_FILE`),
+    /// read again when the token endpoint answers `invalid_client` (the secret was rotated).
+    pub client_secret_file: Option<String>,
+    /// The file `private_key` was read from (`private_key_file`, `AUTHSEC_PRIVATE_KEY_FILE`),
+    /// read again like `client_secret_file`.
+    pub private_key_file: Option<String>,
 }
 
 impl Default for ClientConfig {
@@ -144,6 +150,8 @@ impl Default for ClientConfig {
             tls_client_key: None,
             tls_ca_cert: None,
             spiffe: SpiffeSettings::default(),
+            client_secret_file: None,
+            private_key_file: None,
         }
     }
 }
@@ -216,7 +224,7 @@ pub fn parse_duration(name: &str, v: &str) -> Result<Duration> {
 }
 
 /// A secret given in a file (`*_file` settings): its text without the trailing newline.
-fn read_file(env: &(impl ConfigEnv + ?Sized), name: &str, path: &str) -> Result<String> {
+pub(crate) fn read_file(env: &(impl ConfigEnv + ?Sized), name: &str, path: &str) -> Result<String> {
     env.read_file(path)
         .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
         .map_err(|e| Error::config(format!("cannot read {name} file {path:?}: {e}")))
@@ -296,12 +304,20 @@ impl ClientConfig {
         };
         c.client_secret = match (get(env::CLIENT_SECRET), get(env::CLIENT_SECRET_FILE)) {
             (Some(s), _) => Some(Secret::new(s)),
-            (None, Some(p)) => Some(Secret::new(read_file(env, env::CLIENT_SECRET_FILE, &p)?)),
+            (None, Some(p)) => {
+                let secret = read_file(env, env::CLIENT_SECRET_FILE, &p)?;
+                c.client_secret_file = Some(p);
+                Some(Secret::new(secret))
+            }
             _ => None,
         };
         c.private_key = match (get(env::PRIVATE_KEY), get(env::PRIVATE_KEY_FILE)) {
             (Some(s), _) => Some(Secret::new(s)),
-            (None, Some(p)) => Some(Secret::new(read_file(env, env::PRIVATE_KEY_FILE, &p)?)),
+            (None, Some(p)) => {
+                let key = read_file(env, env::PRIVATE_KEY_FILE, &p)?;
+                c.private_key_file = Some(p);
+                Some(Secret::new(key))
+            }
             _ => None,
         };
         if let Some(m) = get(env::AUTH_METHOD) {
@@ -403,7 +419,11 @@ impl ClientConfig {
         c.scopes.extend(list("scope")?);
         c.client_secret = match (s("client_secret")?, s("client_secret_file")?) {
             (Some(x), _) => Some(Secret::new(x)),
-            (None, Some(p)) => Some(Secret::new(read_file(env, "client_secret_file", &p)?)),
+            (None, Some(p)) => {
+                let secret = read_file(env, "client_secret_file", &p)?;
+                c.client_secret_file = Some(p);
+                Some(Secret::new(secret))
+            }
             _ => None,
         };
         // A private JWK may be given as an object (a binding's dict or a YAML mapping): its JSON
@@ -414,7 +434,11 @@ impl ClientConfig {
         };
         c.private_key = match (private_key, s("private_key_file")?) {
             (Some(x), _) => Some(Secret::new(x)),
-            (None, Some(p)) => Some(Secret::new(read_file(env, "private_key_file", &p)?)),
+            (None, Some(p)) => {
+                let key = read_file(env, "private_key_file", &p)?;
+                c.private_key_file = Some(p);
+                Some(Secret::new(key))
+            }
             _ => None,
         };
         if let Some(m) = s("auth_method")? {

@@ -11,6 +11,7 @@ pub mod grant;
 pub mod request;
 pub mod response;
 pub mod retry;
+pub mod secret_files;
 pub mod token_client;
 pub mod token_exchange;
 pub mod unauthorized;

@@ -25,6 +25,7 @@ use super::grant::GrantRef;
 use super::request::{token_request, TokenParams};
 use super::response::{parse_token_response_for, Token};
 use super::retry::RetryPolicy;
+use super::secret_files::FileBackedAuth;
 use super::token_exchange::{Downstream, ExchangeRequest};
 use super::workload_identity::{self, SvidPresentation};
 use crate::discovery::MetadataCache;
@@ -128,6 +129,9 @@ struct Inner {
     metadata: Option<MetadataCache>,
     /// The DPoP key and nonces, when the client uses DPoP.
     dpop: Option<Arc<DpopClient>>,
+    /// The client authentication, when its secret or key is read from a file (and read again
+    /// after `invalid_client`).
+    files: Option<Arc<FileBackedAuth>>,
     default_slot: Arc<Slot>,
     /// The grant of the default token and of per-call parameters (client credentials, unless a
     /// workload identity presents its SVIDs as a JWT-bearer grant).
@@ -189,6 +193,7 @@ impl TokenClient {
                 retry: cfg.retry.clone(),
                 metadata,
                 dpop,
+                files: None,
                 default_slot,
                 default_grant: GrantRef::default(),
                 slots: Mutex::new(HashMap::new()),
@@ -214,7 +219,25 @@ impl TokenClient {
 
     /// Authenticate with another method than the configuration's (before first use).
     pub fn with_client_auth(self, auth: Arc<dyn ClientAuth>) -> Result<TokenClient> {
-        self.rebuild("with_client_auth", |i| i.auth = auth)
+        self.rebuild("with_client_auth", |i| {
+            i.auth = auth;
+            i.files = None;
+        })
+    }
+
+    /// Read the secret or key file of the configuration (`client_secret_file`, `private_key_file`)
+    /// again through `reader` when the token endpoint answers `invalid_client`, and if it changed,
+    /// send the request once more with the new one (before first use). Nothing changes for a
+    /// configuration whose credentials did not come from a file.
+    pub fn with_file_reader(self, reader: Arc<dyn crate::config::FileReader>) -> Result<TokenClient> {
+        let Some(files) = FileBackedAuth::new(&self.inner.cfg, reader)? else {
+            return Ok(self);
+        };
+        let files = Arc::new(files);
+        self.rebuild("with_file_reader", |i| {
+            i.auth = files.clone();
+            i.files = Some(files);
+        })
     }
 
     /// Authenticate with the workload's JWT-SVIDs from `source` (the SPIFFE Workload API), as
@@ -455,6 +478,8 @@ impl TokenClient {
         let grant = params.grant.grant();
         let mut secrets = grant.secrets();
         secrets.push(self.inner.cfg.client_secret.as_ref().map(|s| s.expose()).unwrap_or(""));
+        let from_file = self.inner.files.as_ref().and_then(|f| f.current_secret());
+        secrets.push(from_file.as_ref().map(|s| s.expose()).unwrap_or(""));
         let mut token = parse_token_response_for(grant.grant_type(), &resp, now, &params.scopes, &secrets)?;
         check_token_type(&token, self.inner.dpop.is_some())?;
         grant.check_token(&token)?;
@@ -476,13 +501,26 @@ impl TokenClient {
         Ok(token)
     }
 
+    /// [`Self::fetch_once`], sent once more after `invalid_client` when the secret or key file
+    /// holds new credentials (see [`super::secret_files`]).
+    async fn fetch_once_rereading(&self, params: &TokenParams) -> Result<Token> {
+        let generation = self.inner.files.as_ref().map(|f| f.generation());
+        match self.fetch_once(params).await {
+            Err(e) if e.code() == ErrorCode::InvalidClient => match (&self.inner.files, generation) {
+                (Some(files), Some(g)) if files.reread(g) => self.fetch_once(params).await,
+                _ => Err(e),
+            },
+            other => other,
+        }
+    }
+
     async fn fetch_with_retry(&self, params: &TokenParams) -> Result<Token> {
         let policy = &self.inner.retry;
         let start = self.inner.clock.now_ms();
         let budget = policy.max_elapsed.as_millis() as i64;
         let mut attempt = 0u32;
         loop {
-            let err = match self.fetch_once(params).await {
+            let err = match self.fetch_once_rereading(params).await {
                 Ok(t) => return Ok(t),
                 Err(e) => e,
             };
