@@ -11,6 +11,7 @@
 pub mod workload_api;
 
 pub use authsec_core as core;
+pub use authsec_core::management::{ManagementClient, ManagementConfig};
 pub use authsec_core::*;
 
 pub mod spiffe;
@@ -318,7 +319,44 @@ pub fn token_client_with_clock(mut cfg: ClientConfig, clock: Option<Arc<dyn Cloc
         Some(source) => client.with_workload_identity(Arc::new(source))?,
         None => client,
     };
-    client.with_spawner(Arc::new(TokioSpawner))
+    // A secret or key from a file is read again after invalid_client (it may have been rotated).
+    client
+        .with_file_reader(Arc::new(ProcessEnv))?
+        .with_spawner(Arc::new(TokioSpawner))
+}
+
+/// A management client (the `/admin` API of an authsec server) from settings as the bindings pass
+/// them ([`ManagementConfig::from_value`]'s), with `*_file` settings read from the file system, on
+/// the native transport and the system clock.
+pub fn management_client(settings: &serde_json::Value) -> Result<ManagementClient> {
+    management_client_with_clock(settings, ProcessEnv, None)
+}
+
+/// [`management_client`] with the variables and files of `env` (`*_file` settings) at the time of
+/// `clock` (the system clock when `None`). Its token client reads `client_secret_file` /
+/// `private_key_file` again after `invalid_client`; token refreshes run in the background.
+pub fn management_client_with_clock(
+    settings: &serde_json::Value,
+    env: impl ConfigEnv,
+    clock: Option<Arc<dyn Clock>>,
+) -> Result<ManagementClient> {
+    let cfg = ManagementConfig::from_value(settings, env)?;
+    let transport: Arc<dyn Transport> = match cfg.timeout {
+        None => HttpTransport::shared(),
+        Some(timeout) => Arc::new(HttpTransport::new(&TransportOptions {
+            timeout,
+            connect_timeout: timeout.min(TransportOptions::default().connect_timeout),
+            ..TransportOptions::default()
+        })?),
+    };
+    ManagementClient::new(
+        cfg,
+        transport,
+        clock.unwrap_or_else(|| Arc::new(SystemClock)),
+        Arc::new(TokioSleeper),
+    )?
+    .map_token_client(|t| t.with_file_reader(Arc::new(ProcessEnv)))?
+    .with_spawner(Arc::new(TokioSpawner))
 }
 
 /// An MCP client (the agent side of MCP authorization) for the server at `server_url`, with the
@@ -401,6 +439,12 @@ impl ConfigEnv for ProcessEnv {
     fn var(&self, name: &str) -> Option<String> {
         std::env::var(name).ok()
     }
+    fn read_file(&self, path: &str) -> std::result::Result<String, String> {
+        std::fs::read_to_string(path).map_err(|e| e.to_string())
+    }
+}
+
+impl core::config::FileReader for ProcessEnv {
     fn read_file(&self, path: &str) -> std::result::Result<String, String> {
         std::fs::read_to_string(path).map_err(|e| e.to_string())
     }
