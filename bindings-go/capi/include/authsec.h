@@ -9,7 +9,7 @@
  * - Every export runs in a panic boundary: a panic becomes AUTHSEC_CODE_INTERNAL_ERROR (or a
  *   NULL, 0 or false result), never an unwind into C.
  * - Handles (client, verifier, request verifier, clock, MCP server, MCP client, JWT-SVID verifier,
- *   Workload API client) have create/free pairs and are
+ *   Workload API client, management client) have create/free pairs and are
  *   thread-safe; free each once, after its calls returned.
  * - Blocking calls take timeout_ms (0 = none) and fail with AUTHSEC_CODE_TIMEOUT on expiry; those
  *   that also take block return AUTHSEC_CODE_OK and no result instead of blocking when it is false.
@@ -42,6 +42,11 @@ typedef struct AuthsecClock AuthsecClock;
  * when it is freed). Opaque.
  */
 typedef struct AuthsecJwtSvidVerifier AuthsecJwtSvidVerifier;
+
+/**
+ * A client of an authsec server's management API (the core's `ManagementClient`). Opaque.
+ */
+typedef struct AuthsecManagement AuthsecManagement;
 
 /**
  * The agent side of MCP authorization (the core's `McpClient`). Opaque.
@@ -352,6 +357,40 @@ void authsec_string_free(char *s);
  * `authsec_string_free`.
  */
 char *authsec_error_codes_json(void);
+
+/**
+ * Create a management client from settings as JSON (the core's `ManagementConfig::from_value`:
+ * `base_url` or `domain`; `client_id` with `client_secret`, `client_secret_file`, `private_key`
+ * or `private_key_file`, or `admin_token` / `admin_token_file` for bootstrapping; `scopes`,
+ * `token_url`, `allow_insecure_http`, `timeout`). Free with `authsec_management_free`.
+ */
+AuthsecCode authsec_management_new(const char *settings_json,
+                                   struct AuthsecManagement **out,
+                                   char **error_json);
+
+/**
+ * Free a management client. NULL is fine.
+ */
+void authsec_management_free(struct AuthsecManagement *management);
+
+/**
+ * Run one management operation (the core's `ManagementClient::call`): `operation` is its name
+ * (`clients.create`, ...; `authsec_management_operations` lists them), `args_json` its
+ * arguments as a JSON object (NULL for none). Blocks; `timeout_ms` bounds it (0 = none). On
+ * success `*result_json_out` is the result as JSON (`null` for a deletion; lists are
+ * `{"items": [...], "next_cursor": "..." | null}`).
+ */
+AuthsecCode authsec_management_call(const struct AuthsecManagement *management,
+                                    const char *operation,
+                                    const char *args_json,
+                                    uint64_t timeout_ms,
+                                    char **result_json_out,
+                                    char **error_json);
+
+/**
+ * Every operation's name as a JSON array of strings. Free with `authsec_string_free`.
+ */
+char *authsec_management_operations(void);
 
 /**
  * Create an MCP server's authorization from its options as JSON (the core's

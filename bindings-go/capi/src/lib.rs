@@ -11,6 +11,7 @@ pub mod client;
 pub mod clock;
 pub mod error;
 mod ffi;
+pub mod management;
 pub mod mcp;
 mod panic;
 pub mod request;
