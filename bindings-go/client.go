@@ -34,17 +34,21 @@ type ClientConfig struct {
 	Issuer       string
 	ClientID     string
 	ClientSecret string
-	Scopes       []string
-	Audience     string
-	Resource     []string
+	// ClientSecretFile reads the secret from a file instead; it is read again when the token
+	// endpoint answers invalid_client, so a rotated secret written there is picked up.
+	ClientSecretFile string
+	Scopes           []string
+	Audience         string
+	Resource         []string
 	// "client_secret_basic" (default), "client_secret_post", "private_key_jwt", "tls_client_auth"
 	// or "self_signed_tls_client_auth" (RFC 8705: the client authenticates with TLSClientCert), or
 	// "spiffe_jwt" (no secret: the workload's JWT-SVID from the SPIFFE Workload API; ClientID may
 	// be empty, the SVID's SPIFFE ID is used) or "spiffe_x509" (its X.509-SVID as the TLS client
 	// certificate, rotated without a restart).
 	AuthMethod string
-	// PEM private key for private_key_jwt.
-	PrivateKey string
+	// PEM private key for private_key_jwt (or PrivateKeyFile, read again like ClientSecretFile).
+	PrivateKey     string
+	PrivateKeyFile string
 	// The kid of PrivateKey's registered public key (empty = the key's RFC 7638 thumbprint).
 	PrivateKeyID string
 	// The client assertion's algorithm (empty = inferred from PrivateKey).
@@ -101,8 +105,8 @@ func (c ClientConfig) Format(f fmt.State, verb rune) {
 		}
 		return "[REDACTED]"
 	}
-	fmt.Fprintf(f, "{TokenURL:%s Domain:%s Issuer:%s ClientID:%s ClientSecret:%s Scopes:%v Audience:%s Resource:%v AuthMethod:%s PrivateKey:%s PrivateKeyID:%s PrivateKeyAlg:%s RefreshBuffer:%s MaxAttempts:%d DPoP:%t DPoPKey:%s DPoPKeyFile:%s DPoPAlg:%s TLSClientCertFile:%s TLSClientKey:%s TLSClientKeyFile:%s TLSCAFile:%s SPIFFEEndpointSocket:%s SPIFFEID:%s SPIFFEAudience:%s SPIFFEGrant:%s}",
-		c.TokenURL, c.Domain, c.Issuer, c.ClientID, redact(c.ClientSecret), c.Scopes, c.Audience, c.Resource, c.AuthMethod, redact(c.PrivateKey), c.PrivateKeyID, c.PrivateKeyAlg, c.RefreshBuffer, c.MaxAttempts,
+	fmt.Fprintf(f, "{TokenURL:%s Domain:%s Issuer:%s ClientID:%s ClientSecret:%s ClientSecretFile:%s Scopes:%v Audience:%s Resource:%v AuthMethod:%s PrivateKey:%s PrivateKeyFile:%s PrivateKeyID:%s PrivateKeyAlg:%s RefreshBuffer:%s MaxAttempts:%d DPoP:%t DPoPKey:%s DPoPKeyFile:%s DPoPAlg:%s TLSClientCertFile:%s TLSClientKey:%s TLSClientKeyFile:%s TLSCAFile:%s SPIFFEEndpointSocket:%s SPIFFEID:%s SPIFFEAudience:%s SPIFFEGrant:%s}",
+		c.TokenURL, c.Domain, c.Issuer, c.ClientID, redact(c.ClientSecret), c.ClientSecretFile, c.Scopes, c.Audience, c.Resource, c.AuthMethod, redact(c.PrivateKey), c.PrivateKeyFile, c.PrivateKeyID, c.PrivateKeyAlg, c.RefreshBuffer, c.MaxAttempts,
 		c.DPoP, redact(c.DPoPKey), c.DPoPKeyFile, c.DPoPAlg, c.TLSClientCertFile, redact(c.TLSClientKey), c.TLSClientKeyFile, c.TLSCAFile,
 		c.SPIFFEEndpointSocket, c.SPIFFEID, c.SPIFFEAudience, c.SPIFFEGrant)
 }
@@ -112,7 +116,7 @@ func (c ClientConfig) settings() map[string]any {
 	m := map[string]any{}
 	for k, v := range map[string]string{
 		"token_url": c.TokenURL, "domain": c.Domain, "issuer": c.Issuer, "client_id": c.ClientID,
-		"client_secret": c.ClientSecret, "audience": c.Audience, "auth_method": c.AuthMethod,
+		"client_secret": c.ClientSecret, "client_secret_file": c.ClientSecretFile, "private_key_file": c.PrivateKeyFile, "audience": c.Audience, "auth_method": c.AuthMethod,
 		"private_key": c.PrivateKey, "private_key_id": c.PrivateKeyID, "private_key_alg": c.PrivateKeyAlg,
 		"dpop_key": c.DPoPKey, "dpop_key_file": c.DPoPKeyFile, "dpop_alg": c.DPoPAlg,
 		"tls_client_cert": c.TLSClientCert, "tls_client_cert_file": c.TLSClientCertFile,

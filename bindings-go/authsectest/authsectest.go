@@ -47,6 +47,9 @@ type Options struct {
 	TokenLifetime int
 	// aud of the tokens of clients that name no audiences ("" = DefaultAudience).
 	Audience string
+	// AdminToken is the server's bootstrap token for its management API (accepted only while no
+	// management client exists); Server.Management uses it when given no credentials.
+	AdminToken string
 	// Any other server settings, merged last.
 	Config map[string]any
 	// A test clock (NewClock) the server issues tokens by; Client and Verifier use it too.
@@ -62,9 +65,10 @@ type Server struct {
 	// The aud of tokens for clients that name no audiences.
 	Audience string
 
-	clients []map[string]any
-	clock   *authsec.ManualClock
-	s       *testserver.Server
+	clients    []map[string]any
+	adminToken string
+	clock      *authsec.ManualClock
+	s          *testserver.Server
 }
 
 // Start starts a server; Close stops it.
@@ -82,6 +86,9 @@ func Start(opts Options) (*Server, error) {
 		if v != "" && v != 0 {
 			settings[k] = v
 		}
+	}
+	if opts.AdminToken != "" {
+		settings["admin_token"] = opts.AdminToken
 	}
 	for k, v := range opts.Config {
 		settings[k] = v
@@ -114,8 +121,9 @@ func StartLocalServer(configJSON string) (*Server, error) {
 
 func start(configJSON string, clock *authsec.ManualClock) (*Server, error) {
 	var cfg struct {
-		Clients  []map[string]any `json:"clients"`
-		Audience string           `json:"default_audience"`
+		Clients    []map[string]any `json:"clients"`
+		Audience   string           `json:"default_audience"`
+		AdminToken string           `json:"admin_token"`
 	}
 	if configJSON != "" {
 		if err := json.Unmarshal([]byte(configJSON), &cfg); err != nil {
@@ -139,7 +147,7 @@ func start(configJSON string, clock *authsec.ManualClock) (*Server, error) {
 		cfg.Audience = DefaultAudience
 	}
 	return &Server{Issuer: s.Issuer, TokenEndpoint: s.TokenEndpoint, JWKSURI: s.JWKSURI, Port: s.Port,
-		Audience: cfg.Audience, clients: cfg.Clients, clock: clock, s: s}, nil
+		Audience: cfg.Audience, clients: cfg.Clients, adminToken: cfg.AdminToken, clock: clock, s: s}, nil
 }
 
 // Close stops the server; closing twice is fine.
@@ -147,13 +155,13 @@ func (s *Server) Close() error { return s.s.Close() }
 
 // Client is an authsec.ClientCredentials for this server: cfg with TokenURL set to this server,
 // ClientID to the first configured client when empty, ClientSecret to that client's configured
-// secret when empty (and no PrivateKey is given), and Clock to the server's when nil.
+// secret when empty (and no ClientSecretFile, PrivateKey or PrivateKeyFile is given), and Clock to the server's when nil.
 func (s *Server) Client(cfg authsec.ClientConfig) (*authsec.ClientCredentials, error) {
 	cfg.TokenURL = s.TokenEndpoint
 	for _, c := range s.clients {
 		if id, _ := c["client_id"].(string); cfg.ClientID == "" || cfg.ClientID == id {
 			cfg.ClientID = id
-			if secret, _ := c["client_secret"].(string); cfg.ClientSecret == "" && cfg.PrivateKey == "" {
+			if secret, _ := c["client_secret"].(string); cfg.ClientSecret == "" && cfg.ClientSecretFile == "" && cfg.PrivateKey == "" && cfg.PrivateKeyFile == "" {
 				cfg.ClientSecret = secret
 			}
 			break
@@ -163,6 +171,20 @@ func (s *Server) Client(cfg authsec.ClientConfig) (*authsec.ClientCredentials, e
 		cfg.Clock = s.clock
 	}
 	return authsec.NewClientCredentials(cfg)
+}
+
+// Management is an authsec.Management for this server's management API: cfg with BaseURL set
+// to the server's when cfg names neither BaseURL nor Domain, and AdminToken to the server's
+// (Options.AdminToken) when cfg gives no credentials, for bootstrapping the first management
+// client.
+func (s *Server) Management(cfg authsec.ManagementConfig) (*authsec.Management, error) {
+	if cfg.BaseURL == "" && cfg.Domain == "" {
+		cfg.BaseURL = s.Issuer
+	}
+	if cfg.ClientID == "" && cfg.AdminToken == "" && cfg.AdminTokenFile == "" {
+		cfg.AdminToken = s.adminToken
+	}
+	return authsec.NewManagement(cfg)
 }
 
 // Verifier is an authsec.Verifier for this server's tokens: cfg with Issuer and JWKSURI set to
