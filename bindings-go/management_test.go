@@ -74,7 +74,7 @@ func newFakeManagement(t *testing.T, f *fakeAdmin) *Management {
 var fakeClient = map[string]any{"client_id": "agent-1", "type": "ai_agent", "secrets": []any{
 	map[string]any{"id": "sid_AAAAAAAAAAAA", "created_at": 1700000000, "expires_at": nil, "last_used_at": 1700000100.5}},
 	"rate_limits": map[string]any{"requests_per_minute": 3}, "created_at": 1700000000, "updated_at": 1700000001,
-	"future_field": "kept", "tls_client_auth_san_dns": "agent.example"}
+	"future_field": "kept", "tls_client_auth_san_dns": "agent.example", "tls_client_auth_san_uri": nil}
 
 // What each operation sends (method and path); the test calls each typed method once.
 var operationRequests = map[string]string{

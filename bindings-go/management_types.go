@@ -266,7 +266,7 @@ func (k *SigningKey) UnmarshalJSON(b []byte) error {
 
 // decodeObject reads b into dst (a pointer to a struct type without UnmarshalJSON), the members
 // named in times as Unix seconds (null: zero), and returns the members neither knows (nil when
-// none).
+// none; a null member is left out).
 func decodeObject(b []byte, dst any, times map[string]*time.Time) (map[string]any, error) {
 	if err := json.Unmarshal(b, dst); err != nil {
 		return nil, err
@@ -289,7 +289,7 @@ func decodeObject(b []byte, dst any, times map[string]*time.Time) (map[string]an
 			}
 			continue
 		}
-		if known[k] {
+		if known[k] || string(v) == "null" {
 			continue
 		}
 		var x any
