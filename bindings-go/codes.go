@@ -86,6 +86,14 @@ const (
 	CodeSPIFFEIDNotAllowed Code = 41
 	// CodeInternalError: a bug or an impossible state; please report it
 	CodeInternalError Code = 33
+	// CodeNotFound: no such client, scope, role or secret (HTTP 404 from the management API)
+	CodeNotFound Code = 42
+	// CodeConflict: it exists already, or is still in use (HTTP 409 from the management API)
+	CodeConflict Code = 43
+	// CodeInvalidClientMetadata: a client field is unknown or invalid (the message names it)
+	CodeInvalidClientMetadata Code = 44
+	// CodeAccessDenied: the management API refused the credentials (not a scope problem)
+	CodeAccessDenied Code = 45
 )
 
 // codeNames is the stable snake_case name of every code, in the core's order.
@@ -131,6 +139,10 @@ var codeNames = map[Code]string{
 	CodeInsufficientScope:         "insufficient_scope",
 	CodeSPIFFEIDNotAllowed:        "spiffe_id_not_allowed",
 	CodeInternalError:             "internal_error",
+	CodeNotFound:                  "not_found",
+	CodeConflict:                  "conflict",
+	CodeInvalidClientMetadata:     "invalid_client_metadata",
+	CodeAccessDenied:              "access_denied",
 }
 
 // codeDescriptions is the core's one-line description of every code.
@@ -176,6 +188,10 @@ var codeDescriptions = map[Code]string{
 	CodeInsufficientScope:         "the token is valid but lacks a required scope",
 	CodeSPIFFEIDNotAllowed:        "the SVID is valid, but its SPIFFE ID is not one this service accepts",
 	CodeInternalError:             "a bug or an impossible state; please report it",
+	CodeNotFound:                  "no such client, scope, role or secret (HTTP 404 from the management API)",
+	CodeConflict:                  "it exists already, or is still in use (HTTP 409 from the management API)",
+	CodeInvalidClientMetadata:     "a client field is unknown or invalid (the message names it)",
+	CodeAccessDenied:              "the management API refused the credentials (not a scope problem)",
 }
 
 // allCodes is every code in the core's order.
@@ -221,6 +237,10 @@ var allCodes = []Code{
 	CodeInsufficientScope,
 	CodeSPIFFEIDNotAllowed,
 	CodeInternalError,
+	CodeNotFound,
+	CodeConflict,
+	CodeInvalidClientMetadata,
+	CodeAccessDenied,
 }
 
 // Sentinel errors, one per code, for errors.Is.
@@ -266,6 +286,10 @@ var (
 	ErrInsufficientScope         = &Error{Code: CodeInsufficientScope}
 	ErrSPIFFEIDNotAllowed        = &Error{Code: CodeSPIFFEIDNotAllowed}
 	ErrInternalError             = &Error{Code: CodeInternalError}
+	ErrNotFound                  = &Error{Code: CodeNotFound}
+	ErrConflict                  = &Error{Code: CodeConflict}
+	ErrInvalidClientMetadata     = &Error{Code: CodeInvalidClientMetadata}
+	ErrAccessDenied              = &Error{Code: CodeAccessDenied}
 )
 
 // Category groups error codes: what failed (the core's categories).
@@ -279,6 +303,7 @@ const (
 	CategoryInvalidToken      Category = "invalid_token"
 	CategoryInsufficientScope Category = "insufficient_scope"
 	CategoryInternal          Category = "internal"
+	CategoryManagement        Category = "management"
 )
 
 // Category is the code's category ("" for an unknown code).
@@ -296,6 +321,8 @@ func (c Code) Category() Category {
 		return CategoryInsufficientScope
 	case CodeInternalError:
 		return CategoryInternal
+	case CodeNotFound, CodeConflict, CodeInvalidClientMetadata, CodeAccessDenied:
+		return CategoryManagement
 	}
 	return ""
 }

@@ -54,12 +54,16 @@ export type ErrorCode =
   | 'unknown_trust_domain'
   | 'insufficient_scope'
   | 'spiffe_id_not_allowed'
-  | 'internal_error';
+  | 'internal_error'
+  | 'not_found'
+  | 'conflict'
+  | 'invalid_client_metadata'
+  | 'access_denied';
 
 export declare const ERROR_CODES: readonly ErrorCode[];
 
 /** The families of codes (the core's categories); each has its class under `AuthsecError`. */
-export type ErrorCategory = 'token_request' | 'unavailable' | 'config' | 'invalid_token' | 'insufficient_scope' | 'internal';
+export type ErrorCategory = 'token_request' | 'unavailable' | 'config' | 'invalid_token' | 'insufficient_scope' | 'internal' | 'management';
 
 /** Every stable error code with a one-line description, its category and retryability, from the core. */
 export declare function errorCodes(): { code: ErrorCode; description: string; category: ErrorCategory; retryable: boolean }[];
@@ -128,6 +132,8 @@ export declare class DelegationError extends InvalidTokenError {}
 export declare class InsufficientScopeError extends AuthsecError {}
 /** `internal_error`: a bug or an impossible state. */
 export declare class InternalError extends AuthsecError {}
+/** The management API refused an operation: `not_found`, `conflict`, `invalid_client_metadata`, `access_denied`. */
+export declare class ManagementError extends AuthsecError {}
 
 // ----------------------------------------------------------------------------------------------
 // Getting tokens

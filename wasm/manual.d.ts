@@ -1,7 +1,7 @@
 // @authsec/wasm (manual initialisation): call `await init()` / `initSync(module)` first.
 
 /** The families of error codes (one per code). */
-export type ErrorCategory = 'token_request' | 'unavailable' | 'config' | 'invalid_token' | 'insufficient_scope' | 'internal';
+export type ErrorCategory = 'token_request' | 'unavailable' | 'config' | 'invalid_token' | 'insufficient_scope' | 'internal' | 'management';
 
 /** Every error the package throws or rejects with: a real Error with the core's stable code. The
  * subclasses below are the core's class tree, the same in every authsec language. */
@@ -35,6 +35,10 @@ export declare class TokenExpiredError extends InvalidTokenError {}
 export declare class DelegationError extends InvalidTokenError {}
 export declare class InsufficientScopeError extends AuthsecError {}
 export declare class InternalError extends AuthsecError {}
+/** The management API refused an operation (`not_found`, `conflict`, `invalid_client_metadata`,
+ * `access_denied`); the package raises it for no code of its own, and has it so the class tree is
+ * the core's. */
+export declare class ManagementError extends AuthsecError {}
 
 /** A store for the fetched JWKS across isolate lifetimes (e.g. over Workers KV). Sync or async. */
 export interface JwksStore {

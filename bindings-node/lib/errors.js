@@ -23,7 +23,7 @@ class AuthsecError extends Error {
     if (details.oauthError !== undefined) this.oauthError = details.oauthError;
   }
 
-  /** The code's family (the core's category): `token_request`, `unavailable`, `config`, `invalid_token`, `insufficient_scope`, `internal`. */
+  /** The code's family (the core's category): `token_request`, `unavailable`, `config`, `invalid_token`, `insufficient_scope`, `internal`, `management`. */
   get category() {
     return CODES.get(this.code)?.category ?? 'internal';
   }
@@ -74,6 +74,8 @@ class DelegationError extends InvalidTokenError {}
 class InsufficientScopeError extends AuthsecError {}
 /** `internal_error`: a bug or an impossible state. */
 class InternalError extends AuthsecError {}
+/** The management API refused an operation: `not_found`, `conflict`, `invalid_client_metadata` (the message names the field), `access_denied`. */
+class ManagementError extends AuthsecError {}
 
 /** Every stable code of the core, in the core's order. */
 const ERROR_CODES = Object.freeze([...CODES.keys()]);
@@ -99,6 +101,7 @@ module.exports = {
   DelegationError,
   InsufficientScopeError,
   InternalError,
+  ManagementError,
   ERROR_CODES,
   errorCodes,
 };

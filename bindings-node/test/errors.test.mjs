@@ -25,6 +25,7 @@ const {
   DelegationError,
   InsufficientScopeError,
   InternalError,
+  ManagementError,
   ERROR_CODES,
   ClientCredentials,
   AuthsecClient,
@@ -82,6 +83,11 @@ describe('error codes', () => {
     assert.ok(errorFor('rate_limited') instanceof UnavailableError && !(errorFor('rate_limited') instanceof NetworkError));
     assert.ok(errorFor('server_error') instanceof ServerError && errorFor('server_error') instanceof UnavailableError);
     assert.ok(errorFor('internal_error') instanceof InternalError);
+    for (const code of ['not_found', 'conflict', 'invalid_client_metadata', 'access_denied']) {
+      assert.ok(errorFor(code) instanceof ManagementError, code);
+      assert.equal(errorFor(code).category, 'management', code);
+      assert.ok(!errorFor(code).retryable, code);
+    }
     assert.equal(errorFor('jwks_unavailable').category, 'unavailable');
     assert.equal(errorFor('invalid_key').category, 'config');
     assert.ok(errorFor('token_expired') instanceof TokenExpiredError);

@@ -71,6 +71,8 @@ def test_every_error_carries_code_category_and_retryable() -> None:
         ("config_error", authsec.ConfigError, (ValueError,)),
         ("insecure_transport", authsec.ConfigError, ()),
         ("internal_error", authsec.InternalError, ()),
+        ("not_found", authsec.ManagementError, ()),
+        ("access_denied", authsec.ManagementError, ()),
     ],
 )
 def test_families(code: str, cls: type, bases: tuple) -> None:

@@ -2,5 +2,5 @@
 export {
   AuthsecError, ConfigError, TokenRequestError, InvalidClientError, InvalidScopeError, UnavailableError,
   NetworkError, TimeoutError, ServerError, RateLimitedError, InvalidTokenError, TokenExpiredError,
-  DelegationError, InsufficientScopeError, InternalError,
+  DelegationError, InsufficientScopeError, InternalError, ManagementError,
 } from './glue.js';

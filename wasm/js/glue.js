@@ -32,12 +32,13 @@ export class TokenExpiredError extends InvalidTokenError {}
 export class DelegationError extends InvalidTokenError {}
 export class InsufficientScopeError extends AuthsecError {}
 export class InternalError extends AuthsecError {}
+export class ManagementError extends AuthsecError {}
 
 /** The classes by name (a test holds this tree equal to the core's). */
 export const ERROR_CLASSES = {
   AuthsecError, ConfigError, TokenRequestError, InvalidClientError, InvalidScopeError, UnavailableError,
   NetworkError, TimeoutError, ServerError, RateLimitedError, InvalidTokenError, TokenExpiredError,
-  DelegationError, InsufficientScopeError, InternalError,
+  DelegationError, InsufficientScopeError, InternalError, ManagementError,
 };
 for (const [name, C] of Object.entries(ERROR_CLASSES)) {
   Object.defineProperty(C.prototype, 'name', { value: name, writable: true, configurable: true, enumerable: false });

@@ -8,7 +8,7 @@ import { makeError } from '../js/glue.js';
 
 test('the exported classes are the core class tree', () => {
   const tree = pkg.errorClasses();
-  assert.equal(tree.length, 14);
+  assert.equal(tree.length, 15);
   for (const { name, parent } of tree) {
     const C = pkg[name];
     assert.equal(typeof C, 'function', `${name} is exported`);
@@ -21,7 +21,7 @@ test('the exported classes are the core class tree', () => {
 
 test('every code raises the class, category and retryable flag the core gives it', () => {
   const codes = pkg.errorCodes();
-  assert.equal(codes.length, 41);
+  assert.equal(codes.length, 45);
   for (const c of codes) {
     const e = makeError(c.code, 'm');
     assert.ok(e instanceof pkg.AuthsecError && e instanceof Error, c.code);
@@ -57,6 +57,11 @@ test('every code raises the class, category and retryable flag the core gives it
     assert.ok(e instanceof pkg.DelegationError && e instanceof pkg.InvalidTokenError, code);
   }
   assert.equal(Object.getPrototypeOf(pkg.DelegationError), pkg.InvalidTokenError);
+  for (const code of ['not_found', 'conflict', 'invalid_client_metadata', 'access_denied']) {
+    assert.equal(by[code].class, 'ManagementError', code);
+    assert.equal(by[code].category, 'management', code);
+    assert.equal(by[code].retryable, false, code);
+  }
 });
 
 test('challenge: the core answer for an error object, no challenge for a 5xx', () => {

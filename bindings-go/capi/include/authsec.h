@@ -157,6 +157,14 @@ typedef uint32_t AuthsecCode;
 
 #define AUTHSEC_CODE_INTERNAL_ERROR 33
 
+#define AUTHSEC_CODE_NOT_FOUND 42
+
+#define AUTHSEC_CODE_CONFLICT 43
+
+#define AUTHSEC_CODE_INVALID_CLIENT_METADATA 44
+
+#define AUTHSEC_CODE_ACCESS_DENIED 45
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus

@@ -56,9 +56,13 @@ pub const AUTHSEC_CODE_UNKNOWN_TRUST_DOMAIN: AuthsecCode = 40;
 pub const AUTHSEC_CODE_INSUFFICIENT_SCOPE: AuthsecCode = 32;
 pub const AUTHSEC_CODE_SPIFFE_ID_NOT_ALLOWED: AuthsecCode = 41;
 pub const AUTHSEC_CODE_INTERNAL_ERROR: AuthsecCode = 33;
+pub const AUTHSEC_CODE_NOT_FOUND: AuthsecCode = 42;
+pub const AUTHSEC_CODE_CONFLICT: AuthsecCode = 43;
+pub const AUTHSEC_CODE_INVALID_CLIENT_METADATA: AuthsecCode = 44;
+pub const AUTHSEC_CODE_ACCESS_DENIED: AuthsecCode = 45;
 /// The code of each core code, in the core's order.
 #[rustfmt::skip]
-const VALUES: [AuthsecCode; 41] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 38, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 34, 35, 36, 37, 39, 40, 32, 41, 33];
+const VALUES: [AuthsecCode; 45] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 38, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 34, 35, 36, 37, 39, 40, 32, 41, 33, 42, 43, 44, 45];
 // codes:end
 
 /// The C code of a core code.

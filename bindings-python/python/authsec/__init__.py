@@ -55,6 +55,7 @@ from .errors import (
     InvalidClientError,
     InvalidScopeError,
     InvalidTokenError,
+    ManagementError,
     NetworkError,
     RateLimitedError,
     ServerError,
@@ -99,6 +100,7 @@ __all__ = [
     "DelegationError",
     "InsufficientScopeError",
     "InternalError",
+    "ManagementError",
     "error_codes",
 ]
 

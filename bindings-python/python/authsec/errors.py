@@ -20,7 +20,8 @@ The classes are the core's error class tree, with the same names in every langua
     │ ├ TokenExpiredError
     │ └ DelegationError
     ├ InsufficientScopeError
-    └ InternalError
+    ├ InternalError
+    └ ManagementError             (not_found, conflict, invalid_client_metadata, access_denied)
 
 Catch the family you care about::
 
@@ -55,6 +56,7 @@ __all__ = [
     "DelegationError",
     "InsufficientScopeError",
     "InternalError",
+    "ManagementError",
 ]
 
 #: Every stable error code, in the core's order. A test keeps this equal to the core's list.
@@ -100,6 +102,10 @@ ERROR_CODES: Tuple[str, ...] = (
     "insufficient_scope",
     "spiffe_id_not_allowed",
     "internal_error",
+    "not_found",
+    "conflict",
+    "invalid_client_metadata",
+    "access_denied",
 )
 
 
@@ -130,7 +136,7 @@ class AuthsecError(Exception):
         missing_scopes: for ``insufficient_scope``, the scopes the token lacks.
         oauth_error: for errors from the token endpoint, the OAuth ``error`` as sent.
         category: the code's family (``token_request``, ``unavailable``, ``config``,
-            ``invalid_token``, ``insufficient_scope``, ``internal``).
+            ``invalid_token``, ``insufficient_scope``, ``internal``, ``management``).
         retryable: whether the same request may succeed later (network errors, 5xx, 429).
     """
 
@@ -178,7 +184,7 @@ class AuthsecError(Exception):
     @property
     def category(self) -> str:
         """The code's family: ``token_request``, ``unavailable``, ``config``, ``invalid_token``,
-        ``insufficient_scope`` or ``internal``."""
+        ``insufficient_scope``, ``internal`` or ``management``."""
         return _info(self.code).category
 
     @property
@@ -291,6 +297,13 @@ class InternalError(AuthsecError):
     """A bug or an impossible state; please report it."""
 
 
+class ManagementError(AuthsecError):
+    """The management API refused an operation: ``not_found`` (no such client, scope, role or
+    secret), ``conflict`` (it exists already, or is still in use), ``invalid_client_metadata`` (a
+    client field is unknown or invalid; the message names it) or ``access_denied`` (the
+    credentials are not accepted)."""
+
+
 #: Every class of the tree by name, the root included (a test checks it against the core's tree).
 CLASSES: Dict[str, Type[AuthsecError]] = {
     cls.__name__: cls
@@ -298,6 +311,7 @@ CLASSES: Dict[str, Type[AuthsecError]] = {
         AuthsecError, ConfigError, TokenRequestError, InvalidClientError, InvalidScopeError,
         UnavailableError, NetworkError, TimeoutError, ServerError, RateLimitedError,
         InvalidTokenError, TokenExpiredError, DelegationError, InsufficientScopeError, InternalError,
+        ManagementError,
     )
 }
 
