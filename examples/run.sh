@@ -39,7 +39,7 @@ step() { printf '==> %s\n' "$*"; }
 # fail_setup LANG: count every example of LANG (and its MCP example, if it has one) as failed
 # (its set-up failed).
 fail_setup() {
-  local lang=$1 names=(get_token agent protected_api configuration delegation dpop)
+  local lang=$1 names=(get_token agent protected_api configuration delegation dpop management)
   [[ -d "$here/mcp/$lang" ]] && names+=(mcp)
   [[ $lang == go ]] && names+=(mtls spiffe_agent)
   [[ $lang == node || $lang == python ]] && names+=(spiffe_agent)
@@ -221,6 +221,23 @@ check_mcp() {
   fi
 }
 
+# Client management (the server's /admin API): the bootstrap admin token registers a management
+# client and is refused after that; the management client registers an AI agent, rotates its
+# secret (one hour of overlap) and revokes the old one; the old secret is then refused, which the
+# audit log shows as a failed authentication; the new secret gets a token.
+check_management() {
+  expect "$1" \
+    '^authorization server: http://127\.0\.0\.1:[0-9]+ ' \
+    '^bootstrap: management client ops-admin created with the admin token$' \
+    '^admin token after bootstrap: access_denied$' \
+    '^registered ai_agent [A-Za-z0-9_.-]+ \(secret sid_[A-Za-z0-9_-]{12}, 60 requests per minute\)$' \
+    '^rotated: new secret sid_[A-Za-z0-9_-]{12}, the old one works for 3[56][0-9]{2} s more$' \
+    '^old secret after revoking: invalid_client$' \
+    '^failed authentication: token by [A-Za-z0-9_.-]+ at [0-9]{4}-[0-9]{2}-[0-9]{2}T' \
+    '^new secret: token Bearer, scopes .*read:data' \
+    '^done: management$'
+}
+
 # ----- Python -----
 
 run_python() {
@@ -291,6 +308,7 @@ run_node() {
   run_example node dpop check_dpop "$dir" node dpop.mjs
   # Without SPIFFE_ENDPOINT_SOCKET it starts the fake Workload API (tests/spire/run.sh: a real agent).
   run_example node spiffe_agent check_node_spiffe_agent "$dir" env -u SPIFFE_ENDPOINT_SOCKET node spiffe-agent.mjs
+  run_example node management check_management "$dir" node management.mjs
   run_example node mcp check_mcp "$here/mcp/node" node mcp.mjs
 }
 
