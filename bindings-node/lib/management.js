@@ -320,4 +320,5 @@ module.exports = {
   Role,
   AuditEvent,
   SigningKey,
+  Paginated,
 };

@@ -11,6 +11,7 @@ import {
   ManagedClient,
   NewSecret,
   AuditEvent,
+  Paginated,
   ConfigError,
   ManagementError,
   AuthsecError,
@@ -129,6 +130,7 @@ describe('management: the JS layer', () => {
   it('fetches list pages lazily, pageSize at a time, following next_cursor', async () => {
     stub.seen.length = 0;
     const list = m.clients.list({ pageSize: 2, type: 'm2m' });
+    assert.ok(list instanceof Paginated);
     assert.equal(stub.seen.length, 0, 'nothing is sent before iterating');
     const it = list[Symbol.asyncIterator]();
     assert.equal((await it.next()).value.client_id, 'c-1');
