@@ -24,7 +24,7 @@ pub struct LogsArgs {
     /// Only events of this client.
     #[arg(long = "client")]
     client_id: Option<String>,
-    /// Only events of this kind (repeat, or comma-separated): token_issued, client_created, ...
+    /// Only events of this kind (repeat, or comma-separated): token, token_exchange, client_created, ...
     #[arg(long = "event")]
     events: Vec<String>,
     /// success or failure.
@@ -213,14 +213,14 @@ mod tests {
         assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         let r = row(
-            &json!({"id": 3, "ts": 1700000000.25, "event": "token_issued", "outcome": "success",
+            &json!({"id": 3, "ts": 1700000000.25, "event": "token", "outcome": "success",
                             "client_id": "billing", "auth_method": "client_secret_basic", "secret_id": "sid_x"}),
         );
         assert_eq!(
             r,
             [
                 "2023-11-14T22:13:20Z",
-                "token_issued",
+                "token",
                 "success",
                 "billing",
                 "-",

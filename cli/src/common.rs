@@ -108,7 +108,7 @@ pub fn ordered_object(fields: &[(&str, Value)]) -> String {
 #[derive(clap::Args, Debug, Default, Clone)]
 pub struct ManagementArgs {
     /// The server's base URL (its issuer), e.g. https://auth.example.com.
-    #[arg(long, env = "AUTHSEC_MANAGEMENT_URL")]
+    #[arg(long, env = "AUTHSEC_MANAGEMENT_URL", global = true)]
     pub url: Option<String>,
 }
 
