@@ -646,6 +646,9 @@ export declare function scopesOf(claims: Readonly<Record<string, unknown>>): str
 // SPIFFE workload identity (JwtSvidVerifier, WorkloadApiClient, spiffeIdMatches): spiffe.d.ts.
 export * from './spiffe';
 
+// Client management (Management, AuthsecManagement, ManagedClient, ...): management.d.ts.
+export * from './management';
+
 declare global {
   namespace Express {
     interface Request {

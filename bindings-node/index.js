@@ -7,6 +7,7 @@ module.exports = {
   ...require('./lib/verifier'),
   ...require('./lib/middleware'),
   ...require('./lib/spiffe'),
+  ...require('./lib/management'),
   ...require('./lib/errors'),
 };
 module.exports.default = module.exports;

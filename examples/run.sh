@@ -308,6 +308,7 @@ run_node() {
   run_example node dpop check_dpop "$dir" node dpop.mjs
   # Without SPIFFE_ENDPOINT_SOCKET it starts the fake Workload API (tests/spire/run.sh: a real agent).
   run_example node spiffe_agent check_node_spiffe_agent "$dir" env -u SPIFFE_ENDPOINT_SOCKET node spiffe-agent.mjs
+  run_example node management check_management "$dir" node management.mjs
   run_example node mcp check_mcp "$here/mcp/node" node mcp.mjs
 }
 

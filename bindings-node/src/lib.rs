@@ -15,6 +15,7 @@ mod client;
 mod clock;
 mod convert;
 mod errors;
+mod management;
 mod mcp;
 mod request;
 mod spawn;
