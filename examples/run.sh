@@ -43,6 +43,7 @@ fail_setup() {
   [[ -d "$here/mcp/$lang" ]] && names+=(mcp)
   [[ $lang == go ]] && names+=(mtls spiffe_agent)
   [[ $lang == node || $lang == python ]] && names+=(spiffe_agent)
+  [[ $lang == python ]] && names+=(management)
   for name in "${names[@]}"; do
     failed=$((failed + 1))
     failures+=("$lang/$name (set-up failed)")
@@ -221,6 +222,20 @@ check_mcp() {
   fi
 }
 
+# The management API (issue 18): a management client bootstrapped with the admin token registers an
+# AI agent, rotates its secret, revokes the old one, and finds the refused request in the audit log.
+check_management() {
+  expect "$1" \
+    '^authorization server: http://127\.0\.0\.1:[0-9]+ ' \
+    '^management client: ops \(clients:read clients:write logs:read\)$' \
+    '^registered: ai_agent [A-Za-z0-9_.-]+, scopes search:read, 60 requests/minute$' \
+    '^token with the first secret: Bearer, scopes search:read$' \
+    '^rotated: new secret sid_[A-Za-z0-9_-]{12}, the old one valid until [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$' \
+    '^old secret after revoke_secret: invalid_client$' \
+    '^failed authentication: token at [0-9:]{8} ' \
+    '^done: management$'
+}
+
 # ----- Python -----
 
 run_python() {
@@ -254,6 +269,7 @@ run_python() {
   run_example python delegation check_delegation "$dir" "$py" -B delegation.py
   run_example python dpop check_dpop "$dir" "$py" -B dpop.py
   run_example python spiffe_agent check_python_spiffe_agent "$dir" env -u SPIFFE_ENDPOINT_SOCKET "$py" -B spiffe_agent.py
+  run_example python management check_management "$dir" "$py" -B management.py
   if "$py" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
     run_example python mcp check_mcp "$here/mcp/python" "$py" -B main.py
   else

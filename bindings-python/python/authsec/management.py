@@ -176,7 +176,7 @@ class NewSecret:
     client_id: str
     client_secret: str = dataclasses.field(repr=False)
     secret_id: str
-    old_secrets_expire_at: Optional[int] = None
+    old_secrets_expire_at: int
     """Unix seconds (now, with ``overlap=0``)."""
     secrets: Tuple[ClientSecretInfo, ...] = ()
     extra: Dict[str, Any] = dataclasses.field(default_factory=dict)
