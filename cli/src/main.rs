@@ -3,9 +3,11 @@
 //! One module per subcommand (`cmd_*.rs`); `common.rs` holds what they share: exit codes, error
 //! printing, reading a token from an argument or stdin, and ordered JSON output.
 
+mod cmd_clients;
 mod cmd_decode;
 mod cmd_demo;
 mod cmd_error_codes;
+mod cmd_logs;
 mod cmd_server;
 mod cmd_token;
 mod cmd_verify;
@@ -17,7 +19,8 @@ use std::process::ExitCode;
 const AFTER_HELP: &str = "\
 Exit codes:
   0  success
-  1  rejected: the token is invalid or lacks a scope, or the server refused the credentials
+  1  rejected: the token is invalid or lacks a scope, the server refused the credentials, or the
+     management API refused the operation (not found, conflict, invalid client metadata)
   2  usage or configuration error (a missing flag, an unreadable file, an unset ${VAR}, ...)
   3  network error, or the server or its JWKS is unavailable
 
@@ -30,7 +33,9 @@ Examples:
   export AUTHSEC_CLIENT_ID=my-agent AUTHSEC_CLIENT_SECRET=... AUTHSEC_TOKEN_URL=https://auth.example.com/oauth/token
   authsec token --scope read:data --raw
   authsec token --raw | authsec verify --issuer https://auth.example.com --audience https://api.example.com
-  authsec decode eyJhbGciOi...";
+  authsec decode eyJhbGciOi...
+  AUTHSEC_MANAGEMENT_URL=http://127.0.0.1:8080 AUTHSEC_ADMIN_TOKEN_FILE=./admin-token authsec clients list
+  authsec logs --since 1h --outcome failure";
 
 /// Machine-to-machine OAuth 2.0: get client-credentials tokens, verify and decode JWT access tokens.
 #[derive(Parser, Debug)]
@@ -54,6 +59,10 @@ enum Command {
     Server(cmd_server::ServerArgs),
     /// Show the whole flow offline: local server, an agent gets a token, a service verifies it.
     Demo(cmd_demo::DemoArgs),
+    /// Manage a server's clients (create, list, get, rotate-secret, revoke-secret, delete).
+    Clients(cmd_clients::ClientsArgs),
+    /// Read a server's audit log (newest first).
+    Logs(cmd_logs::LogsArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +74,8 @@ fn main() -> ExitCode {
         Command::ErrorCodes(a) => cmd_error_codes::run(a),
         Command::Server(a) => cmd_server::run(a),
         Command::Demo(a) => cmd_demo::run(a),
+        Command::Clients(a) => cmd_clients::run(a),
+        Command::Logs(a) => cmd_logs::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

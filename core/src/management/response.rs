@@ -43,16 +43,16 @@ pub fn error_for(op: &Operation, resp: &HttpResponse, now_ms: i64, secrets: &[&s
     let status = resp.status;
     let (err, desc) = oauth_error(resp, secrets);
     let said = match (&err, &desc) {
-        (Some(e), Some(d)) => format!(" ({e}: {d})"),
-        (Some(e), None) => format!(" ({e})"),
-        (None, Some(d)) => format!(" ({d})"),
+        (Some(e), Some(d)) => format!(", {e}: {d}"),
+        (Some(e), None) => format!(", {e}"),
+        (None, Some(d)) => format!(", {d}"),
         (None, None) => String::new(),
     };
     let name = op.name;
     let (code, message) = match status {
         401 => (
             ErrorCode::AccessDenied,
-            format!("{name}: the management API refused the credentials (HTTP 401){said}; check that the client is a management client of this server, or that the admin token is the server's and no management client exists yet"),
+            format!("{name}: the management API refused the credentials (HTTP 401{said}); check that the client is a management client of this server, or that the admin token is the server's and no management client exists yet"),
         ),
         403 if err.as_deref() == Some("insufficient_scope")
             || challenge_param(resp, "error").as_deref() == Some("insufficient_scope") =>
@@ -67,7 +67,7 @@ pub fn error_for(op: &Operation, resp: &HttpResponse, now_ms: i64, secrets: &[&s
             };
             return Error::new(
                 ErrorCode::InsufficientScope,
-                format!("{name}: the management token lacks a scope (HTTP 403){said}{needs}"),
+                format!("{name}: the management token lacks a scope (HTTP 403{said}){needs}"),
             )
             .with_status(status)
             .with_missing_scopes(scopes)
@@ -75,30 +75,30 @@ pub fn error_for(op: &Operation, resp: &HttpResponse, now_ms: i64, secrets: &[&s
         }
         403 => (
             ErrorCode::AccessDenied,
-            format!("{name}: the management API refused the request (HTTP 403){said}"),
+            format!("{name}: the management API refused the request (HTTP 403{said})"),
         ),
         404 => (
             ErrorCode::NotFound,
-            format!("{name}: not found (HTTP 404){said}"),
+            format!("{name}: not found (HTTP 404{said})"),
         ),
-        409 => (ErrorCode::Conflict, format!("{name}: conflict (HTTP 409){said}")),
+        409 => (ErrorCode::Conflict, format!("{name}: conflict (HTTP 409{said})")),
         400 | 422 => match err.as_deref() {
             Some("invalid_client_metadata" | "invalid_redirect_uri") => (
                 ErrorCode::InvalidClientMetadata,
-                format!("{name}: the server refused the client's metadata (HTTP {status}){said}"),
+                format!("{name}: the server refused the client's metadata (HTTP {status}{said})"),
             ),
             _ => (
                 ErrorCode::InvalidRequest,
-                format!("{name}: the server refused the request (HTTP {status}){said}"),
+                format!("{name}: the server refused the request (HTTP {status}{said})"),
             ),
         },
         429 => (
             ErrorCode::RateLimited,
-            format!("{name}: the management API is rate limiting this client (HTTP 429){said}; retry later"),
+            format!("{name}: the management API is rate limiting this client (HTTP 429{said}); retry later"),
         ),
         500..=599 => (
             ErrorCode::ServerError,
-            format!("{name}: the management API failed with HTTP {status}{said}; this is usually temporary"),
+            format!("{name}: the management API failed (HTTP {status}{said}); this is usually temporary"),
         ),
         _ => (
             ErrorCode::InvalidResponse,
