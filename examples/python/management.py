@@ -3,9 +3,10 @@
     python management.py
 
 `manage` is an operator's script against an authsec server's management API (`{issuer}/admin`):
-the server's bootstrap admin token creates a management client once, and from then on the
+the server's bootstrap admin token registers a management client once, and from then on the
 management client's own credentials do the work (the admin token is refused as soon as a
-management client exists). `main` starts the local authorization server with an admin token so
+management client exists). It prints the same lines as examples/node/management.mjs and
+examples/go/management. `main` starts the local authorization server with an admin token so
 that there is a server to manage.
 """
 
@@ -13,49 +14,60 @@ from __future__ import annotations
 
 import datetime
 import secrets
+import time
 
 import authsec
 from authsec.testing import LocalAuthServer
 
 
-# [START management]
 def manage(base_url: str, admin_token: str) -> None:
-    # Once, to bootstrap: the server's admin token creates a management client.
-    admin = authsec.Management(base_url=base_url, admin_token=admin_token)
-    ops = admin.clients.create(client_id="ops", allowed_scopes=["clients:read", "clients:write", "logs:read"])
-    m = authsec.Management(base_url=base_url, client_id=ops.client_id, client_secret=ops.client_secret)
-    print(f"management client: {ops.client_id} ({' '.join(ops.allowed_scopes)})")
+    # Once per server: the bootstrap admin token registers a management client.
+    bootstrap = authsec.Management(base_url=base_url, admin_token=admin_token)
+    ops = bootstrap.clients.create(client_id="ops-admin", allowed_scopes=["clients:read", "clients:write", "logs:read"])
+    print(f"bootstrap: management client {ops.client_id} created with the admin token")
+    try:
+        bootstrap.clients.get("ops-admin")
+    except authsec.ManagementError as e:
+        print(f"admin token after bootstrap: {e.code}")
 
-    # Register an AI agent: the generated secret is shown in this answer only.
-    agent = m.clients.create(
-        type="ai_agent",
+    # [START management]
+    management = authsec.Management(
+        base_url=base_url,  # or domain="auth.example.com"
+        client_id=ops.client_id,
+        client_secret=ops.client_secret,
+    )
+
+    # Register an AI agent; the server generates its secret (shown only in this answer).
+    agent = management.clients.create(
         name="Research agent",
-        allowed_scopes=["search:read"],
+        type="ai_agent",
+        allowed_scopes=["read:data"],
         rate_limits={"requests_per_minute": 60},
     )
-    print(f"registered: {agent.type} {agent.client_id}, scopes {' '.join(agent.allowed_scopes)}, "
-          f"{agent.rate_limits['requests_per_minute']} requests/minute")
+    per_minute = (agent.rate_limits or {}).get("requests_per_minute")
+    print(f"registered {agent.type} {agent.client_id} (secret {agent.secret_id}, {per_minute} requests per minute)")
+
+    # Rotate its secret: the old one keeps working for an hour, then revoke it.
+    rotated = management.clients.rotate_secret(agent.client_id, overlap=datetime.timedelta(hours=1))
+    left = round(rotated.old_secrets_expire_at - time.time())
+    print(f"rotated: new secret {rotated.secret_id}, the old one works for {left} s more")
+    # ... deploy rotated.client_secret to the agent, then:
+    management.clients.revoke_secret(agent.client_id, agent.secret_id)
+
+    # An agent still using the revoked secret is refused, and the audit log shows it.
     token_url = f"{base_url}/oauth/token"
-    old = authsec.ClientCredentials(token_url=token_url, client_id=agent.client_id,
-                                    client_secret=agent.client_secret, scopes=["search:read"])
-    token = old.get_token()
-    print(f"token with the first secret: {token.token_type}, scopes {' '.join(token.scopes)}")
-
-    # Rotate: the old secret keeps working for the overlap (a day by default) ...
-    new = m.clients.rotate_secret(agent.client_id)
-    expires = datetime.datetime.fromtimestamp(new.old_secrets_expire_at, datetime.timezone.utc)
-    print(f"rotated: new secret {new.secret_id}, the old one valid until {expires:%Y-%m-%dT%H:%M:%SZ}")
-    # ... unless revoked now, once every agent has the new one.
-    m.clients.revoke_secret(agent.client_id)
-    old.invalidate()
+    stale = authsec.ClientCredentials(token_url=token_url, client_id=agent.client_id, client_secret=agent.client_secret)
     try:
-        old.get_token()
+        stale.get_token()
     except authsec.InvalidClientError as e:
-        print(f"old secret after revoke_secret: {e.code}")
+        print(f"old secret after revoking: {e.code}")
+    for event in management.logs.list(client_id=agent.client_id, outcome="failure"):
+        print(f"failed authentication: {event.event} by {event.client_id} at {event.time:%Y-%m-%dT%H:%M:%SZ}")
+    # [END management]
 
-    for event in m.logs.list(client_id=agent.client_id, outcome="failure"):
-        print(f"failed authentication: {event.event} at {event.time:%H:%M:%S} ({event.extra.get('error', 'refused')})")
-# [END management]
+    fresh = authsec.ClientCredentials(token_url=token_url, client_id=agent.client_id, client_secret=rotated.client_secret)
+    token = fresh.get_token()
+    print(f"new secret: token {token.token_type}, scopes {' '.join(token.scopes)}")
 
 
 def main() -> None:
