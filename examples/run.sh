@@ -271,6 +271,7 @@ run_python() {
   run_example python delegation check_delegation "$dir" "$py" -B delegation.py
   run_example python dpop check_dpop "$dir" "$py" -B dpop.py
   run_example python spiffe_agent check_python_spiffe_agent "$dir" env -u SPIFFE_ENDPOINT_SOCKET "$py" -B spiffe_agent.py
+  run_example python management check_management "$dir" "$py" -B management.py
   if "$py" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
     run_example python mcp check_mcp "$here/mcp/python" "$py" -B main.py
   else

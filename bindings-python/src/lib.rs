@@ -15,6 +15,7 @@ mod clock;
 mod convert;
 mod delegation;
 mod errors;
+mod management;
 mod mcp;
 mod request;
 mod spiffe;
@@ -97,6 +98,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<verifier::Claims>()?;
     m.add_class::<request::RequestVerifier>()?;
     m.add_class::<clock::ManualClock>()?;
+    m.add_class::<management::Management>()?;
     m.add_class::<mcp::McpServerAuth>()?;
     m.add_class::<mcp::McpClient>()?;
     m.add_class::<spiffe::JwtSvidVerifier>()?;

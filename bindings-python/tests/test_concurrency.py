@@ -49,7 +49,7 @@ def run_threads(fn, n: int = N) -> List[object]:
 
 
 def issued(server: LocalAuthServer) -> int:
-    return sum(1 for e in server.audit_events() if e.get("event") == "token" and e.get("outcome") == "issued")
+    return sum(1 for e in server.audit_events() if e.get("event") == "token" and e.get("outcome") == "success")
 
 
 def test_threads_at_expiry_cause_one_request(clocked) -> None:

@@ -57,8 +57,9 @@ INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
 
 
 def issued(server: LocalAuthServer, client_id: str) -> List[Dict[str, Any]]:
-    """The tokens the authorization server issued to `client_id` (its audit log)."""
-    return [e for e in server.audit_events() if e.get("event") == "token" and e.get("outcome") == "issued" and e.get("client_id") == client_id]
+    """The tokens the authorization server issued to `client_id` (its audit log; issue 18's
+    contract: a token event's `outcome` is `success` or `failure`)."""
+    return [e for e in server.audit_events() if e.get("event") == "token" and e.get("outcome") == "success" and e.get("client_id") == client_id]
 
 
 # ----- the servers -----

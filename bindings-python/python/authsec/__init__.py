@@ -34,6 +34,12 @@ and token clients with no secret at all (``auth_method="spiffe_jwt"``)::
     svids = authsec.JwtSvidVerifier(audience="https://api.example.com", workload_api=True)
     svid = svids.verify(token)                 # svid.spiffe_id, svid.trust_domain, svid.claims
     svid = authsec.WorkloadApiClient().fetch_jwt_svid("https://api.example.com")
+
+Manage the server's clients, scopes, roles and secrets, and read its audit log::
+
+    m = authsec.Management(base_url="https://auth.example.com", client_id="ops", client_secret=secret)
+    agent = m.clients.create(type="ai_agent", allowed_scopes=["search:read"])
+    m.clients.rotate_secret(agent.client_id)   # or: authsec.AsyncManagement(...) and await
 """
 
 from __future__ import annotations
@@ -64,6 +70,17 @@ from .errors import (
     TokenRequestError,
     UnavailableError,
 )
+from .management import (
+    AsyncManagement,
+    AuditEvent,
+    ClientSecretInfo,
+    ManagedClient,
+    Management,
+    NewSecret,
+    Role,
+    Scope,
+    SigningKeyInfo,
+)
 from .resource import Accepted, Refusal, RequestVerifier
 from .spiffe import JwtSvid, JwtSvidVerifier, WorkloadApiClient, WorkloadJwtSvid, X509Svid, spiffe_id_matches
 from .verifier import Verifier
@@ -78,6 +95,15 @@ __all__ = [
     "Refusal",
     "Claims",
     "Actor",
+    "Management",
+    "AsyncManagement",
+    "ManagedClient",
+    "ClientSecretInfo",
+    "NewSecret",
+    "Scope",
+    "Role",
+    "AuditEvent",
+    "SigningKeyInfo",
     "JwtSvidVerifier",
     "JwtSvid",
     "WorkloadApiClient",

@@ -19,6 +19,7 @@ __all__ = [
     "Claims",
     "RequestVerifier",
     "ManualClock",
+    "Management",
     "McpServerAuth",
     "McpClient",
     "JwtSvidVerifier",
@@ -71,6 +72,21 @@ class ClientCredentials:
     def _settings(self) -> Dict[str, Any]: ...
     @property
     def _request_count(self) -> int: ...
+
+@final
+class Management:
+    """The core's management client; `authsec.Management` (authsec/management.py) is its public face."""
+
+    def __new__(cls, **settings: Any) -> Self: ...
+    def call(self, operation: str, args: Optional[Dict[str, Any]] = None) -> Any:
+        """Run a management operation (`clients.create`, ...) with its arguments; its answer."""
+    def call_async(self, operation: str, args: Optional[Dict[str, Any]] = None) -> asyncio.Future[Any]: ...
+    @staticmethod
+    def operations() -> List[str]:
+        """Every operation's name."""
+    @property
+    def admin_url(self) -> str:
+        """The management API's URL, `{base_url}/admin`."""
 
 @final
 class Claims(Mapping[str, Any]):
