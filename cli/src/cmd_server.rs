@@ -1,8 +1,7 @@
 //! `authsec server`: the local authorization server on the command line.
 
 use crate::common::print_stdout;
-use authsec_native::http::{HttpRequest, Method};
-use authsec_native::{block_on, Error, ErrorCode, Result};
+use authsec_native::{Error, Result};
 use authsec_server::{ServerConfig, StartOptions};
 use clap::{Args, Subcommand};
 
@@ -62,8 +61,9 @@ pub struct ServerArgs {
 
 #[derive(Subcommand, Debug)]
 enum ServerAction {
-    /// Rotate the signing key of a running server through its admin API
-    /// (admin token from AUTHSEC_ADMIN_TOKEN).
+    /// Rotate the signing key of a running server through its management API (`keys:write`;
+    /// credentials as for `authsec clients`: AUTHSEC_CLIENT_ID with AUTHSEC_CLIENT_SECRET[_FILE],
+    /// or AUTHSEC_ADMIN_TOKEN[_FILE] to bootstrap).
     RotateKey {
         /// The server's issuer URL.
         #[arg(long)]
@@ -138,42 +138,20 @@ async fn wait_for_stop() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// `keys.rotate` through the management client, with the credentials every management command
+/// takes (a management client's, or the bootstrap admin token while no management client exists).
 fn rotate_key(url: &str, alg: Option<String>, activate_in: Option<i64>) -> Result<()> {
-    let token = std::env::var("AUTHSEC_ADMIN_TOKEN")
-        .ok()
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| Error::config("set AUTHSEC_ADMIN_TOKEN to the server's admin_token"))?;
-    authsec_native::http::check_url(url, false, "--url")?;
-    let mut body = serde_json::json!({});
+    let where_ = crate::common::ManagementArgs {
+        url: Some(url.to_string()),
+    };
+    let client = crate::common::management_client(&where_)?;
+    let mut args = serde_json::json!({});
     if let Some(s) = activate_in {
-        body["activate_in"] = serde_json::json!(s);
+        args["activate_in"] = serde_json::json!(s);
     }
     if let Some(a) = alg {
-        body["alg"] = serde_json::json!(a);
+        args["alg"] = serde_json::json!(a);
     }
-    let req = HttpRequest {
-        method: Method::Post,
-        url: format!("{}/admin/keys/rotate", url.trim_end_matches('/')),
-        headers: vec![
-            ("content-type".into(), "application/json".into()),
-            ("authorization".into(), format!("Bearer {token}")),
-        ],
-        body: body.to_string().into_bytes(),
-    };
-    let resp = block_on(authsec_native::http::Transport::send(
-        &*authsec_native::HttpTransport::shared(),
-        req,
-    ))?;
-    let v: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
-    if resp.status != 200 {
-        let why = v
-            .get("error_description")
-            .and_then(|d| d.as_str())
-            .unwrap_or("no description");
-        return Err(Error::new(
-            ErrorCode::InvalidResponse,
-            format!("the server answered HTTP {}: {why}", resp.status),
-        ));
-    }
+    let v = crate::common::call(&client, "keys.rotate", args)?;
     print_stdout(&serde_json::to_string_pretty(&v).unwrap_or_default())
 }

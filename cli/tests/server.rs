@@ -372,7 +372,7 @@ async fn server_process_serves_the_core_client_and_rotate_key_works() {
         let count = |f: &dyn Fn(&Value) -> bool| lines.iter().filter(|l| f(l)).count();
         (
             count(&|l| l["event"] == "key_rotated"),
-            count(&|l| l["event"] == "token" && l["outcome"] == "issued"),
+            count(&|l| l["event"] == "token" && l["outcome"] == "success" && l["result"] == "issued"),
         )
     };
     let start = Instant::now();
