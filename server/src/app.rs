@@ -50,6 +50,14 @@ pub struct AppState {
     pub dpop: crate::dpop::Dpop,
     /// The trusted SPIFFE trust domains, when the config has a `spiffe` section.
     pub spiffe: Option<crate::spiffe::Spiffe>,
+    /// When each secret (by id) last authenticated its client; in memory only.
+    pub secret_last_used: Mutex<HashMap<String, i64>>,
+    /// Tokens issued per client per UTC day (`rate_limits.tokens_per_day`).
+    pub daily: crate::ratelimit::DailyCounter,
+    /// The cached JWKS of clients registered with a `jwks_uri`, by URI.
+    pub remote_jwks: Mutex<HashMap<String, authsec_core::JwksCache>>,
+    /// Dynamic client registration, when the config has a `dynamic_registration` section.
+    pub registration: Option<crate::registration::Registration>,
 }
 
 impl AppState {
@@ -59,8 +67,68 @@ impl AppState {
     pub fn token_endpoint(&self) -> String {
         format!("{}/oauth/token", self.issuer)
     }
+    /// Record an audit event: stored in the database (for `GET /admin/logs`) and written to the
+    /// configured sink.
     pub(crate) fn audit(&self, event: &str, fields: Value) {
-        self.audit.log(self.clock.now_ms(), event, fields);
+        let mut e = Audit::event(self.clock.now_ms(), event, fields);
+        if let Ok(data) = serde_json::to_string(&e) {
+            let ts = e.get("ts").and_then(Value::as_f64).unwrap_or_default();
+            let outcome = e.get("outcome").and_then(Value::as_str).unwrap_or("success");
+            let client = e.get("client_id").and_then(Value::as_str);
+            if let Ok(id) = self.store.insert_audit(ts, event, outcome, client, &data) {
+                e.insert("id".into(), json!(id));
+            }
+        }
+        self.audit.write(&e);
+    }
+
+    /// Forget what has expired: revocations, exchanges and assertion ids of expired tokens, and
+    /// audit events older than `audit_retention`.
+    pub fn purge(&self) -> authsec_core::Result<()> {
+        let now_ms = self.clock.now_ms();
+        self.store.purge(now_ms.div_euclid(1000))?;
+        self.store
+            .purge_audit(now_ms as f64 / 1000.0 - self.cfg.audit_retention as f64)?;
+        Ok(())
+    }
+
+    /// Note that secret `id` authenticated its client now.
+    pub(crate) fn secret_used(&self, id: &str) {
+        let now = self.now();
+        let mut m = self.secret_last_used.lock();
+        if m.len() > 100_000 {
+            m.clear();
+        }
+        m.insert(id.to_string(), now);
+    }
+
+    /// When secret `id` last authenticated its client (since the server started).
+    pub fn secret_last_used_at(&self, id: &str) -> Option<i64> {
+        self.secret_last_used.lock().get(id).copied()
+    }
+
+    /// The admin API's view of a client.
+    pub fn client_view(&self, c: &Client, roles: &Roles) -> Value {
+        c.public_view(roles, &|id| self.secret_last_used_at(id))
+    }
+
+    /// The JWKS cache of a `jwks_uri` (one per URI, created on first use).
+    pub(crate) fn remote_jwks(&self, uri: &str) -> authsec_core::Result<authsec_core::JwksCache> {
+        let mut m = self.remote_jwks.lock();
+        if let Some(c) = m.get(uri) {
+            return Ok(c.clone());
+        }
+        if m.len() > 10_000 {
+            m.clear();
+        }
+        let c = authsec_core::JwksCache::new(
+            uri,
+            authsec_native::HttpTransport::shared(),
+            self.clock.clone(),
+            authsec_core::JwksPolicy::default(),
+        )?;
+        m.insert(uri.to_string(), c.clone());
+        Ok(c)
     }
     pub(crate) fn max_lifetime(&self) -> i64 {
         let clients = self.clients.read();
@@ -90,23 +158,23 @@ impl AppState {
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
-    use crate::admin::*;
+    use crate::registration as reg;
     Router::new()
         .route("/oauth/token", post(crate::token::token))
         .route("/oauth/introspect", post(introspect))
         .route("/oauth/revoke", post(revoke))
+        .route("/oauth/register", post(reg::register))
+        .route(
+            "/oauth/register/{id}",
+            get(reg::read).put(reg::update).delete(reg::delete),
+        )
         .route("/.well-known/jwks.json", get(jwks))
         .route("/.well-known/oauth-authorization-server", get(metadata))
-        .route("/admin/clients", get(list_clients).post(create_client))
         .route(
-            "/admin/clients/{id}",
-            get(get_client).patch(patch_client).delete(delete_client),
+            "/.well-known/oauth-protected-resource/admin",
+            get(crate::management_auth::metadata),
         )
-        .route("/admin/clients/{id}/secrets", post(rotate_secret))
-        .route("/admin/roles", get(list_roles).post(create_role))
-        .route("/admin/roles/{name}", get(get_role).put(put_role).delete(delete_role))
-        .route("/admin/keys", get(list_keys))
-        .route("/admin/keys/rotate", post(rotate_key))
+        .merge(crate::admin::router(state.clone()))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|| async {
             OAuthError::new(
@@ -240,18 +308,18 @@ async fn authenticated_token_request(
     peer: Option<Extension<PeerCert>>,
     body: Body,
     event: &str,
-) -> Result<(Client, String), Response> {
+) -> Result<(crate::client_auth::Authenticated, String), Response> {
     let form = read_form(headers, body).await.map_err(IntoResponse::into_response)?;
     let peer = peer.as_ref().map(|p| &p.0);
-    let svids = crate::spiffe::verify_presented(st, &form).await;
-    let (client, _) = crate::client_auth::authenticate(st, headers, &form, peer, &svids).map_err(|(e, id)| {
+    let svids = crate::client_auth::prefetch(st, &form).await;
+    let authn = crate::client_auth::authenticate(st, headers, &form, peer, &svids).map_err(|(e, id)| {
         audit_failure(st, event, &e, id.as_deref());
         e.into_response()
     })?;
     let token = form
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("the token parameter is missing").into_response())?;
-    Ok((client, token.to_string()))
+    Ok((authn, token.to_string()))
 }
 
 async fn introspect(
@@ -260,15 +328,17 @@ async fn introspect(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (client, token) = match authenticated_token_request(&st, &headers, peer, body, "introspect").await {
+    let (authn, token) = match authenticated_token_request(&st, &headers, peer, body, "introspect").await {
         Ok(x) => x,
         Err(r) => return r,
     };
+    let client = &authn.client;
     let token = token.as_str();
     let active = check_own_token(&st, token).filter(|c| is_active(&st, c));
     st.audit(
         "introspect",
-        json!({"client_id": client.client_id, "active": active.is_some(), "jti": active.as_ref().and_then(|c| c.jti().map(str::to_string))}),
+        json!({"client_id": client.client_id, "auth_method": authn.method.as_str(), "secret_id": authn.secret_id,
+               "active": active.is_some(), "jti": active.as_ref().and_then(|c| c.jti().map(str::to_string))}),
     );
     let Some(c) = active else {
         return json_no_store(200, json!({"active": false}));
@@ -305,10 +375,12 @@ async fn revoke(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (client, token) = match authenticated_token_request(&st, &headers, peer, body, "revoke").await {
+    let (authn, token) = match authenticated_token_request(&st, &headers, peer, body, "revoke").await {
         Ok(x) => x,
         Err(r) => return r,
     };
+    let client = &authn.client;
+    let (method, secret_id) = (authn.method.as_str(), authn.secret_id.as_deref());
     let token = token.as_str();
     // RFC 7009 §2.2: invalid or expired tokens are answered 200 as well.
     if let Some(c) = check_own_token(&st, token) {
@@ -327,12 +399,12 @@ async fn revoke(
         }
         st.audit(
             "revoke",
-            json!({"client_id": client.client_id, "jti": jti, "outcome": "revoked"}),
+            json!({"client_id": client.client_id, "auth_method": method, "secret_id": secret_id, "jti": jti, "outcome": "revoked"}),
         );
     } else {
         st.audit(
             "revoke",
-            json!({"client_id": client.client_id, "outcome": "ignored_invalid_token"}),
+            json!({"client_id": client.client_id, "auth_method": method, "secret_id": secret_id, "outcome": "ignored_invalid_token"}),
         );
     }
     (StatusCode::OK, crate::oauth::no_store_headers()).into_response()
@@ -368,6 +440,7 @@ async fn metadata(State(st): State<Arc<AppState>>) -> Response {
         )
     };
     scopes.extend(st.roles.read().values().flat_map(|r| r.scopes.clone()));
+    scopes.extend(st.store.scope_names().unwrap_or_default());
     scopes.sort();
     scopes.dedup();
     let tls = st.cfg.tls.is_some();
@@ -404,7 +477,11 @@ async fn metadata(State(st): State<Arc<AppState>>) -> Response {
         "scopes_supported": scopes,
         "access_token_signing_alg_values_supported": st.keys.lock().published_algs(),
         "dpop_signing_alg_values_supported": crate::dpop::signing_algs(),
+        "management_api": crate::management_auth::audience(i),
     });
+    if st.registration.is_some() {
+        m["registration_endpoint"] = json!(format!("{i}/oauth/register"));
+    }
     if tls {
         // RFC 8705 §3.3 and §5: one listener serves both, so the aliases are the endpoints.
         m["tls_client_certificate_bound_access_tokens"] = json!(true);

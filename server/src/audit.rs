@@ -1,5 +1,10 @@
-//! Audit log: one JSON line per event. Never a secret or a whole token: tokens are named by
-//! their `jti`.
+//! Audit log: one JSON line per event, written to the configured sink (and, by the server,
+//! stored in its database for `GET /admin/logs`: see [`crate::audit_query`]). Never a secret or
+//! a whole token: tokens are named by their `jti`, secrets by their id.
+//!
+//! Every event has `ts` (Unix seconds, fractional), `event` and `outcome` (`success` or
+//! `failure`; a more specific word given as the outcome, such as `issued` or `revoked`, moves to
+//! `result`).
 
 use parking_lot::Mutex;
 use serde_json::{Map, Value};
@@ -51,8 +56,8 @@ impl Audit {
         )
     }
 
-    pub fn log(&self, now_ms: i64, event: &str, fields: Value) {
-        let Some(sink) = &self.sink else { return };
+    /// An event as logged and stored: `ts`, `event`, the fields (nulls dropped) and `outcome`.
+    pub fn event(now_ms: i64, event: &str, fields: Value) -> Map<String, Value> {
         let mut m = Map::new();
         m.insert("ts".into(), Value::from(now_ms as f64 / 1000.0));
         m.insert("event".into(), Value::from(event));
@@ -63,7 +68,28 @@ impl Audit {
                 }
             }
         }
-        let mut line = Value::Object(m).to_string();
+        match m.get("outcome").and_then(Value::as_str) {
+            Some("success" | "failure") => {}
+            Some(other) => {
+                let other = other.to_string();
+                m.insert("result".into(), Value::from(other));
+                m.insert("outcome".into(), Value::from("success"));
+            }
+            None => {
+                m.insert("outcome".into(), Value::from("success"));
+            }
+        }
+        m
+    }
+
+    pub fn log(&self, now_ms: i64, event: &str, fields: Value) {
+        self.write(&Self::event(now_ms, event, fields));
+    }
+
+    /// Write an event built by [`Audit::event`] to the sink.
+    pub fn write(&self, event: &Map<String, Value>) {
+        let Some(sink) = &self.sink else { return };
+        let mut line = serde_json::to_string(event).unwrap_or_default();
         line.push('\n');
         let mut w = sink.lock();
         let _ = w.write_all(line.as_bytes());

@@ -6,7 +6,8 @@
 //! `token_endpoint_auth_method` may use that method only; the TLS methods are used only by
 //! clients registered with them, with `client_id` in the body and no other credentials. A JWT-SVID
 //! as the client assertion (`spiffe_jwt`) is handled in [`crate::spiffe`], with the SVID verified
-//! beforehand (a [`PresentedSvids`]).
+//! beforehand (a [`PresentedSvids`]), and so are the keys of a client registered with a
+//! `jwks_uri` ([`prefetch`]).
 
 use crate::app::AppState;
 use crate::clients::{Client, SELF_SIGNED_TLS_CLIENT_AUTH, SPIFFE_JWT, TLS_CLIENT_AUTH};
@@ -18,6 +19,7 @@ use authsec_core::util::b64_std_decode;
 use authsec_core::{KeySet, VerifierConfig};
 use axum::http::{header, HeaderMap};
 use serde_json::Value;
+use std::sync::Arc;
 
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -47,17 +49,63 @@ impl AuthMethod {
     }
 }
 
+/// An authenticated client: how, and with which of its secrets when a secret did it.
+pub struct Authenticated {
+    pub client: Client,
+    pub method: AuthMethod,
+    pub secret_id: Option<String>,
+}
+
+/// What a request's client authentication needs fetched or verified before the synchronous
+/// part: its JWT-SVIDs, and the keys of a `jwks_uri` client sending a `private_key_jwt`
+/// assertion (from the cache; fetched when stale, and once more when the assertion's `kid` is
+/// not among them).
+pub async fn prefetch(st: &AppState, form: &Form) -> PresentedSvids {
+    let mut out = crate::spiffe::verify_presented(st, form).await;
+    out.remote_keys = remote_keys(st, form).await;
+    out
+}
+
+async fn remote_keys(st: &AppState, form: &Form) -> Option<authsec_core::Result<Arc<KeySet>>> {
+    if form.get("client_assertion_type") != Some(ASSERTION_TYPE) {
+        return None;
+    }
+    let assertion = form.get("client_assertion")?;
+    let (header, claims) = authsec_core::jose::compact::decode_unverified(assertion).ok()?;
+    let claimed = match form.get("client_id") {
+        Some(id) => id.to_string(),
+        None => claims.get("sub")?.as_str()?.to_string(),
+    };
+    let uri = st.clients.read().get(&claimed)?.jwks_uri.clone()?;
+    let cache = match st.remote_jwks(&uri) {
+        Ok(c) => c,
+        Err(e) => return Some(Err(e)),
+    };
+    let (mut keys, _) = match cache.keys().await {
+        Ok(k) => k,
+        Err(e) => return Some(Err(e)),
+    };
+    if let Some(kid) = header.get("kid").and_then(Value::as_str) {
+        if !keys.kids().any(|k| k == kid) {
+            if let Some((fresh, _)) = cache.refresh_for_unknown_kid().await {
+                keys = fresh;
+            }
+        }
+    }
+    Some(Ok(keys))
+}
+
 /// Authenticate the calling client with exactly one method (RFC 6749 §2.3), one the client may
 /// use. `peer` is the connection's TLS client certificate; `svids` the request's JWT-SVIDs,
-/// verified.
+/// verified (and a `jwks_uri` client's keys, fetched: see [`prefetch`]).
 pub fn authenticate(
     st: &AppState,
     headers: &HeaderMap,
     form: &Form,
     peer: Option<&PeerCert>,
     svids: &PresentedSvids,
-) -> Result<(Client, AuthMethod), Refusal> {
-    let (client, method) = authenticate_any(st, headers, form, peer, svids)?;
+) -> Result<Authenticated, Refusal> {
+    let (client, method, secret_id) = authenticate_any(st, headers, form, peer, svids)?;
     if !client.accepts_auth_method(method.as_str()) {
         let mut e = OAuthError::invalid_client(format!(
             "this client authenticates with {}, not {}",
@@ -70,8 +118,17 @@ pub fn authenticate(
         e.basic_challenge = method == AuthMethod::Basic;
         return Err((e, Some(client.client_id)));
     }
-    Ok((client, method))
+    if let Some(id) = &secret_id {
+        st.secret_used(id);
+    }
+    Ok(Authenticated {
+        client,
+        method,
+        secret_id,
+    })
 }
+
+type Found = (Client, AuthMethod, Option<String>);
 
 fn authenticate_any(
     st: &AppState,
@@ -79,7 +136,7 @@ fn authenticate_any(
     form: &Form,
     peer: Option<&PeerCert>,
     svids: &PresentedSvids,
-) -> Result<(Client, AuthMethod), Refusal> {
+) -> Result<Found, Refusal> {
     let now = st.now();
     let basic = headers
         .get(header::AUTHORIZATION)
@@ -116,8 +173,12 @@ fn authenticate_any(
                 Some(&id),
             ));
         }
-        return match find(&id) {
-            Some(c) if c.secret_matches(&secret, now) => Ok((c, AuthMethod::Basic)),
+        let found = find(&id).and_then(|c| {
+            let sid = c.matching_secret(&secret, now)?.id.clone();
+            Some((c, sid))
+        });
+        return match found {
+            Some((c, sid)) => Ok((c, AuthMethod::Basic, Some(sid))),
             _ => {
                 let mut e = OAuthError::invalid_client("client authentication failed (unknown client or wrong secret)");
                 e.basic_challenge = true;
@@ -127,10 +188,13 @@ fn authenticate_any(
     }
     if has_secret {
         let id = form.get("client_id").unwrap_or_default();
-        return match find(id) {
-            Some(c) if c.secret_matches(form.get("client_secret").unwrap_or_default(), now) => {
-                Ok((c, AuthMethod::Post))
-            }
+        let given = form.get("client_secret").unwrap_or_default();
+        let found = find(id).and_then(|c| {
+            let sid = c.matching_secret(given, now)?.id.clone();
+            Some((c, sid))
+        });
+        return match found {
+            Some((c, sid)) => Ok((c, AuthMethod::Post, Some(sid))),
             _ => Err(fail(
                 OAuthError::invalid_client("client authentication failed (unknown client or wrong secret)"),
                 Some(id),
@@ -138,14 +202,23 @@ fn authenticate_any(
         };
     }
     if has_assertion && form.get("client_assertion_type") == Some(crate::spiffe::JWT_SPIFFE_ASSERTION_TYPE) {
-        return crate::spiffe::authenticate_assertion(st, form, svids).map(|c| (c, AuthMethod::SpiffeJwt));
+        return crate::spiffe::authenticate_assertion(st, form, svids).map(|c| (c, AuthMethod::SpiffeJwt, None));
     }
     if has_assertion {
-        return authenticate_assertion(st, form, now).map(|c| (c, AuthMethod::PrivateKeyJwt));
+        return authenticate_assertion(st, form, now, svids).map(|c| (c, AuthMethod::PrivateKeyJwt, None));
     }
     if let Some(c) = form.get("client_id").and_then(find) {
         if crate::clients::is_tls_method(c.token_endpoint_auth_method.as_deref()) {
-            return authenticate_tls(st, c, peer);
+            return authenticate_tls(st, c, peer).map(|(c, m)| (c, m, None));
+        }
+        if c.is_public() {
+            return Err(fail(
+                OAuthError::invalid_client(
+                    "this is a public client (token_endpoint_auth_method none): it cannot authenticate, and \
+                     this endpoint serves confidential clients only",
+                ),
+                Some(&c.client_id),
+            ));
         }
     }
     let mut e = OAuthError::invalid_client(
@@ -158,7 +231,7 @@ fn authenticate_any(
 }
 
 /// RFC 7523 §3: verify a client assertion with the client's registered public keys.
-fn authenticate_assertion(st: &AppState, form: &Form, now: i64) -> Result<Client, Refusal> {
+fn authenticate_assertion(st: &AppState, form: &Form, now: i64, svids: &PresentedSvids) -> Result<Client, Refusal> {
     let bad = |d: String, id: Option<&str>| (OAuthError::invalid_client(d), id.map(str::to_string));
     if form.get("client_assertion_type") != Some(ASSERTION_TYPE) {
         return Err((
@@ -183,18 +256,34 @@ fn authenticate_assertion(st: &AppState, form: &Form, now: i64) -> Result<Client
         .get(&claimed)
         .cloned()
         .ok_or_else(|| bad("client authentication failed (unknown client)".into(), Some(&claimed)))?;
-    let jwks = client.jwks.as_ref().ok_or_else(|| {
-        bad(
-            "this client has no registered keys for private_key_jwt".into(),
-            Some(&claimed),
-        )
-    })?;
-    let keys = KeySet::from_jwks_value(jwks).map_err(|e| {
-        bad(
-            format!("the client's registered JWKS is unusable ({})", e.code()),
-            Some(&claimed),
-        )
-    })?;
+    let keys: Arc<KeySet> = match (&client.jwks, &client.jwks_uri, &svids.remote_keys) {
+        (Some(jwks), _, _) => Arc::new(KeySet::from_jwks_value(jwks).map_err(|e| {
+            bad(
+                format!("the client's registered JWKS is unusable ({})", e.code()),
+                Some(&claimed),
+            )
+        })?),
+        (None, Some(_), Some(Ok(keys))) => keys.clone(),
+        (None, Some(uri), Some(Err(e))) => {
+            let mut o = OAuthError::new(
+                503,
+                "temporarily_unavailable",
+                format!(
+                    "the client's jwks_uri {} could not be fetched ({}); retry shortly",
+                    authsec_core::util::quoted(uri),
+                    e.code()
+                ),
+            );
+            o.retry_after = Some(5);
+            return Err((o, Some(claimed)));
+        }
+        _ => {
+            return Err(bad(
+                "this client has no registered keys for private_key_jwt".into(),
+                Some(&claimed),
+            ))
+        }
+    };
     let cfg = VerifierConfig {
         issuer: Some(claimed.clone()),
         audiences: vec![st.token_endpoint(), st.issuer.clone()],

@@ -89,6 +89,62 @@ pub struct ClientSpec {
     /// (`spiffe_jwt`) and needs no secret or keys; the server needs a `spiffe` section.
     #[serde(default)]
     pub spiffe_id: Option<String>,
+    /// A URL serving the client's public keys (a JWK Set) for `private_key_jwt`, instead of
+    /// `jwks`: https, or http to loopback only. Fetched when the client authenticates, cached as
+    /// its `Cache-Control` says, fetched again (once) for an unknown `kid`.
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+    /// Redirect URIs (for `authorization_code`).
+    #[serde(default)]
+    pub callbacks: Option<Vec<String>>,
+    /// Origins (`scheme://host[:port]`) a `web` or `mobile` client's pages call from.
+    #[serde(default)]
+    pub web_origins: Option<Vec<String>>,
+    /// The client's logo and home page (https URLs).
+    #[serde(default)]
+    pub logo: Option<String>,
+    #[serde(default)]
+    pub website: Option<String>,
+    /// `ai_agent` only: request and issuance limits.
+    #[serde(default)]
+    pub rate_limits: Option<RateLimits>,
+    /// RFC 7591 `software_id` / `software_version` (set by dynamic registration).
+    #[serde(default)]
+    pub software_id: Option<String>,
+    #[serde(default)]
+    pub software_version: Option<String>,
+}
+
+/// An `ai_agent` client's limits: token requests per minute (the token bucket) and tokens issued
+/// per UTC day.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimits {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_per_minute: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_per_day: Option<u64>,
+}
+
+/// RFC 7591 / RFC 7592 dynamic client registration (`POST /oauth/register`); off without this
+/// section.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DynamicRegistrationConfig {
+    /// The bearer token a registration request must carry (or a file holding it).
+    #[serde(default)]
+    pub initial_access_token: Option<String>,
+    #[serde(default)]
+    pub initial_access_token_file: Option<String>,
+    /// The scopes a registered client may ask for (default none).
+    #[serde(default)]
+    pub allowed_scopes: Vec<String>,
+    /// The client types that may register (default all five).
+    #[serde(default)]
+    pub allowed_types: Option<Vec<String>>,
+    /// The type of a registration that names none (default m2m).
+    #[serde(default)]
+    pub default_type: Option<String>,
 }
 
 /// A role as written in the config file: scopes and audiences a client gets by listing it.
@@ -246,6 +302,16 @@ pub struct ServerConfig {
     /// this server's issuer.
     #[serde(default)]
     pub spiffe: Option<SpiffeConfig>,
+    /// Seconds audit events are kept in the database for `GET /admin/logs` (default 30 days).
+    #[serde(default = "default_audit_retention")]
+    pub audit_retention: u64,
+    /// RFC 7591 dynamic client registration; off without it.
+    #[serde(default)]
+    pub dynamic_registration: Option<DynamicRegistrationConfig>,
+}
+
+fn default_audit_retention() -> u64 {
+    2_592_000
 }
 
 fn default_alg() -> String {
@@ -279,6 +345,8 @@ impl Default for ServerConfig {
             dpop: DpopConfig::default(),
             tls: None,
             spiffe: None,
+            audit_retention: default_audit_retention(),
+            dynamic_registration: None,
         }
     }
 }
@@ -308,6 +376,9 @@ impl ServerConfig {
         self.dpop_nonce_lifetime()?;
         if let Some(s) = &self.spiffe {
             crate::spiffe::check_config(s)?;
+        }
+        if let Some(d) = &self.dynamic_registration {
+            crate::registration::check_config(d)?;
         }
         Ok(())
     }

@@ -19,7 +19,7 @@
 //!   every token exchanged from it.
 
 use crate::app::{is_active, verify_own_token, AppState};
-use crate::client_auth::{AuthMethod, Refusal};
+use crate::client_auth::{Authenticated, Refusal};
 use crate::clients::Client;
 use crate::dpop::Binding;
 use crate::oauth::{Form, OAuthError, TOKEN_TYPES, TOKEN_TYPE_ACCESS_TOKEN};
@@ -69,12 +69,12 @@ fn token_type(form: &Form, name: &str) -> Result<Option<&'static str>, OAuthErro
 
 pub fn exchange(
     st: &AppState,
-    actor: &Client,
-    method: AuthMethod,
+    authn: &Authenticated,
     form: &Form,
     binding: &Binding,
     spiffe_id: Option<&str>,
 ) -> Result<Response, Refusal> {
+    let actor: &Client = &authn.client;
     let refuse = |e: OAuthError| (e, Some(actor.client_id.clone()));
     // Parameters (RFC 8693 §2.1).
     let subject_token = form.get("subject_token").filter(|t| !t.is_empty()).ok_or_else(|| {
@@ -114,6 +114,30 @@ pub fn exchange(
         )))
     })?;
     let subject_jti = subject.jti().unwrap_or_default().to_string();
+    // A management token stays with its client: it is never exchanged, and no exchange yields one.
+    let admin = crate::management_auth::audience(&st.issuer);
+    if subject.audience().iter().any(|a| same_audience(&admin, a)) {
+        return Err(refuse(OAuthError::new(
+            400,
+            "invalid_target",
+            format!("the subject_token is a token for the management API ({admin}); such a token cannot be exchanged"),
+        )));
+    }
+    if let Some(a) = form
+        .all("audience")
+        .into_iter()
+        .chain(form.all("resource"))
+        .find(|a| same_audience(&admin, a))
+    {
+        return Err(refuse(OAuthError::new(
+            400,
+            "invalid_target",
+            format!(
+                "{} is the management API; its tokens come from client credentials only, never from an exchange",
+                quoted(a)
+            ),
+        )));
+    }
     if !is_active(st, &subject) {
         return Err(refuse(invalid_grant(
             "the subject_token is not active: it, or a token it was exchanged from, was revoked",
@@ -212,7 +236,8 @@ pub fn exchange(
         .map_err(|e| refuse(e.into()))?;
     st.audit(
         "token_exchange",
-        json!({"outcome": "issued", "client_id": actor.client_id, "auth_method": method.as_str(), "sub": subject_sub,
+        json!({"outcome": "issued", "client_id": actor.client_id, "auth_method": authn.method.as_str(),
+               "secret_id": authn.secret_id, "sub": subject_sub,
                "chain": chain.iter().map(Actor::id).collect::<Vec<_>>(), "jti": signed.jti, "subject_jti": subject_jti,
                "kid": signed.kid, "scope": scopes.join(" "), "aud": aud, "expires_in": exp - now,
                "issued_token_type": issued_type, "token_type": binding.token_type(), "cnf": binding.cnf(),

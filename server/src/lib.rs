@@ -6,9 +6,11 @@
 //! certificate-bound (RFC 8705) access tokens; RFC 8693 token exchange
 //! for delegation chains (agent → sub-agent → tool) that never widen; RFC 9068 JWT access tokens
 //! signed with keys that rotate; JWKS; RFC 8414 metadata; RFC 7662 introspection; RFC 7009
-//! revocation (cascading to exchanged tokens); roles; an admin API; an audit log; per-client
-//! rate limits; SQLite persistence; secretless SPIFFE workloads (a JWT-SVID as the client
-//! assertion, `spiffe_jwt`, or as a JWT-bearer grant).
+//! revocation (cascading to exchanged tokens); roles; a management API that is itself an
+//! OAuth-protected resource (`{issuer}/admin`, management scopes); an audit log kept in the
+//! database and queryable; per-client rate limits; RFC 7591/7592 dynamic registration; SQLite
+//! persistence; secretless SPIFFE workloads (a JWT-SVID as the client assertion, `spiffe_jwt`,
+//! or as a JWT-bearer grant).
 //!
 //! It shares its signing, JWKS and claim code with the authsec verifier (the core crate). It is
 //! not built to scale out: production traffic belongs to a real identity provider.
@@ -24,14 +26,17 @@
 pub mod admin;
 pub mod app;
 pub mod audit;
+pub mod audit_query;
 pub mod client_auth;
 pub mod clients;
 pub mod config;
 pub mod dpop;
 pub mod exchange;
 pub mod keys;
+pub mod management_auth;
 pub mod oauth;
 pub mod ratelimit;
+pub mod registration;
 pub mod roles;
 pub mod spiffe;
 pub mod store;
@@ -39,7 +44,8 @@ pub mod tls;
 pub mod token;
 
 pub use config::{
-    ClientSpec, DpopConfig, RoleSpec, ServerConfig, SpiffeConfig, TlsConfig, TokenExchangeConfig, TrustDomainBundle,
+    ClientSpec, DpopConfig, DynamicRegistrationConfig, RateLimits, RoleSpec, ServerConfig, SpiffeConfig, TlsConfig,
+    TokenExchangeConfig, TrustDomainBundle,
 };
 
 use app::AppState;
@@ -141,25 +147,25 @@ pub fn build_state(
         roles.insert(name.clone(), role);
     }
     let mut clients: HashMap<String, clients::Client> = store
-        .load_clients()?
+        .load_clients_with_secret_ids()?
         .into_iter()
         .map(|c| (c.client_id.clone(), c))
         .collect();
+    let registration = cfg
+        .dynamic_registration
+        .as_ref()
+        .map(registration::Registration::from_config)
+        .transpose()?;
     for spec in &cfg.clients {
-        if spec.client_secret.is_none()
-            && spec.jwks.is_none()
-            && spec.jwks_file.is_none()
-            && spec.spiffe_id.is_none()
-            && spec.token_endpoint_auth_method.as_deref() != Some(clients::SPIFFE_JWT)
-            && !clients::is_tls_method(spec.token_endpoint_auth_method.as_deref())
-        {
+        let (mut client, generated) = clients::Client::from_spec(spec, cfg.token_lifetime, &roles, now)?;
+        if generated.is_some() {
+            // Nobody would ever see a secret generated for a config client.
             return Err(Error::config(format!(
-                "client {:?} in the config has neither client_secret nor jwks; set client_secret: ${{SOME_VAR}} or jwks_file \
-                 (or token_endpoint_auth_method: tls_client_auth, or a spiffe_id)",
+                "client {:?} in the config has neither client_secret nor jwks; set client_secret: ${{SOME_VAR}}, jwks_file \
+                 or jwks_uri (or token_endpoint_auth_method: tls_client_auth or none, or a spiffe_id)",
                 spec.client_id.as_deref().unwrap_or("?")
             )));
         }
-        let (mut client, _) = clients::Client::from_spec(spec, cfg.token_lifetime, &roles, now)?;
         spiffe::check_client(&client, spiffe.is_some())?;
         if let Some(existing) = clients.get(&client.client_id) {
             // Keep rotated secrets when the configured secret is still one of them.
@@ -184,6 +190,7 @@ pub fn build_state(
     let keys = keys::KeyRing::load(&store, alg, max_lifetime, now)?;
     let admin_token = cfg.admin_token.clone().filter(|t| !t.is_empty()).map(Secret::new);
     store.purge(now)?;
+    store.purge_audit(clock.now_ms() as f64 / 1000.0 - cfg.audit_retention as f64)?;
     Ok(AppState {
         alg,
         issuer,
@@ -198,6 +205,10 @@ pub fn build_state(
         max_delegation_depth,
         dpop,
         spiffe,
+        secret_last_used: Mutex::new(HashMap::new()),
+        daily: ratelimit::DailyCounter::default(),
+        remote_jwks: Mutex::new(HashMap::new()),
+        registration,
         cfg,
     })
 }
@@ -230,12 +241,20 @@ pub async fn start(cfg: ServerConfig, opts: StartOptions) -> Result<RunningServe
     let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
     let (alive, connections) = tokio::sync::mpsc::channel::<()>(1);
     let clock = state.clock.clone();
+    let purging = state.clone();
     let task = tokio::spawn(async move {
+        // Expired revocations, exchanges and assertion ids, and audit events past
+        // `audit_retention`, are purged once a minute.
+        let mut purge = tokio::time::interval(Duration::from_secs(60));
+        purge.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 _ = &mut stop_rx => {
                     let _ = closing_tx.send(true);
                     break;
+                }
+                _ = purge.tick() => {
+                    let _ = purging.purge();
                 }
                 accepted = listener.accept() => {
                     let Ok((stream, _peer)) = accepted else { continue };

@@ -25,6 +25,8 @@ pub struct OAuthError {
     pub retry_after: Option<u64>,
     /// A nonce for the client's next DPoP proof (`DPoP-Nonce`, RFC 9449 §8).
     pub dpop_nonce: Option<String>,
+    /// A `WWW-Authenticate` challenge (RFC 6750 §3) other than Basic's.
+    pub challenge: Option<String>,
 }
 
 impl OAuthError {
@@ -36,6 +38,7 @@ impl OAuthError {
             basic_challenge: false,
             retry_after: None,
             dpop_nonce: None,
+            challenge: None,
         }
     }
     pub fn invalid_request(d: impl Into<String>) -> Self {
@@ -64,6 +67,9 @@ impl IntoResponse for OAuthError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Basic realm=\"authsec\""),
             );
+        }
+        if let Some(c) = self.challenge.as_deref().and_then(|c| HeaderValue::from_str(c).ok()) {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, c);
         }
         if let Some(s) = self.retry_after {
             if let Ok(v) = HeaderValue::from_str(&s.to_string()) {

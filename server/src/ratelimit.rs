@@ -1,5 +1,6 @@
-//! Per-client token bucket: `limit` token requests per minute, answered with 429 and
-//! `Retry-After` when exhausted.
+//! Per-client limits: a token bucket of `limit` token requests per minute, and (for `ai_agent`
+//! clients with `rate_limits.tokens_per_day`) a count of tokens issued per UTC day; both are
+//! answered with 429 and `Retry-After` when exhausted.
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -41,9 +42,63 @@ impl RateLimiter {
     }
 }
 
+const DAY_MS: i64 = 86_400_000;
+
+/// Tokens issued per client per UTC day, in memory.
+#[derive(Default)]
+pub struct DailyCounter {
+    counts: Mutex<HashMap<String, (i64, u64)>>,
+}
+
+impl DailyCounter {
+    /// Count one token for `client` if fewer than `limit` were issued today (UTC); else
+    /// `Err(seconds to the next UTC midnight)`.
+    pub fn take(&self, client: &str, limit: u64, now_ms: i64) -> Result<(), u64> {
+        let day = now_ms.div_euclid(DAY_MS);
+        let mut map = self.counts.lock();
+        if map.len() > 10_000 {
+            map.retain(|_, (d, _)| *d == day);
+        }
+        let e = map.entry(client.to_string()).or_insert((day, 0));
+        if e.0 != day {
+            *e = (day, 0);
+        }
+        if e.1 >= limit {
+            let left_ms = (day + 1) * DAY_MS - now_ms;
+            return Err(((left_ms + 999) / 1000).max(1) as u64);
+        }
+        e.1 += 1;
+        Ok(())
+    }
+
+    /// Give back a token counted by [`DailyCounter::take`] that was not issued after all.
+    pub fn give_back(&self, client: &str, now_ms: i64) {
+        let day = now_ms.div_euclid(DAY_MS);
+        if let Some(e) = self.counts.lock().get_mut(client) {
+            if e.0 == day && e.1 > 0 {
+                e.1 -= 1;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn daily_counts_reset_at_utc_midnight() {
+        let d = DailyCounter::default();
+        let noon = 20_000 * DAY_MS + DAY_MS / 2;
+        assert!(d.take("a", 2, noon).is_ok());
+        assert!(d.take("a", 2, noon).is_ok());
+        assert_eq!(d.take("a", 2, noon), Err(43_200));
+        assert_eq!(d.take("a", 2, noon + 500), Err(43_200), "rounded up");
+        d.give_back("a", noon);
+        assert!(d.take("a", 2, noon).is_ok());
+        assert!(d.take("b", 2, noon).is_ok());
+        assert!(d.take("a", 2, 20_001 * DAY_MS).is_ok(), "a new day");
+    }
     #[test]
     fn bucket() {
         let r = RateLimiter::default();

@@ -238,6 +238,9 @@ pub struct PresentedSvids {
     pub client_assertion: Option<Result<JwtSvid>>,
     /// `assertion` of the JWT-bearer grant.
     pub grant: Option<Result<JwtSvid>>,
+    /// The keys of a client registered with a `jwks_uri` whose `private_key_jwt` assertion the
+    /// request carries, fetched (see [`crate::client_auth::prefetch`]).
+    pub remote_keys: Option<Result<std::sync::Arc<authsec_core::KeySet>>>,
 }
 
 impl PresentedSvids {
@@ -340,7 +343,7 @@ pub fn jwt_bearer_client(
     form: &Form,
     peer: Option<&crate::tls::PeerCert>,
     svids: &PresentedSvids,
-) -> Result<(Client, AuthMethod), Refusal> {
+) -> Result<crate::client_auth::Authenticated, Refusal> {
     let claimed = || form.get("client_id").map(str::to_string);
     let svid = match &svids.grant {
         _ if form.get("assertion").is_none() => {
@@ -354,7 +357,8 @@ pub fn jwt_bearer_client(
         None => return Err((OAuthError::server_error("the JWT-SVID was not verified"), claimed())),
     };
     if has_client_credentials(headers, form) {
-        let (client, method) = crate::client_auth::authenticate(st, headers, form, peer, svids)?;
+        let authn = crate::client_auth::authenticate(st, headers, form, peer, svids)?;
+        let client = &authn.client;
         let admitted = client
             .spiffe_id
             .as_deref()
@@ -367,10 +371,10 @@ pub fn jwt_bearer_client(
                     quoted(svid.spiffe_id.as_str()),
                     quoted(&client.client_id)
                 )),
-                Some(client.client_id),
+                Some(client.client_id.clone()),
             ));
         }
-        return Ok((client, method));
+        return Ok(authn);
     }
     let client = select_client(st, form.get("client_id"), &svid.spiffe_id)?;
     if !client.accepts_auth_method(SPIFFE_JWT) {
@@ -385,7 +389,11 @@ pub fn jwt_bearer_client(
             Some(client.client_id),
         ));
     }
-    Ok((client, AuthMethod::SpiffeJwt))
+    Ok(crate::client_auth::Authenticated {
+        client,
+        method: AuthMethod::SpiffeJwt,
+        secret_id: None,
+    })
 }
 
 /// How specific a pattern is: an exact ID, then a path prefix (the longer the more specific),

@@ -1,6 +1,7 @@
 //! Persistence in an embedded SQLite file (or in memory): clients (with secret hashes), roles,
-//! signing keys, revocations, token exchanges (which token each exchanged token came from, for
-//! revocation to cascade) and used assertion ids survive a restart.
+//! the scope registry, signing keys, revocations, token exchanges (which token each exchanged
+//! token came from, for revocation to cascade), used assertion ids and the audit log survive a
+//! restart.
 
 use crate::clients::Client;
 use crate::roles::Role;
@@ -51,7 +52,14 @@ impl Store {
              CREATE TABLE IF NOT EXISTS revoked (jti TEXT PRIMARY KEY, exp INTEGER NOT NULL);
              CREATE TABLE IF NOT EXISTS used_assertions (jti TEXT PRIMARY KEY, exp INTEGER NOT NULL);
              CREATE TABLE IF NOT EXISTS roles (name TEXT PRIMARY KEY, data TEXT NOT NULL);
-             CREATE TABLE IF NOT EXISTS exchanges (jti TEXT PRIMARY KEY, parent_jti TEXT NOT NULL, exp INTEGER NOT NULL);",
+             CREATE TABLE IF NOT EXISTS exchanges (jti TEXT PRIMARY KEY, parent_jti TEXT NOT NULL, exp INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS scopes (name TEXT PRIMARY KEY, description TEXT NOT NULL, created_at INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL,
+                 event TEXT NOT NULL, outcome TEXT NOT NULL, client_id TEXT, data TEXT NOT NULL);
+             CREATE INDEX IF NOT EXISTS audit_log_ts ON audit_log (ts);
+             CREATE INDEX IF NOT EXISTS audit_log_event ON audit_log (event, id);
+             CREATE INDEX IF NOT EXISTS audit_log_outcome ON audit_log (outcome, id);
+             CREATE INDEX IF NOT EXISTS audit_log_client ON audit_log (client_id, id);",
         )
         .map_err(db_err)?;
         Ok(Store { conn: Mutex::new(conn) })
@@ -69,6 +77,17 @@ impl Store {
             out.push(serde_json::from_str(&data).map_err(|e| Error::internal(format!("corrupt client record: {e}")))?);
         }
         Ok(out)
+    }
+
+    /// Every client, with ids given (and saved) to secrets stored before secrets had ids.
+    pub fn load_clients_with_secret_ids(&self) -> Result<Vec<Client>> {
+        let mut clients = self.load_clients()?;
+        for c in &mut clients {
+            if c.assign_secret_ids()? {
+                self.put_client(c)?;
+            }
+        }
+        Ok(clients)
     }
 
     pub fn put_client(&self, c: &Client) -> Result<()> {
@@ -218,6 +237,82 @@ impl Store {
             )
             .map_err(db_err)?
             == 1)
+    }
+
+    /// The registered scopes `(name, description)` after `after` (by name), at most `limit`.
+    pub fn list_scopes(&self, after: Option<&str>, limit: usize) -> Result<Vec<(String, String)>> {
+        let conn = self.conn.lock();
+        let mut stmt = conn
+            .prepare("SELECT name, description FROM scopes WHERE name > ?1 ORDER BY name LIMIT ?2")
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map(params![after.unwrap_or(""), limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(db_err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+    }
+
+    /// Every registered scope name.
+    pub fn scope_names(&self) -> Result<Vec<String>> {
+        Ok(self
+            .list_scopes(None, i64::MAX as usize)?
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect())
+    }
+
+    /// Register a scope; `false` when it is registered already.
+    pub fn add_scope(&self, name: &str, description: &str, now: i64) -> Result<bool> {
+        Ok(self
+            .conn
+            .lock()
+            .execute(
+                "INSERT OR IGNORE INTO scopes (name, description, created_at) VALUES (?1, ?2, ?3)",
+                params![name, description, now],
+            )
+            .map_err(db_err)?
+            == 1)
+    }
+
+    pub fn delete_scope(&self, name: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .lock()
+            .execute("DELETE FROM scopes WHERE name = ?1", params![name])
+            .map_err(db_err)?
+            > 0)
+    }
+
+    /// Store one audit event (its JSON, with the indexed columns beside it); its id.
+    pub fn insert_audit(
+        &self,
+        ts: f64,
+        event: &str,
+        outcome: &str,
+        client_id: Option<&str>,
+        data: &str,
+    ) -> Result<i64> {
+        let conn = self.conn.lock();
+        conn.execute(
+            "INSERT INTO audit_log (ts, event, outcome, client_id, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![ts, event, outcome, client_id, data],
+        )
+        .map_err(db_err)?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// Run `f` on the connection (the audit log query builds its own SQL).
+    pub(crate) fn with_conn<R>(&self, f: impl FnOnce(&Connection) -> R) -> R {
+        f(&self.conn.lock())
+    }
+
+    /// Delete audit events older than `before` (Unix seconds); how many.
+    pub fn purge_audit(&self, before: f64) -> Result<usize> {
+        self.conn
+            .lock()
+            .execute("DELETE FROM audit_log WHERE ts < ?1", params![before])
+            .map_err(db_err)
     }
 
     /// Forget revocations, exchanges and assertion ids whose tokens have expired (a token

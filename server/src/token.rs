@@ -5,9 +5,10 @@
 //! the binding of the token to a DPoP key or a TLS client certificate ([`crate::dpop`]).
 
 use crate::app::{audit_failure, read_form, AppState};
-use crate::client_auth::{authenticate, AuthMethod, Refusal};
+use crate::client_auth::{authenticate, AuthMethod, Authenticated, Refusal};
 use crate::clients::Client;
 use crate::dpop::Binding;
+use crate::management_auth::{self, is_management_scope};
 use crate::oauth::{
     json_no_store, set_dpop_nonce, Form, OAuthError, GRANT_CLIENT_CREDENTIALS, GRANT_JWT_BEARER, GRANT_TOKEN_EXCHANGE,
 };
@@ -41,8 +42,9 @@ pub async fn token(
     } else {
         "token"
     };
-    // A bundle endpoint may need a fetch: SVIDs are verified here, before the synchronous part.
-    let svids = crate::spiffe::verify_presented(&st, &form).await;
+    // A bundle endpoint or a jwks_uri may need a fetch: SVIDs are verified (and a jwks_uri
+    // client's keys fetched) here, before the synchronous part.
+    let svids = crate::client_auth::prefetch(&st, &form).await;
     match issue(&st, &headers, &form, peer.as_ref().map(|p| &p.0), &svids) {
         Ok(r) => r,
         Err((e, client)) => {
@@ -86,11 +88,12 @@ fn issue(
         }
     };
     let proof = crate::dpop::check_proof(st, headers).map_err(|e| (e, claimed()))?;
-    let (client, method) = if grant == GRANT_JWT_BEARER {
+    let authn = if grant == GRANT_JWT_BEARER {
         crate::spiffe::jwt_bearer_client(st, headers, form, peer, svids)?
     } else {
         authenticate(st, headers, form, peer, svids)?
     };
+    let (client, method) = (&authn.client, authn.method);
     let spiffe_id = (method == AuthMethod::SpiffeJwt || grant == GRANT_JWT_BEARER)
         .then(|| svids.spiffe_id().map(|i| i.to_string()))
         .flatten();
@@ -108,10 +111,11 @@ fn issue(
             cid,
         ));
     }
+    let now_ms = st.clock.now_ms();
     if let Err(wait) = st.limiter.check(
         &client.client_id,
-        client.rate_limit.unwrap_or(st.cfg.rate_limit),
-        st.clock.now_ms(),
+        client.requests_per_minute().unwrap_or(st.cfg.rate_limit),
+        now_ms,
     ) {
         let mut e = OAuthError::new(
             429,
@@ -121,15 +125,36 @@ fn issue(
         e.retry_after = Some(wait);
         return Err((e, cid));
     }
-    let binding = Binding::for_request(&client, proof.as_ref(), peer).map_err(|e| (e, cid.clone()))?;
-    if let Some(p) = &proof {
-        crate::dpop::record_use(st, p).map_err(|e| (e, cid.clone()))?;
+    let per_day = client.rate_limits.and_then(|r| r.tokens_per_day);
+    if let Some(limit) = per_day {
+        if let Err(wait) = st.daily.take(&client.client_id, limit, now_ms) {
+            let mut e = OAuthError::new(
+                429,
+                "slow_down",
+                format!(
+                    "this client may get {limit} tokens per day (rate_limits.tokens_per_day) and has had them; \
+                     the count resets at midnight UTC, in {wait} s"
+                ),
+            );
+            e.retry_after = Some(wait);
+            return Err((e, cid));
+        }
     }
-    let mut resp = if grant == GRANT_TOKEN_EXCHANGE {
-        crate::exchange::exchange(st, &client, method, form, &binding, spiffe_id.as_deref())
-    } else {
-        client_credentials(st, &client, method, form, &binding, spiffe_id.as_deref())
-    }?;
+    let issued = (|| {
+        let binding = Binding::for_request(client, proof.as_ref(), peer).map_err(|e| (e, cid.clone()))?;
+        if let Some(p) = &proof {
+            crate::dpop::record_use(st, p).map_err(|e| (e, cid.clone()))?;
+        }
+        if grant == GRANT_TOKEN_EXCHANGE {
+            crate::exchange::exchange(st, &authn, form, &binding, spiffe_id.as_deref())
+        } else {
+            client_credentials(st, &authn, form, &binding, spiffe_id.as_deref())
+        }
+    })();
+    if issued.is_err() && per_day.is_some() {
+        st.daily.give_back(&client.client_id, now_ms);
+    }
+    let mut resp = issued?;
     if let Some(n) = proof.as_ref().and_then(|p| p.renewed_nonce.as_deref()) {
         set_dpop_nonce(&mut resp, n);
     }
@@ -153,65 +178,88 @@ pub(crate) fn names(items: &[&str]) -> String {
     items.iter().map(|s| quoted(s)).collect::<Vec<_>>().join(", ")
 }
 
-fn client_credentials(
-    st: &AppState,
-    client: &Client,
-    method: AuthMethod,
-    form: &Form,
-    binding: &Binding,
-    spiffe_id: Option<&str>,
-) -> Result<Response, Refusal> {
-    let cid = || Some(client.client_id.clone());
-    let perms = st.permissions(client);
-    // Scopes: a subset of the allowed ones; none requested → the client's default scopes.
-    let scopes: Vec<String> = match requested_scopes(form) {
-        None => perms.default_scopes(client),
+fn invalid_scope(d: String) -> OAuthError {
+    OAuthError::new(400, "invalid_scope", d)
+}
+
+/// The scopes and audience of a management token (`resource` or `audience` =
+/// `{issuer}/admin`, alone): only management scopes, requested ∩ held, or every one held.
+fn management_grant(st: &AppState, client: &Client, form: &Form) -> Result<(Vec<String>, Vec<String>), OAuthError> {
+    let admin = management_auth::audience(&st.issuer);
+    let targets: Vec<&str> = form.get("audience").into_iter().chain(form.all("resource")).collect();
+    if let Some(other) = targets.iter().find(|a| !crate::roles::same_audience(&admin, a)) {
+        return Err(OAuthError::new(
+            400,
+            "invalid_target",
+            format!(
+                "the management API ({admin}) cannot be named with another resource ({}); ask for its token alone",
+                quoted(other)
+            ),
+        ));
+    }
+    let held = management_auth::held_scopes(client, &st.roles.read());
+    if held.is_empty() {
+        return Err(OAuthError::new(
+            400,
+            "invalid_target",
+            format!(
+                "client {} is not a management client (it holds no management scope), so it gets no token for {admin}",
+                quoted(&client.client_id)
+            ),
+        ));
+    }
+    let scopes = match requested_scopes(form) {
+        None => held,
         Some(req) => {
-            let denied: Vec<String> = req
+            let other: Vec<&str> = req
                 .iter()
-                .filter(|r| !perms.scopes.contains(r))
-                .map(|d| truncate(d))
+                .map(String::as_str)
+                .filter(|s| !is_management_scope(s))
+                .collect();
+            if !other.is_empty() {
+                return Err(invalid_scope(format!(
+                    "a token for the management API carries only management scopes; {} {} not one",
+                    names(&other),
+                    if other.len() == 1 { "is" } else { "are" }
+                )));
+            }
+            let denied: Vec<&str> = req
+                .iter()
+                .map(String::as_str)
+                .filter(|s| !held.iter().any(|h| h == s))
                 .collect();
             if !denied.is_empty() {
-                return Err((
-                    OAuthError::new(
-                        400,
-                        "invalid_scope",
-                        format!("scope(s) not allowed for this client: {}", denied.join(" ")),
-                    ),
-                    cid(),
-                ));
+                return Err(invalid_scope(format!(
+                    "management scope(s) not allowed for this client: {}",
+                    names(&denied)
+                )));
             }
             req
         }
     };
-    // Audience: `audience` and RFC 8707 `resource` select it among the client's audiences.
-    let mut aud: Vec<String> = Vec::new();
-    for a in form.get("audience").into_iter().chain(form.all("resource")) {
-        if !perms.audiences.iter().any(|x| crate::roles::same_audience(x, a)) {
-            return Err((
-                OAuthError::new(
-                    400,
-                    "invalid_target",
-                    format!("audience/resource {} is not allowed for this client", quoted(a)),
-                ),
-                cid(),
-            ));
-        }
-        let a = crate::roles::canonical(a);
-        if !aud.contains(&a) {
-            aud.push(a);
-        }
-    }
-    if aud.is_empty() {
-        aud.push(
-            perms
-                .audiences
-                .first()
-                .cloned()
-                .unwrap_or_else(|| st.default_audience()),
-        );
-    }
+    Ok((scopes, vec![admin]))
+}
+
+fn client_credentials(
+    st: &AppState,
+    authn: &Authenticated,
+    form: &Form,
+    binding: &Binding,
+    spiffe_id: Option<&str>,
+) -> Result<Response, Refusal> {
+    let client = &authn.client;
+    let cid = || Some(client.client_id.clone());
+    let admin = management_auth::audience(&st.issuer);
+    let wants_admin = form
+        .get("audience")
+        .into_iter()
+        .chain(form.all("resource"))
+        .any(|a| crate::roles::same_audience(&admin, a));
+    let (scopes, aud) = if wants_admin {
+        management_grant(st, client, form).map_err(|e| (e, cid()))?
+    } else {
+        api_grant(st, client, form).map_err(|e| (e, cid()))?
+    };
     let now = st.now();
     let lifetime = client.token_lifetime as i64;
     let signed = sign_access_token(
@@ -230,7 +278,8 @@ fn client_credentials(
     .map_err(|e| (e, cid()))?;
     st.audit(
         "token",
-        json!({"outcome": "issued", "client_id": client.client_id, "auth_method": method.as_str(), "jti": signed.jti, "kid": signed.kid,
+        json!({"outcome": "issued", "client_id": client.client_id, "auth_method": authn.method.as_str(),
+               "secret_id": authn.secret_id, "jti": signed.jti, "kid": signed.kid,
                "scope": scopes.join(" "), "aud": aud, "expires_in": lifetime, "token_type": binding.token_type(), "cnf": binding.cnf(),
                "grant_type": form.get("grant_type"), "spiffe_id": spiffe_id}),
     );
@@ -241,6 +290,72 @@ fn client_credentials(
         &scopes,
         None,
     ))
+}
+
+/// The scopes and audience of a token for an API (anything but the management API): never a
+/// management scope.
+fn api_grant(st: &AppState, client: &Client, form: &Form) -> Result<(Vec<String>, Vec<String>), OAuthError> {
+    let perms = st.permissions(client);
+    // Scopes: a subset of the allowed ones; none requested → the client's default scopes.
+    let scopes: Vec<String> = match requested_scopes(form) {
+        None => perms
+            .default_scopes(client)
+            .into_iter()
+            .filter(|s| !is_management_scope(s))
+            .collect(),
+        Some(req) => {
+            let denied: Vec<String> = req
+                .iter()
+                .filter(|r| !perms.scopes.contains(r))
+                .map(|d| truncate(d))
+                .collect();
+            if !denied.is_empty() {
+                return Err(invalid_scope(format!(
+                    "scope(s) not allowed for this client: {}",
+                    denied.join(" ")
+                )));
+            }
+            let management: Vec<&str> = req
+                .iter()
+                .map(String::as_str)
+                .filter(|s| is_management_scope(s))
+                .collect();
+            if !management.is_empty() {
+                return Err(invalid_scope(format!(
+                    "{} {} management scope(s): ask for them with resource={} (and nothing else)",
+                    names(&management),
+                    if management.len() == 1 { "is a" } else { "are" },
+                    management_auth::audience(&st.issuer)
+                )));
+            }
+            req
+        }
+    };
+    // Audience: `audience` and RFC 8707 `resource` select it among the client's audiences.
+    let mut aud: Vec<String> = Vec::new();
+    for a in form.get("audience").into_iter().chain(form.all("resource")) {
+        if !perms.audiences.iter().any(|x| crate::roles::same_audience(x, a)) {
+            return Err(OAuthError::new(
+                400,
+                "invalid_target",
+                format!("audience/resource {} is not allowed for this client", quoted(a)),
+            ));
+        }
+        let a = crate::roles::canonical(a);
+        if !aud.contains(&a) {
+            aud.push(a);
+        }
+    }
+    if aud.is_empty() {
+        aud.push(
+            perms
+                .audiences
+                .first()
+                .cloned()
+                .unwrap_or_else(|| st.default_audience()),
+        );
+    }
+    Ok((scopes, aud))
 }
 
 /// What an access token says.

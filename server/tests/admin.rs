@@ -1,6 +1,7 @@
-//! The admin API: authentication (Bearer admin_token; 401 on a wrong one; 404 when no token is
-//! configured), client create/get/list/delete, the secret shown once and stored only as a hash,
-//! and secret rotation with a grace period for the old secret.
+//! The admin API with the bootstrap admin token (no management client exists): authentication
+//! (Bearer admin_token; 401 on a wrong one; 404 when no token is configured), client
+//! create/get/list/delete, the secret shown once and stored only as a hash, and secret rotation
+//! with a grace period for the old secret.
 mod common;
 
 use authsec_native::*;
@@ -154,7 +155,7 @@ async fn create_get_list_delete_clients() {
         Some(json!({"client_id": "new-agent"})),
     )
     .await
-    .assert_oauth_error(409, "invalid_request");
+    .assert_oauth_error(409, "conflict");
     ts.admin(
         "POST",
         "/admin/clients",
@@ -162,7 +163,7 @@ async fn create_get_list_delete_clients() {
         Some(json!({"client_id": "x", "secret": "y"})),
     )
     .await
-    .assert_oauth_error(400, "invalid_request");
+    .assert_oauth_error(400, "invalid_client_metadata");
     ts.admin(
         "POST",
         "/admin/clients",
@@ -170,7 +171,7 @@ async fn create_get_list_delete_clients() {
         Some(json!({"client_id": "x", "allowed_scopes": ["a b"]})),
     )
     .await
-    .assert_oauth_error(400, "invalid_request");
+    .assert_oauth_error(400, "invalid_client_metadata");
     ts.admin(
         "POST",
         "/admin/clients",
@@ -178,7 +179,7 @@ async fn create_get_list_delete_clients() {
         Some(json!({"client_id": "x", "type": "robot"})),
     )
     .await
-    .assert_oauth_error(400, "invalid_request");
+    .assert_oauth_error(400, "invalid_client_metadata");
     ts.admin(
         "POST",
         "/admin/clients",
@@ -186,10 +187,10 @@ async fn create_get_list_delete_clients() {
         Some(json!({"client_id": "x", "allowed_scopes": ["a"], "default_scopes": ["b"]})),
     )
     .await
-    .assert_oauth_error(400, "invalid_request");
+    .assert_oauth_error(400, "invalid_client_metadata");
     ts.admin("POST", "/admin/clients", Some(ADMIN), Some(json!({"client_id": ""})))
         .await
-        .assert_oauth_error(400, "invalid_request");
+        .assert_oauth_error(400, "invalid_client_metadata");
     let r = raw_request(
         ts.addr(),
         "POST",
@@ -314,9 +315,16 @@ async fn rotate_secret_keeps_the_old_one_for_the_grace_period() {
         .assert_oauth_error(401, "invalid_client");
     ts.token("rot", &s2, &[]).await;
 
-    // keep_old_for omitted (0): the old secret stops at once; the admin view shows both hashes'
-    // dates, never the secrets.
-    let r = ts.admin("POST", "/admin/clients/rot/secrets", Some(ADMIN), None).await;
+    // overlap 0: the old secret stops at once; the admin view shows both hashes' dates, never
+    // the secrets.
+    let r = ts
+        .admin(
+            "POST",
+            "/admin/clients/rot/secrets",
+            Some(ADMIN),
+            Some(json!({"overlap": 0})),
+        )
+        .await;
     let s3 = r.json["client_secret"].as_str().unwrap().to_string();
     ts.token_request(Some(("rot", &s2)), &[("grant_type", "client_credentials")])
         .await

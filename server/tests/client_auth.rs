@@ -56,9 +56,9 @@ async fn client_secret_basic_with_awkward_secret_through_the_core_client() {
     // Issuance and the failure were audited with the method used, and never the secret.
     let issued = ts.audit_events("token");
     assert!(
-        issued
-            .iter()
-            .any(|l| l["outcome"] == "issued" && l["auth_method"] == "client_secret_basic"),
+        issued.iter().any(
+            |l| (l["outcome"] == "success" && l["result"] == "issued") && l["auth_method"] == "client_secret_basic"
+        ),
         "{issued:?}"
     );
     assert!(

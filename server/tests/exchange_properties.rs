@@ -315,7 +315,7 @@ fn random_delegation_chains_never_widen() {
     let issued = ts
         .audit_events("token_exchange")
         .iter()
-        .filter(|l| l["outcome"] == "issued")
+        .filter(|l| l["outcome"] == "success" && l["result"] == "issued")
         .count();
     let refused = ts
         .audit_events("token_exchange")

@@ -229,10 +229,14 @@ async fn revocation_rules() {
     assert!(
         lines
             .iter()
-            .any(|l| l["outcome"] == "revoked" && l["jti"] == jti && l["client_id"] == "alpha"),
+            .any(|l| (l["outcome"] == "success" && l["result"] == "revoked")
+                && l["jti"] == jti
+                && l["client_id"] == "alpha"),
         "{lines:?}"
     );
-    assert!(lines.iter().any(|l| l["outcome"] == "ignored_invalid_token"));
+    assert!(lines
+        .iter()
+        .any(|l| l["outcome"] == "success" && l["result"] == "ignored_invalid_token"));
     assert!(lines
         .iter()
         .any(|l| l["outcome"] == "failure" && l["error"] == "unauthorized_client" && l["client_id"] == "beta"));
@@ -376,7 +380,10 @@ async fn audit_log_has_one_json_line_per_event_and_no_secrets_or_tokens() {
     let count = |ev: &str, outcome: Option<&str>| {
         lines
             .iter()
-            .filter(|l| l["event"] == ev && outcome.is_none_or(|o| l["outcome"] == o))
+            .filter(|l| {
+                l["event"] == ev
+                    && outcome.is_none_or(|o| l["outcome"] == o || (l["outcome"] == "success" && l["result"] == o))
+            })
             .count()
     };
     assert_eq!(count("token", Some("issued")), 3, "{text}");
@@ -391,7 +398,7 @@ async fn audit_log_has_one_json_line_per_event_and_no_secrets_or_tokens() {
                 "failures carry a reason: {l}"
             );
         }
-        if l["outcome"] == "issued" {
+        if l["outcome"] == "success" && l["result"] == "issued" {
             for k in ["client_id", "auth_method", "jti", "kid", "expires_in"] {
                 assert!(l.get(k).is_some(), "{k} in {l}");
             }
@@ -399,7 +406,7 @@ async fn audit_log_has_one_json_line_per_event_and_no_secrets_or_tokens() {
     }
     let methods: Vec<&str> = lines
         .iter()
-        .filter(|l| l["outcome"] == "issued")
+        .filter(|l| l["outcome"] == "success" && l["result"] == "issued")
         .map(|l| l["auth_method"].as_str().unwrap())
         .collect();
     assert_eq!(

@@ -77,7 +77,12 @@ async fn clients_secrets_revocations_and_keys_survive_a_restart() {
     );
     // Rotate api-made's secret twice: s1 now dead, s2 in its grace period, s3 current.
     let s2 = ts
-        .admin("POST", "/admin/clients/api-made/secrets", Some(ADMIN), None)
+        .admin(
+            "POST",
+            "/admin/clients/api-made/secrets",
+            Some(ADMIN),
+            Some(json!({"overlap": 0})),
+        )
         .await
         .json["client_secret"]
         .as_str()

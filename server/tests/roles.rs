@@ -175,7 +175,7 @@ async fn the_admin_api_manages_roles_and_changes_apply_to_the_next_token() {
     assert_eq!(r.json["scopes"], json!(["tool:run", "tool:list"]));
     admin("POST", "/admin/roles".into(), Some(json!({"name": "tools"})))
         .await
-        .assert_oauth_error(409, "invalid_request");
+        .assert_oauth_error(409, "conflict");
     for bad in [
         json!({"name": "a b"}),
         json!({"scopes": ["x"]}),
@@ -204,7 +204,7 @@ async fn the_admin_api_manages_roles_and_changes_apply_to_the_next_token() {
         Some(json!({"client_id": "ghost", "roles": ["nosuch"]})),
     )
     .await
-    .assert_oauth_error(400, "invalid_request");
+    .assert_oauth_error(400, "invalid_client_metadata");
     assert_eq!(
         claims(&ts.token("agent", &secret, &[]).await)["scope"],
         "own tool:run tool:list"
@@ -234,7 +234,7 @@ async fn the_admin_api_manages_roles_and_changes_apply_to_the_next_token() {
 
     // A role still listed cannot be deleted; the answer names the clients.
     let r = admin("DELETE", "/admin/roles/tools".into(), None).await;
-    r.assert_oauth_error(409, "invalid_request");
+    r.assert_oauth_error(409, "conflict");
     assert!(r.description().contains("agent"), "{r:?}");
 
     // Removing the role from the client: the next token no longer gets its scope.
@@ -284,7 +284,7 @@ async fn the_admin_api_manages_roles_and_changes_apply_to_the_next_token() {
     assert_eq!(c["scope"], "own extra read:data list");
     assert_eq!(c["may_act"], json!({"sub": "svc"}), "one id: a string");
     for bad in [
-        json!({"name": "renamed"}),
+        json!({"client_id": "renamed"}),
         json!({"roles": ["nosuch"]}),
         json!({"default_scopes": ["write:data"]}),
         json!({"grant_types": ["password"]}),
@@ -294,7 +294,7 @@ async fn the_admin_api_manages_roles_and_changes_apply_to_the_next_token() {
         json!({"default_scopes": "list"}),
     ] {
         let r = admin("PATCH", "/admin/clients/agent".into(), Some(bad.clone())).await;
-        r.assert_oauth_error(400, "invalid_request");
+        r.assert_oauth_error(400, "invalid_client_metadata");
     }
     admin("PATCH", "/admin/clients/nosuch".into(), Some(json!({"roles": []})))
         .await

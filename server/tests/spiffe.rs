@@ -332,7 +332,7 @@ async fn a_spiffe_client_made_through_the_admin_api_is_persisted() {
     assert_eq!(r.json["spiffe_id"], "spiffe://example.org/late");
     let bad = json!({"client_id": "x", "spiffe_id": "spiffe://example.org/a*"});
     let r = ts.admin("POST", "/admin/clients", Some("adm"), Some(bad)).await;
-    r.assert_oauth_error(400, "invalid_request");
+    r.assert_oauth_error(400, "invalid_client_metadata");
     assert!(r.description().contains("client x: spiffe_id"), "{r:?}");
     ts.shutdown().await;
 
@@ -349,7 +349,7 @@ async fn a_spiffe_client_made_through_the_admin_api_is_persisted() {
     let ts = TestServer::start(cfg).await;
     let spec = json!({"client_id": "y", "spiffe_id": "spiffe://example.org/y"});
     let r = ts.admin("POST", "/admin/clients", Some("adm"), Some(spec)).await;
-    r.assert_oauth_error(400, "invalid_request");
+    r.assert_oauth_error(400, "invalid_client_metadata");
     assert!(r.description().contains("spiffe section"), "{r:?}");
     let meta = ts.get("/.well-known/oauth-authorization-server").await;
     assert!(!meta.text().contains("spiffe_jwt") && !meta.text().contains(JWT_BEARER));

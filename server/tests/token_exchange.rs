@@ -215,7 +215,8 @@ async fn a_delegation_chain_narrows_at_every_step_and_keeps_every_actor() {
         .iter()
         .find(|l| l["client_id"] == "tool")
         .expect("the tool's exchange");
-    assert_eq!(tool_line["outcome"], "issued");
+    assert_eq!(tool_line["outcome"], "success");
+    assert_eq!(tool_line["result"], "issued");
     assert_eq!(tool_line["sub"], "orchestrator");
     assert_eq!(tool_line["chain"], json!(["tool", "sub-agent"]));
     assert_eq!(tool_line["jti"], c2["jti"]);
