@@ -92,7 +92,7 @@ pub fn check_proof(st: &AppState, headers: &HeaderMap) -> std::result::Result<Op
                     Some(_) => "the DPoP proof's nonce is not one of this server's current nonces; retry with the DPoP-Nonce it sent",
                 };
                 let mut e = OAuthError::new(400, "use_dpop_nonce", why);
-                e.dpop_nonce = Some(new);
+                e.dpop_nonce = Some(new.into());
                 return Err(e);
             }
         },

@@ -110,19 +110,25 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 fn invalid_token(st: &AppState, d: impl Into<String>) -> OAuthError {
     let mut e = OAuthError::new(401, "invalid_token", d);
-    e.challenge = Some(format!(
-        "Bearer error=\"invalid_token\", resource_metadata=\"{}\"",
-        metadata_url(&st.issuer)
-    ));
+    e.challenge = Some(
+        format!(
+            "Bearer error=\"invalid_token\", resource_metadata=\"{}\"",
+            metadata_url(&st.issuer)
+        )
+        .into(),
+    );
     e
 }
 
 fn insufficient_scope(st: &AppState, scope: &str, d: String) -> OAuthError {
     let mut e = OAuthError::new(403, "insufficient_scope", d);
-    e.challenge = Some(format!(
-        "Bearer error=\"insufficient_scope\", scope=\"{scope}\", resource_metadata=\"{}\"",
-        metadata_url(&st.issuer)
-    ));
+    e.challenge = Some(
+        format!(
+            "Bearer error=\"insufficient_scope\", scope=\"{scope}\", resource_metadata=\"{}\"",
+            metadata_url(&st.issuer)
+        )
+        .into(),
+    );
     e
 }
 

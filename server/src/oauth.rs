@@ -24,9 +24,9 @@ pub struct OAuthError {
     pub basic_challenge: bool,
     pub retry_after: Option<u64>,
     /// A nonce for the client's next DPoP proof (`DPoP-Nonce`, RFC 9449 §8).
-    pub dpop_nonce: Option<String>,
+    pub dpop_nonce: Option<Box<str>>,
     /// A `WWW-Authenticate` challenge (RFC 6750 §3) other than Basic's.
-    pub challenge: Option<String>,
+    pub challenge: Option<Box<str>>,
 }
 
 impl OAuthError {

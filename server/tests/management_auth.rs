@@ -357,3 +357,39 @@ async fn protected_resource_metadata_and_discovery() {
     );
     ts.shutdown().await;
 }
+
+/// The README's management example: its YAML parses, and its management client reads the logs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_management_example_works() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let yaml = readme
+        .split("```yaml\n")
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+        .find(|b| b.contains("ops-console") && b.contains("dynamic_registration:"))
+        .expect("the README has the management YAML example");
+    let env = |k: &str| match k {
+        "AUTHSEC_ADMIN_TOKEN" => Some(ADMIN.to_string()),
+        "OPS_CONSOLE_SECRET" => Some("ops-console-secret-123".to_string()),
+        "AUTHSEC_REGISTRATION_TOKEN" => Some("registration-0123456789".to_string()),
+        _ => None,
+    };
+    let mut cfg = ServerConfig::from_yaml_str(yaml, env).unwrap();
+    cfg.audit_log = Some("off".into());
+    let ts = TestServer::start(cfg).await;
+    let token = mgmt_token(&ts, "ops-console", "ops-console-secret-123", None).await;
+    assert_eq!(
+        decode_jwt(&token).1["scope"],
+        "clients:read clients:write roles:read logs:read"
+    );
+    let r = ts
+        .admin("GET", "/admin/logs?outcome=failure&limit=20", Some(&token), None)
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    ts.admin("GET", "/admin/clients", Some(ADMIN), None)
+        .await
+        .assert_oauth_error(401, "invalid_token");
+    let m = ts.get("/.well-known/oauth-authorization-server").await;
+    assert!(m.json["registration_endpoint"].is_string());
+    ts.shutdown().await;
+}
