@@ -309,3 +309,16 @@ def test_async_management(server: LocalAuthServer) -> None:
     assert {"async-0", "async-1", "async-2"} <= set(out["listed"])
     assert out["new"].client_id == "async-0" and out["events"]
     assert out["error"].code == "not_found"
+
+
+def test_signing_keys(server: LocalAuthServer, m: authsec.Management) -> None:
+    keeper = m.clients.create(client_id="key-keeper", allowed_scopes=["keys:read", "keys:write"])
+    k = authsec.Management(base_url=server.issuer, client_id="key-keeper", client_secret=keeper.client_secret)
+    before = list(k.keys.list())
+    assert before and all(key.kid and key.alg for key in before)
+    rotated = k.keys.rotate(activate_in=0)
+    assert rotated.kid not in {key.kid for key in before}
+    assert rotated.kid in {key.kid for key in k.keys.list()}
+    with pytest.raises(authsec.InsufficientScopeError) as e:
+        list(m.keys.list())  # ops holds no keys:read
+    assert e.value.missing_scopes == ("keys:read",)

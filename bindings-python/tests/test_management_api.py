@@ -158,6 +158,7 @@ def test_typed_results_keep_unknown_fields_and_hide_secrets() -> None:
     assert event.time == datetime.datetime(1970, 1, 1, 0, 0, 1, 500000, tzinfo=datetime.timezone.utc)
     scope = results[8][0]
     assert scope == authsec.Scope(name="a:b", clients=("c1",), roles=())
+    assert len({created, got, created}) == 2 and len(set(results[6])) == 1  # hashable (dicts not hashed)
     with pytest.raises(dataclasses_frozen_error()):
         created.client_id = "x"  # type: ignore[misc]
     assert isinstance(results[17], authsec.SigningKeyInfo) and results[17].extra == {"keys": []}

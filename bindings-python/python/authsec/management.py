@@ -99,7 +99,7 @@ class ClientSecretInfo:
     """Unix seconds; ``None``: until rotated away."""
     last_used_at: Optional[int] = None
     """Unix seconds of the last token request it authenticated; ``None``: never used."""
-    extra: Dict[str, Any] = dataclasses.field(default_factory=dict)
+    extra: Dict[str, Any] = dataclasses.field(default_factory=dict, hash=False)
     """Fields this version of the SDK does not know, as the server sent them."""
 
     @classmethod
@@ -133,13 +133,13 @@ class ManagedClient:
     effective_scopes: Tuple[str, ...] = ()
     effective_audiences: Tuple[str, ...] = ()
     token_lifetime: Optional[int] = None
-    jwks: Optional[Dict[str, Any]] = None
+    jwks: Optional[Dict[str, Any]] = dataclasses.field(default=None, hash=False)
     jwks_uri: Optional[str] = None
     callbacks: Tuple[str, ...] = ()
     web_origins: Tuple[str, ...] = ()
     logo: Optional[str] = None
     website: Optional[str] = None
-    rate_limits: Optional[Dict[str, int]] = None
+    rate_limits: Optional[Dict[str, int]] = dataclasses.field(default=None, hash=False)
     """``ai_agent`` only: ``requests_per_minute``, ``tokens_per_day``."""
     rate_limit: Optional[int] = None
     resource: Optional[str] = None
@@ -155,7 +155,7 @@ class ManagedClient:
     """The secret the server generated: only in ``clients.create``'s answer, only that once."""
     secret_id: Optional[str] = None
     """The id of that secret (``clients.create`` only)."""
-    extra: Dict[str, Any] = dataclasses.field(default_factory=dict)
+    extra: Dict[str, Any] = dataclasses.field(default_factory=dict, hash=False)
     """Fields this version of the SDK does not know (``tls_client_auth_*``, newer ones)."""
 
     @property
@@ -179,7 +179,7 @@ class NewSecret:
     old_secrets_expire_at: int
     """Unix seconds (now, with ``overlap=0``)."""
     secrets: Tuple[ClientSecretInfo, ...] = ()
-    extra: Dict[str, Any] = dataclasses.field(default_factory=dict)
+    extra: Dict[str, Any] = dataclasses.field(default_factory=dict, hash=False)
 
     @classmethod
     def _from(cls, doc: Mapping[str, Any]) -> "NewSecret":
@@ -196,7 +196,7 @@ class Scope:
     """The ids of the clients that name it."""
     roles: Tuple[str, ...] = ()
     """The roles that name it."""
-    extra: Dict[str, Any] = dataclasses.field(default_factory=dict)
+    extra: Dict[str, Any] = dataclasses.field(default_factory=dict, hash=False)
 
     @classmethod
     def _from(cls, doc: Mapping[str, Any]) -> "Scope":
@@ -212,7 +212,7 @@ class Role:
     audiences: Tuple[str, ...] = ()
     clients: Tuple[str, ...] = ()
     """The ids of the clients that have it."""
-    extra: Dict[str, Any] = dataclasses.field(default_factory=dict)
+    extra: Dict[str, Any] = dataclasses.field(default_factory=dict, hash=False)
 
     @classmethod
     def _from(cls, doc: Mapping[str, Any]) -> "Role":
@@ -235,7 +235,7 @@ class AuditEvent:
     client_id: Optional[str] = None
     actor: Optional[str] = None
     """Who made a management call: a management client's id, or ``admin_token``."""
-    extra: Dict[str, Any] = dataclasses.field(default_factory=dict)
+    extra: Dict[str, Any] = dataclasses.field(default_factory=dict, hash=False)
 
     @property
     def time(self) -> datetime.datetime:
@@ -259,7 +259,7 @@ class SigningKeyInfo:
     active_from: Optional[int] = None
     retired_at: Optional[int] = None
     remove_after: Optional[int] = None
-    extra: Dict[str, Any] = dataclasses.field(default_factory=dict)
+    extra: Dict[str, Any] = dataclasses.field(default_factory=dict, hash=False)
 
     @classmethod
     def _from(cls, doc: Mapping[str, Any]) -> "SigningKeyInfo":
