@@ -65,10 +65,12 @@ pub const AUTHSEC_CODE_ACCESS_DENIED: AuthsecCode = 45;
 const VALUES: [AuthsecCode; 45] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 38, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 34, 35, 36, 37, 39, 40, 32, 41, 33, 42, 43, 44, 45];
 // codes:end
 
-/// The C code of a core code.
+/// The C code of a core code (`internal_error` for a code the generated table does not have yet:
+/// never an index out of bounds, which would abort outside the panic boundary).
 pub(crate) fn from_core(c: ErrorCode) -> AuthsecCode {
     let i = ErrorCode::ALL.iter().position(|x| *x == c);
-    i.map_or(AUTHSEC_CODE_INTERNAL_ERROR, |i| VALUES[i])
+    i.and_then(|i| VALUES.get(i).copied())
+        .unwrap_or(AUTHSEC_CODE_INTERNAL_ERROR)
 }
 
 /// An error as the JSON object every fallible export hands out.
