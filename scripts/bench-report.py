@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""The README's benchmark tables from the RESULT lines every benchmark prints.
+
+    python3 scripts/bench-report.py target/bench/results.txt   # or several files, or stdin
+
+A RESULT line (see scripts/bench-all.sh) is
+``RESULT lang=<rust|python|node|go|server> lib=<...> regime=<...> alg=<...> value=<n> unit=<us|ns|per_s>``.
+Ratios are peer ÷ authsec for times (above 1: authsec is faster) and authsec ÷ peer for rates,
+and binding ÷ core for the bindings' own overhead; all from the same run.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from typing import Dict, List, Optional, Tuple
+
+ALGS = ("RS256", "ES256", "EdDSA")
+Key = Tuple[str, str, str, str]  # lang, lib, regime, alg
+
+
+def read(lines: List[str]) -> Dict[Key, float]:
+    out: Dict[Key, float] = {}
+    for line in lines:
+        if not line.startswith("RESULT "):
+            continue
+        kv = dict(p.split("=", 1) for p in line.split()[1:] if "=" in p)
+        value = float(kv["value"])
+        unit = kv.get("unit", "us")
+        if unit == "ns":
+            value /= 1000.0
+        out[(kv["lang"], kv["lib"], kv["regime"], kv.get("alg", "-"))] = value  # µs, or per second
+    return out
+
+
+def us(v: Optional[float]) -> str:
+    if v is None:
+        return "–"
+    if v >= 100:
+        return f"{v:.0f} µs"
+    if v >= 1:
+        return f"{v:.1f} µs"
+    return f"{v * 1000:.0f} ns"
+
+
+def ratio(theirs: Optional[float], ours: Optional[float]) -> str:
+    if theirs is None or ours is None or ours == 0:
+        return "–"
+    return f"{theirs / ours:.2f}×"
+
+
+# Each language's authsec entry points and peers, in table order: (lib, label).
+LANGS = {
+    "python": ("Python", [("authsec", "authsec")],
+               [("pyjwt", "PyJWT"), ("pyjwt-jwkclient", "PyJWT + PyJWKClient"), ("joserfc", "joserfc"), ("authlib", "authlib.jose")]),
+    "node": ("Node.js", [("authsec", "authsec `verify`"), ("authsec-sync", "authsec `verifySync`")],
+             [("fast-jwt", "fast-jwt"), ("jsonwebtoken", "jsonwebtoken"), ("jose", "jose")]),
+    "go": ("Go", [("authsec", "authsec")], [("golang-jwt", "golang-jwt/v5"), ("jwx", "jwx/v3")]),
+}
+
+
+def main() -> None:
+    files = sys.argv[1:]
+    lines: List[str] = []
+    if files:
+        for f in files:
+            with open(f, encoding="utf-8") as fh:
+                lines += fh.read().splitlines()
+    else:
+        lines = sys.stdin.read().splitlines()
+    r = read(lines)
+    get = r.get
+
+    # 1. Each binding's first-sight verify against the core's own native time on the same tokens.
+    print("**Each binding against the core** (first sight, one at a time, the same 2,000 tokens; "
+          "binding ÷ core, the goal is at most 1.3×):\n")
+    cols = [(lang, lib, label) for lang, (_, ours, _) in LANGS.items() for lib, label in ours]
+    print("| alg | core (Rust) | " + " | ".join(f"{LANGS[l][0]} {label}" for l, _, label in cols) + " |")
+    print("|---|---|" + "---|" * len(cols))
+    for alg in ALGS:
+        core = get(("rust", "authsec", "first", alg))
+        cells = [f"{us(get((l, lib, 'first', alg)))} ({ratio(get((l, lib, 'first', alg)), core)})" for l, lib, _ in cols]
+        print(f"| {alg} | {us(core)} | " + " | ".join(cells) + " |")
+
+    # 2. Per language: authsec against its peers, per regime.
+    for lang, (name, ours, peers) in LANGS.items():
+        if not any(k[0] == lang for k in r):
+            continue
+        print(f"\n**{name}** (peer ÷ authsec; above 1 means authsec is faster):\n")
+        libs = ours + peers
+        print("| alg | regime | " + " | ".join(label for _, label in libs) + " | slowest peer ÷ fastest authsec |")
+        print("|---|---|" + "---|" * (len(libs) + 1))
+        for regime, regime_label in (("first", "first sight"), ("first_concurrent", "first sight, concurrent"),
+                                     ("repeated", "repeated")):
+            for alg in ALGS:
+                vals = {lib: get((lang, lib, regime, alg)) for lib, _ in libs}
+                if all(v is None for v in vals.values()):
+                    continue
+                best_ours = min((vals[lib] for lib, _ in ours if vals[lib] is not None), default=None)
+                peer_vals = [vals[lib] for lib, _ in peers if vals[lib] is not None]
+                fastest_peer = min(peer_vals, default=None)
+                print(f"| {alg} | {regime_label} | " + " | ".join(us(vals[lib]) for lib, _ in libs)
+                      + f" | {ratio(fastest_peer, best_ours)} |")
+
+    # 3. Cached client-credentials token.
+    cached = defaultdict(dict)
+    for (lang, lib, regime, _), v in r.items():
+        if regime == "cached_token":
+            cached[lang][lib] = v
+    if cached:
+        print("\n**A cached token** (`get_token()` / `getToken()` / `Token(ctx)`):\n")
+        print("| language | authsec | peers |")
+        print("|---|---|---|")
+        for lang in ("python", "node", "go"):
+            if lang not in cached:
+                continue
+            ours = cached[lang].get("authsec")
+            peers = ", ".join(f"{lib} {us(v)} ({ratio(v, ours)})" for lib, v in sorted(cached[lang].items()) if lib != "authsec")
+            print(f"| {LANGS[lang][0]} | {us(ours)} | {peers or '–'} |")
+
+    # 4. The local authorization server against oidc-provider.
+    server = {(lib, alg): v for (lang, lib, regime, alg), v in r.items() if lang == "server" and regime == "tokens_per_s"}
+    if server:
+        print("\n**Local authorization server** (client-credentials tokens per second, wrk; authsec ÷ oidc-provider):\n")
+        print("| alg | authsec | oidc-provider | ratio |")
+        print("|---|---|---|---|")
+        for alg in ALGS:
+            a, o = server.get(("authsec", alg)), server.get(("oidc-provider", alg))
+            if a is None and o is None:
+                continue
+            fa = f"{a:,.0f}/s" if a is not None else "–"
+            fo = f"{o:,.0f}/s" if o is not None else "–"
+            print(f"| {alg} | {fa} | {fo} | {ratio(a, o)} |")
+
+
+if __name__ == "__main__":
+    main()
