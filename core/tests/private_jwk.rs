@@ -67,27 +67,34 @@ fn ed25519_private_jwk() {
     );
 }
 
-/// Read the nine INTEGERs of the PKCS#1 RSAPrivateKey inside a PKCS#8 PEM (test-only DER walk).
-fn rsa_components(pem: &str) -> Vec<Vec<u8>> {
+fn tlv(d: &[u8]) -> (u8, &[u8], &[u8]) {
+    let tag = d[0];
+    let (len, hdr) = if d[1] < 0x80 {
+        (d[1] as usize, 2)
+    } else {
+        let n = (d[1] & 0x7f) as usize;
+        (d[2..2 + n].iter().fold(0usize, |a, b| (a << 8) | *b as usize), 2 + n)
+    };
+    (tag, &d[hdr..hdr + len], &d[hdr + len..])
+}
+
+/// The PKCS#1 RSAPrivateKey DER inside a PKCS#8 PEM (test-only DER walk).
+fn pkcs1_der(pem: &str) -> Vec<u8> {
     let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     let der = b64_std_decode(&b64).unwrap();
-    fn tlv(d: &[u8]) -> (u8, &[u8], &[u8]) {
-        let tag = d[0];
-        let (len, hdr) = if d[1] < 0x80 {
-            (d[1] as usize, 2)
-        } else {
-            let n = (d[1] & 0x7f) as usize;
-            (d[2..2 + n].iter().fold(0usize, |a, b| (a << 8) | *b as usize), 2 + n)
-        };
-        (tag, &d[hdr..hdr + len], &d[hdr + len..])
-    }
     // PrivateKeyInfo ::= SEQUENCE { version, algorithm, OCTET STRING privateKey }
     let (_, pki, _) = tlv(&der);
     let (_, _, rest) = tlv(pki); // version
     let (_, _, rest) = tlv(rest); // algorithm
     let (tag, octets, _) = tlv(rest);
     assert_eq!(tag, 0x04);
-    let (_, mut seq, _) = tlv(octets);
+    octets.to_vec()
+}
+
+/// Read the nine INTEGERs of the PKCS#1 RSAPrivateKey inside a PKCS#8 PEM.
+fn rsa_components(pem: &str) -> Vec<Vec<u8>> {
+    let octets = pkcs1_der(pem);
+    let (_, mut seq, _) = tlv(&octets);
     let mut ints = Vec::new();
     while !seq.is_empty() {
         let (tag, v, rest) = tlv(seq);
@@ -117,6 +124,34 @@ fn rsa_private_jwk() {
         SigningKey::from_jwk(&private.to_string()).unwrap_err().code(),
         ErrorCode::InvalidKey
     );
+}
+
+/// A PKCS#1 `RSA PRIVATE KEY` PEM loads (RS256 inferred, or the RSA alg asked for) and signs
+/// tokens that verify, for PKCS#1 v1.5 and PSS alike.
+#[test]
+fn pkcs1_rsa_pem_signs() {
+    let key = SigningKey::generate(Alg::RS256, None).unwrap();
+    let pkcs1 = authsec_core::jose::signing::pem_armor("RSA PRIVATE KEY", &pkcs1_der(key.to_pem().expose()));
+    assert!(pkcs1.starts_with("-----BEGIN RSA PRIVATE KEY-----\n"));
+    let public = key.public_jwk();
+    for alg in [None, Some(Alg::RS256), Some(Alg::PS256), Some(Alg::RS512)] {
+        let k = SigningKey::from_pem(&pkcs1, alg, None).unwrap_or_else(|e| panic!("{alg:?}: {e}"));
+        let alg = alg.unwrap_or(Alg::RS256);
+        assert_eq!(k.alg(), alg);
+        assert_eq!(
+            k.kid(),
+            public["kid"].as_str().unwrap(),
+            "the same key: the same thumbprint"
+        );
+        let mut public = public.clone();
+        public["alg"] = json!(alg.as_str());
+        let claims = json!({"iss": "i", "aud": "a", "exp": 2_000_000_000, "sub": "s"});
+        let token = k.sign(None, &Map::new(), &claims).unwrap();
+        let cfg = VerifierConfig::new("i", "a");
+        let keys = KeySet::from_jwks_value(&json!({"keys": [public]})).unwrap();
+        verify_parsed(&parse_token(&token, &cfg).unwrap(), &keys, &cfg, 1_700_000_000_000)
+            .unwrap_or_else(|e| panic!("{alg}: {e}"));
+    }
 }
 
 #[test]

@@ -131,3 +131,31 @@ fn prepare_and_complete() {
     clock.advance(std::time::Duration::from_secs(3600));
     assert_eq!(v.complete(check, true).unwrap_err().code(), ErrorCode::TokenExpired);
 }
+
+/// The key is parsed once at load and kept: a signature from it verifies with jsonwebtoken's own
+/// verifier (not ours) for every algorithm, every time, also from a clone of the key.
+#[test]
+fn the_parsed_key_signs_for_every_algorithm() {
+    for alg in Alg::ALL {
+        let key = SigningKey::generate(alg, Some("k".into())).unwrap();
+        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(key.public_jwk()).unwrap();
+        let dk = jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap();
+        let jalg: jsonwebtoken::Algorithm = alg.as_str().parse().unwrap();
+        let clone = key.clone();
+        let mut sigs = Vec::new();
+        for k in [&key, &clone, &key] {
+            let token = k.sign(Some("at+jwt"), &Map::new(), &claims()).unwrap();
+            let (msg, sig) = token.rsplit_once('.').unwrap();
+            assert!(
+                jsonwebtoken::crypto::verify(sig, msg.as_bytes(), &dk, jalg).unwrap(),
+                "{alg}: the signature verifies"
+            );
+            let header = jsonwebtoken::decode_header(&token).unwrap();
+            assert_eq!(header.alg, jalg);
+            sigs.push(sig.to_string());
+        }
+        // Randomized schemes (PS*, ES*) sign differently each time; PKCS#1 v1.5 and EdDSA do not.
+        let deterministic = matches!(alg, Alg::RS256 | Alg::RS384 | Alg::RS512 | Alg::EdDSA);
+        assert_eq!(sigs[0] == sigs[1], deterministic, "{alg}");
+    }
+}

@@ -8,15 +8,90 @@ use crate::{Error, ErrorCode, Result, Secret};
 use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
 use jsonwebtoken::EncodingKey;
 use serde_json::{json, Map, Value};
+#[cfg(feature = "aws_lc_rs")]
+use std::sync::Arc;
 
 /// A private signing key with its algorithm and key id.
 #[derive(Clone)]
 pub struct SigningKey {
     alg: Alg,
     kid: String,
+    /// The key for jsonwebtoken's signer (the pure-Rust backend).
+    #[cfg(not(feature = "aws_lc_rs"))]
     key: EncodingKey,
+    /// The key parsed once for aws-lc-rs: jsonwebtoken's signer re-parses (and, for RSA,
+    /// re-validates) the DER key on every signature, which costs more than the RSA signature.
+    #[cfg(feature = "aws_lc_rs")]
+    parsed: Arc<ParsedKey>,
     pem: Secret,
     public: Map<String, Value>,
+}
+
+/// An aws-lc-rs key pair, parsed from the [`EncodingKey`]'s DER exactly as jsonwebtoken's
+/// aws-lc signers parse it (so every key that loads signs the same way), plus one random source.
+#[cfg(feature = "aws_lc_rs")]
+struct ParsedKey {
+    pair: KeyPair,
+    rng: aws_lc_rs::rand::SystemRandom,
+}
+
+#[cfg(feature = "aws_lc_rs")]
+enum KeyPair {
+    Rsa(aws_lc_rs::signature::RsaKeyPair),
+    Ec(aws_lc_rs::signature::EcdsaKeyPair),
+    Ed(aws_lc_rs::signature::Ed25519KeyPair),
+}
+
+#[cfg(feature = "aws_lc_rs")]
+impl ParsedKey {
+    fn parse(alg: Alg, key: &EncodingKey) -> Result<ParsedKey> {
+        use aws_lc_rs::signature::{
+            EcdsaKeyPair, Ed25519KeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING,
+        };
+        let der = key.as_bytes();
+        let pair = match alg.family() {
+            // jsonwebtoken's EncodingKey holds PKCS#1 DER for RSA (from PKCS#1 or PKCS#8 PEM).
+            KeyFamily::Rsa => RsaKeyPair::from_der(der)
+                .map(KeyPair::Rsa)
+                .map_err(|e| key_err(format!("the RSA private key is not usable ({e})")))?,
+            KeyFamily::EcP256 => EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der)
+                .map(KeyPair::Ec)
+                .map_err(|_| key_err("the P-256 private key is not usable"))?,
+            KeyFamily::EcP384 => EcdsaKeyPair::from_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, der)
+                .map(KeyPair::Ec)
+                .map_err(|_| key_err("the P-384 private key is not usable"))?,
+            KeyFamily::Ed25519 => Ed25519KeyPair::from_pkcs8(der)
+                .map(KeyPair::Ed)
+                .map_err(|_| key_err("the Ed25519 private key is not usable"))?,
+        };
+        Ok(ParsedKey {
+            pair,
+            rng: aws_lc_rs::rand::SystemRandom::new(),
+        })
+    }
+
+    fn sign(&self, alg: Alg, msg: &[u8]) -> Result<Vec<u8>> {
+        use aws_lc_rs::signature as s;
+        let failed = |_| Error::internal("signing failed");
+        match &self.pair {
+            KeyPair::Rsa(kp) => {
+                let padding: &'static dyn s::RsaEncoding = match alg {
+                    Alg::RS256 => &s::RSA_PKCS1_SHA256,
+                    Alg::RS384 => &s::RSA_PKCS1_SHA384,
+                    Alg::RS512 => &s::RSA_PKCS1_SHA512,
+                    Alg::PS256 => &s::RSA_PSS_SHA256,
+                    Alg::PS384 => &s::RSA_PSS_SHA384,
+                    Alg::PS512 => &s::RSA_PSS_SHA512,
+                    _ => return Err(Error::internal("an RSA key with a non-RSA algorithm")),
+                };
+                let mut sig = vec![0; kp.public_modulus_len()];
+                kp.sign(padding, &self.rng, msg, &mut sig).map_err(failed)?;
+                Ok(sig)
+            }
+            KeyPair::Ec(kp) => Ok(kp.sign(&self.rng, msg).map_err(failed)?.as_ref().to_vec()),
+            KeyPair::Ed(kp) => Ok(kp.sign(msg).as_ref().to_vec()),
+        }
+    }
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -106,6 +181,9 @@ impl SigningKey {
         Ok(SigningKey {
             alg,
             kid,
+            #[cfg(feature = "aws_lc_rs")]
+            parsed: Arc::new(ParsedKey::parse(alg, &key)?),
+            #[cfg(not(feature = "aws_lc_rs"))]
             key,
             pem,
             public,
@@ -272,13 +350,28 @@ impl SigningKey {
 
     /// Sign already-encoded header and payload segments.
     pub fn sign_segments(&self, header_b64: &str, payload_b64: &str) -> Result<String> {
-        let msg = format!("{header_b64}.{payload_b64}");
+        let mut out = String::with_capacity(header_b64.len() + payload_b64.len() + 2 + 700);
+        out.push_str(header_b64);
+        out.push('.');
+        out.push_str(payload_b64);
+        let sig = self.signature(out.as_bytes())?;
+        out.push('.');
+        out.push_str(&b64url_encode(&sig));
+        Ok(out)
+    }
+
+    /// The signature of `msg` with the key parsed once (native builds).
+    #[cfg(feature = "aws_lc_rs")]
+    fn signature(&self, msg: &[u8]) -> Result<Vec<u8>> {
+        self.parsed.sign(self.alg, msg)
+    }
+
+    /// The signature of `msg` through jsonwebtoken's signer (the pure-Rust backend).
+    #[cfg(not(feature = "aws_lc_rs"))]
+    fn signature(&self, msg: &[u8]) -> Result<Vec<u8>> {
         let signer = (provider()?.signer_factory)(&self.alg.to_jwt(), &self.key)
             .map_err(|e| key_err(format!("cannot sign with this key ({e})")))?;
-        let sig = signer
-            .try_sign(msg.as_bytes())
-            .map_err(|_| Error::internal("signing failed"))?;
-        Ok(format!("{msg}.{}", b64url_encode(&sig)))
+        signer.try_sign(msg).map_err(|_| Error::internal("signing failed"))
     }
 }
 
