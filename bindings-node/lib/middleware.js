@@ -7,7 +7,7 @@
 
 const native = require('./native');
 const { AuthsecError } = require('./errors');
-const { AFTER_CORE, NATIVE, fromNative, configError, authResult, flatHeaders } = require('./internal');
+const { AFTER_CORE, NATIVE, OFF_THREAD, fromNative, configError, authResult, flatHeaders } = require('./internal');
 const { Verifier } = require('./verifier');
 
 const CONTEXT = Symbol('authsec.requestContext');
@@ -97,7 +97,11 @@ class RequestVerifier {
     let o;
     try {
       // With an allowedActors callback the scopes are checked after it (the core's order).
-      o = await this.#native.verify(input, after ? null : requiredScopes, after ? null : anyScopes);
+      // On this thread when the check needs no I/O (a Promise when it must fetch keys), unless
+      // the Verifier was built with `offThread: true`.
+      const [all, some] = after ? [null, null] : [requiredScopes, anyScopes];
+      o = this.#verifier[OFF_THREAD] ? await this.#native.verify(input, all, some) : this.#native.verifyNow(input, all, some);
+      if (typeof o?.then === 'function') o = await o;
     } catch (e) {
       throw fromNative(e);
     }
