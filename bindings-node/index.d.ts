@@ -422,6 +422,12 @@ export interface VerifierOptions {
    * for every verification, cache hits included.
    */
   allowedActors?: readonly string[] | AllowActor;
+  /**
+   * Check first-sight tokens on libuv's thread pool (like node:crypto's async functions) instead
+   * of on the calling thread (the default when the keys are at hand, as fast-jwt and jsonwebtoken
+   * do: a signature check costs less than the hop). A choice of this binding, not a core option.
+   */
+  offThread?: boolean;
   /** INTERNAL test hook: a `ManualClock` from `@authsec/sdk/testing`. */
   clock?: ManualClock;
 }
@@ -484,6 +490,15 @@ export declare class Verifier {
   static discover(options: VerifierOptions & { issuer: string }): Promise<Verifier>;
   /** Verify a token (signature, algorithm, `typ`, claims, scopes) and resolve to its claims. */
   verify(token: string, options?: VerifyOptions): Promise<Claims>;
+  /**
+   * `verify` on the calling thread: the claims, or a thrown error. The keys must be at hand (a
+   * static `jwks`, or a key set fetched by `verify`, `warm()` or `Verifier.discover`); otherwise it
+   * throws an `UnavailableError` (`jwks_unavailable`). An `allowedActors` callback must answer
+   * synchronously (a Promise is a `TypeError`).
+   */
+  verifySync(token: string, options?: VerifyOptions): Claims;
+  /** Fetch the key set now (so that `verifySync` can answer); nothing to do for a static `jwks`. */
+  warm(): Promise<void>;
 }
 
 // ----------------------------------------------------------------------------------------------

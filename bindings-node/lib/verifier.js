@@ -49,6 +49,19 @@ class Verifier {
   }
 
   /**
+   * Fetch the key set now (a `jwksUri`, or the issuer's metadata and key set with `discover`), so
+   * that `verifySync` can answer; with a static `jwks` there is nothing to fetch.
+   * @returns {Promise<void>}
+   */
+  async warm() {
+    try {
+      await this.#native.warm();
+    } catch (e) {
+      throw fromNative(e);
+    }
+  }
+
+  /**
    * Verify a token and resolve to its claims. With the keys at hand (a token verified before, a
    * static `jwks`, a fresh cached JWKS that has the token's `kid`) the core checks it on this
    * thread, as fast-jwt and jsonwebtoken do (a signature check costs less than a thread hop);
