@@ -423,11 +423,13 @@ export interface VerifierOptions {
    */
   allowedActors?: readonly string[] | AllowActor;
   /**
-   * Check first-sight tokens on libuv's thread pool (like node:crypto's async functions) instead
-   * of on the calling thread (the default when the keys are at hand, as fast-jwt and jsonwebtoken
-   * do: a signature check costs less than the hop). A choice of this binding, not a core option.
+   * Where first-sight checks run (a choice of this binding, not a core option). `'auto'` (the
+   * default): on the calling thread when it is the only check in progress (a signature check
+   * costs less than the hop to a worker), on libuv's thread pool when checks pile up, so every
+   * core works. `true`: always the pool (keeps long RSA checks off a busy event loop). `false`:
+   * always the calling thread. A key-set fetch always runs off the calling thread.
    */
-  offThread?: boolean;
+  offThread?: boolean | 'auto';
   /** INTERNAL test hook: a `ManualClock` from `@authsec/sdk/testing`. */
   clock?: ManualClock;
 }

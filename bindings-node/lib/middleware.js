@@ -9,6 +9,7 @@ const native = require('./native');
 const { AuthsecError } = require('./errors');
 const { AFTER_CORE, NATIVE, OFF_THREAD, fromNative, configError, authResult, flatHeaders } = require('./internal');
 const { Verifier } = require('./verifier');
+const { toPool, ranHere, onThePool } = require('./placement');
 
 const CONTEXT = Symbol('authsec.requestContext');
 
@@ -97,11 +98,16 @@ class RequestVerifier {
     let o;
     try {
       // With an allowedActors callback the scopes are checked after it (the core's order).
-      // On this thread when the check needs no I/O (a Promise when it must fetch keys), unless
-      // the Verifier was built with `offThread: true`.
+      // Where the check runs: see placement.js (the Verifier's `offThread` option). Here, the
+      // answer is the outcome, or a Promise when the check waits for I/O (a key fetch).
       const [all, some] = after ? [null, null] : [requiredScopes, anyScopes];
-      o = this.#verifier[OFF_THREAD] ? await this.#native.verify(input, all, some) : this.#native.verifyNow(input, all, some);
-      if (typeof o?.then === 'function') o = await o;
+      if (toPool(this.#verifier[OFF_THREAD])) {
+        o = await onThePool(this.#native.verify(input, all, some));
+      } else {
+        o = this.#native.verifyNow(input, all, some);
+        if (typeof o?.then === 'function') o = await o;
+        else ranHere();
+      }
     } catch (e) {
       throw fromNative(e);
     }

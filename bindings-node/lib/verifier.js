@@ -5,13 +5,14 @@
 const { inspect } = require('node:util');
 const native = require('./native');
 const { NATIVE, OFF_THREAD, AFTER_CORE, call, fromNative, configError, splitOptions, splitActorCallback } = require('./internal');
+const { toPool, ranHere, onThePool, placementOption } = require('./placement');
 
 /** Verifies JWT access tokens (RFC 9068) against a JWKS (`jwksUri`, cached; a static `jwks`; or `discover: true`). */
 class Verifier {
   #native;
   /** The `allowedActors` callback, or null. */
   #allowActor;
-  /** `offThread: true`: first-sight signature checks on libuv's thread pool. */
+  /** Where first-sight checks run: `'auto'`, `true` (libuv's thread pool) or `false` (this thread); see placement.js. */
   #offThread;
 
   /**
@@ -25,11 +26,11 @@ class Verifier {
     const [opts, clock] = splitOptions(options);
     const [coreOpts, allowActor] = splitActorCallback(opts);
     // `offThread` is the binding's choice of thread, not a core option (the core refuses unknown ones).
-    const { offThread = false, ...rest } = coreOpts ?? {};
-    if (typeof offThread !== 'boolean') throw new TypeError('offThread must be true or false');
+    const { offThread, ...rest } = coreOpts ?? {};
+    const placement = placementOption(offThread);
     this.#native = call(() => new native.NativeVerifier(rest, clock));
     this.#allowActor = allowActor;
-    this.#offThread = offThread;
+    this.#offThread = placement;
   }
 
   /**
@@ -62,12 +63,14 @@ class Verifier {
   }
 
   /**
-   * Verify a token and resolve to its claims. With the keys at hand (a token verified before, a
-   * static `jwks`, a fresh cached JWKS that has the token's `kid`) the core checks it on this
-   * thread, as fast-jwt and jsonwebtoken do (a signature check costs less than a thread hop);
-   * when the key set must be fetched first, the fetch and the check run off it. With
-   * `offThread: true` (a constructor option) every first-sight check runs on libuv's thread pool
-   * instead, like node:crypto's async functions. Errors always reject (it never throws).
+   * Verify a token and resolve to its claims. A token verified before answers from the core's
+   * verified-token cache on this thread. A first-sight token with the keys at hand (a static
+   * `jwks`, a fresh cached JWKS that has its `kid`) is checked on this thread when it is the only
+   * check in progress (a signature check costs less than a thread hop), and on libuv's thread
+   * pool when checks pile up (a burst, or checks already on the pool), so that every core works.
+   * When the key set must be fetched first, the fetch and the check run off this thread. The
+   * `offThread` constructor option overrides the choice: `true` always the pool, `false` always
+   * this thread. Errors always reject (it never throws).
    * @param {string} token
    * The claims object also has `delegation` (the `act` chain read by the core: frozen
    * `{ sub, clientId, iss, id }` actors, current actor first) and `actor` (the current actor, or
@@ -122,14 +125,21 @@ class Verifier {
     return claims;
   }
 
-  /** The claims when the core can answer on this thread, else null (unless `offThread`: a cache hit only). */
+  /**
+   * The claims when the core answers on this thread, else null: a cache hit; a full check when
+   * it runs here (placement.js); null when it goes to the pool or the keys must be fetched.
+   */
   #here(token, required, any) {
-    return this.#offThread ? this.#native.verifyCached(token, required, any) : this.#native.verifyNow(token, required, any);
+    if (toPool(this.#offThread)) return this.#native.verifyCached(token, required, any);
+    const claims = this.#native.verifyNow(token, required, any);
+    if (claims !== null) ranHere();
+    return claims;
   }
 
-  /** The full check off this thread (Promise): a key fetch first, or `offThread`. */
+  /** The check off this thread (Promise): on the pool, or after a key fetch. */
   #away(token, required, any) {
-    return this.#offThread ? this.#native.verify(token, required, any) : this.#native.verifyFetching(token, required, any);
+    if (toPool(this.#offThread)) return onThePool(this.#native.verify(token, required, any));
+    return this.#native.verifyFetching(token, required, any);
   }
 
   /** With an `allowedActors` callback: the callback on the current actor, then the scopes. */

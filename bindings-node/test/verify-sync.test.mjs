@@ -69,7 +69,56 @@ test('offThread: true verifies on the thread pool, with the same claims and erro
   await assert.rejects(v.verify(token({ exp: nowS() - 600 })), TokenExpiredError);
   // A binding option, not the core's (which refuses unknown options).
   assert.throws(() => staticVerifier({ offThread: 'yes' }), TypeError);
+  assert.throws(() => staticVerifier({ offThread: 1 }), TypeError);
   assert.throws(() => staticVerifier({ offThreads: true }), ConfigError);
+});
+
+// Whether `p` settles while only microtasks run: a check done on this thread does; one on
+// libuv's thread pool cannot (its answer arrives in a later turn of the event loop).
+async function settlesInMicrotasks(p) {
+  let done = false;
+  p.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  for (let i = 0; i < 20; i++) await null;
+  return done;
+}
+
+test("offThread 'auto' (the default): a lone check runs on this thread, a burst goes to the pool", async () => {
+  const v = staticVerifier();
+  // One at a time, awaited: each on this thread.
+  for (let i = 0; i < 5; i++) assert.equal(await settlesInMicrotasks(v.verify(token())), true, `check ${i}`);
+  // Three started together: the first here, the two that pile up behind it on the pool.
+  const ts = [token(), token(), token()];
+  const ps = ts.map((t) => v.verify(t, { requiredScopes: 'read:data' }));
+  assert.deepEqual(await Promise.all(ps.map(settlesInMicrotasks)), [true, false, false]);
+  const claims = await Promise.all(ps);
+  assert.deepEqual(claims.map((c) => c.jti), ts.map((t) => JSON.parse(Buffer.from(t.split('.')[1], 'base64url')).jti));
+  // Errors from the pool reject the same way.
+  const bad = [v.verify(token()), v.verify(token({ exp: nowS() - 600 }))];
+  await assert.rejects(bad[1], TokenExpiredError);
+  await bad[0];
+  // Once the burst is over, a lone check runs here again.
+  assert.equal(await settlesInMicrotasks(v.verify(token())), true);
+  // A verified token answers from the cache on this thread, even in a burst.
+  const again = [v.verify(ts[0]), v.verify(ts[1])];
+  assert.deepEqual(await Promise.all(again.map(settlesInMicrotasks)), [true, true]);
+});
+
+test('offThread: false checks every token on this thread; true sends every one to the pool', async () => {
+  const here = staticVerifier({ offThread: false });
+  const burst = [here.verify(token()), here.verify(token()), here.verify(token())];
+  assert.deepEqual(await Promise.all(burst.map(settlesInMicrotasks)), [true, true, true]);
+  const pool = staticVerifier({ offThread: true });
+  const onPool = pool.verify(token());
+  assert.equal(await settlesInMicrotasks(onPool), false);
+  // While a check is on the pool, an 'auto' check joins it there (the pool is the process's).
+  const auto = staticVerifier({ offThread: 'auto' });
+  const joined = auto.verify(token());
+  assert.equal(await settlesInMicrotasks(joined), false);
+  await Promise.all([onPool, joined]);
+  assert.equal(await settlesInMicrotasks(auto.verify(token())), true);
 });
 
 describe('a jwksUri verifier on the local server', () => {
