@@ -422,6 +422,14 @@ export interface VerifierOptions {
    * for every verification, cache hits included.
    */
   allowedActors?: readonly string[] | AllowActor;
+  /**
+   * Where first-sight checks run (a choice of this binding, not a core option). `'auto'` (the
+   * default): on the calling thread when it is the only check in progress (a signature check
+   * costs less than the hop to a worker), on libuv's thread pool when checks pile up, so every
+   * core works. `true`: always the pool (keeps long RSA checks off a busy event loop). `false`:
+   * always the calling thread. A key-set fetch always runs off the calling thread.
+   */
+  offThread?: boolean | 'auto';
   /** INTERNAL test hook: a `ManualClock` from `@authsec/sdk/testing`. */
   clock?: ManualClock;
 }
@@ -484,6 +492,15 @@ export declare class Verifier {
   static discover(options: VerifierOptions & { issuer: string }): Promise<Verifier>;
   /** Verify a token (signature, algorithm, `typ`, claims, scopes) and resolve to its claims. */
   verify(token: string, options?: VerifyOptions): Promise<Claims>;
+  /**
+   * `verify` on the calling thread: the claims, or a thrown error. The keys must be at hand (a
+   * static `jwks`, or a key set fetched by `verify`, `warm()` or `Verifier.discover`); otherwise it
+   * throws an `UnavailableError` (`jwks_unavailable`). An `allowedActors` callback must answer
+   * synchronously (a Promise is a `TypeError`).
+   */
+  verifySync(token: string, options?: VerifyOptions): Claims;
+  /** Fetch the key set now (so that `verifySync` can answer); nothing to do for a static `jwks`. */
+  warm(): Promise<void>;
 }
 
 // ----------------------------------------------------------------------------------------------

@@ -7,6 +7,9 @@ const errors = require('./errors');
 /** The native object behind a public wrapper (for `@authsec/sdk/testing`). */
 const NATIVE = Symbol('authsec.native');
 
+/** Whether a `Verifier` was built with `offThread: true` (the request verifier follows it). */
+const OFF_THREAD = Symbol('authsec.offThread');
+
 /**
  * A `Verifier`'s checks after the core's, or null: its `allowedActors` callback and then the
  * scopes, as `(claims, requiredScopes, anyScopes) => Promise<void>` (for the request verifier).
@@ -97,4 +100,4 @@ function call(fn) {
   }
 }
 
-module.exports = { NATIVE, AFTER_CORE, CODE_CLASSES, fromNative, configError, clockOf, splitOptions, splitActorCallback, authResult, flatHeaders, call };
+module.exports = { NATIVE, OFF_THREAD, AFTER_CORE, CODE_CLASSES, fromNative, configError, clockOf, splitOptions, splitActorCallback, authResult, flatHeaders, call };

@@ -7,8 +7,9 @@
 
 const native = require('./native');
 const { AuthsecError } = require('./errors');
-const { AFTER_CORE, NATIVE, fromNative, configError, authResult, flatHeaders } = require('./internal');
+const { AFTER_CORE, NATIVE, OFF_THREAD, fromNative, configError, authResult, flatHeaders } = require('./internal');
 const { Verifier } = require('./verifier');
+const { toPool, ranHere, onThePool } = require('./placement');
 
 const CONTEXT = Symbol('authsec.requestContext');
 
@@ -97,7 +98,16 @@ class RequestVerifier {
     let o;
     try {
       // With an allowedActors callback the scopes are checked after it (the core's order).
-      o = await this.#native.verify(input, after ? null : requiredScopes, after ? null : anyScopes);
+      // Where the check runs: see placement.js (the Verifier's `offThread` option). Here, the
+      // answer is the outcome, or a Promise when the check waits for I/O (a key fetch).
+      const [all, some] = after ? [null, null] : [requiredScopes, anyScopes];
+      if (toPool(this.#verifier[OFF_THREAD])) {
+        o = await onThePool(this.#native.verify(input, all, some));
+      } else {
+        o = this.#native.verifyNow(input, all, some);
+        if (typeof o?.then === 'function') o = await o;
+        else ranHere();
+      }
     } catch (e) {
       throw fromNative(e);
     }

@@ -89,35 +89,22 @@ impl NativeRequestVerifier {
         all: Option<Value>,
         any: Option<Value>,
     ) -> Result<AsyncTask<RequestTask>> {
-        let scopes = requirement(&env, all, any)?;
-        let rv = self.rv.clone();
-        let cert = request.client_certificate.as_ref().map(|b| b.to_vec());
-        let RequestInput {
-            method,
-            target,
-            scheme,
-            headers,
-            peer,
-            ..
-        } = request;
-        let fut = async move {
-            let parts = RequestParts {
-                method: &method,
-                target: &target,
-                scheme: &scheme,
-                headers: headers
-                    .chunks_exact(2)
-                    .map(|p| (p[0].as_str(), p[1].as_str()))
-                    .collect(),
-                peer: peer.as_deref().and_then(|p| p.parse().ok()),
-                client_certificate: cert.as_deref(),
-            };
-            rv.verify(&parts, &scopes).await
-        };
         Ok(AsyncTask::new(RequestTask {
-            fut: Some(Box::pin(fut)),
+            fut: Some(self.check(&env, request, all, any)?),
             memo: self.memo.clone(),
         }))
+    }
+
+    /// [`Self::verify`] on the calling (JavaScript) thread: the outcome when the check needs no
+    /// I/O (keys at hand, the in-memory replay store), else a Promise of it, the check going on
+    /// where it stopped on the `authsec-io` runtime (a key fetch).
+    #[napi(ts_return_type = "object | Promise<object>")]
+    pub fn verify_now(&self, env: Env, request: RequestInput, all: Option<Value>, any: Option<Value>) -> Result<Raw> {
+        let mut fut = self.check(&env, request, all, any)?;
+        match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(c) => outcome_value(&env, &self.memo, c),
+            Poll::Pending => continue_on_runtime(&env, fut, self.memo.clone()),
+        }
     }
 
     /// The answer to a request refused after the core accepted it (a scope check or the host's
@@ -149,6 +136,46 @@ impl NativeRequestVerifier {
     }
 }
 
+impl NativeRequestVerifier {
+    /// The core's check of `request` as a future that owns its inputs.
+    fn check(&self, env: &Env, request: RequestInput, all: Option<Value>, any: Option<Value>) -> Result<CheckFuture> {
+        let scopes = requirement(env, all, any)?;
+        let rv = self.rv.clone();
+        let cert = request.client_certificate.as_ref().map(|b| b.to_vec());
+        let RequestInput {
+            method,
+            target,
+            scheme,
+            headers,
+            peer,
+            ..
+        } = request;
+        Ok(Box::pin(async move {
+            let parts = RequestParts {
+                method: &method,
+                target: &target,
+                scheme: &scheme,
+                headers: headers
+                    .chunks_exact(2)
+                    .map(|p| (p[0].as_str(), p[1].as_str()))
+                    .collect(),
+                peer: peer.as_deref().and_then(|p| p.parse().ok()),
+                client_certificate: cert.as_deref(),
+            };
+            rv.verify(&parts, &scopes).await
+        }))
+    }
+}
+
+/// A check that waits for I/O, polled again by the runtime with its own waker (a future
+/// re-registers on every poll): a Promise of its outcome.
+fn continue_on_runtime(env: &Env, fut: CheckFuture, memo: Arc<Mutex<Memo<Claims>>>) -> Result<Raw> {
+    let p = promise(env, async move { Ok(fut.await) }, move |env, c| {
+        outcome_value(env, &memo, c)
+    })?;
+    Ok(Raw(napi::bindgen_prelude::JsValue::raw(&p)))
+}
+
 /// A check: polled once on a pool thread; when it waits for the network, handed to the runtime.
 pub struct RequestTask {
     fut: Option<CheckFuture>,
@@ -171,15 +198,7 @@ impl Task for RequestTask {
     fn resolve(&mut self, env: Env, out: Self::Output) -> Result<Raw> {
         match out {
             Some(c) => outcome_value(&env, &self.memo, c),
-            None => {
-                // Polled again by the runtime with its own waker (a future re-registers on every poll).
-                let fut = self.fut.take().expect("polled once");
-                let memo = self.memo.clone();
-                let p = promise(&env, async move { Ok(fut.await) }, move |env, c| {
-                    outcome_value(env, &memo, c)
-                })?;
-                Ok(Raw(napi::bindgen_prelude::JsValue::raw(&p)))
-            }
+            None => continue_on_runtime(&env, self.fut.take().expect("polled once"), self.memo.clone()),
         }
     }
 }

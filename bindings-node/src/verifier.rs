@@ -11,7 +11,8 @@ use crate::spawn::promise;
 use authsec_native::core::access_token::delegation::Actor;
 use authsec_native::core::scope::scopes_of;
 use authsec_native::{
-    verifier_from_options, Claims, Clock, KeySourceInfo, ScopeRequirement, SystemClock, Verifier, VerifierOptions,
+    verifier_from_options, Claims, Clock, Error as CoreError, ErrorCode, KeySourceInfo, ScopeRequirement, SystemClock,
+    Verifier, VerifierOptions,
 };
 use napi::bindgen_prelude::{AsyncTask, JsValue, Object, ObjectFinalize};
 use napi::{sys, Env, Result, Task};
@@ -139,6 +140,51 @@ impl NativeVerifier {
         }
     }
 
+    /// Full verification on the calling (JavaScript) thread when the keys are at hand (a cache
+    /// hit, static keys, a fresh cached JWKS with the token's `kid`): the claims, or the core's
+    /// error thrown. `null` when the key set must be fetched first ([`Self::verify_fetching`]).
+    #[napi(ts_return_type = "object | null")]
+    pub fn verify_now(&self, env: Env, token: String, all: Option<Value>, any: Option<Value>) -> Result<Option<Raw>> {
+        let req = requirement(&env, all, any)?;
+        match self.verifier.try_verify_now_with(&token, &req) {
+            None => Ok(None),
+            Some(r) => claims_object(&env, &self.memo, &js(&env, r)?).map(Some),
+        }
+    }
+
+    /// Full verification on the `authsec-io` runtime (Promise), fetching the key set first: after
+    /// [`Self::verify_now`] answered `null`, so the check goes straight to the runtime.
+    #[napi(ts_return_type = "Promise<object>")]
+    pub fn verify_fetching<'env>(
+        &self,
+        env: &'env Env,
+        token: String,
+        all: Option<Value>,
+        any: Option<Value>,
+    ) -> Result<Object<'env>> {
+        let req = requirement(env, all, any)?;
+        let (verifier, memo) = (self.verifier.clone(), self.memo.clone());
+        promise(
+            env,
+            async move { verifier.verify_with_scopes(&token, &req).await },
+            move |env, claims| claims_object(env, &memo, &claims),
+        )
+    }
+
+    /// The error for [`Self::verify_now`] answering `null`, for `verifySync` (the core's
+    /// `jwks_unavailable`, as the JWT-SVID verifier's `verifySync` throws).
+    #[napi(ts_return_type = "Error")]
+    pub fn not_at_hand(&self, env: Env) -> Result<Raw> {
+        let e = CoreError::new(
+            ErrorCode::JwksUnavailable,
+            format!(
+                "the key set is not at hand yet ({}): await verify() or warm()/Verifier.discover() first, then verifySync()",
+                self.keys_description()
+            ),
+        );
+        crate::errors::error_value(&env, &e).map(Raw)
+    }
+
     /// Full verification (Promise): the signature and claims are checked on libuv's thread pool;
     /// when the key set must be fetched first, the fetch runs on the `authsec-io` runtime.
     #[napi(ts_return_type = "Promise<object>")]
@@ -173,13 +219,22 @@ impl NativeVerifier {
     #[napi]
     pub fn describe(&self) -> String {
         let c = self.verifier.config();
-        let keys = match self.verifier.keys().describe() {
+        let issuer = c.issuer.as_deref().unwrap_or("");
+        format!(
+            "issuer: {issuer:?}, audience: {:?}, {}",
+            c.audiences,
+            self.keys_description()
+        )
+    }
+}
+
+impl NativeVerifier {
+    fn keys_description(&self) -> String {
+        match self.verifier.keys().describe() {
             KeySourceInfo::Static { keys } => format!("jwks: {keys} key(s)"),
             KeySourceInfo::Jwks { uri } => format!("jwksUri: {uri:?}"),
             KeySourceInfo::Discovered { issuer, .. } => format!("discovered from: {issuer:?}"),
-        };
-        let issuer = c.issuer.as_deref().unwrap_or("");
-        format!("issuer: {issuer:?}, audience: {:?}, {keys}", c.audiences)
+        }
     }
 }
 

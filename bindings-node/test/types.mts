@@ -72,6 +72,10 @@ export async function service(token: string): Promise<void> {
     const claims: Claims = await verifier.verify(token, { requiredScopes: 'read:data' });
     const sub: string | undefined = claims.sub;
     const exp: number = claims.exp;
+    const offThread = new Verifier({ issuer: 'https://i', audience: 'a', jwksUri: 'https://i/j', offThread: true });
+    await offThread.warm();
+    const again: Claims = offThread.verifySync(token, { anyScopes: ['read:data'] });
+    void again;
     void sub;
     void exp;
   } catch (e) {
