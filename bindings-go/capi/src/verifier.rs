@@ -8,8 +8,10 @@ use crate::CoreResult;
 use authsec_native::core::access_token::delegation;
 use authsec_native::core::VerifierOptions;
 use authsec_native::{Claims, Clock, Error as CoreError, ScopeRequirement, SystemClock, Verifier};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::c_char;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 /// A JWT access-token verifier. Opaque.
@@ -73,12 +75,44 @@ pub(crate) fn scope_requirement(scopes: &str) -> CoreResult<ScopeRequirement> {
     }
 }
 
+thread_local! {
+    /// The scope requirement last read on this thread and its text: callers repeat the same few
+    /// (a Go program passes the same `RequireScopes` on every request), and reading it is a JSON
+    /// parse. A requirement is a pure function of its text, so any verifier may reuse it.
+    static LAST_SCOPES: RefCell<Option<(Box<str>, Rc<ScopeRequirement>)>> = const { RefCell::new(None) };
+}
+
+/// [`scope_requirement`], reusing the last one read on this thread when `scopes` is the same text.
+fn scope_requirement_reused(scopes: &str) -> CoreResult<Rc<ScopeRequirement>> {
+    LAST_SCOPES.with(|last| {
+        if let Some((text, req)) = &*last.borrow() {
+            if **text == *scopes {
+                return Ok(req.clone());
+            }
+        }
+        let req = Rc::new(scope_requirement(scopes)?);
+        *last.borrow_mut() = Some((scopes.into(), req.clone()));
+        Ok(req)
+    })
+}
+
 /// The core's verification with scopes: `None` when it would block and `block` is false.
 fn verify(v: &Verifier, token: &str, scopes: &str, block: bool, timeout_ms: u64) -> CoreResult<Option<Arc<Claims>>> {
-    let req = scope_requirement(scopes)?;
-    match (v.try_verify_now_with(token, &req), block) {
+    static NONE: ScopeRequirement = ScopeRequirement {
+        all_of: Vec::new(),
+        any_of: Vec::new(),
+    };
+    let reused;
+    let req = match scopes {
+        "" => &NONE,
+        s => {
+            reused = scope_requirement_reused(s)?;
+            &*reused
+        }
+    };
+    match (v.try_verify_now_with(token, req), block) {
         (Some(r), _) => r.map(Some),
-        (None, true) => wait(v.verify_with_scopes(token, &req), timeout_ms).map(Some),
+        (None, true) => wait(v.verify_with_scopes(token, req), timeout_ms).map(Some),
         (None, false) => Ok(None),
     }
 }
