@@ -4,7 +4,8 @@ package authsec
 #include <stdlib.h>
 #include "authsec.h"
 // The C side neither keeps the pointers it is given nor calls back into Go: the token and scope
-// bytes are read in place and the results stay on the stack.
+// bytes are read in place, the claims are written to a buffer on the stack and the other results
+// stay on the stack.
 #cgo noescape authsec_verifier_verify_pinned
 #cgo nocallback authsec_verifier_verify_pinned
 */
@@ -12,6 +13,7 @@ import "C"
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"runtime"
 	"slices"
@@ -143,9 +145,15 @@ func (c VerifierConfig) options() map[string]any {
 
 // Claims are a verified token's claims.
 type Claims struct {
-	raw        map[string]any
-	scopes     []string
-	delegation []Actor
+	iss, sub, clientID string
+	scopes             []string
+	delegation         []Actor
+	// text is the claims object's JSON text until the first Map or Get decodes it into raw.
+	text   string
+	decode sync.Once
+	raw    map[string]any
+	// The core's pin of the claims object this decoding is of (the verifier's memo).
+	pinID, pinSeq uint64
 }
 
 // Actor is one link of a token's delegation chain (RFC 8693 act): who acted. A member the token
@@ -165,17 +173,29 @@ func (a Actor) ID() string {
 	return a.Sub
 }
 
-// Map returns every claim (JSON numbers are float64). Do not modify it.
-func (c *Claims) Map() map[string]any { return c.raw }
+// Map returns every claim (JSON numbers are float64). Do not modify it. The first call (of Map
+// or Get) decodes the claims' JSON; the other accessors never need it.
+func (c *Claims) Map() map[string]any {
+	c.decode.Do(func() {
+		if c.text == "" {
+			return
+		}
+		var m map[string]any
+		// The core's JSON serialization of an object: Go reads every such text.
+		_ = json.Unmarshal(unsafe.Slice(unsafe.StringData(c.text), len(c.text)), &m)
+		c.raw, c.text = m, ""
+	})
+	return c.raw
+}
 
 // Get returns one claim.
-func (c *Claims) Get(name string) (any, bool) { v, ok := c.raw[name]; return v, ok }
+func (c *Claims) Get(name string) (any, bool) { v, ok := c.Map()[name]; return v, ok }
 
-func (c *Claims) str(name string) string { s, _ := c.raw[name].(string); return s }
-
-func (c *Claims) Issuer() string   { return c.str("iss") }
-func (c *Claims) Subject() string  { return c.str("sub") }
-func (c *Claims) ClientID() string { return c.str("client_id") }
+// Issuer, Subject and ClientID are the iss, sub and client_id claims ("" when absent or not a
+// string).
+func (c *Claims) Issuer() string   { return c.iss }
+func (c *Claims) Subject() string  { return c.sub }
+func (c *Claims) ClientID() string { return c.clientID }
 
 // Scopes are the granted scopes (the core's reading of scope/scp).
 func (c *Claims) Scopes() []string { return c.scopes }
@@ -204,12 +224,56 @@ type scopeReq struct {
 
 // RequireScopes requires every one of scopes.
 func RequireScopes(scopes ...string) VerifyOption {
-	return func(r *scopeReq) { r.AllOf = append(r.AllOf, scopes...) }
+	return func(r *scopeReq) { r.AllOf = appendScopes(r.AllOf, scopes) }
 }
 
 // RequireAnyScope requires at least one of scopes.
 func RequireAnyScope(scopes ...string) VerifyOption {
-	return func(r *scopeReq) { r.AnyOf = append(r.AnyOf, scopes...) }
+	return func(r *scopeReq) { r.AnyOf = appendScopes(r.AnyOf, scopes) }
+}
+
+// appendScopes is append(to, scopes...) that takes scopes (clipped: never written to) as it is
+// when to is empty.
+func appendScopes(to, scopes []string) []string {
+	if len(to) == 0 {
+		return slices.Clip(scopes)
+	}
+	return append(to, scopes...)
+}
+
+// appendJSON appends r as JSON ({"all_of": [...], "any_of": [...]}, as json.Marshal writes it)
+// to b, writing plain printable ASCII scopes itself.
+func (r *scopeReq) appendJSON(b []byte) []byte {
+	for _, list := range [][]string{r.AllOf, r.AnyOf} {
+		for _, s := range list {
+			for i := 0; i < len(s); i++ {
+				if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+					j, _ := json.Marshal(r)
+					return append(b, j...)
+				}
+			}
+		}
+	}
+	b = append(b, '{')
+	for k, list := range [][]string{r.AllOf, r.AnyOf} {
+		if len(list) == 0 {
+			continue
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(b, [2]string{`"all_of":[`, `"any_of":[`}[k]...)
+		for i, s := range list {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '"')
+			b = append(b, s...)
+			b = append(b, '"')
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 // Verifier verifies JWT access tokens (signature, claims, a verified-token cache, scopes).
@@ -227,48 +291,41 @@ const memoCap = 1024
 // their decoding. It holds no validity information: every Verify asks the core, which decides
 // signature, expiry and scopes and then names the (immutable) claims object it accepted.
 type claimsMemo struct {
-	m     sync.Map // uint64 seq -> *memoEntry
+	m     sync.Map // uint64 seq -> *Claims (with its pinID and pinSeq)
 	cap   int      // 0 = memoCap
 	mu    sync.Mutex
-	order []*memoEntry // insertion order, for eviction
-}
-
-type memoEntry struct {
-	id, seq uint64
-	claims  *Claims
+	order []*Claims // insertion order, for eviction
 }
 
 func (m *claimsMemo) load(seq uint64) *Claims {
-	if e, ok := m.m.Load(seq); ok {
-		return e.(*memoEntry).claims
+	if c, ok := m.m.Load(seq); ok {
+		return c.(*Claims)
 	}
 	return nil
 }
 
-// store records a decoding, taking over the pin reference that came with it, and returns the
-// references to release in the core: e's own when seq is already memoized, else the entries
-// evicted to stay within the cap.
-func (m *claimsMemo) store(id, seq uint64, c *Claims) []*memoEntry {
-	e := &memoEntry{id: id, seq: seq, claims: c}
-	if _, loaded := m.m.LoadOrStore(seq, e); loaded {
-		return []*memoEntry{e}
+// store records a decoding (its pinID and pinSeq set), taking over the pin reference that came
+// with it, and calls unpin for the references to release in the core: c's own when its sequence
+// number is already memoized, else those of the entries evicted to stay within the cap.
+func (m *claimsMemo) store(c *Claims, unpin func(id, seq uint64)) {
+	if _, loaded := m.m.LoadOrStore(c.pinSeq, c); loaded {
+		unpin(c.pinID, c.pinSeq)
+		return
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.order = append(m.order, e)
+	m.order = append(m.order, c)
 	limit := m.cap
 	if limit <= 0 {
 		limit = memoCap
 	}
-	var evicted []*memoEntry
 	for len(m.order) > limit {
 		old := m.order[0]
 		m.order[0] = nil
 		m.order = m.order[1:]
-		m.m.Delete(old.seq)
-		evicted = append(evicted, old)
+		m.m.Delete(old.pinSeq)
+		unpin(old.pinID, old.pinSeq)
 	}
-	return evicted
 }
 
 func (m *claimsMemo) len() int {
@@ -310,6 +367,10 @@ func (v *Verifier) Close() error {
 	return nil
 }
 
+// claimsBufSize is the stack buffer the core writes claims into (larger claims come in a heap
+// buffer of the core's).
+const claimsBufSize = 1024
+
 // verify calls the core: wait=false never blocks and returns (nil, nil) when keys must be fetched.
 // The core verifies token and scopes on every call and names the claims object it accepted; only
 // the decoding of that object is memoized here.
@@ -326,17 +387,20 @@ func (v *Verifier) verify(token string, scopes []byte, wait bool, ms C.uint64_t)
 	sp, sn := bytesArg(scopes)
 	want := false
 	for {
-		var out, e *C.char
+		var buf [claimsBufSize]byte
+		var e *C.char
+		var heap *C.uint8_t
 		var id, seq C.uint64_t
+		var n C.size_t
 		code := C.authsec_verifier_verify_pinned((*C.AuthsecVerifier)(h), tp, C.size_t(len(token)), sp, sn,
-			C.bool(wait), ms, C.bool(want), &id, &seq, &out, &e)
+			C.bool(wait), ms, C.bool(want), &id, &seq, (*C.uint8_t)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), &n, &heap, &e)
 		runtime.KeepAlive(token)
 		runtime.KeepAlive(scopes)
 		if code != 0 {
 			runtime.KeepAlive(v)
 			return nil, errorFrom(code, e)
 		}
-		if out == nil {
+		if n == 0 {
 			if seq == 0 {
 				return nil, nil
 			}
@@ -347,7 +411,15 @@ func (v *Verifier) verify(token string, scopes []byte, wait bool, ms C.uint64_t)
 			want = true
 			continue
 		}
-		c, err := decodeClaims([]byte(goString(out)))
+		// One copy into Go memory: the claims' strings are slices of it.
+		var data string
+		if heap != nil {
+			data = string(unsafe.Slice((*byte)(unsafe.Pointer(heap)), int(n)))
+			C.authsec_bytes_free(heap, n)
+		} else {
+			data = string(buf[:n])
+		}
+		c, err := claimsFromWire(data)
 		if err != nil {
 			if seq != 0 {
 				C.authsec_verifier_unpin((*C.AuthsecVerifier)(h), id, seq)
@@ -355,16 +427,72 @@ func (v *Verifier) verify(token string, scopes []byte, wait bool, ms C.uint64_t)
 			return nil, err
 		}
 		if seq != 0 {
-			for _, old := range v.memo.store(uint64(id), uint64(seq), c) {
-				C.authsec_verifier_unpin((*C.AuthsecVerifier)(h), C.uint64_t(old.id), C.uint64_t(old.seq))
-			}
+			c.pinID, c.pinSeq = uint64(id), uint64(seq)
+			v.memo.store(c, func(id, seq uint64) {
+				C.authsec_verifier_unpin((*C.AuthsecVerifier)(h), C.uint64_t(id), C.uint64_t(seq))
+			})
 		}
 		runtime.KeepAlive(v)
 		return c, nil
 	}
 }
 
-// decodeClaims reads the core's claims JSON ({"claims", "scopes", "delegation"}).
+var errClaimsFromCore = &Error{Code: CodeInternalError, Message: "cannot read the claims from the core"}
+
+// claimsFromWire reads the claims as the core hands them out (the C API's claims_wire: items that
+// are a little-endian u32 length then that many bytes, counts that are a little-endian u32): the
+// claims JSON, iss, sub, client_id, the scopes, the delegation chain. The strings are slices of
+// data.
+func claimsFromWire(data string) (*Claims, error) {
+	bad := false
+	u32 := func() int {
+		if len(data) < 4 {
+			bad = true
+			return 0
+		}
+		n := binary.LittleEndian.Uint32(unsafe.Slice(unsafe.StringData(data), 4))
+		data = data[4:]
+		return int(n)
+	}
+	item := func() string {
+		n := u32()
+		if n > len(data) {
+			bad = true
+			return ""
+		}
+		s := data[:n]
+		data = data[n:]
+		return s
+	}
+	// count is a count of items of at least 4 bytes each.
+	count := func(per int) int {
+		n := u32()
+		if n > len(data)/(4*per) {
+			bad = true
+			return 0
+		}
+		return n
+	}
+	c := &Claims{text: item()}
+	c.iss, c.sub, c.clientID = item(), item(), item()
+	c.scopes = make([]string, count(1))
+	for i := range c.scopes {
+		c.scopes[i] = item()
+	}
+	if n := count(3); n > 0 {
+		c.delegation = make([]Actor, n)
+		for i := range c.delegation {
+			c.delegation[i] = Actor{Sub: item(), ClientID: item(), Iss: item()}
+		}
+	}
+	if bad || data != "" {
+		return nil, errClaimsFromCore
+	}
+	return c, nil
+}
+
+// decodeClaims reads the core's claims JSON ({"claims", "scopes", "delegation"}: the request
+// verifier's answer).
 func decodeClaims(text []byte) (*Claims, error) {
 	var w struct {
 		Claims     map[string]any `json:"claims"`
@@ -372,12 +500,15 @@ func decodeClaims(text []byte) (*Claims, error) {
 		Delegation []Actor        `json:"delegation"`
 	}
 	if err := json.Unmarshal(text, &w); err != nil {
-		return nil, &Error{Code: CodeInternalError, Message: "cannot read the claims from the core"}
+		return nil, errClaimsFromCore
 	}
 	if len(w.Delegation) == 0 {
 		w.Delegation = nil
 	}
-	return &Claims{raw: w.Claims, scopes: w.Scopes, delegation: w.Delegation}, nil
+	str := func(name string) string { s, _ := w.Claims[name].(string); return s }
+	c := &Claims{iss: str("iss"), sub: str("sub"), clientID: str("client_id"), scopes: w.Scopes, delegation: w.Delegation}
+	c.decode.Do(func() { c.raw = w.Claims })
+	return c, nil
 }
 
 // pinnedCount is how many claims objects the core holds for this verifier's memo (tests).
@@ -421,13 +552,14 @@ func actorRefused(id string) error {
 }
 
 func (v *Verifier) verifyToken(ctx context.Context, token string, opts []VerifyOption) (*Claims, error) {
+	var buf [128]byte
 	var cs []byte
 	if len(opts) > 0 {
 		var r scopeReq
 		for _, o := range opts {
 			o(&r)
 		}
-		cs, _ = json.Marshal(r)
+		cs = r.appendJSON(buf[:0])
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -439,5 +571,6 @@ func (v *Verifier) verifyToken(ctx context.Context, token string, opts []VerifyO
 	if ctx.Done() == nil {
 		return v.verify(token, cs, true, ms)
 	}
-	return blocking(ctx, func() (*Claims, error) { return v.verify(token, cs, true, ms) })
+	held := slices.Clone(cs) // buf stays on this stack
+	return blocking(ctx, func() (*Claims, error) { return v.verify(token, held, true, ms) })
 }

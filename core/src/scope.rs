@@ -15,9 +15,26 @@ pub fn scopes_of(map: &Map<String, Value>) -> Vec<&str> {
         Some(Value::Array(a)) => out.extend(a.iter().filter_map(Value::as_str)),
         _ => {}
     }
-    let mut seen = std::collections::HashSet::new();
-    out.retain(|s| seen.insert(*s));
+    dedup_in_order(&mut out);
     out
+}
+
+/// Drop later repeats, keeping the first of each (a scan for the usual few scopes; a hash set
+/// only for long lists, where the scan's n² would show).
+fn dedup_in_order(out: &mut Vec<&str>) {
+    if out.len() <= 16 {
+        let mut i = 0;
+        while i < out.len() {
+            if out[..i].contains(&out[i]) {
+                out.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+    } else {
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|s| seen.insert(*s));
+    }
 }
 
 /// Split a space-delimited scope string.
@@ -140,6 +157,17 @@ mod tests {
             vec!["a", "b"]
         );
         assert!(scopes_of(&map(json!({"scope": 5}))).is_empty());
+    }
+
+    #[test]
+    fn repeats_are_dropped_keeping_the_first_short_lists_and_long() {
+        assert_eq!(
+            scopes_of(&map(json!({"scope": "b a b c a", "scp": ["c", "d"]}))),
+            vec!["b", "a", "c", "d"]
+        );
+        let many: Vec<String> = (0..40).map(|i| format!("s{}", i % 25)).collect();
+        let want: Vec<String> = (0..25).map(|i| format!("s{i}")).collect();
+        assert_eq!(scopes_of(&map(json!({"scope": many.join(" ")}))), want);
     }
 
     #[test]

@@ -691,22 +691,30 @@ AuthsecCode authsec_verifier_new(const char *config_json,
 void authsec_verifier_free(struct AuthsecVerifier *verifier);
 
 /**
+ * Free a byte buffer handed out by this library (`claims_heap` of
+ * `authsec_verifier_verify_pinned`) with its length. NULL is fine.
+ */
+void authsec_bytes_free(uint8_t *p, size_t len);
+
+/**
  * Verify `token` (exactly as given) and the scopes `scopes_json` requires (NULL/0, or
  * `{"all_of": [...], "any_of": [...]}`, each a list or a space-separated string); both are byte
  * ranges (not NUL-terminated). When the key set must be fetched first and `block` is false it
- * returns `AUTHSEC_CODE_OK` with `*claims_seq` 0 and `*claims_json` NULL; `timeout_ms` bounds a
+ * returns `AUTHSEC_CODE_OK` with `*claims_seq` 0 and `*claims_len` 0; `timeout_ms` bounds a
  * blocking call (0 = none).
  *
  * On success the verified claims object (the core's cached, immutable `Arc<Claims>`) is pinned
  * in the verifier and identified by `*claims_id` and `*claims_seq` (> 0; a sequence number never
- * handed out twice by this verifier). `*claims_json` (`{"claims": {...}, "scopes": [the core's
- * reading of scope/scp], "delegation": [the core's act chain, current actor first, each link
- * {"sub", "client_id", "iss"} with absent members left out]}`) is set only when this call pinned
- * the object, or when `want_json` is true; every answer carrying it hands the caller one
+ * handed out twice by this verifier). The claims (the claims JSON, `iss`, `sub`, `client_id`, the
+ * core's reading of scope/scp and of the act chain, in the binary layout of the C API's
+ * `claims_wire`) are handed out only when this call pinned the object, or when `want_claims` is
+ * true: `*claims_len` is then their length (> 0, else 0) and they are written to `claims_buf`
+ * when they fit in `claims_cap` bytes, else to a new buffer in `*claims_heap` (freed with
+ * `authsec_bytes_free`; NULL otherwise). Every answer carrying claims hands the caller one
  * reference to the pin, released with `authsec_verifier_unpin` (the pin goes when its last
- * reference does; all pins are freed with the verifier). With the
- * verified-token cache disabled nothing is pinned: `*claims_seq` is 0 and `*claims_json` is
- * always set. Validity, expiry and scopes are decided by the core on every call.
+ * reference does; all pins are freed with the verifier). With the verified-token cache disabled
+ * nothing is pinned: `*claims_seq` is 0 and the claims are always handed out. Validity, expiry
+ * and scopes are decided by the core on every call. The C side keeps none of the pointers.
  */
 AuthsecCode authsec_verifier_verify_pinned(const struct AuthsecVerifier *verifier,
                                            const char *token,
@@ -715,10 +723,13 @@ AuthsecCode authsec_verifier_verify_pinned(const struct AuthsecVerifier *verifie
                                            size_t scopes_len,
                                            bool block,
                                            uint64_t timeout_ms,
-                                           bool want_json,
+                                           bool want_claims,
                                            uint64_t *claims_id,
                                            uint64_t *claims_seq,
-                                           char **claims_json,
+                                           uint8_t *claims_buf,
+                                           size_t claims_cap,
+                                           size_t *claims_len,
+                                           uint8_t **claims_heap,
                                            char **error_json);
 
 /**
