@@ -9,7 +9,8 @@
 # static library), runs: the core's reference (tools bench-core), Python (bindings-python/bench.py),
 # Node.js (bindings-node/bench.mjs), Go (bindings-go bench), the local server against
 # oidc-provider (scripts/bench-server.sh), then scripts/bench-report.py. Raw output goes to
-# target/bench/<name>.log, RESULT lines to target/bench/results.txt. Benchmarks are timings: run
+# target/bench/<name>.log, its RESULT lines to target/bench/<name>.results, the tables to
+# target/bench/report.md. Benchmarks are timings: run
 # them on a quiet machine, and compare ratios from the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +22,6 @@ quick=()
 [ -n "${QUICK:-}" ] && quick=(--quick)
 corpus=$(./scripts/bench-corpus.sh)
 export AUTHSEC_BENCH_CORPUS=$corpus
-: >"$out/results.txt"
 
 step() { # name command...: run, keep the log, collect RESULT lines
   local name=$1
@@ -33,7 +33,7 @@ step() { # name command...: run, keep the log, collect RESULT lines
     echo "bench-all: $name failed (log: $out/$name.log)" >&2
     exit 1
   fi
-  grep '^RESULT ' "$out/$name.log" >>"$out/results.txt" || true
+  grep '^RESULT ' "$out/$name.log" >"$out/$name.results" || true
   echo "   $name: $((SECONDS - t0)) s" >&2
 }
 
@@ -54,7 +54,7 @@ for what in $ONLY; do
     ;;
   go)
     AUTHSEC_CARGO_PROFILE=release bindings-go/build.sh >&2
-    step go bash -c "cd bindings-go && AUTHSEC_BENCH=1 go test -run TestBenchReport -count=1 -timeout 20m ${quick[*]:+-args -quick} ."
+    step go bash -c "cd bindings-go && AUTHSEC_BENCH=1 go test -run TestBenchReport -v -count=1 -timeout 20m ${quick[*]:+-args -quick} ."
     ;;
   server)
     step server ./scripts/bench-server.sh
@@ -65,4 +65,5 @@ for what in $ONLY; do
     ;;
   esac
 done
-python3 scripts/bench-report.py "$out/results.txt" | tee "$out/report.md"
+# Every benchmark's last RESULT lines (a rerun of one, with ONLY, replaces only its own).
+python3 scripts/bench-report.py "$out"/*.results | tee "$out/report.md"

@@ -201,6 +201,13 @@ impl<'de> Deserialize<'de> for HeaderKey {
 /// The signature check with this build's backend: `Ok(())`, `invalid_signature`, or
 /// `algorithm_mismatch` when the key cannot take `alg`.
 pub fn check_signature(alg: Alg, key: &VerifyKey, message: &[u8], signature: &Vec<u8>) -> Result<()> {
+    // Native builds: the key parsed once for this algorithm (see parsed_key.rs).
+    #[cfg(feature = "aws_lc_rs")]
+    if key.family == alg.family() {
+        if let Some(parsed) = key.parsed.for_alg(alg, key.public_key()) {
+            return parsed.verify_sig(message, signature).map_err(|_| bad_signature());
+        }
+    }
     let verifier = (provider()?.verifier_factory)(&alg.to_jwt(), &key.key).map_err(|_| {
         Error::new(
             ErrorCode::AlgorithmMismatch,

@@ -23,6 +23,9 @@ pub struct VerifyKey {
     pub alg: Option<Alg>,
     pub(crate) key: DecodingKey,
     public: Arc<PublicKey>,
+    /// The key parsed once per algorithm for aws-lc-rs (shared by clones).
+    #[cfg(feature = "aws_lc_rs")]
+    pub(crate) parsed: Arc<super::parsed_key::ParsedKeys>,
 }
 
 /// A verification key's public material, as the JWK gave it (RSA modulus without leading zeros).
@@ -348,6 +351,8 @@ fn parse_jwk(k: &Value) -> std::result::Result<VerifyKey, String> {
         alg,
         key,
         public: Arc::new(public),
+        #[cfg(feature = "aws_lc_rs")]
+        parsed: Arc::default(),
     })
 }
 

@@ -5,4 +5,6 @@
 pub mod alg;
 pub mod compact;
 pub mod keys;
+#[cfg(feature = "aws_lc_rs")]
+mod parsed_key;
 pub mod signing;
