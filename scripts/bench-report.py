@@ -54,7 +54,8 @@ LANGS = {
     "python": ("Python", [("authsec", "authsec")],
                [("pyjwt", "PyJWT"), ("pyjwt-jwkclient", "PyJWT + PyJWKClient"), ("joserfc", "joserfc"), ("authlib", "authlib.jose")]),
     "node": ("Node.js", [("authsec", "authsec `verify`"), ("authsec-sync", "authsec `verifySync`")],
-             [("fast-jwt", "fast-jwt"), ("jsonwebtoken", "jsonwebtoken"), ("jose", "jose")]),
+             [("fast-jwt", "fast-jwt"), ("fast-jwt-cached", "fast-jwt, cache on"), ("jsonwebtoken", "jsonwebtoken"),
+              ("jose", "jose")]),
     "go": ("Go", [("authsec", "authsec")], [("golang-jwt", "golang-jwt/v5"), ("jwx", "jwx/v3")]),
 }
 
@@ -81,6 +82,19 @@ def main() -> None:
         core = get(("rust", "authsec", "first", alg))
         cells = [f"{us(get((l, lib, 'first', alg)))} ({ratio(get((l, lib, 'first', alg)), core)})" for l, lib, _ in cols]
         print(f"| {alg} | {us(core)} | " + " | ".join(cells) + " |")
+
+    # 1b. The same with work in flight on both cores.
+    conc = [("python", "authsec", "Python, 2 threads"), ("node", "authsec", "Node.js `verify`, 64 in flight"),
+            ("go", "authsec", "Go, `RunParallel`")]
+    if any(get((l, lib, "first_concurrent", a)) is not None for l, lib, _ in conc for a in ALGS):
+        print("\n**With work in flight** (first sight, per token, wall time ÷ tokens on the 2 cores; binding ÷ core):\n")
+        print("| alg | core (Rust), 2 threads | " + " | ".join(label for _, _, label in conc) + " |")
+        print("|---|---|" + "---|" * len(conc))
+        for alg in ALGS:
+            core = get(("rust", "authsec", "first_concurrent", alg))
+            cells = [f"{us(get((l, lib, 'first_concurrent', alg)))} ({ratio(get((l, lib, 'first_concurrent', alg)), core)})"
+                     for l, lib, _ in conc]
+            print(f"| {alg} | {us(core)} | " + " | ".join(cells) + " |")
 
     # 2. Per language: authsec against its peers, per regime.
     for lang, (name, ours, peers) in LANGS.items():
