@@ -36,6 +36,9 @@ TARGET=${CARGO_TARGET_DIR:-target}
 RESOURCE=https://api.bench.example
 SCOPE=read:data
 PEER_DIR=server/bench/oidc-provider
+# The machine, for the tables' captions.
+CORES=$(nproc 2>/dev/null || echo "?")
+CPU=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || true)
 
 echo "building (release)..." >&2
 # One build for both modes (the same feature set, so neither rebuilds the other's artifacts).
@@ -127,10 +130,8 @@ if [ "$MODE" = loadgen ]; then
     server_pid=""
   done
 
-  cores=$(nproc 2>/dev/null || echo "?")
-  cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || true)
   echo
-  echo "authsec server token endpoint on loopback, client and server in separate processes sharing ${cores} cores (${cpu:-unknown CPU}); ${N} requests per row, keep-alive, Basic auth, every request issues and signs a token."
+  echo "authsec server token endpoint on loopback, client and server in separate processes sharing ${CORES} cores (${CPU:-unknown CPU}); ${N} requests per row, keep-alive, Basic auth, every request issues and signs a token."
   echo
   echo "| alg | concurrency | tokens/s | p50 ms | p90 ms | p99 ms | max ms | errors |"
   echo "|---|---|---|---|---|---|---|---|"
@@ -199,10 +200,8 @@ awk '{
 }' "$results" >"$work/result-lines"
 cat "$work/result-lines"
 
-cores=$(nproc 2>/dev/null || echo "?")
-cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || true)
 echo
-echo "Token endpoint on loopback, wrk (${CONNECTIONS} keep-alive connections, ${THREADS} threads, ${DURATION} s) and the server sharing ${cores} cores (${cpu:-unknown CPU}); client_credentials with Basic auth, every request signs a JWT; one server at a time; tokens/s counts HTTP 200 answers only."
+echo "Token endpoint on loopback, wrk (${CONNECTIONS} keep-alive connections, ${THREADS} threads, ${DURATION} s) and the server sharing ${CORES} cores (${CPU:-unknown CPU}); client_credentials with Basic auth, every request signs a JWT; one server at a time; tokens/s counts HTTP 200 answers only."
 echo
 echo "| alg | authsec tokens/s | oidc-provider tokens/s | ratio | server CPU µs/token (authsec / oidc-provider) | server cores used (authsec / oidc-provider) | p50 / p99 ms (authsec; oidc-provider) | non-200 |"
 echo "|---|---|---|---|---|---|---|---|"

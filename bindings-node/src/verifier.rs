@@ -163,12 +163,7 @@ impl NativeVerifier {
         any: Option<Value>,
     ) -> Result<Object<'env>> {
         let req = requirement(env, all, any)?;
-        let (verifier, memo) = (self.verifier.clone(), self.memo.clone());
-        promise(
-            env,
-            async move { verifier.verify_with_scopes(&token, &req).await },
-            move |env, claims| claims_object(env, &memo, &claims),
-        )
+        fetch_and_verify(env, self.verifier.clone(), self.memo.clone(), token, req)
     }
 
     /// The error for [`Self::verify_now`] answering `null`, for `verifySync` (the core's
@@ -238,6 +233,22 @@ impl NativeVerifier {
     }
 }
 
+/// The full verification on the `authsec-io` runtime (Promise), the key set fetched first: for a
+/// check the core could not answer without the network.
+fn fetch_and_verify<'env>(
+    env: &'env Env,
+    verifier: Verifier,
+    memo: Arc<Mutex<Memo<Claims>>>,
+    token: String,
+    req: ScopeRequirement,
+) -> Result<Object<'env>> {
+    promise(
+        env,
+        async move { verifier.verify_with_scopes(&token, &req).await },
+        move |env, claims| claims_object(env, &memo, &claims),
+    )
+}
+
 /// A first-sight verification: CPU-bound work for a worker thread (like node:crypto's async
 /// functions), with a hand-off to the I/O runtime when the core needs the JWKS fetched first.
 pub struct VerifyTask {
@@ -261,13 +272,8 @@ impl Task for VerifyTask {
             Some(Ok(claims)) => claims_object(&env, &self.memo, &claims),
             Some(Err(e)) => Err(to_js_error(&env, &e)),
             None => {
-                let (verifier, memo) = (self.verifier.clone(), self.memo.clone());
                 let (token, req) = (std::mem::take(&mut self.token), std::mem::take(&mut self.req));
-                let p = promise(
-                    &env,
-                    async move { verifier.verify_with_scopes(&token, &req).await },
-                    move |env, claims| claims_object(env, &memo, &claims),
-                )?;
+                let p = fetch_and_verify(&env, self.verifier.clone(), self.memo.clone(), token, req)?;
                 Ok(Raw(p.raw()))
             }
         }
