@@ -106,17 +106,17 @@ impl ScopeRequirement {
         if self.is_empty() {
             return Ok(());
         }
-        self.check(&claims.scopes())
+        self.check_granted(claims.granted_scopes())
     }
 
     /// Check granted scopes; `insufficient_scope` names what is missing.
     pub fn check(&self, granted: &[&str]) -> Result<()> {
-        let missing: Vec<String> = self
-            .all_of
-            .iter()
-            .filter(|s| !granted.contains(&s.as_str()))
-            .cloned()
-            .collect();
+        self.check_granted(granted)
+    }
+
+    fn check_granted<S: AsRef<str>>(&self, granted: &[S]) -> Result<()> {
+        let has = |s: &String| granted.iter().any(|g| g.as_ref() == s);
+        let missing: Vec<String> = self.all_of.iter().filter(|s| !has(s)).cloned().collect();
         if !missing.is_empty() {
             return Err(Error::new(
                 ErrorCode::InsufficientScope,
@@ -127,7 +127,7 @@ impl ScopeRequirement {
             )
             .with_missing_scopes(missing));
         }
-        if !self.any_of.is_empty() && !self.any_of.iter().any(|s| granted.contains(&s.as_str())) {
+        if !self.any_of.is_empty() && !self.any_of.iter().any(has) {
             return Err(Error::new(
                 ErrorCode::InsufficientScope,
                 format!("the token needs at least one of the scopes: {}", self.any_of.join(" ")),
@@ -183,5 +183,22 @@ mod tests {
         assert!(ScopeRequirement::any(&["admin", "write:logs"]).check(&g).is_ok());
         assert!(ScopeRequirement::any(&["admin", "root"]).check(&g).is_err());
         assert!(ScopeRequirement::default().check(&[]).is_ok());
+    }
+
+    #[test]
+    fn claims_keep_the_scopes_read_at_verification_and_checks_use_them() {
+        let m = map(json!({"scope": "b a b", "scp": ["c"], "sub": "x"}));
+        let claims = crate::access_token::claims::Claims::new(m, 0, None, None, Vec::new());
+        assert_eq!(claims.granted_scopes(), ["b", "a", "c"]);
+        assert_eq!(claims.scopes(), ["b", "a", "c"]);
+        assert!(claims.has_scope("c") && !claims.has_scope("d"));
+        assert!(ScopeRequirement::all(&["c", "a"]).check_claims(&claims).is_ok());
+        assert!(ScopeRequirement::any(&["d", "b"]).check_claims(&claims).is_ok());
+        let e = ScopeRequirement::all(&["a", "d"]).check_claims(&claims).unwrap_err();
+        assert_eq!(
+            (e.code(), e.missing_scopes()),
+            (ErrorCode::InsufficientScope, &["d".to_string()][..])
+        );
+        assert!(ScopeRequirement::any(&["d"]).check_claims(&claims).is_err());
     }
 }

@@ -12,6 +12,9 @@ pub struct Claims {
     pub(crate) iat_ms: Option<i64>,
     /// The `act` chain, current actor first (checked when the token was verified).
     actors: Vec<Actor>,
+    /// Granted scopes, read once when the token is verified: a cached token's scope check (every
+    /// repeated verify) then compares strings without splitting `scope` again.
+    scopes: Vec<String>,
 }
 
 impl Claims {
@@ -22,12 +25,14 @@ impl Claims {
         iat_ms: Option<i64>,
         actors: Vec<Actor>,
     ) -> Self {
+        let scopes = crate::scope::scopes_of(&map).into_iter().map(str::to_string).collect();
         Claims {
             map,
             exp_ms,
             nbf_ms,
             iat_ms,
             actors,
+            scopes,
         }
     }
     /// All claims as a JSON object.
@@ -76,10 +81,14 @@ impl Claims {
     }
     /// Granted scopes, from `scope` (space-delimited, RFC 8693 / RFC 9068) or `scp` (array or string).
     pub fn scopes(&self) -> Vec<&str> {
-        crate::scope::scopes_of(&self.map)
+        self.scopes.iter().map(String::as_str).collect()
+    }
+    /// [`Claims::scopes`] without a new list.
+    pub fn granted_scopes(&self) -> &[String] {
+        &self.scopes
     }
     pub fn has_scope(&self, scope: &str) -> bool {
-        self.scopes().contains(&scope)
+        self.scopes.iter().any(|s| s == scope)
     }
     /// The delegation chain (RFC 8693 `act`), current actor first; empty when nobody acts for
     /// the subject. Decide access on the top-level claims and [`Claims::actor`] only: the
