@@ -6,6 +6,7 @@ use napi::bindgen_prelude::{JsValue, Object, ObjectRef, ToNapiValue};
 use napi::{check_status, sys, Env, Result};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use std::ffi::CStr;
 use std::ptr;
 use std::sync::{Arc, Weak};
 
@@ -51,12 +52,50 @@ pub unsafe fn frozen_object(env: sys::napi_env, m: &Map<String, Value>) -> Resul
 /// A JSON object as a JavaScript object whose members are deeply frozen (the object itself is
 /// not, so the caller can add to it before freezing it).
 pub unsafe fn object_of(env: sys::napi_env, m: &Map<String, Value>) -> Result<sys::napi_value> {
+    unsafe { object_with_hidden(env, m, &[]) }
+}
+
+/// [`object_of`] plus `hidden` members (read-only, non-enumerable, as [`define_hidden`]; one of
+/// them replaces a member of the same name), all defined by one `napi_define_properties` call:
+/// a claims object is built with a call per value and one for its members, not two per member.
+pub unsafe fn object_with_hidden(
+    env: sys::napi_env,
+    m: &Map<String, Value>,
+    hidden: &[(&CStr, sys::napi_value)],
+) -> Result<sys::napi_value> {
     let mut out = ptr::null_mut();
     check_status!(unsafe { sys::napi_create_object(env, &mut out) })?;
+    let mut props = Vec::with_capacity(m.len() + hidden.len());
     for (k, x) in m {
-        let key = unsafe { string(env, k)? };
-        let val = unsafe { frozen_json(env, x)? };
-        check_status!(unsafe { sys::napi_set_property(env, out, key, val) })?;
+        props.push(sys::napi_property_descriptor {
+            utf8name: ptr::null(),
+            name: unsafe { string(env, k)? },
+            method: None,
+            getter: None,
+            setter: None,
+            value: unsafe { frozen_json(env, x)? },
+            // As a plain assignment makes it (writable, enumerable, configurable): a hidden
+            // member of the same name can then replace it.
+            attributes: sys::PropertyAttributes::writable
+                | sys::PropertyAttributes::enumerable
+                | sys::PropertyAttributes::configurable,
+            data: ptr::null_mut(),
+        });
+    }
+    for (name, v) in hidden {
+        props.push(sys::napi_property_descriptor {
+            utf8name: name.as_ptr(),
+            name: ptr::null_mut(),
+            method: None,
+            getter: None,
+            setter: None,
+            value: *v,
+            attributes: sys::PropertyAttributes::default,
+            data: ptr::null_mut(),
+        });
+    }
+    if !props.is_empty() {
+        check_status!(unsafe { sys::napi_define_properties(env, out, props.len(), props.as_ptr()) })?;
     }
     Ok(out)
 }

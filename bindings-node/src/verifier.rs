@@ -3,8 +3,7 @@
 
 use crate::clock::ManualClock;
 use crate::convert::{
-    define_hidden, freeze_value, frozen_array, new_object, null_value, object_of, set, str_value, undefined_value,
-    Memo, Raw,
+    freeze_value, frozen_array, new_object, null_value, object_with_hidden, set, str_value, undefined_value, Memo, Raw,
 };
 use crate::errors::{js, to_js_error};
 use crate::spawn::promise;
@@ -52,7 +51,6 @@ pub(crate) fn claims_object(env: &Env, memo: &Mutex<Memo<Claims>>, claims: &Arc<
 /// or `null` when nobody acts for the subject). Spreads, `Object.keys` and `JSON.stringify` still
 /// show exactly the token's claims.
 unsafe fn claims_value(env: sys::napi_env, claims: &Claims) -> Result<sys::napi_value> {
-    let obj = unsafe { object_of(env, claims.as_map())? };
     let actors = claims
         .delegation()
         .iter()
@@ -64,9 +62,8 @@ unsafe fn claims_value(env: sys::napi_env, claims: &Claims) -> Result<sys::napi_
         None => unsafe { null_value(env)? },
     };
     unsafe {
-        define_hidden(env, obj, "delegation", chain)?;
-        define_hidden(env, obj, "actor", current)?;
-        freeze_value(env, obj)
+        let hidden = [(c"delegation", chain), (c"actor", current)];
+        freeze_value(env, object_with_hidden(env, claims.as_map(), &hidden)?)
     }
 }
 
