@@ -22,6 +22,9 @@
 //                   cache; fast-jwt-cached: fast-jwt with `cache: true`; jsonwebtoken and jose have
 //                   no cache and verify again).
 // cached_token      a cached `getToken()` against the local authorization server.
+// core-paired       the core's native first sight on the same tokens (tools bench-core --round,
+//                   when target/release/bench-core is built), one round after each of authsec's:
+//                   verify ÷ core compares timings from the same minutes.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -48,7 +51,7 @@ function corpus() {
   const r = spawnSync(join(root, 'scripts', 'bench-corpus.sh'), { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) throw new Error('scripts/bench-corpus.sh failed');
   const path = r.stdout.trim().split('\n').pop();
-  return JSON.parse(readFileSync(path, 'utf8'));
+  return { ...JSON.parse(readFileSync(path, 'utf8')), path };
 }
 
 const now = () => process.hrtime.bigint();
@@ -91,11 +94,28 @@ function repeatedSync(n, fn) {
   return perCall(t0, n);
 }
 
-/** Best of ROUNDS: `make()` builds a fresh verifier (empty caches), `run(v)` times it. */
-async function best(make, run) {
+/** Best of ROUNDS: `make()` builds a fresh verifier (empty caches), `run(v)` times it. With
+ * `paired` ({ round, best }), one of the core's rounds runs after each of ours, its best kept in
+ * `paired.best`: the two bests come from the same minutes. */
+async function best(make, run, paired) {
   let out = Infinity;
-  for (let r = 0; r < ROUNDS; r++) out = Math.min(out, await run(make()));
+  for (let r = 0; r < ROUNDS; r++) {
+    out = Math.min(out, await run(make()));
+    if (paired) paired.best = Math.min(paired.best, paired.round());
+  }
   return out;
+}
+
+/** One first-sight round of the core's native verify on the same tokens (tools bench-core
+ * --round, µs per token), or undefined when bench-core isn't built. */
+function coreRound(corpusPath, alg, n) {
+  const bin = join(root, 'target', 'release', 'bench-core');
+  if (!existsSync(bin) || process.env.AUTHSEC_BENCH_NO_CORE) return undefined;
+  return () => {
+    const r = spawnSync(bin, [corpusPath, '--round', alg, '--tokens', String(n)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`bench-core --round ${alg} failed: ${r.stderr}`);
+    return Number(r.stdout);
+  };
 }
 
 const results = [];
@@ -105,15 +125,6 @@ function result(lib, regime, alg, us, extra) {
   console.log(`RESULT lang=node lib=${lib} regime=${regime} alg=${alg} value=${us.toFixed(4)} unit=us${extra ? ` extra=${extra}` : ''}`);
 }
 
-/** The core's own native time on the same corpus (tools bench-core), when it is built. */
-function coreTimes(corpusPath) {
-  const bin = join(root, 'target', 'release', 'bench-core');
-  if (!existsSync(bin) || process.env.AUTHSEC_BENCH_NO_CORE) return {};
-  const r = spawnSync(bin, [corpusPath, ...(QUICK ? ['--quick'] : [])], { encoding: 'utf8' });
-  const out = {};
-  for (const m of (r.stdout ?? '').matchAll(/^RESULT lang=rust lib=authsec regime=first alg=(\S+) value=([\d.]+)/gm)) out[m[1]] = Number(m[2]);
-  return out;
-}
 
 async function main() {
   const c = corpus();
@@ -154,9 +165,11 @@ async function main() {
       if (got.some((s) => s !== want)) throw new Error(`${alg}: a verifier disagrees: ${got}`);
     }
 
+    const round = coreRound(c.path, alg, tokens.length);
+    const paired = round && { round, best: Infinity };
     const first = {
-      authsec: await best(authsec, (v) => sequential(tokens, (t) => v.verify(t, scopes))),
-      'authsec-sync': await best(authsec, (v) => syncLoop(tokens, (t) => v.verifySync(t, scopes))),
+      authsec: await best(authsec, (v) => sequential(tokens, (t) => v.verify(t, scopes)), paired),
+      'authsec-sync': await best(authsec, (v) => syncLoop(tokens, (t) => v.verifySync(t, scopes)), paired),
       'fast-jwt': await best(() => createVerifier(fastOpts), (f) => syncLoop(tokens, f)),
       jsonwebtoken: JWT_OK ? await best(() => null, () => syncLoop(tokens, jwtVerify)) : NaN,
       jose: await best(() => joseVerify(joseSet()), (f) => sequential(tokens, f)),
@@ -180,9 +193,10 @@ async function main() {
       jose: await repeatedAsync(QUICK ? 1000 : 4000, () => jv(hot)),
     };
     for (const [lib, us] of Object.entries(first)) result(lib, 'first', alg, us);
+    if (paired) result('core-paired', 'first', alg, paired.best);
     for (const [lib, us] of Object.entries(conc)) result(lib, 'first_concurrent', alg, us, ['authsec', 'jose'].includes(lib) ? `in_flight=${WIDTH}` : 'sync-loop');
     for (const [lib, us] of Object.entries(repeated)) result(lib, 'repeated', alg, us);
-    rows.push({ alg, first, conc, repeated });
+    rows.push({ alg, first, conc, repeated, core: paired?.best });
   }
 
   // A cached getToken() against the local authorization server.
@@ -197,9 +211,6 @@ async function main() {
   }
   result('authsec', 'cached_token', '-', cachedGetToken);
 
-  const corePath = process.env.AUTHSEC_BENCH_CORPUS ?? join(root, 'target', 'bench', 'corpus.json');
-  const core = coreTimes(corePath);
-
   const fmt = (us) => (Number.isNaN(us) ? 'n/a' : us >= 100 ? us.toFixed(0) : us >= 10 ? us.toFixed(1) : us >= 1 ? us.toFixed(2) : us.toFixed(3));
   const x = (theirs, ours) => (Number.isNaN(theirs) ? 'n/a' : `${(theirs / ours).toFixed(2)}×`);
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
@@ -209,7 +220,7 @@ async function main() {
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     for (const [name, m] of [['first sight, one at a time', r.first], ['first sight, 64 in flight', r.conc]]) {
-      const coreUs = core[r.alg];
+      const coreUs = r.core;
       const coreCols = name.startsWith('first sight, one') && coreUs ? `${fmt(coreUs)} | ${x(m.authsec, coreUs)}` : ' | ';
       console.log(
         `| ${r.alg} | ${name} | ${fmt(m.authsec)} | ${fmt(m['authsec-sync'])} | ${fmt(m['fast-jwt'])} | ${fmt(m.jsonwebtoken)} | ${fmt(m.jose)} | ${x(m['fast-jwt'], m.authsec)} | ${x(m.jsonwebtoken, m.authsec)} | ${x(m.jose, m.authsec)} | ${x(m['fast-jwt'], m['authsec-sync'])} | ${coreCols} |`,

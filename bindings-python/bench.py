@@ -22,8 +22,10 @@ Run it from a virtual environment with the release build of authsec and the benc
     /tmp/bench/bin/python bindings-python/bench.py            # --quick for a fast, noisier run
 
 Timings are the best of several rounds (the usual microbenchmark convention: the minimum is the
-run least disturbed by the rest of the machine). Besides the tables it prints ``RESULT`` lines
-that ``scripts/bench-report.py`` reads.
+run least disturbed by the rest of the machine). When the core's ``bench-core`` is built
+(``target/release``), one of its rounds on the same tokens runs after each of authsec's
+first-sight rounds, so "authsec ÷ core" compares timings from the same minutes. Besides the tables
+it prints ``RESULT`` lines that ``scripts/bench-report.py`` reads.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import subprocess
 import threading
 import time
 import warnings
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import authlib
 import authsec
@@ -62,7 +64,32 @@ def load_corpus() -> dict:
     path = subprocess.run(
         [str(ROOT / "scripts" / "bench-corpus.sh")], check=True, capture_output=True, text=True
     ).stdout.strip()
-    return json.loads(pathlib.Path(path).read_text())
+    corpus = json.loads(pathlib.Path(path).read_text())
+    corpus["path"] = path
+    return corpus
+
+
+CORE = ROOT / "target" / "release" / "bench-core"
+
+
+def core_round(corpus: dict, alg: str, n: int) -> Optional[Callable[[], float]]:
+    """One first-sight round of the core's native verify on the same tokens (``bench-core --round``,
+    seconds per token), or None when ``bench-core`` isn't built."""
+    if not CORE.exists() or os.environ.get("AUTHSEC_BENCH_NO_CORE"):
+        return None
+    cmd = [str(CORE), corpus["path"], "--round", alg, "--tokens", str(n)]
+    return lambda: float(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout) / 1e6
+
+
+def best_paired(run: Callable[[], int], rounds: int, core: Optional[Callable[[], float]]) -> Tuple[float, Optional[float]]:
+    """`best_per_op(run, rounds)`, with one of the core's rounds after each of `run`'s: both bests
+    come from the same minutes, so their ratio doesn't follow the machine's drift."""
+    best, core_best = float("inf"), float("inf")
+    for _ in range(rounds):
+        best = min(best, best_per_op(run, 1))
+        if core is not None:
+            core_best = min(core_best, core())
+    return best, (core_best if core is not None else None)
 
 
 def best_per_op(run: Callable[[], int], rounds: int) -> float:
@@ -220,8 +247,9 @@ def bench_verify(corpus: dict, alg: str, jwks_uri: str, n_first: int, n_repeat: 
         verify(one)
     assert authsec_verifier(True).verify(one).subject == "bench-agent"
 
+    first, core_first = best_paired(authsec_first(False), rounds, core_round(corpus, alg, len(tokens)))
     r: Dict[str, float] = {
-        "authsec:first": best_per_op(authsec_first(False), rounds),
+        "authsec:first": first,
         "authsec:first_concurrent": best_per_op(authsec_first(False, threads=2), rounds),
         "authsec:repeated": best_per_op(authsec_repeat, rounds),
         "authsec-jwks-uri:first": best_per_op(authsec_first(True), rounds),
@@ -243,6 +271,8 @@ def bench_verify(corpus: dict, alg: str, jwks_uri: str, n_first: int, n_repeat: 
 
     r["pyjwt-jwkclient:first"] = best_per_op(pyjwk_first(), rounds)
     r["pyjwt-jwkclient:first_concurrent"] = best_per_op(pyjwk_first(threads=2), rounds)
+    if core_first is not None:
+        r["core-paired:first"] = core_first
     return r
 
 
@@ -367,6 +397,10 @@ def main() -> None:
             f"| {alg} | {fmt(ours)} [{fmt(r['authsec:first_concurrent'])}] | {fmt(r['authsec-jwks-uri:first'])} "
             f"| {' | '.join(cells)} | {worst:.1f}× |"
         )
+    paired = [(alg, results[alg]["authsec:first"], results[alg].get("core-paired:first")) for alg in ALGS]
+    if all(core for _, _, core in paired):
+        print("\nauthsec ÷ the core's native verify, rounds interleaved: "
+              + ", ".join(f"{alg} {fmt(ours)} ÷ {fmt(core)} = {ours / core:.2f}×" for alg, ours, core in paired))
     print()
     print("| alg | authsec repeated | PyJWT repeated | ratio |")
     print("|---|---|---|---|")

@@ -5,13 +5,13 @@
 #   QUICK=1 ./scripts/bench-all.sh    # fewer tokens and rounds, noisier
 #   ONLY="rust python" ./scripts/bench-all.sh
 #
-# Builds release artifacts (the Python wheel into target/bench/venv, the Node addon, the Go
-# static library), runs: the core's reference (tools bench-core), Python (bindings-python/bench.py),
-# Node.js (bindings-node/bench.mjs), Go (bindings-go bench), the local server against
-# oidc-provider (scripts/bench-server.sh), then scripts/bench-report.py. Raw output goes to
-# target/bench/<name>.log, its RESULT lines to target/bench/<name>.results, the tables to
-# target/bench/report.md. Benchmarks are timings: run
-# them on a quiet machine, and compare ratios from the same run.
+# Builds release artifacts (tools bench-core, the Python wheel into target/bench/venv, the Node
+# addon, the Go static library), runs: the core's reference (tools bench-core), Python
+# (bindings-python/bench.py), Node.js (bindings-node/bench.mjs), Go (bindings-go bench), the
+# local server against oidc-provider (scripts/bench-server.sh), then scripts/bench-report.py.
+# Raw output goes to target/bench/<name>.log, its RESULT lines to target/bench/<name>.results,
+# the tables to target/bench/report.md. Benchmarks are timings: run them on a quiet machine, and
+# compare ratios from the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -22,6 +22,9 @@ quick=()
 [ -n "${QUICK:-}" ] && quick=(--quick)
 corpus=$(./scripts/bench-corpus.sh)
 export AUTHSEC_BENCH_CORPUS=$corpus
+# Every binding's benchmark runs one of bench-core's rounds (--round) after each of its own
+# first-sight rounds, so its "÷ core" ratio compares timings from the same minutes.
+cargo build --release --locked -q -p authsec-tools --bin bench-core
 
 step() { # name command...: run, keep the log, collect RESULT lines
   local name=$1
@@ -40,7 +43,6 @@ step() { # name command...: run, keep the log, collect RESULT lines
 for what in $ONLY; do
   case $what in
   rust)
-    cargo build --release --locked -q -p authsec-tools --bin bench-core
     step rust target/release/bench-core "$corpus" "${quick[@]}"
     ;;
   python)
