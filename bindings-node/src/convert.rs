@@ -12,7 +12,13 @@ use std::sync::{Arc, Weak};
 
 unsafe fn string(env: sys::napi_env, s: &str) -> Result<sys::napi_value> {
     let mut out = ptr::null_mut();
-    check_status!(unsafe { sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut out) })?;
+    // ASCII (nearly every claim) is Latin-1 as it is: V8 copies it without decoding UTF-8.
+    let create = if s.is_ascii() {
+        sys::napi_create_string_latin1
+    } else {
+        sys::napi_create_string_utf8
+    };
+    check_status!(unsafe { create(env, s.as_ptr().cast(), s.len() as isize, &mut out) })?;
     Ok(out)
 }
 
@@ -65,11 +71,26 @@ pub unsafe fn object_with_hidden(
 ) -> Result<sys::napi_value> {
     let mut out = ptr::null_mut();
     check_status!(unsafe { sys::napi_create_object(env, &mut out) })?;
+    // The keys as NUL-terminated `utf8name`s, from which V8 makes property names directly (a key
+    // holding a NUL goes as a string value instead). One buffer, filled before any pointer into
+    // it is taken.
+    let mut names = Vec::with_capacity(m.keys().map(|k| k.len() + 1).sum());
+    for k in m.keys() {
+        names.extend_from_slice(k.as_bytes());
+        names.push(0);
+    }
+    let mut at = 0;
     let mut props = Vec::with_capacity(m.len() + hidden.len());
     for (k, x) in m {
+        let (utf8name, name) = if k.as_bytes().contains(&0) {
+            (ptr::null(), unsafe { string(env, k)? })
+        } else {
+            (names[at..].as_ptr().cast(), ptr::null_mut())
+        };
+        at += k.len() + 1;
         props.push(sys::napi_property_descriptor {
-            utf8name: ptr::null(),
-            name: unsafe { string(env, k)? },
+            utf8name,
+            name,
             method: None,
             getter: None,
             setter: None,

@@ -32,6 +32,24 @@ test('verifySync returns the same claims as verify (and the scopes are checked)'
   assert.throws(() => a.verifySync(42), TypeError);
 });
 
+test('claims keep every member as the token has it: non-ASCII, a NUL in a key, __proto__, nesting', () => {
+  const odd = {
+    'naïve': 'café ☕',
+    'a\u0000b': 'nul in the key',
+    ascii: 'plain',
+    nested: { list: [1, 'two', { three: 3 }], 'ключ': 'значение' },
+    ['__proto__']: { polluted: true },
+  };
+  const t = token(JSON.parse(JSON.stringify(odd)));
+  const claims = staticVerifier().verifySync(t);
+  for (const [k, v] of Object.entries(odd)) assert.deepEqual(Object.getOwnPropertyDescriptor(claims, k).value, v, k);
+  assert.ok(Object.hasOwn(claims, '__proto__'), '__proto__ is an own member, not the prototype');
+  assert.equal(Object.getPrototypeOf(claims), Object.prototype);
+  assert.equal({}.polluted, undefined);
+  assert.ok(Object.isFrozen(claims.nested) && Object.isFrozen(claims.nested.list) && Object.isFrozen(claims.nested.list[2]));
+  assert.deepEqual(JSON.parse(JSON.stringify(claims)), JSON.parse(JSON.stringify({ ...claims })));
+});
+
 test('verifySync throws the core errors (expired, bad signature)', () => {
   const v = staticVerifier();
   assert.throws(() => v.verifySync(token({ exp: nowS() - 600 })), (e) => e instanceof TokenExpiredError && e.code === 'token_expired');
