@@ -17,35 +17,6 @@ impl Clock for SystemClock {
             Err(_) => 0,
         }
     }
-
-    /// On Linux, `CLOCK_REALTIME_COARSE` (the time at the last tick, read without the cycle
-    /// counter, a fraction of `CLOCK_REALTIME`'s cost on a VM) plus its resolution, so it is
-    /// never behind the precise clock.
-    #[cfg(target_os = "linux")]
-    fn cache_now_ms(&self) -> i64 {
-        coarse::now_upper_bound_ms().unwrap_or_else(|| self.now_ms())
-    }
-}
-
-#[cfg(target_os = "linux")]
-mod coarse {
-    use rustix::time::{clock_getres, clock_gettime, ClockId, Timespec};
-    use std::sync::OnceLock;
-
-    fn ns(t: Timespec) -> i64 {
-        t.tv_sec.saturating_mul(1_000_000_000).saturating_add(t.tv_nsec)
-    }
-
-    /// The coarse clock's reading plus its resolution rounded up to a millisecond, plus one for
-    /// the millisecond truncation (`None` when its resolution is above 10 ms).
-    pub(super) fn now_upper_bound_ms() -> Option<i64> {
-        static SLACK_MS: OnceLock<Option<i64>> = OnceLock::new();
-        let slack = (*SLACK_MS.get_or_init(|| {
-            let res = ns(clock_getres(ClockId::RealtimeCoarse));
-            (0..=10_000_000).contains(&res).then(|| (res + 999_999) / 1_000_000 + 1)
-        }))?;
-        Some(ns(clock_gettime(ClockId::RealtimeCoarse)) / 1_000_000 + slack)
-    }
 }
 
 /// A clock that only moves when told to; its [`Sleeper`] advances the clock instead of waiting.
@@ -99,31 +70,5 @@ impl std::future::Future for YieldOnce {
             cx.waker().wake_by_ref();
             std::task::Poll::Pending
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    #[cfg(not(target_arch = "wasm32"))]
-    fn the_cache_reading_is_never_behind_the_clock_and_at_most_a_few_ms_ahead() {
-        let clock = SystemClock;
-        for _ in 0..2000 {
-            let before = clock.now_ms();
-            let cache = clock.cache_now_ms();
-            let after = clock.now_ms();
-            assert!(cache >= before, "cache reading {cache} behind the clock {before}");
-            assert!(cache <= after + 11, "cache reading {cache} too far ahead of {after}");
-        }
-    }
-
-    #[test]
-    fn a_manual_clock_reads_the_same_for_caches() {
-        let clock = ManualClock::new(1_000);
-        assert_eq!(clock.cache_now_ms(), 1_000);
-        clock.advance(Duration::from_millis(5));
-        assert_eq!(clock.cache_now_ms(), clock.now_ms());
     }
 }

@@ -26,14 +26,6 @@ impl<T: ?Sized> MaybeSend for T {}
 /// Wall-clock time in milliseconds since the Unix epoch.
 pub trait Clock: MaybeSend {
     fn now_ms(&self) -> i64;
-
-    /// A cheaper reading for cache-freshness checks (a cached token or verified token still
-    /// good?): never earlier than [`Clock::now_ms`] would read at this moment, and at most a few
-    /// milliseconds later, so a check against it can only give up on an entry early, never serve
-    /// one late. It must not stamp anything. By default it is `now_ms`.
-    fn cache_now_ms(&self) -> i64 {
-        self.now_ms()
-    }
 }
 
 /// Waits without blocking a thread.

@@ -135,11 +135,6 @@ impl Verifier {
     /// the keys needed are at hand (static keys, or a fresh cached JWKS that has the `kid`);
     /// `None` when a JWKS fetch is needed (call [`Verifier::verify`]).
     pub fn try_verify_now(&self, token: &str) -> Option<Result<Arc<Claims>>> {
-        // A token verified before is answered on the cheap clock reading (the repeated path);
-        // everything else reads the clock itself.
-        if let Some(c) = self.try_cached(token) {
-            return Some(Ok(c));
-        }
         let now = self.inner.clock.now_ms();
         Some(match self.lookup_now(token, now)? {
             Ok(Lookup::Cached(c)) => Ok(c),
@@ -265,10 +260,8 @@ impl Verifier {
     /// releasing their interpreter lock and do the real work ([`Verifier::verify`]) without it.
     pub fn try_cached(&self, token: &str) -> Option<Arc<Claims>> {
         let inner = &*self.inner;
-        // A freshness check: the cheap reading, never behind the clock (`Clock::cache_now_ms`).
-        let now = inner.clock.cache_now_ms();
         // As in `try_verify_now`: a stale key set is refetched before a cached result counts.
-        if !inner.keys.is_fresh(now) {
+        if !inner.keys.is_fresh(inner.clock.now_ms()) {
             return None;
         }
         if let Some(g) = inner.keys.generation() {
@@ -277,7 +270,7 @@ impl Verifier {
         if token.len() > inner.cfg.max_token_bytes {
             return None;
         }
-        inner.cache.get(token, now)
+        inner.cache.get(token, inner.clock.now_ms())
     }
 
     /// Verify a token: signature, algorithm, `typ`, claims. Fetches the JWKS when needed

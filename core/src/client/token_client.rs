@@ -338,12 +338,12 @@ impl TokenClient {
     /// The cached token if it can be handed out without any waiting (fresh, or in its refresh
     /// window while a refresh is already under way or paused after a failure). The fast path.
     pub fn try_get_now(&self) -> Option<Arc<Token>> {
-        self.inner.default_slot.cell.ready_now(self.inner.clock.cache_now_ms())
+        self.inner.default_slot.cell.ready_now(self.inner.clock.now_ms())
     }
 
     /// [`TokenClient::try_get_now`] for other parameters (`None`: the default token).
     pub fn try_get_now_for(&self, params: impl Into<Option<TokenParams>>) -> Option<Arc<Token>> {
-        self.slot(params.into()).cell.ready_now(self.inner.clock.cache_now_ms())
+        self.slot(params.into()).cell.ready_now(self.inner.clock.now_ms())
     }
 
     /// A token for the configured scopes/audience/resource.
