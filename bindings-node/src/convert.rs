@@ -88,32 +88,20 @@ pub unsafe fn object_with_hidden(
             (names[at..].as_ptr().cast(), ptr::null_mut())
         };
         at += k.len() + 1;
-        props.push(sys::napi_property_descriptor {
-            utf8name,
-            name,
-            method: None,
-            getter: None,
-            setter: None,
-            value: unsafe { frozen_json(env, x)? },
-            // As a plain assignment makes it (writable, enumerable, configurable): a hidden
-            // member of the same name can then replace it.
-            attributes: sys::PropertyAttributes::writable
-                | sys::PropertyAttributes::enumerable
-                | sys::PropertyAttributes::configurable,
-            data: ptr::null_mut(),
-        });
+        // As a plain assignment makes it (writable, enumerable, configurable): a hidden member of
+        // the same name can then replace it.
+        let plain = sys::PropertyAttributes::writable
+            | sys::PropertyAttributes::enumerable
+            | sys::PropertyAttributes::configurable;
+        props.push(data_property(utf8name, name, unsafe { frozen_json(env, x)? }, plain));
     }
     for (name, v) in hidden {
-        props.push(sys::napi_property_descriptor {
-            utf8name: name.as_ptr(),
-            name: ptr::null_mut(),
-            method: None,
-            getter: None,
-            setter: None,
-            value: *v,
-            attributes: sys::PropertyAttributes::default,
-            data: ptr::null_mut(),
-        });
+        props.push(data_property(
+            name.as_ptr(),
+            ptr::null_mut(),
+            *v,
+            sys::PropertyAttributes::default,
+        ));
     }
     if !props.is_empty() {
         check_status!(unsafe { sys::napi_define_properties(env, out, props.len(), props.as_ptr()) })?;
@@ -121,20 +109,35 @@ pub unsafe fn object_with_hidden(
     Ok(out)
 }
 
+/// A data property's descriptor: named by `utf8name` (NUL-terminated) or else by `name`.
+fn data_property(
+    utf8name: *const std::ffi::c_char,
+    name: sys::napi_value,
+    value: sys::napi_value,
+    attributes: sys::napi_property_attributes,
+) -> sys::napi_property_descriptor {
+    sys::napi_property_descriptor {
+        utf8name,
+        name,
+        method: None,
+        getter: None,
+        setter: None,
+        value,
+        attributes,
+        data: ptr::null_mut(),
+    }
+}
+
 /// Define `name` on `obj` as a read-only, non-enumerable data property: reachable by name, but
 /// not in `Object.keys`, spreads or `JSON.stringify` (which keep showing the token's claims). It
 /// replaces a member of the same name.
 pub unsafe fn define_hidden(env: sys::napi_env, obj: sys::napi_value, name: &str, v: sys::napi_value) -> Result<()> {
-    let desc = sys::napi_property_descriptor {
-        utf8name: ptr::null(),
-        name: unsafe { string(env, name)? },
-        method: None,
-        getter: None,
-        setter: None,
-        value: v,
-        attributes: sys::PropertyAttributes::default,
-        data: ptr::null_mut(),
-    };
+    let desc = data_property(
+        ptr::null(),
+        unsafe { string(env, name)? },
+        v,
+        sys::PropertyAttributes::default,
+    );
     check_status!(unsafe { sys::napi_define_properties(env, obj, 1, &desc) })?;
     Ok(())
 }

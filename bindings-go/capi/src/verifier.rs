@@ -118,7 +118,7 @@ fn verify(v: &Verifier, token: &str, scopes: &str, block: bool, timeout_ms: u64)
 }
 
 pub(crate) fn claims_out(claims: &Claims) -> CoreResult<String> {
-    let scopes = serde_json::to_string(&claims.scopes()).map_err(|e| CoreError::internal(e.to_string()))?;
+    let scopes = serde_json::to_string(claims.granted_scopes()).map_err(|e| CoreError::internal(e.to_string()))?;
     let delegation = claims.delegation_value();
     Ok(format!(
         r#"{{"claims":{},"scopes":{scopes},"delegation":{delegation}}}"#,
@@ -152,7 +152,7 @@ pub(crate) fn claims_wire(claims: &Claims, out: &mut Vec<u8>) -> CoreResult<()> 
     for name in ["iss", "sub", "client_id"] {
         item(out, text(name))?;
     }
-    let scopes = claims.scopes();
+    let scopes = claims.granted_scopes();
     out.extend_from_slice(&len(scopes.len())?);
     for s in scopes {
         item(out, s)?;
