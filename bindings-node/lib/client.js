@@ -5,7 +5,7 @@
 
 const { inspect } = require('node:util');
 const native = require('./native');
-const { NATIVE, call, fromNative, splitOptions, flatHeaders } = require('./internal');
+const { NATIVE, CACHED_TOKEN, call, fromNative, splitOptions, flatHeaders } = require('./internal');
 
 const REDACTED = '***';
 
@@ -103,6 +103,8 @@ function tokenText(t) {
 /** OAuth 2.0 client credentials with the core's token cache. */
 class ClientCredentials {
   #native;
+  /** The handle of the direct call for a cached token (`native.clientTryGetNow`). */
+  #handle;
   static #adopt = null;
 
   /**
@@ -115,10 +117,11 @@ class ClientCredentials {
     if (ClientCredentials.#adopt !== null) {
       this.#native = ClientCredentials.#adopt;
       ClientCredentials.#adopt = null;
-      return;
+    } else {
+      const [opts, clock] = splitOptions(options);
+      this.#native = call(() => new native.NativeClient(opts ?? {}, clock));
     }
-    const [opts, clock] = splitOptions(options);
-    this.#native = call(() => new native.NativeClient(opts ?? {}, clock));
+    this.#handle = this.#native.handle();
   }
 
   /** From `AUTHSEC_*` environment variables (`AUTHSEC_CLIENT_ID`, `AUTHSEC_CLIENT_SECRET`, `AUTHSEC_TOKEN_URL`, ...). */
@@ -147,7 +150,7 @@ class ClientCredentials {
    */
   async getToken(params) {
     try {
-      const hit = this.#native.tryGetNow(params ?? null);
+      const hit = this[CACHED_TOKEN](params ?? null);
       return wrap(hit ?? (await this.#native.getToken(params ?? null)), accessTokens, AccessToken);
     } catch (e) {
       throw fromNative(e);
@@ -256,6 +259,10 @@ class ClientCredentials {
     return this.#native;
   }
 
+  [CACHED_TOKEN](params) {
+    return native.clientTryGetNow(this.#handle, params);
+  }
+
   [inspect.custom](depth, options, inspectFn = inspect) {
     if (depth < 0) return options.stylize('[ClientCredentials]', 'special');
     const i = this.#native.info();
@@ -292,10 +299,9 @@ class AuthsecClient {
     if (scope !== undefined || scopes !== undefined) p.scopes = scopes ?? scope;
     if (audience !== undefined) p.audience = audience;
     if (resource !== undefined) p.resource = resource;
-    const native = this.#client[NATIVE];
     try {
-      const hit = native.tryGetNow(p);
-      return wrap(hit ?? (await native.getToken(p)), docsTokens, ClientCredentialsToken);
+      const hit = this.#client[CACHED_TOKEN](p);
+      return wrap(hit ?? (await this.#client[NATIVE].getToken(p)), docsTokens, ClientCredentialsToken);
     } catch (e) {
       throw fromNative(e);
     }

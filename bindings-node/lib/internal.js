@@ -10,6 +10,9 @@ const NATIVE = Symbol('authsec.native');
 /** Whether a `Verifier` was built with `offThread: true` (the request verifier follows it). */
 const OFF_THREAD = Symbol('authsec.offThread');
 
+/** A client's cached token (the native object) when the core hands it out without waiting, else null. */
+const CACHED_TOKEN = Symbol('authsec.cachedToken');
+
 /**
  * A `Verifier`'s checks after the core's, or null: its `allowedActors` callback and then the
  * scopes, as `(claims, requiredScopes, anyScopes) => Promise<void>` (for the request verifier).
@@ -100,4 +103,4 @@ function call(fn) {
   }
 }
 
-module.exports = { NATIVE, OFF_THREAD, AFTER_CORE, CODE_CLASSES, fromNative, configError, clockOf, splitOptions, splitActorCallback, authResult, flatHeaders, call };
+module.exports = { NATIVE, OFF_THREAD, CACHED_TOKEN, AFTER_CORE, CODE_CLASSES, fromNative, configError, clockOf, splitOptions, splitActorCallback, authResult, flatHeaders, call };

@@ -60,6 +60,8 @@ function outcome(o) {
  */
 class RequestVerifier {
   #native;
+  /** The handle of the direct call (`native.requestVerifyNow`). */
+  #handle;
   #verifier;
 
   constructor(verifier, options = {}) {
@@ -70,6 +72,7 @@ class RequestVerifier {
     } catch (e) {
       throw fromNative(e);
     }
+    this.#handle = this.#native.handle();
     this.#verifier = verifier;
   }
 
@@ -104,7 +107,7 @@ class RequestVerifier {
       if (toPool(this.#verifier[OFF_THREAD])) {
         o = await onThePool(this.#native.verify(input, all, some));
       } else {
-        o = this.#native.verifyNow(input, all, some);
+        o = native.requestVerifyNow(this.#handle, input, all, some);
         if (typeof o?.then === 'function') o = await o;
         else ranHere();
       }

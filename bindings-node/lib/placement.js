@@ -22,10 +22,17 @@ function toPool(mode) {
   return unresumed > 0 || onPool > 0;
 }
 
-/** Note a check done on this thread: its caller resumes in a microtask queued after this one. */
+/** A settled promise: `.then` on it queues a microtask. */
+const settled = Promise.resolve();
+
+/**
+ * Note a check done on this thread: its caller resumes in a microtask queued after this one.
+ * (`settled.then` rather than `queueMicrotask`, which wraps each callback in an AsyncResource:
+ * 0.3 µs of every cached `verify`.)
+ */
 function ranHere() {
   unresumed++;
-  queueMicrotask(resumed);
+  settled.then(resumed);
 }
 
 /** Await `promise` (a check on the pool), counting it while it runs. */

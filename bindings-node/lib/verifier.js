@@ -10,6 +10,8 @@ const { toPool, ranHere, onThePool, placementOption } = require('./placement');
 /** Verifies JWT access tokens (RFC 9068) against a JWKS (`jwksUri`, cached; a static `jwks`; or `discover: true`). */
 class Verifier {
   #native;
+  /** The handle of the direct calls (`native.verifierVerifyNow`, `native.verifierVerifyCached`). */
+  #handle;
   /** The `allowedActors` callback, or null. */
   #allowActor;
   /** Where first-sight checks run: `'auto'`, `true` (libuv's thread pool) or `false` (this thread); see placement.js. */
@@ -29,6 +31,7 @@ class Verifier {
     const { offThread, ...rest } = coreOpts ?? {};
     const placement = placementOption(offThread);
     this.#native = call(() => new native.NativeVerifier(rest, clock));
+    this.#handle = this.#native.handle();
     this.#allowActor = allowActor;
     this.#offThread = placement;
   }
@@ -116,7 +119,7 @@ class Verifier {
     if (typeof token !== 'string') throw new TypeError('verifySync takes the token as a string');
     const [required, any] = scopeOptions(options, 'verifySync');
     const callback = this.#allowActor !== null;
-    const claims = call(() => this.#native.verifyNow(token, callback ? null : required, callback ? null : any));
+    const claims = call(() => native.verifierVerifyNow(this.#handle, token, callback ? null : required, callback ? null : any));
     if (claims === null) throw fromNative(this.#native.notAtHand());
     if (callback) {
       if (claims.actor !== null) this.#answer(claims.actor, this.#allowActor(claims.actor), true);
@@ -130,8 +133,8 @@ class Verifier {
    * it runs here (placement.js); null when it goes to the pool or the keys must be fetched.
    */
   #here(token, required, any) {
-    if (toPool(this.#offThread)) return this.#native.verifyCached(token, required, any);
-    const claims = this.#native.verifyNow(token, required, any);
+    if (toPool(this.#offThread)) return native.verifierVerifyCached(this.#handle, token, required, any);
+    const claims = native.verifierVerifyNow(this.#handle, token, required, any);
     if (claims !== null) ranHere();
     return claims;
   }

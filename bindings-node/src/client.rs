@@ -3,6 +3,7 @@
 
 use crate::clock::ManualClock;
 use crate::convert::{define_hidden, f64_value, freeze_value, frozen_strings, new_object, set, str_value, Memo, Raw};
+use crate::direct::{handle_value, tag, Handle};
 use crate::errors::js;
 use crate::spawn::promise;
 use authsec_native::{
@@ -10,7 +11,7 @@ use authsec_native::{
     Token, TokenClient, TokenParams, TokioSpawner, Unauthorized, VarsEnv,
 };
 use napi::bindgen_prelude::{External, Object, ObjectFinalize, ToNapiValue};
-use napi::{Env, Result};
+use napi::{sys, Env, Result};
 use napi_derive::napi;
 use parking_lot::Mutex;
 use serde_json::Value;
@@ -24,7 +25,7 @@ const TOKEN_MEMO: usize = 64;
 /// scopes, authorization }`, plus `issuedTokenType` when the server said what it issued (a token
 /// exchange's RFC 8693 `issued_token_type`), and a hidden `native` (the core's token, for
 /// [`NativeClient::authorize`]). The JS layer wraps it so `util.inspect` hides the token.
-fn token_object(env: &Env, memo: &Mutex<Memo<Token>>, t: &Arc<Token>) -> Result<Raw> {
+pub(crate) fn token_object(env: &Env, memo: &Mutex<Memo<Token>>, t: &Arc<Token>) -> Result<Raw> {
     let raw = memo.lock().get_or_build(env, t, |e| unsafe {
         let o = new_object(e)?;
         set(e, o, "accessToken", str_value(e, t.access_token.expose())?)?;
@@ -51,6 +52,22 @@ pub struct ClientInfo {
     pub scopes: Vec<String>,
     pub audience: Option<String>,
     pub resource: Vec<String>,
+}
+
+/// Per-call parameters (`{scopes, audience, resource}`, read by the core). `null` (no argument)
+/// is the default token without a call: the hot path copies no configuration.
+pub(crate) fn token_params(env: &Env, client: &TokenClient, params: Option<Value>) -> Result<Option<TokenParams>> {
+    match params {
+        None | Some(Value::Null) => Ok(None),
+        Some(p) => js(env, client.params_from(&p)),
+    }
+}
+
+/// What the direct calls reach a client by: the same core client and token memo.
+pub(crate) struct ClientHandle(pub(crate) TokenClient, pub(crate) Arc<Mutex<Memo<Token>>>);
+
+impl Handle for ClientHandle {
+    const TAG: sys::napi_type_tag = tag(0x6175_7468_7365_6301, 0x9d2c_51f0_e7a4_3b18);
 }
 
 #[napi(custom_finalize)]
@@ -107,30 +124,17 @@ impl NativeClient {
         build(&env, ClientConfig::from_yaml_file(&path), clock)
     }
 
-    /// Per-call parameters (`{scopes, audience, resource}`, read by the core). `null` (no
-    /// argument) is the default token without a call: the hot path copies no configuration.
-    fn params(&self, env: &Env, params: Option<Value>) -> Result<Option<TokenParams>> {
-        match params {
-            None | Some(Value::Null) => Ok(None),
-            Some(p) => js(env, self.client.params_from(&p)),
-        }
-    }
-
-    /// The cached token when the core can hand it out without waiting; `null` otherwise.
-    #[napi(ts_return_type = "object | null")]
-    pub fn try_get_now(&self, env: Env, params: Option<Value>) -> Result<Option<Raw>> {
-        let t = match self.params(&env, params)? {
-            None => self.client.try_get_now(),
-            p => self.client.try_get_now_for(p),
-        };
-        t.map(|t| token_object(&env, &self.memo, &t)).transpose()
+    /// The handle for the direct call `clientTryGetNow` (see `direct.rs`).
+    #[napi(ts_return_type = "object")]
+    pub fn handle(&self, env: Env) -> Result<Raw> {
+        handle_value(&env, ClientHandle(self.client.clone(), self.memo.clone()))
     }
 
     /// A token (Promise), from the cache or the token endpoint; one request in flight per cache key.
     #[napi(ts_return_type = "Promise<object>")]
     pub fn get_token<'env>(&self, env: &'env Env, params: Option<Value>) -> Result<Object<'env>> {
         let (client, memo) = (self.client.clone(), self.memo.clone());
-        let params = self.params(env, params)?;
+        let params = token_params(env, &self.client, params)?;
         promise(env, async move { client.get_token_for(params).await }, move |env, t| {
             token_object(env, &memo, &t)
         })

@@ -14,6 +14,7 @@
 mod client;
 mod clock;
 mod convert;
+mod direct;
 mod errors;
 mod management;
 mod mcp;

@@ -4,6 +4,7 @@
 //! the request in and the outcome out; every decision is the core's.
 
 use crate::convert::{f64_value, freeze_value, frozen_array, new_object, null_value, set, str_value, Memo, Raw};
+use crate::direct::{handle_value, tag, Handle};
 use crate::errors::{error_value, js, ErrorLike};
 use crate::spawn::promise;
 use crate::verifier::{claims_object, requirement, NativeVerifier};
@@ -90,21 +91,15 @@ impl NativeRequestVerifier {
         any: Option<Value>,
     ) -> Result<AsyncTask<RequestTask>> {
         Ok(AsyncTask::new(RequestTask {
-            fut: Some(self.check(&env, request, all, any)?),
+            fut: Some(check(&env, &self.rv, request, [all, any])?),
             memo: self.memo.clone(),
         }))
     }
 
-    /// [`Self::verify`] on the calling (JavaScript) thread: the outcome when the check needs no
-    /// I/O (keys at hand, the in-memory replay store), else a Promise of it, the check going on
-    /// where it stopped on the `authsec-io` runtime (a key fetch).
-    #[napi(ts_return_type = "object | Promise<object>")]
-    pub fn verify_now(&self, env: Env, request: RequestInput, all: Option<Value>, any: Option<Value>) -> Result<Raw> {
-        let mut fut = self.check(&env, request, all, any)?;
-        match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready(c) => outcome_value(&env, &self.memo, c),
-            Poll::Pending => continue_on_runtime(&env, fut, self.memo.clone()),
-        }
+    /// The handle for the direct call `requestVerifyNow` (see `direct.rs`).
+    #[napi(ts_return_type = "object")]
+    pub fn handle(&self, env: Env) -> Result<Raw> {
+        handle_value(&env, RequestVerifierHandle(self.rv.clone(), self.memo.clone()))
     }
 
     /// The answer to a request refused after the core accepted it (a scope check or the host's
@@ -136,35 +131,61 @@ impl NativeRequestVerifier {
     }
 }
 
-impl NativeRequestVerifier {
-    /// The core's check of `request` as a future that owns its inputs.
-    fn check(&self, env: &Env, request: RequestInput, all: Option<Value>, any: Option<Value>) -> Result<CheckFuture> {
-        let scopes = requirement(env, all, any)?;
-        let rv = self.rv.clone();
-        let cert = request.client_certificate.as_ref().map(|b| b.to_vec());
-        let RequestInput {
-            method,
-            target,
-            scheme,
-            headers,
-            peer,
-            ..
-        } = request;
-        Ok(Box::pin(async move {
-            let parts = RequestParts {
-                method: &method,
-                target: &target,
-                scheme: &scheme,
-                headers: headers
-                    .chunks_exact(2)
-                    .map(|p| (p[0].as_str(), p[1].as_str()))
-                    .collect(),
-                peer: peer.as_deref().and_then(|p| p.parse().ok()),
-                client_certificate: cert.as_deref(),
-            };
-            rv.verify(&parts, &scopes).await
-        }))
+/// What the direct call reaches a request verifier by: the same core verifier and claims memo.
+pub(crate) struct RequestVerifierHandle(Arc<RequestVerifier>, Arc<Mutex<Memo<Claims>>>);
+
+impl Handle for RequestVerifierHandle {
+    const TAG: sys::napi_type_tag = tag(0x6175_7468_7365_6303, 0x71d6_e38b_05ca_f492);
+}
+
+/// `verify` on the calling (JavaScript) thread: the outcome when the check needs no I/O (keys at
+/// hand, the in-memory replay store), else a Promise of it, the check going on where it stopped
+/// on the `authsec-io` runtime (a key fetch).
+pub(crate) fn verify_now(
+    env: &Env,
+    h: &RequestVerifierHandle,
+    request: RequestInput,
+    scopes: [Option<Value>; 2],
+) -> Result<Raw> {
+    let mut fut = check(env, &h.0, request, scopes)?;
+    match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(c) => outcome_value(env, &h.1, c),
+        Poll::Pending => continue_on_runtime(env, fut, h.1.clone()),
     }
+}
+
+/// The core's check of `request` as a future that owns its inputs.
+fn check(
+    env: &Env,
+    rv: &Arc<RequestVerifier>,
+    request: RequestInput,
+    [all, any]: [Option<Value>; 2],
+) -> Result<CheckFuture> {
+    let scopes = requirement(env, all, any)?;
+    let rv = rv.clone();
+    let cert = request.client_certificate.as_ref().map(|b| b.to_vec());
+    let RequestInput {
+        method,
+        target,
+        scheme,
+        headers,
+        peer,
+        ..
+    } = request;
+    Ok(Box::pin(async move {
+        let parts = RequestParts {
+            method: &method,
+            target: &target,
+            scheme: &scheme,
+            headers: headers
+                .chunks_exact(2)
+                .map(|p| (p[0].as_str(), p[1].as_str()))
+                .collect(),
+            peer: peer.as_deref().and_then(|p| p.parse().ok()),
+            client_certificate: cert.as_deref(),
+        };
+        rv.verify(&parts, &scopes).await
+    }))
 }
 
 /// A check that waits for I/O, polled again by the runtime with its own waker (a future
@@ -218,7 +239,7 @@ fn outcome_value(env: &Env, memo: &Mutex<Memo<Claims>>, c: Checked) -> Result<Ra
     };
     unsafe {
         let o = new_object(e)?;
-        set(e, o, "accepted", true_value(e)?)?;
+        set(e, o, "accepted", bool_value(e, true)?)?;
         set(e, o, "claims", claims.0)?;
         set(e, o, "token", str_value(e, &a.token)?)?;
         set(e, o, "scheme", str_value(e, a.scheme.as_str())?)?;
@@ -234,7 +255,7 @@ unsafe fn refusal_value(e: sys::napi_env, r: &Refusal) -> Result<sys::napi_value
     let env = Env::from_raw(e);
     unsafe {
         let o = new_object(e)?;
-        set(e, o, "accepted", false_value(e)?)?;
+        set(e, o, "accepted", bool_value(e, false)?)?;
         set(e, o, "status", f64_value(e, r.status as f64)?)?;
         let (error, oauth) = match &r.error {
             Some(err) => (
@@ -245,12 +266,8 @@ unsafe fn refusal_value(e: sys::napi_env, r: &Refusal) -> Result<sys::napi_value
             None => (null_value(e)?, None),
         };
         set(e, o, "error", error)?;
-        set(
-            e,
-            o,
-            "oauthError",
-            oauth.map_or_else(|| null_value(e), |s| str_value(e, s))?,
-        )?;
+        let oauth = oauth.map_or_else(|| null_value(e), |s| str_value(e, s))?;
+        set(e, o, "oauthError", oauth)?;
         set(e, o, "headers", headers_value(e, &r.headers)?)?;
         freeze_value(e, o)
     }
@@ -266,10 +283,6 @@ unsafe fn headers_value(e: sys::napi_env, headers: &[(String, String)]) -> Resul
     }
 }
 
-unsafe fn true_value(e: sys::napi_env) -> Result<sys::napi_value> {
-    unsafe { <bool as napi::bindgen_prelude::ToNapiValue>::to_napi_value(e, true) }
-}
-
-unsafe fn false_value(e: sys::napi_env) -> Result<sys::napi_value> {
-    unsafe { <bool as napi::bindgen_prelude::ToNapiValue>::to_napi_value(e, false) }
+unsafe fn bool_value(e: sys::napi_env, b: bool) -> Result<sys::napi_value> {
+    unsafe { <bool as napi::bindgen_prelude::ToNapiValue>::to_napi_value(e, b) }
 }

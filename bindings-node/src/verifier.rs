@@ -5,6 +5,7 @@ use crate::clock::ManualClock;
 use crate::convert::{
     freeze_value, frozen_array, new_object, null_value, object_with_hidden, set, str_value, undefined_value, Memo, Raw,
 };
+use crate::direct::{handle_value, tag, Handle};
 use crate::errors::{js, to_js_error};
 use crate::spawn::promise;
 use authsec_native::core::access_token::delegation::Actor;
@@ -22,6 +23,13 @@ use std::sync::Arc;
 
 /// Claims objects remembered per verifier (the core's verified-token cache holds up to 10,000).
 const CLAIMS_MEMO: usize = 4096;
+
+/// What the direct calls reach a verifier by: the same core verifier and claims memo.
+pub(crate) struct VerifierHandle(pub(crate) Verifier, pub(crate) Arc<Mutex<Memo<Claims>>>);
+
+impl Handle for VerifierHandle {
+    const TAG: sys::napi_type_tag = tag(0x6175_7468_7365_6302, 0x4be1_07c9_2fd3_8a65);
+}
 
 #[napi(custom_finalize)]
 pub struct NativeVerifier {
@@ -120,33 +128,10 @@ impl NativeVerifier {
         })
     }
 
-    /// The claims of a token that verified before and is still valid, after the scope check;
-    /// `null` when the token needs a full verification ([`Self::verify`]).
-    #[napi(ts_return_type = "object | null")]
-    pub fn verify_cached(
-        &self,
-        env: Env,
-        token: String,
-        all: Option<Value>,
-        any: Option<Value>,
-    ) -> Result<Option<Raw>> {
-        let req = requirement(&env, all, any)?;
-        match self.verifier.try_cached_with(&token, &req) {
-            None => Ok(None),
-            Some(r) => claims_object(&env, &self.memo, &js(&env, r)?).map(Some),
-        }
-    }
-
-    /// Full verification on the calling (JavaScript) thread when the keys are at hand (a cache
-    /// hit, static keys, a fresh cached JWKS with the token's `kid`): the claims, or the core's
-    /// error thrown. `null` when the key set must be fetched first ([`Self::verify_fetching`]).
-    #[napi(ts_return_type = "object | null")]
-    pub fn verify_now(&self, env: Env, token: String, all: Option<Value>, any: Option<Value>) -> Result<Option<Raw>> {
-        let req = requirement(&env, all, any)?;
-        match self.verifier.try_verify_now_with(&token, &req) {
-            None => Ok(None),
-            Some(r) => claims_object(&env, &self.memo, &js(&env, r)?).map(Some),
-        }
+    /// The handle for the direct calls `verifierVerifyNow` and `verifierVerifyCached`.
+    #[napi(ts_return_type = "object")]
+    pub fn handle(&self, env: Env) -> Result<Raw> {
+        handle_value(&env, VerifierHandle(self.verifier.clone(), self.memo.clone()))
     }
 
     /// Full verification on the `authsec-io` runtime (Promise), fetching the key set first: after
