@@ -5,8 +5,28 @@ package authsec
 #include "authsec.h"
 // The C side neither keeps the pointers it is given nor calls back into Go: the parameters are
 // read in place and the results stay on the stack.
-#cgo noescape authsec_client_token
-#cgo nocallback authsec_client_token
+#cgo noescape authsec_go_client_token
+#cgo nocallback authsec_go_client_token
+
+// authsec_client_token with no argument cgo checks for Go pointers: it checks every argument
+// whose type may point to a pointer (the opaque handle's type included), and such checks were a
+// sixth of a cached Token(ctx). So the handle comes in as a uintptr_t, and the results go to one
+// struct whose C pointers are uintptr_t.
+typedef struct {
+	uint64_t seq;
+	uintptr_t token_json;
+	uintptr_t error_json;
+} authsec_go_token_out;
+
+static inline AuthsecCode authsec_go_client_token(uintptr_t client, const char *params,
+		size_t params_len, bool block, uint64_t timeout_ms, uint64_t known_seq, authsec_go_token_out *out) {
+	char *token_json = NULL, *error_json = NULL;
+	AuthsecCode code = authsec_client_token((const AuthsecClient *)client, params, params_len, block, timeout_ms, known_seq,
+		&out->seq, &token_json, &error_json);
+	out->token_json = (uintptr_t)token_json;
+	out->error_json = (uintptr_t)error_json;
+	return code;
+}
 */
 import "C"
 
@@ -299,11 +319,11 @@ func (c *ClientCredentials) token(params []byte, wait bool, ms C.uint64_t) (*Tok
 		knownSeq = C.uint64_t(known.seq)
 	}
 	pp, pn := bytesArg(params)
-	var seq C.uint64_t
-	var out, e *C.char
-	code := C.authsec_client_token((*C.AuthsecClient)(h), pp, pn, C.bool(wait), ms, knownSeq, &seq, &out, &e)
+	var r C.authsec_go_token_out
+	code := C.authsec_go_client_token(C.uintptr_t(uintptr(h)), pp, pn, C.bool(wait), ms, knownSeq, &r)
 	runtime.KeepAlive(params)
 	runtime.KeepAlive(c)
+	seq, out, e := r.seq, cPointer[C.char](r.token_json), cPointer[C.char](r.error_json)
 	if code != 0 {
 		return nil, errorFrom(code, e)
 	}

@@ -6,8 +6,33 @@ package authsec
 // The C side neither keeps the pointers it is given nor calls back into Go: the token and scope
 // bytes are read in place, the claims are written to a buffer on the stack and the other results
 // stay on the stack.
-#cgo noescape authsec_verifier_verify_pinned
-#cgo nocallback authsec_verifier_verify_pinned
+#cgo noescape authsec_go_verifier_verify
+#cgo nocallback authsec_go_verifier_verify
+
+// authsec_verifier_verify_pinned with no argument cgo checks for Go pointers (see
+// authsec_go_client_token in client.go): the handle comes in as a uintptr_t and the results go
+// to one struct whose C pointers are uintptr_t. The token, scopes and claims buffer are byte
+// pointers, which cgo does not check.
+typedef struct {
+	uint64_t claims_id;
+	uint64_t claims_seq;
+	size_t claims_len;
+	uintptr_t claims_heap;
+	uintptr_t error_json;
+} authsec_go_verify_out;
+
+static inline AuthsecCode authsec_go_verifier_verify(uintptr_t verifier, const char *token,
+		size_t token_len, const char *scopes_json, size_t scopes_len, bool block, uint64_t timeout_ms,
+		bool want_claims, uint8_t *claims_buf, size_t claims_cap, authsec_go_verify_out *out) {
+	uint8_t *claims_heap = NULL;
+	char *error_json = NULL;
+	AuthsecCode code = authsec_verifier_verify_pinned((const AuthsecVerifier *)verifier, token, token_len, scopes_json, scopes_len,
+		block, timeout_ms, want_claims, &out->claims_id, &out->claims_seq, claims_buf, claims_cap,
+		&out->claims_len, &claims_heap, &error_json);
+	out->claims_heap = (uintptr_t)claims_heap;
+	out->error_json = (uintptr_t)error_json;
+	return code;
+}
 */
 import "C"
 
@@ -388,14 +413,12 @@ func (v *Verifier) verify(token string, scopes []byte, wait bool, ms C.uint64_t)
 	want := false
 	for {
 		var buf [claimsBufSize]byte
-		var e *C.char
-		var heap *C.uint8_t
-		var id, seq C.uint64_t
-		var n C.size_t
-		code := C.authsec_verifier_verify_pinned((*C.AuthsecVerifier)(h), tp, C.size_t(len(token)), sp, sn,
-			C.bool(wait), ms, C.bool(want), &id, &seq, (*C.uint8_t)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), &n, &heap, &e)
+		var r C.authsec_go_verify_out
+		code := C.authsec_go_verifier_verify(C.uintptr_t(uintptr(h)), tp, C.size_t(len(token)), sp, sn,
+			C.bool(wait), ms, C.bool(want), (*C.uint8_t)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), &r)
 		runtime.KeepAlive(token)
 		runtime.KeepAlive(scopes)
+		id, seq, n, heap, e := r.claims_id, r.claims_seq, r.claims_len, cPointer[C.uint8_t](r.claims_heap), cPointer[C.char](r.error_json)
 		if code != 0 {
 			runtime.KeepAlive(v)
 			return nil, errorFrom(code, e)
