@@ -2,7 +2,9 @@
 # Build the C ABI static library for the Go module and the testing shared library (the local
 # authorization server, for package authsectest), check with nm that SQLite is only in the latter,
 # and check both committed headers for drift.
-#   bindings-go/build.sh                  build + copy to lib/<GOOS>_<GOARCH>/ + header drift check
+#   bindings-go/build.sh                  build, copy the static library to lib/<GOOS>_<GOARCH>/ and the
+#                                         testing library to lib/<GOOS>_<GOARCH>_testing/ (on linux the
+#                                         per-platform modules), + header drift check
 # The build uses cargo's release profile, or the profile AUTHSEC_CARGO_PROFILE names (scripts/test.sh:
 # `ci`, shared with its other builds).
 #   bindings-go/build.sh --write-header   regenerate the headers instead of failing on drift
@@ -22,16 +24,17 @@ out_dir="$target_dir/$profile"
 [ "$profile" = dev ] && out_dir="$target_dir/debug"
 goos="$(go env GOOS)"; goarch="$(go env GOARCH)"
 dest="$here/lib/${goos}_${goarch}"
-mkdir -p "$dest"
+dest_testing="$here/lib/${goos}_${goarch}_testing"
+mkdir -p "$dest" "$dest_testing"
 cp "$out_dir/libauthsec_capi.a" "$dest/libauthsec_capi.a"
 testing_lib=libauthsec_capi_testing.so
 [ "$goos" = darwin ] && testing_lib=libauthsec_capi_testing.dylib
-cp "$out_dir/$testing_lib" "$dest/$testing_lib"
-echo "build.sh: $dest/libauthsec_capi.a, $dest/$testing_lib"
+cp "$out_dir/$testing_lib" "$dest_testing/$testing_lib"
+echo "build.sh: $dest/libauthsec_capi.a, $dest_testing/$testing_lib"
 # The static library users link must not define SQLite's symbols (they would clash with the
 # user's own SQLite driver); the testing library, which holds the server, does.
 sqlite_in_capi=$(nm --defined-only "$dest/libauthsec_capi.a" 2>/dev/null | grep -c ' [Tt] _\?sqlite3_' || true)
-sqlite_in_testing=$(nm --defined-only "$dest/$testing_lib" | grep -c ' [Tt] _\?sqlite3_' || true)
+sqlite_in_testing=$(nm --defined-only "$dest_testing/$testing_lib" | grep -c ' [Tt] _\?sqlite3_' || true)
 echo "== nm: libauthsec_capi.a defines ${sqlite_in_capi} sqlite3_* functions, the testing library ${sqlite_in_testing}"
 if [ "$sqlite_in_capi" -ne 0 ] || [ "$sqlite_in_testing" -eq 0 ]; then
   echo "build.sh: SQLite belongs in the testing library only" >&2

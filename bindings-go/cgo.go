@@ -1,19 +1,18 @@
 // Package authsec is the Go binding of authsec: OAuth 2.0 client credentials with a token cache,
 // JWT access-token verification and scope checks. All logic lives in the Rust core; this package
-// links it as a static library (lib/<GOOS>_<GOARCH>/libauthsec_capi.a, built by build.sh or
-// shipped prebuilt in release tags) and fits it to Go. The local authorization server and the
-// test clock helpers for tests are in package authsectest.
+// links it as a static library and fits it to Go. On linux/amd64 and linux/arm64 the library comes
+// prebuilt in a module of its own per platform (lib/linux_amd64, imported by
+// prebuilt_linux_amd64.go); elsewhere build.sh builds it from source into lib/<GOOS>_<GOARCH>/ in
+// a checkout. The local authorization server and the test clock helpers for tests are in package
+// authsectest.
 package authsec
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/capi/include
-#cgo linux,amd64 LDFLAGS: -L${SRCDIR}/lib/linux_amd64
-#cgo linux,arm64 LDFLAGS: -L${SRCDIR}/lib/linux_arm64
 #cgo darwin,amd64 LDFLAGS: -L${SRCDIR}/lib/darwin_amd64
 #cgo darwin,arm64 LDFLAGS: -L${SRCDIR}/lib/darwin_arm64
 #cgo windows,amd64 LDFLAGS: -L${SRCDIR}/lib/windows_amd64
-#cgo LDFLAGS: -lauthsec_capi
-#cgo linux LDFLAGS: -lm -ldl -lpthread
+#cgo !linux LDFLAGS: -lauthsec_capi
 #cgo darwin LDFLAGS: -framework Security -framework CoreFoundation -framework SystemConfiguration
 #cgo windows LDFLAGS: -lws2_32 -luserenv -lntdll -lbcrypt -lcrypt32 -lsecur32 -lncrypt
 #include <stdlib.h>

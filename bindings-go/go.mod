@@ -28,3 +28,20 @@ require (
 	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
 )
+
+// The prebuilt libraries, one module per platform (lib/*/go.mod), tagged with this module's version.
+require (
+	github.com/authsec/authsec/bindings-go/lib/linux_amd64 v0.1.0
+	github.com/authsec/authsec/bindings-go/lib/linux_amd64_testing v0.1.0
+	github.com/authsec/authsec/bindings-go/lib/linux_arm64 v0.1.0
+	github.com/authsec/authsec/bindings-go/lib/linux_arm64_testing v0.1.0
+)
+
+// In a checkout they are the folders next to this file (build.sh puts the libraries there). A
+// module that depends on this one ignores these lines and downloads its platform's module.
+replace (
+	github.com/authsec/authsec/bindings-go/lib/linux_amd64 => ./lib/linux_amd64
+	github.com/authsec/authsec/bindings-go/lib/linux_amd64_testing => ./lib/linux_amd64_testing
+	github.com/authsec/authsec/bindings-go/lib/linux_arm64 => ./lib/linux_arm64
+	github.com/authsec/authsec/bindings-go/lib/linux_arm64_testing => ./lib/linux_arm64_testing
+)

@@ -319,7 +319,7 @@ run_go() {
   local t0=$SECONDS
   local libs
   libs="$root/bindings-go/lib/$(go env GOOS)_$(go env GOARCH)"
-  if [[ ! -f "$libs/libauthsec_capi.a" ]] || ! ls "$libs"/libauthsec_capi_testing.* >/dev/null 2>&1; then
+  if [[ ! -f "$libs/libauthsec_capi.a" ]] || ! ls "${libs}_testing"/libauthsec_capi_testing.* >/dev/null 2>&1; then
     step "go: the static library or the testing library is not built yet: bindings-go/build.sh"
     if ! "$root/bindings-go/build.sh"; then
       echo "FAIL go: could not build the libraries"

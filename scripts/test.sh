@@ -103,6 +103,10 @@ bindings-go/test.sh 2>&1 | tee "$logs/go-test.log"
 step "WebAssembly package (build + size, shared vectors under Node (-> wasm.json) and in headless Chromium, remote JWKS, no Node built-ins)"
 wasm/test.sh 2>&1 | tee "$logs/wasm-test.log"
 
+step "Packages (scripts/package.sh --host: the wheels, the sdist, the npm tarballs, the Go module with its platform modules and wasm, from this run's build) installed without Rust (tests/install/run.sh: PATH without cargo and rustc; Python, Node.js and Go each get a token from the local server, verify it and run the shared vectors)"
+scripts/package.sh --host --profile "$AUTHSEC_CARGO_PROFILE" --out "$logs/dist" 2>&1 | tee "$logs/package.log"
+tests/install/run.sh "$logs/dist" 2>&1 | tee "$logs/install.log"
+
 step "Fuzzing: token, JWKS, token-response and config parsers, MCP request decisions, DPoP proofs and requests, SPIFFE IDs, bundles and JWT-SVIDs, 10 s per target (installs nightly + cargo-fuzz if missing; falls back loudly to the property tests if it cannot)"
 fuzz/run.sh 10 2>&1 | tee "$logs/fuzz.log"
 
@@ -148,6 +152,7 @@ grep -E '^fuzz: [0-9]+ targets' "$logs/fuzz.log" | tail -1 || echo "fuzz: no sum
 grep -E '^conformance: [0-9]+ cases' "$logs/conformance.log" | tail -1 || echo "conformance: no summary"
 grep -E '^mcp conformance: [0-9]+ runs' "$logs/mcp-conformance.log" | tail -1 || echo "mcp conformance: no summary"
 grep -E '^spire: [0-9]+ languages' "$logs/spire.log" | tail -1 || echo "spire: no summary"
+grep -E '^install: ' "$logs/install.log" | tail -1 || echo "install: no summary"
 echo "step times:"
 cat "$logs/timings"
 echo "all: $((rust_passed + ${py_passed:-0} + ${node_passed:-0} + ${go_passed:-0} + ${wasm_passed:-0} + ${ex_passed:-0})) passed, $((rust_failed + ${py_failed:-0} + ${node_failed:-0} + ${go_failed:-0} + ${wasm_failed:-0} + ${ex_failed:-0})) failed"

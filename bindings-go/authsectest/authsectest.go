@@ -7,9 +7,10 @@
 //	client, _ := srv.Client(authsec.ClientConfig{Scopes: []string{"read:data"}})
 //	verifier, _ := srv.Verifier(authsec.VerifierConfig{})
 //
-// The server lives in a separate shared library (lib/<GOOS>_<GOARCH>/libauthsec_capi_testing, built by
-// bindings-go/build.sh and found through an rpath), never in the static library that package
-// authsec links, so production binaries carry no server.
+// The server lives in a separate shared library (libauthsec_capi_testing, found through an rpath; on
+// linux in its own per-platform module lib/linux_<GOARCH>_testing, elsewhere built by
+// bindings-go/build.sh), never in the static library that package authsec links, so production
+// binaries carry no server and production builds do not even download it.
 package authsectest
 
 import (

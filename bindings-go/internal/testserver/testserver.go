@@ -1,16 +1,15 @@
-// Package testserver links the testing library (lib/<GOOS>_<GOARCH>/libauthsec_capi_testing, a shared
-// library with the local authorization server, built by build.sh) with an rpath, for package
+// Package testserver links the testing library (libauthsec_capi_testing, a shared library with the
+// local authorization server: on linux from its per-platform module lib/linux_<GOARCH>_testing, elsewhere
+// from lib/<GOOS>_<GOARCH>_testing in a checkout, built by build.sh) with an rpath, for package
 // authsectest and the module's own tests. It does not import package authsec, so that both can
 // use it; production binaries never link it.
 package testserver
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/../../capi-testing/include
-#cgo linux,amd64 LDFLAGS: -L${SRCDIR}/../../lib/linux_amd64 -Wl,-rpath,${SRCDIR}/../../lib/linux_amd64
-#cgo linux,arm64 LDFLAGS: -L${SRCDIR}/../../lib/linux_arm64 -Wl,-rpath,${SRCDIR}/../../lib/linux_arm64
-#cgo darwin,amd64 LDFLAGS: -L${SRCDIR}/../../lib/darwin_amd64 -Wl,-rpath,${SRCDIR}/../../lib/darwin_amd64
-#cgo darwin,arm64 LDFLAGS: -L${SRCDIR}/../../lib/darwin_arm64 -Wl,-rpath,${SRCDIR}/../../lib/darwin_arm64
-#cgo LDFLAGS: -lauthsec_capi_testing
+#cgo darwin,amd64 LDFLAGS: -L${SRCDIR}/../../lib/darwin_amd64_testing -Wl,-rpath,${SRCDIR}/../../lib/darwin_amd64_testing
+#cgo darwin,arm64 LDFLAGS: -L${SRCDIR}/../../lib/darwin_arm64_testing -Wl,-rpath,${SRCDIR}/../../lib/darwin_arm64_testing
+#cgo !linux LDFLAGS: -lauthsec_capi_testing
 #include <stdlib.h>
 #include "authsec_testing.h"
 */

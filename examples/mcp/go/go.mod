@@ -8,6 +8,10 @@ require (
 )
 
 require (
+	github.com/authsec/authsec/bindings-go/lib/linux_amd64 v0.1.0 // indirect
+	github.com/authsec/authsec/bindings-go/lib/linux_amd64_testing v0.1.0 // indirect
+	github.com/authsec/authsec/bindings-go/lib/linux_arm64 v0.1.0 // indirect
+	github.com/authsec/authsec/bindings-go/lib/linux_arm64_testing v0.1.0 // indirect
 	github.com/google/jsonschema-go v0.4.3 // indirect
 	github.com/segmentio/asm v1.2.1 // indirect
 	github.com/segmentio/encoding v0.5.4 // indirect
@@ -18,6 +22,12 @@ require (
 	golang.org/x/time v0.15.0 // indirect
 )
 
-// The Go module of this checkout (cgo over lib/<GOOS>_<GOARCH>/libauthsec_capi.a, which
-// bindings-go/build.sh builds).
-replace github.com/authsec/authsec/bindings-go => ../../../bindings-go
+// The Go module of this checkout and its per-platform library modules (lib/linux_amd64/libauthsec_capi.a, ...,
+// which bindings-go/build.sh builds).
+replace (
+	github.com/authsec/authsec/bindings-go => ../../../bindings-go
+	github.com/authsec/authsec/bindings-go/lib/linux_amd64 => ../../../bindings-go/lib/linux_amd64
+	github.com/authsec/authsec/bindings-go/lib/linux_amd64_testing => ../../../bindings-go/lib/linux_amd64_testing
+	github.com/authsec/authsec/bindings-go/lib/linux_arm64 => ../../../bindings-go/lib/linux_arm64
+	github.com/authsec/authsec/bindings-go/lib/linux_arm64_testing => ../../../bindings-go/lib/linux_arm64_testing
+)
