@@ -8,29 +8,38 @@
 # The build uses cargo's release profile, or the profile AUTHSEC_CARGO_PROFILE names (scripts/test.sh:
 # `ci`, shared with its other builds).
 #   bindings-go/build.sh --write-header   regenerate the headers instead of failing on drift
+#   bindings-go/build.sh --check DIR      build nothing: the nm checks on the libraries of DIR, an
+#                                         unpacked module (scripts/package.sh), + header drift check
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 CBINDGEN_VERSION=0.29.2
 
 cd "$root"
-profile="${AUTHSEC_CARGO_PROFILE:-release}"
-# Two builds, so that cargo does not unify features across them: the testing library turns on
-# authsec-native's fake-workload-api, which must stay out of the production library.
-cargo build --profile "$profile" --locked -p authsec-capi
-cargo build --profile "$profile" --locked -p authsec-capi-testing
-target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
-out_dir="$target_dir/$profile"
-[ "$profile" = dev ] && out_dir="$target_dir/debug"
 goos="$(go env GOOS)"; goarch="$(go env GOARCH)"
-dest="$here/lib/${goos}_${goarch}"
-dest_testing="$here/lib/${goos}_${goarch}_testing"
-mkdir -p "$dest" "$dest_testing"
-cp "$out_dir/libauthsec_capi.a" "$dest/libauthsec_capi.a"
 testing_lib=libauthsec_capi_testing.so
 [ "$goos" = darwin ] && testing_lib=libauthsec_capi_testing.dylib
-cp "$out_dir/$testing_lib" "$dest_testing/$testing_lib"
-echo "build.sh: $dest/libauthsec_capi.a, $dest_testing/$testing_lib"
+mode="${1:-}"
+if [ "$mode" = --check ]; then
+  # The libraries of an unpacked module (scripts/package.sh's dist/go), checked as built ones are.
+  dest="$2/lib/${goos}_${goarch}"
+  dest_testing="$2/lib/${goos}_${goarch}_testing"
+else
+  profile="${AUTHSEC_CARGO_PROFILE:-release}"
+  # Two builds, so that cargo does not unify features across them: the testing library turns on
+  # authsec-native's fake-workload-api, which must stay out of the production library.
+  cargo build --profile "$profile" --locked -p authsec-capi
+  cargo build --profile "$profile" --locked -p authsec-capi-testing
+  target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+  out_dir="$target_dir/$profile"
+  [ "$profile" = dev ] && out_dir="$target_dir/debug"
+  dest="$here/lib/${goos}_${goarch}"
+  dest_testing="$here/lib/${goos}_${goarch}_testing"
+  mkdir -p "$dest" "$dest_testing"
+  cp "$out_dir/libauthsec_capi.a" "$dest/libauthsec_capi.a"
+  cp "$out_dir/$testing_lib" "$dest_testing/$testing_lib"
+  echo "build.sh: $dest/libauthsec_capi.a, $dest_testing/$testing_lib"
+fi
 # The static library users link must not define SQLite's symbols (they would clash with the
 # user's own SQLite driver); the testing library, which holds the server, does.
 sqlite_in_capi=$(nm --defined-only "$dest/libauthsec_capi.a" 2>/dev/null | grep -c ' [Tt] _\?sqlite3_' || true)
@@ -57,7 +66,7 @@ for pair in "capi:authsec-capi:include/authsec.h" "capi-testing:authsec-capi-tes
   IFS=: read -r dir crate rel <<<"$pair"
   header="$here/$dir/$rel"
   cbindgen --quiet --config "$here/$dir/cbindgen.toml" --crate "$crate" --output "$tmp" "$here/$dir"
-  if [ "${1:-}" = "--write-header" ]; then
+  if [ "$mode" = "--write-header" ]; then
     mkdir -p "$(dirname "$header")"; cp "$tmp" "$header"; echo "build.sh: wrote $dir/$rel"
   elif ! diff -u "$header" "$tmp"; then
     echo "build.sh: $dir/$rel drifted from the Rust source; run bindings-go/build.sh --write-header and commit it" >&2

@@ -11,17 +11,42 @@
 #   node --test             the suites in test/ (shared vectors, local-server integration, Express,
 #                           fetch retry, single flight, event-loop lag, errors, secrets)
 # Needs node (20.17+) and npm, a Rust toolchain, and the package registries (npm, crates.io).
+# AUTHSEC_DIST=<dir>: test the packages scripts/package.sh wrote to <dir> instead (no Rust needed).
 # Prints "node: N passed, M failed" last. AUTHSEC_NODE_PROFILE=debug builds the addon unoptimized.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
 
 echo "==> node $(node --version), npm $(npm --version 2>/dev/null)"
-echo "==> npm ci (the lock file's devDependencies; builds the native module with napi-rs)"
+if [[ -n "${AUTHSEC_DIST:-}" ]]; then
+  # The packages scripts/package.sh built (AUTHSEC_DIST=<its dist/>), installed into a fresh project
+  # from their tarballs: the suites run against them (tests/install/node-installed.mjs redirects
+  # the test files' imports of the package into it), and nothing is built here.
+  version="$(python3 ../scripts/versions.py)"
+  platform="$(node -p "require('./lib/load').platformName()")"
+  project="$(mktemp -d "${TMPDIR:-/tmp}/authsec-node-installed.XXXXXX")"
+  trap 'rm -rf "$project"' EXIT
+  echo "==> npm install of the packages in $AUTHSEC_DIST/npm ($platform) into $project"
+  echo '{"name": "authsec-node-suite", "private": true}' >"$project/package.json"
+  (cd "$project" && npm install --no-audit --no-fund --loglevel=error "$AUTHSEC_DIST/npm/authsec-sdk-$version.tgz" \
+    "$AUTHSEC_DIST/npm/authsec-sdk-$platform-$version.tgz" "$AUTHSEC_DIST/npm/authsec-sdk-testing-$version.tgz" \
+    "$AUTHSEC_DIST/npm/authsec-sdk-testing-$platform-$version.tgz")
+  export AUTHSEC_INSTALLED_SDK="$project/node_modules/@authsec/sdk"
+  export AUTHSEC_NODE_SKIP_BUILD=1
+  export AUTHSEC_NODE_NATIVE="$project/node_modules/@authsec/sdk-$platform/authsec.$platform.node"
+  export AUTHSEC_NODE_TESTING_NATIVE="$project/node_modules/@authsec/sdk-testing-$platform/authsec-testing.$platform.node"
+  echo "==> npm ci (the lock file's devDependencies; no build: AUTHSEC_NODE_SKIP_BUILD)"
+else
+  echo "==> npm ci (the lock file's devDependencies; builds the native module with napi-rs)"
+fi
 npm ci --no-audit --no-fund
 
 echo "==> tsc --noEmit -p tsconfig.json"
 npx --no-install tsc --noEmit -p tsconfig.json
 
-echo "==> node --test"
-exec ../scripts/node-test.sh node --test-timeout=120000 test/*.test.mjs test/*.test.cjs
+echo "==> node --test${AUTHSEC_DIST:+ (against the installed packages)}"
+if [[ -n "${AUTHSEC_DIST:-}" ]]; then
+  # In NODE_OPTIONS, so that the node processes the tests start are redirected too.
+  export NODE_OPTIONS="--import=$here/../tests/install/node-installed.mjs${NODE_OPTIONS:+ $NODE_OPTIONS}"
+fi
+../scripts/node-test.sh node --test-timeout=120000 test/*.test.mjs test/*.test.cjs

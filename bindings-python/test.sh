@@ -5,6 +5,7 @@
 # module and distribution so that the authsec wheel does not carry it.)
 # Needs python3 (3.9+) with venv, a Rust toolchain, and the package registries (PyPI, crates.io).
 # Prints pytest's summary line last. Extra arguments go to pytest.
+# AUTHSEC_DIST=<dir>: test the wheels scripts/package.sh wrote to <dir> instead (no Rust needed).
 #
 # The extensions are built in cargo's release profile, as users get them, or in the profile
 # AUTHSEC_CARGO_PROFILE names (scripts/test.sh: `ci`, the profile its other builds share).
@@ -34,11 +35,29 @@ fi
 "$python" -m venv "$venv"
 venv_python="$venv/bin/python"
 
-if [[ -n "${AUTHSEC_CARGO_PROFILE:-}" ]]; then
-  export MATURIN_PEP517_ARGS="--profile ${AUTHSEC_CARGO_PROFILE}"
+pip=("$venv_python" -m pip --disable-pip-version-check -q)
+if [[ -n "${AUTHSEC_DIST:-}" ]]; then
+  # The wheels scripts/package.sh built (AUTHSEC_DIST=<its dist/>), from there only (--no-index: no
+  # other authsec can stand in), then the test extra's requirements as the installed wheel names them.
+  version="$("$python" "$here/../scripts/versions.py")"
+  echo "==> pip install --no-index --only-binary=:all: --find-links $AUTHSEC_DIST/python authsec authsec-testing; the [test] extra's requirements"
+  "${pip[@]}" install --no-index --only-binary=:all: --find-links "$AUTHSEC_DIST/python" "authsec==$version" "authsec-testing==$version"
+  mapfile -t extra < <("$venv_python" - <<'PY'
+import re
+from importlib.metadata import requires
+for req in requires("authsec") or []:
+    if re.search(r"""extra\s*==\s*["']test["']""", req):
+        print(re.sub(r"""\s*(and\s*)?extra\s*==\s*["']test["']""", "", req).rstrip("; "))
+PY
+  )
+  "${pip[@]}" install "${extra[@]}"
+else
+  if [[ -n "${AUTHSEC_CARGO_PROFILE:-}" ]]; then
+    export MATURIN_PEP517_ARGS="--profile ${AUTHSEC_CARGO_PROFILE}"
+  fi
+  echo "==> pip install ./bindings-python[test] ./bindings-python/testing (builds both extensions with maturin; minutes on a cold cache)"
+  "${pip[@]}" install "$here[test]" "$here/testing"
 fi
-echo "==> pip install ./bindings-python[test] ./bindings-python/testing (builds both extensions with maturin; minutes on a cold cache)"
-"$venv_python" -m pip install --disable-pip-version-check -q "$here[test]" "$here/testing"
 
 echo "==> pytest"
 cd "$here"

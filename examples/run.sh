@@ -246,14 +246,22 @@ run_python() {
     py="$AUTHSEC_EXAMPLES_PYTHON"
     step "python: using $py"
   else
-    step "python: venv + pip install ./bindings-python ./bindings-python/testing -r examples/python/requirements.txt (cargo reuses target/)"
-    local t0=$SECONDS
+    local t0=$SECONDS packages=("$root/bindings-python" "$root/bindings-python/testing")
+    if [[ -n "${AUTHSEC_DIST:-}" ]]; then
+      # The wheels scripts/package.sh built (the test command's), rather than a build from source.
+      step "python: venv + the wheels in $AUTHSEC_DIST/python + -r examples/python/requirements.txt"
+      local version
+      version="$(python3 "$root/scripts/versions.py")"
+      packages=(--find-links "$AUTHSEC_DIST/python" --only-binary authsec,authsec-testing "authsec==$version" "authsec-testing==$version")
+    else
+      step "python: venv + pip install ./bindings-python ./bindings-python/testing -r examples/python/requirements.txt (cargo reuses target/)"
+    fi
     if [[ -n "${AUTHSEC_CARGO_PROFILE:-}" ]]; then
       export MATURIN_PEP517_ARGS="--profile ${AUTHSEC_CARGO_PROFILE}"
     fi
     if ! "${PYTHON:-python3}" -m venv "$work/venv" ||
       ! "$work/venv/bin/python" -m pip install --disable-pip-version-check -q \
-        "$root/bindings-python" "$root/bindings-python/testing" -r "$here/python/requirements.txt" \
+        "${packages[@]}" -r "$here/python/requirements.txt" \
         -r "$here/mcp/python/requirements.txt"; then
       echo "FAIL python: could not install the examples' dependencies"
       fail_setup python

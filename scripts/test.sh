@@ -90,22 +90,26 @@ cargo check -p authsec-core --target wasm32-unknown-unknown --no-default-feature
 step "Bindings' Rust layers: each at most 15 % of the core's lines (scripts/binding-share.py)"
 python3 scripts/binding-share.py --check
 
-step "Python package (fresh venv, pip install ./bindings-python[test] ./bindings-python/testing, pytest; shared vectors -> python.json)"
+step "Packages: scripts/package.sh --host (this machine's wheels and sdist, npm tarballs, the Go module with its platform modules, the wasm tarball, from this run's build: the language suites below test these)"
+scripts/package.sh --host --profile "$AUTHSEC_CARGO_PROFILE" --out "$logs/dist" 2>&1 | tee "$logs/package.log"
+# The language suites below install and test these packages rather than building the bindings again.
+export AUTHSEC_DIST="$logs/dist"
+
+step "Packages installed without Rust (tests/install/run.sh: PATH without cargo and rustc; pip, npm and a Go replace from dist/; each language gets a token from the local server, verifies it and runs the shared vectors)"
+tests/install/run.sh "$logs/dist" 2>&1 | tee "$logs/install.log"
+
+step "Python package (fresh venv, the wheels from dist/ + the [test] extra, pytest; shared vectors -> python.json)"
 # The venv is kept for the MCP conformance step (its test extras hold the mcp SDK).
 AUTHSEC_PYTHON_VENV="$logs/python-venv" bindings-python/test.sh 2>&1 | tee "$logs/python-test.log"
 
-step "Node.js package (npm ci, whose install script builds both addons; tsc --noEmit, node --test; shared vectors -> node.json)"
+step "Node.js package (the tarballs from dist/ installed in a fresh project, npm ci without a build, tsc --noEmit, node --test against the installed package; shared vectors -> node.json)"
 bindings-node/test.sh 2>&1 | tee "$logs/node-test.log"
 
-step "Go module (static C library and testing library, header drift checks, go vet, go test, -race, GOGC=1; shared vectors -> go.json)"
+step "Go module (the module from dist/ unpacked: its libraries checked with nm, header drift checks, the C ABI's cargo tests, go vet, go test, -race, GOGC=1; shared vectors -> go.json)"
 bindings-go/test.sh 2>&1 | tee "$logs/go-test.log"
 
 step "WebAssembly package (build + size, shared vectors under Node (-> wasm.json) and in headless Chromium, remote JWKS, no Node built-ins)"
 wasm/test.sh 2>&1 | tee "$logs/wasm-test.log"
-
-step "Packages (scripts/package.sh --host: the wheels, the sdist, the npm tarballs, the Go module with its platform modules and wasm, from this run's build) installed without Rust (tests/install/run.sh: PATH without cargo and rustc; Python, Node.js and Go each get a token from the local server, verify it and run the shared vectors)"
-scripts/package.sh --host --profile "$AUTHSEC_CARGO_PROFILE" --out "$logs/dist" 2>&1 | tee "$logs/package.log"
-tests/install/run.sh "$logs/dist" 2>&1 | tee "$logs/install.log"
 
 step "Fuzzing: token, JWKS, token-response and config parsers, MCP request decisions, DPoP proofs and requests, SPIFFE IDs, bundles and JWT-SVIDs, 10 s per target (installs nightly + cargo-fuzz if missing; falls back loudly to the property tests if it cannot)"
 fuzz/run.sh 10 2>&1 | tee "$logs/fuzz.log"
