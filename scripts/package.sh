@@ -68,12 +68,16 @@ profile_dir="$profile"
 rust_sysroot="$(rustc --print sysroot)"
 rust_objcopy="$rust_sysroot/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin/rust-objcopy"
 
-# Tools from PyPI, pinned: maturin (wheels, with its zig support), ziglang (the C compiler and linker
-# for old glibc, musl and aarch64), cargo-zigbuild (the same for the npm and Go libraries).
+# Tools from PyPI, pinned: maturin (wheels, with its zig support), pyelftools (inspect-dist.py);
+# for the cross builds ziglang (the C compiler and linker for old glibc, musl and aarch64) and
+# cargo-zigbuild (the same for the npm and Go libraries).
 tools="$target_dir/package-tools"
-if [[ ! -x "$tools/venv/bin/cargo-zigbuild" ]]; then
-  python3 -m venv "$tools/venv"
-  "$tools/venv/bin/pip" install --disable-pip-version-check -q "maturin==1.16.0" "ziglang==0.17.1" "cargo-zigbuild==0.24.1"
+requirements=("maturin==1.16.0" "pyelftools==0.33")
+((host)) || requirements+=("ziglang==0.17.1" "cargo-zigbuild==0.24.1")
+if ! grep -qxF "${requirements[*]}" "$tools/installed" 2>/dev/null; then
+  [[ -x "$tools/venv/bin/python" ]] || python3 -m venv "$tools/venv"
+  "$tools/venv/bin/pip" install --disable-pip-version-check -q "${requirements[@]}"
+  echo "${requirements[*]}" >>"$tools/installed"
 fi
 export PATH="$tools/venv/bin:$PATH"
 # A cdylib (the Python and Node.js modules) on musl links the C runtime dynamically, as the host's
@@ -207,6 +211,13 @@ tests/install/go-program.sh "$stage/go/bindings-go" tests/install/go-verify-only
 size_check "$stage/verify-only" "$BUDGET_GO_PROGRAM" "go: a verify-only program ($goplat_host, -s -w)"
 
 python3 scripts/versions.py --check-dist "$out"
+# The native code in each artifact, for the platform its name says (the cross-built ones never run
+# here); the zig builds need nothing above glibc 2.17 (manylinux2014, the npm and Go packages).
+if ((host)); then
+  "$tools/venv/bin/python" scripts/inspect-dist.py "$out"
+else
+  "$tools/venv/bin/python" scripts/inspect-dist.py "$out" --max-glibc 2.17
+fi
 echo "==> dist ($out):"
 (cd "$out" && find . -type f ! -name SIZES | sort | sed 's|^\./|  |')
 if ((over)); then

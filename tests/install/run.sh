@@ -56,20 +56,31 @@ pip=("$work/venv/bin/python" -m pip --disable-pip-version-check -q)
 # ----- Node.js -----
 echo "==> node: npm install of the tarballs into a fresh project"
 mkdir -p "$work/node"
+platform="$(node -p "require('$root/bindings-node/lib/load').platformName()")"
 (
   cd "$work/node"
   echo '{"name": "authsec-install-test", "private": true, "type": "module"}' >package.json
   # The platform packages are the main packages' optional dependencies: given here as tarballs,
   # npm takes them instead of looking them up in the registry.
   npm install --no-audit --no-fund --loglevel=error "$dist/npm/authsec-sdk-$version.tgz" \
-    "$dist/npm/authsec-sdk-linux-x64-gnu-$version.tgz" "$dist/npm/authsec-sdk-testing-$version.tgz" \
-    "$dist/npm/authsec-sdk-testing-linux-x64-gnu-$version.tgz"
+    "$dist/npm/authsec-sdk-$platform-$version.tgz" "$dist/npm/authsec-sdk-testing-$version.tgz" \
+    "$dist/npm/authsec-sdk-testing-$platform-$version.tgz"
   cp "$here/node-token.mjs" .
   node node-token.mjs
   AUTHSEC_INSTALLED_SDK="$work/node/node_modules/@authsec/sdk" node --import "$here/node-installed.mjs" \
     --test --test-reporter=tap "$root/bindings-node/test/vectors.test.mjs" >vectors.tap 2>&1 ||
     { cat vectors.tap; exit 1; }
   echo "node: vectors $(grep -E '^# (pass|fail) ' vectors.tap | tr '\n' ' ')"
+  # Without its platform package (npm --omit=optional, a lock file from another platform), the
+  # package says what is missing and what to do.
+  rm -rf "node_modules/@authsec/sdk-$platform"
+  if node -e "require('@authsec/sdk')" 2>missing.txt; then
+    echo "install: @authsec/sdk loaded without its platform package" >&2
+    exit 1
+  fi
+  grep -q "no native module authsec for $platform\. npm install @authsec/sdk installs the prebuilt one" missing.txt ||
+    { echo "install: unexpected error without the platform package:" >&2; cat missing.txt >&2; exit 1; }
+  echo "node: without @authsec/sdk-$platform: $(grep -m1 -o 'no native module authsec for [^.]*\. npm install @authsec/sdk[^(]*' missing.txt)"
 )
 
 # ----- Go -----
