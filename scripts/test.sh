@@ -91,6 +91,8 @@ step "Bindings' Rust layers: each at most 15 % of the core's lines (scripts/bind
 python3 scripts/binding-share.py --check
 
 step "Packages: scripts/package.sh --host (this machine's wheels and sdist, npm tarballs, the Go module with its platform modules, the wasm tarball, from this run's build: the language suites below test these)"
+# One version everywhere: a package whose version differs fails the build (package.sh runs --check).
+python3 scripts/versions.py --self-test
 scripts/package.sh --host --profile "$AUTHSEC_CARGO_PROFILE" --out "$logs/dist" 2>&1 | tee "$logs/package.log"
 # The language suites below install and test these packages rather than building the bindings again.
 export AUTHSEC_DIST="$logs/dist"

@@ -8,6 +8,8 @@ from there; the files below write it out again, and this script keeps them equal
   scripts/versions.py --set X.Y.Z      write X.Y.Z into the root Cargo.toml and every file below
   scripts/versions.py --check-dist DIR fail when a built artifact in DIR (a wheel, an sdist, an npm
                                        tarball, a Go module) carries another version
+  scripts/versions.py --self-test      on a copy of the files: --check fails when any one of them
+                                       differs, and --set makes them all agree again (test.sh)
 
 scripts/package.sh runs --check before it builds and --check-dist on what it built.
 """
@@ -16,13 +18,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import shutil
+import subprocess
+import tempfile
 import sys
 import tarfile
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(os.environ.get("AUTHSEC_VERSIONS_ROOT") or Path(__file__).resolve().parent.parent)
 
 # Go: the per-platform modules the Go module requires (bindings-go/go.mod), at the release's tag.
 GO_PLATFORM_MODULE = re.compile(r"^(\s*github\.com/authsec/authsec/bindings-go/lib/\S+) (v\S+)$", re.M)
@@ -129,13 +135,47 @@ def dist_versions(dist: Path) -> list[tuple[str, str]]:
     return found
 
 
+def self_test() -> int:
+    """--check on a copy of the version files, each changed in turn, then --set."""
+    version = workspace_version()
+    other = "9.8.7"
+    with tempfile.TemporaryDirectory() as tmp:
+        for rel in ["Cargo.toml"] + [rel for rel, _ in FILES]:
+            (Path(tmp) / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(ROOT / rel, Path(tmp) / rel)
+        env = {**os.environ, "AUTHSEC_VERSIONS_ROOT": tmp}
+
+        def run(*args: str) -> int:
+            return subprocess.run([sys.executable, __file__, *args], env=env, capture_output=True).returncode
+
+        if run("--check") != 0:
+            print("versions.py --self-test: the copy does not pass --check", file=sys.stderr)
+            return 1
+        for rel, _ in FILES:
+            path = Path(tmp) / rel
+            original = path.read_text()
+            path.write_text(original.replace(version, other, 1))
+            if path.read_text() == original or run("--check") == 0:
+                print(f"versions.py --self-test: --check passed with {rel} at {other}", file=sys.stderr)
+                return 1
+            path.write_text(original)
+        if run("--set", other) != 0 or run("--check") != 0:
+            print(f"versions.py --self-test: --set {other} left the files disagreeing", file=sys.stderr)
+            return 1
+    print(f"versions: --check fails for each of the {len(FILES)} files changed alone; --set makes them agree")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--check", action="store_true")
     g.add_argument("--set", metavar="VERSION")
     g.add_argument("--check-dist", metavar="DIR", type=Path)
+    g.add_argument("--self-test", action="store_true")
     args = ap.parse_args()
+    if args.self_test:
+        return self_test()
     if args.set:
         set_version(args.set)
         args.check = True
