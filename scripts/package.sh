@@ -17,7 +17,9 @@
 #            authsec-sdk-<platform>-<v>.tgz per platform (the napi-rs v3 layout), the same pair for
 #            @authsec/sdk-testing, and authsec-wasm-<v>.tgz
 #   go/      authsec-go-<v>.tar.gz: bindings-go/ as a release tag holds it, each per-platform module
-#            (lib/linux_amd64, lib/linux_amd64_testing, ...) with its library
+#            (lib/linux_amd64, lib/linux_amd64_testing, ...) with its library; and the module zips a
+#            Go module proxy would serve, one per module (bindings-go@v<v>.zip,
+#            bindings-go_lib_linux_amd64@v<v>.zip, ...)
 #   SIZES    each artifact's size, and its budget
 #
 # Every version comes from Cargo.toml ([workspace.package]); scripts/versions.py checks the sources
@@ -206,6 +208,13 @@ wasm/build.sh
 # verifies tokens carries.
 goplat_host="$(go env GOOS)_$(go env GOARCH)"
 tar -C "$stage/go" -czf "$out/go/authsec-go-$version.tar.gz" bindings-go
+# The module zips the Go module proxy would serve (scripts/gomodzip: golang.org/x/mod/zip's rules
+# and 500 MiB limit), for the module and each platform module built here.
+go_modules=("$stage/go/bindings-go")
+for lib in "$stage"/go/bindings-go/lib/*/lib*.a "$stage"/go/bindings-go/lib/*/lib*.so; do
+  [[ -e "$lib" ]] && go_modules+=("$(dirname "$lib")")
+done
+(cd scripts/gomodzip && go run . "$out/go" "v$version" "${go_modules[@]}")
 tests/install/go-program.sh "$stage/go/bindings-go" tests/install/go-verify-only "$stage/go-verify-only"
 (cd "$stage/go-verify-only" && go build -trimpath -ldflags "-s -w" -o "$stage/verify-only" .)
 size_check "$stage/verify-only" "$BUDGET_GO_PROGRAM" "go: a verify-only program ($goplat_host, -s -w)"

@@ -129,9 +129,14 @@ def dist_versions(dist: Path) -> list[tuple[str, str]]:
         for dep, v in {**pkg.get("optionalDependencies", {}), **pkg.get("dependencies", {})}.items():
             if dep.startswith("@authsec/"):
                 found.append((f"{tgz.name} depends on {dep}", v))
-    for gomod in sorted(dist.glob("go/*/bindings-go/go.mod")):
-        for what, v in text_versions(gomod, GO_PLATFORM_MODULE):
-            found.append((f"{gomod.relative_to(dist)} requires {what}", v))
+    for tgz in sorted(dist.glob("go/*.tar.gz")):
+        with tarfile.open(tgz) as t:
+            text = t.extractfile("bindings-go/go.mod").read().decode()
+        found.append((tgz.name, re.search(r"-(\d+\.\d+\.\d+[^/]*?)\.tar\.gz$", tgz.name).group(1)))
+        for m in GO_PLATFORM_MODULE.finditer(text):
+            found.append((f"{tgz.name}: go.mod requires {m.group(1).strip()}", m.group(2).removeprefix("v")))
+    for z in sorted(dist.glob("go/*.zip")):
+        found.append((z.name, z.name.rsplit("@v", 1)[1].removesuffix(".zip")))
     return found
 
 
