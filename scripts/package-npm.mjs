@@ -8,7 +8,7 @@
 //   package-npm.mjs main <package dir> <dest> <version> <platform>...
 //       copies @authsec/sdk's published files (package.json "files") to <dest>, with
 //       optionalDependencies on @authsec/sdk-<platform> at <version> (what `napi pre-publish` adds),
-//       without the build-from-source install script and the devDependencies
+//       without the scripts (the build-from-source install hook) and the devDependencies
 //   package-npm.mjs testing <dest> <version> <platform>...
 //       writes @authsec/sdk-testing: the loader of the local server's platform packages
 //       (@authsec/sdk-testing-<platform>), a dev dependency for projects that test with it
@@ -57,10 +57,10 @@ if (mode === 'platform') {
     if (entry.startsWith('native/') || entry === 'scripts/install.js') continue;
     cpSync(join(pkgDir, entry), join(dest, entry), { recursive: true });
   }
-  const { install: _install, build: _build, 'build:debug': _buildDebug, ...scripts } = pkg.scripts ?? {};
+  // The checkout's scripts (the build-from-source install hook above all) and dev dependencies are
+  // for the repository, not for users.
+  delete pkg.scripts;
   delete pkg.devDependencies;
-  pkg.scripts = Object.fromEntries(Object.entries(scripts).filter(([k]) => k === 'typecheck'));
-  if (Object.keys(pkg.scripts).length === 0) delete pkg.scripts;
   pkg.files = pkg.files.filter((f) => !f.startsWith('native/') && f !== 'scripts/install.js');
   pkg.version = exactVersion(version);
   pkg.optionalDependencies = Object.fromEntries(platforms.map((p) => [`${pkg.name}-${p}`, version]));
