@@ -7,7 +7,8 @@
 - every ELF file is for the package's CPU (a wheel's platform tag, an npm platform package's `cpu`,
   a Go platform module's folder);
 - a glibc build needs no glibc symbol version above --max-glibc (a manylinux wheel: also not above
-  the version its tag names) and a musl build needs musl's libc and no glibc at all;
+  the version its tag names) and a musl build needs musl's libc (`libc.so` or
+  `libc.musl-<arch>.so.1`, which musl's dynamic linker answers with itself) and no glibc at all;
 - a wheel holds one abi3 extension module and is tagged cp39-abi3.
 
 Prints a line per artifact and fails on the first artifact that does not fit. Reads ELF files with
@@ -69,7 +70,8 @@ def check_shared(what: str, data: bytes, cpu: str, libc: str, max_glibc: tuple |
     if info["machine"] != MACHINES[cpu]:
         raise Misfit(f"{what} is {info['machine']}, not {MACHINES[cpu]}")
     if libc == "musl":
-        if info["glibc"] is not None or not any(n.startswith("libc.musl-") for n in info["needed"]):
+        # musl's dynamic linker answers a NEEDED libc.so (zig's name) or libc.musl-<arch>.so.1 with itself.
+        if info["glibc"] is not None or not any(n == "libc.so" or n.startswith("libc.musl-") for n in info["needed"]):
             raise Misfit(f"{what} needs {info['needed']} and {version(info['glibc'])}: not a musl build")
         return f"{info['machine']}, musl ({' '.join(info['needed'])})"
     if max_glibc is not None and info["glibc"] is not None and info["glibc"] > max_glibc:
