@@ -92,19 +92,15 @@ stage="$(mktemp -d "${TMPDIR:-/tmp}/authsec-package.XXXXXX")"
 trap 'rm -rf "$stage"' EXIT
 : >"$out/SIZES"
 
-# size_check <file> <budget bytes or 0> <what>: records the size; fails above the budget (dist only).
+# size_check <file> <budget bytes> <what>: records the size; fails above the budget (dist only).
 over=0
 size_check() {
   local size
   size=$(stat -c %s "$1")
-  if [[ "$2" -gt 0 ]]; then
-    printf '%-64s %10d bytes  (budget %d)\n' "$3" "$size" "$2" | tee -a "$out/SIZES"
-    if [[ "$profile" == dist && "$size" -gt "$2" ]]; then
-      echo "package.sh: $3 is $size bytes, over its budget of $2" >&2
-      over=1
-    fi
-  else
-    printf '%-64s %10d bytes\n' "$3" "$size" | tee -a "$out/SIZES"
+  printf '%-64s %10d bytes  (budget %d)\n' "$3" "$size" "$2" | tee -a "$out/SIZES"
+  if [[ "$profile" == dist && "$size" -gt "$2" ]]; then
+    echo "package.sh: $3 is $size bytes, over its budget of $2" >&2
+    over=1
   fi
 }
 
@@ -179,10 +175,12 @@ echo "==> package.sh: authsec $version, profile $profile, $(((host)) && echo "th
 
 # The Go module as git holds it (tracked files only: no build outputs), then each platform's libraries.
 mkdir -p "$stage/go"
-git ls-files -z bindings-go | (cd "$stage/go" && mkdir -p bindings-go && cd "$root" && xargs -0 cp --parents -t "$stage/go")
+git ls-files -z bindings-go | xargs -0 cp --parents -t "$stage/go"
 
+npm_platforms=()
 for row in "${PLATFORMS[@]}"; do
   IFS='|' read -r rust_target zig_target py_compat npm_platform go_platform <<<"$row"
+  npm_platforms+=("$npm_platform")
   echo "==> $rust_target"
   ((host)) || rustup target list --installed | grep -qx "$rust_target" || rustup target add "$rust_target"
   python_wheels "$rust_target" "$py_compat"
@@ -194,8 +192,6 @@ for whl in "$out"/python/authsec-*.whl; do size_check "$whl" "$BUDGET_WHEEL" "py
 
 # The main npm packages: the checkout's package files, with optionalDependencies on the platform
 # packages built above (what `napi pre-publish` adds) and no build-from-source install script.
-npm_platforms=()
-for row in "${PLATFORMS[@]}"; do IFS='|' read -r _ _ _ p _ <<<"$row"; npm_platforms+=("$p"); done
 node scripts/package-npm.mjs main bindings-node "$stage/npm/sdk" "$version" "${npm_platforms[@]}"
 node scripts/package-npm.mjs testing "$stage/npm/sdk-testing" "$version" "${npm_platforms[@]}"
 (cd "$out/npm" && npm pack --silent "$stage/npm/sdk" >/dev/null && npm pack --silent "$stage/npm/sdk-testing" >/dev/null)
