@@ -54,10 +54,15 @@ def json_versions(path: Path) -> list[tuple[str, str]]:
     return found
 
 
+def go_requirements(go_mod: str) -> list[tuple[str, str]]:
+    """(module, version without the v) for each per-platform module a go.mod requires."""
+    return [(m.group(1).strip(), m.group(2).removeprefix("v")) for m in GO_PLATFORM_MODULE.finditer(go_mod)]
+
+
 def text_versions(path: Path, pattern: re.Pattern[str]) -> list[tuple[str, str]]:
     text = path.read_text()
     if pattern is GO_PLATFORM_MODULE:
-        return [(m.group(1).strip(), m.group(2).removeprefix("v")) for m in pattern.finditer(text)]
+        return go_requirements(text)
     m = pattern.search(text)
     return [("version", m.group(2) if m else "")]
 
@@ -133,8 +138,7 @@ def dist_versions(dist: Path) -> list[tuple[str, str]]:
         with tarfile.open(tgz) as t:
             text = t.extractfile("bindings-go/go.mod").read().decode()
         found.append((tgz.name, re.search(r"-(\d+\.\d+\.\d+[^/]*?)\.tar\.gz$", tgz.name).group(1)))
-        for m in GO_PLATFORM_MODULE.finditer(text):
-            found.append((f"{tgz.name}: go.mod requires {m.group(1).strip()}", m.group(2).removeprefix("v")))
+        found += [(f"{tgz.name}: go.mod requires {module}", v) for module, v in go_requirements(text)]
     for z in sorted(dist.glob("go/*.zip")):
         found.append((z.name, z.name.rsplit("@v", 1)[1].removesuffix(".zip")))
     return found
