@@ -22,15 +22,10 @@ if [[ -n "${AUTHSEC_DIST:-}" ]]; then
   # The packages scripts/package.sh built (AUTHSEC_DIST=<its dist/>), installed into a fresh project
   # from their tarballs: the suites run against them (tests/install/node-installed.mjs redirects
   # the test files' imports of the package into it), and nothing is built here.
-  version="$(python3 ../scripts/versions.py)"
-  platform="$(node -p "require('./lib/load').platformName()")"
   project="$(mktemp -d "${TMPDIR:-/tmp}/authsec-node-installed.XXXXXX")"
   trap 'rm -rf "$project"' EXIT
-  echo "==> npm install of the packages in $AUTHSEC_DIST/npm ($platform) into $project"
-  echo '{"name": "authsec-node-suite", "private": true}' >"$project/package.json"
-  (cd "$project" && npm install --no-audit --no-fund --loglevel=error "$AUTHSEC_DIST/npm/authsec-sdk-$version.tgz" \
-    "$AUTHSEC_DIST/npm/authsec-sdk-$platform-$version.tgz" "$AUTHSEC_DIST/npm/authsec-sdk-testing-$version.tgz" \
-    "$AUTHSEC_DIST/npm/authsec-sdk-testing-$platform-$version.tgz")
+  echo "==> npm install of the packages in $AUTHSEC_DIST/npm into $project"
+  platform="$(../tests/install/npm-project.sh "$AUTHSEC_DIST" "$project")"
   export AUTHSEC_INSTALLED_SDK="$project/node_modules/@authsec/sdk"
   export AUTHSEC_NODE_SKIP_BUILD=1
   export AUTHSEC_NODE_NATIVE="$project/node_modules/@authsec/sdk-$platform/authsec.$platform.node"

@@ -55,16 +55,9 @@ pip=("$work/venv/bin/python" -m pip --disable-pip-version-check -q)
 
 # ----- Node.js -----
 echo "==> node: npm install of the tarballs into a fresh project"
-mkdir -p "$work/node"
-platform="$(node -p "require('$root/bindings-node/lib/load').platformName()")"
+platform="$("$here/npm-project.sh" "$dist" "$work/node" module)"
 (
   cd "$work/node"
-  echo '{"name": "authsec-install-test", "private": true, "type": "module"}' >package.json
-  # The platform packages are the main packages' optional dependencies: given here as tarballs,
-  # npm takes them instead of looking them up in the registry.
-  npm install --no-audit --no-fund --loglevel=error "$dist/npm/authsec-sdk-$version.tgz" \
-    "$dist/npm/authsec-sdk-$platform-$version.tgz" "$dist/npm/authsec-sdk-testing-$version.tgz" \
-    "$dist/npm/authsec-sdk-testing-$platform-$version.tgz"
   cp "$here/node-token.mjs" .
   node node-token.mjs
   AUTHSEC_INSTALLED_SDK="$work/node/node_modules/@authsec/sdk" node --import "$here/node-installed.mjs" \
