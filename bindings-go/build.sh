@@ -41,9 +41,13 @@ else
   echo "build.sh: $dest/libauthsec_capi.a, $dest_testing/$testing_lib"
 fi
 # The static library users link must not define SQLite's symbols (they would clash with the
-# user's own SQLite driver); the testing library, which holds the server, does.
+# user's own SQLite driver); the testing library, which holds the server, does. A stripped testing
+# library (scripts/package.sh's dist profile) has no symbols to count: there, SQLite's file header.
 sqlite_in_capi=$(nm --defined-only "$dest/libauthsec_capi.a" 2>/dev/null | grep -c ' [Tt] _\?sqlite3_' || true)
-sqlite_in_testing=$(nm --defined-only "$dest_testing/$testing_lib" | grep -c ' [Tt] _\?sqlite3_' || true)
+sqlite_in_testing=$(nm --defined-only "$dest_testing/$testing_lib" 2>/dev/null | grep -c ' [Tt] _\?sqlite3_' || true)
+if [ "$sqlite_in_testing" -eq 0 ]; then
+  sqlite_in_testing=$(grep -c -a -F 'SQLite format 3' "$dest_testing/$testing_lib" || true)
+fi
 echo "== nm: libauthsec_capi.a defines ${sqlite_in_capi} sqlite3_* functions, the testing library ${sqlite_in_testing}"
 if [ "$sqlite_in_capi" -ne 0 ] || [ "$sqlite_in_testing" -eq 0 ]; then
   echo "build.sh: SQLite belongs in the testing library only" >&2
