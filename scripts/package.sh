@@ -85,6 +85,17 @@ export PATH="$tools/venv/bin:$PATH"
 # A cdylib (the Python and Node.js modules) on musl links the C runtime dynamically, as the host's
 # Node.js or Python does (Rust's musl targets default to a static one, which a cdylib cannot use).
 export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="-C target-feature=-crt-static"
+# The distributed x86_64 libraries carry aws-lc without its AVX-512 assembly (AES-GCM, AES-XTS and
+# RSA private-key routines for AVX-512 CPUs, ~0.9 MB of the ~7 MB): MY_ASSEMBLER_IS_TOO_OLD_FOR_512AVX,
+# AWS-LC's own build option, which aws-lc-sys's size-optimized build also sets; outputs are the same.
+# What it costs is bulk TLS throughput and RSA signing on AVX-512 machines; verification does
+# neither. (A C define, so the dist profile only: the ci build, shared with the Rust tests, keeps
+# its compiled aws-lc.)
+if [[ "$profile" == dist ]]; then
+  for t in x86_64_unknown_linux_gnu x86_64_unknown_linux_musl; do
+    export "CFLAGS_$t=-DMY_ASSEMBLER_IS_TOO_OLD_FOR_512AVX=1"
+  done
+fi
 
 rm -rf "$out"
 mkdir -p "$out/python" "$out/npm" "$out/go"
@@ -214,6 +225,11 @@ done
 tests/install/go-program.sh "$stage/go/bindings-go" tests/install/go-verify-only "$stage/go-verify-only"
 (cd "$stage/go-verify-only" && go build -trimpath -ldflags "-s -w" -o "$stage/verify-only" .)
 size_check "$stage/verify-only" "$BUDGET_GO_PROGRAM" "go: a verify-only program ($goplat_host, -s -w)"
+# The same program linked with --gc-sections, which drops the library code it never calls (the
+# client, MCP, management, the Workload API). The go command takes that flag from CGO_LDFLAGS but
+# not from a module's #cgo lines, so it is the user's choice (bindings-go/README.md); recorded only.
+(cd "$stage/go-verify-only" && CGO_LDFLAGS="-Wl,--gc-sections" go build -trimpath -ldflags "-s -w" -o "$stage/verify-only-gc" .)
+printf '%-64s %10d bytes  (no budget)\n' "go: the same, CGO_LDFLAGS=-Wl,--gc-sections" "$(stat -c %s "$stage/verify-only-gc")" | tee -a "$out/SIZES"
 
 python3 scripts/versions.py --check-dist "$out"
 # The native code in each artifact, for the platform its name says (the cross-built ones never run
