@@ -85,8 +85,11 @@ for program in token verify-only; do
     { cat "$work/go/$program.log"; exit 1; }
 done
 (cd "$work/go/verify-only" && go build -o "$work/go/verify-only.bin" .)
+# Linked with --gc-sections too (README: a smaller verify-only program), which must not drop
+# anything the program runs.
+(cd "$work/go/verify-only" && CGO_LDFLAGS="-Wl,--gc-sections" go build -o "$work/go/verify-only-gc-sections.bin" .)
 (cd "$work/go/token" && go build -o "$work/go/token.bin" .)
-"$work/go/token.bin" "$work/go/verify-only.bin"
+"$work/go/token.bin" "$work/go/verify-only.bin" "$work/go/verify-only-gc-sections.bin"
 # The module's own vector tests, in the unpacked copy (they read ../tests/vectors).
 mkdir -p "$work/go/tests" && cp -r "$root/tests/vectors" "$work/go/tests/vectors"
 (cd "$work/go/bindings-go" && GOFLAGS=-buildvcs=false go test -count=1 -v -run 'Vectors' . >"$work/go/vectors.log" 2>&1) ||

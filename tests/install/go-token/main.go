@@ -1,7 +1,7 @@
 // The Go module as a user installs it (tests/install/run.sh): starts the local authorization
 // server (package authsectest, the testing library), gets a token with client credentials, and
-// verifies it; then runs the verify-only program (its path the first argument) on the same token,
-// against the same server.
+// verifies it; then runs each verify-only program (their paths the arguments: the program as go
+// build links it, and linked with --gc-sections) on the same token, against the same server.
 package main
 
 import (
@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	authsec "github.com/authsec/authsec/bindings-go"
@@ -16,17 +17,17 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: go-token <verify-only program>")
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: go-token <verify-only program>...")
 		os.Exit(2)
 	}
-	if err := run(os.Args[1]); err != nil {
+	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "go-token:", err)
 		os.Exit(1)
 	}
 }
 
-func run(verifyOnly string) error {
+func run(verifyOnly []string) error {
 	srv, err := authsectest.Start(authsectest.Options{})
 	if err != nil {
 		return err
@@ -51,14 +52,16 @@ func run(verifyOnly string) error {
 		return err
 	}
 	fmt.Printf("go: token for %s verified, scopes %v\n", claims.Subject(), claims.Scopes())
-	out, err := exec.Command(verifyOnly, srv.Issuer, srv.Audience, srv.JWKSURI, tok.AccessToken).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("%s: %v: %s", verifyOnly, err, out)
-	}
 	want := "verified: sub=" + claims.Subject() + " scopes=[read:data]"
-	if got := strings.TrimSpace(string(out)); got != want {
-		return fmt.Errorf("verify-only printed %q, want %q", got, want)
+	for _, program := range verifyOnly {
+		out, err := exec.Command(program, srv.Issuer, srv.Audience, srv.JWKSURI, tok.AccessToken).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%s: %v: %s", program, err, out)
+		}
+		if got := strings.TrimSpace(string(out)); got != want {
+			return fmt.Errorf("%s printed %q, want %q", program, got, want)
+		}
+		fmt.Printf("go: %s verified it too\n", filepath.Base(program))
 	}
-	fmt.Println("go: the verify-only program verified it too")
 	return nil
 }
