@@ -103,12 +103,17 @@ stage="$(mktemp -d "${TMPDIR:-/tmp}/authsec-package.XXXXXX")"
 trap 'rm -rf "$stage"' EXIT
 : >"$out/SIZES"
 
+# size_line <file> <what> <note>: prints the file's size and records it in dist/SIZES.
+size_line() {
+  printf '%-64s %10d bytes  (%s)\n' "$2" "$(stat -c %s "$1")" "$3" | tee -a "$out/SIZES"
+}
+
 # size_check <file> <budget bytes> <what>: records the size; fails above the budget (dist only).
 over=0
 size_check() {
   local size
   size=$(stat -c %s "$1")
-  printf '%-64s %10d bytes  (budget %d)\n' "$3" "$size" "$2" | tee -a "$out/SIZES"
+  size_line "$1" "$3" "budget $2"
   if [[ "$profile" == dist && "$size" -gt "$2" ]]; then
     echo "package.sh: $3 is $size bytes, over its budget of $2" >&2
     over=1
@@ -229,7 +234,7 @@ size_check "$stage/verify-only" "$BUDGET_GO_PROGRAM" "go: a verify-only program 
 # client, MCP, management, the Workload API). The go command takes that flag from CGO_LDFLAGS but
 # not from a module's #cgo lines, so it is the user's choice (bindings-go/README.md); recorded only.
 (cd "$stage/go-verify-only" && CGO_LDFLAGS="-Wl,--gc-sections" go build -trimpath -ldflags "-s -w" -o "$stage/verify-only-gc" .)
-printf '%-64s %10d bytes  (no budget)\n' "go: the same, CGO_LDFLAGS=-Wl,--gc-sections" "$(stat -c %s "$stage/verify-only-gc")" | tee -a "$out/SIZES"
+size_line "$stage/verify-only-gc" "go: the same, CGO_LDFLAGS=-Wl,--gc-sections" "no budget"
 
 python3 scripts/versions.py --check-dist "$out"
 # The native code in each artifact, for the platform its name says (the cross-built ones never run
