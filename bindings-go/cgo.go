@@ -1,20 +1,16 @@
 // Package authsec is the Go binding of authsec: OAuth 2.0 client credentials with a token cache,
-// JWT access-token verification and scope checks. All logic lives in the Rust core; this package
-// links it as a static library and fits it to Go. On linux/amd64 and linux/arm64 the library comes
+// JWT access-token verification and scope checks, HTTP middleware, MCP authorization, SPIFFE and
+// client management. All logic lives in the Rust core; the binding links it as a static library
+// and fits it to Go. Verification itself is package verify, which this package re-exports under
+// its old names (verify.go) and which links the library: on linux/amd64 and linux/arm64 it comes
 // prebuilt in a module of its own per platform (lib/linux_amd64, imported by
-// prebuilt_linux_amd64.go); elsewhere build.sh builds it from source into lib/<GOOS>_<GOARCH>/ in
-// a checkout. The local authorization server and the test clock helpers for tests are in package
-// authsectest.
+// verify/prebuilt_linux_amd64.go); elsewhere build.sh builds it from source into
+// lib/<GOOS>_<GOARCH>/ in a checkout. The local authorization server and the test clock helpers
+// for tests are in package authsectest.
 package authsec
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/capi/include
-#cgo darwin,amd64 LDFLAGS: -L${SRCDIR}/lib/darwin_amd64
-#cgo darwin,arm64 LDFLAGS: -L${SRCDIR}/lib/darwin_arm64
-#cgo windows,amd64 LDFLAGS: -L${SRCDIR}/lib/windows_amd64
-#cgo !linux LDFLAGS: -lauthsec_capi
-#cgo darwin LDFLAGS: -framework Security -framework CoreFoundation -framework SystemConfiguration
-#cgo windows LDFLAGS: -lws2_32 -luserenv -lntdll -lbcrypt -lcrypt32 -lsecur32 -lncrypt
 #include <stdlib.h>
 #include "authsec.h"
 */
@@ -23,8 +19,10 @@ import "C"
 import (
 	"context"
 	"encoding/json"
-	"time"
 	"unsafe"
+
+	"github.com/authsec/authsec/bindings-go/internal/bridge"
+	"github.com/authsec/authsec/bindings-go/internal/native"
 )
 
 //go:generate ./build.sh
@@ -53,7 +51,7 @@ func bytesArg(s []byte) (*C.char, C.size_t) {
 }
 
 // cPointer reads a pointer to C memory that the C side handed back as a uintptr_t (see the
-// out-structs of client.go and verifier.go). The garbage collector never looks at C memory, so
+// out-structs of client.go and request.go). The garbage collector never looks at C memory, so
 // holding it as an integer in between is fine.
 func cPointer[T any](p C.uintptr_t) *T {
 	return *(**T)(unsafe.Pointer(&p))
@@ -70,64 +68,20 @@ func errorFrom(code C.uint32_t, errJSON *C.char) error {
 	return errorFromJSON(Code(code), []byte(goString(errJSON)))
 }
 
-// errorFromJSON reads the C library's JSON error (its code, when code is 0).
+// errorFromJSON reads the C library's JSON error (its code, when code is 0): package verify's
+// reading, through the bridge.
 func errorFromJSON(code Code, text []byte) *Error {
-	e := &Error{Code: code}
-	if len(text) > 0 {
-		var w struct {
-			Code          Code     `json:"code"`
-			Message       string   `json:"message"`
-			Status        int      `json:"status"`
-			RetryAfterMs  int64    `json:"retry_after_ms"`
-			MissingScopes []string `json:"missing_scopes"`
-			OAuthError    string   `json:"oauth_error"`
-		}
-		if json.Unmarshal(text, &w) == nil {
-			e.Message, e.Status, e.MissingScopes, e.OAuthError = w.Message, w.Status, w.MissingScopes, w.OAuthError
-			e.RetryAfter = time.Duration(w.RetryAfterMs) * time.Millisecond
-			if e.Code == 0 {
-				e.Code = w.Code
-			}
-		}
-	}
-	return e
+	return bridge.ErrorFromJSON(uint32(code), text).(*Error)
 }
+
+var errClosed = &Error{Code: CodeConfigError, Message: "the object was closed"}
 
 // timeoutMs is what is left of ctx's deadline in milliseconds (0 = none).
-func timeoutMs(ctx context.Context) C.uint64_t {
-	if d, ok := ctx.Deadline(); ok {
-		ms := time.Until(d).Milliseconds()
-		if ms < 1 {
-			ms = 1
-		}
-		return C.uint64_t(ms)
-	}
-	return 0
-}
+func timeoutMs(ctx context.Context) C.uint64_t { return C.uint64_t(native.TimeoutMs(ctx)) }
 
-// blocking runs a blocking C call on its own goroutine so ctx cancellation returns at once (the
-// call finishes in the background and its result is dropped).
-func blocking[T any](ctx context.Context, f func() (T, error)) (T, error) {
-	if err := ctx.Err(); err != nil {
-		var zero T
-		return zero, err
-	}
-	type result struct {
-		v   T
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		v, err := f()
-		ch <- result{v, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.v, r.err
-	case <-ctx.Done():
-		var zero T
-		return zero, ctx.Err()
-	}
+// withClock runs f with clock's native clock (nil for a nil or closed clock: the system clock).
+func withClock(clock *ManualClock, f func(*C.AuthsecClock)) {
+	bridge.WithClock(clock, func(p unsafe.Pointer) { f((*C.AuthsecClock)(p)) })
 }
 
 type coreCode struct {

@@ -34,6 +34,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/authsec/authsec/bindings-go/internal/native"
 	"net/http"
 	"os"
 	"runtime"
@@ -233,7 +234,7 @@ func decodeToken(out *C.char) (*Token, error) {
 // ClientCredentials gets and caches tokens (the core's cache: refresh before expiry, one request
 // in flight per cache key, retries). Safe for concurrent use.
 type ClientCredentials struct {
-	h handle
+	h native.Handle
 	// The token the core last handed out, decoded once: while the core's cache keeps handing
 	// out that same token, the core answers with its sequence number only.
 	last atomic.Pointer[seqToken]
@@ -245,7 +246,7 @@ type seqToken struct {
 }
 
 func newClient(h *C.AuthsecClient) *ClientCredentials {
-	c := &ClientCredentials{h: handle{ptr: unsafe.Pointer(h), free: func(p unsafe.Pointer) { C.authsec_client_free((*C.AuthsecClient)(p)) }}}
+	c := &ClientCredentials{h: native.Handle{Ptr: unsafe.Pointer(h), Free: func(p unsafe.Pointer) { C.authsec_client_free((*C.AuthsecClient)(p)) }}}
 	runtime.SetFinalizer(c, (*ClientCredentials).Close)
 	return c
 }
@@ -269,7 +270,7 @@ func createClient(settings, file *C.char, clock *ManualClock) (*ClientCredential
 	var h *C.AuthsecClient
 	var e *C.char
 	var code C.AuthsecCode
-	clock.with(func(clk *C.AuthsecClock) { code = C.authsec_client_new(settings, file, clk, &h, &e) })
+	withClock(clock, func(clk *C.AuthsecClock) { code = C.authsec_client_new(settings, file, clk, &h, &e) })
 	if code != 0 {
 		return nil, errorFrom(code, e)
 	}
@@ -295,12 +296,10 @@ func NewClientCredentialsFromConfigFile(path string) (*ClientCredentials, error)
 	return createClient(nil, cs, nil)
 }
 
-var errClosed = &Error{Code: CodeConfigError, Message: "the object was closed"}
-
 // Close frees the native client (once calls in flight return). Calls after Close fail with
 // ErrConfigError; closing twice is fine.
 func (c *ClientCredentials) Close() error {
-	c.h.close()
+	c.h.Close()
 	runtime.SetFinalizer(c, nil)
 	return nil
 }
@@ -308,11 +307,11 @@ func (c *ClientCredentials) Close() error {
 // token calls the core: wait=false never blocks and returns (nil, nil) when a request is needed.
 // params (JSON, nil for the configured token) asks for another token, which is not memoized here.
 func (c *ClientCredentials) token(params []byte, wait bool, ms C.uint64_t) (*Token, error) {
-	h := c.h.acquire()
+	h := c.h.Acquire()
 	if h == nil {
 		return nil, errClosed
 	}
-	defer c.h.release()
+	defer c.h.Release()
 	known := c.last.Load()
 	var knownSeq C.uint64_t
 	if known != nil && params == nil {
@@ -365,7 +364,7 @@ func (c *ClientCredentials) get(ctx context.Context, params []byte) (*Token, err
 	if ctx.Done() == nil {
 		return c.token(params, true, ms)
 	}
-	return blocking(ctx, func() (*Token, error) { return c.token(params, true, ms) })
+	return native.Blocking(ctx, func() (*Token, error) { return c.token(params, true, ms) })
 }
 
 // Token returns a token from the cache or the token endpoint. ctx's deadline bounds the request
@@ -388,11 +387,11 @@ func (c *ClientCredentials) TokenFor(ctx context.Context, p TokenParams) (*Token
 // onUnauthorized asks the core about a 401 answered to a request that carried accessToken, after
 // retries retries: true means the core dropped that token and the request may be sent again.
 func (c *ClientCredentials) onUnauthorized(accessToken, wwwAuthenticate string, retries int) bool {
-	h := c.h.acquire()
+	h := c.h.Acquire()
 	if h == nil {
 		return false
 	}
-	defer c.h.release()
+	defer c.h.Release()
 	ct, cw := cString(accessToken), cString(wwwAuthenticate)
 	defer free(ct)
 	defer free(cw)
@@ -412,22 +411,22 @@ func (c *ClientCredentials) InvalidateToken(accessToken string) {
 
 // requestCount is the number of token requests sent (for tests).
 func (c *ClientCredentials) requestCount() uint64 {
-	h := c.h.acquire()
+	h := c.h.Acquire()
 	if h == nil {
 		return 0
 	}
-	defer c.h.release()
+	defer c.h.Release()
 	return uint64(C.authsec_client_request_count((*C.AuthsecClient)(h)))
 }
 
 // DPoPThumbprint is the RFC 7638 thumbprint of the client's DPoP key (the cnf.jkt its tokens are
 // bound to), "" when the client does not use DPoP.
 func (c *ClientCredentials) DPoPThumbprint() string {
-	h := c.h.acquire()
+	h := c.h.Acquire()
 	if h == nil {
 		return ""
 	}
-	defer c.h.release()
+	defer c.h.Release()
 	s := goString(C.authsec_client_dpop_thumbprint((*C.AuthsecClient)(h)))
 	runtime.KeepAlive(c)
 	return s
@@ -438,11 +437,11 @@ func (c *ClientCredentials) DPoPThumbprint() string {
 // and url (the core's authorize). Call it for every attempt, a retry included: a proof is good
 // for one request.
 func (c *ClientCredentials) Authorize(t *Token, method, url string) (http.Header, error) {
-	h := c.h.acquire()
+	h := c.h.Acquire()
 	if h == nil {
 		return nil, errClosed
 	}
-	defer c.h.release()
+	defer c.h.Release()
 	ct, ca, cm, cu := cString(t.TokenType), cString(t.AccessToken), cString(method), cString(url)
 	defer free(ct)
 	defer free(ca)
@@ -467,11 +466,11 @@ func (c *ClientCredentials) Authorize(t *Token, method, url string) (http.Header
 // with fresh Authorize headers for the token Token now returns (the same one after a DPoP nonce
 // challenge; a new one when the core dropped a refused token); false means hand the answer over.
 func (c *ClientCredentials) OnResourceResponse(url, accessToken string, status int, header http.Header, retries int) bool {
-	h := c.h.acquire()
+	h := c.h.Acquire()
 	if h == nil {
 		return false
 	}
-	defer c.h.release()
+	defer c.h.Release()
 	var pairs [][2]string
 	for k, vs := range header {
 		for _, v := range vs {

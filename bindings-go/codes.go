@@ -2,336 +2,158 @@
 
 package authsec
 
-// Error codes (values are the C ABI's AuthsecCode; never reused).
+import "github.com/authsec/authsec/bindings-go/verify"
+
+// Error codes (package verify's; values are the C ABI's AuthsecCode; never reused).
 const (
 	// CodeInvalidRequest: the token request was malformed (OAuth invalid_request)
-	CodeInvalidRequest Code = 1
+	CodeInvalidRequest = verify.CodeInvalidRequest
 	// CodeInvalidClient: client authentication failed: wrong client_id, secret or assertion
-	CodeInvalidClient Code = 2
+	CodeInvalidClient = verify.CodeInvalidClient
 	// CodeInvalidGrant: the grant or assertion was rejected
-	CodeInvalidGrant Code = 3
+	CodeInvalidGrant = verify.CodeInvalidGrant
 	// CodeUnauthorizedClient: the client may not use the client_credentials grant
-	CodeUnauthorizedClient Code = 4
+	CodeUnauthorizedClient = verify.CodeUnauthorizedClient
 	// CodeUnsupportedGrantType: the server does not support the grant type
-	CodeUnsupportedGrantType Code = 5
+	CodeUnsupportedGrantType = verify.CodeUnsupportedGrantType
 	// CodeInvalidScope: a requested scope is unknown or not allowed for the client
-	CodeInvalidScope Code = 6
+	CodeInvalidScope = verify.CodeInvalidScope
 	// CodeInvalidTarget: the requested audience/resource is not acceptable (RFC 8707)
-	CodeInvalidTarget Code = 7
+	CodeInvalidTarget = verify.CodeInvalidTarget
 	// CodeOAuthError: another OAuth error code returned by the server
-	CodeOAuthError Code = 8
+	CodeOAuthError = verify.CodeOAuthError
 	// CodeRateLimited: HTTP 429: the server asked the client to slow down
-	CodeRateLimited Code = 9
+	CodeRateLimited = verify.CodeRateLimited
 	// CodeServerError: HTTP 5xx from the server
-	CodeServerError Code = 10
+	CodeServerError = verify.CodeServerError
 	// CodeInvalidResponse: the server's answer could not be understood
-	CodeInvalidResponse Code = 11
+	CodeInvalidResponse = verify.CodeInvalidResponse
 	// CodeNetworkError: connection, DNS or TLS failure
-	CodeNetworkError Code = 12
+	CodeNetworkError = verify.CodeNetworkError
 	// CodeTimeout: a connect or read timeout, or the retry budget ran out
-	CodeTimeout Code = 13
+	CodeTimeout = verify.CodeTimeout
 	// CodeInsecureTransport: plain http:// to a non-loopback host without an explicit opt-in
-	CodeInsecureTransport Code = 14
+	CodeInsecureTransport = verify.CodeInsecureTransport
 	// CodeConfigError: missing or invalid configuration
-	CodeConfigError Code = 15
+	CodeConfigError = verify.CodeConfigError
 	// CodeInvalidKey: a signing or verification key could not be used
-	CodeInvalidKey Code = 16
+	CodeInvalidKey = verify.CodeInvalidKey
 	// CodeInvalidJWKS: a JWKS document could not be parsed
-	CodeInvalidJWKS Code = 17
+	CodeInvalidJWKS = verify.CodeInvalidJWKS
 	// CodeJWKSUnavailable: no key set could be fetched and none is cached
-	CodeJWKSUnavailable Code = 18
+	CodeJWKSUnavailable = verify.CodeJWKSUnavailable
 	// CodeWorkloadAPIUnavailable: the SPIFFE Workload API could not be reached, or has no identity for this workload yet
-	CodeWorkloadAPIUnavailable Code = 38
+	CodeWorkloadAPIUnavailable = verify.CodeWorkloadAPIUnavailable
 	// CodeMalformedToken: not a well-formed compact JWS (segments, base64url, JSON)
-	CodeMalformedToken Code = 19
+	CodeMalformedToken = verify.CodeMalformedToken
 	// CodeTokenTooLarge: the token exceeds the size limit
-	CodeTokenTooLarge Code = 20
+	CodeTokenTooLarge = verify.CodeTokenTooLarge
 	// CodeUnsupportedAlgorithm: alg is none, HMAC, or not in the allow-list
-	CodeUnsupportedAlgorithm Code = 21
+	CodeUnsupportedAlgorithm = verify.CodeUnsupportedAlgorithm
 	// CodeAlgorithmMismatch: the token's alg does not fit the key
-	CodeAlgorithmMismatch Code = 22
+	CodeAlgorithmMismatch = verify.CodeAlgorithmMismatch
 	// CodeKeyNotFound: no key in the key set matches the token's kid
-	CodeKeyNotFound Code = 23
+	CodeKeyNotFound = verify.CodeKeyNotFound
 	// CodeInvalidSignature: the signature does not verify
-	CodeInvalidSignature Code = 24
+	CodeInvalidSignature = verify.CodeInvalidSignature
 	// CodeTokenExpired: exp is in the past (beyond the leeway)
-	CodeTokenExpired Code = 25
+	CodeTokenExpired = verify.CodeTokenExpired
 	// CodeTokenNotYetValid: nbf or iat is in the future (beyond the leeway)
-	CodeTokenNotYetValid Code = 26
+	CodeTokenNotYetValid = verify.CodeTokenNotYetValid
 	// CodeInvalidIssuer: iss does not match the expected issuer
-	CodeInvalidIssuer Code = 27
+	CodeInvalidIssuer = verify.CodeInvalidIssuer
 	// CodeInvalidAudience: aud does not contain an expected audience
-	CodeInvalidAudience Code = 28
+	CodeInvalidAudience = verify.CodeInvalidAudience
 	// CodeInvalidTokenType: the typ header is not acceptable for an access token
-	CodeInvalidTokenType Code = 29
+	CodeInvalidTokenType = verify.CodeInvalidTokenType
 	// CodeUnsupportedCriticalHeader: the crit header names an unsupported extension
-	CodeUnsupportedCriticalHeader Code = 30
+	CodeUnsupportedCriticalHeader = verify.CodeUnsupportedCriticalHeader
 	// CodeInvalidClaim: a required claim is missing or has the wrong type
-	CodeInvalidClaim Code = 31
+	CodeInvalidClaim = verify.CodeInvalidClaim
 	// CodeInvalidDelegation: the act (delegation) claim is malformed: not an object, a cycle, exp or aud inside it, or nested too deep
-	CodeInvalidDelegation Code = 34
+	CodeInvalidDelegation = verify.CodeInvalidDelegation
 	// CodeDelegationNotAllowed: the token is delegated in a way this resource does not accept (forbid_delegation, max_delegation_depth, allowed_actors)
-	CodeDelegationNotAllowed Code = 35
+	CodeDelegationNotAllowed = verify.CodeDelegationNotAllowed
 	// CodeInvalidDPoPProof: the DPoP proof is missing, malformed, or does not match the request, its key or the token (RFC 9449 §4.3)
-	CodeInvalidDPoPProof Code = 36
+	CodeInvalidDPoPProof = verify.CodeInvalidDPoPProof
 	// CodeUseDPoPNonce: the server requires a DPoP nonce: send a new proof with the one from its DPoP-Nonce header
-	CodeUseDPoPNonce Code = 37
+	CodeUseDPoPNonce = verify.CodeUseDPoPNonce
 	// CodeInvalidSPIFFEID: not a SPIFFE ID (spiffe://trust-domain/path), or a JWT-SVID whose sub is not one
-	CodeInvalidSPIFFEID Code = 39
+	CodeInvalidSPIFFEID = verify.CodeInvalidSPIFFEID
 	// CodeUnknownTrustDomain: no trust bundle is configured for the SVID's trust domain
-	CodeUnknownTrustDomain Code = 40
+	CodeUnknownTrustDomain = verify.CodeUnknownTrustDomain
 	// CodeInsufficientScope: the token is valid but lacks a required scope
-	CodeInsufficientScope Code = 32
+	CodeInsufficientScope = verify.CodeInsufficientScope
 	// CodeSPIFFEIDNotAllowed: the SVID is valid, but its SPIFFE ID is not one this service accepts
-	CodeSPIFFEIDNotAllowed Code = 41
+	CodeSPIFFEIDNotAllowed = verify.CodeSPIFFEIDNotAllowed
 	// CodeInternalError: a bug or an impossible state; please report it
-	CodeInternalError Code = 33
+	CodeInternalError = verify.CodeInternalError
 	// CodeNotFound: no such client, scope, role or secret (HTTP 404 from the management API)
-	CodeNotFound Code = 42
+	CodeNotFound = verify.CodeNotFound
 	// CodeConflict: it exists already, or is still in use (HTTP 409 from the management API)
-	CodeConflict Code = 43
+	CodeConflict = verify.CodeConflict
 	// CodeInvalidClientMetadata: a client field is unknown or invalid (the message names it)
-	CodeInvalidClientMetadata Code = 44
+	CodeInvalidClientMetadata = verify.CodeInvalidClientMetadata
 	// CodeAccessDenied: the management API refused the credentials (not a scope problem)
-	CodeAccessDenied Code = 45
+	CodeAccessDenied = verify.CodeAccessDenied
 )
 
-// codeNames is the stable snake_case name of every code, in the core's order.
-var codeNames = map[Code]string{
-	CodeInvalidRequest:            "invalid_request",
-	CodeInvalidClient:             "invalid_client",
-	CodeInvalidGrant:              "invalid_grant",
-	CodeUnauthorizedClient:        "unauthorized_client",
-	CodeUnsupportedGrantType:      "unsupported_grant_type",
-	CodeInvalidScope:              "invalid_scope",
-	CodeInvalidTarget:             "invalid_target",
-	CodeOAuthError:                "oauth_error",
-	CodeRateLimited:               "rate_limited",
-	CodeServerError:               "server_error",
-	CodeInvalidResponse:           "invalid_response",
-	CodeNetworkError:              "network_error",
-	CodeTimeout:                   "timeout",
-	CodeInsecureTransport:         "insecure_transport",
-	CodeConfigError:               "config_error",
-	CodeInvalidKey:                "invalid_key",
-	CodeInvalidJWKS:               "invalid_jwks",
-	CodeJWKSUnavailable:           "jwks_unavailable",
-	CodeWorkloadAPIUnavailable:    "workload_api_unavailable",
-	CodeMalformedToken:            "malformed_token",
-	CodeTokenTooLarge:             "token_too_large",
-	CodeUnsupportedAlgorithm:      "unsupported_algorithm",
-	CodeAlgorithmMismatch:         "algorithm_mismatch",
-	CodeKeyNotFound:               "key_not_found",
-	CodeInvalidSignature:          "invalid_signature",
-	CodeTokenExpired:              "token_expired",
-	CodeTokenNotYetValid:          "token_not_yet_valid",
-	CodeInvalidIssuer:             "invalid_issuer",
-	CodeInvalidAudience:           "invalid_audience",
-	CodeInvalidTokenType:          "invalid_token_type",
-	CodeUnsupportedCriticalHeader: "unsupported_critical_header",
-	CodeInvalidClaim:              "invalid_claim",
-	CodeInvalidDelegation:         "invalid_delegation",
-	CodeDelegationNotAllowed:      "delegation_not_allowed",
-	CodeInvalidDPoPProof:          "invalid_dpop_proof",
-	CodeUseDPoPNonce:              "use_dpop_nonce",
-	CodeInvalidSPIFFEID:           "invalid_spiffe_id",
-	CodeUnknownTrustDomain:        "unknown_trust_domain",
-	CodeInsufficientScope:         "insufficient_scope",
-	CodeSPIFFEIDNotAllowed:        "spiffe_id_not_allowed",
-	CodeInternalError:             "internal_error",
-	CodeNotFound:                  "not_found",
-	CodeConflict:                  "conflict",
-	CodeInvalidClientMetadata:     "invalid_client_metadata",
-	CodeAccessDenied:              "access_denied",
-}
-
-// codeDescriptions is the core's one-line description of every code.
-var codeDescriptions = map[Code]string{
-	CodeInvalidRequest:            "the token request was malformed (OAuth invalid_request)",
-	CodeInvalidClient:             "client authentication failed: wrong client_id, secret or assertion",
-	CodeInvalidGrant:              "the grant or assertion was rejected",
-	CodeUnauthorizedClient:        "the client may not use the client_credentials grant",
-	CodeUnsupportedGrantType:      "the server does not support the grant type",
-	CodeInvalidScope:              "a requested scope is unknown or not allowed for the client",
-	CodeInvalidTarget:             "the requested audience/resource is not acceptable (RFC 8707)",
-	CodeOAuthError:                "another OAuth error code returned by the server",
-	CodeRateLimited:               "HTTP 429: the server asked the client to slow down",
-	CodeServerError:               "HTTP 5xx from the server",
-	CodeInvalidResponse:           "the server's answer could not be understood",
-	CodeNetworkError:              "connection, DNS or TLS failure",
-	CodeTimeout:                   "a connect or read timeout, or the retry budget ran out",
-	CodeInsecureTransport:         "plain http:// to a non-loopback host without an explicit opt-in",
-	CodeConfigError:               "missing or invalid configuration",
-	CodeInvalidKey:                "a signing or verification key could not be used",
-	CodeInvalidJWKS:               "a JWKS document could not be parsed",
-	CodeJWKSUnavailable:           "no key set could be fetched and none is cached",
-	CodeWorkloadAPIUnavailable:    "the SPIFFE Workload API could not be reached, or has no identity for this workload yet",
-	CodeMalformedToken:            "not a well-formed compact JWS (segments, base64url, JSON)",
-	CodeTokenTooLarge:             "the token exceeds the size limit",
-	CodeUnsupportedAlgorithm:      "alg is none, HMAC, or not in the allow-list",
-	CodeAlgorithmMismatch:         "the token's alg does not fit the key",
-	CodeKeyNotFound:               "no key in the key set matches the token's kid",
-	CodeInvalidSignature:          "the signature does not verify",
-	CodeTokenExpired:              "exp is in the past (beyond the leeway)",
-	CodeTokenNotYetValid:          "nbf or iat is in the future (beyond the leeway)",
-	CodeInvalidIssuer:             "iss does not match the expected issuer",
-	CodeInvalidAudience:           "aud does not contain an expected audience",
-	CodeInvalidTokenType:          "the typ header is not acceptable for an access token",
-	CodeUnsupportedCriticalHeader: "the crit header names an unsupported extension",
-	CodeInvalidClaim:              "a required claim is missing or has the wrong type",
-	CodeInvalidDelegation:         "the act (delegation) claim is malformed: not an object, a cycle, exp or aud inside it, or nested too deep",
-	CodeDelegationNotAllowed:      "the token is delegated in a way this resource does not accept (forbid_delegation, max_delegation_depth, allowed_actors)",
-	CodeInvalidDPoPProof:          "the DPoP proof is missing, malformed, or does not match the request, its key or the token (RFC 9449 §4.3)",
-	CodeUseDPoPNonce:              "the server requires a DPoP nonce: send a new proof with the one from its DPoP-Nonce header",
-	CodeInvalidSPIFFEID:           "not a SPIFFE ID (spiffe://trust-domain/path), or a JWT-SVID whose sub is not one",
-	CodeUnknownTrustDomain:        "no trust bundle is configured for the SVID's trust domain",
-	CodeInsufficientScope:         "the token is valid but lacks a required scope",
-	CodeSPIFFEIDNotAllowed:        "the SVID is valid, but its SPIFFE ID is not one this service accepts",
-	CodeInternalError:             "a bug or an impossible state; please report it",
-	CodeNotFound:                  "no such client, scope, role or secret (HTTP 404 from the management API)",
-	CodeConflict:                  "it exists already, or is still in use (HTTP 409 from the management API)",
-	CodeInvalidClientMetadata:     "a client field is unknown or invalid (the message names it)",
-	CodeAccessDenied:              "the management API refused the credentials (not a scope problem)",
-}
-
-// allCodes is every code in the core's order.
-var allCodes = []Code{
-	CodeInvalidRequest,
-	CodeInvalidClient,
-	CodeInvalidGrant,
-	CodeUnauthorizedClient,
-	CodeUnsupportedGrantType,
-	CodeInvalidScope,
-	CodeInvalidTarget,
-	CodeOAuthError,
-	CodeRateLimited,
-	CodeServerError,
-	CodeInvalidResponse,
-	CodeNetworkError,
-	CodeTimeout,
-	CodeInsecureTransport,
-	CodeConfigError,
-	CodeInvalidKey,
-	CodeInvalidJWKS,
-	CodeJWKSUnavailable,
-	CodeWorkloadAPIUnavailable,
-	CodeMalformedToken,
-	CodeTokenTooLarge,
-	CodeUnsupportedAlgorithm,
-	CodeAlgorithmMismatch,
-	CodeKeyNotFound,
-	CodeInvalidSignature,
-	CodeTokenExpired,
-	CodeTokenNotYetValid,
-	CodeInvalidIssuer,
-	CodeInvalidAudience,
-	CodeInvalidTokenType,
-	CodeUnsupportedCriticalHeader,
-	CodeInvalidClaim,
-	CodeInvalidDelegation,
-	CodeDelegationNotAllowed,
-	CodeInvalidDPoPProof,
-	CodeUseDPoPNonce,
-	CodeInvalidSPIFFEID,
-	CodeUnknownTrustDomain,
-	CodeInsufficientScope,
-	CodeSPIFFEIDNotAllowed,
-	CodeInternalError,
-	CodeNotFound,
-	CodeConflict,
-	CodeInvalidClientMetadata,
-	CodeAccessDenied,
-}
-
-// Sentinel errors, one per code, for errors.Is.
+// Sentinel errors, one per code, for errors.Is (package verify's).
 var (
-	ErrInvalidRequest            = &Error{Code: CodeInvalidRequest}
-	ErrInvalidClient             = &Error{Code: CodeInvalidClient}
-	ErrInvalidGrant              = &Error{Code: CodeInvalidGrant}
-	ErrUnauthorizedClient        = &Error{Code: CodeUnauthorizedClient}
-	ErrUnsupportedGrantType      = &Error{Code: CodeUnsupportedGrantType}
-	ErrInvalidScope              = &Error{Code: CodeInvalidScope}
-	ErrInvalidTarget             = &Error{Code: CodeInvalidTarget}
-	ErrOAuthError                = &Error{Code: CodeOAuthError}
-	ErrRateLimited               = &Error{Code: CodeRateLimited}
-	ErrServerError               = &Error{Code: CodeServerError}
-	ErrInvalidResponse           = &Error{Code: CodeInvalidResponse}
-	ErrNetworkError              = &Error{Code: CodeNetworkError}
-	ErrTimeout                   = &Error{Code: CodeTimeout}
-	ErrInsecureTransport         = &Error{Code: CodeInsecureTransport}
-	ErrConfigError               = &Error{Code: CodeConfigError}
-	ErrInvalidKey                = &Error{Code: CodeInvalidKey}
-	ErrInvalidJWKS               = &Error{Code: CodeInvalidJWKS}
-	ErrJWKSUnavailable           = &Error{Code: CodeJWKSUnavailable}
-	ErrWorkloadAPIUnavailable    = &Error{Code: CodeWorkloadAPIUnavailable}
-	ErrMalformedToken            = &Error{Code: CodeMalformedToken}
-	ErrTokenTooLarge             = &Error{Code: CodeTokenTooLarge}
-	ErrUnsupportedAlgorithm      = &Error{Code: CodeUnsupportedAlgorithm}
-	ErrAlgorithmMismatch         = &Error{Code: CodeAlgorithmMismatch}
-	ErrKeyNotFound               = &Error{Code: CodeKeyNotFound}
-	ErrInvalidSignature          = &Error{Code: CodeInvalidSignature}
-	ErrTokenExpired              = &Error{Code: CodeTokenExpired}
-	ErrTokenNotYetValid          = &Error{Code: CodeTokenNotYetValid}
-	ErrInvalidIssuer             = &Error{Code: CodeInvalidIssuer}
-	ErrInvalidAudience           = &Error{Code: CodeInvalidAudience}
-	ErrInvalidTokenType          = &Error{Code: CodeInvalidTokenType}
-	ErrUnsupportedCriticalHeader = &Error{Code: CodeUnsupportedCriticalHeader}
-	ErrInvalidClaim              = &Error{Code: CodeInvalidClaim}
-	ErrInvalidDelegation         = &Error{Code: CodeInvalidDelegation}
-	ErrDelegationNotAllowed      = &Error{Code: CodeDelegationNotAllowed}
-	ErrInvalidDPoPProof          = &Error{Code: CodeInvalidDPoPProof}
-	ErrUseDPoPNonce              = &Error{Code: CodeUseDPoPNonce}
-	ErrInvalidSPIFFEID           = &Error{Code: CodeInvalidSPIFFEID}
-	ErrUnknownTrustDomain        = &Error{Code: CodeUnknownTrustDomain}
-	ErrInsufficientScope         = &Error{Code: CodeInsufficientScope}
-	ErrSPIFFEIDNotAllowed        = &Error{Code: CodeSPIFFEIDNotAllowed}
-	ErrInternalError             = &Error{Code: CodeInternalError}
-	ErrNotFound                  = &Error{Code: CodeNotFound}
-	ErrConflict                  = &Error{Code: CodeConflict}
-	ErrInvalidClientMetadata     = &Error{Code: CodeInvalidClientMetadata}
-	ErrAccessDenied              = &Error{Code: CodeAccessDenied}
+	ErrInvalidRequest            = verify.ErrInvalidRequest
+	ErrInvalidClient             = verify.ErrInvalidClient
+	ErrInvalidGrant              = verify.ErrInvalidGrant
+	ErrUnauthorizedClient        = verify.ErrUnauthorizedClient
+	ErrUnsupportedGrantType      = verify.ErrUnsupportedGrantType
+	ErrInvalidScope              = verify.ErrInvalidScope
+	ErrInvalidTarget             = verify.ErrInvalidTarget
+	ErrOAuthError                = verify.ErrOAuthError
+	ErrRateLimited               = verify.ErrRateLimited
+	ErrServerError               = verify.ErrServerError
+	ErrInvalidResponse           = verify.ErrInvalidResponse
+	ErrNetworkError              = verify.ErrNetworkError
+	ErrTimeout                   = verify.ErrTimeout
+	ErrInsecureTransport         = verify.ErrInsecureTransport
+	ErrConfigError               = verify.ErrConfigError
+	ErrInvalidKey                = verify.ErrInvalidKey
+	ErrInvalidJWKS               = verify.ErrInvalidJWKS
+	ErrJWKSUnavailable           = verify.ErrJWKSUnavailable
+	ErrWorkloadAPIUnavailable    = verify.ErrWorkloadAPIUnavailable
+	ErrMalformedToken            = verify.ErrMalformedToken
+	ErrTokenTooLarge             = verify.ErrTokenTooLarge
+	ErrUnsupportedAlgorithm      = verify.ErrUnsupportedAlgorithm
+	ErrAlgorithmMismatch         = verify.ErrAlgorithmMismatch
+	ErrKeyNotFound               = verify.ErrKeyNotFound
+	ErrInvalidSignature          = verify.ErrInvalidSignature
+	ErrTokenExpired              = verify.ErrTokenExpired
+	ErrTokenNotYetValid          = verify.ErrTokenNotYetValid
+	ErrInvalidIssuer             = verify.ErrInvalidIssuer
+	ErrInvalidAudience           = verify.ErrInvalidAudience
+	ErrInvalidTokenType          = verify.ErrInvalidTokenType
+	ErrUnsupportedCriticalHeader = verify.ErrUnsupportedCriticalHeader
+	ErrInvalidClaim              = verify.ErrInvalidClaim
+	ErrInvalidDelegation         = verify.ErrInvalidDelegation
+	ErrDelegationNotAllowed      = verify.ErrDelegationNotAllowed
+	ErrInvalidDPoPProof          = verify.ErrInvalidDPoPProof
+	ErrUseDPoPNonce              = verify.ErrUseDPoPNonce
+	ErrInvalidSPIFFEID           = verify.ErrInvalidSPIFFEID
+	ErrUnknownTrustDomain        = verify.ErrUnknownTrustDomain
+	ErrInsufficientScope         = verify.ErrInsufficientScope
+	ErrSPIFFEIDNotAllowed        = verify.ErrSPIFFEIDNotAllowed
+	ErrInternalError             = verify.ErrInternalError
+	ErrNotFound                  = verify.ErrNotFound
+	ErrConflict                  = verify.ErrConflict
+	ErrInvalidClientMetadata     = verify.ErrInvalidClientMetadata
+	ErrAccessDenied              = verify.ErrAccessDenied
 )
 
-// Category groups error codes: what failed (the core's categories).
-type Category string
-
-// Error categories.
+// Error categories (package verify's).
 const (
-	CategoryTokenRequest      Category = "token_request"
-	CategoryUnavailable       Category = "unavailable"
-	CategoryConfig            Category = "config"
-	CategoryInvalidToken      Category = "invalid_token"
-	CategoryInsufficientScope Category = "insufficient_scope"
-	CategoryInternal          Category = "internal"
-	CategoryManagement        Category = "management"
+	CategoryTokenRequest      = verify.CategoryTokenRequest
+	CategoryUnavailable       = verify.CategoryUnavailable
+	CategoryConfig            = verify.CategoryConfig
+	CategoryInvalidToken      = verify.CategoryInvalidToken
+	CategoryInsufficientScope = verify.CategoryInsufficientScope
+	CategoryInternal          = verify.CategoryInternal
+	CategoryManagement        = verify.CategoryManagement
 )
-
-// Category is the code's category ("" for an unknown code).
-func (c Code) Category() Category {
-	switch c {
-	case CodeInvalidRequest, CodeInvalidClient, CodeInvalidGrant, CodeUnauthorizedClient, CodeUnsupportedGrantType, CodeInvalidScope, CodeInvalidTarget, CodeOAuthError:
-		return CategoryTokenRequest
-	case CodeRateLimited, CodeServerError, CodeInvalidResponse, CodeNetworkError, CodeTimeout, CodeJWKSUnavailable, CodeWorkloadAPIUnavailable:
-		return CategoryUnavailable
-	case CodeInsecureTransport, CodeConfigError, CodeInvalidKey, CodeInvalidJWKS:
-		return CategoryConfig
-	case CodeMalformedToken, CodeTokenTooLarge, CodeUnsupportedAlgorithm, CodeAlgorithmMismatch, CodeKeyNotFound, CodeInvalidSignature, CodeTokenExpired, CodeTokenNotYetValid, CodeInvalidIssuer, CodeInvalidAudience, CodeInvalidTokenType, CodeUnsupportedCriticalHeader, CodeInvalidClaim, CodeInvalidDelegation, CodeDelegationNotAllowed, CodeInvalidDPoPProof, CodeUseDPoPNonce, CodeInvalidSPIFFEID, CodeUnknownTrustDomain:
-		return CategoryInvalidToken
-	case CodeInsufficientScope, CodeSPIFFEIDNotAllowed:
-		return CategoryInsufficientScope
-	case CodeInternalError:
-		return CategoryInternal
-	case CodeNotFound, CodeConflict, CodeInvalidClientMetadata, CodeAccessDenied:
-		return CategoryManagement
-	}
-	return ""
-}
-
-// Retryable reports whether retrying the same request may succeed after an error with this code.
-func (c Code) Retryable() bool {
-	switch c {
-	case CodeRateLimited, CodeServerError, CodeNetworkError, CodeTimeout, CodeWorkloadAPIUnavailable:
-		return true
-	}
-	return false
-}

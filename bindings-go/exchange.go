@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/authsec/authsec/bindings-go/internal/native"
 	"runtime"
 )
 
@@ -110,11 +111,11 @@ func (c *ClientCredentials) exchange(ctx context.Context, options map[string]any
 	}
 	ms := timeoutMs(ctx)
 	call := func() (*Token, error) {
-		h := c.h.acquire()
+		h := c.h.Acquire()
 		if h == nil {
 			return nil, errClosed
 		}
-		defer c.h.release()
+		defer c.h.Release()
 		cs := cString(string(b))
 		defer free(cs)
 		var out, e *C.char
@@ -133,5 +134,5 @@ func (c *ClientCredentials) exchange(ctx context.Context, options map[string]any
 	if ctx.Done() == nil {
 		return call()
 	}
-	return blocking(ctx, call)
+	return native.Blocking(ctx, call)
 }

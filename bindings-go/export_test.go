@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/authsec/authsec/bindings-go/internal/clockshare"
+	"github.com/authsec/authsec/bindings-go/internal/bridge"
 	"github.com/authsec/authsec/bindings-go/internal/testserver"
 )
 
@@ -21,24 +21,22 @@ func StartLocalServer(configJSON string) (*LocalServer, error) {
 
 // startLocalServerAt starts it on a test clock (nil: the system clock).
 func startLocalServerAt(configJSON string, clk *ManualClock) (*LocalServer, error) {
-	state, release := clockshare.State(clk)
+	state, release := bridge.ClockState(clk)
 	return testserver.Start(configJSON, state, release)
 }
 
 func (c *ClientCredentials) RequestCount() uint64 { return c.requestCount() }
 
 var CoreErrorCodes = coreErrorCodes
-var AllCodes = allCodes
-var CodeNames = codeNames
+var AllCodes = Codes()
 
 // withExtra passes raw config fields to the core (tests only).
 func withExtra(c VerifierConfig, k string, v any) VerifierConfig {
-	if c.extra == nil {
-		c.extra = map[string]any{}
-	}
-	c.extra[k] = v
-	return c
+	return bridge.WithRawOption(c, k, v).(VerifierConfig)
 }
+
+// pinnedCount is how many claims objects v's memo holds in the core and in Go.
+func pinnedCount(v *Verifier) (core uint64, memo int) { return bridge.PinnedCount(v) }
 
 func newHangingServer(t interface {
 	Cleanup(func())

@@ -385,3 +385,29 @@ func TestClientFromConfigFile(t *testing.T) {
 	}
 	c2.Close()
 }
+
+// Expiry is the core's decision on every call, memoized decoding or not.
+func TestMemoizedTokenExpires(t *testing.T) {
+	// The server, the client and the verifier share a test clock: expiry comes without sleeping.
+	clk := NewManualClock(time.Now())
+	s := startServerAt(t, 2, clk)
+	c := newTestClientAt(t, s, testSecret, clk)
+	tok, err := c.Token(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := NewVerifier(VerifierConfig{Issuer: s.Issuer, Audience: []string{"https://api.example"}, JWKSURI: s.JWKSURI, Leeway: NoLeeway, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	for i := 0; i < 3; i++ {
+		if _, err := v.Verify(ctx(t), tok.AccessToken, RequireScopes("read:data")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Advance(tok.Expiry.Sub(clk.Now()) + 1100*time.Millisecond)
+	if _, err := v.Verify(ctx(t), tok.AccessToken, RequireScopes("read:data")); !errors.Is(err, ErrTokenExpired) {
+		t.Fatalf("want ErrTokenExpired, got %v", err)
+	}
+}

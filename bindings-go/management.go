@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/authsec/authsec/bindings-go/internal/native"
 	"iter"
 	"runtime"
 	"time"
@@ -96,7 +97,7 @@ func (c ManagementConfig) settings() map[string]any {
 // retry after a refused one), argument checks, requests, Retry-After and error mapping are the
 // core's. Safe for concurrent use; Close frees it (a finalizer does too).
 type Management struct {
-	h handle
+	h native.Handle
 
 	Clients *ManagementClients
 	Scopes  *ManagementScopes
@@ -118,7 +119,7 @@ func NewManagement(cfg ManagementConfig) (*Management, error) {
 	if code := C.authsec_management_new(cs, &h, &e); code != 0 {
 		return nil, errorFrom(code, e)
 	}
-	m := &Management{h: handle{ptr: unsafe.Pointer(h), free: func(p unsafe.Pointer) { C.authsec_management_free((*C.AuthsecManagement)(p)) }}}
+	m := &Management{h: native.Handle{Ptr: unsafe.Pointer(h), Free: func(p unsafe.Pointer) { C.authsec_management_free((*C.AuthsecManagement)(p)) }}}
 	m.Clients, m.Scopes, m.Roles, m.Logs, m.Keys = &ManagementClients{m}, &ManagementScopes{m}, &ManagementRoles{m}, &ManagementLogs{m}, &ManagementKeys{m}
 	runtime.SetFinalizer(m, (*Management).Close)
 	return m, nil
@@ -126,7 +127,7 @@ func NewManagement(cfg ManagementConfig) (*Management, error) {
 
 // Close frees the native client (once calls in flight return); closing twice is fine.
 func (m *Management) Close() error {
-	m.h.close()
+	m.h.Close()
 	runtime.SetFinalizer(m, nil)
 	return nil
 }
@@ -152,11 +153,11 @@ func (m *Management) Call(ctx context.Context, operation string, args any, out a
 	}
 	ms := timeoutMs(ctx)
 	run := func() ([]byte, error) {
-		h := m.h.acquire()
+		h := m.h.Acquire()
 		if h == nil {
 			return nil, errClosed
 		}
-		defer m.h.release()
+		defer m.h.Release()
 		co := cString(operation)
 		defer free(co)
 		var ca *C.char
@@ -179,7 +180,7 @@ func (m *Management) Call(ctx context.Context, operation string, args any, out a
 			res, err = run()
 		}
 	} else {
-		res, err = blocking(ctx, run)
+		res, err = native.Blocking(ctx, run)
 	}
 	if err != nil || out == nil {
 		return err

@@ -11,6 +11,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/authsec/authsec/bindings-go/internal/bridge"
+	"github.com/authsec/authsec/bindings-go/internal/native"
 	"io"
 	"net/http"
 	"runtime"
@@ -58,7 +60,7 @@ func (o MCPServerOptions) options() map[string]any {
 	if o.Metadata != nil {
 		m["metadata"] = o.Metadata
 	}
-	if v := o.Verifier.options(); len(v) > 0 {
+	if v := bridge.VerifierOptions(o.Verifier); len(v) > 0 {
 		m["verifier"] = v
 	}
 	if o.RequiredScopes != nil {
@@ -83,7 +85,7 @@ func (o MCPServerOptions) options() map[string]any {
 // core's decision for each request. Middleware is the whole HTTP step; Begin, Decide, FilterList
 // and Allows are its parts, for other frameworks. Safe for concurrent use.
 type MCPServerAuth struct {
-	h        handle
+	h        native.Handle
 	verifier *Verifier
 	info     struct {
 		Resource        string          `json:"resource"`
@@ -142,22 +144,24 @@ func NewMCPServerAuth(o MCPServerOptions) (*MCPServerAuth, error) {
 	if code := C.authsec_mcp_server_new(cs, &h, &e); code != 0 {
 		return nil, errorFrom(code, e)
 	}
-	s := &MCPServerAuth{h: handle{ptr: unsafe.Pointer(h), free: func(p unsafe.Pointer) { C.authsec_mcp_server_free((*C.AuthsecMcpServer)(p)) }}}
+	s := &MCPServerAuth{h: native.Handle{Ptr: unsafe.Pointer(h), Free: func(p unsafe.Pointer) { C.authsec_mcp_server_free((*C.AuthsecMcpServer)(p)) }}}
 	runtime.SetFinalizer(s, (*MCPServerAuth).Close)
 	if err := json.Unmarshal([]byte(goString(C.authsec_mcp_server_info(h))), &s.info); err != nil {
 		s.Close()
 		return nil, &Error{Code: CodeInternalError, Message: "cannot read the MCP server's settings from the core"}
 	}
-	if s.verifier, err = newVerifier(s.info.VerifierOptions, o.Verifier.Clock, o.Verifier.AllowActor); err != nil {
+	v, err := bridge.NewVerifier(s.info.VerifierOptions, o.Verifier.Clock, o.Verifier.AllowActor)
+	if err != nil {
 		s.Close()
 		return nil, err
 	}
+	s.verifier = v.(*Verifier)
 	return s, nil
 }
 
 // Close frees the native objects (once calls in flight return); closing twice is fine.
 func (s *MCPServerAuth) Close() error {
-	s.h.close()
+	s.h.Close()
 	if s.verifier != nil {
 		s.verifier.Close()
 	}
@@ -198,11 +202,11 @@ func optString(s string) *C.char {
 // if absent): either resp is the answer to send (the metadata document, or a refusal), or token
 // is the bearer token to verify, then pass to Decide.
 func (s *MCPServerAuth) Begin(method, path, authorization string) (token string, resp *MCPResponse, err error) {
-	h := s.h.acquire()
+	h := s.h.Acquire()
 	if h == nil {
 		return "", nil, errClosed
 	}
-	defer s.h.release()
+	defer s.h.Release()
 	cm, cp, ca := cString(method), cString(path), optString(authorization)
 	defer free(cm)
 	defer free(cp)
@@ -222,11 +226,11 @@ func (s *MCPServerAuth) Begin(method, path, authorization string) (token string,
 // verifyErr) and the request body (nil for none). nil means allowed; otherwise send the response
 // (401/403/400 with the core's challenge, or 5xx).
 func (s *MCPServerAuth) Decide(granted []string, verifyErr error, body []byte) (*MCPResponse, error) {
-	h := s.h.acquire()
+	h := s.h.Acquire()
 	if h == nil {
 		return nil, errClosed
 	}
-	defer s.h.release()
+	defer s.h.Release()
 	cg := cString(strings.Join(granted, " "))
 	defer free(cg)
 	var cr *C.char
@@ -263,11 +267,11 @@ func (s *MCPServerAuth) Decide(granted []string, verifyErr error, body []byte) (
 // with the granted scopes may use: the result and how many items went (none when list filtering
 // is off).
 func (s *MCPServerAuth) FilterList(method string, result []byte, granted []string) ([]byte, int, error) {
-	h := s.h.acquire()
+	h := s.h.Acquire()
 	if h == nil {
 		return nil, 0, errClosed
 	}
-	defer s.h.release()
+	defer s.h.Release()
 	cm, cr, cg := cString(method), cString(string(result)), cString(strings.Join(granted, " "))
 	defer free(cm)
 	defer free(cr)
@@ -283,11 +287,11 @@ func (s *MCPServerAuth) FilterList(method string, result []byte, granted []strin
 // Allows reports whether a token with the granted scopes may do method on target ("" for a
 // method without one), as list filtering decides.
 func (s *MCPServerAuth) Allows(method, target string, granted []string) bool {
-	h := s.h.acquire()
+	h := s.h.Acquire()
 	if h == nil {
 		return false
 	}
-	defer s.h.release()
+	defer s.h.Release()
 	cm, ct, cg := cString(method), optString(target), cString(strings.Join(granted, " "))
 	defer free(cm)
 	defer free(ct)
@@ -354,7 +358,7 @@ type MCPAttempt uint8
 // 403 insufficient_scope to one request for more scopes. MCPTransport drives it for HTTP. Safe
 // for concurrent use; share one per MCP server.
 type MCPClient struct {
-	h handle
+	h native.Handle
 }
 
 // MCPClientOption changes how NewMCPClient builds a client.
@@ -386,18 +390,18 @@ func NewMCPClient(serverURL string, cfg ClientConfig, opts ...MCPClientOption) (
 	var h *C.AuthsecMcpClient
 	var e *C.char
 	var code C.AuthsecCode
-	cfg.Clock.with(func(clk *C.AuthsecClock) { code = C.authsec_mcp_client_new(cu, cs, clk, &h, &e) })
+	withClock(cfg.Clock, func(clk *C.AuthsecClock) { code = C.authsec_mcp_client_new(cu, cs, clk, &h, &e) })
 	if code != 0 {
 		return nil, errorFrom(code, e)
 	}
-	c := &MCPClient{h: handle{ptr: unsafe.Pointer(h), free: func(p unsafe.Pointer) { C.authsec_mcp_client_free((*C.AuthsecMcpClient)(p)) }}}
+	c := &MCPClient{h: native.Handle{Ptr: unsafe.Pointer(h), Free: func(p unsafe.Pointer) { C.authsec_mcp_client_free((*C.AuthsecMcpClient)(p)) }}}
 	runtime.SetFinalizer(c, (*MCPClient).Close)
 	return c, nil
 }
 
 // Close frees the native client (once calls in flight return); closing twice is fine.
 func (c *MCPClient) Close() error {
-	c.h.close()
+	c.h.Close()
 	runtime.SetFinalizer(c, nil)
 	return nil
 }
@@ -408,11 +412,11 @@ func mcpCall[T any](ctx context.Context, c *MCPClient, f func(h *C.AuthsecMcpCli
 	ms := timeoutMs(ctx)
 	run := func() (T, error) {
 		var zero T
-		h := c.h.acquire()
+		h := c.h.Acquire()
 		if h == nil {
 			return zero, errClosed
 		}
-		defer c.h.release()
+		defer c.h.Release()
 		var e *C.char
 		v, code := f((*C.AuthsecMcpClient)(h), ms, &e)
 		if code != 0 {
@@ -423,7 +427,7 @@ func mcpCall[T any](ctx context.Context, c *MCPClient, f func(h *C.AuthsecMcpCli
 	if ctx.Done() == nil {
 		return run()
 	}
-	return blocking(ctx, run)
+	return native.Blocking(ctx, run)
 }
 
 // Authorization is the Authorization header for the next request to the server, "" before
@@ -477,8 +481,8 @@ type MCPClientInfo struct {
 // Info is what the client knows about its server now.
 func (c *MCPClient) Info() MCPClientInfo {
 	var i MCPClientInfo
-	if h := c.h.acquire(); h != nil {
-		defer c.h.release()
+	if h := c.h.Acquire(); h != nil {
+		defer c.h.Release()
 		json.Unmarshal([]byte(goString(C.authsec_mcp_client_info((*C.AuthsecMcpClient)(h)))), &i)
 	}
 	return i

@@ -83,7 +83,7 @@ func TestSettingsAreReadByTheCore(t *testing.T) {
 			t.Fatalf("discovered JWKS: %v", err)
 		}
 	}
-	if core, memo := v.pinnedCount(); core != 0 || memo != 0 {
+	if core, memo := pinnedCount(v); core != 0 || memo != 0 {
 		t.Fatalf("NoVerifiedCache pinned %d, memoized %d", core, memo)
 	}
 	if _, err := NewVerifier(VerifierConfig{Discover: true, JWKSURI: s.JWKSURI, Issuer: s.Issuer}); !errors.Is(err, ErrConfigError) {

@@ -9,6 +9,8 @@ import "C"
 import (
 	"context"
 	"encoding/json"
+	"github.com/authsec/authsec/bindings-go/internal/bridge"
+	"github.com/authsec/authsec/bindings-go/internal/native"
 	"net"
 	"net/http"
 	"runtime"
@@ -204,7 +206,7 @@ func addHeader(dst, src http.Header) {
 // DPoP key or a client certificate, the resource's DPoP nonce, proof replays and the scopes. Safe
 // for concurrent use.
 type RequestVerifier struct {
-	h handle
+	h native.Handle
 	v *Verifier
 }
 
@@ -216,11 +218,11 @@ func NewRequestVerifier(v *Verifier, opts RequestOptions) (*RequestVerifier, err
 	if err != nil {
 		return nil, &Error{Code: CodeConfigError, Message: err.Error()}
 	}
-	vh := v.h.acquire()
+	vh, release := bridge.AcquireVerifier(v)
 	if vh == nil {
 		return nil, errClosed
 	}
-	defer v.h.release()
+	defer release()
 	cs := cString(string(b))
 	defer free(cs)
 	var h *C.AuthsecRequestVerifier
@@ -229,15 +231,15 @@ func NewRequestVerifier(v *Verifier, opts RequestOptions) (*RequestVerifier, err
 		return nil, errorFrom(code, e)
 	}
 	runtime.KeepAlive(v)
-	rv := &RequestVerifier{v: v, h: handle{ptr: unsafe.Pointer(h),
-		free: func(p unsafe.Pointer) { C.authsec_request_verifier_free((*C.AuthsecRequestVerifier)(p)) }}}
+	rv := &RequestVerifier{v: v, h: native.Handle{Ptr: unsafe.Pointer(h),
+		Free: func(p unsafe.Pointer) { C.authsec_request_verifier_free((*C.AuthsecRequestVerifier)(p)) }}}
 	runtime.SetFinalizer(rv, (*RequestVerifier).Close)
 	return rv, nil
 }
 
 // Close frees the native request verifier (once calls in flight return); closing twice is fine.
 func (rv *RequestVerifier) Close() error {
-	rv.h.close()
+	rv.h.Close()
 	runtime.SetFinalizer(rv, nil)
 	return nil
 }
@@ -271,10 +273,11 @@ func headerOf(pairs [][2]string) http.Header {
 func (d *verdict) decode() (*Accepted, error) {
 	switch {
 	case d.Accepted != nil:
-		c, err := decodeClaims(d.Accepted.Claims)
+		claims, err := bridge.DecodeClaims(d.Accepted.Claims)
 		if err != nil {
 			return nil, err
 		}
+		c := claims.(*Claims)
 		a := d.Accepted
 		return &Accepted{Claims: c, Token: a.Token, Scheme: a.Scheme, DPoPThumbprint: a.JKT, CertificateThumbprint: a.Certificate,
 			Header: headerOf(a.Headers)}, nil
@@ -290,11 +293,11 @@ func (d *verdict) decode() (*Accepted, error) {
 
 // verify calls the core: wait=false never blocks and answers pending when keys must be fetched.
 func (rv *RequestVerifier) verify(req, scopes []byte, cert []byte, wait bool, ms C.uint64_t) (a *Accepted, pending bool, err error) {
-	h := rv.h.acquire()
+	h := rv.h.Acquire()
 	if h == nil {
 		return nil, false, errClosed
 	}
-	defer rv.h.release()
+	defer rv.h.Release()
 	rp, rn := bytesArg(req)
 	sp, sn := bytesArg(scopes)
 	var cp *C.uint8_t
@@ -342,11 +345,7 @@ func (rv *RequestVerifier) Verify(ctx context.Context, p RequestParts, opts ...V
 	}
 	var scopes []byte
 	if len(opts) > 0 {
-		var r scopeReq
-		for _, o := range opts {
-			o(&r)
-		}
-		scopes, _ = json.Marshal(r)
+		scopes = bridge.ScopesJSON(opts, nil)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -354,7 +353,7 @@ func (rv *RequestVerifier) Verify(ctx context.Context, p RequestParts, opts ...V
 	a, pending, err := rv.verify(req, scopes, p.ClientCertificate, false, 0)
 	if pending {
 		ms := timeoutMs(ctx)
-		a, err = blocking(ctx, func() (*Accepted, error) {
+		a, err = native.Blocking(ctx, func() (*Accepted, error) {
 			a, _, err := rv.verify(req, scopes, p.ClientCertificate, true, ms)
 			return a, err
 		})
@@ -362,8 +361,8 @@ func (rv *RequestVerifier) Verify(ctx context.Context, p RequestParts, opts ...V
 	if err != nil {
 		return nil, err
 	}
-	if act, ok := a.Claims.Actor(); ok && rv.v.allowActor != nil && !rv.v.allowActor(act) {
-		return nil, rv.refusal(actorRefused(act.ID()), a.Scheme, scopes)
+	if err := bridge.CheckActor(rv.v, a.Claims); err != nil {
+		return nil, rv.refusal(err, a.Scheme, scopes)
 	}
 	return a, nil
 }
@@ -374,11 +373,11 @@ func (rv *RequestVerifier) refusal(err error, scheme string, scopes []byte) erro
 	if !ok {
 		return err
 	}
-	h := rv.h.acquire()
+	h := rv.h.Acquire()
 	if h == nil {
 		return errClosed
 	}
-	defer rv.h.release()
+	defer rv.h.Release()
 	in := map[string]any{"code": ae.Code.String(), "message": ae.Message, "missing_scopes": ae.MissingScopes}
 	b, _ := json.Marshal(in)
 	ci, cs := cString(string(b)), cString(scheme)

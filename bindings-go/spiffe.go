@@ -11,6 +11,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"github.com/authsec/authsec/bindings-go/internal/native"
 	"os"
 	"os/signal"
 	"runtime"
@@ -142,7 +143,7 @@ type JWTSVID struct {
 // JWTSVIDVerifier verifies JWT-SVIDs (the core's rules: signature by the bundle of the trust
 // domain of sub, aud, exp, allowed IDs). Safe for concurrent use.
 type JWTSVIDVerifier struct {
-	h handle
+	h native.Handle
 }
 
 // NewJWTSVIDVerifier creates a verifier. With WorkloadAPI it waits for the first bundles, as
@@ -162,12 +163,12 @@ func NewJWTSVIDVerifier(ctx context.Context, opts JWTSVIDOptions) (*JWTSVIDVerif
 		var h *C.AuthsecJwtSvidVerifier
 		var e *C.char
 		var code C.AuthsecCode
-		opts.Clock.with(func(clk *C.AuthsecClock) { code = C.authsec_jwt_svid_verifier_new(cs, clk, ms, &h, &e) })
+		withClock(opts.Clock, func(clk *C.AuthsecClock) { code = C.authsec_jwt_svid_verifier_new(cs, clk, ms, &h, &e) })
 		if code != 0 {
 			return nil, errorFrom(code, e)
 		}
-		v := &JWTSVIDVerifier{h: handle{ptr: unsafe.Pointer(h),
-			free: func(p unsafe.Pointer) { C.authsec_jwt_svid_verifier_free((*C.AuthsecJwtSvidVerifier)(p)) }}}
+		v := &JWTSVIDVerifier{h: native.Handle{Ptr: unsafe.Pointer(h),
+			Free: func(p unsafe.Pointer) { C.authsec_jwt_svid_verifier_free((*C.AuthsecJwtSvidVerifier)(p)) }}}
 		runtime.SetFinalizer(v, (*JWTSVIDVerifier).Close)
 		return v, nil
 	}, (*JWTSVIDVerifier).Close)
@@ -206,17 +207,17 @@ func abandonable[T any](ctx context.Context, f func() (*T, error), closeFn func(
 // Close frees the native verifier and stops its Workload API watch (once calls in flight
 // return); closing twice is fine.
 func (v *JWTSVIDVerifier) Close() error {
-	v.h.close()
+	v.h.Close()
 	runtime.SetFinalizer(v, nil)
 	return nil
 }
 
 func (v *JWTSVIDVerifier) verify(token string, wait bool, ms C.uint64_t) (*JWTSVID, error) {
-	h := v.h.acquire()
+	h := v.h.Acquire()
 	if h == nil {
 		return nil, errClosed
 	}
-	defer v.h.release()
+	defer v.h.Release()
 	tp, tn := bytesArg([]byte(token))
 	var out, e *C.char
 	code := C.authsec_jwt_svid_verifier_verify((*C.AuthsecJwtSvidVerifier)(h), tp, tn, C.bool(wait), ms, &out, &e)
@@ -258,7 +259,7 @@ func (v *JWTSVIDVerifier) Verify(ctx context.Context, token string) (*JWTSVID, e
 		return s, err
 	}
 	ms := timeoutMs(ctx)
-	return blocking(ctx, func() (*JWTSVID, error) { return v.verify(token, true, ms) })
+	return native.Blocking(ctx, func() (*JWTSVID, error) { return v.verify(token, true, ms) })
 }
 
 // SPIFFEIDMatches says whether the SPIFFE ID id matches one of patterns (exact IDs,
@@ -285,7 +286,7 @@ func SPIFFEIDMatches(id string, patterns []string) (bool, error) {
 // is unreachable or has no identity for this workload yet, calls fail with
 // ErrWorkloadAPIUnavailable (retryable).
 type WorkloadAPIClient struct {
-	h handle
+	h native.Handle
 }
 
 // WorkloadJWTSVID is a JWT-SVID from the Workload API. Token never appears in fmt output.
@@ -336,15 +337,15 @@ func NewWorkloadAPIClient(endpoint string) (*WorkloadAPIClient, error) {
 	if code := C.authsec_workload_api_new(ce, &h, &e); code != 0 {
 		return nil, errorFrom(code, e)
 	}
-	c := &WorkloadAPIClient{h: handle{ptr: unsafe.Pointer(h),
-		free: func(p unsafe.Pointer) { C.authsec_workload_api_free((*C.AuthsecWorkloadApi)(p)) }}}
+	c := &WorkloadAPIClient{h: native.Handle{Ptr: unsafe.Pointer(h),
+		Free: func(p unsafe.Pointer) { C.authsec_workload_api_free((*C.AuthsecWorkloadApi)(p)) }}}
 	runtime.SetFinalizer(c, (*WorkloadAPIClient).Close)
 	return c, nil
 }
 
 // Close frees the client (once calls in flight return); closing twice is fine.
 func (c *WorkloadAPIClient) Close() error {
-	c.h.close()
+	c.h.Close()
 	runtime.SetFinalizer(c, nil)
 	return nil
 }
@@ -353,12 +354,12 @@ func (c *WorkloadAPIClient) Close() error {
 func (c *WorkloadAPIClient) call(ctx context.Context, out any,
 	f func(h *C.AuthsecWorkloadApi, ms C.uint64_t, res, e **C.char) C.AuthsecCode) error {
 	ms := timeoutMs(ctx)
-	_, err := blocking(ctx, func() (struct{}, error) {
-		h := c.h.acquire()
+	_, err := native.Blocking(ctx, func() (struct{}, error) {
+		h := c.h.Acquire()
 		if h == nil {
 			return struct{}{}, errClosed
 		}
-		defer c.h.release()
+		defer c.h.Release()
 		var res, e *C.char
 		code := f((*C.AuthsecWorkloadApi)(h), ms, &res, &e)
 		runtime.KeepAlive(c)

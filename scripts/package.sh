@@ -216,8 +216,8 @@ node scripts/package-npm.mjs testing "$stage/npm/sdk-testing" "$version" "${npm_
 wasm/build.sh
 (cd "$out/npm" && npm pack --silent "$root/wasm" >/dev/null)
 
-# The Go module, with a verify-only program built against it: the size a service that only
-# verifies tokens carries.
+# The Go module, with a verify-only program built against it (it imports package verify, the
+# verifier without the network stack): the size a service that only verifies tokens carries.
 goplat_host="$(go env GOOS)_$(go env GOARCH)"
 tar -C "$stage/go" -czf "$out/go/authsec-go-$version.tar.gz" bindings-go
 # The module zips the Go module proxy would serve (scripts/gomodzip: golang.org/x/mod/zip's rules
@@ -229,7 +229,7 @@ done
 (cd scripts/gomodzip && go run . "$out/go" "v$version" "${go_modules[@]}")
 tests/install/go-program.sh "$stage/go/bindings-go" tests/install/go-verify-only "$stage/go-verify-only"
 (cd "$stage/go-verify-only" && go build -trimpath -ldflags "-s -w" -o "$stage/verify-only" .)
-size_check "$stage/verify-only" "$BUDGET_GO_PROGRAM" "go: a verify-only program ($goplat_host, -s -w)"
+size_check "$stage/verify-only" "$BUDGET_GO_PROGRAM" "go: a verify-only program, package verify ($goplat_host, -s -w)"
 # The same program linked with --gc-sections, which drops the library code it never calls (the
 # client, MCP, management, the Workload API). The go command takes that flag from CGO_LDFLAGS but
 # not from a module's #cgo lines, so it is the user's choice (bindings-go/README.md); recorded only.

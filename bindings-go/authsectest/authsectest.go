@@ -23,7 +23,7 @@ import (
 	"time"
 
 	authsec "github.com/authsec/authsec/bindings-go"
-	"github.com/authsec/authsec/bindings-go/internal/clockshare"
+	"github.com/authsec/authsec/bindings-go/internal/bridge"
 	"github.com/authsec/authsec/bindings-go/internal/testserver"
 )
 
@@ -131,7 +131,7 @@ func start(configJSON string, clock *authsec.ManualClock) (*Server, error) {
 			return nil, &authsec.Error{Code: authsec.CodeConfigError, Message: "local server config: " + err.Error()}
 		}
 	}
-	state, release := clockshare.State(clock)
+	state, release := bridge.ClockState(clock)
 	s, err := testserver.Start(configJSON, state, release)
 	if err != nil {
 		var e *testserver.Error

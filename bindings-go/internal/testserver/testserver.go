@@ -49,7 +49,7 @@ func goString(p *C.char) string {
 }
 
 // Start starts a server with the server's settings as JSON ("" = defaults). clockState and
-// clockRelease are nil, or a shared test clock (package clockshare), whose reference Start
+// clockRelease are nil, or a shared test clock (package bridge), whose reference Start
 // takes over in every case.
 func Start(configJSON string, clockState, clockRelease unsafe.Pointer) (*Server, error) {
 	var cs *C.char

@@ -2,7 +2,8 @@
 
 // Package prebuilt links the authsec static library for linux/amd64 (libauthsec_capi.a, next to
 // this file in the module that release tags ship; bindings-go/build.sh builds it in a checkout).
-// Package authsec imports it on linux/amd64: a Go program needs only a C compiler, not Rust.
+// Package verify (and so package authsec) imports it on linux/amd64: a Go program needs only a C
+// compiler, not Rust.
 package prebuilt
 
 /*

@@ -1,6 +1,7 @@
-// A service that only verifies access tokens, as small as such a program gets: scripts/package.sh
-// builds it against the packaged Go module (-ldflags "-s -w") and holds its size to the budget,
-// and tests/install/run.sh runs it on a token from the local server.
+// A service that only verifies access tokens, as small as such a program gets: it imports package
+// verify (no net/http, no crypto/tls), not the root package. scripts/package.sh builds it against
+// the packaged Go module (-ldflags "-s -w") and holds its size to the budget, and
+// tests/install/run.sh runs it on a token from the local server.
 //
 //	verify-only <issuer> <audience> <jwks_uri> <token>   prints the token's subject and scopes
 package main
@@ -10,7 +11,7 @@ import (
 	"fmt"
 	"os"
 
-	authsec "github.com/authsec/authsec/bindings-go"
+	"github.com/authsec/authsec/bindings-go/verify"
 )
 
 func main() {
@@ -18,7 +19,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: verify-only <issuer> <audience> <jwks_uri> <token>")
 		os.Exit(2)
 	}
-	v, err := authsec.NewVerifier(authsec.VerifierConfig{
+	v, err := verify.New(verify.Config{
 		Issuer: os.Args[1], Audience: []string{os.Args[2]}, JWKSURI: os.Args[3], AllowInsecureHTTP: true,
 	})
 	if err != nil {

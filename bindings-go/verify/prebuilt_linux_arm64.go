@@ -1,4 +1,4 @@
-package authsec
+package verify
 
 // The static library for linux/arm64 comes from its own module (lib/linux_arm64): only the
 // platform's library is downloaded, and each module stays far below the 500 MiB module zip limit.

@@ -1,4 +1,4 @@
-package authsec
+package verify
 
 /*
 #include "authsec.h"
@@ -10,21 +10,21 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/authsec/authsec/bindings-go/internal/clockshare"
+	"github.com/authsec/authsec/bindings-go/internal/native"
 )
 
 // ManualClock is a clock that moves only when told to (the core's manual clock), for tests: give
-// it as ClientConfig.Clock and VerifierConfig.Clock (and to authsectest's server) to simulate
+// it as Config.Clock, authsec.ClientConfig.Clock (and to authsectest's server) to simulate
 // expiry without sleeping. authsectest.NewClock makes one for a test. Safe for concurrent use;
 // clients and verifiers made with it keep reading it after Close.
 type ManualClock struct {
-	h handle
+	h native.Handle
 }
 
 // NewManualClock returns a clock at start (millisecond precision).
 func NewManualClock(start time.Time) *ManualClock {
-	c := &ManualClock{h: handle{ptr: unsafe.Pointer(C.authsec_clock_new(C.int64_t(start.UnixMilli()))),
-		free: func(p unsafe.Pointer) { C.authsec_clock_free((*C.AuthsecClock)(p)) }}}
+	c := &ManualClock{h: native.Handle{Ptr: unsafe.Pointer(C.authsec_clock_new(C.int64_t(start.UnixMilli()))),
+		Free: func(p unsafe.Pointer) { C.authsec_clock_free((*C.AuthsecClock)(p)) }}}
 	runtime.SetFinalizer(c, (*ManualClock).Close)
 	return c
 }
@@ -35,9 +35,9 @@ func (c *ManualClock) with(f func(*C.AuthsecClock)) {
 		f(nil)
 		return
 	}
-	p := c.h.acquire()
+	p := c.h.Acquire()
 	if p != nil {
-		defer c.h.release()
+		defer c.h.Release()
 	}
 	f((*C.AuthsecClock)(p))
 	runtime.KeepAlive(c)
@@ -64,19 +64,18 @@ func (c *ManualClock) Advance(d time.Duration) {
 
 // Close frees the clock's handle; closing twice is fine.
 func (c *ManualClock) Close() error {
-	c.h.close()
+	c.h.Close()
 	runtime.SetFinalizer(c, nil)
 	return nil
 }
 
-func init() {
-	clockshare.State = func(clock any) (state, release unsafe.Pointer) {
-		if c, ok := clock.(*ManualClock); ok && c != nil {
-			c.with(func(p *C.AuthsecClock) { state = unsafe.Pointer(C.authsec_clock_share(p)) })
-		}
-		if state == nil {
-			return nil, nil
-		}
-		return state, unsafe.Pointer(C.authsec_clock_release)
+// clockState is bridge.ClockState: a *ManualClock's shared native state for the testing library.
+func clockState(clock any) (state, release unsafe.Pointer) {
+	if c, ok := clock.(*ManualClock); ok && c != nil {
+		c.with(func(p *C.AuthsecClock) { state = unsafe.Pointer(C.authsec_clock_share(p)) })
 	}
+	if state == nil {
+		return nil, nil
+	}
+	return state, unsafe.Pointer(C.authsec_clock_release)
 }

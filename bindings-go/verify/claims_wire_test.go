@@ -1,4 +1,4 @@
-package authsec
+package verify
 
 import (
 	"crypto/ed25519"
@@ -55,7 +55,7 @@ func (s signer) token(t *testing.T, extra map[string]any) string {
 
 func (s signer) verifier(t *testing.T, cacheSize int) *Verifier {
 	t.Helper()
-	v, err := NewVerifier(VerifierConfig{Issuer: "https://issuer.example", Audience: []string{"https://api.example"},
+	v, err := New(Config{Issuer: "https://issuer.example", Audience: []string{"https://api.example"},
 		JWKS: s.jwks, VerifiedCacheSize: cacheSize})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package authsec
+package verify
 
 import (
 	"fmt"

@@ -1,0 +1,58 @@
+package verify
+
+/*
+#include "authsec.h"
+*/
+import "C"
+
+import (
+	"maps"
+	"unsafe"
+
+	"github.com/authsec/authsec/bindings-go/internal/bridge"
+)
+
+var errClosed = &Error{Code: CodeConfigError, Message: "the object was closed"}
+
+// What package authsec and the testing library need of this package's internals (package
+// bridge says what each is).
+func init() {
+	bridge.ClockState = clockState
+	bridge.WithClock = func(clock any, f func(unsafe.Pointer)) {
+		c, _ := clock.(*ManualClock)
+		c.with(func(p *C.AuthsecClock) { f(unsafe.Pointer(p)) })
+	}
+	bridge.ErrorFromJSON = func(code uint32, text []byte) error { return errorFromJSON(Code(code), text) }
+	bridge.AcquireVerifier = func(v any) (unsafe.Pointer, func()) {
+		vv := v.(*Verifier)
+		if p := vv.h.Acquire(); p != nil {
+			return p, vv.h.Release
+		}
+		return nil, func() {}
+	}
+	bridge.NewVerifier = func(options []byte, clock any, allowActor any) (any, error) {
+		c, _ := clock.(*ManualClock)
+		a, _ := allowActor.(func(Actor) bool)
+		return newVerifier(options, c, a)
+	}
+	bridge.VerifierOptions = func(cfg any) map[string]any { return cfg.(Config).options() }
+	bridge.ScopesJSON = func(opts any, b []byte) []byte {
+		var r scopeReq
+		for _, o := range opts.([]Option) {
+			o(&r)
+		}
+		return r.appendJSON(b)
+	}
+	bridge.CheckActor = func(v any, claims any) error { return v.(*Verifier).checkActor(claims.(*Claims)) }
+	bridge.DecodeClaims = func(text []byte) (any, error) { return decodeClaims(text) }
+	bridge.WithRawOption = func(cfg any, name string, value any) any {
+		c := cfg.(Config)
+		c.extra = maps.Clone(c.extra)
+		if c.extra == nil {
+			c.extra = map[string]any{}
+		}
+		c.extra[name] = value
+		return c
+	}
+	bridge.PinnedCount = func(v any) (uint64, int) { return v.(*Verifier).pinnedCount() }
+}
