@@ -179,29 +179,11 @@ func abandonable[T any](ctx context.Context, f func() (*T, error), closeFn func(
 	if ctx.Done() == nil {
 		return f()
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	type result struct {
-		v   *T
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		v, err := f()
-		ch <- result{v, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.v, r.err
-	case <-ctx.Done():
-		go func() {
-			if r := <-ch; r.v != nil {
-				closeFn(r.v)
-			}
-		}()
-		return nil, ctx.Err()
-	}
+	return native.BlockingOrDrop(ctx, f, func(v *T) {
+		if v != nil {
+			closeFn(v)
+		}
+	})
 }
 
 // Close frees the native verifier and stops its Workload API watch (once calls in flight

@@ -85,8 +85,14 @@ func TimeoutMs(ctx context.Context) uint64 {
 // Blocking runs a blocking C call on its own goroutine so ctx cancellation returns at once (the
 // call finishes in the background and its result is dropped).
 func Blocking[T any](ctx context.Context, f func() (T, error)) (T, error) {
+	return BlockingOrDrop(ctx, f, nil)
+}
+
+// BlockingOrDrop is Blocking that gives what f returns after ctx ended first to drop (a
+// constructor's object, to close); drop may be nil.
+func BlockingOrDrop[T any](ctx context.Context, f func() (T, error), drop func(T)) (T, error) {
+	var zero T
 	if err := ctx.Err(); err != nil {
-		var zero T
 		return zero, err
 	}
 	type result struct {
@@ -102,7 +108,13 @@ func Blocking[T any](ctx context.Context, f func() (T, error)) (T, error) {
 	case r := <-ch:
 		return r.v, r.err
 	case <-ctx.Done():
-		var zero T
+		if drop != nil {
+			go func() {
+				if r := <-ch; r.err == nil {
+					drop(r.v)
+				}
+			}()
+		}
 		return zero, ctx.Err()
 	}
 }
