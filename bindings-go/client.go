@@ -34,7 +34,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/authsec/authsec/bindings-go/internal/native"
 	"net/http"
 	"os"
 	"runtime"
@@ -42,6 +41,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/authsec/authsec/bindings-go/internal/native"
 )
 
 // ClientConfig configures a client-credentials client. Empty fields keep the core's defaults;

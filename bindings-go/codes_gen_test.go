@@ -61,12 +61,9 @@ func genCodes(core []coreCode) []byte {
 	}
 	b.WriteString(")\n\n// Category groups error codes: what failed (the core's categories).\ntype Category string\n\n")
 	b.WriteString("// Error categories.\nconst (\n")
-	var cats []string
-	for _, c := range core {
-		if !slices.Contains(cats, c.Category) {
-			cats = append(cats, c.Category)
-			fmt.Fprintf(&b, "\tCategory%s Category = %q\n", goName(c.Category), c.Category)
-		}
+	cats := categories(core)
+	for _, cat := range cats {
+		fmt.Fprintf(&b, "\tCategory%s Category = %q\n", goName(cat), cat)
 	}
 	b.WriteString(")\n\n// Category is the code's category (\"\" for an unknown code).\nfunc (c Code) Category() Category {\n\tswitch c {\n")
 	for _, cat := range cats {
@@ -104,15 +101,22 @@ func genAliases(core []coreCode) []byte {
 		fmt.Fprintf(&b, "\tErr%s = verify.Err%s\n", goName(c.Name), goName(c.Name))
 	}
 	b.WriteString(")\n\n// Error categories (package verify's).\nconst (\n")
+	for _, cat := range categories(core) {
+		fmt.Fprintf(&b, "\tCategory%s = verify.Category%s\n", goName(cat), goName(cat))
+	}
+	b.WriteString(")\n")
+	return formatted(b.Bytes())
+}
+
+// categories are the core's categories in the order its codes first name them.
+func categories(core []coreCode) []string {
 	var cats []string
 	for _, c := range core {
 		if !slices.Contains(cats, c.Category) {
 			cats = append(cats, c.Category)
-			fmt.Fprintf(&b, "\tCategory%s = verify.Category%s\n", goName(c.Category), goName(c.Category))
 		}
 	}
-	b.WriteString(")\n")
-	return formatted(b.Bytes())
+	return cats
 }
 
 func formatted(src []byte) []byte {

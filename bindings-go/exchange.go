@@ -10,8 +10,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/authsec/authsec/bindings-go/internal/native"
 	"runtime"
+
+	"github.com/authsec/authsec/bindings-go/internal/native"
 )
 
 // ExchangeRequest is an RFC 8693 token exchange (ClientCredentials.ExchangeToken): trade

@@ -10,11 +10,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/authsec/authsec/bindings-go/internal/native"
 	"iter"
 	"runtime"
 	"time"
 	"unsafe"
+
+	"github.com/authsec/authsec/bindings-go/internal/native"
 )
 
 // ManagementConfig configures a Management client: where the server is (BaseURL, or Domain for

@@ -11,14 +11,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/authsec/authsec/bindings-go/internal/bridge"
-	"github.com/authsec/authsec/bindings-go/internal/native"
 	"io"
 	"net/http"
 	"runtime"
 	"strconv"
 	"strings"
 	"unsafe"
+
+	"github.com/authsec/authsec/bindings-go/internal/bridge"
+	"github.com/authsec/authsec/bindings-go/internal/native"
 )
 
 // ---------------------------------------------------------------------------------------------

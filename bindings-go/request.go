@@ -9,13 +9,14 @@ import "C"
 import (
 	"context"
 	"encoding/json"
-	"github.com/authsec/authsec/bindings-go/internal/bridge"
-	"github.com/authsec/authsec/bindings-go/internal/native"
 	"net"
 	"net/http"
 	"runtime"
 	"time"
 	"unsafe"
+
+	"github.com/authsec/authsec/bindings-go/internal/bridge"
+	"github.com/authsec/authsec/bindings-go/internal/native"
 )
 
 // RequestOptions configures how a protected resource checks whole requests (RequestVerifier,

@@ -11,7 +11,6 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
-	"github.com/authsec/authsec/bindings-go/internal/native"
 	"os"
 	"os/signal"
 	"runtime"
@@ -19,6 +18,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/authsec/authsec/bindings-go/internal/native"
 )
 
 var sigpipeOnce sync.Once

@@ -6,7 +6,6 @@ package verify
 import "C"
 
 import (
-	"maps"
 	"unsafe"
 
 	"github.com/authsec/authsec/bindings-go/internal/bridge"
@@ -45,14 +44,6 @@ func init() {
 	}
 	bridge.CheckActor = func(v any, claims any) error { return v.(*Verifier).checkActor(claims.(*Claims)) }
 	bridge.DecodeClaims = func(text []byte) (any, error) { return decodeClaims(text) }
-	bridge.WithRawOption = func(cfg any, name string, value any) any {
-		c := cfg.(Config)
-		c.extra = maps.Clone(c.extra)
-		if c.extra == nil {
-			c.extra = map[string]any{}
-		}
-		c.extra[name] = value
-		return c
-	}
+	bridge.WithRawOption = func(cfg any, name string, value any) any { return cfg.(Config).withOption(name, value) }
 	bridge.PinnedCount = func(v any) (uint64, int) { return v.(*Verifier).pinnedCount() }
 }

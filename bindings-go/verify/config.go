@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"maps"
 	"time"
 )
 
@@ -75,6 +76,16 @@ const NoVerifiedCache = -1
 // NoActors is a MaxDelegationDepth of zero: no delegated token is accepted (a zero
 // MaxDelegationDepth means no limit).
 const NoActors = -1
+
+// withOption is c with a raw core option added (tests only: options Config cannot express).
+func (c Config) withOption(name string, value any) Config {
+	c.extra = maps.Clone(c.extra)
+	if c.extra == nil {
+		c.extra = map[string]any{}
+	}
+	c.extra[name] = value
+	return c
+}
 
 // options is the config as the core's options map (set fields only).
 func (c Config) options() map[string]any {

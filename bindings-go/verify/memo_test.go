@@ -46,7 +46,7 @@ func vectorVerifier(t *testing.T, jwks []byte, cacheSize int) *Verifier {
 	cfg := Config{Issuer: "https://issuer.example", Audience: []string{"https://api.example"}, JWKS: string(jwks),
 		Clock: NewManualClock(time.Unix(vectorNow, 0))}
 	if cacheSize >= 0 {
-		cfg = withExtra(cfg, "verified_cache_size", cacheSize)
+		cfg = cfg.withOption("verified_cache_size", cacheSize)
 	}
 	v, err := New(cfg)
 	if err != nil {

@@ -10,7 +10,7 @@ package verify
 #cgo nocallback authsec_go_verifier_verify
 
 // authsec_verifier_verify_pinned with no argument cgo checks for Go pointers (see
-// authsec_go_client_token in client.go): the handle comes in as a uintptr_t and the results go
+// authsec_go_client_token in ../client.go): the handle comes in as a uintptr_t and the results go
 // to one struct whose C pointers are uintptr_t. The token, scopes and claims buffer are byte
 // pointers, which cgo does not check.
 typedef struct {
