@@ -260,9 +260,9 @@ func (j jwxBench) verify(token string) (string, error) {
 func (jwxBench) close() {}
 
 // benchFirst verifies the corpus's first-sight tokens: op i verifies token i%n with the verifier
-// of round i/n (all made before the timer starts; one round's verifier is closed when the round
-// after next starts, as a verifier's cache would be dropped: outside the timer one at a time,
-// inside it with RunParallel).
+// of round i/n (all made before the timer starts; a round's verifier is closed, as a verifier's
+// cache would be dropped: one at a time outside the timer when the round after next starts, with
+// RunParallel inside it when the round's last call returns).
 //
 // goroutines is RunParallel's parallelism: 0 runs one at a time, 1 GOMAXPROCS goroutines, p
 // p×GOMAXPROCS goroutines.
@@ -303,20 +303,24 @@ func benchFirst(b *testing.B, lib benchLib, alg string, goroutines int) {
 		return
 	}
 	var next atomic.Int64
+	// done[r] counts round r's returned calls: the call that makes it n closes the round (no call
+	// of it is left to run), where a goroutine held up between taking an index and calling verify
+	// may still be on round r long after others have moved two rounds on.
+	done := make([]atomic.Int64, len(rounds))
 	if goroutines > 1 {
 		b.SetParallelism(goroutines)
 	}
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := int(next.Add(1) - 1)
-			if i%n == 0 && i >= 2*n {
-				// Every call of round i/n-2 has returned (other goroutines are at most a few
-				// tokens behind): its cache goes.
-				rounds[i/n-2].close()
-			}
-			if _, err := rounds[i/n].verify(tokens[i%n]); err != nil {
+			r := i / n
+			if _, err := rounds[r].verify(tokens[i%n]); err != nil {
 				b.Error(err)
 				return
+			}
+			if done[r].Add(1) == int64(n) {
+				rounds[r].close()
+				rounds[r] = nil
 			}
 		}
 	})
