@@ -27,7 +27,10 @@ package authsec
 // to a spinning thread that finds nothing to run, and the call's return must find a P again: about
 // one context switch per call, and the two cores run the checks ~83% of the time (perf stat:
 // 1.65 CPUs used of 2). With more goroutines than Ps (first_server), the retaken P runs another
-// goroutine's check, and no core idles. golang-jwt and jwx are pure Go and don't meet this.
+// goroutine's check, and no core idles. golang-jwt and jwx are pure Go and don't meet this. The
+// cgo control (package cgocontrol: BenchmarkCgoControl, and TestBenchReport's cgo-control and
+// go-control lines) shows the same on a loop with no authsec code: the C loop through cgo gains
+// less from the second P than the same loop in Go.
 // Every library checks the signature with the algorithm pinned, exp, iss, aud and the read:data
 // scope (golang-jwt and jwx have no scope check: the benchmark reads the scope claim and checks it,
 // as their users do).
@@ -52,6 +55,8 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwk"
 	jwxjwt "github.com/lestrrat-go/jwx/v3/jwt"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/authsec/authsec/bindings-go/internal/cgocontrol"
 )
 
 var benchAlgs = []string{"RS256", "ES256", "EdDSA"}
@@ -374,6 +379,43 @@ func BenchmarkCgoCall(b *testing.B) {
 	}
 }
 
+// benchControl times cgocontrol's loop of n steps, in C through cgo or in Go: one at a time
+// (parallel false) or with RunParallel on every P. See package cgocontrol.
+func benchControl(b *testing.B, spin func(uint64) uint64, n uint64, parallel bool) {
+	var sink atomic.Uint64
+	if !parallel {
+		var x uint64
+		for b.Loop() {
+			x += spin(n)
+		}
+		sink.Add(x)
+		return
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		var x uint64
+		for pb.Next() {
+			x += spin(n)
+		}
+		sink.Add(x)
+	})
+}
+
+// controlSteps is BenchmarkCgoControl's loop length: about 40 µs, an ES256 check's length, on the
+// 2-core VMs of the README's tables.
+const controlSteps = 40_000
+
+// BenchmarkCgoControl: the same arithmetic in C through cgo and in Go, one at a time and on every
+// P (what the cgo boundary alone costs there; see package cgocontrol).
+func BenchmarkCgoControl(b *testing.B) {
+	for _, l := range []struct {
+		name string
+		spin func(uint64) uint64
+	}{{"cgo", cgocontrol.SpinC}, {"go", cgocontrol.SpinGo}} {
+		b.Run(l.name+"/one", func(b *testing.B) { benchControl(b, l.spin, controlSteps, false) })
+		b.Run(l.name+"/every_p", func(b *testing.B) { benchControl(b, l.spin, controlSteps, true) })
+	}
+}
+
 // benchTokenCached is a cache hit of a token: fetched once from the local authorization server,
 // then served from the cache. authsec's Token(ctx) against x/oauth2's clientcredentials
 // TokenSource (a ReuseTokenSource: a mutex and an expiry check in Go).
@@ -481,6 +523,25 @@ func TestBenchReport(t *testing.T) {
 					fmt.Printf("RESULT lang=go lib=core-paired regime=first alg=%s value=%.4f unit=us\n", alg, coreBest[alg])
 				}
 			}
+		}
+	}
+	// The cgo control, its loop as long as authsec's ES256 first-sight check in this run.
+	var es256 float64
+	for _, r := range rows {
+		if r.lib == "authsec" && r.alg == "ES256" && r.regime == "first" {
+			es256 = r.ns
+		}
+	}
+	calib := testing.Benchmark(func(b *testing.B) { benchControl(b, cgocontrol.SpinC, controlSteps, false) })
+	steps := uint64(math.Max(1000, es256/nsPerOp(calib)*controlSteps))
+	for _, lib := range []struct {
+		name string
+		spin func(uint64) uint64
+	}{{"cgo-control", cgocontrol.SpinC}, {"go-control", cgocontrol.SpinGo}} {
+		for _, regime := range []string{"first", "first_concurrent"} {
+			r := best(func(b *testing.B) { benchControl(b, lib.spin, steps, regime == "first_concurrent") }, nil)
+			fmt.Printf("RESULT lang=go lib=%s regime=%s alg=- value=%.2f unit=us extra=steps:%d\n",
+				lib.name, regime, nsPerOp(r)/1000, steps)
 		}
 	}
 	for _, lib := range []string{"authsec", "x-oauth2"} {

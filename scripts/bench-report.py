@@ -107,6 +107,17 @@ def main() -> None:
             cells = [f"{us(get((l, lib, rg, alg)))} ({ratio(get((l, lib, rg, alg)), core)})" for l, lib, rg, _ in conc]
             print(f"| {alg} | {us(core)} | " + " | ".join(cells) + " |")
 
+    # 1c. Go's cgo control: what the cgo boundary alone costs when every P is in a call.
+    control = [(lib, label, get(("go", lib, "first", "-")), get(("go", lib, "first_concurrent", "-")))
+               for lib, label in (("cgo-control", "C, through cgo"), ("go-control", "Go"))]
+    if all(one is not None and every is not None for _, _, one, every in control):
+        print("\n**Go's cgo boundary alone** (`bindings-go/internal/cgocontrol`: one multiply-add loop, as long "
+              "as authsec's ES256 check in this run, with no authsec code; per call):\n")
+        print("| loop | one at a time | every P (`RunParallel`) | speed-up |")
+        print("|---|---|---|---|")
+        for _, label, one, every in control:
+            print(f"| {label} | {us(one)} | {us(every)} | {ratio(one, every)} |")
+
     # 2. Per language: authsec against its peers, per regime.
     for lang, (name, ours, peers) in LANGS.items():
         if not any(k[0] == lang for k in r):
