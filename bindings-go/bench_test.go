@@ -404,13 +404,16 @@ func benchControl(b *testing.B, spin func(uint64) uint64, n uint64, parallel boo
 // 2-core VMs of the README's tables.
 const controlSteps = 40_000
 
-// BenchmarkCgoControl: the same arithmetic in C through cgo and in Go, one at a time and on every
-// P (what the cgo boundary alone costs there; see package cgocontrol).
+// controlLoops are the control's two loops: the same arithmetic in C through cgo, and in Go.
+var controlLoops = []struct {
+	name string
+	spin func(uint64) uint64
+}{{"cgo", cgocontrol.SpinC}, {"go", cgocontrol.SpinGo}}
+
+// BenchmarkCgoControl: both control loops, one at a time and on every P (what the cgo boundary
+// alone costs there; see package cgocontrol).
 func BenchmarkCgoControl(b *testing.B) {
-	for _, l := range []struct {
-		name string
-		spin func(uint64) uint64
-	}{{"cgo", cgocontrol.SpinC}, {"go", cgocontrol.SpinGo}} {
+	for _, l := range controlLoops {
 		b.Run(l.name+"/one", func(b *testing.B) { benchControl(b, l.spin, controlSteps, false) })
 		b.Run(l.name+"/every_p", func(b *testing.B) { benchControl(b, l.spin, controlSteps, true) })
 	}
@@ -534,14 +537,11 @@ func TestBenchReport(t *testing.T) {
 	}
 	calib := testing.Benchmark(func(b *testing.B) { benchControl(b, cgocontrol.SpinC, controlSteps, false) })
 	steps := uint64(math.Max(1000, es256/nsPerOp(calib)*controlSteps))
-	for _, lib := range []struct {
-		name string
-		spin func(uint64) uint64
-	}{{"cgo-control", cgocontrol.SpinC}, {"go-control", cgocontrol.SpinGo}} {
+	for _, l := range controlLoops {
 		for _, regime := range []string{"first", "first_concurrent"} {
-			r := best(func(b *testing.B) { benchControl(b, lib.spin, steps, regime == "first_concurrent") }, nil)
-			fmt.Printf("RESULT lang=go lib=%s regime=%s alg=- value=%.2f unit=us extra=steps:%d\n",
-				lib.name, regime, nsPerOp(r)/1000, steps)
+			r := best(func(b *testing.B) { benchControl(b, l.spin, steps, regime == "first_concurrent") }, nil)
+			fmt.Printf("RESULT lang=go lib=%s-control regime=%s alg=- value=%.2f unit=us extra=steps:%d\n",
+				l.name, regime, nsPerOp(r)/1000, steps)
 		}
 	}
 	for _, lib := range []string{"authsec", "x-oauth2"} {
