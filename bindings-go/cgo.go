@@ -50,13 +50,6 @@ func bytesArg(s []byte) (*C.char, C.size_t) {
 	return (*C.char)(unsafe.Pointer(&s[0])), C.size_t(len(s))
 }
 
-// cPointer reads a pointer to C memory that the C side handed back as a uintptr_t (see the
-// out-structs of client.go and request.go). The garbage collector never looks at C memory, so
-// holding it as an integer in between is fine.
-func cPointer[T any](p C.uintptr_t) *T {
-	return *(**T)(unsafe.Pointer(&p))
-}
-
 func free(p *C.char) {
 	if p != nil {
 		C.free(unsafe.Pointer(p))

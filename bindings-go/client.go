@@ -323,7 +323,7 @@ func (c *ClientCredentials) token(params []byte, wait bool, ms C.uint64_t) (*Tok
 	code := C.authsec_go_client_token(C.uintptr_t(uintptr(h)), pp, pn, C.bool(wait), ms, knownSeq, &r)
 	runtime.KeepAlive(params)
 	runtime.KeepAlive(c)
-	seq, out, e := r.seq, cPointer[C.char](r.token_json), cPointer[C.char](r.error_json)
+	seq, out, e := r.seq, native.CPointer[C.char](uintptr(r.token_json)), native.CPointer[C.char](uintptr(r.error_json))
 	if code != 0 {
 		return nil, errorFrom(code, e)
 	}

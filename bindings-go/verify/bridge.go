@@ -35,13 +35,7 @@ func init() {
 		return newVerifier(options, c, a)
 	}
 	bridge.VerifierOptions = func(cfg any) map[string]any { return cfg.(Config).options() }
-	bridge.ScopesJSON = func(opts any, b []byte) []byte {
-		var r scopeReq
-		for _, o := range opts.([]Option) {
-			o(&r)
-		}
-		return r.appendJSON(b)
-	}
+	bridge.ScopesJSON = func(opts any, b []byte) []byte { return appendOptionsJSON(b, opts.([]Option)) }
 	bridge.CheckActor = func(v any, claims any) error { return v.(*Verifier).checkActor(claims.(*Claims)) }
 	bridge.DecodeClaims = func(text []byte) (any, error) { return decodeClaims(text) }
 	bridge.WithRawOption = func(cfg any, name string, value any) any { return cfg.(Config).withOption(name, value) }

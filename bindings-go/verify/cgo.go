@@ -37,13 +37,6 @@ func bytesArg(s []byte) (*C.char, C.size_t) {
 	return (*C.char)(unsafe.Pointer(&s[0])), C.size_t(len(s))
 }
 
-// cPointer reads a pointer to C memory that the C side handed back as a uintptr_t (see the
-// out-struct of verifier.go). The garbage collector never looks at C memory, so holding it as an
-// integer in between is fine.
-func cPointer[T any](p C.uintptr_t) *T {
-	return *(**T)(unsafe.Pointer(&p))
-}
-
 // errorFrom turns a C error result into an *Error.
 func errorFrom(code C.uint32_t, errJSON *C.char) error {
 	return errorFromJSON(Code(code), []byte(goString(errJSON)))

@@ -23,6 +23,16 @@ func RequireAnyScope(scopes ...string) Option {
 	return func(r *scopeReq) { r.AnyOf = appendScopes(r.AnyOf, scopes) }
 }
 
+// appendOptionsJSON applies opts and appends the requirement they make as the core's JSON
+// (appendJSON) to b.
+func appendOptionsJSON(b []byte, opts []Option) []byte {
+	var r scopeReq
+	for _, o := range opts {
+		o(&r)
+	}
+	return r.appendJSON(b)
+}
+
 // appendScopes is append(to, scopes...) that takes scopes (clipped: never written to) as it is
 // when to is empty.
 func appendScopes(to, scopes []string) []string {

@@ -164,7 +164,7 @@ func (v *Verifier) verify(token string, scopes []byte, wait bool, ms C.uint64_t)
 			C.bool(wait), ms, C.bool(want), (*C.uint8_t)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), &r)
 		runtime.KeepAlive(token)
 		runtime.KeepAlive(scopes)
-		id, seq, n, heap, e := r.claims_id, r.claims_seq, r.claims_len, cPointer[C.uint8_t](r.claims_heap), cPointer[C.char](r.error_json)
+		id, seq, n, heap, e := r.claims_id, r.claims_seq, r.claims_len, native.CPointer[C.uint8_t](uintptr(r.claims_heap)), native.CPointer[C.char](uintptr(r.error_json))
 		if code != 0 {
 			runtime.KeepAlive(v)
 			return nil, errorFrom(code, e)
@@ -259,11 +259,7 @@ func (v *Verifier) verifyToken(ctx context.Context, token string, opts []Option)
 	var buf [128]byte
 	var cs []byte
 	if len(opts) > 0 {
-		var r scopeReq
-		for _, o := range opts {
-			o(&r)
-		}
-		cs = r.appendJSON(buf[:0])
+		cs = appendOptionsJSON(buf[:0], opts)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 // Package native is the Go side's plumbing around the C library's objects, shared by package
 // verify and package authsec: Handle guards a native pointer, Blocking and TimeoutMs run a
-// blocking C call under a context. It has no cgo of its own.
+// blocking C call under a context, CPointer reads a C pointer handed back as an integer. It has
+// no cgo of its own.
 package native
 
 import (
@@ -68,6 +69,13 @@ func (h *Handle) freeOnce() {
 	if h.state.CompareAndSwap(handleClosed, handleClosed|handleFreed) && h.Ptr != nil {
 		h.Free(h.Ptr)
 	}
+}
+
+// CPointer reads a pointer to C memory that the C side handed back as a uintptr_t (the
+// out-structs of client.go and verify/verifier.go). The garbage collector never looks at C
+// memory, so holding it as an integer in between is fine.
+func CPointer[T any](p uintptr) *T {
+	return *(**T)(unsafe.Pointer(&p))
 }
 
 // TimeoutMs is what is left of ctx's deadline in milliseconds (0 = none).
