@@ -9,7 +9,7 @@ mod common;
 use authsec_server::{ClientSpec, ServerConfig};
 use common::*;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
@@ -22,6 +22,8 @@ const AUDS: [&str; 5] = [
     "https://unknown",
 ];
 const MAX_DEPTH: usize = 3;
+/// The runner's seed when PROPTEST_RNG_SEED is not set (see random_delegation_chains_never_widen).
+const CASES_SEED: u64 = 0x0061_7574_6873_6563;
 
 /// id, allowed scopes, audiences, may_act, lifetime. Client 0 starts every chain.
 struct Agent {
@@ -305,11 +307,20 @@ fn random_delegation_chains_never_widen() {
         .build()
         .unwrap();
     let ts = rt.block_on(TestServer::start_with_clock(server_config(), manual_clock()));
+    // A fixed seed unless PROPTEST_RNG_SEED names another: CI runs the same 48 cases every time,
+    // so a failure reproduces and the coverage floor below is a property of those cases, not a
+    // draw (with random seeds "issued" averaged ~31 over 30 runs and once fell to 19).
+    let defaults = Config::default();
+    let rng_seed = match defaults.rng_seed {
+        RngSeed::Random => RngSeed::Fixed(CASES_SEED),
+        seed => seed,
+    };
     let mut runner = TestRunner::new(Config {
         cases: 48,
         failure_persistence: None,
         max_shrink_iters: 64,
-        ..Config::default()
+        rng_seed,
+        ..defaults
     });
     let result = runner.run(&case(), |c| rt.block_on(run_case(&ts, &c)));
     let issued = ts
